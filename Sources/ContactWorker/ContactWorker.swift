@@ -1,0 +1,1 @@
+// The worker pipeline and its services arrive with issue #5.

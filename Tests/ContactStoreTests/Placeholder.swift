@@ -1,0 +1,1 @@
+// The shared ContactStore suite arrives with issue #4.
