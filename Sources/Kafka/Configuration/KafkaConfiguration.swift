@@ -1,0 +1,54 @@
+/// librdkafka client properties shared by producers and consumers, as a plain value.
+///
+/// Typed conveniences cover what the worker sets itself; ``set(_:_:)`` passes any other
+/// librdkafka property through unchanged (the worker maps `KAFKA_*` environment variables here).
+/// Nothing is validated until a client is created: librdkafka's own checks then fail with
+/// ``KafkaError/invalidConfiguration(key:value:reason:)`` naming the offending key.
+public struct KafkaConfiguration: Sendable, Hashable {
+    /// Every property as librdkafka will receive it.
+    public private(set) var properties: [String: String]
+
+    /// A configuration that connects to `bootstrapServers` (`host:port[,host:port…]`).
+    public init(bootstrapServers: String, properties: [String: String] = [:]) {
+        self.properties = properties
+        self.properties["bootstrap.servers"] = bootstrapServers
+    }
+
+    /// Sets any librdkafka property (see librdkafka's CONFIGURATION.md), replacing earlier values.
+    public mutating func set(_ key: String, _ value: String) {
+        properties[key] = value
+    }
+
+    /// Removes a property so librdkafka's default applies.
+    public mutating func remove(_ key: String) {
+        properties[key] = nil
+    }
+
+    /// The value set for `key`, if any.
+    public subscript(key: String) -> String? {
+        properties[key]
+    }
+
+    /// `bootstrap.servers`: the initial brokers, `host:port[,host:port…]`.
+    public var bootstrapServers: String {
+        get { properties["bootstrap.servers"] ?? "" }
+        set { properties["bootstrap.servers"] = newValue }
+    }
+
+    /// `client.id`: the name brokers and logs show for this client.
+    public var clientID: String? {
+        get { properties["client.id"] }
+        set { properties["client.id"] = newValue }
+    }
+
+    /// `debug`: comma-separated librdkafka debug contexts (e.g. `cgrp,topic,fetch`), logged at debug level.
+    public var debugContexts: String? {
+        get { properties["debug"] }
+        set { properties["debug"] = newValue }
+    }
+
+    /// Sets `key` only when the caller has not set it, so defaults never override the user.
+    mutating func setDefault(_ key: String, _ value: String) {
+        if properties[key] == nil { properties[key] = value }
+    }
+}

@@ -1,0 +1,193 @@
+import CKafka
+import Logging
+import Synchronization
+
+/// Publishes records to Kafka and reports, per record, where it landed.
+///
+/// Idempotent by default (see ``KafkaProducerConfiguration``). A dedicated thread serves
+/// librdkafka's delivery reports (`rd_kafka_poll`), and each report resumes exactly the task that
+/// awaits it, so `send` never polls. While a broker is down, records wait and are retried by
+/// librdkafka until `message.timeout.ms`; only then does `send` throw.
+///
+/// Call ``shutdown()`` before dropping the producer so queued records are flushed.
+public final class KafkaProducer: Sendable {
+    /// Errors librdkafka reports outside any single send (broker unreachable, fatal idempotence
+    /// failures…). When ``KafkaError/isFatal`` is true, recreate the producer.
+    public let errors: AsyncStream<KafkaError>
+
+    private let client: RDKafkaClient
+    private let pollThread: RDKafkaThread
+    private let blocking = RDKafkaBlockingQueue(label: "kafka.producer.blocking")
+    private let closed = Atomic<Bool>(false)
+    private let logger: Logger
+
+    /// Creates the producer and starts its delivery-report thread.
+    ///
+    /// - Throws: ``KafkaError/invalidConfiguration(key:value:reason:)`` naming a rejected property.
+    public init(configuration: KafkaProducerConfiguration, logger: Logger = Logger(label: "kafka.producer")) throws(KafkaError) {
+        let (errors, errorContinuation) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(100))
+        let context = RDKafkaCallbackContext(
+            logger: logger, bootstrapServers: configuration.kafka.bootstrapServers, errors: errorContinuation
+        )
+        let client = try RDKafkaClient(kind: .producer, properties: configuration.kafka.properties, context: context) { conf in
+            rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
+                guard let message, let opaque = message.pointee._private else { return }
+                let ticket = Unmanaged<RDKafkaDeliveryTicket>.fromOpaque(opaque).takeRetainedValue()
+                ticket.waiter.complete(index: ticket.index, report: KafkaProducer.report(message, topic: ticket.topic))
+            }
+        }
+        self.errors = errors
+        self.client = client
+        self.logger = logger
+        self.pollThread = RDKafkaThread(name: "kafka-producer-poll") { [client] thread in
+            while !thread.isStopRequested {
+                rd_kafka_poll(client.handle, 100)
+            }
+        }
+    }
+
+    deinit {
+        pollThread.requestStop()
+    }
+
+    // MARK: - Sending
+
+    /// Produces one record and waits for the broker's acknowledgement.
+    ///
+    /// - Returns: the partition and offset the record was written to.
+    /// - Throws: ``KafkaError`` when the record could not be enqueued or was not delivered within
+    ///   `message.timeout.ms` (e.g. ``KafkaError/deliveryFailed(topic:code:reason:isRetriable:isFatal:)``
+    ///   with ``KafkaErrorCode/messageTimedOut``).
+    public func send(_ message: KafkaOutgoingMessage) async throws -> KafkaDeliveryReport {
+        let waiter = RDKafkaDeliveryWaiter(count: 1)
+        if let error = await enqueue(message, waiter: waiter, index: 0) { throw error }
+        let reports = await waiter.wait()
+        return try reports[0].get()
+    }
+
+    /// Produces many records, then waits once for all their acknowledgements.
+    ///
+    /// - Returns: one report per input record, in input order; a record that failed carries its
+    ///   ``KafkaDeliveryReport/error`` instead of making the whole call throw.
+    /// - Throws: ``KafkaError/closed(operation:)`` when the producer was already shut down.
+    public func send(batch messages: [KafkaOutgoingMessage]) async throws -> [KafkaDeliveryReport] {
+        guard !messages.isEmpty else { return [] }
+        guard !closed.load(ordering: .acquiring) else { throw KafkaError.closed(operation: "send") }
+        let waiter = RDKafkaDeliveryWaiter(count: messages.count)
+        for (index, message) in messages.enumerated() {
+            if let error = await enqueue(message, waiter: waiter, index: index) {
+                waiter.complete(
+                    index: index,
+                    report: KafkaDeliveryReport(topic: message.topic, partition: message.partition ?? -1, offset: nil, error: error)
+                )
+            }
+        }
+        return await waiter.wait()
+    }
+
+    /// Hands one record to librdkafka, backing off asynchronously while its queue is full.
+    private func enqueue(_ message: KafkaOutgoingMessage, waiter: RDKafkaDeliveryWaiter, index: Int) async -> KafkaError? {
+        var backoffMilliseconds = 1
+        while true {
+            guard !closed.load(ordering: .acquiring) else { return .closed(operation: "send") }
+            let err = produce(message, ticket: RDKafkaDeliveryTicket(waiter: waiter, index: index, topic: message.topic))
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR { return nil }
+            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                // The poll thread keeps draining delivery reports meanwhile; sleeping (not
+                // spinning) leaves the cooperative thread free for other work.
+                try? await Task.sleep(for: .milliseconds(backoffMilliseconds))
+                backoffMilliseconds = min(backoffMilliseconds * 2, 64)
+                continue
+            }
+            return .operation("produce to topic '\(message.topic)'", err)
+        }
+    }
+
+    private func produce(_ message: KafkaOutgoingMessage, ticket: RDKafkaDeliveryTicket) -> rd_kafka_resp_err_t {
+        let opaque = Unmanaged.passRetained(ticket).toOpaque()
+        let headers = RDKafkaHeaders.make(message.headers)
+        let err = Self.withBytes(message.key) { keyPointer, keyCount in
+            Self.withBytes(message.value) { valuePointer, valueCount in
+                ck_produce(
+                    client.handle, message.topic, message.partition ?? RD_KAFKA_PARTITION_UA,
+                    keyPointer, keyCount, valuePointer, valueCount, headers,
+                    message.timestampMilliseconds ?? 0, opaque
+                )
+            }
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            // librdkafka took ownership of neither the headers nor the opaque.
+            if let headers { rd_kafka_headers_destroy(headers) }
+            Unmanaged<RDKafkaDeliveryTicket>.fromOpaque(opaque).release()
+        }
+        return err
+    }
+
+    /// Passes NULL for a nil key (no key) and a valid pointer for empty bytes (empty, not null).
+    private static func withBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> R) -> R {
+        guard let bytes else { return body(nil, 0) }
+        if bytes.isEmpty {
+            var byte: UInt8 = 0
+            return withUnsafeBytes(of: &byte) { body($0.baseAddress, 0) }
+        }
+        return bytes.withUnsafeBytes { body($0.baseAddress, $0.count) }
+    }
+
+    static func report(_ message: UnsafePointer<rd_kafka_message_t>, topic: String) -> KafkaDeliveryReport {
+        let m = message.pointee
+        guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            let code = KafkaErrorCode(m.err)
+            var reason = code.text
+            if code == .messageTimedOut {
+                reason += " (not acknowledged within message.timeout.ms; are the brokers reachable?)"
+            }
+            let error = KafkaError.deliveryFailed(
+                topic: topic, code: code, reason: reason, isRetriable: code.isRetriable, isFatal: code == .fatal
+            )
+            return KafkaDeliveryReport(topic: topic, partition: m.partition, offset: nil, error: error)
+        }
+        return KafkaDeliveryReport(topic: topic, partition: m.partition, offset: m.offset)
+    }
+
+    // MARK: - Flush and shutdown
+
+    /// Waits until every queued record has been acknowledged or failed, or `timeout` passes.
+    /// Runs `rd_kafka_flush` on a dedicated queue, never on the cooperative pool.
+    ///
+    /// - Throws: ``KafkaError`` with ``KafkaErrorCode/timedOut`` when records remain after `timeout`.
+    public func flush(timeout: Duration = .seconds(10)) async throws {
+        guard !closed.load(ordering: .acquiring) else { throw KafkaError.closed(operation: "flush") }
+        let client = self.client
+        let milliseconds = Self.milliseconds(timeout)
+        let err = await blocking.run { rd_kafka_flush(client.handle, milliseconds) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError.operation("flush (\(rd_kafka_outq_len(client.handle)) records still queued)", err)
+        }
+    }
+
+    /// Flushes queued records (up to `timeout`), fails whatever remains so no `send` waits
+    /// forever, stops the poll thread and destroys the client. Idempotent.
+    public func shutdown(timeout: Duration = .seconds(10)) async {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let client = self.client
+        let milliseconds = Self.milliseconds(timeout)
+        let logger = self.logger
+        await blocking.run {
+            if rd_kafka_flush(client.handle, milliseconds) != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning("producer shutdown: \(rd_kafka_outq_len(client.handle)) records not delivered in time; purging")
+                rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+                // Serves the purge delivery reports so awaiting senders get an error.
+                rd_kafka_flush(client.handle, 1_000)
+            }
+        }
+        pollThread.requestStop()
+        await pollThread.join()
+        await blocking.run { client.destroy() }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        let total = seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(total, 0))
+    }
+}

@@ -1,0 +1,117 @@
+import CKafka
+import Logging
+import Synchronization
+
+/// An in-process Kafka cluster (librdkafka's mock brokers) listening on loopback TCP.
+///
+/// Real clients, kcat included, connect to ``bootstrapServers`` as to any cluster. Tests and the
+/// `dev`/`bench` tooling use it to run without a broker and to inject faults: brokers going
+/// down, request errors, latency. The mock keeps only about 5 MB per partition, so bulk tests
+/// spread data over enough partitions.
+public final class MockCluster: Sendable {
+    /// Kafka protocol API keys, for ``MockCluster/pushRequestErrors(apiKey:errors:)``.
+    public enum APIKey: Int16, Sendable, CaseIterable {
+        /// Produce requests.
+        case produce = 0
+        /// Fetch requests.
+        case fetch = 1
+        /// ListOffsets requests (watermarks, offset resets).
+        case listOffsets = 2
+        /// Metadata requests.
+        case metadata = 3
+        /// OffsetCommit requests.
+        case offsetCommit = 8
+        /// OffsetFetch requests (committed offsets).
+        case offsetFetch = 9
+        /// FindCoordinator requests.
+        case findCoordinator = 10
+        /// JoinGroup requests.
+        case joinGroup = 11
+        /// Heartbeat requests.
+        case heartbeat = 12
+        /// LeaveGroup requests.
+        case leaveGroup = 13
+        /// SyncGroup requests.
+        case syncGroup = 14
+        /// InitProducerId requests (idempotent producer start-up).
+        case initProducerID = 22
+    }
+
+    private let client: RDKafkaClient
+    private let cluster: Mutex<OpaquePointer?>
+
+    /// The comma-separated `host:port` list of the mock brokers.
+    public let bootstrapServers: String
+
+    /// Starts a mock cluster of `brokers` brokers (ids 1…brokers).
+    public init(brokers: Int = 1, logger: Logger = Logger(label: "kafka.mock")) throws(KafkaError) {
+        let (_, errors) = AsyncStream.makeStream(of: KafkaError.self)
+        let context = RDKafkaCallbackContext(logger: logger, bootstrapServers: "", errors: errors)
+        // A producer handle only hosts the mock cluster's threads; it never produces.
+        let client = try RDKafkaClient(kind: .producer, properties: [:], context: context)
+        guard let cluster = rd_kafka_mock_cluster_new(client.handle, Int32(brokers)) else {
+            client.destroy()
+            throw .clientCreationFailed(reason: "rd_kafka_mock_cluster_new(\(brokers) brokers) failed")
+        }
+        self.client = client
+        self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+        self.cluster = Mutex(cluster)
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Stops the brokers and frees the cluster; clients still connected see transport errors.
+    public func close() {
+        let cluster = self.cluster.withLock { cluster in
+            defer { cluster = nil }
+            return cluster
+        }
+        if let cluster { rd_kafka_mock_cluster_destroy(cluster) }
+        client.destroy()
+    }
+
+    private func withCluster(_ operation: String, _ body: (OpaquePointer) -> rd_kafka_resp_err_t) throws(KafkaError) {
+        let err = cluster.withLock { cluster -> rd_kafka_resp_err_t? in
+            guard let cluster else { return nil }
+            return body(cluster)
+        }
+        guard let err else { throw .closed(operation: operation) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .operation(operation, err) }
+    }
+
+    /// Creates `name` with `partitions` partitions.
+    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws(KafkaError) {
+        try withCluster("mock create topic '\(name)'") {
+            rd_kafka_mock_topic_create($0, name, Int32(partitions), Int32(replicationFactor))
+        }
+    }
+
+    /// Takes broker `id` down: connections close and new ones are refused until ``setBrokerUp(_:)``.
+    public func setBrokerDown(_ id: Int32) throws(KafkaError) {
+        try withCluster("mock broker \(id) down") { rd_kafka_mock_broker_set_down($0, id) }
+    }
+
+    /// Brings broker `id` back up.
+    public func setBrokerUp(_ id: Int32) throws(KafkaError) {
+        try withCluster("mock broker \(id) up") { rd_kafka_mock_broker_set_up($0, id) }
+    }
+
+    /// Adds `milliseconds` of round-trip latency to broker `id`'s responses.
+    public func setRTT(broker id: Int32, milliseconds: Int) throws(KafkaError) {
+        try withCluster("mock broker \(id) rtt") { rd_kafka_mock_broker_set_rtt($0, id, Int32(milliseconds)) }
+    }
+
+    /// Makes the next `errors.count` requests of `apiKey` (to any broker) fail with these codes,
+    /// in order.
+    public func pushRequestErrors(apiKey: APIKey, errors: [KafkaErrorCode]) throws(KafkaError) {
+        let codes = errors.map(\.rdKafka)
+        try withCluster("mock push request errors") { cluster in
+            codes.withUnsafeBufferPointer { buffer in
+                rd_kafka_mock_push_request_errors_array(cluster, apiKey.rawValue, buffer.count, buffer.baseAddress)
+            }
+            return RD_KAFKA_RESP_ERR_NO_ERROR
+        }
+    }
+}

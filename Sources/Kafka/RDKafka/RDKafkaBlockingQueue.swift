@@ -1,0 +1,17 @@
+import Dispatch
+
+/// A serial dispatch queue for blocking librdkafka calls (commit, committed, watermarks, flush,
+/// destroy), bridged to async callers so they suspend instead of blocking the cooperative pool.
+struct RDKafkaBlockingQueue: Sendable {
+    private let queue: DispatchQueue
+
+    init(label: String) {
+        queue = DispatchQueue(label: label)
+    }
+
+    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: body()) }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import CKafka
+import Logging
+import Synchronization
+
+/// Owns one `rd_kafka_t` handle: builds its `rd_kafka_conf_t` from properties (turning rejected
+/// properties into ``KafkaError/invalidConfiguration(key:value:reason:)``), installs the log and
+/// error callbacks, and destroys the handle exactly once.
+///
+/// The handle pointer never leaves the `Kafka` module. librdkafka handles are thread-safe, hence
+/// `@unchecked Sendable`; the destroyed flag is atomic.
+final class RDKafkaClient: @unchecked Sendable {
+    enum Kind {
+        case producer, consumer
+    }
+
+    let handle: OpaquePointer
+    let context: RDKafkaCallbackContext
+    private let destroyed = Atomic<Bool>(false)
+
+    /// Creates the handle. `configure` may install further callbacks (delivery reports,
+    /// rebalances) on the configuration before the handle takes ownership of it.
+    init(
+        kind: Kind, properties: [String: String], context: RDKafkaCallbackContext,
+        configure: (OpaquePointer) -> Void = { _ in }
+    ) throws(KafkaError) {
+        guard let conf = rd_kafka_conf_new() else {
+            throw .clientCreationFailed(reason: "rd_kafka_conf_new returned NULL")
+        }
+        var errstr = [CChar](repeating: 0, count: 512)
+        // Deterministic order, so the first bad key reported is stable.
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+            if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                throw .invalidConfiguration(key: key, value: value, reason: Self.string(errstr))
+            }
+        }
+        // Logs arrive on librdkafka's own threads and go straight to swift-log.
+        rd_kafka_conf_set(conf, "log.queue", "false", &errstr, errstr.count)
+        rd_kafka_conf_set_opaque(conf, context.opaque)
+        rd_kafka_conf_set_log_cb(conf) { rk, level, facility, buffer in
+            guard let rk, let context = RDKafkaCallbackContext.from(rd_kafka_opaque(rk)) else { return }
+            context.log(
+                level: level,
+                facility: facility.map { String(cString: $0) } ?? "",
+                message: buffer.map { String(cString: $0) } ?? "",
+                client: String(cString: rd_kafka_name(rk))
+            )
+        }
+        rd_kafka_conf_set_error_cb(conf) { rk, err, reason, opaque in
+            guard let rk, let context = RDKafkaCallbackContext.from(opaque) else { return }
+            context.error(client: rk, err: rd_kafka_resp_err_t(rawValue: err), reason: reason.map { String(cString: $0) } ?? "")
+        }
+        configure(conf)
+        let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
+        guard let handle = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+            // On failure rd_kafka_new leaves the configuration to the caller.
+            rd_kafka_conf_destroy(conf)
+            let reason = Self.string(errstr)
+            if let key = properties.keys.sorted().first(where: { reason.contains($0) }), let value = properties[key] {
+                throw .invalidConfiguration(key: key, value: value, reason: reason)
+            }
+            throw .clientCreationFailed(reason: reason)
+        }
+        self.handle = handle
+        self.context = context
+    }
+
+    var isDestroyed: Bool { destroyed.load(ordering: .acquiring) }
+
+    /// Destroys the handle (blocking: call off the cooperative pool). Safe to call twice.
+    func destroy() {
+        guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        rd_kafka_destroy(handle)
+        context.setRebalanceHandler(nil)
+        context.finishErrors()
+    }
+
+    deinit {
+        destroy()
+    }
+
+    static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
