@@ -1,0 +1,47 @@
+/// Why a token was rejected. Every case is answered with the same 401 body (SPEC §4,
+/// ``ResultDetail/invalidCredentials``) so a caller learns nothing about which check failed; the
+/// case is for the worker's logs and metrics.
+public enum AuthFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    /// No `authorization` header.
+    case missingHeader
+    /// The header is not `Bearer <token>`.
+    case notBearer
+    /// Not three base64url parts of JSON, or claims of the wrong JSON type.
+    case malformedToken
+    /// The header's `alg` is not the configured algorithm (covers `none` and HS/RS/ES confusion).
+    case algorithmNotAllowed(String)
+    /// The signature does not verify with the configured key.
+    case badSignature
+    /// No `exp` claim.
+    case missingExpiration
+    /// `exp` is not after `now`.
+    case expired
+    /// `iss` is not the configured issuer.
+    case wrongIssuer
+    /// `aud` does not include the configured audience.
+    case wrongAudience
+    /// A required claim (`sub`, `business_id`, `role`) is missing or empty.
+    case missingClaim(String)
+    /// `role` is not one of the six roles.
+    case unknownRole(String)
+
+    /// The status of every authentication failure.
+    public static let status = 401
+
+    /// A short reason for logs (never sent to the caller).
+    public var description: String {
+        switch self {
+        case .missingHeader: "authorization header missing"
+        case .notBearer: "authorization header is not a Bearer token"
+        case .malformedToken: "token is malformed"
+        case .algorithmNotAllowed(let alg): "token algorithm \(alg) is not the configured one"
+        case .badSignature: "token signature does not verify"
+        case .missingExpiration: "token has no exp claim"
+        case .expired: "token expired"
+        case .wrongIssuer: "token issuer is not the configured one"
+        case .wrongAudience: "token audience does not include the configured one"
+        case .missingClaim(let claim): "token lacks the \(claim) claim"
+        case .unknownRole(let role): "token role \(role) is unknown"
+        }
+    }
+}

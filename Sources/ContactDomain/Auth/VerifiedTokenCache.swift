@@ -1,0 +1,62 @@
+import Synchronization
+
+/// A small bounded cache of tokens that already verified, so a burst of commands carrying the
+/// same token pays for one signature check.
+///
+/// An entry is used only while its `exp` is after the caller's `now`; expired entries are dropped
+/// on lookup and when the cache is full, then the oldest entries go first. All state sits behind
+/// one `Mutex`, so the cache can be shared across tasks.
+final class VerifiedTokenCache: Sendable {
+    private struct Entry {
+        var actor: Actor
+        var expiresAt: Double
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var insertionOrder: [String] = []
+    }
+
+    let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) {
+        self.capacity = max(0, capacity)
+    }
+
+    /// The cached actor for `token`, if it verified before and has not expired at `now`.
+    func actor(for token: String, now: Double) -> Actor? {
+        state.withLock { state in
+            guard let entry = state.entries[token] else { return nil }
+            guard now < entry.expiresAt else {
+                state.entries[token] = nil
+                state.insertionOrder.removeAll { $0 == token }
+                return nil
+            }
+            return entry.actor
+        }
+    }
+
+    /// Remembers a verified token until `expiresAt`.
+    func insert(token: String, actor: Actor, expiresAt: Double, now: Double) {
+        guard capacity > 0 else { return }
+        state.withLock { state in
+            if state.entries[token] != nil { return }
+            if state.entries.count >= capacity {
+                state.entries = state.entries.filter { now < $0.value.expiresAt }
+                state.insertionOrder.removeAll { state.entries[$0] == nil }
+                while state.entries.count >= capacity, !state.insertionOrder.isEmpty {
+                    let oldest = state.insertionOrder.removeFirst()
+                    state.entries[oldest] = nil
+                }
+            }
+            state.entries[token] = Entry(actor: actor, expiresAt: expiresAt)
+            state.insertionOrder.append(token)
+        }
+    }
+
+    /// The number of cached tokens (for tests and metrics).
+    var count: Int {
+        state.withLock { $0.entries.count }
+    }
+}

@@ -1,0 +1,44 @@
+import Crypto
+import Foundation
+
+/// The content fingerprint that tells a re-sent command from a different command reusing its
+/// `command_id` (SPEC §6 idempotency).
+///
+/// SHA-256 (lowercase hex) over a versioned canonical JSON document of the envelope fields that
+/// define the command — `type`, `business_id`, `contact_id`, `issued_at`, `payload` — with object
+/// members sorted and whitespace dropped. Deliberately *not* included: the token and the
+/// correlation id (a re-send with a fresh token is the same command), and an `issued_at`
+/// defaulted from the Kafka message timestamp (a client re-sending a command without `issued_at`
+/// gets a new message timestamp but means the same command). Valid UUIDs and date-times are
+/// normalised, so `ABC…` and `abc…`, or `+00:00` and `Z`, fingerprint alike; a valid payload is
+/// taken as validated (unknown members and explicit `null`s dropped), an invalid one as sent.
+public enum CommandFingerprint {
+    /// Prefix of the hashed text; bump it if the canonical form ever changes.
+    public static let version = "contact-command/v1"
+
+    /// The fingerprint of a valid envelope (equal to what ``CommandDecoder`` computes for its bytes).
+    public static func compute(_ envelope: CommandEnvelope) -> String {
+        compute(
+            envelope: envelope.json, contactID: envelope.contactID,
+            explicitIssuedAt: envelope.issuedAtIsExplicit ? envelope.issuedAt : nil, payload: envelope.payload)
+    }
+
+    static func compute(
+        envelope root: JSONValue, contactID: UUID?, explicitIssuedAt: Timestamp?, payload: CommandPayload?
+    ) -> String {
+        let canonical = JSONValue.object([
+            "business_id": root["business_id"] ?? .null,
+            "contact_id": contactID.map { .string($0.lowercasedString) } ?? root["contact_id"] ?? .null,
+            "issued_at": explicitIssuedAt.map { .string($0.rfc3339) } ?? root["issued_at"] ?? .null,
+            "payload": payload?.json ?? root["payload"] ?? .null,
+            "type": root["type"] ?? .null,
+        ]).canonicalized
+        var text = Array(version.utf8)
+        text.append(0x0A)
+        canonical.write(into: &text)
+        return SHA256.hash(data: text).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 0x10 ? "0" + hex : hex
+        }.joined()
+    }
+}

@@ -1,0 +1,198 @@
+/// The decision: (command, authenticated sender, current contact) → (result, change, events).
+///
+/// Pure: no clock, no randomness, no I/O. Timestamps are the command's, ids are derived from the
+/// `command_id` (``DeterministicID``), so processing the same inputs always gives the same
+/// outcome, byte for byte. The checks run in the order of SPEC §4, first failure wins:
+///
+/// 1. 401 — token missing or invalid (``TokenVerifier``);
+/// 2. 403 — token `business_id` ≠ envelope `business_id` (skipped when the envelope's
+///    `business_id` is itself missing or invalid: there is nothing to compare, and step 4
+///    reports it);
+/// 3. 403 — `edit_contacts` missing (every command needs it);
+/// 4. 422 — envelope or payload invalid, every problem listed;
+/// 5. 404 — contact absent or in another business (indistinguishable); for `CreateContact`,
+///    409 when the `contact_id` already exists (in any business: ids are global);
+/// 6. 400 — status transition not allowed (``StatusTransitions``).
+///
+/// The idempotency check (same `command_id` seen before) happens before this, in the worker, with
+/// ``DecodedCommand/fingerprint`` and ``IdempotencyVerdict``.
+public enum ContactCommandProcessor {
+    /// The reason recorded on the status-history entry of a new contact.
+    public static let initialStatusReason = "Initial status"
+
+    /// The single entry point for the worker: any decoded command, the result of verifying its
+    /// token, and the stored contact with the command's `contact_id` (`nil` if none).
+    public static func process(
+        decoded: DecodedCommand, auth: Result<Actor, AuthFailure>, current: Contact?
+    ) -> CommandOutcome {
+        let actor: Actor
+        switch auth {
+        case .failure:
+            return reject(decoded, status: AuthFailure.status, detail: ResultDetail.invalidCredentials)
+        case .success(let authenticated):
+            actor = authenticated
+        }
+        switch decoded.validity {
+        case .valid(let envelope):
+            return decide(command: envelope, actor: actor, current: current)
+        case .invalid(let problems):
+            if let businessID = decoded.comparableBusinessID, businessID != actor.businessID {
+                return reject(decoded, status: 403, detail: ResultDetail.notAMember)
+            }
+            guard actor.has(.editContacts) else {
+                return reject(decoded, status: 403, detail: ResultDetail.insufficientPermissions)
+            }
+            return CommandOutcome(
+                result: CommandResult(for: decoded, status: 422, body: CommandResult.validationBody(problems)))
+        }
+    }
+
+    /// Decides a valid command for an authenticated actor (checks 2, 3, 5, 6 of the order above).
+    public static func decide(command: CommandEnvelope, actor: Actor, current: Contact?) -> CommandOutcome {
+        guard actor.businessID == command.businessID else {
+            return reject(command, status: 403, detail: ResultDetail.notAMember)
+        }
+        guard actor.has(.editContacts) else {
+            return reject(command, status: 403, detail: ResultDetail.insufficientPermissions)
+        }
+        // A loaded row with another id is not this command's contact; treat it as absent.
+        let stored = current.flatMap { $0.id == command.contactID ? $0 : nil }
+        switch command.payload {
+        case .createContact(let payload):
+            guard stored == nil else {
+                return reject(command, status: 409, detail: ResultDetail.contactAlreadyExists)
+            }
+            return createContact(command, payload, actor: actor)
+        case .addInteraction(let payload):
+            guard let contact = stored, contact.businessID == command.businessID else {
+                return reject(command, status: 404, detail: ResultDetail.contactNotFound)
+            }
+            return addInteraction(command, payload, actor: actor, contact: contact)
+        case .updateStatus(let payload):
+            guard let contact = stored, contact.businessID == command.businessID else {
+                return reject(command, status: 404, detail: ResultDetail.contactNotFound)
+            }
+            return updateStatus(command, payload, actor: actor, contact: contact)
+        }
+    }
+
+    // MARK: - Commands
+
+    private static func createContact(
+        _ command: CommandEnvelope, _ payload: CreateContactPayload, actor: Actor
+    ) -> CommandOutcome {
+        let status = payload.relationshipStatus ?? .prospect
+        let stage = LifecycleAlignment.stage(for: status, current: nil, requested: payload.lifecycleStage)
+        let contact = Contact(
+            id: command.contactID,
+            businessID: command.businessID,
+            firstName: payload.firstName,
+            lastName: payload.lastName,
+            companyName: payload.companyName,
+            displayName: DisplayName.derive(
+                firstName: payload.firstName, lastName: payload.lastName, companyName: payload.companyName),
+            email: payload.email,
+            phone: payload.phone,
+            relationshipStatus: status,
+            lifecycleStage: stage,
+            lastContacted: nil,
+            createdAt: command.issuedAt,
+            updatedAt: command.issuedAt)
+        let entry = StatusHistoryEntry(
+            id: DeterministicID.historyEntry(commandID: command.commandID),
+            contactID: contact.id,
+            fromStatus: nil,
+            toStatus: status,
+            fromLifecycleStage: nil,
+            toLifecycleStage: stage,
+            timestamp: command.issuedAt,
+            changedBy: actor.name,
+            changedByID: actor.userID,
+            reason: initialStatusReason,
+            notes: nil)
+        let body = ResultBodies.contact(contact)
+        return accept(
+            command, status: 201, body: body,
+            change: ContactChange(
+                contact: contact, isNewContact: true, interaction: nil, historyEntry: entry,
+                events: [ContactEvent(type: .contactCreated, envelope: command, data: body)]))
+    }
+
+    private static func addInteraction(
+        _ command: CommandEnvelope, _ payload: AddInteractionPayload, actor: Actor, contact: Contact
+    ) -> CommandOutcome {
+        let interaction = Interaction(
+            id: DeterministicID.interaction(commandID: command.commandID),
+            contactID: contact.id,
+            type: payload.type,
+            description: payload.description,
+            timestamp: command.issuedAt,
+            outcome: payload.outcome,
+            nextAction: payload.nextAction,
+            scheduledFollowUp: payload.scheduledFollowUp,
+            performedBy: actor.name,
+            performedByID: actor.userID)
+        var updated = contact
+        updated.lastContacted = max(contact.lastContacted ?? command.issuedAt, command.issuedAt)
+        updated.updatedAt = command.issuedAt
+        let body = ResultBodies.interaction(interaction)
+        return accept(
+            command, status: 201, body: body,
+            change: ContactChange(
+                contact: updated, isNewContact: false, interaction: interaction, historyEntry: nil,
+                events: [ContactEvent(type: .interactionRecorded, envelope: command, data: body)]))
+    }
+
+    private static func updateStatus(
+        _ command: CommandEnvelope, _ payload: UpdateStatusPayload, actor: Actor, contact: Contact
+    ) -> CommandOutcome {
+        let newStage: LifecycleStage
+        switch StatusTransitions.check(
+            from: contact.relationshipStatus, to: payload.relationshipStatus, currentStage: contact.lifecycleStage,
+            requestedStage: payload.lifecycleStage)
+        {
+        case .success(let stage):
+            newStage = stage
+        case .failure(let error):
+            return reject(command, status: 400, detail: error.message)
+        }
+        let entry = StatusHistoryEntry(
+            id: DeterministicID.historyEntry(commandID: command.commandID),
+            contactID: contact.id,
+            fromStatus: contact.relationshipStatus,
+            toStatus: payload.relationshipStatus,
+            fromLifecycleStage: contact.lifecycleStage,
+            toLifecycleStage: newStage,
+            timestamp: command.issuedAt,
+            changedBy: actor.name,
+            changedByID: actor.userID,
+            reason: payload.reason,
+            notes: payload.notes)
+        var updated = contact
+        updated.relationshipStatus = payload.relationshipStatus
+        updated.lifecycleStage = newStage
+        updated.updatedAt = command.issuedAt
+        let body = ResultBodies.statusChange(entry)
+        return accept(
+            command, status: 200, body: body,
+            change: ContactChange(
+                contact: updated, isNewContact: false, interaction: nil, historyEntry: entry,
+                events: [ContactEvent(type: .statusChanged, envelope: command, data: body)]))
+    }
+
+    // MARK: - Helpers
+
+    private static func accept(
+        _ command: CommandEnvelope, status: Int, body: JSONValue, change: ContactChange
+    ) -> CommandOutcome {
+        CommandOutcome(result: CommandResult(for: command, status: status, body: body), change: change)
+    }
+
+    private static func reject(_ command: CommandEnvelope, status: Int, detail: String) -> CommandOutcome {
+        CommandOutcome(result: CommandResult(for: command, status: status, body: CommandResult.detailBody(detail)))
+    }
+
+    private static func reject(_ command: DecodedCommand, status: Int, detail: String) -> CommandOutcome {
+        CommandOutcome(result: CommandResult(for: command, status: status, body: CommandResult.detailBody(detail)))
+    }
+}

@@ -1,0 +1,67 @@
+/// A message that is a command (a JSON object with a string `command_id`), valid or not.
+///
+/// Whatever is wrong with it, it gets a result: carry it to
+/// ``ContactCommandProcessor/process(decoded:auth:current:)``. The echo fields hold what could be
+/// read from the envelope, for the result message and for logs.
+public struct DecodedCommand: Sendable, Hashable {
+    /// Whether the envelope passed validation.
+    public enum Validity: Sendable, Hashable {
+        /// Every field valid.
+        case valid(CommandEnvelope)
+        /// The 422 problems, all of them, in envelope-then-payload field order.
+        case invalid([ValidationProblem])
+    }
+
+    /// The `command_id`, lower-cased when it is a UUID, else exactly as sent. The idempotency key.
+    public var commandID: String
+    /// The `type` as sent, when it is a string (even an unknown one).
+    public var commandType: String?
+    /// The `business_id` as sent, when it is a string.
+    public var businessID: String?
+    /// The `contact_id`, lower-cased when it is a UUID, else as sent, when it is a string.
+    public var contactID: String?
+    /// The message headers that matter (token, correlation id).
+    public var headers: CommandHeaders
+    /// Valid envelope or the 422 problems.
+    public var validity: Validity
+    /// The SHA-256 fingerprint of the command's content for idempotency (see ``CommandFingerprint``).
+    public var fingerprint: String
+
+    /// Creates a decoded command; normally produced by ``CommandDecoder``.
+    public init(
+        commandID: String,
+        commandType: String?,
+        businessID: String?,
+        contactID: String?,
+        headers: CommandHeaders,
+        validity: Validity,
+        fingerprint: String
+    ) {
+        self.commandID = commandID
+        self.commandType = commandType
+        self.businessID = businessID
+        self.contactID = contactID
+        self.headers = headers
+        self.validity = validity
+        self.fingerprint = fingerprint
+    }
+
+    /// The valid envelope, or `nil` when there are problems.
+    public var envelope: CommandEnvelope? {
+        if case .valid(let envelope) = validity { return envelope }
+        return nil
+    }
+
+    /// The 422 problems; empty when valid.
+    public var problems: [ValidationProblem] {
+        if case .invalid(let problems) = validity { return problems }
+        return []
+    }
+
+    /// The `business_id` to compare with the token's, or `nil` when it is missing or invalid —
+    /// then the business check cannot run and the 422 answers instead.
+    public var comparableBusinessID: String? {
+        guard let businessID, !problems.contains(where: { $0.loc == ["body", "business_id"] }) else { return nil }
+        return businessID
+    }
+}

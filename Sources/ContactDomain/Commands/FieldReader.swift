@@ -1,0 +1,141 @@
+import Foundation
+
+/// Reads typed fields out of a JSON object while collecting every ``ValidationProblem``.
+///
+/// Each accessor reports at most one problem for its field and returns `nil` when the field is
+/// absent (or `null`, for optional fields) or invalid; callers build a payload only when
+/// ``problems`` stayed empty, so a `nil` then always means "absent".
+struct FieldReader {
+    let object: JSONValue
+    private(set) var problems: [ValidationProblem] = []
+
+    init(object: JSONValue) {
+        self.object = object
+    }
+
+    mutating func report(_ problem: ValidationProblem) {
+        problems.append(problem)
+    }
+
+    /// A string of `minimum...maximum` characters; `null` counts as the wrong type, absence as missing.
+    mutating func requiredString(_ field: String, minimum: Int = 0, maximum: Int) -> String? {
+        guard let value = object[field] else {
+            report(.missing(field))
+            return nil
+        }
+        return checkedString(field, value, minimum: minimum, maximum: maximum)
+    }
+
+    /// A string of at most `maximum` characters, or `nil` when absent or `null`.
+    mutating func optionalString(_ field: String, maximum: Int) -> String? {
+        guard let value = object[field], !value.isNull else { return nil }
+        return checkedString(field, value, minimum: 0, maximum: maximum)
+    }
+
+    private mutating func checkedString(_ field: String, _ value: JSONValue, minimum: Int, maximum: Int) -> String? {
+        guard let text = value.stringValue else {
+            report(.stringType(field))
+            return nil
+        }
+        let length = FieldLimits.length(of: text)
+        if length < minimum {
+            report(.tooShort(field, minimum: minimum))
+            return nil
+        }
+        if length > maximum {
+            report(.tooLong(field, maximum: maximum))
+            return nil
+        }
+        return text
+    }
+
+    /// One of an enum's raw values; absence is missing, anything else not in the list an `enum` problem.
+    mutating func requiredEnum<Value>(_ field: String, _: Value.Type) -> Value?
+    where Value: RawRepresentable & CaseIterable, Value.RawValue == String {
+        guard let value = object[field] else {
+            report(.missing(field))
+            return nil
+        }
+        return checkedEnum(field, value, Value.self)
+    }
+
+    /// Like ``requiredEnum(_:_:)`` but `nil` when absent or `null`.
+    mutating func optionalEnum<Value>(_ field: String, _: Value.Type) -> Value?
+    where Value: RawRepresentable & CaseIterable, Value.RawValue == String {
+        guard let value = object[field], !value.isNull else { return nil }
+        return checkedEnum(field, value, Value.self)
+    }
+
+    private mutating func checkedEnum<Value>(_ field: String, _ value: JSONValue, _: Value.Type) -> Value?
+    where Value: RawRepresentable & CaseIterable, Value.RawValue == String {
+        if let text = value.stringValue, let parsed = Value(rawValue: text) {
+            return parsed
+        }
+        report(.notOneOf(field, allowed: Value.allCases.map(\.rawValue)))
+        return nil
+    }
+
+    /// An RFC 3339 date-time, or `nil` when absent or `null`.
+    mutating func optionalTimestamp(_ field: String) -> Timestamp? {
+        guard let value = object[field], !value.isNull else { return nil }
+        guard let text = value.stringValue else {
+            report(.datetimeType(field))
+            return nil
+        }
+        guard let timestamp = Timestamp(rfc3339: text) else {
+            report(.datetimeParsing(field))
+            return nil
+        }
+        return timestamp
+    }
+
+    /// A UUID in the hyphenated form; absence is missing.
+    mutating func requiredUUID(_ field: String) -> UUID? {
+        guard let value = object[field] else {
+            report(.missing(field))
+            return nil
+        }
+        guard let text = value.stringValue else {
+            report(.uuidType(field))
+            return nil
+        }
+        guard let uuid = UUID(strictString: text) else {
+            report(.uuidParsing(field))
+            return nil
+        }
+        return uuid
+    }
+
+    /// An email address of at most `maximum` characters, or `nil` when absent or `null`.
+    mutating func optionalEmail(_ field: String, maximum: Int) -> String? {
+        let before = problems.count
+        guard let text = optionalString(field, maximum: maximum) else { return nil }
+        guard problems.count == before else { return nil }
+        if let reason = EmailAddressCheck.problem(in: text) {
+            report(.invalidEmail(field, reason: reason))
+            return nil
+        }
+        return text
+    }
+}
+
+extension UUID {
+    /// Parses only the canonical 36-character hyphenated form (either case), the form every
+    /// producer of this system writes; Foundation's parser is lenient on some platforms.
+    init?(strictString text: String) {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return nil }
+        for (index, byte) in bytes.enumerated() {
+            if index == 8 || index == 13 || index == 18 || index == 23 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+            } else {
+                let isHex =
+                    (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
+                    || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "F"))
+                guard isHex else { return nil }
+            }
+        }
+        self.init(uuidString: text)
+    }
+}

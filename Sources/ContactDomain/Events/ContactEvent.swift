@@ -1,0 +1,74 @@
+import Foundation
+
+/// One domain event, published as a CloudEvents 1.0 structured-mode JSON message (SPEC §7).
+///
+/// The `id` is a name-based UUID of the command id and the event type, and `time` is the
+/// command's timestamp, so re-delivering or re-publishing an event yields the same bytes.
+public struct ContactEvent: Sendable, Hashable {
+    /// The Kafka `content-type` header value of event messages.
+    public static let contentType = "application/cloudevents+json"
+    /// The CloudEvents `datacontenttype` of `data`.
+    public static let dataContentType = "application/json"
+    /// The CloudEvents `source` unless configured otherwise.
+    public static let defaultSource = "contact-worker"
+    /// The CloudEvents spec version written.
+    public static let specVersion = "1.0"
+
+    /// CloudEvents `id`.
+    public var id: UUID
+    /// CloudEvents `type`.
+    public var type: ContactEventType
+    /// The contact (CloudEvents `subject`, and the Kafka key).
+    public var contactID: UUID
+    /// Extension attribute `businessid`.
+    public var businessID: String
+    /// Extension attribute `commandid`.
+    public var commandID: UUID
+    /// CloudEvents `time`: the timestamp of the change.
+    public var time: Timestamp
+    /// The success body of the command (§6).
+    public var data: JSONValue
+
+    /// Creates an event.
+    public init(
+        id: UUID, type: ContactEventType, contactID: UUID, businessID: String, commandID: UUID, time: Timestamp,
+        data: JSONValue
+    ) {
+        self.id = id
+        self.type = type
+        self.contactID = contactID
+        self.businessID = businessID
+        self.commandID = commandID
+        self.time = time
+        self.data = data
+    }
+
+    /// The event of `type` for `envelope`, with its deterministic id.
+    public init(type: ContactEventType, envelope: CommandEnvelope, data: JSONValue) {
+        self.init(
+            id: DeterministicID.event(commandID: envelope.commandID, type: type), type: type,
+            contactID: envelope.contactID, businessID: envelope.businessID, commandID: envelope.commandID,
+            time: envelope.issuedAt, data: data)
+    }
+
+    /// The structured-mode CloudEvent as a JSON value.
+    public func cloudEvent(source: String = defaultSource) -> JSONValue {
+        .object([
+            "specversion": .string(Self.specVersion),
+            "id": .string(id.lowercasedString),
+            "source": .string(source),
+            "type": .string(type.rawValue),
+            "subject": .string(contactID.lowercasedString),
+            "time": .string(time.rfc3339),
+            "datacontenttype": .string(Self.dataContentType),
+            "businessid": .string(businessID),
+            "commandid": .string(commandID.lowercasedString),
+            "data": data,
+        ])
+    }
+
+    /// The message value bytes; deterministic for the same event and source.
+    public func encoded(source: String = defaultSource) -> [UInt8] {
+        cloudEvent(source: source).encoded()
+    }
+}

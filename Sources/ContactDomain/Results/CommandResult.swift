@@ -1,0 +1,67 @@
+/// The outcome of one command as it is stored and published: HTTP-style status plus body, and
+/// the envelope fields echoed in the result message.
+///
+/// Stored by the worker under the `command_id` so a duplicate re-publishes exactly the same
+/// status and body (``ResultMessage`` renders the message bytes).
+public struct CommandResult: Sendable, Hashable {
+    /// The command's `command_id` (lower-cased when a UUID).
+    public var commandID: String
+    /// The `type` as sent, if it was a string.
+    public var commandType: String?
+    /// The `business_id` as sent, if it was a string.
+    public var businessID: String?
+    /// The `contact_id` (lower-cased when a UUID), if it was a string.
+    public var contactID: String?
+    /// 200, 201, 400, 401, 403, 404, 409 or 422.
+    public var status: Int
+    /// The success body (§6) or `{"detail": …}`.
+    public var body: JSONValue
+
+    /// Creates a result.
+    public init(
+        commandID: String, commandType: String?, businessID: String?, contactID: String?, status: Int, body: JSONValue
+    ) {
+        self.commandID = commandID
+        self.commandType = commandType
+        self.businessID = businessID
+        self.contactID = contactID
+        self.status = status
+        self.body = body
+    }
+
+    /// A result echoing `command`'s fields.
+    public init(for command: DecodedCommand, status: Int, body: JSONValue) {
+        self.init(
+            commandID: command.commandID, commandType: command.commandType, businessID: command.businessID,
+            contactID: command.contactID, status: status, body: body)
+    }
+
+    /// A result echoing a valid envelope's fields.
+    public init(for envelope: CommandEnvelope, status: Int, body: JSONValue) {
+        self.init(
+            commandID: envelope.commandID.lowercasedString, commandType: envelope.type.rawValue,
+            businessID: envelope.businessID, contactID: envelope.contactID.lowercasedString, status: status, body: body)
+    }
+
+    /// Whether the command was accepted (2xx).
+    public var isSuccess: Bool { (200..<300).contains(status) }
+
+    /// `{"detail": "<text>"}`, the body of every error except 422.
+    public static func detailBody(_ text: String) -> JSONValue {
+        .object(["detail": .string(text)])
+    }
+
+    /// `{"detail": [{"loc", "msg", "type"}, …]}`, the 422 body.
+    public static func validationBody(_ problems: [ValidationProblem]) -> JSONValue {
+        .object(["detail": .array(problems.map(\.json))])
+    }
+
+    /// The 409 for a `command_id` reused with different content (see ``IdempotencyVerdict``).
+    public static func idempotencyConflict(for command: DecodedCommand) -> CommandResult {
+        CommandResult(for: command, status: 409, body: detailBody(ResultDetail.commandIDReused))
+    }
+
+    /// The body's canonical bytes, for storage; ``JSONValue/parse(_:maximumDepth:)`` reads them back
+    /// into an equal value, so re-published results are byte-identical.
+    public var bodyBytes: [UInt8] { body.encoded() }
+}

@@ -1,0 +1,301 @@
+/// A JSON document held as plain values, with member order preserved and a deterministic encoding.
+///
+/// Result bodies and event data are built as `JSONValue`s so that the bytes the worker publishes,
+/// stores and later re-publishes are always the same for the same value: members are written in
+/// the order they were added, numbers keep their literal spelling, and strings are escaped one
+/// fixed way. Incoming commands are parsed into the same type (see ``parse(_:maximumDepth:)``),
+/// which never traps on malformed input.
+public enum JSONValue: Sendable, Hashable {
+    /// JSON `null`.
+    case null
+    /// JSON `true` / `false`.
+    case bool(Bool)
+    /// A JSON number, kept as its literal text (already validated against the JSON grammar) so it
+    /// round-trips exactly; build integers with ``integer(_:)``.
+    case number(String)
+    /// A JSON string.
+    case string(String)
+    /// A JSON array.
+    case array([JSONValue])
+    /// A JSON object; members keep their order. Lookups by key take the last member of that name.
+    case object([Member])
+
+    /// One `"key": value` pair of an object.
+    public struct Member: Sendable, Hashable {
+        /// The member name.
+        public var key: String
+        /// The member value.
+        public var value: JSONValue
+
+        /// Creates a member.
+        public init(_ key: String, _ value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// A number from an integer, spelled the way every JSON encoder spells it.
+    public static func integer(_ value: some BinaryInteger) -> JSONValue {
+        .number(String(value))
+    }
+
+    /// An object from ordered `(key, value)` pairs; the usual way result bodies are built.
+    public static func object(_ pairs: KeyValuePairs<String, JSONValue>) -> JSONValue {
+        .object(pairs.map { Member($0.key, $0.value) })
+    }
+
+    /// A string, or `null` when the value is absent: the encoding of every optional text field.
+    public static func string(orNull value: String?) -> JSONValue {
+        value.map(JSONValue.string) ?? .null
+    }
+
+    // MARK: - Reading
+
+    /// The value of the last member named `key`, if this is an object that has one.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.last(where: { $0.key == key })?.value
+    }
+
+    /// The string, if this is a JSON string.
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    /// The integer, if this is a JSON number written as an integer that fits in `Int`.
+    public var intValue: Int? {
+        if case .number(let literal) = self { return Int(literal) }
+        return nil
+    }
+
+    /// The boolean, if this is `true` or `false`.
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
+    /// The members, if this is an object.
+    public var objectMembers: [Member]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    /// The elements, if this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
+    /// Whether this is JSON `null`.
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// The JSON type name used in messages (`object`, `array`, `string`, `number`, `boolean`, `null`).
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .number: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+
+    // MARK: - Canonical form
+
+    /// The same value with every object's members sorted by the UTF-8 bytes of their names and
+    /// duplicate names collapsed to the last one: two documents that differ only in member order,
+    /// whitespace or duplicates have the same canonical form (used for command fingerprints).
+    public var canonicalized: JSONValue {
+        switch self {
+        case .null, .bool, .number, .string:
+            return self
+        case .array(let elements):
+            return .array(elements.map(\.canonicalized))
+        case .object(let members):
+            var lastIndex: [String: Int] = [:]
+            for (index, member) in members.enumerated() {
+                lastIndex[member.key] = index
+            }
+            let kept = members.enumerated()
+                .filter { lastIndex[$0.element.key] == $0.offset }
+                .map { Member($0.element.key, $0.element.value.canonicalized) }
+                .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            return .object(kept)
+        }
+    }
+
+    // MARK: - Parsing
+
+    /// The default limit on nesting depth of parsed documents; deeper input is rejected, not
+    /// recursed into, so hostile input cannot exhaust the stack.
+    public static let defaultMaximumDepth = 64
+
+    /// Parses UTF-8 JSON text (RFC 8259, strict: no comments, no trailing commas, no lone
+    /// surrogates, no byte-order mark), rejecting nesting deeper than `maximumDepth`.
+    ///
+    /// Never traps: every malformed input ends in a ``JSONParseError`` naming the byte offset.
+    public static func parse(
+        _ bytes: some Collection<UInt8>, maximumDepth: Int = defaultMaximumDepth
+    ) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: Array(bytes), maximumDepth: maximumDepth)
+        return try parser.parseDocument()
+    }
+
+    // MARK: - Encoding
+
+    /// The compact UTF-8 encoding: no insignificant whitespace, members in order, `/` not escaped,
+    /// control characters as `\n`-style or `\u00XX` escapes, everything else written as UTF-8.
+    /// The same value always yields the same bytes.
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(into: &out)
+        return out
+    }
+
+    /// ``encoded()`` as a `String`.
+    public var encodedString: String {
+        String(decoding: encoded(), as: UTF8.self)
+    }
+
+    /// Appends the compact encoding to `out`.
+    public func write(into out: inout [UInt8]) {
+        switch self {
+        case .null:
+            out.append(contentsOf: "null".utf8)
+        case .bool(let value):
+            out.append(contentsOf: (value ? "true" : "false").utf8)
+        case .number(let literal):
+            out.append(contentsOf: literal.utf8)
+        case .string(let value):
+            Self.writeString(value, into: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                element.write(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (index, member) in members.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                Self.writeString(member.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                member.value.write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func writeString(_ value: String, into out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""):
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"):
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x00..<0x20:
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            default:
+                out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+// MARK: - Codable
+
+extension JSONValue: Codable {
+    /// Decodes any JSON value. Object member order is not observable through `Decoder`, so
+    /// members come out sorted by name; prefer ``parse(_:maximumDepth:)`` for raw bytes.
+    public init(from decoder: any Decoder) throws {
+        if let container = try? decoder.container(keyedBy: AnyKey.self) {
+            var members: [Member] = []
+            for key in container.allKeys {
+                members.append(Member(key.stringValue, try container.decode(JSONValue.self, forKey: key)))
+            }
+            self = JSONValue.object(members).canonicalized
+            return
+        }
+        if var container = try? decoder.unkeyedContainer() {
+            var elements: [JSONValue] = []
+            while !container.isAtEnd {
+                elements.append(try container.decode(JSONValue.self))
+            }
+            self = .array(elements)
+            return
+        }
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(String(value))
+        } else {
+            self = .string(try container.decode(String.self))
+        }
+    }
+
+    /// Encodes the value through an `Encoder`; numbers that are not integers go through `Double`.
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        case .bool(let value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
+        case .number(let literal):
+            var container = encoder.singleValueContainer()
+            if let integer = Int64(literal) {
+                try container.encode(integer)
+            } else {
+                try container.encode(Double(literal) ?? 0)
+            }
+        case .string(let value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
+        case .array(let elements):
+            var container = encoder.unkeyedContainer()
+            for element in elements {
+                try container.encode(element)
+            }
+        case .object(let members):
+            var container = encoder.container(keyedBy: AnyKey.self)
+            for member in members {
+                try container.encode(member.value, forKey: AnyKey(stringValue: member.key))
+            }
+        }
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}

@@ -1,0 +1,53 @@
+import Crypto
+import Foundation
+
+/// Name-based (version 5, SHA-1, RFC 4122 §4.3) UUIDs for everything a command creates.
+///
+/// The namespace is the command's own `command_id` and the name a fixed role string, so replaying
+/// the same commands into an empty database rebuilds rows with identical ids and re-delivered
+/// events keep their ids — with no clock and no random generator involved.
+public enum DeterministicID {
+    /// Role name for the interaction an `AddInteraction` command records.
+    public static let interactionRole = "interaction"
+    /// Role name for the status-history entry a `CreateContact` / `UpdateStatus` command appends.
+    public static let historyRole = "history"
+
+    /// The version-5 UUID of `name` in `namespace` (RFC 4122: SHA-1 over the namespace's 16
+    /// bytes followed by the UTF-8 name, version and variant bits set).
+    public static func uuid(namespace: UUID, name: String) -> UUID {
+        var hasher = Insecure.SHA1()
+        let namespaceBytes = withUnsafeBytes(of: namespace.uuid) { Array($0) }
+        hasher.update(data: namespaceBytes)
+        hasher.update(data: Array(name.utf8))
+        var bytes = Array(hasher.finalize().prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(uuid: (
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+        ))
+    }
+
+    /// The id of the interaction recorded by `commandID`.
+    public static func interaction(commandID: UUID) -> UUID {
+        uuid(namespace: commandID, name: interactionRole)
+    }
+
+    /// The id of the status-history entry appended by `commandID`.
+    public static func historyEntry(commandID: UUID) -> UUID {
+        uuid(namespace: commandID, name: historyRole)
+    }
+
+    /// The CloudEvents `id` of the event of `type` emitted by `commandID`.
+    public static func event(commandID: UUID, type: ContactEventType) -> UUID {
+        uuid(namespace: commandID, name: "event:" + type.rawValue)
+    }
+}
+
+extension UUID {
+    /// The lowercase hyphenated form (`550e8400-e29b-…`), the spelling of every id the worker
+    /// writes (Python's `str(uuid)`), unlike Foundation's uppercase `uuidString`.
+    public var lowercasedString: String {
+        uuidString.lowercased()
+    }
+}

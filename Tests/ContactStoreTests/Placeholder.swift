@@ -1,1 +1,0 @@
-// The shared ContactStore suite arrives with issue #4.
