@@ -1,0 +1,310 @@
+import Foundation
+import Testing
+
+@testable import ContactDomain
+
+@Suite("Classifying raw messages (SPEC §8)")
+struct CommandClassificationTests {
+    @Test(
+        "anything that is not an object with a string command_id is dead-lettered",
+        arguments: [
+            ("", "value is empty"),
+            ("xml <no/>", "value is not valid JSON: unexpected byte 0x78 at offset 0"),
+            ("[1,2]", "value is a JSON array, not an object"),
+            ("\"text\"", "value is a JSON string, not an object"),
+            ("42", "value is a JSON number, not an object"),
+            ("null", "value is a JSON null, not an object"),
+            ("{}", "command_id is missing"),
+            (#"{"type":"CreateContact"}"#, "command_id is missing"),
+            (#"{"command_id":42}"#, "command_id is a number, not a string"),
+            (#"{"command_id":null}"#, "command_id is a null, not a string"),
+            (#"{"command_id":["x"]}"#, "command_id is a array, not a string"),
+            (#"{"command_id":"x""#, "value is not valid JSON: unexpected end of input at offset 17"),
+        ])
+    func deadLetters(text: String, reason: String) {
+        #expect(
+            CommandDecoder().classify(value: Array(text.utf8), messageTimestamp: nil) == .deadLetter(reason: reason))
+    }
+
+    @Test("oversized values are dead-lettered before parsing; the limit is configurable")
+    func oversized() {
+        let big = Array(#"{"command_id":""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 1 << 20) + Array(#""}"#.utf8)
+        #expect(
+            CommandDecoder().classify(value: big, messageTimestamp: nil)
+                == .deadLetter(reason: "value is \(big.count) bytes, more than the maximum of 1048576"))
+        let small = CommandDecoder(maximumSize: 10)
+        #expect(small.classify(value: Array(#"{"command_id":"x"}"#.utf8), messageTimestamp: nil).command == nil)
+    }
+
+    @Test("absurd nesting is dead-lettered, not a crash")
+    func deepNesting() {
+        let text = #"{"command_id":"x","payload":"# + String(repeating: "[", count: 50_000)
+        guard case .deadLetter(let reason) = CommandDecoder().classify(value: Array(text.utf8), messageTimestamp: nil)
+        else {
+            Issue.record("expected a dead letter")
+            return
+        }
+        #expect(reason == "value is not valid JSON: nesting deeper than 64 levels at offset 91")
+    }
+
+    @Test("a string command_id makes it a command, whatever else is wrong")
+    func commandEvenIfBroken() throws {
+        let decoded = try #require(
+            CommandDecoder().classify(value: Array(#"{"command_id":"not-a-uuid","type":7}"#.utf8), messageTimestamp: nil)
+                .command)
+        #expect(decoded.commandID == "not-a-uuid")
+        #expect(decoded.commandType == nil)
+        #expect(
+            decoded.problems.map(\.loc) == [
+                ["body", "command_id"], ["body", "type"], ["body", "business_id"], ["body", "contact_id"],
+                ["body", "issued_at"], ["body", "payload"],
+            ])
+        #expect(decoded.problems.map(\.type) == ["uuid_parsing", "enum", "missing", "missing", "missing", "missing"])
+    }
+
+    @Test("a valid command decodes fully; ids are lower-cased; headers are carried")
+    func validCommand() throws {
+        let json = Fixtures.envelope(
+            commandID: .string("0B6F3C1E-7D5A-4A53-9D8E-2F1C7E9A4B10"),
+            payload: .object(["first_name": .string("Ada"), "unknown_extra": .integer(1)]))
+        let decoded = try #require(
+            CommandDecoder().classify(
+                value: json.encoded(), messageTimestamp: nil,
+                headers: CommandHeaders(authorization: "Bearer t", correlationID: "corr-1")
+            ).command)
+        let envelope = try #require(decoded.envelope)
+        #expect(decoded.commandID == "0b6f3c1e-7d5a-4a53-9d8e-2f1c7e9a4b10")
+        #expect(envelope.commandID == UUID(uuidString: "0b6f3c1e-7d5a-4a53-9d8e-2f1c7e9a4b10"))
+        #expect(envelope.businessID == Fixtures.businessID)
+        #expect(envelope.contactID == Fixtures.contactID)
+        #expect(envelope.issuedAt == Fixtures.issuedAt)
+        #expect(envelope.issuedAtIsExplicit)
+        #expect(envelope.payload == .createContact(CreateContactPayload(firstName: "Ada")))
+        #expect(decoded.headers == CommandHeaders(authorization: "Bearer t", correlationID: "corr-1"))
+    }
+
+    @Test("issued_at defaults to the message timestamp; with neither it is missing")
+    func issuedAtDefault() throws {
+        let withoutIssuedAt = Fixtures.envelope(issuedAt: nil)
+        let decoded = try Fixtures.decode(withoutIssuedAt, messageTimestamp: Fixtures.messageTimestamp)
+        #expect(decoded.envelope?.issuedAt == Fixtures.messageTimestamp)
+        #expect(decoded.envelope?.issuedAtIsExplicit == false)
+        let nullIssuedAt = try Fixtures.decode(Fixtures.envelope(issuedAt: .null), messageTimestamp: Fixtures.messageTimestamp)
+        #expect(nullIssuedAt.envelope?.issuedAt == Fixtures.messageTimestamp)
+        let neither = try Fixtures.decode(withoutIssuedAt, messageTimestamp: nil)
+        #expect(neither.problems == [ValidationProblem(loc: ["body", "issued_at"], msg: "Field required", type: "missing")])
+        let explicit = try Fixtures.decode(
+            Fixtures.envelope(issuedAt: .string("2024-01-10T16:30:00+02:00")), messageTimestamp: Fixtures.messageTimestamp)
+        #expect(explicit.envelope?.issuedAt == Fixtures.issuedAt)
+    }
+
+    @Test("every envelope problem is reported, each with its pydantic-style type and message")
+    func envelopeProblems() throws {
+        let decoded = try Fixtures.decode(
+            Fixtures.envelope(
+                commandID: .string("nope"), type: .string("DeleteContact"), businessID: .integer(5),
+                contactID: .string("also-nope"), issuedAt: .string("yesterday"), payload: .array([])))
+        #expect(
+            decoded.problems == [
+                ValidationProblem(
+                    loc: ["body", "command_id"],
+                    msg: "Input should be a valid UUID, expected the hyphenated form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                    type: "uuid_parsing"),
+                ValidationProblem(
+                    loc: ["body", "type"], msg: "Input should be 'CreateContact', 'AddInteraction' or 'UpdateStatus'",
+                    type: "enum"),
+                ValidationProblem(loc: ["body", "business_id"], msg: "Input should be a valid string", type: "string_type"),
+                ValidationProblem(
+                    loc: ["body", "contact_id"],
+                    msg: "Input should be a valid UUID, expected the hyphenated form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                    type: "uuid_parsing"),
+                ValidationProblem(
+                    loc: ["body", "issued_at"],
+                    msg: "Input should be a valid datetime, expected an RFC 3339 date-time such as 2024-01-10T14:30:00Z",
+                    type: "datetime_parsing"),
+                ValidationProblem(loc: ["body", "payload"], msg: "Input should be a valid dictionary", type: "dict_type"),
+            ])
+        #expect(decoded.commandType == "DeleteContact")
+        #expect(decoded.businessID == nil)
+        #expect(decoded.contactID == "also-nope")
+        #expect(decoded.comparableBusinessID == nil)
+    }
+
+    @Test("non-string ids and date-times get the *_type problems")
+    func typeProblems() throws {
+        let decoded = try Fixtures.decode(Fixtures.envelope(contactID: .integer(1), issuedAt: .bool(true)))
+        #expect(decoded.problems.map(\.type) == ["uuid_type", "datetime_type"])
+        let empty = try Fixtures.decode(Fixtures.envelope(businessID: .string("")))
+        #expect(
+            empty.problems == [
+                ValidationProblem(
+                    loc: ["body", "business_id"], msg: "String should have at least 1 character", type: "string_too_short")
+            ])
+    }
+
+    @Test("the echo fields keep what could be read for the result")
+    func echoFields() throws {
+        let decoded = try Fixtures.decode(Fixtures.envelope(type: .string("AddInteraction"), payload: .object([:])))
+        #expect(decoded.commandType == "AddInteraction")
+        #expect(decoded.businessID == Fixtures.businessID)
+        #expect(decoded.contactID == Fixtures.contactID.lowercasedString)
+        #expect(decoded.comparableBusinessID == Fixtures.businessID)
+    }
+
+    @Test("Kafka headers: case-insensitive names, last one wins, non-UTF-8 is absent")
+    func kafkaHeaders() {
+        let headers = CommandHeaders(kafkaHeaders: [
+            (key: "Authorization", value: Array("Bearer a".utf8)),
+            (key: "authorization", value: Array("Bearer b".utf8)),
+            (key: "correlation-id", value: [0xFF, 0xFE]),
+            (key: "content-type", value: nil),
+        ])
+        #expect(headers.authorization == "Bearer b")
+        #expect(headers.correlationID == nil)
+    }
+
+    @Test("an envelope built in Swift encodes to bytes that decode back to it")
+    func envelopeRoundTrip() throws {
+        let envelope = Fixtures.commandEnvelope(
+            .addInteraction(
+                AddInteractionPayload(
+                    type: .followUp, description: "Called back", outcome: "Interested", nextAction: "Send quote",
+                    scheduledFollowUp: Timestamp(rfc3339: "2024-01-12T09:00:00Z"))))
+        let decoded = try #require(CommandDecoder().classify(value: envelope.encoded(), messageTimestamp: nil).command)
+        #expect(decoded.envelope == envelope)
+        #expect(decoded.fingerprint == CommandFingerprint.compute(envelope))
+    }
+}
+
+@Suite("Payload validation (SPEC §3, 422 of §4)")
+struct PayloadValidationTests {
+    @Test("CreateContact needs at least one non-blank name")
+    func nameRequired() throws {
+        let expected = [
+            ValidationProblem(
+                loc: ["body", "first_name"], msg: "At least one of first_name, last_name or company_name is required",
+                type: "value_error")
+        ]
+        #expect(try Fixtures.problems(type: "CreateContact", payload: .object([:])) == expected)
+        #expect(
+            try Fixtures.problems(
+                type: "CreateContact",
+                payload: .object(["first_name": .string(" "), "last_name": .null, "company_name": .string("")]))
+                == expected)
+        for field in ["first_name", "last_name", "company_name"] {
+            #expect(try Fixtures.problems(type: "CreateContact", payload: .object([.init(field, .string("X"))])) == [])
+        }
+    }
+
+    @Test("CreateContact reports every problem at once")
+    func createContactAllProblems() throws {
+        let problems = try Fixtures.problems(
+            type: "CreateContact",
+            payload: .object([
+                "first_name": .string(Fixtures.string(101)), "email": .string("nobody"), "phone": .integer(5),
+                "relationship_status": .string("friend"), "lifecycle_stage": .string("done"),
+            ]))
+        #expect(
+            problems == [
+                ValidationProblem(
+                    loc: ["body", "first_name"], msg: "String should have at most 100 characters", type: "string_too_long"),
+                ValidationProblem(
+                    loc: ["body", "email"],
+                    msg: "value is not a valid email address: The email address is not valid. It must have exactly one @-sign.",
+                    type: "value_error"),
+                ValidationProblem(loc: ["body", "phone"], msg: "Input should be a valid string", type: "string_type"),
+                ValidationProblem(
+                    loc: ["body", "relationship_status"],
+                    msg:
+                        "Input should be 'prospect', 'qualified_lead', 'opportunity', 'active_client', 'past_client', 'lost_lead' or 'inactive'",
+                    type: "enum"),
+                ValidationProblem(
+                    loc: ["body", "lifecycle_stage"],
+                    msg: "Input should be 'awareness', 'interest', 'consideration', 'decision', 'retention' or 'customer'",
+                    type: "enum"),
+            ])
+    }
+
+    @Test("AddInteraction: type and description are required; every problem reported")
+    func addInteractionRequired() throws {
+        #expect(
+            try Fixtures.problems(type: "AddInteraction", payload: .object([:])) == [
+                ValidationProblem(loc: ["body", "type"], msg: "Field required", type: "missing"),
+                ValidationProblem(loc: ["body", "description"], msg: "Field required", type: "missing"),
+            ])
+        #expect(
+            try Fixtures.problems(
+                type: "AddInteraction",
+                payload: .object([
+                    "type": .string("fax"), "description": .null, "scheduled_follow_up": .string("next week"),
+                ])) == [
+                    ValidationProblem(
+                        loc: ["body", "type"],
+                        msg:
+                            "Input should be 'call', 'email', 'meeting', 'proposal', 'quote', 'contract', 'service', 'follow_up' or 'note'",
+                        type: "enum"),
+                    ValidationProblem(loc: ["body", "description"], msg: "Input should be a valid string", type: "string_type"),
+                    ValidationProblem(
+                        loc: ["body", "scheduled_follow_up"],
+                        msg:
+                            "Input should be a valid datetime, expected an RFC 3339 date-time such as 2024-01-10T14:30:00Z",
+                        type: "datetime_parsing"),
+                ])
+    }
+
+    @Test("UpdateStatus: relationship_status is required and must be known")
+    func updateStatusRequired() throws {
+        #expect(
+            try Fixtures.problems(type: "UpdateStatus", payload: .object(["reason": .string("r")])) == [
+                ValidationProblem(loc: ["body", "relationship_status"], msg: "Field required", type: "missing")
+            ])
+        #expect(
+            try Fixtures.problems(
+                type: "UpdateStatus", payload: .object(["relationship_status": .string("active_client"), "lifecycle_stage": .null]))
+                == [])
+    }
+
+    @Test("the payload itself missing is one problem")
+    func payloadMissing() throws {
+        #expect(
+            try Fixtures.decode(Fixtures.envelope(payload: nil)).problems == [
+                ValidationProblem(loc: ["body", "payload"], msg: "Field required", type: "missing")
+            ])
+    }
+
+    @Test("strings are stored as sent, not trimmed")
+    func noTrimming() throws {
+        let decoded = try Fixtures.decode(
+            Fixtures.envelope(
+                payload: .object(["first_name": .string("  Ada "), "phone": .string(" +44 1 ")])))
+        #expect(decoded.envelope?.payload == .createContact(CreateContactPayload(firstName: "  Ada ", phone: " +44 1 ")))
+    }
+
+    @Test(
+        "email addresses must look like addresses",
+        arguments: [
+            ("ada@example.com", nil),
+            ("a.b+tag@sub.example.co.uk", nil),
+            ("üser@exämple.de", nil),
+            ("ada", "The email address is not valid. It must have exactly one @-sign."),
+            ("a@b@c.com", "The email address is not valid. It must have exactly one @-sign."),
+            ("@example.com", "There must be something before the @-sign."),
+            ("ada@", "There must be something after the @-sign."),
+            ("a da@example.com", "The email address contains invalid characters before the @-sign: ' '."),
+            (".ada@example.com", "An email address cannot start with a period."),
+            ("ada.@example.com", "An email address cannot have a period immediately before the @-sign."),
+            ("a..da@example.com", "An email address cannot have two periods in a row."),
+            ("ada@exa mple.com", "The part after the @-sign contains invalid characters: ' '."),
+            ("ada@example", "The part after the @-sign is not valid. It should have a period."),
+            ("ada@.example.com", "An email address cannot have a period immediately after the @-sign."),
+            ("ada@example.com.", "An email address cannot end with a period."),
+            ("ada@example..com", "An email address cannot have two periods in a row."),
+            ("ada@-example.com", "The part after the @-sign is not valid. A label cannot start or end with a hyphen."),
+        ] as [(String, String?)])
+    func emailAddresses(address: String, reason: String?) throws {
+        #expect(EmailAddressCheck.problem(in: address) == reason)
+        let problems = try Fixtures.problems(
+            type: "CreateContact", payload: .object(["first_name": .string("A"), "email": .string(address)]))
+        #expect(problems == (reason.map { [ValidationProblem(loc: ["body", "email"], msg: "value is not a valid email address: \($0)", type: "value_error")] } ?? []))
+    }
+}

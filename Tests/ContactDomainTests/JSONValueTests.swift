@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+@testable import ContactDomain
+
+@Suite("JSONValue: strict parsing, deterministic encoding")
+struct JSONValueTests {
+    @Test("encodes compactly, in member order, with fixed escapes")
+    func encoding() {
+        let value = JSONValue.object([
+            "b": .integer(-12),
+            "a": .array([.null, .bool(true), .bool(false), .number("1.5e3")]),
+            "s": .string("quote\" back\\ slash/ nl\n tab\t bell\u{07} é 😀"),
+        ])
+        #expect(
+            value.encodedString
+                == #"{"b":-12,"a":[null,true,false,1.5e3],"s":"quote\" back\\ slash/ nl\n tab\t bell\u0007 é 😀"}"#)
+    }
+
+    @Test("parse then encode is the identity on compact documents")
+    func roundTrip() throws {
+        let text = #"{"x":[1,-0.5,2E+10,"a\"b",{"y":null}],"z":{},"w":[],"u":"\u00e9\ud83d\ude00"}"#
+        let value = try JSONValue.parse(Array(text.utf8))
+        #expect(try JSONValue.parse(value.encoded()) == value)
+        #expect(value["u"] == .string("é😀"))
+        #expect(value["x"]?.arrayValue?.count == 5)
+    }
+
+    @Test("agrees with Foundation on what it parses")
+    func agreesWithFoundation() throws {
+        let text = #"{"name":"Ada","n":[1,2.5,true,null],"nested":{"k":"v\u0001"}}"#
+        let ours = try JSONValue.parse(Array(text.utf8))
+        let reencoded = try JSONSerialization.jsonObject(with: Data(ours.encoded())) as? NSDictionary
+        let theirs = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSDictionary
+        #expect(reencoded == theirs)
+    }
+
+    @Test("duplicate members: lookup takes the last, canonical form keeps only the last, sorted")
+    func duplicatesAndCanonical() throws {
+        let value = try JSONValue.parse(Array(#"{"b":1,"a":2,"b":3}"#.utf8))
+        #expect(value["b"] == .integer(3))
+        #expect(value.canonicalized.encodedString == #"{"a":2,"b":3}"#)
+    }
+
+    @Test(
+        "rejects malformed JSON without trapping",
+        arguments: [
+            "", " ", "{", "}", "[1,]", "{\"a\":}", "{\"a\" 1}", "{a:1}", "01", "1.", ".5", "-", "1e", "+1",
+            "tru", "nul", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "\"\u{01}\"", "[1] [2]",
+            "{\"a\":1,}", "NaN", "Infinity", "\u{FEFF}{}", "//\n{}",
+        ])
+    func rejectsMalformed(text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(text.utf8)) }
+    }
+
+    @Test(
+        "rejects invalid UTF-8",
+        arguments: [[0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82]]
+            as [[UInt8]])
+    func rejectsInvalidUTF8(bytes: [UInt8]) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(bytes) }
+    }
+
+    @Test("nesting is bounded: 64 levels parse, 65 are rejected, 100 000 do not crash")
+    func depth() throws {
+        let ok = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        #expect(throws: Never.self) { try JSONValue.parse(Array(ok.utf8)) }
+        let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
+        #expect(throws: JSONParseError(kind: .tooDeep(maximum: 64), offset: 64)) { try JSONValue.parse(Array(deep.utf8)) }
+        let hostile = String(repeating: "{\"a\":", count: 100_000)
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(hostile.utf8)) }
+    }
+
+    @Test("errors name the offset")
+    func errorOffsets() {
+        #expect(throws: JSONParseError(kind: .trailingData, offset: 7)) { try JSONValue.parse(Array(#"{"a":1}}"#.utf8)) }
+        #expect(throws: JSONParseError(kind: .unexpectedByte(0x31), offset: 5)) {
+            try JSONValue.parse(Array(#"{"a" 1}"#.utf8))
+        }
+        #expect(
+            JSONParseError(kind: .unexpectedByte(0x7D), offset: 12).description == "unexpected byte 0x7d at offset 12")
+    }
+
+    @Test("Codable: decodes and encodes through Foundation coders")
+    func codable() throws {
+        let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"b":[1,true,null,"x"],"a":2.5}"#.utf8))
+        #expect(decoded == .object(["a": .number("2.5"), "b": .array([.integer(1), .bool(true), .null, .string("x")])]))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(decoded)
+        #expect(try JSONValue.parse(Array(data)) == decoded)
+    }
+}
