@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+@testable import ContactDomain
+
+@Suite("Deterministic ids (RFC 4122 version 5)")
+struct DeterministicIDTests {
+    @Test("matches the RFC 4122 / Python uuid5 reference vector")
+    func referenceVector() {
+        let dns = UUID(uuidString: "6ba7b810-9dad-11d1-80b4-00c04fd430c8")!
+        #expect(DeterministicID.uuid(namespace: dns, name: "python.org").lowercasedString == "886313e1-3b8a-5372-9b90-0c9aee199e5d")
+    }
+
+    @Test("ids differ by role and by command, and are stable")
+    func distinct() {
+        let a = Fixtures.uuid(1)
+        let b = Fixtures.uuid(2)
+        let ids = [
+            DeterministicID.interaction(commandID: a), DeterministicID.historyEntry(commandID: a),
+            DeterministicID.interaction(commandID: b), DeterministicID.historyEntry(commandID: b),
+        ] + ContactEventType.allCases.map { DeterministicID.event(commandID: a, type: $0) }
+        #expect(Set(ids).count == ids.count)
+        #expect(DeterministicID.interaction(commandID: a) == DeterministicID.interaction(commandID: a))
+    }
+}
+
+@Suite("Events: CloudEvents 1.0 structured mode (SPEC §7)")
+struct ContactEventTests {
+    @Test("golden bytes of a StatusChanged event")
+    func goldenStatusChanged() throws {
+        let command = Fixtures.commandEnvelope(
+            .updateStatus(UpdateStatusPayload(relationshipStatus: .lostLead)),
+            commandID: UUID(uuidString: "0b6f3c1e-7d5a-4a53-9d8e-2f1c7e9a4b10")!, businessID: "biz-1",
+            issuedAt: Timestamp(rfc3339: "2024-01-10T14:30:00.123Z")!)
+        let outcome = ContactCommandProcessor.decide(
+            command: command, actor: ContactDomain.Actor(userID: "u-1", businessID: "biz-1", role: .admin),
+            current: Fixtures.contact(status: .opportunity, stage: .decision, businessID: "biz-1"))
+        let event = try #require(outcome.change?.events.first)
+        let id = DeterministicID.event(commandID: command.commandID, type: .statusChanged).lowercasedString
+        #expect(
+            String(decoding: event.encoded(), as: UTF8.self)
+                == #"{"specversion":"1.0","id":""# + id
+                + #"","source":"contact-worker","type":"StatusChanged","subject":"00000000-0000-4000-8000-0000000000c0","time":"2024-01-10T14:30:00.123Z","datacontenttype":"application/json","businessid":"biz-1","commandid":"0b6f3c1e-7d5a-4a53-9d8e-2f1c7e9a4b10","data":{"contact_id":"00000000-0000-4000-8000-0000000000c0","old_status":"opportunity","new_status":"lost_lead","old_lifecycle_stage":"decision","new_lifecycle_stage":"decision","changed_by":"u-1","changed_by_id":"u-1","timestamp":"2024-01-10T14:30:00.123Z","reason":null,"notes":null}}"#
+        )
+        #expect(event.data == outcome.result.body)
+        #expect(ContactEvent.contentType == "application/cloudevents+json")
+    }
+
+    @Test("the source is configurable; everything else stays the same")
+    func source() throws {
+        let command = Fixtures.commandEnvelope(.createContact(CreateContactPayload(firstName: "Ada")))
+        let event = try #require(
+            ContactCommandProcessor.decide(command: command, actor: Fixtures.actor(), current: nil).change?.events.first)
+        let custom = try JSONValue.parse(event.encoded(source: "urn:crm:eu-1"))
+        #expect(custom["source"] == .string("urn:crm:eu-1"))
+        #expect(custom["id"] == .string(DeterministicID.event(commandID: command.commandID, type: .contactCreated).lowercasedString))
+        #expect(custom["subject"] == .string(Fixtures.contactID.lowercasedString))
+        #expect(custom["time"] == .string("2024-01-10T14:30:00Z"))
+    }
+
+    @Test("rejected commands produce no change and no events")
+    func rejectedHaveNoEvents() throws {
+        let outcome = ContactCommandProcessor.decide(
+            command: Fixtures.commandEnvelope(.updateStatus(UpdateStatusPayload(relationshipStatus: .pastClient))),
+            actor: Fixtures.actor(), current: Fixtures.contact())
+        #expect(outcome.result.status == 400)
+        #expect(outcome.change == nil)
+    }
+}
+
+@Suite("Result messages and idempotency (SPEC §6)")
+struct ResultMessageTests {
+    @Test("duplicate re-publication changes only duplicate, correlation_id and processed_at")
+    func duplicate() throws {
+        let result = CommandResult(
+            commandID: "c-1", commandType: nil, businessID: nil, contactID: nil, status: 401,
+            body: CommandResult.detailBody(ResultDetail.invalidCredentials))
+        let at = Timestamp(rfc3339: "2024-01-10T14:30:00Z")!
+        #expect(
+            String(decoding: ResultMessage.encode(result: result, correlationID: nil, duplicate: true, processedAt: at), as: UTF8.self)
+                == #"{"command_id":"c-1","correlation_id":null,"command_type":null,"business_id":null,"contact_id":null,"status":401,"body":{"detail":"Invalid or missing credentials"},"duplicate":true,"processed_at":"2024-01-10T14:30:00Z"}"#
+        )
+    }
+
+    @Test("stored body bytes parse back to an equal body and re-encode identically")
+    func storedBodyRoundTrip() throws {
+        let outcome = ContactCommandProcessor.decide(
+            command: Fixtures.commandEnvelope(.createContact(CreateContactPayload(firstName: "Zoë 😀", email: "z@x.io"))),
+            actor: Fixtures.actor(), current: nil)
+        let stored = outcome.result.bodyBytes
+        let restored = try JSONValue.parse(stored)
+        #expect(restored == outcome.result.body)
+        #expect(restored.encoded() == stored)
+    }
+
+    @Test("same content, new token, new correlation id, other key order or whitespace: same fingerprint")
+    func fingerprintStable() throws {
+        let a = try Fixtures.decode(Fixtures.envelope())
+        let reordered = #"""
+            { "payload" : { "first_name" : "Ada" }, "issued_at":"2024-01-10T16:30:00+02:00",
+              "contact_id":"00000000-0000-4000-8000-0000000000C0", "business_id":"9f3e2b1a-0000-4000-8000-00000000b001",
+              "type":"CreateContact", "command_id":"00000000-0000-4000-8000-000000000001" }
+            """#
+        let b = try #require(
+            CommandDecoder().classify(
+                value: Array(reordered.utf8), messageTimestamp: nil,
+                headers: CommandHeaders(authorization: "Bearer other", correlationID: "x")
+            ).command)
+        #expect(a.fingerprint == b.fingerprint)
+        #expect(a.fingerprint.count == 64)
+        #expect(IdempotencyVerdict.compare(storedFingerprint: a.fingerprint, newFingerprint: b.fingerprint) == .duplicate)
+    }
+
+    @Test("issued_at defaulted from the message timestamp is not part of the fingerprint")
+    func defaultedIssuedAtIgnored() throws {
+        let json = Fixtures.envelope(issuedAt: nil)
+        let first = try Fixtures.decode(json, messageTimestamp: Timestamp(millisecondsSinceEpoch: 1))
+        let resent = try Fixtures.decode(json, messageTimestamp: Timestamp(millisecondsSinceEpoch: 2))
+        #expect(first.fingerprint == resent.fingerprint)
+        #expect(first.envelope?.issuedAt != resent.envelope?.issuedAt)
+    }
+
+    @Test(
+        "different content under the same command_id: different fingerprint, 409",
+        arguments: [
+            Fixtures.envelope(payload: .object(["first_name": .string("Ada "), "email": .null])),
+            Fixtures.envelope(payload: .object(["first_name": .string("Bob")])),
+            Fixtures.envelope(type: .string("UpdateStatus")),
+            Fixtures.envelope(businessID: .string(Fixtures.otherBusinessID)),
+            Fixtures.envelope(contactID: .string(Fixtures.uuid(0xC1).lowercasedString)),
+            Fixtures.envelope(issuedAt: .string("2024-01-10T14:30:01Z")),
+            Fixtures.envelope(issuedAt: nil),
+        ])
+    func fingerprintDiffers(other: JSONValue) throws {
+        let original = try Fixtures.decode(Fixtures.envelope())
+        let changed = try Fixtures.decode(other)
+        #expect(original.fingerprint != changed.fingerprint)
+        #expect(IdempotencyVerdict.compare(storedFingerprint: original.fingerprint, newFingerprint: changed.fingerprint) == .conflict)
+        #expect(
+            CommandResult.idempotencyConflict(for: changed).body.encodedString
+                == #"{"detail":"command_id was already used for a different command"}"#)
+        #expect(CommandResult.idempotencyConflict(for: changed).status == 409)
+    }
+
+    @Test("explicit nulls and unknown members of a valid payload do not change the fingerprint")
+    func payloadNormalised() throws {
+        let plain = try Fixtures.decode(Fixtures.envelope())
+        let noisy = try Fixtures.decode(
+            Fixtures.envelope(payload: .object(["first_name": .string("Ada"), "email": .null, "x-debug": .bool(true)])))
+        #expect(plain.fingerprint == noisy.fingerprint)
+    }
+}
