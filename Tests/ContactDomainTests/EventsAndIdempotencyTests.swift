@@ -150,3 +150,26 @@ struct ResultMessageTests {
         #expect(plain.fingerprint == noisy.fingerprint)
     }
 }
+
+@Suite("Re-publishing stored results")
+struct StoredResultTests {
+    @Test("a result rebuilt from stored fields and body bytes re-publishes the same bytes, either way")
+    func storedBytes() throws {
+        let outcome = ContactCommandProcessor.decide(
+            command: Fixtures.commandEnvelope(.createContact(CreateContactPayload(companyName: "Ünïcode \"Ltd\"\n"))),
+            actor: Fixtures.actor(), current: nil)
+        let original = outcome.result
+        let at = Fixtures.issuedAt
+        let fromValue = ResultMessage.encode(result: original, correlationID: "c", duplicate: true, processedAt: at)
+        let fromBytes = ResultMessage.encode(
+            commandID: original.commandID, correlationID: "c", commandType: original.commandType,
+            businessID: original.businessID, contactID: original.contactID, status: original.status,
+            bodyBytes: original.bodyBytes, duplicate: true, processedAt: at)
+        #expect(fromValue == fromBytes)
+        let restored = try CommandResult(
+            commandID: original.commandID, commandType: original.commandType, businessID: original.businessID,
+            contactID: original.contactID, status: original.status, bodyBytes: original.bodyBytes)
+        #expect(restored == original)
+        #expect(try JSONValue.parse(fromBytes)["body"] == original.body)
+    }
+}

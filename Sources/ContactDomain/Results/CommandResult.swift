@@ -29,6 +29,16 @@ public struct CommandResult: Sendable, Hashable {
         self.body = body
     }
 
+    /// A result read back from storage, its body given as the bytes ``bodyBytes`` produced.
+    public init(
+        commandID: String, commandType: String?, businessID: String?, contactID: String?, status: Int,
+        bodyBytes: [UInt8]
+    ) throws(JSONParseError) {
+        self.init(
+            commandID: commandID, commandType: commandType, businessID: businessID, contactID: contactID,
+            status: status, body: try JSONValue.parse(bodyBytes))
+    }
+
     /// A result echoing `command`'s fields.
     public init(for command: DecodedCommand, status: Int, body: JSONValue) {
         self.init(
