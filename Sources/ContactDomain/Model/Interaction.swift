@@ -5,19 +5,28 @@ import Foundation
 /// The ``id`` is derived from the command that recorded it, so replaying commands rebuilds the
 /// same row.
 public struct Interaction: Sendable, Hashable {
+    /// Name-based id derived from the recording command's `command_id`.
     public var id: UUID
+    /// The contact the interaction belongs to.
     public var contactID: UUID
+    /// What kind of touch point it was.
     public var type: InteractionType
+    /// What happened (1–1000 characters).
     public var description: String
+    /// When it happened: the recording command's timestamp.
     public var timestamp: Timestamp
+    /// The result, if recorded.
     public var outcome: String?
+    /// What to do next, if recorded.
     public var nextAction: String?
+    /// When to follow up, if scheduled.
     public var scheduledFollowUp: Timestamp?
     /// The token's `name` claim of the sender.
     public var performedBy: String
     /// The token's `sub` claim of the sender.
     public var performedByID: String
 
+    /// Creates an interaction record.
     public init(
         id: UUID,
         contactID: UUID,

@@ -4,20 +4,30 @@ import Foundation
 ///
 /// Creation records an entry with `fromStatus == nil` and reason `"Initial status"`.
 public struct StatusHistoryEntry: Sendable, Hashable {
+    /// Name-based id derived from the command's `command_id`.
     public var id: UUID
+    /// The contact whose status changed.
     public var contactID: UUID
+    /// The status before; `nil` for the creation entry.
     public var fromStatus: RelationshipStatus?
+    /// The status after.
     public var toStatus: RelationshipStatus
+    /// The stage before; `nil` for the creation entry.
     public var fromLifecycleStage: LifecycleStage?
+    /// The stage after.
     public var toLifecycleStage: LifecycleStage
+    /// The command's timestamp.
     public var timestamp: Timestamp
     /// The token's `name` claim of the sender.
     public var changedBy: String
     /// The token's `sub` claim of the sender.
     public var changedByID: String
+    /// Why (`"Initial status"` on creation).
     public var reason: String?
+    /// Free notes.
     public var notes: String?
 
+    /// Creates a history entry.
     public init(
         id: UUID,
         contactID: UUID,

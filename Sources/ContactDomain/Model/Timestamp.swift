@@ -8,6 +8,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Microseconds since 1970-01-01T00:00:00Z.
     public var microsecondsSinceEpoch: Int64
 
+    /// Creates a timestamp from microseconds since the epoch.
     public init(microsecondsSinceEpoch: Int64) {
         self.microsecondsSinceEpoch = microsecondsSinceEpoch
     }
@@ -17,10 +18,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         self.microsecondsSinceEpoch = millisecondsSinceEpoch &* 1000
     }
 
+    /// Orders timestamps by instant.
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.microsecondsSinceEpoch < rhs.microsecondsSinceEpoch
     }
 
+    /// The RFC 3339 form (``rfc3339``).
     public var description: String { rfc3339 }
 
     // MARK: - RFC 3339
@@ -180,6 +183,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 }
 
 extension Timestamp: Codable {
+    /// Decodes an RFC 3339 string.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
@@ -190,6 +194,7 @@ extension Timestamp: Codable {
         self = value
     }
 
+    /// Encodes the RFC 3339 string (``rfc3339``).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rfc3339)
