@@ -9,6 +9,11 @@ struct RDKafkaBlockingQueue: Sendable {
         queue = DispatchQueue(label: label)
     }
 
+    /// Runs `body` on the queue from a thread that may block (never the cooperative pool).
+    func runBlocking<T>(_ body: () -> T) -> T {
+        queue.sync(execute: body)
+    }
+
     func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: body()) }

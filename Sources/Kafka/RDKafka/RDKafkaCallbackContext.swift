@@ -17,6 +17,11 @@ final class RDKafkaCallbackContext: Sendable {
     let logger: Logger
     let bootstrapServers: String
     private let errorContinuation: AsyncStream<KafkaError>.Continuation
+
+    /// Publishes an error on the client's `errors` stream.
+    func report(_ error: KafkaError) {
+        errorContinuation.yield(error)
+    }
     private let rebalanceHandler = Mutex<RebalanceHandler?>(nil)
 
     init(logger: Logger, bootstrapServers: String, errors: AsyncStream<KafkaError>.Continuation) {
@@ -90,3 +95,4 @@ final class RDKafkaCallbackContext: Sendable {
         }
     }
 }
+

@@ -1,8 +1,15 @@
 import CKafka
 
 /// Owns an `rd_kafka_topic_partition_list_t` and converts between it and Swift values.
+///
+/// C calls go through ``withPointer(_:)``, which keeps the owner alive for the whole call (Swift
+/// may otherwise free an object right after the last read of its pointer property).
 final class RDKafkaTopicPartitionList {
-    let pointer: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    private let pointer: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+
+    func withPointer<R>(_ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> R) -> R {
+        withExtendedLifetime(self) { body(pointer) }
+    }
 
     init(capacity: Int = 1) {
         pointer = rd_kafka_topic_partition_list_new(Int32(max(capacity, 1)))
@@ -28,11 +35,13 @@ final class RDKafkaTopicPartitionList {
     }
 
     func add(_ tp: TopicPartition, offset: Int64) {
-        let element = rd_kafka_topic_partition_list_add(pointer, tp.topic, tp.partition)
-        element?.pointee.offset = offset
+        withPointer { pointer in
+            let element = rd_kafka_topic_partition_list_add(pointer, tp.topic, tp.partition)
+            element?.pointee.offset = offset
+        }
     }
 
-    var entries: [Entry] { Self.entries(of: pointer) }
+    var entries: [Entry] { withPointer { Self.entries(of: $0) } }
 
     struct Entry {
         var topicPartition: TopicPartition

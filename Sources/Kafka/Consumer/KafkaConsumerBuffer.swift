@@ -1,0 +1,106 @@
+/// The consumer's bounded in-memory buffer between the poll thread and the application, as a
+/// plain state machine (no I/O, no locks: its owner keeps it behind one lock and acts on what the
+/// mutating methods return).
+///
+/// Messages are kept in the chunks the poll thread read them in, so a batch costs one lock, not
+/// one per message. Crossing ``capacity`` asks for fetching to pause; draining below half asks
+/// for it to resume.
+struct KafkaConsumerBuffer {
+    typealias Waiter = CheckedContinuation<[KafkaMessage]?, Never>
+
+    let capacity: Int
+    private var chunks: [[KafkaMessage]] = []
+    private var head = 0
+    private(set) var count = 0
+    /// Whether fetching should currently be paused for flow control.
+    private(set) var wantsFlowPause = false
+    private var waiter: Waiter?
+    private(set) var isFinished = false
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 1)
+    }
+
+    /// Adds a chunk read by the poll thread. Returns the waiting reader to resume with it, if any.
+    mutating func append(_ messages: [KafkaMessage]) -> (Waiter, [KafkaMessage])? {
+        guard !isFinished, !messages.isEmpty else { return nil }
+        if let waiter {
+            self.waiter = nil
+            return (waiter, messages)
+        }
+        chunks.append(messages)
+        count += messages.count
+        if count > capacity { wantsFlowPause = true }
+        return nil
+    }
+
+    enum Take {
+        case batch([KafkaMessage])
+        case finished
+        case wait
+    }
+
+    /// Takes the next chunk, or registers `waiter` when there is none.
+    /// `resumeFetching` is true when this take drained the buffer below half its capacity.
+    mutating func take(waiter: Waiter) -> (take: Take, resumeFetching: Bool) {
+        guard head < chunks.count else {
+            if isFinished { return (.finished, false) }
+            precondition(self.waiter == nil, "KafkaConsumer.batches supports one reader at a time")
+            self.waiter = waiter
+            return (.wait, false)
+        }
+        let chunk = chunks[head]
+        chunks[head] = []
+        head += 1
+        if head == chunks.count {
+            chunks.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64, head * 2 >= chunks.count {
+            chunks.removeFirst(head)
+            head = 0
+        }
+        count -= chunk.count
+        return (.batch(chunk), relieveFlowPause())
+    }
+
+    /// Removes the registered waiter (its task was cancelled), returning it to resume with nil.
+    mutating func cancelWaiter() -> Waiter? {
+        defer { waiter = nil }
+        return waiter
+    }
+
+    /// Drops buffered messages of `partitions` (revoked, sought or paused), returning the lowest
+    /// dropped offset per partition so a caller can rewind. `resumeFetching` as in ``take(waiter:)``.
+    mutating func drop(_ partitions: Set<TopicPartition>) -> (lowest: [TopicPartition: Int64], resumeFetching: Bool) {
+        guard count > 0, !partitions.isEmpty else { return ([:], false) }
+        var lowest: [TopicPartition: Int64] = [:]
+        for index in head..<chunks.count {
+            let before = chunks[index].count
+            chunks[index].removeAll { message in
+                let tp = message.topicPartition
+                guard partitions.contains(tp) else { return false }
+                if lowest[tp].map({ message.offset < $0 }) ?? true { lowest[tp] = message.offset }
+                return true
+            }
+            count -= before - chunks[index].count
+        }
+        chunks.removeAll { $0.isEmpty }
+        head = 0
+        return (lowest, relieveFlowPause())
+    }
+
+    /// Ends the sequence: buffered messages are discarded, the reader (if waiting) gets nil.
+    mutating func finish() -> Waiter? {
+        isFinished = true
+        chunks = []
+        head = 0
+        count = 0
+        return cancelWaiter()
+    }
+
+    private mutating func relieveFlowPause() -> Bool {
+        guard wantsFlowPause, count < capacity / 2 else { return false }
+        wantsFlowPause = false
+        return true
+    }
+}

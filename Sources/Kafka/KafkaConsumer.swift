@@ -1,0 +1,238 @@
+import CKafka
+import Logging
+import Synchronization
+
+/// Reads records from Kafka as a consumer-group member (``subscribe(topics:)``) or from
+/// explicitly chosen partitions (``assign(_:)``), delivering them as ``batches``.
+///
+/// One dedicated thread polls librdkafka (`rd_kafka_consume_batch_queue`) and fills a bounded
+/// buffer; when the application falls behind, fetching pauses until it catches up. Offsets are
+/// the application's: it calls ``storeOffsets(_:)`` after processing and ``commit()`` when it
+/// likes; before a partition is released in a rebalance, the ``KafkaRebalanceListener`` runs and
+/// stored offsets are committed. Blocking librdkafka calls never run on the cooperative pool.
+///
+/// Call ``close()`` to leave the group cleanly.
+public final class KafkaConsumer: Sendable {
+    /// Errors librdkafka reports outside a specific call (broker unreachable, consume errors,
+    /// failed commits during rebalances, fatal errors).
+    public let errors: AsyncStream<KafkaError>
+
+    private let engine: RDKafkaConsumerEngine
+    private let thread: RDKafkaThread
+    private let blocking: RDKafkaBlockingQueue
+    private let hasGroup: Bool
+    private let closed = Atomic<Bool>(false)
+
+    /// The consumed messages, in batches; see ``KafkaMessageBatches``.
+    public var batches: KafkaMessageBatches { KafkaMessageBatches(engine: engine) }
+
+    /// Creates the consumer and starts its poll thread. Nothing is fetched until
+    /// ``subscribe(topics:)`` or ``assign(_:)``.
+    ///
+    /// - Parameter rebalanceListener: hooks run on partition assignment and before revocation.
+    /// - Throws: ``KafkaError/invalidConfiguration(key:value:reason:)`` naming a rejected property.
+    public init(
+        configuration: KafkaConsumerConfiguration,
+        rebalanceListener: (any KafkaRebalanceListener)? = nil,
+        logger: Logger = Logger(label: "kafka.consumer")
+    ) throws(KafkaError) {
+        var properties = configuration.kafka.properties
+        hasGroup = properties["group.id"].map { !$0.isEmpty } ?? false
+        if !hasGroup {
+            // librdkafka only offers assign() and the consumer queue with a group; a private,
+            // never-joined group id gives direct assignment without any group membership.
+            properties["group.id"] = "kafka-direct-\(UInt64.random(in: 0...UInt64.max))"
+        }
+        let (errors, errorContinuation) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(100))
+        let context = RDKafkaCallbackContext(
+            logger: logger, bootstrapServers: configuration.kafka.bootstrapServers, errors: errorContinuation
+        )
+        let client = try RDKafkaClient(kind: .consumer, properties: properties, context: context) { conf in
+            rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, opaque in
+                guard let rk, let partitions, let context = RDKafkaCallbackContext.from(opaque) else { return }
+                context.rebalance(client: rk, err: err, partitions: partitions)
+            }
+        }
+        let engine = try RDKafkaConsumerEngine(
+            client: client, listener: rebalanceListener, bufferCapacity: configuration.bufferCapacity,
+            maxBatchSize: configuration.maxBatchSize, logger: logger
+        )
+        context.setRebalanceHandler { _, err, partitions in
+            engine.rebalance(err: err, partitions: partitions)
+        }
+        let blocking = RDKafkaBlockingQueue(label: "kafka.consumer.blocking")
+        self.errors = errors
+        self.engine = engine
+        self.blocking = blocking
+        self.thread = RDKafkaThread(name: "kafka-consumer-poll") { thread in
+            engine.run(thread)
+            // Serialised with commit/committed/watermarks, which check for destruction first.
+            blocking.runBlocking { client.destroy() }
+        }
+    }
+
+    deinit {
+        thread.requestStop()
+        engine.wake()
+    }
+
+    // MARK: - What to consume
+
+    /// Joins the group and consumes `topics`; partitions arrive through rebalances.
+    ///
+    /// - Throws: ``KafkaError`` when the consumer has no `group.id` or librdkafka refuses.
+    public func subscribe(topics: [String]) async throws {
+        guard hasGroup else {
+            throw KafkaError.invalidConfiguration(key: "group.id", value: "", reason: "subscribe(topics:) needs a consumer group")
+        }
+        if let error = try await perform("subscribe", { $0.subscribeNow(topics) }) { throw error }
+    }
+
+    /// Consumes exactly these partitions from the given positions, without joining a group
+    /// (like `kcat -C`): fetching starts at once. Replaces any previous direct assignment.
+    public func assign(_ partitions: [TopicPartition: KafkaOffset]) async throws {
+        if let error = try await perform("assign", { $0.assignNow(partitions) }) { throw error }
+    }
+
+    /// The partitions currently assigned to this consumer.
+    public func assignment() -> [TopicPartition] {
+        engine.assignment.sorted()
+    }
+
+    // MARK: - Flow
+
+    /// Stops delivering `partitions` until ``resume(_:)``: nothing of them is handed out after
+    /// this returns (buffered messages are dropped and re-read after resume). Group membership
+    /// and heartbeats continue.
+    public func pause(_ partitions: [TopicPartition]) async throws {
+        if let error = try await perform("pause", { $0.pauseNow(Set(partitions)) }) { throw error }
+    }
+
+    /// Resumes delivery of partitions paused with ``pause(_:)``.
+    public func resume(_ partitions: [TopicPartition]) async throws {
+        if let error = try await perform("resume", { $0.resumeNow(Set(partitions)) }) { throw error }
+    }
+
+    /// Makes the next message of `partition` the one at `offset` (e.g. to re-read after a
+    /// failure). Buffered messages of the partition are dropped. The partition must be assigned.
+    public func seek(_ partition: TopicPartition, to offset: Int64) async throws {
+        if let error = try await perform("seek", { $0.seekNow(partition, offset) }) { throw error }
+    }
+
+    private func perform(_ operation: String, _ body: @escaping @Sendable (RDKafkaConsumerEngine) -> KafkaError?) async throws -> KafkaError? {
+        guard let result = await engine.perform(body) else { throw KafkaError.closed(operation: operation) }
+        return result
+    }
+
+    // MARK: - Offsets
+
+    /// Records, for each partition, the offset of the next message to consume (last processed
+    /// offset + 1), to be committed by ``commit()`` or before the partition is revoked.
+    /// Non-blocking and thread-safe.
+    ///
+    /// - Throws: ``KafkaError`` (e.g. ``KafkaErrorCode/state`` for a partition not assigned).
+    public func storeOffsets(_ offsets: [TopicPartition: Int64]) throws {
+        guard !offsets.isEmpty else { return }
+        let client = engine.client
+        guard !client.isDestroyed else { throw KafkaError.closed(operation: "store offsets") }
+        let list = RDKafkaTopicPartitionList(offsets: offsets)
+        let err = list.withPointer { rd_kafka_offsets_store(client.handle, $0) }
+        if let failed = list.entries.first(where: { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }) {
+            throw KafkaError.operation("store offset for \(failed.topicPartition)", failed.error)
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.operation("store offsets", err) }
+    }
+
+    /// Commits the stored offsets and waits for the broker. Having nothing to commit is success.
+    public func commit() async throws {
+        let client = engine.client
+        let err = await blocking.run { () -> rd_kafka_resp_err_t? in
+            guard !client.isDestroyed else { return nil }
+            return rd_kafka_commit(client.handle, nil, 0)
+        }
+        guard let err else { throw KafkaError.closed(operation: "commit") }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            throw KafkaError.operation("commit", err)
+        }
+    }
+
+    /// Commits exactly these offsets (next offset to consume per partition) and waits.
+    public func commit(offsets: [TopicPartition: Int64]) async throws {
+        guard !offsets.isEmpty else { return }
+        let client = engine.client
+        let result = await blocking.run { () -> (rd_kafka_resp_err_t, [RDKafkaTopicPartitionList.Entry])? in
+            guard !client.isDestroyed else { return nil }
+            let list = RDKafkaTopicPartitionList(offsets: offsets)
+            let err = list.withPointer { rd_kafka_commit(client.handle, $0, 0) }
+            return (err, list.entries)
+        }
+        guard let (err, entries) = result else { throw KafkaError.closed(operation: "commit") }
+        if let failed = entries.first(where: { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }) {
+            throw KafkaError.operation("commit offset for \(failed.topicPartition)", failed.error)
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.operation("commit", err) }
+    }
+
+    /// The group's committed offsets (next offset to consume), nil where none is committed.
+    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws -> [TopicPartition: Int64?] {
+        guard !partitions.isEmpty else { return [:] }
+        let client = engine.client
+        let milliseconds = KafkaProducer.milliseconds(timeout)
+        let result = await blocking.run { () -> (rd_kafka_resp_err_t, [RDKafkaTopicPartitionList.Entry])? in
+            guard !client.isDestroyed else { return nil }
+            let list = RDKafkaTopicPartitionList(partitions)
+            let err = list.withPointer { rd_kafka_committed(client.handle, $0, milliseconds) }
+            return (err, list.entries)
+        }
+        guard let (err, entries) = result else { throw KafkaError.closed(operation: "committed") }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.operation("read committed offsets", err) }
+        var offsets: [TopicPartition: Int64?] = [:]
+        for entry in entries {
+            if entry.error != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError.operation("read committed offset of \(entry.topicPartition)", entry.error)
+            }
+            offsets[entry.topicPartition] = entry.offset >= 0 ? entry.offset : nil
+        }
+        return offsets
+    }
+
+    /// The low (oldest) and high (next to be written) offsets of a partition, asked of its leader.
+    public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(10)) async throws -> (low: Int64, high: Int64) {
+        let client = engine.client
+        let milliseconds = KafkaProducer.milliseconds(timeout)
+        let result = await blocking.run { () -> (rd_kafka_resp_err_t, Int64, Int64)? in
+            guard !client.isDestroyed else { return nil }
+            var low: Int64 = -1
+            var high: Int64 = -1
+            let err = rd_kafka_query_watermark_offsets(client.handle, topic, partition, &low, &high, milliseconds)
+            return (err, low, high)
+        }
+        guard let (err, low, high) = result else { throw KafkaError.closed(operation: "watermarks") }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.operation("query watermarks of \(topic)[\(partition)]", err) }
+        return (low, high)
+    }
+
+    /// All partitions of `topic`, from cluster metadata.
+    public func partitions(of topic: String, timeout: Duration = .seconds(10)) async throws -> [TopicPartition] {
+        let client = engine.client
+        let milliseconds = KafkaProducer.milliseconds(timeout)
+        let result = await blocking.run { () -> Result<Int, KafkaError> in
+            guard !client.isDestroyed else { return .failure(.closed(operation: "metadata")) }
+            return RDKafkaMetadata.partitionCount(client.handle, topic: topic, timeoutMilliseconds: milliseconds)
+        }
+        let count = try result.get()
+        return (0..<count).map { TopicPartition(topic, Int32($0)) }
+    }
+
+    // MARK: - Closing
+
+    /// Leaves the group (running the revoke hook and committing stored offsets first), ends
+    /// ``batches`` and frees the client. Idempotent.
+    public func close() async {
+        if !closed.exchange(true, ordering: .acquiringAndReleasing) {
+            thread.requestStop()
+            engine.wake()
+        }
+        await thread.join()
+    }
+}

@@ -1,0 +1,448 @@
+import CKafka
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// The machinery behind ``KafkaConsumer``: one dedicated poll thread owns consumption and every
+/// change of what is fetched (assign, pause/resume, seek, flow control, rebalances), so "a
+/// partition is fetched iff neither user-paused nor flow-paused" is decided in one place.
+///
+/// Other threads talk to the poll thread by enqueueing commands and waking it
+/// (`rd_kafka_queue_yield` plus a semaphore, which also serves while the thread waits for a
+/// rebalance hook, so hooks may call back into the consumer without deadlocking).
+final class RDKafkaConsumerEngine: Sendable {
+    typealias Command = @Sendable (RDKafkaConsumerEngine) -> Void
+
+    private struct Shared {
+        var buffer: KafkaConsumerBuffer
+        var commands: [Command] = []
+        var assignment: Set<TopicPartition> = []
+        var stopped = false
+    }
+
+    /// State only the poll thread touches (it is the sole reader and writer).
+    private struct PollState {
+        var assigned: Set<TopicPartition> = []
+        var userPaused: Set<TopicPartition> = []
+        var flowPaused = false
+        var revokedDuringPoll = false
+        /// Where partitions must restart once they fetch again (messages held back while paused).
+        var rewinds: [TopicPartition: Int64] = [:]
+        var reader = RDKafkaMessageReader()
+    }
+
+    let client: RDKafkaClient
+    let logger: Logger
+    private let listener: (any KafkaRebalanceListener)?
+    private let maxBatchSize: Int
+    private let consumerQueue: Mutex<OpaquePointer?>
+    private let shared: Mutex<Shared>
+    private let wakeup = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) private var poll = PollState()
+
+    init(client: RDKafkaClient, listener: (any KafkaRebalanceListener)?, bufferCapacity: Int, maxBatchSize: Int, logger: Logger) throws(KafkaError) {
+        guard let queue = rd_kafka_queue_get_consumer(client.handle) else {
+            throw .clientCreationFailed(reason: "the consumer has no group queue (group.id missing)")
+        }
+        self.client = client
+        self.listener = listener
+        self.maxBatchSize = max(maxBatchSize, 1)
+        self.logger = logger
+        self.consumerQueue = Mutex(queue)
+        self.shared = Mutex(Shared(buffer: KafkaConsumerBuffer(capacity: bufferCapacity)))
+    }
+
+    deinit {
+        consumerQueue.withLock { queue in
+            if let queue { rd_kafka_queue_destroy(queue) }
+        }
+    }
+
+    private var rk: OpaquePointer { client.handle }
+
+    // MARK: - Talking to the poll thread
+
+    /// Runs `body` on the poll thread and returns its result, or nil when the poll thread has
+    /// already stopped (the consumer is closed).
+    func perform<T: Sendable>(_ body: @escaping @Sendable (RDKafkaConsumerEngine) -> T) async -> T? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+            let accepted = shared.withLock { shared in
+                guard !shared.stopped else { return false }
+                shared.commands.append { engine in continuation.resume(returning: body(engine)) }
+                return true
+            }
+            if accepted { wake() } else { continuation.resume(returning: nil) }
+        }
+    }
+
+    func wake() {
+        wakeup.signal()
+        consumerQueue.withLock { queue in
+            if let queue { rd_kafka_queue_yield(queue) }
+        }
+    }
+
+    private func runCommands() {
+        while true {
+            let commands = shared.withLock { shared in
+                defer { shared.commands = [] }
+                return shared.commands
+            }
+            if commands.isEmpty { return }
+            for command in commands { command(self) }
+        }
+    }
+
+    /// Runs an async hook on the cooperative pool while blocking only the poll thread, serving
+    /// commands meanwhile.
+    private func runHook<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+        let result = Mutex<T?>(nil)
+        let wakeup = self.wakeup
+        Task {
+            let value = await body()
+            result.withLock { $0 = value }
+            wakeup.signal()
+        }
+        while true {
+            wakeup.wait()
+            runCommands()
+            if let value = result.withLock({ $0.take() }) { return value }
+        }
+    }
+
+    // MARK: - The poll loop (poll thread only)
+
+    func run(_ thread: RDKafkaThread) {
+        guard let consumerQueue = self.consumerQueue.withLock({ $0 }) else { return }
+        rd_kafka_poll_set_consumer(rk)
+        let capacity = maxBatchSize
+        let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
+        defer { messages.deallocate() }
+        while !thread.isStopRequested {
+            runCommands()
+            reconcileFlowControl()
+            poll.revokedDuringPoll = false
+            // Take whatever is ready without waiting; only when nothing is, wait (bounded) for
+            // the first message, so large batches form under load and latency stays low when idle.
+            var count = rd_kafka_consume_batch_queue(consumerQueue, 0, messages, capacity)
+            if count == 0 {
+                count = rd_kafka_consume_batch_queue(consumerQueue, 100, messages, 1)
+            }
+            guard count > 0 else { continue }
+            deliver(messages, count: count)
+        }
+        closeConsumer()
+    }
+
+    private func deliver(_ messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int) {
+        var batch: [KafkaMessage] = []
+        batch.reserveCapacity(count)
+        for index in 0..<count {
+            guard let message = messages[index] else { continue }
+            let err = message.pointee.err
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                batch.append(poll.reader.read(message))
+            } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                let reason = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? KafkaErrorCode(err).text
+                let error = KafkaError.operation("consume", err, reason: reason)
+                logger.warning("\(error)")
+                client.context.report(error)
+            }
+            rd_kafka_message_destroy(message)
+        }
+        if !poll.userPaused.isEmpty {
+            // librdkafka may still hand out messages of a partition paused right after its
+            // assignment; hold them back and rewind so they are read after resume.
+            let paused = poll.userPaused
+            var lowest: [TopicPartition: Int64] = [:]
+            batch.removeAll { message in
+                let tp = message.topicPartition
+                guard paused.contains(tp) else { return false }
+                if lowest[tp].map({ message.offset < $0 }) ?? true { lowest[tp] = message.offset }
+                return true
+            }
+            for (tp, offset) in lowest {
+                setPaused(true, [tp])
+                rewind(tp, to: offset)
+            }
+        }
+        if poll.revokedDuringPoll {
+            // A rebalance ran inside this poll: messages read before it may belong to partitions
+            // we no longer own.
+            let assigned = poll.assigned
+            batch.removeAll { !assigned.contains($0.topicPartition) }
+        }
+        let resume = shared.withLock { $0.buffer.append(batch) }
+        if let (waiter, batch) = resume { waiter.resume(returning: batch) }
+    }
+
+    private func reconcileFlowControl() {
+        let wanted = shared.withLock { $0.buffer.wantsFlowPause }
+        guard wanted != poll.flowPaused else { return }
+        poll.flowPaused = wanted
+        if wanted {
+            setPaused(true, poll.assigned)
+        } else {
+            let fetching = poll.assigned.subtracting(poll.userPaused)
+            setPaused(false, fetching)
+            _ = applyRewinds(fetching)
+        }
+    }
+
+    private func setPaused(_ paused: Bool, _ partitions: Set<TopicPartition>) {
+        guard !partitions.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList(partitions)
+        let err = list.withPointer { paused ? rd_kafka_pause_partitions(rk, $0) : rd_kafka_resume_partitions(rk, $0) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("\(KafkaError.operation(paused ? "pause" : "resume", err))")
+        }
+    }
+
+    private func closeConsumer() {
+        // librdkafka 2.0.2 can hang in rd_kafka_consumer_close() after the assignment was lost
+        // (e.g. session timeout): release the lost partitions first.
+        if rd_kafka_assignment_lost(rk) != 0 {
+            logger.info("assignment lost before close: unassigning first")
+            var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+            if rd_kafka_assignment(rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
+                let owned = RDKafkaTopicPartitionList(adopting: list)
+                owned.withPointer { unassign($0) }
+            }
+        }
+        let err = rd_kafka_consumer_close(rk)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("\(KafkaError.operation("close", err))")
+        }
+        let waiter = shared.withLock { shared in
+            shared.assignment = []
+            return shared.buffer.finish()
+        }
+        waiter?.resume(returning: nil)
+        // Commands that raced with close still get an answer (librdkafka reports the closed state).
+        let leftovers = shared.withLock { shared in
+            shared.stopped = true
+            defer { shared.commands = [] }
+            return shared.commands
+        }
+        for command in leftovers { command(self) }
+        consumerQueue.withLock { queue in
+            if let queue { rd_kafka_queue_destroy(queue) }
+            queue = nil
+        }
+    }
+
+    // MARK: - Rebalance (poll thread, inside librdkafka's rebalance callback)
+
+    private var isCooperative: Bool {
+        guard let proto = rd_kafka_rebalance_protocol(rk) else { return false }
+        return String(cString: proto) == "COOPERATIVE"
+    }
+
+    func rebalance(err: rd_kafka_resp_err_t, partitions list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let partitions = RDKafkaTopicPartitionList.entries(of: list).map(\.topicPartition)
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            logger.debug("partitions assigned: \(partitions.sorted())")
+            if let listener {
+                let offsets = runHook { await listener.partitionsAssigned(partitions) }
+                RDKafkaTopicPartitionList.setOffsets(offsets, in: list)
+            }
+            assign(list)
+            let added = Set(partitions)
+            poll.assigned.formUnion(added)
+            shared.withLock { $0.assignment.formUnion(added) }
+            // Newly assigned partitions join the current flow-control pause.
+            if poll.flowPaused { setPaused(true, added) }
+
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            let lost = rd_kafka_assignment_lost(rk) != 0
+            logger.debug("partitions revoked (lost: \(lost)): \(partitions.sorted())")
+            let revoked = Set(partitions)
+            poll.revokedDuringPoll = true
+            poll.assigned.subtract(revoked)
+            poll.userPaused.subtract(revoked)
+            for tp in revoked { poll.rewinds[tp] = nil }
+            shared.withLock { shared in
+                shared.assignment.subtract(revoked)
+                _ = shared.buffer.drop(revoked)
+            }
+            if let listener {
+                runHook { await listener.partitionsRevoked(partitions, lost: lost) }
+            }
+            if !lost {
+                // Commit what the application stored for these partitions before releasing
+                // them, so the next owner starts exactly after the processed messages.
+                let commitErr = commitBeforeRelease()
+                if commitErr != RD_KAFKA_RESP_ERR_NO_ERROR, commitErr != RD_KAFKA_RESP_ERR__NO_OFFSET {
+                    let error = KafkaError.operation("commit before releasing \(partitions.sorted())", commitErr)
+                    logger.error("\(error)")
+                    client.context.report(error)
+                }
+            }
+            unassign(list)
+
+        default:
+            let error = KafkaError.operation("rebalance", err)
+            logger.error("\(error)")
+            client.context.report(error)
+            unassign(list)
+            poll.assigned = []
+            shared.withLock { shared in
+                shared.assignment = []
+                _ = shared.buffer.drop(Set(partitions))
+            }
+        }
+    }
+
+    /// Commits stored offsets synchronously, retrying briefly on transient coordinator errors.
+    private func commitBeforeRelease() -> rd_kafka_resp_err_t {
+        var err = rd_kafka_commit(rk, nil, 0)
+        var attempts = 1
+        while attempts < 5, err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET, KafkaErrorCode(err).isRetriable {
+            usleep(100_000)
+            err = rd_kafka_commit(rk, nil, 0)
+            attempts += 1
+        }
+        return err
+    }
+
+    private func assign(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        if isCooperative {
+            if let error = rd_kafka_incremental_assign(rk, list) {
+                logger.error("\(KafkaError.consuming(error, operation: "incremental assign"))")
+            }
+        } else {
+            let err = rd_kafka_assign(rk, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { logger.error("\(KafkaError.operation("assign", err))") }
+        }
+    }
+
+    private func unassign(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        if isCooperative {
+            if let error = rd_kafka_incremental_unassign(rk, list) {
+                logger.error("\(KafkaError.consuming(error, operation: "incremental unassign"))")
+            }
+        } else {
+            let err = rd_kafka_assign(rk, nil)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { logger.error("\(KafkaError.operation("unassign", err))") }
+        }
+    }
+
+    // MARK: - Commands (run on the poll thread via perform)
+
+    func subscribeNow(_ topics: [String]) -> KafkaError? {
+        let list = RDKafkaTopicPartitionList(capacity: topics.count)
+        for topic in topics { list.add(TopicPartition(topic, RD_KAFKA_PARTITION_UA), offset: Int64(RD_KAFKA_OFFSET_INVALID)) }
+        let err = list.withPointer { rd_kafka_subscribe(rk, $0) }
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : .operation("subscribe to \(topics)", err)
+    }
+
+    func assignNow(_ partitions: [TopicPartition: KafkaOffset]) -> KafkaError? {
+        let list = RDKafkaTopicPartitionList(capacity: partitions.count)
+        for (tp, offset) in partitions.sorted(by: { $0.key < $1.key }) { list.add(tp, offset: offset.rawValue) }
+        let err = list.withPointer { rd_kafka_assign(rk, $0) }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { return .operation("assign", err) }
+        let assigned = Set(partitions.keys)
+        poll.assigned = assigned
+        poll.userPaused = []
+        poll.rewinds = [:]
+        shared.withLock { shared in
+            // Whatever was buffered belongs to the previous assignment or start positions.
+            let stale = shared.assignment.union(assigned)
+            shared.assignment = assigned
+            _ = shared.buffer.drop(stale)
+        }
+        if poll.flowPaused { setPaused(true, assigned) }
+        return nil
+    }
+
+    func pauseNow(_ partitions: Set<TopicPartition>) -> KafkaError? {
+        poll.userPaused.formUnion(partitions)
+        let list = RDKafkaTopicPartitionList(partitions)
+        let err = list.withPointer { rd_kafka_pause_partitions(rk, $0) }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { return .operation("pause \(partitions.sorted())", err) }
+        // Nothing of a paused partition reaches the application after pause() returns: drop what
+        // is buffered and read it again after resume.
+        let lowest = shared.withLock { $0.buffer.drop(partitions).lowest }
+        for (tp, offset) in lowest { rewind(tp, to: offset) }
+        return nil
+    }
+
+    func resumeNow(_ partitions: Set<TopicPartition>) -> KafkaError? {
+        poll.userPaused.subtract(partitions)
+        guard !poll.flowPaused else { return nil }
+        setPaused(false, partitions)
+        return applyRewinds(partitions)
+    }
+
+    func seekNow(_ partition: TopicPartition, _ offset: Int64) -> KafkaError? {
+        _ = shared.withLock { $0.buffer.drop([partition]) }
+        if poll.userPaused.contains(partition) || poll.flowPaused {
+            // Seeking a paused partition does not complete in librdkafka 2.0.2 until it resumes;
+            // remember the position and seek when fetching resumes.
+            poll.rewinds[partition] = offset
+            return nil
+        }
+        poll.rewinds[partition] = nil
+        return seekFetching(partition, offset)
+    }
+
+    /// Records that `partition` must restart at `offset` (keeping the earliest such offset).
+    private func rewind(_ partition: TopicPartition, to offset: Int64) {
+        if poll.rewinds[partition].map({ offset < $0 }) ?? true { poll.rewinds[partition] = offset }
+    }
+
+    /// Seeks partitions that are fetching again to where they must restart.
+    private func applyRewinds(_ partitions: Set<TopicPartition>) -> KafkaError? {
+        var firstError: KafkaError?
+        for tp in partitions.sorted() {
+            guard let offset = poll.rewinds.removeValue(forKey: tp) else { continue }
+            if let error = seekFetching(tp, offset) {
+                logger.warning("\(error)")
+                firstError = firstError ?? error
+            }
+        }
+        return firstError
+    }
+
+    private func seekFetching(_ partition: TopicPartition, _ offset: Int64) -> KafkaError? {
+        let list = RDKafkaTopicPartitionList([partition], offset: offset)
+        // rd_kafka_seek's implicit timeouts are short in 2.0.2; wait explicitly (this is the
+        // poll thread, never the cooperative pool).
+        if let error = list.withPointer({ rd_kafka_seek_partitions(rk, $0, 10_000) }) {
+            return KafkaError.consuming(error, operation: "seek \(partition) to \(offset)")
+        }
+        if let entry = list.entries.first, entry.error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            return .operation("seek \(partition) to \(offset)", entry.error)
+        }
+        return nil
+    }
+
+    // MARK: - Reader side
+
+    func nextBatch() async -> [KafkaMessage]? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: KafkaConsumerBuffer.Waiter) in
+                let (take, resumeFetching) = shared.withLock { shared -> (KafkaConsumerBuffer.Take, Bool) in
+                    if Task.isCancelled { return (.finished, false) }
+                    return shared.buffer.take(waiter: continuation)
+                }
+                if resumeFetching { wake() }
+                switch take {
+                case .batch(let batch): continuation.resume(returning: batch)
+                case .finished: continuation.resume(returning: nil)
+                case .wait: break
+                }
+            }
+        } onCancel: {
+            shared.withLock { $0.buffer.cancelWaiter() }?.resume(returning: nil)
+        }
+    }
+
+    var assignment: Set<TopicPartition> { shared.withLock { $0.assignment } }
+
+    func finishBuffer() {
+        shared.withLock { $0.buffer.finish() }?.resume(returning: nil)
+    }
+}

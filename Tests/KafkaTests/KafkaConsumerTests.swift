@@ -1,0 +1,165 @@
+import Kafka
+import Testing
+
+@Suite("KafkaConsumer against a mock cluster")
+struct KafkaConsumerTests {
+    @Test("a paused partition delivers nothing while others flow, and delivers after resume")
+    func pauseAndResume() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("pause")
+        try cluster.createTopic(topic, partitions: 2)
+        let p0 = TopicPartition(topic, 0)
+        let p1 = TopicPartition(topic, 1)
+        let consumer = try TestSupport.consumer(cluster, group: nil)
+        try await consumer.assign([p0: .beginning, p1: .beginning])
+        try await consumer.pause([p0])
+        try await TestSupport.produce(cluster, topic: topic, count: 20, partitions: 2)
+
+        let flowing = try await TestSupport.collect(consumer, count: 10)
+        #expect(flowing.allSatisfy { $0.partition == 1 })
+        #expect(flowing.map(\.offset) == Array(0..<10))
+        // Nothing of p0 shows up while it is paused.
+        let nothing = try? await TestSupport.collect(consumer, count: 1, seconds: 1)
+        #expect(nothing == nil)
+
+        try await consumer.resume([p0])
+        let resumed = try await TestSupport.collect(consumer, count: 10)
+        #expect(resumed.allSatisfy { $0.partition == 0 })
+        #expect(resumed.map(\.offset) == Array(0..<10))
+        await consumer.close()
+    }
+
+    @Test("pausing a partition with buffered messages loses none of them")
+    func pauseKeepsBufferedMessages() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("pause-buffered")
+        try cluster.createTopic(topic, partitions: 1)
+        let p0 = TopicPartition(topic, 0)
+        try await TestSupport.produce(cluster, topic: topic, count: 50, partitions: 1)
+        let consumer = try TestSupport.consumer(cluster, group: nil) { $0.maxBatchSize = 5 }
+        try await consumer.assign([p0: .beginning])
+        let first = try await TestSupport.collect(consumer, count: 5)
+        try await consumer.pause([p0])
+        try await consumer.resume([p0])
+        let rest = try await TestSupport.collect(consumer, count: 50 - first.count)
+        #expect((first + rest).map(\.offset) == Array(0..<50))
+        await consumer.close()
+    }
+
+    @Test("seek back re-reads from the earlier offset")
+    func seekRereads() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("seek")
+        try cluster.createTopic(topic, partitions: 1)
+        let p0 = TopicPartition(topic, 0)
+        try await TestSupport.produce(cluster, topic: topic, count: 10, partitions: 1)
+        let consumer = try TestSupport.consumer(cluster, group: nil)
+        try await consumer.assign([p0: .beginning])
+        let all = try await TestSupport.collect(consumer, count: 10)
+        #expect(all.map(\.offset) == Array(0..<10))
+        try await consumer.seek(p0, to: 3)
+        let again = try await TestSupport.collect(consumer, count: 7)
+        #expect(again.map(\.offset) == Array(3..<10))
+        await consumer.close()
+    }
+
+    @Test("committed offsets read back, and a new member of the group starts from them")
+    func commitAndReadBack() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("commit")
+        let group = TestSupport.unique("group")
+        try cluster.createTopic(topic, partitions: 1)
+        let p0 = TopicPartition(topic, 0)
+        try await TestSupport.produce(cluster, topic: topic, count: 10, partitions: 1)
+
+        let first = try TestSupport.consumer(cluster, group: group)
+        try await first.subscribe(topics: [topic])
+        let messages = try await TestSupport.collect(first, count: 10)
+        #expect(messages.map(\.offset) == Array(0..<10))
+        try first.storeOffsets([p0: 6])
+        try await first.commit()
+        #expect(try await first.committed([p0]) == [p0: 6])
+        try await first.commit(offsets: [p0: 7])
+        #expect(try await first.committed([p0]) == [p0: 7])
+        try await first.commit(offsets: [p0: 6])
+        await first.close()
+
+        let second = try TestSupport.consumer(cluster, group: group)
+        try await second.subscribe(topics: [topic])
+        let resumed = try await TestSupport.collect(second, count: 4)
+        #expect(resumed.first?.offset == 6)
+        await second.close()
+    }
+
+    @Test("commit with nothing stored succeeds")
+    func commitNothing() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("commit-nothing")
+        try cluster.createTopic(topic, partitions: 1)
+        let consumer = try TestSupport.consumer(cluster, group: TestSupport.unique("group"))
+        try await consumer.subscribe(topics: [topic])
+        try await consumer.commit()
+        await consumer.close()
+    }
+
+    @Test("watermarks report the oldest and next offsets")
+    func watermarks() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("watermarks")
+        try cluster.createTopic(topic, partitions: 2)
+        try await TestSupport.produce(cluster, topic: topic, count: 14, partitions: 2)
+        let consumer = try TestSupport.consumer(cluster, group: nil)
+        let marks = try await consumer.watermarks(topic: topic, partition: 1)
+        #expect(marks.low == 0)
+        #expect(marks.high == 7)
+        #expect(try await consumer.partitions(of: topic) == [TopicPartition(topic, 0), TopicPartition(topic, 1)])
+        await consumer.close()
+    }
+
+    @Test("with a tiny buffer and a slow reader every message arrives, in order per partition")
+    func boundedBuffering() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("bounded")
+        try cluster.createTopic(topic, partitions: 4)
+        try await TestSupport.produce(cluster, topic: topic, count: 400, partitions: 4)
+        let consumer = try TestSupport.consumer(cluster, group: nil) {
+            $0.bufferCapacity = 10
+            $0.maxBatchSize = 5
+        }
+        try await consumer.assign(Dictionary(uniqueKeysWithValues: (0..<4).map { (TopicPartition(topic, $0), KafkaOffset.beginning) }))
+        let messages = try await TestSupport.within(20, "400 messages") {
+            var messages: [KafkaMessage] = []
+            for await batch in consumer.batches {
+                #expect(batch.count <= 5)
+                messages += batch
+                if messages.count >= 400 { break }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            return messages
+        }
+        #expect(messages.count == 400)
+        for partition in Int32(0)..<4 {
+            #expect(messages.filter { $0.partition == partition }.map(\.offset) == Array(0..<100))
+        }
+        await consumer.close()
+    }
+
+    @Test("close ends the batch sequence")
+    func closeEndsSequence() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("close")
+        try cluster.createTopic(topic, partitions: 1)
+        let consumer = try TestSupport.consumer(cluster, group: nil)
+        try await consumer.assign([TopicPartition(topic, 0): .beginning])
+        let reader = Task {
+            var batches = 0
+            for await _ in consumer.batches { batches += 1 }
+            return batches
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        await consumer.close()
+        let batches = try await TestSupport.within(10, "sequence end") { await reader.value }
+        #expect(batches == 0)
+        await #expect(throws: KafkaError.self) { try await consumer.seek(TopicPartition(topic, 0), to: 0) }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Kafka
+import Testing
+
+@Suite("KafkaProducer against a mock cluster")
+struct KafkaProducerTests {
+    @Test("a message with key, headers and timestamp reads back exactly")
+    func roundTripsKeyHeadersAndTimestamp() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("roundtrip")
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try TestSupport.producer(cluster)
+        let headers = [
+            KafkaHeader(name: "authorization", string: "Bearer abc"),
+            KafkaHeader(name: "correlation-id", string: "c-1"),
+            KafkaHeader(name: "empty", value: nil),
+        ]
+        let report = try await producer.send(KafkaOutgoingMessage(
+            topic: topic, key: Array("contact-1".utf8), value: [0, 1, 2, 255], headers: headers,
+            timestampMilliseconds: 1_704_897_000_123
+        ))
+        #expect(report.partition == 0)
+        #expect(report.offset == 0)
+        await producer.shutdown()
+
+        let consumer = try TestSupport.consumer(cluster, group: nil)
+        try await consumer.assign([TopicPartition(topic, 0): .beginning])
+        let messages = try await TestSupport.collect(consumer, count: 1)
+        await consumer.close()
+        let message = try #require(messages.first)
+        #expect(message.topic == topic)
+        #expect(message.key == Array("contact-1".utf8))
+        #expect(message.value == [0, 1, 2, 255])
+        #expect(message.headers == headers)
+        #expect(message.header(named: "correlation-id")?.stringValue == "c-1")
+        #expect(message.timestamp == KafkaTimestamp(milliseconds: 1_704_897_000_123, kind: .createTime))
+    }
+
+    @Test("a batch of 1,000 returns 1,000 reports in order with increasing offsets per partition")
+    func batchReportsInOrder() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("batch")
+        try cluster.createTopic(topic, partitions: 4)
+        let producer = try TestSupport.producer(cluster)
+        let messages = (0..<1_000).map { index in
+            KafkaOutgoingMessage(topic: topic, key: "key-\(index % 37)", value: "value-\(index)")
+        }
+        let reports = try await producer.send(batch: messages)
+        await producer.shutdown()
+        #expect(reports.count == 1_000)
+        #expect(reports.allSatisfy { $0.isDelivered })
+        var lastOffset: [Int32: Int64] = [:]
+        for report in reports {
+            let offset = try #require(report.offset)
+            #expect(offset > lastOffset[report.partition, default: -1])
+            lastOffset[report.partition] = offset
+        }
+        #expect(Set(reports.map(\.partition)).count > 1)
+    }
+
+    @Test("a send waits while the broker is down and completes once it is back")
+    func deliversAfterBrokerComesBack() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("down-up")
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try TestSupport.producer(cluster)
+        // Warm up so the producer knows the partition leader.
+        _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: "k", value: "first"))
+        try cluster.setBrokerDown(1)
+        let sending = Task { try await producer.send(KafkaOutgoingMessage(topic: topic, key: "k", value: "second")) }
+        try await Task.sleep(for: .seconds(1))
+        try cluster.setBrokerUp(1)
+        let report = try await TestSupport.within(15, "delivery after broker up") { try await sending.value }
+        #expect(report.offset == 1)
+        await producer.shutdown()
+    }
+
+    @Test("with the broker down past message.timeout.ms, send throws a typed timeout error")
+    func throwsTypedErrorOnTimeout() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("timeout")
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try TestSupport.producer(cluster) { $0.messageTimeoutMilliseconds = 1_500 }
+        _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: "k", value: "first"))
+        try cluster.setBrokerDown(1)
+        do {
+            _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: "k", value: "lost"))
+            Issue.record("send succeeded while the broker was down")
+        } catch let error as KafkaError {
+            #expect(error.code == .messageTimedOut)
+            #expect(error.isRetriable)
+            #expect(!error.isFatal)
+            #expect(error.description.contains(topic))
+        }
+        try cluster.setBrokerUp(1)
+        await producer.shutdown()
+    }
+
+    @Test("a retriable Produce error injected by the mock is retried and the send succeeds")
+    func retriesInjectedProduceErrors() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("inject")
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try TestSupport.producer(cluster)
+        try cluster.pushRequestErrors(apiKey: .produce, errors: [.notEnoughReplicas, .leaderNotAvailable])
+        let report = try await producer.send(KafkaOutgoingMessage(topic: topic, key: "k", value: "v"))
+        #expect(report.isDelivered)
+        await producer.shutdown()
+    }
+
+    @Test("a rejected property fails creation naming the key")
+    func invalidConfigurationNamesKey() throws {
+        var configuration = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
+        configuration.set("linger.ms", "not-a-number")
+        #expect(throws: KafkaError.self) { _ = try KafkaProducer(configuration: configuration) }
+        do {
+            _ = try KafkaProducer(configuration: configuration)
+        } catch {
+            guard case .invalidConfiguration(let key, let value, _) = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(key == "linger.ms")
+            #expect(value == "not-a-number")
+        }
+    }
+}
