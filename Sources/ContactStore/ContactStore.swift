@@ -1,1 +1,86 @@
-// The ContactStore protocol and its SQLite and PostgreSQL implementations arrive with issue #4.
+import ContactDomain
+import Foundation
+import Logging
+
+/// Durable storage for contacts, their history, idempotency records, the outbox and consumer
+/// offsets: everything the worker needs to be exactly-once about state and never lose an event.
+///
+/// Two implementations share this contract and one test suite: ``SQLiteContactStore`` (the
+/// embedded default) and ``PostgresContactStore`` (production, shared by scaled-out workers).
+/// Create one with ``makeContactStore(url:logger:)``.
+///
+/// Every failure is a ``StoreError``; its ``StoreError/isRetriable`` tells the worker whether to
+/// back off and retry (database unavailable, transaction conflict) or to treat it as a bug or
+/// configuration problem. Task cancellation surfaces as `CancellationError`.
+public protocol ContactStore: Sendable {
+    /// Brings the schema up to this build's latest version; safe to run on every start and from
+    /// several processes at once. Applied versions are recorded in `schema_migrations`.
+    func migrate() async throws
+
+    /// The versions recorded in `schema_migrations`, in order (empty before the first migration).
+    func appliedMigrations() async throws -> [Int]
+
+    /// Writes a whole batch in one transaction: all of it becomes durable, or none of it does
+    /// (a constraint violation anywhere rolls everything back, including offsets and outbox).
+    func apply(_ batch: StoreBatch) async throws
+
+    /// The contact with this id if it belongs to `businessID`; another business's contact is
+    /// indistinguishable from a missing one (`nil`).
+    func contact(id: UUID, businessID: String) async throws -> Contact?
+
+    /// Bulk, unscoped load of the contacts a batch of commands touches; the domain does the
+    /// business check. Missing ids are absent from the result.
+    func contacts(ids: [UUID]) async throws -> [UUID: Contact]
+
+    /// A contact's interactions, newest first (timestamp descending, then id), with the total count.
+    func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction>
+
+    /// A contact's status history, newest first (timestamp descending, then id), with the total count.
+    func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry>
+
+    /// Bulk idempotency lookup: the stored records for those of `ids` that were processed before.
+    func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand]
+
+    /// Up to `limit` messages not yet marked published, oldest first (by sequence), each with its
+    /// ``OutboxMessage/sequence`` set.
+    func pendingOutbox(limit: Int) async throws -> [OutboxMessage]
+
+    /// Marks messages as acknowledged by Kafka; they are removed and never returned again.
+    func markPublished(sequences: [Int64]) async throws
+
+    /// The stored next offset of every partition of `topic` for `group`.
+    func offsets(group: String, topic: String) async throws -> [Int32: Int64]
+
+    /// Every stored event about a contact, in original order.
+    func events(contactID: UUID) async throws -> [StoredEvent]
+
+    /// Every stored event with `since <= time < until` (no upper bound when `until` is nil), in
+    /// original order.
+    func events(since: Timestamp, until: Timestamp?) async throws -> [StoredEvent]
+
+    /// Checks that the database answers; for readiness probes.
+    func ping() async throws
+
+    /// Releases connections and background tasks. Calls after `close()` fail with
+    /// ``StoreError/closed(database:)``.
+    func close() async
+}
+
+/// Opens the store a `DATABASE_URL` names (see ``DatabaseURL``) without migrating it.
+///
+/// For PostgreSQL this starts the connection pool's background task, owned by the store and
+/// stopped by ``ContactStore/close()``; connections are made lazily, so an unreachable server
+/// shows up as a retriable error on the first call, not here.
+public func makeContactStore(url: String, logger: Logger = Logger(label: "ContactStore")) async throws -> any ContactStore {
+    try await makeContactStore(url: DatabaseURL(parsing: url), logger: logger)
+}
+
+/// Opens the store for an already parsed ``DatabaseURL`` without migrating it.
+public func makeContactStore(url: DatabaseURL, logger: Logger = Logger(label: "ContactStore")) async throws -> any ContactStore {
+    switch url {
+    case .sqlite(let settings):
+        return try SQLiteContactStore(settings, logger: logger)
+    case .postgres(let settings):
+        return PostgresContactStore(settings, logger: logger)
+    }
+}

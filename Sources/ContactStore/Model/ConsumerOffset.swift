@@ -1,0 +1,22 @@
+/// The next offset to consume for one partition of one topic in one consumer group.
+///
+/// Stored in the same transaction as the state it covers, so after a crash the worker resumes
+/// exactly after the last applied command: no command is applied twice or skipped.
+public struct ConsumerOffset: Sendable, Hashable {
+    /// The Kafka consumer group id.
+    public var group: String
+    /// The topic name.
+    public var topic: String
+    /// The partition number.
+    public var partition: Int32
+    /// The offset of the next message to consume (last processed offset + 1).
+    public var nextOffset: Int64
+
+    /// Creates an offset record; the store upserts it as given (replay tools may move it back).
+    public init(group: String, topic: String, partition: Int32, nextOffset: Int64) {
+        self.group = group
+        self.topic = topic
+        self.partition = partition
+        self.nextOffset = nextOffset
+    }
+}

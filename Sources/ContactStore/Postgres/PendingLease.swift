@@ -1,0 +1,110 @@
+import PostgresNIO
+import Synchronization
+
+/// One call's attempt to get a pooled connection within a deadline.
+///
+/// PostgresNIO's pool queues a lease request while it cannot connect and retries with backoff
+/// for up to a minute; a cancelled request is not always released promptly. The caller must not
+/// hang on that, so the attempt runs in its own task and the caller waits on a continuation that
+/// either the operation or the deadline resumes, never both. Exactly one of "leased" and "timed
+/// out" wins, so a call reported as timed out never runs its body later (a batch reported as
+/// failed is never committed behind the worker's back).
+final class PendingLease<Result: Sendable>: Sendable {
+    /// Thrown when no connection arrived before the deadline.
+    struct Timeout: Error {}
+
+    private enum Phase { case waiting, leased, timedOut }
+
+    private struct State: ~Copyable {
+        var phase = Phase.waiting
+        var outcome: Swift.Result<Result, any Error>?
+        var continuation: CheckedContinuation<Result, any Error>?
+        var timer: Scheduled<Void>?
+        var resumed = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Runs `body` on a connection of `client`, failing with ``Timeout`` when no connection is
+    /// leased within `timeout`. Cancelling the caller cancels the attempt.
+    static func run(
+        _ client: PostgresClient,
+        timeout: Duration,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let pending = PendingLease<Result>()
+        let operation = Task {
+            do {
+                let value = try await client.withConnection { connection in
+                    guard pending.claim(.leased) else { throw Timeout() }
+                    return try await body(connection)
+                }
+                pending.complete(.success(value))
+            } catch {
+                pending.complete(.failure(error))
+            }
+        }
+        // An event-loop timer rather than a sleeping task: nothing to allocate per call beyond the
+        // timer itself, and it is cancelled as soon as the operation completes.
+        let deadline = TimeAmount.nanoseconds(
+            timeout.components.seconds &* 1_000_000_000 &+ timeout.components.attoseconds / 1_000_000_000)
+        let timer = PostgresClient.defaultEventLoopGroup.any().scheduleTask(in: deadline) {
+            if pending.claim(.timedOut) {
+                pending.complete(.failure(Timeout()))
+                operation.cancel()
+            }
+        }
+        pending.setTimer(timer)
+        return try await withTaskCancellationHandler {
+            try await pending.wait()
+        } onCancel: {
+            operation.cancel()
+            if pending.claim(.timedOut) {
+                pending.complete(.failure(CancellationError()))
+            }
+        }
+    }
+
+    private func claim(_ phase: Phase) -> Bool {
+        state.withLock { state in
+            guard state.phase == .waiting else { return false }
+            state.phase = phase
+            return true
+        }
+    }
+
+    private func setTimer(_ timer: Scheduled<Void>) {
+        let finished = state.withLock { state in
+            state.timer = timer
+            return state.outcome != nil
+        }
+        if finished { timer.cancel() }
+    }
+
+    private func complete(_ outcome: Swift.Result<Result, any Error>) {
+        let (continuation, timer): (CheckedContinuation<Result, any Error>?, Scheduled<Void>?) = state.withLock {
+            state in
+            guard state.outcome == nil else { return (nil, nil) }
+            state.outcome = outcome
+            guard let continuation = state.continuation, !state.resumed else { return (nil, state.timer) }
+            state.resumed = true
+            return (continuation, state.timer)
+        }
+        timer?.cancel()
+        continuation?.resume(with: outcome)
+    }
+
+    private func wait() async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Swift.Result<Result, any Error>? = state.withLock { state in
+                if let outcome = state.outcome {
+                    state.resumed = true
+                    return outcome
+                }
+                state.continuation = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}

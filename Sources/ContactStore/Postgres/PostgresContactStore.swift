@@ -1,0 +1,631 @@
+import ContactDomain
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The production store: PostgreSQL through a PostgresNIO connection pool, shared by every worker
+/// process of the consumer group.
+///
+/// The store owns the pool's lifecycle: the factory starts `PostgresClient.run()` in a task, and
+/// ``close()`` cancels it. Each call waits at most `connect_timeout` (URL option, default 10 s)
+/// for a pooled connection and then fails with a retriable ``StoreError/unavailable(database:underlying:)``;
+/// after such a timeout the pool is replaced by a fresh one, so when the server comes back the
+/// next call connects at once instead of waiting out the old pool's reconnect backoff.
+///
+/// Batches are written with one statement per table, binding one array per column
+/// (`INSERT … SELECT … FROM UNNEST($1, $2, …)`): a 1,000-command batch is a handful of round
+/// trips, and values are always bound, never spliced into SQL.
+public final class PostgresContactStore: ContactStore {
+    private let settings: DatabaseURL.Postgres
+    private let database: String
+    private let logger: Logger
+    private let state: Mutex<ClientState>
+
+    private struct ClientState: ~Copyable {
+        var client: PostgresClient?
+        var runTask: Task<Void, Never>?
+        /// Run tasks of pools replaced after connection failures; awaited by `close()`.
+        var retiredTasks: [Task<Void, Never>] = []
+        var generation = 0
+        var closed = false
+    }
+
+    /// Creates the store and starts its connection pool; connections are opened on demand.
+    ///
+    /// Prefer ``makeContactStore(url:logger:)``, which parses `DATABASE_URL`.
+    public init(_ settings: DatabaseURL.Postgres, logger: Logger) {
+        self.settings = settings
+        self.database = DatabaseURL.postgres(settings).description
+        self.logger = logger
+        self.state = Mutex(ClientState())
+        state.withLock { state in
+            let (client, task) = Self.startClient(settings, logger: logger)
+            state.client = client
+            state.runTask = task
+        }
+    }
+
+    private static func startClient(
+        _ settings: DatabaseURL.Postgres, logger: Logger
+    ) -> (PostgresClient, Task<Void, Never>) {
+        let tls: PostgresClient.Configuration.TLS
+        switch settings.tls {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(.makeClientConfiguration())
+        case .require: tls = .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
+            database: settings.database, tls: tls)
+        configuration.options.maximumConnections = settings.maxConnections
+        configuration.options.connectTimeout = settings.connectTimeout
+        if let schema = settings.schema {
+            configuration.options.additionalStartupParameters = [("search_path", schema)]
+        }
+        // The pool logs every failed connection attempt (several per second while the server is
+        // down); the store reports outages itself, so only the pool's warnings pass through.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
+        let task = Task { await client.run() }
+        return (client, task)
+    }
+
+    // MARK: - Migrations
+
+    public func migrate() async throws {
+        let schema = settings.schema
+        let database = self.database
+        let logger = self.logger
+        let applied: [Int] = try await withConnection { connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                // Several workers may start at once; the lock makes them migrate one after another.
+                let lockKey = schema ?? "public"
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger)
+                if let schema {
+                    // `schema` is a validated plain identifier (see DatabaseURL), safe to splice.
+                    try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+                }
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version integer PRIMARY KEY,
+                        name text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """, logger: logger)
+                var applied: [(version: Int, name: String)] = []
+                for try await (version, name) in try await connection.query(
+                    "SELECT version, name FROM schema_migrations ORDER BY version", logger: logger
+                ).decode((Int, String).self) {
+                    applied.append((version, name))
+                }
+                let pending = try SchemaMigrations.pending(applied: applied, database: database)
+                for migration in pending {
+                    for statement in migration.postgres {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                        logger: logger)
+                }
+                return pending.map(\.version)
+            }
+        }
+        if !applied.isEmpty {
+            logger.info("applied migrations", metadata: ["database": "\(database)", "versions": "\(applied)"])
+        }
+    }
+
+    public func appliedMigrations() async throws -> [Int] {
+        let logger = self.logger
+        return try await withConnection { connection in
+            let exists = try await connection.query(
+                "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
+            guard exists else { return [] }
+            var versions: [Int] = []
+            for try await version in try await connection.query(
+                "SELECT version FROM schema_migrations ORDER BY version", logger: logger
+            ).decode(Int.self) {
+                versions.append(version)
+            }
+            return versions
+        }
+    }
+
+    // MARK: - Batch write
+
+    public func apply(_ batch: StoreBatch) async throws {
+        guard !batch.isEmpty else { return }
+        let logger = self.logger
+        try await withConnection { connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                for query in Self.batchQueries(batch) {
+                    try await connection.query(query, logger: logger)
+                }
+            }
+        }
+    }
+
+    /// The statements of one batch, one per non-empty table, in foreign-key order.
+    private static func batchQueries(_ batch: StoreBatch) -> [PostgresQuery] {
+        var queries: [PostgresQuery] = []
+        let contacts = batch.uniqueContacts
+        if !contacts.isEmpty {
+            queries.append(
+                """
+                INSERT INTO contacts (id, business_id, first_name, last_name, company_name, display_name, email,
+                    phone, relationship_status, lifecycle_stage, last_contacted, created_at, updated_at)
+                SELECT * FROM UNNEST(\(contacts.map(\.id)), \(contacts.map(\.businessID)),
+                    \(PostgresNullableArray(contacts.map(\.firstName))), \(PostgresNullableArray(contacts.map(\.lastName))),
+                    \(PostgresNullableArray(contacts.map(\.companyName))), \(contacts.map(\.displayName)),
+                    \(PostgresNullableArray(contacts.map(\.email))), \(PostgresNullableArray(contacts.map(\.phone))),
+                    \(contacts.map(\.relationshipStatus.rawValue)), \(contacts.map(\.lifecycleStage.rawValue)),
+                    \(PostgresNullableArray(contacts.map { $0.lastContacted.map(PostgresTimestamp.init) })),
+                    \(contacts.map { PostgresTimestamp($0.createdAt) }), \(contacts.map { PostgresTimestamp($0.updatedAt) }))
+                ON CONFLICT (id) DO UPDATE SET
+                    business_id = EXCLUDED.business_id, first_name = EXCLUDED.first_name,
+                    last_name = EXCLUDED.last_name, company_name = EXCLUDED.company_name,
+                    display_name = EXCLUDED.display_name, email = EXCLUDED.email, phone = EXCLUDED.phone,
+                    relationship_status = EXCLUDED.relationship_status, lifecycle_stage = EXCLUDED.lifecycle_stage,
+                    last_contacted = EXCLUDED.last_contacted, created_at = EXCLUDED.created_at,
+                    updated_at = EXCLUDED.updated_at
+                """)
+        }
+        let interactions = batch.interactions
+        if !interactions.isEmpty {
+            queries.append(
+                """
+                INSERT INTO interactions (id, contact_id, type, description, "timestamp", outcome, next_action,
+                    scheduled_follow_up, performed_by, performed_by_id)
+                SELECT * FROM UNNEST(\(interactions.map(\.id)), \(interactions.map(\.contactID)),
+                    \(interactions.map(\.type.rawValue)), \(interactions.map(\.description)),
+                    \(interactions.map { PostgresTimestamp($0.timestamp) }),
+                    \(PostgresNullableArray(interactions.map(\.outcome))),
+                    \(PostgresNullableArray(interactions.map(\.nextAction))),
+                    \(PostgresNullableArray(interactions.map { $0.scheduledFollowUp.map(PostgresTimestamp.init) })),
+                    \(interactions.map(\.performedBy)), \(interactions.map(\.performedByID)))
+                """)
+        }
+        let history = batch.statusHistory
+        if !history.isEmpty {
+            queries.append(
+                """
+                INSERT INTO status_history (id, contact_id, from_status, to_status, from_lifecycle_stage,
+                    to_lifecycle_stage, "timestamp", changed_by, changed_by_id, reason, notes)
+                SELECT * FROM UNNEST(\(history.map(\.id)), \(history.map(\.contactID)),
+                    \(PostgresNullableArray(history.map { $0.fromStatus?.rawValue })), \(history.map(\.toStatus.rawValue)),
+                    \(PostgresNullableArray(history.map { $0.fromLifecycleStage?.rawValue })),
+                    \(history.map(\.toLifecycleStage.rawValue)), \(history.map { PostgresTimestamp($0.timestamp) }),
+                    \(history.map(\.changedBy)), \(history.map(\.changedByID)),
+                    \(PostgresNullableArray(history.map(\.reason))), \(PostgresNullableArray(history.map(\.notes))))
+                """)
+        }
+        let commands = batch.processedCommands
+        if !commands.isEmpty {
+            queries.append(
+                """
+                INSERT INTO processed_commands (command_id, fingerprint, business_id, contact_id, command_type,
+                    result_status, result_body, processed_at)
+                SELECT * FROM UNNEST(\(commands.map(\.commandID)), \(commands.map(\.fingerprint)),
+                    \(PostgresNullableArray(commands.map(\.businessID))), \(PostgresNullableArray(commands.map(\.contactID))),
+                    \(PostgresNullableArray(commands.map(\.commandType))), \(commands.map { Int32(clamping: $0.resultStatus) }),
+                    \(commands.map { ByteBuffer(bytes: $0.resultBody) }), \(commands.map { PostgresTimestamp($0.processedAt) }))
+                """)
+        }
+        let events = batch.events
+        if !events.isEmpty {
+            // ORDER BY ordinality makes the identity column number rows in the batch's order.
+            queries.append(
+                """
+                INSERT INTO events (id, contact_id, business_id, command_id, type, time, body)
+                SELECT id, contact_id, business_id, command_id, type, time, body
+                FROM UNNEST(\(events.map(\.id)), \(events.map(\.contactID)), \(events.map(\.businessID)),
+                    \(events.map(\.commandID)), \(events.map(\.type)), \(events.map { PostgresTimestamp($0.time) }),
+                    \(events.map { ByteBuffer(bytes: $0.body) }))
+                    WITH ORDINALITY AS e (id, contact_id, business_id, command_id, type, time, body, position)
+                ORDER BY position
+                """)
+        }
+        let outbox = batch.outbox
+        if !outbox.isEmpty {
+            queries.append(
+                """
+                INSERT INTO outbox (topic, key, value, headers, contact_id)
+                SELECT topic, key, value, headers, contact_id
+                FROM UNNEST(\(outbox.map(\.topic)), \(PostgresNullableArray(outbox.map { $0.key.map { ByteBuffer(bytes: $0) } })),
+                    \(outbox.map { ByteBuffer(bytes: $0.value) }),
+                    \(outbox.map { ByteBuffer(bytes: HeaderCoding.encode($0.headers)) }),
+                    \(PostgresNullableArray(outbox.map(\.contactID))))
+                    WITH ORDINALITY AS m (topic, key, value, headers, contact_id, position)
+                ORDER BY position
+                """)
+        }
+        let offsets = batch.offsets
+        if !offsets.isEmpty {
+            queries.append(
+                """
+                INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
+                SELECT * FROM UNNEST(\(offsets.map(\.group)), \(offsets.map(\.topic)), \(offsets.map(\.partition)),
+                    \(offsets.map(\.nextOffset)))
+                ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
+                """)
+        }
+        return queries
+    }
+
+    // MARK: - Reads
+
+    private static let contactColumns = """
+        id, business_id, first_name, last_name, company_name, display_name, email, phone, relationship_status,
+        lifecycle_stage, last_contacted, created_at, updated_at
+        """
+
+    public func contact(id: UUID, businessID: String) async throws -> Contact? {
+        let rows = try await collect(
+            "SELECT \(unescaped: Self.contactColumns) FROM contacts WHERE id = \(id) AND business_id = \(businessID)")
+        return try rows.first.map { try decodeContact($0) }
+    }
+
+    public func contacts(ids: [UUID]) async throws -> [UUID: Contact] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await collect(
+            "SELECT \(unescaped: Self.contactColumns) FROM contacts WHERE id = ANY(\(ids))")
+        var result: [UUID: Contact] = [:]
+        result.reserveCapacity(rows.count)
+        for row in rows {
+            let contact = try decodeContact(row)
+            result[contact.id] = contact
+        }
+        return result
+    }
+
+    public func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
+        let skip = max(skip, 0)
+        let limit = max(limit, 0)
+        let (total, rows) = try await page(
+            count: "SELECT count(*) FROM interactions WHERE contact_id = \(contactID)",
+            items: """
+                SELECT id, contact_id, type, description, "timestamp", outcome, next_action, scheduled_follow_up,
+                    performed_by, performed_by_id
+                FROM interactions WHERE contact_id = \(contactID)
+                ORDER BY "timestamp" DESC, id LIMIT \(limit) OFFSET \(skip)
+                """)
+        let items = try rows.map { row in
+            try decoding(table: "interactions") {
+                let (id, contact, type, description, timestamp, outcome, nextAction, followUp, by, byID) =
+                    try row.decode(
+                        (UUID, UUID, String, String, PostgresTimestamp, String?, String?, PostgresTimestamp?, String,
+                            String).self)
+                return Interaction(
+                    id: id, contactID: contact, type: try Self.enumValue(type), description: description,
+                    timestamp: timestamp.timestamp, outcome: outcome, nextAction: nextAction,
+                    scheduledFollowUp: followUp?.timestamp, performedBy: by, performedByID: byID)
+            }
+        }
+        return Page(items: items, total: total, skip: skip, limit: limit)
+    }
+
+    public func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
+        let skip = max(skip, 0)
+        let limit = max(limit, 0)
+        let (total, rows) = try await page(
+            count: "SELECT count(*) FROM status_history WHERE contact_id = \(contactID)",
+            items: """
+                SELECT id, contact_id, from_status, to_status, from_lifecycle_stage, to_lifecycle_stage,
+                    "timestamp", changed_by, changed_by_id, reason, notes
+                FROM status_history WHERE contact_id = \(contactID)
+                ORDER BY "timestamp" DESC, id LIMIT \(limit) OFFSET \(skip)
+                """)
+        let items = try rows.map { row in
+            try decoding(table: "status_history") {
+                let (id, contact, fromStatus, toStatus, fromStage, toStage, timestamp, by, byID, reason, notes) =
+                    try row.decode(
+                        (UUID, UUID, String?, String, String?, String, PostgresTimestamp, String, String, String?,
+                            String?).self)
+                return StatusHistoryEntry(
+                    id: id, contactID: contact, fromStatus: try fromStatus.map(Self.enumValue),
+                    toStatus: try Self.enumValue(toStatus), fromLifecycleStage: try fromStage.map(Self.enumValue),
+                    toLifecycleStage: try Self.enumValue(toStage), timestamp: timestamp.timestamp, changedBy: by,
+                    changedByID: byID, reason: reason, notes: notes)
+            }
+        }
+        return Page(items: items, total: total, skip: skip, limit: limit)
+    }
+
+    public func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await collect(
+            """
+            SELECT command_id, fingerprint, business_id, contact_id, command_type, result_status, result_body,
+                processed_at
+            FROM processed_commands WHERE command_id = ANY(\(ids))
+            """)
+        var result: [String: ProcessedCommand] = [:]
+        for row in rows {
+            let command = try decoding(table: "processed_commands") {
+                let (id, fingerprint, business, contact, type, status, body, processedAt) = try row.decode(
+                    (String, String, String?, String?, String?, Int32, ByteBuffer, PostgresTimestamp).self)
+                return ProcessedCommand(
+                    commandID: id, fingerprint: fingerprint, businessID: business, contactID: contact,
+                    commandType: type, resultStatus: Int(status), resultBody: Array(body.readableBytesView),
+                    processedAt: processedAt.timestamp)
+            }
+            result[command.commandID] = command
+        }
+        return result
+    }
+
+    public func pendingOutbox(limit: Int) async throws -> [OutboxMessage] {
+        let rows = try await collect(
+            "SELECT sequence, topic, key, value, headers, contact_id FROM outbox ORDER BY sequence LIMIT \(max(limit, 0))")
+        return try rows.map { row in
+            try decoding(table: "outbox") {
+                let (sequence, topic, key, value, headerBytes, contact) = try row.decode(
+                    (Int64, String, ByteBuffer?, ByteBuffer, ByteBuffer, String?).self)
+                guard let headers = HeaderCoding.decode(headerBytes.readableBytesView) else {
+                    throw RowValueError(detail: "unreadable headers in outbox row \(sequence)")
+                }
+                return OutboxMessage(
+                    sequence: sequence, topic: topic, key: key.map { Array($0.readableBytesView) },
+                    value: Array(value.readableBytesView), headers: headers, contactID: contact)
+            }
+        }
+    }
+
+    public func markPublished(sequences: [Int64]) async throws {
+        guard !sequences.isEmpty else { return }
+        _ = try await collect("DELETE FROM outbox WHERE sequence = ANY(\(sequences))")
+    }
+
+    public func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
+        let rows = try await collect(
+            "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = \(group) AND topic = \(topic)")
+        var result: [Int32: Int64] = [:]
+        for row in rows {
+            let (partition, offset) = try decoding(table: "consumer_offsets") {
+                try row.decode((Int32, Int64).self)
+            }
+            result[partition] = offset
+        }
+        return result
+    }
+
+    public func events(contactID: UUID) async throws -> [StoredEvent] {
+        try await fetchEvents(
+            "SELECT id, contact_id, business_id, command_id, type, time, body FROM events WHERE contact_id = \(contactID) ORDER BY sequence"
+        )
+    }
+
+    public func events(since: Timestamp, until: Timestamp?) async throws -> [StoredEvent] {
+        if let until {
+            return try await fetchEvents(
+                """
+                SELECT id, contact_id, business_id, command_id, type, time, body FROM events
+                WHERE time >= \(PostgresTimestamp(since)) AND time < \(PostgresTimestamp(until)) ORDER BY sequence
+                """)
+        }
+        return try await fetchEvents(
+            """
+            SELECT id, contact_id, business_id, command_id, type, time, body FROM events
+            WHERE time >= \(PostgresTimestamp(since)) ORDER BY sequence
+            """)
+    }
+
+    private func fetchEvents(_ query: PostgresQuery) async throws -> [StoredEvent] {
+        let rows = try await collect(query)
+        return try rows.map { row in
+            try decoding(table: "events") {
+                let (id, contact, business, command, type, time, body) = try row.decode(
+                    (UUID, UUID, String, String, String, PostgresTimestamp, ByteBuffer).self)
+                return StoredEvent(
+                    id: id, contactID: contact, businessID: business, commandID: command, type: type,
+                    time: time.timestamp, body: Array(body.readableBytesView))
+            }
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await collect("SELECT 1")
+    }
+
+    public func close() async {
+        let tasks: [Task<Void, Never>] = state.withLock { state in
+            state.closed = true
+            state.client = nil
+            defer {
+                state.runTask = nil
+                state.retiredTasks = []
+            }
+            return state.retiredTasks + (state.runTask.map { [$0] } ?? [])
+        }
+        for task in tasks {
+            task.cancel()
+            await task.value
+        }
+    }
+
+    // MARK: - Connections
+
+    private func collect(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        let logger = self.logger
+        return try await withConnection { connection in
+            try await connection.query(query, logger: logger).collect()
+        }
+    }
+
+    private func page(count: PostgresQuery, items: PostgresQuery) async throws -> (Int, [PostgresRow]) {
+        let logger = self.logger
+        let database = self.database
+        return try await withConnection { connection in
+            // One snapshot for both, so the total matches the page.
+            try await connection.withTransaction(logger: logger) { connection in
+                let countRows = try await connection.query(count, logger: logger).collect()
+                guard let total = try countRows.first?.decode(Int64.self) else {
+                    throw StoreError.unexpected(database: database, underlying: "count(*) returned no row")
+                }
+                let rows = try await connection.query(items, logger: logger).collect()
+                return (Int(total), rows)
+            }
+        }
+    }
+
+    /// Leases a pooled connection for `body`, waiting at most `connect_timeout` for it, and maps
+    /// every failure to a ``StoreError``.
+    private func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let (client, generation) = try currentClient()
+        do {
+            return try await PendingLease.run(client, timeout: settings.connectTimeout, body)
+        } catch is PendingLease<Result>.Timeout {
+            replaceClient(generation: generation)
+            throw StoreError.unavailable(
+                database: database,
+                underlying: "no connection within \(settings.connectTimeout) (server down or unreachable?)")
+        } catch {
+            let mapped = storeError(from: error)
+            if Self.isConnectionPoolError(error) {
+                replaceClient(generation: generation)
+            }
+            throw mapped
+        }
+    }
+
+    private func currentClient() throws -> (PostgresClient, Int) {
+        try state.withLock { state in
+            guard !state.closed, let client = state.client else {
+                throw StoreError.closed(database: database)
+            }
+            return (client, state.generation)
+        }
+    }
+
+    /// Swaps in a fresh pool when the current one could not connect, unless another call already
+    /// did. The old pool keeps backing off exponentially (up to a minute) between attempts; a new
+    /// one tries immediately, so recovery follows the worker's own retry cadence.
+    private func replaceClient(generation: Int) {
+        let settings = self.settings
+        let logger = self.logger
+        let oldTask: Task<Void, Never>? = state.withLock { state in
+            guard !state.closed, state.generation == generation else { return nil }
+            let (client, task) = Self.startClient(settings, logger: logger)
+            let old = state.runTask
+            state.client = client
+            state.runTask = task
+            state.generation += 1
+            if let old { state.retiredTasks.append(old) }
+            return old
+        }
+        if let oldTask {
+            logger.warning("replacing PostgreSQL connection pool after failing to connect", metadata: ["database": "\(database)"])
+            oldTask.cancel()
+        }
+    }
+
+    // MARK: - Errors
+
+    private func storeError(from error: any Error) -> any Error {
+        switch error {
+        case let error as StoreError:
+            return error
+        case is CancellationError:
+            return error
+        case let error as PostgresTransactionError:
+            if let inner = error.closureError ?? error.commitError ?? error.beginError {
+                return storeError(from: inner)
+            }
+            return StoreError.unexpected(database: database, underlying: "transaction failed: \(String(reflecting: error))")
+        case let error as PSQLError:
+            return storeError(from: error)
+        case let error as PostgresDecodingError:
+            return StoreError.corruptRow(
+                database: database, table: "?", detail: "column \(error.columnName) (\(error.postgresType)): \(error.code)")
+        case is RowValueError:
+            return StoreError.corruptRow(database: database, table: "?", detail: "\(error)")
+        case is IOError, is ChannelError:
+            return StoreError.unavailable(database: database, underlying: "\(error)")
+        case _ where Self.isConnectionPoolError(error):
+            return StoreError.unavailable(database: database, underlying: "connection pool: \(error)")
+        default:
+            return StoreError.unexpected(database: database, underlying: String(reflecting: error))
+        }
+    }
+
+    private func storeError(from error: PSQLError) -> any Error {
+        switch error.code {
+        case .server:
+            let sqlState = error.serverInfo?[.sqlState] ?? ""
+            var message = error.serverInfo?[.message] ?? "server error"
+            if let detail = error.serverInfo?[.detail] { message += " (\(detail))" }
+            message += " [SQLSTATE \(sqlState)]"
+            switch sqlState {
+            case "40001", "40P01", "55P03":
+                return StoreError.transientConflict(database: database, underlying: message)
+            case "57P01", "57P02", "57P03", "53300", "53100", "53200":
+                return StoreError.unavailable(database: database, underlying: message)
+            case let state where state.hasPrefix("08"):
+                return StoreError.unavailable(database: database, underlying: message)
+            case let state where state.hasPrefix("23"):
+                return StoreError.constraintViolation(
+                    database: database, constraint: error.serverInfo?[.constraintName], underlying: message)
+            default:
+                return StoreError.unexpected(database: database, underlying: message)
+            }
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
+            .sslUnsupported, .failedToAddSSLHandler:
+            var message = "\(error.code)"
+            if let underlying = error.underlying { message += ": \(underlying)" }
+            return StoreError.unavailable(database: database, underlying: message)
+        case .queryCancelled:
+            return CancellationError()
+        default:
+            var message = "\(error.code)"
+            if let underlying = error.underlying { message += ": \(underlying)" }
+            return StoreError.unexpected(database: database, underlying: message)
+        }
+    }
+
+    /// Whether `error` is PostgresNIO's `ConnectionPoolError` (e.g. its circuit breaker tripped
+    /// after a minute of failed connection attempts). That type lives in an underscored module
+    /// this package cannot import, so it is recognised by name.
+    private static func isConnectionPoolError(_ error: any Error) -> Bool {
+        String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError")
+    }
+
+    // MARK: - Row decoding
+
+    private func decodeContact(_ row: PostgresRow) throws -> Contact {
+        try decoding(table: "contacts") {
+            let (id, business, first, last, company, display, email, phone, status, stage, lastContacted, created,
+                updated) = try row.decode(
+                    (UUID, String, String?, String?, String?, String, String?, String?, String, String,
+                        PostgresTimestamp?, PostgresTimestamp, PostgresTimestamp).self)
+            return Contact(
+                id: id, businessID: business, firstName: first, lastName: last, companyName: company,
+                displayName: display, email: email, phone: phone, relationshipStatus: try Self.enumValue(status),
+                lifecycleStage: try Self.enumValue(stage), lastContacted: lastContacted?.timestamp,
+                createdAt: created.timestamp, updatedAt: updated.timestamp)
+        }
+    }
+
+    private func decoding<T>(table: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as RowValueError {
+            throw StoreError.corruptRow(database: database, table: table, detail: error.detail)
+        } catch let error as PostgresDecodingError {
+            throw StoreError.corruptRow(
+                database: database, table: table, detail: "column \(error.columnName): \(error.code)")
+        }
+    }
+
+    private static func enumValue<Value: RawRepresentable<String>>(_ text: String) throws -> Value {
+        guard let value = Value(rawValue: text) else {
+            throw RowValueError(detail: "unknown \(Value.self) \"\(text)\"")
+        }
+        return value
+    }
+}

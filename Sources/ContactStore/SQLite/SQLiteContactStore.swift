@@ -1,0 +1,603 @@
+import ContactDomain
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// The embedded store: one SQLite file in WAL mode, accessed through a GRDB `DatabasePool`
+/// (one writer, concurrent readers).
+///
+/// Durability: WAL with `synchronous=NORMAL` makes every committed transaction survive a process
+/// crash (`kill -9`): the commit is in the WAL file before `apply` returns, and SQLite replays the
+/// WAL on the next open. Only a power loss or kernel crash can lose the last few transactions,
+/// because the WAL is fsynced at checkpoints rather than on every commit. The worker's guarantee is
+/// about process crashes, so NORMAL is the default; `?synchronous=full` in the URL fsyncs on every
+/// commit for hosts where power loss matters more than throughput.
+public final class SQLiteContactStore: ContactStore {
+    private let writer: any DatabaseWriter
+    private let database: String
+    private let logger: Logger
+    private let isClosed = Mutex(false)
+
+    /// Opens (creating if needed, with its parent directory) the database file named by `settings`.
+    ///
+    /// - Throws: ``StoreError/unavailable(database:underlying:)`` when the file cannot be created
+    ///   or opened (missing permissions, a path component that is a file, a full disk).
+    public init(_ settings: DatabaseURL.SQLite, logger: Logger) throws {
+        self.database = DatabaseURL.sqlite(settings).description
+        self.logger = logger
+        var configuration = Configuration()
+        configuration.label = "ContactStore"
+        configuration.busyMode = .timeout(TimeInterval(settings.busyTimeoutMilliseconds) / 1000)
+        let synchronous = settings.synchronousFull ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        do {
+            if let path = settings.path {
+                let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                // DatabasePool turns WAL mode on when it opens the file.
+                writer = try DatabasePool(path: path, configuration: configuration)
+            } else {
+                writer = try DatabaseQueue(configuration: configuration)
+            }
+        } catch {
+            throw StoreError.unavailable(database: database, underlying: Self.describe(error))
+        }
+        logger.debug("opened SQLite store", metadata: ["database": "\(database)", "synchronous": "\(synchronous)"])
+    }
+
+    // MARK: - Migrations
+
+    public func migrate() async throws {
+        let database = self.database
+        let applied = try await write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version INTEGER PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        applied_at INTEGER NOT NULL
+                    )
+                    """)
+            let rows = try Row.fetchAll(db, sql: "SELECT version, name FROM schema_migrations ORDER BY version")
+            let applied = try rows.map { row in
+                (version: try row.decode(Int.self, atIndex: 0), name: try row.decode(String.self, atIndex: 1))
+            }
+            let pending = try SchemaMigrations.pending(applied: applied, database: database)
+            let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+            for migration in pending {
+                for statement in migration.sqlite {
+                    try db.execute(sql: statement)
+                }
+                try db.execute(
+                    sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    arguments: [migration.version, migration.name, now])
+            }
+            return pending.map(\.version)
+        }
+        if !applied.isEmpty {
+            logger.info("applied migrations", metadata: ["database": "\(database)", "versions": "\(applied)"])
+        }
+    }
+
+    public func appliedMigrations() async throws -> [Int] {
+        try await read { db in
+            guard try db.tableExists("schema_migrations") else { return [] }
+            return try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations ORDER BY version")
+        }
+    }
+
+    // MARK: - Batch write
+
+    public func apply(_ batch: StoreBatch) async throws {
+        guard !batch.isEmpty else { return }
+        try await write { db in
+            try Self.upsertContacts(batch.uniqueContacts, db)
+            try Self.insertInteractions(batch.interactions, db)
+            try Self.insertStatusHistory(batch.statusHistory, db)
+            try Self.insertProcessedCommands(batch.processedCommands, db)
+            try Self.insertEvents(batch.events, db)
+            try Self.insertOutbox(batch.outbox, db)
+            try Self.upsertOffsets(batch.offsets, db)
+        }
+    }
+
+    private static func upsertContacts(_ contacts: [Contact], _ db: Database) throws {
+        guard !contacts.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO contacts (id, business_id, first_name, last_name, company_name, display_name, email,
+                    phone, relationship_status, lifecycle_stage, last_contacted, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    business_id = excluded.business_id, first_name = excluded.first_name,
+                    last_name = excluded.last_name, company_name = excluded.company_name,
+                    display_name = excluded.display_name, email = excluded.email, phone = excluded.phone,
+                    relationship_status = excluded.relationship_status, lifecycle_stage = excluded.lifecycle_stage,
+                    last_contacted = excluded.last_contacted, created_at = excluded.created_at,
+                    updated_at = excluded.updated_at
+                """)
+        for contact in contacts {
+            try statement.execute(arguments: [
+                contact.id.lowercasedString, contact.businessID, contact.firstName, contact.lastName,
+                contact.companyName, contact.displayName, contact.email, contact.phone,
+                contact.relationshipStatus.rawValue, contact.lifecycleStage.rawValue,
+                contact.lastContacted?.microsecondsSinceEpoch, contact.createdAt.microsecondsSinceEpoch,
+                contact.updatedAt.microsecondsSinceEpoch,
+            ])
+        }
+    }
+
+    private static func insertInteractions(_ interactions: [Interaction], _ db: Database) throws {
+        guard !interactions.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO interactions (id, contact_id, type, description, timestamp, outcome, next_action,
+                    scheduled_follow_up, performed_by, performed_by_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for interaction in interactions {
+            try statement.execute(arguments: [
+                interaction.id.lowercasedString, interaction.contactID.lowercasedString, interaction.type.rawValue,
+                interaction.description, interaction.timestamp.microsecondsSinceEpoch, interaction.outcome,
+                interaction.nextAction, interaction.scheduledFollowUp?.microsecondsSinceEpoch,
+                interaction.performedBy, interaction.performedByID,
+            ])
+        }
+    }
+
+    private static func insertStatusHistory(_ entries: [StatusHistoryEntry], _ db: Database) throws {
+        guard !entries.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO status_history (id, contact_id, from_status, to_status, from_lifecycle_stage,
+                    to_lifecycle_stage, timestamp, changed_by, changed_by_id, reason, notes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for entry in entries {
+            try statement.execute(arguments: [
+                entry.id.lowercasedString, entry.contactID.lowercasedString, entry.fromStatus?.rawValue,
+                entry.toStatus.rawValue, entry.fromLifecycleStage?.rawValue, entry.toLifecycleStage.rawValue,
+                entry.timestamp.microsecondsSinceEpoch, entry.changedBy, entry.changedByID, entry.reason,
+                entry.notes,
+            ])
+        }
+    }
+
+    private static func insertProcessedCommands(_ commands: [ProcessedCommand], _ db: Database) throws {
+        guard !commands.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO processed_commands (command_id, fingerprint, business_id, contact_id, command_type,
+                    result_status, result_body, processed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for command in commands {
+            try statement.execute(arguments: [
+                command.commandID, command.fingerprint, command.businessID, command.contactID, command.commandType,
+                command.resultStatus, Data(command.resultBody), command.processedAt.microsecondsSinceEpoch,
+            ])
+        }
+    }
+
+    private static func insertEvents(_ events: [StoredEvent], _ db: Database) throws {
+        guard !events.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO events (id, contact_id, business_id, command_id, type, time, body)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+        for event in events {
+            try statement.execute(arguments: [
+                event.id.lowercasedString, event.contactID.lowercasedString, event.businessID, event.commandID,
+                event.type, event.time.microsecondsSinceEpoch, Data(event.body),
+            ])
+        }
+    }
+
+    private static func insertOutbox(_ messages: [OutboxMessage], _ db: Database) throws {
+        guard !messages.isEmpty else { return }
+        // AUTOINCREMENT numbers rows in insertion order and never reuses a number, even after
+        // published rows are deleted, so sequence order is publication order across batches.
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO outbox (topic, key, value, headers, contact_id) VALUES (?, ?, ?, ?, ?)")
+        for message in messages {
+            try statement.execute(arguments: [
+                message.topic, message.key.map { Data($0) }, Data(message.value),
+                Data(HeaderCoding.encode(message.headers)), message.contactID,
+            ])
+        }
+    }
+
+    private static func upsertOffsets(_ offsets: [ConsumerOffset], _ db: Database) throws {
+        guard !offsets.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES (?, ?, ?, ?)
+                ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset
+                """)
+        for offset in offsets {
+            try statement.execute(arguments: [offset.group, offset.topic, offset.partition, offset.nextOffset])
+        }
+    }
+
+    // MARK: - Reads
+
+    public func contact(id: UUID, businessID: String) async throws -> Contact? {
+        let database = self.database
+        return try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT \(Self.contactColumns) FROM contacts WHERE id = ? AND business_id = ?",
+                arguments: [id.lowercasedString, businessID]
+            ).map { try Self.decodeContact($0, database: database) }
+        }
+    }
+
+    public func contacts(ids: [UUID]) async throws -> [UUID: Contact] {
+        guard !ids.isEmpty else { return [:] }
+        let database = self.database
+        return try await read { db in
+            var result: [UUID: Contact] = [:]
+            result.reserveCapacity(ids.count)
+            // Chunks stay well below SQLite's bound-parameter limit.
+            for chunk in ids.chunked(into: 500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT \(Self.contactColumns) FROM contacts WHERE id IN (\(marks))",
+                    arguments: StatementArguments(chunk.map(\.lowercasedString)))
+                while let row = try rows.next() {
+                    let contact = try Self.decodeContact(row, database: database)
+                    result[contact.id] = contact
+                }
+            }
+            return result
+        }
+    }
+
+    public func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
+        let database = self.database
+        let skip = max(skip, 0)
+        let limit = max(limit, 0)
+        return try await read { db in
+            let id = contactID.lowercasedString
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM interactions WHERE contact_id = ?", arguments: [id]) ?? 0
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, contact_id, type, description, timestamp, outcome, next_action, scheduled_follow_up,
+                        performed_by, performed_by_id
+                    FROM interactions WHERE contact_id = ?
+                    ORDER BY timestamp DESC, id LIMIT ? OFFSET ?
+                    """,
+                arguments: [id, limit, skip])
+            let items = try rows.map { row in
+                try Self.decoding(table: "interactions", database: database) {
+                    Interaction(
+                        id: try Self.uuid(row, 0),
+                        contactID: try Self.uuid(row, 1),
+                        type: try Self.enumValue(row, 2),
+                        description: try row.decode(atIndex: 3),
+                        timestamp: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 4)),
+                        outcome: try row.decode(atIndex: 5),
+                        nextAction: try row.decode(atIndex: 6),
+                        scheduledFollowUp: try Self.timestamp(row, 7),
+                        performedBy: try row.decode(atIndex: 8),
+                        performedByID: try row.decode(atIndex: 9))
+                }
+            }
+            return Page(items: items, total: total, skip: skip, limit: limit)
+        }
+    }
+
+    public func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
+        let database = self.database
+        let skip = max(skip, 0)
+        let limit = max(limit, 0)
+        return try await read { db in
+            let id = contactID.lowercasedString
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM status_history WHERE contact_id = ?", arguments: [id]) ?? 0
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, contact_id, from_status, to_status, from_lifecycle_stage, to_lifecycle_stage,
+                        timestamp, changed_by, changed_by_id, reason, notes
+                    FROM status_history WHERE contact_id = ?
+                    ORDER BY timestamp DESC, id LIMIT ? OFFSET ?
+                    """,
+                arguments: [id, limit, skip])
+            let items = try rows.map { row in
+                try Self.decoding(table: "status_history", database: database) {
+                    StatusHistoryEntry(
+                        id: try Self.uuid(row, 0),
+                        contactID: try Self.uuid(row, 1),
+                        fromStatus: try Self.optionalEnumValue(row, 2),
+                        toStatus: try Self.enumValue(row, 3),
+                        fromLifecycleStage: try Self.optionalEnumValue(row, 4),
+                        toLifecycleStage: try Self.enumValue(row, 5),
+                        timestamp: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 6)),
+                        changedBy: try row.decode(atIndex: 7),
+                        changedByID: try row.decode(atIndex: 8),
+                        reason: try row.decode(atIndex: 9),
+                        notes: try row.decode(atIndex: 10))
+                }
+            }
+            return Page(items: items, total: total, skip: skip, limit: limit)
+        }
+    }
+
+    public func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] {
+        guard !ids.isEmpty else { return [:] }
+        let database = self.database
+        return try await read { db in
+            var result: [String: ProcessedCommand] = [:]
+            for chunk in ids.chunked(into: 500) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT command_id, fingerprint, business_id, contact_id, command_type, result_status,
+                            result_body, processed_at
+                        FROM processed_commands WHERE command_id IN (\(marks))
+                        """,
+                    arguments: StatementArguments(chunk))
+                while let row = try rows.next() {
+                    let command = try Self.decoding(table: "processed_commands", database: database) {
+                        ProcessedCommand(
+                            commandID: try row.decode(atIndex: 0),
+                            fingerprint: try row.decode(atIndex: 1),
+                            businessID: try row.decode(atIndex: 2),
+                            contactID: try row.decode(atIndex: 3),
+                            commandType: try row.decode(atIndex: 4),
+                            resultStatus: try row.decode(atIndex: 5),
+                            resultBody: Array(try row.decode(Data.self, atIndex: 6)),
+                            processedAt: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 7)))
+                    }
+                    result[command.commandID] = command
+                }
+            }
+            return result
+        }
+    }
+
+    public func pendingOutbox(limit: Int) async throws -> [OutboxMessage] {
+        let database = self.database
+        return try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT sequence, topic, key, value, headers, contact_id FROM outbox ORDER BY sequence LIMIT ?",
+                arguments: [max(limit, 0)])
+            return try rows.map { row in
+                try Self.decoding(table: "outbox", database: database) {
+                    guard let headers = HeaderCoding.decode(try row.decode(Data.self, atIndex: 4)) else {
+                        throw StoreError.corruptRow(database: database, table: "outbox", detail: "unreadable headers")
+                    }
+                    return OutboxMessage(
+                        sequence: try row.decode(atIndex: 0),
+                        topic: try row.decode(atIndex: 1),
+                        key: try row.decode(Data?.self, atIndex: 2).map { Array($0) },
+                        value: Array(try row.decode(Data.self, atIndex: 3)),
+                        headers: headers,
+                        contactID: try row.decode(atIndex: 5))
+                }
+            }
+        }
+    }
+
+    public func markPublished(sequences: [Int64]) async throws {
+        guard !sequences.isEmpty else { return }
+        try await write { db in
+            let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE sequence = ?")
+            for sequence in sequences {
+                try statement.execute(arguments: [sequence])
+            }
+        }
+    }
+
+    public func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
+        try await read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = ? AND topic = ?",
+                arguments: [group, topic])
+            var result: [Int32: Int64] = [:]
+            for row in rows {
+                result[try row.decode(Int32.self, atIndex: 0)] = try row.decode(Int64.self, atIndex: 1)
+            }
+            return result
+        }
+    }
+
+    public func events(contactID: UUID) async throws -> [StoredEvent] {
+        try await fetchEvents(
+            where: "contact_id = ?", arguments: [contactID.lowercasedString])
+    }
+
+    public func events(since: Timestamp, until: Timestamp?) async throws -> [StoredEvent] {
+        if let until {
+            return try await fetchEvents(
+                where: "time >= ? AND time < ?",
+                arguments: [since.microsecondsSinceEpoch, until.microsecondsSinceEpoch])
+        }
+        return try await fetchEvents(where: "time >= ?", arguments: [since.microsecondsSinceEpoch])
+    }
+
+    private func fetchEvents(where condition: String, arguments: StatementArguments) async throws -> [StoredEvent] {
+        let database = self.database
+        return try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, contact_id, business_id, command_id, type, time, body
+                    FROM events WHERE \(condition) ORDER BY sequence
+                    """,
+                arguments: arguments)
+            return try rows.map { row in
+                try Self.decoding(table: "events", database: database) {
+                    StoredEvent(
+                        id: try Self.uuid(row, 0),
+                        contactID: try Self.uuid(row, 1),
+                        businessID: try row.decode(atIndex: 2),
+                        commandID: try row.decode(atIndex: 3),
+                        type: try row.decode(atIndex: 4),
+                        time: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 5)),
+                        body: Array(try row.decode(Data.self, atIndex: 6)))
+                }
+            }
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func close() async {
+        let wasClosed = isClosed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !wasClosed else { return }
+        do {
+            try writer.close()
+        } catch {
+            logger.warning("closing SQLite store failed", metadata: ["database": "\(database)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: - Access and error mapping
+
+    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try checkOpen()
+        do {
+            // IMMEDIATE takes the write lock up front, so two processes sharing the file wait on the
+            // busy timeout instead of failing to upgrade a read lock mid-transaction.
+            return try await writer.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try updates(db)
+                    return .commit
+                }
+                guard let result else {
+                    throw StoreError.unexpected(database: self.database, underlying: "transaction produced no result")
+                }
+                return result
+            }
+        } catch {
+            throw storeError(from: error)
+        }
+    }
+
+    private func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try checkOpen()
+        do {
+            return try await writer.read(value)
+        } catch {
+            throw storeError(from: error)
+        }
+    }
+
+    private func checkOpen() throws {
+        if isClosed.withLock({ $0 }) {
+            throw StoreError.closed(database: database)
+        }
+    }
+
+    private func storeError(from error: any Error) -> any Error {
+        switch error {
+        case let error as StoreError:
+            return error
+        case is CancellationError:
+            return error
+        case let error as DatabaseError:
+            let underlying = Self.describe(error)
+            switch error.resultCode {
+            case .SQLITE_CONSTRAINT:
+                return StoreError.constraintViolation(database: database, constraint: nil, underlying: underlying)
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return StoreError.transientConflict(database: database, underlying: underlying)
+            case .SQLITE_CANTOPEN, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_NOLFS:
+                return StoreError.unavailable(database: database, underlying: underlying)
+            default:
+                return StoreError.unexpected(database: database, underlying: underlying)
+            }
+        case let error as RowDecodingError:
+            return StoreError.corruptRow(database: database, table: "?", detail: "\(error)")
+        default:
+            return StoreError.unexpected(database: database, underlying: "\(error)")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "\(error.message ?? "SQLite error") (\(error.extendedResultCode))"
+        }
+        return "\(error)"
+    }
+
+    // MARK: - Row decoding
+
+    private static let contactColumns = """
+        id, business_id, first_name, last_name, company_name, display_name, email, phone, relationship_status,
+        lifecycle_stage, last_contacted, created_at, updated_at
+        """
+
+    private static func decodeContact(_ row: Row, database: String) throws -> Contact {
+        try decoding(table: "contacts", database: database) {
+            Contact(
+                id: try uuid(row, 0),
+                businessID: try row.decode(atIndex: 1),
+                firstName: try row.decode(atIndex: 2),
+                lastName: try row.decode(atIndex: 3),
+                companyName: try row.decode(atIndex: 4),
+                displayName: try row.decode(atIndex: 5),
+                email: try row.decode(atIndex: 6),
+                phone: try row.decode(atIndex: 7),
+                relationshipStatus: try enumValue(row, 8),
+                lifecycleStage: try enumValue(row, 9),
+                lastContacted: try timestamp(row, 10),
+                createdAt: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 11)),
+                updatedAt: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 12)))
+        }
+    }
+
+    /// Runs `body`, turning decoding failures into ``StoreError/corruptRow(database:table:detail:)``.
+    private static func decoding<T>(table: String, database: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StoreError {
+            throw error
+        } catch let error as RowValueError {
+            throw StoreError.corruptRow(database: database, table: table, detail: error.detail)
+        } catch {
+            throw StoreError.corruptRow(database: database, table: table, detail: "\(error)")
+        }
+    }
+
+    private static func uuid(_ row: Row, _ index: Int) throws -> UUID {
+        let text: String = try row.decode(atIndex: index)
+        guard let value = UUID(uuidString: text) else {
+            throw RowValueError(detail: "column \(index): \"\(text)\" is not a UUID")
+        }
+        return value
+    }
+
+    private static func timestamp(_ row: Row, _ index: Int) throws -> Timestamp? {
+        try row.decode(Int64?.self, atIndex: index).map { Timestamp(microsecondsSinceEpoch: $0) }
+    }
+
+    private static func enumValue<Value: RawRepresentable<String>>(_ row: Row, _ index: Int) throws -> Value {
+        let text: String = try row.decode(atIndex: index)
+        guard let value = Value(rawValue: text) else {
+            throw RowValueError(detail: "column \(index): unknown \(Value.self) \"\(text)\"")
+        }
+        return value
+    }
+
+    private static func optionalEnumValue<Value: RawRepresentable<String>>(_ row: Row, _ index: Int) throws -> Value? {
+        guard let text = try row.decode(String?.self, atIndex: index) else { return nil }
+        guard let value = Value(rawValue: text) else {
+            throw RowValueError(detail: "column \(index): unknown \(Value.self) \"\(text)\"")
+        }
+        return value
+    }
+}

@@ -1,0 +1,434 @@
+import ContactDomain
+import ContactStore
+import Foundation
+import Testing
+
+/// The behaviour every ``ContactStore`` must have, run against SQLite and PostgreSQL alike.
+@Suite("ContactStore (shared suite, every backend)")
+struct ContactStoreSuite {
+    // MARK: - Migrations
+
+    @Test("migrating twice is harmless and records every version", arguments: Backend.allCases)
+    func migrationsAreIdempotent(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let first = try await store.appliedMigrations()
+            #expect(first == [1])
+            try await store.migrate()
+            try await store.migrate()
+            #expect(try await store.appliedMigrations() == first)
+            try await store.ping()
+        }
+    }
+
+    // MARK: - Batch round trip
+
+    @Test("a batch round-trips every field exactly, timestamps to the microsecond", arguments: Backend.allCases)
+    func batchRoundTrip(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            // Before 1970, before PostgreSQL's 2000 epoch, odd microseconds: all must come back exact.
+            let times: [Timestamp] = [
+                Timestamp(microsecondsSinceEpoch: -1),
+                Timestamp(microsecondsSinceEpoch: 946_684_799_999_999),
+                Timestamp(microsecondsSinceEpoch: 946_684_800_000_001),
+                Fixtures.baseTime,
+                Timestamp(microsecondsSinceEpoch: 4_102_444_800_000_000 - 1),
+            ]
+            let contactID = UUID()
+            let contact = Contact(
+                id: contactID, businessID: Fixtures.business, firstName: "Ada", lastName: nil,
+                companyName: "Analytical Engines Ltd", displayName: "Analytical Engines Ltd",
+                email: "ada@example.com", phone: "+44 20 7946 0000", relationshipStatus: .qualifiedLead,
+                lifecycleStage: .interest, lastContacted: times[4], createdAt: times[0], updatedAt: times[3])
+            let interactions = times.enumerated().map { index, time in
+                Interaction(
+                    id: UUID(), contactID: contactID, type: InteractionType.allCases[index], description: "é ✓ \(index)",
+                    timestamp: time, outcome: index.isMultiple(of: 2) ? nil : "ok", nextAction: "call back",
+                    scheduledFollowUp: index.isMultiple(of: 2) ? time : nil, performedBy: "Grace Hopper",
+                    performedByID: "user-\(index)")
+            }
+            let history = [
+                Fixtures.historyEntry(contactID: contactID, to: .prospect, at: times[1]),
+                StatusHistoryEntry(
+                    id: UUID(), contactID: contactID, fromStatus: .prospect, toStatus: .qualifiedLead,
+                    fromLifecycleStage: .awareness, toLifecycleStage: .interest, timestamp: times[2],
+                    changedBy: "Grace", changedByID: "user-1", reason: "met at fair", notes: "multi\nline"),
+            ]
+            let command = Fixtures.processed(contactID: contactID, body: [0x7B, 0x00, 0xFF, 0x80, 0x7D], at: times[3])
+            let event = Fixtures.event(contactID: contactID, at: times[3])
+            let message = OutboxMessage(
+                topic: "contacts.command-results", key: nil, value: [0, 1, 2, 255],
+                headers: [("correlation-id", Array("c-1".utf8)), ("empty", []), ("correlation-id", [0xFF])],
+                contactID: nil)
+            try await store.apply(
+                StoreBatch(
+                    contacts: [contact], interactions: interactions, statusHistory: history,
+                    processedCommands: [command], events: [event], outbox: [message],
+                    offsets: [ConsumerOffset(group: "g", topic: "contacts.commands", partition: 3, nextOffset: 42)]))
+
+            #expect(try await store.contact(id: contactID, businessID: Fixtures.business) == contact)
+            #expect(try await store.contacts(ids: [contactID]) == [contactID: contact])
+            let page = try await store.interactions(contactID: contactID, skip: 0, limit: 100)
+            #expect(page.total == interactions.count)
+            #expect(page.items == interactions.sorted { $0.timestamp > $1.timestamp })
+            let historyPage = try await store.statusHistory(contactID: contactID, skip: 0, limit: 100)
+            #expect(historyPage.items == history.reversed())
+            #expect(try await store.processedCommands(ids: [command.commandID]) == [command.commandID: command])
+            #expect(try await store.events(contactID: contactID) == [event])
+            let pending = try await store.pendingOutbox(limit: 10)
+            #expect(pending.count == 1)
+            var expected = message
+            expected.sequence = pending.first?.sequence
+            #expect(pending == [expected])
+            #expect(try await store.offsets(group: "g", topic: "contacts.commands") == [3: 42])
+        }
+    }
+
+    @Test("a later batch's contact upsert replaces the stored state", arguments: Backend.allCases)
+    func contactUpsertReplacesState(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let original = Fixtures.contact()
+            try await store.apply(StoreBatch(contacts: [original]))
+            var updated = original
+            updated.relationshipStatus = .qualifiedLead
+            updated.lifecycleStage = .interest
+            updated.lastContacted = Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + 1)
+            updated.updatedAt = updated.lastContacted ?? updated.updatedAt
+            // The same contact twice in one batch: the last state wins.
+            var intermediate = original
+            intermediate.email = "intermediate@example.com"
+            try await store.apply(StoreBatch(contacts: [intermediate, updated]))
+            #expect(try await store.contact(id: original.id, businessID: Fixtures.business) == updated)
+        }
+    }
+
+    // MARK: - Atomicity
+
+    /// Ways to make the last row of a batch fail.
+    enum BatchFailure: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case duplicateInteractionID
+        case duplicateCommandID
+        case interactionForMissingContact
+        case duplicateHistoryID
+
+        var testDescription: String { rawValue }
+    }
+
+    @Test(
+        "a batch whose last row violates a constraint leaves nothing of the batch behind",
+        arguments: Backend.allCases, BatchFailure.allCases)
+    func batchIsAtomic(backend: Backend, failure: BatchFailure) async throws {
+        try await withStore(backend) { store in
+            // Committed state before the failing batch.
+            let existing = Fixtures.contact()
+            let existingCommand = Fixtures.processed(contactID: existing.id)
+            let existingInteraction = Fixtures.interaction(contactID: existing.id)
+            let existingEntry = Fixtures.historyEntry(contactID: existing.id)
+            try await store.apply(
+                StoreBatch(
+                    contacts: [existing], interactions: [existingInteraction], statusHistory: [existingEntry],
+                    processedCommands: [existingCommand],
+                    offsets: [ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 10)]))
+            let before = try await store.pendingOutbox(limit: 100)
+
+            let fresh = Fixtures.contact()
+            let command = Fixtures.processed(contactID: fresh.id)
+            var interactions = [Fixtures.interaction(contactID: fresh.id)]
+            var history = [Fixtures.historyEntry(contactID: fresh.id)]
+            var commands = [command]
+            switch failure {
+            case .duplicateInteractionID:
+                interactions.append(Fixtures.interaction(id: existingInteraction.id, contactID: fresh.id))
+            case .duplicateCommandID:
+                commands.append(Fixtures.processed(id: existingCommand.commandID))
+            case .interactionForMissingContact:
+                interactions.append(Fixtures.interaction(contactID: UUID()))
+            case .duplicateHistoryID:
+                history.append(Fixtures.historyEntry(id: existingEntry.id, contactID: fresh.id))
+            }
+            let event = Fixtures.event(contactID: fresh.id)
+            let batch = StoreBatch(
+                contacts: [fresh], interactions: interactions, statusHistory: history, processedCommands: commands,
+                events: [event], outbox: [Fixtures.outbox(contactID: fresh.id, value: "event")],
+                offsets: [ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 11)])
+
+            let error = await #expect(throws: StoreError.self) { try await store.apply(batch) }
+            if case .constraintViolation = error {} else {
+                Issue.record("expected a constraint violation, got \(String(describing: error))")
+            }
+            #expect(error?.isRetriable == false)
+
+            #expect(try await store.contact(id: fresh.id, businessID: Fixtures.business) == nil)
+            #expect(try await store.interactions(contactID: fresh.id, skip: 0, limit: 10).total == 0)
+            #expect(try await store.statusHistory(contactID: fresh.id, skip: 0, limit: 10).total == 0)
+            #expect(try await store.processedCommands(ids: [command.commandID]).isEmpty)
+            #expect(try await store.events(contactID: fresh.id).isEmpty)
+            #expect(try await store.pendingOutbox(limit: 100) == before)
+            #expect(try await store.offsets(group: "g", topic: "t") == [0: 10])
+            // The store is still usable after the rollback.
+            try await store.apply(StoreBatch(offsets: [ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 12)]))
+            #expect(try await store.offsets(group: "g", topic: "t") == [0: 12])
+        }
+    }
+
+    // MARK: - Idempotency lookups
+
+    @Test("processed commands come back by id with the exact result bytes", arguments: Backend.allCases)
+    func processedCommandLookups(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let bodies: [[UInt8]] = [[], [0x00], Array(0...255), Array(#"{"detail":"Contact not found"}"#.utf8)]
+            var commands = bodies.enumerated().map { index, body in
+                Fixtures.processed(status: [201, 404, 422, 409][index], body: body)
+            }
+            // A malformed command: non-UUID id and no envelope fields.
+            commands.append(
+                ProcessedCommand(
+                    commandID: "not-a-uuid", fingerprint: "f", businessID: nil, contactID: nil, commandType: nil,
+                    resultStatus: 422, resultBody: Array("{}".utf8), processedAt: Fixtures.baseTime))
+            // More ids than one SQL statement binds, to exercise chunking.
+            let many = (0..<1_200).map { _ in Fixtures.processed() }
+            try await store.apply(StoreBatch(processedCommands: commands + many))
+
+            let lookup = try await store.processedCommands(ids: commands.map(\.commandID) + ["never-seen"])
+            #expect(lookup.count == commands.count)
+            for command in commands {
+                #expect(lookup[command.commandID] == command)
+            }
+            let bulk = try await store.processedCommands(ids: many.map(\.commandID))
+            #expect(bulk.count == many.count)
+            #expect(try await store.processedCommands(ids: []).isEmpty)
+        }
+    }
+
+    // MARK: - Pagination
+
+    @Test("interaction pages: newest first, stable on equal timestamps, exact edges", arguments: Backend.allCases)
+    func interactionPagination(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let contact = Fixtures.contact()
+            // 250 interactions; timestamps repeat in runs of 5 so the id tie-break matters.
+            let ids = Fixtures.sortedIDs(250)
+            let interactions = ids.enumerated().map { index, id in
+                Fixtures.interaction(
+                    id: id, contactID: contact.id,
+                    at: Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + Int64(index / 5)))
+            }
+            try await store.apply(StoreBatch(contacts: [contact], interactions: interactions.shuffled()))
+            let expected = interactions.sorted {
+                $0.timestamp != $1.timestamp
+                    ? $0.timestamp > $1.timestamp : $0.id.uuidString.lowercased() < $1.id.uuidString.lowercased()
+            }
+
+            let first = try await store.interactions(contactID: contact.id, skip: 0, limit: 100)
+            #expect(first.items == Array(expected[0..<100]))
+            #expect(first.total == 250 && first.skip == 0 && first.limit == 100)
+            let last = try await store.interactions(contactID: contact.id, skip: 200, limit: 100)
+            #expect(last.items == Array(expected[200..<250]))
+            let exactEnd = try await store.interactions(contactID: contact.id, skip: 250, limit: 100)
+            #expect(exactEnd.items.isEmpty && exactEnd.total == 250)
+            let pastEnd = try await store.interactions(contactID: contact.id, skip: 10_000, limit: 50)
+            #expect(pastEnd == Page(items: [], total: 250, skip: 10_000, limit: 50))
+            let one = try await store.interactions(contactID: contact.id, skip: 7, limit: 1)
+            #expect(one.items == [expected[7]])
+            let unknown = try await store.interactions(contactID: UUID(), skip: 0, limit: 100)
+            #expect(unknown.items.isEmpty && unknown.total == 0)
+        }
+    }
+
+    @Test("status history pages: newest first, stable on equal timestamps, exact edges", arguments: Backend.allCases)
+    func statusHistoryPagination(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let contact = Fixtures.contact()
+            let ids = Fixtures.sortedIDs(120)
+            let entries = ids.enumerated().map { index, id in
+                Fixtures.historyEntry(
+                    id: id, contactID: contact.id, from: index == 0 ? nil : .prospect,
+                    to: index.isMultiple(of: 2) ? .prospect : .lostLead,
+                    at: Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + Int64(index / 3)))
+            }
+            try await store.apply(StoreBatch(contacts: [contact], statusHistory: entries.shuffled()))
+            let expected = entries.sorted {
+                $0.timestamp != $1.timestamp
+                    ? $0.timestamp > $1.timestamp : $0.id.uuidString.lowercased() < $1.id.uuidString.lowercased()
+            }
+            let first = try await store.statusHistory(contactID: contact.id, skip: 0, limit: 100)
+            #expect(first.items == Array(expected[0..<100]) && first.total == 120)
+            let rest = try await store.statusHistory(contactID: contact.id, skip: 100, limit: 100)
+            #expect(rest.items == Array(expected[100..<120]))
+            let pastEnd = try await store.statusHistory(contactID: contact.id, skip: 121, limit: 100)
+            #expect(pastEnd.items.isEmpty && pastEnd.total == 120)
+        }
+    }
+
+    // MARK: - Business isolation
+
+    @Test("another business's contact reads as missing", arguments: Backend.allCases)
+    func businessIsolation(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let mine = Fixtures.contact(business: Fixtures.business)
+            let theirs = Fixtures.contact(business: Fixtures.otherBusiness)
+            try await store.apply(StoreBatch(contacts: [mine, theirs]))
+            #expect(try await store.contact(id: mine.id, businessID: Fixtures.business) == mine)
+            #expect(try await store.contact(id: theirs.id, businessID: Fixtures.business) == nil)
+            #expect(try await store.contact(id: mine.id, businessID: Fixtures.otherBusiness) == nil)
+            #expect(try await store.contact(id: UUID(), businessID: Fixtures.business) == nil)
+            // The bulk load is unscoped on purpose: the domain makes the business check.
+            let missing = UUID()
+            #expect(try await store.contacts(ids: [mine.id, theirs.id, missing]) == [mine.id: mine, theirs.id: theirs])
+        }
+    }
+
+    // MARK: - Unbounded history
+
+    @Test("10,000 interactions on one contact are all kept and page through in order", arguments: Backend.allCases)
+    func unboundedHistory(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let contact = Fixtures.contact()
+            try await store.apply(StoreBatch(contacts: [contact]))
+            let count = 10_000
+            var all: [Interaction] = []
+            for batch in 0..<10 {
+                let interactions = (0..<1_000).map { offset in
+                    Fixtures.interaction(
+                        contactID: contact.id,
+                        at: Timestamp(
+                            microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch
+                                + Int64((batch * 1_000 + offset) / 2)))
+                }
+                all += interactions
+                try await store.apply(StoreBatch(interactions: interactions))
+            }
+            var seen: [Interaction] = []
+            var skip = 0
+            while true {
+                let page = try await store.interactions(contactID: contact.id, skip: skip, limit: 100)
+                #expect(page.total == count)
+                if page.items.isEmpty { break }
+                #expect(page.items.count == 100)
+                seen += page.items
+                skip += 100
+            }
+            #expect(seen.count == count)
+            #expect(Set(seen.map(\.id)) == Set(all.map(\.id)))
+            let inOrder = zip(seen, seen.dropFirst()).allSatisfy { newer, older in
+                newer.timestamp > older.timestamp
+                    || (newer.timestamp == older.timestamp
+                        && newer.id.uuidString.lowercased() < older.id.uuidString.lowercased())
+            }
+            #expect(inOrder)
+        }
+    }
+
+    // MARK: - Offsets
+
+    @Test("offsets round-trip per group, topic and partition, and upserts move them", arguments: Backend.allCases)
+    func offsetsRoundTrip(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            #expect(try await store.offsets(group: "g", topic: "t").isEmpty)
+            try await store.apply(
+                StoreBatch(offsets: [
+                    ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 5),
+                    ConsumerOffset(group: "g", topic: "t", partition: 1, nextOffset: 7),
+                    ConsumerOffset(group: "g", topic: "other", partition: 0, nextOffset: 100),
+                    ConsumerOffset(group: "h", topic: "t", partition: 0, nextOffset: 200),
+                ]))
+            try await store.apply(
+                StoreBatch(offsets: [
+                    ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 6),
+                    ConsumerOffset(group: "g", topic: "t", partition: Int32.max, nextOffset: Int64.max),
+                ]))
+            #expect(try await store.offsets(group: "g", topic: "t") == [0: 6, 1: 7, Int32.max: Int64.max])
+            #expect(try await store.offsets(group: "g", topic: "other") == [0: 100])
+            #expect(try await store.offsets(group: "h", topic: "t") == [0: 200])
+            // Replay tools may move an offset back; the store stores what it is given.
+            try await store.apply(StoreBatch(offsets: [ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 0)]))
+            #expect(try await store.offsets(group: "g", topic: "t")[0] == 0)
+        }
+    }
+
+    // MARK: - Outbox
+
+    @Test("outbox order is insertion order across batches; published rows never come back", arguments: Backend.allCases)
+    func outboxOrdering(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let contacts = [UUID(), UUID(), UUID()]
+            var enqueued: [OutboxMessage] = []
+            for batch in 0..<3 {
+                var messages: [OutboxMessage] = []
+                for step in 0..<4 {
+                    for contact in contacts.shuffled() {
+                        messages.append(Fixtures.outbox(contactID: contact, value: "b\(batch)-s\(step)-\(contact)"))
+                    }
+                }
+                enqueued += messages
+                try await store.apply(StoreBatch(outbox: messages))
+            }
+            let pending = try await store.pendingOutbox(limit: 1_000)
+            #expect(pending.map(\.value) == enqueued.map(\.value))
+            let sequences = pending.compactMap(\.sequence)
+            #expect(sequences.count == pending.count)
+            #expect(zip(sequences, sequences.dropFirst()).allSatisfy { $0 < $1 })
+            #expect(pending.first?.headers.first?.name == "content-type")
+
+            let limited = try await store.pendingOutbox(limit: 5)
+            #expect(limited == Array(pending.prefix(5)))
+
+            try await store.markPublished(sequences: Array(sequences.prefix(10)))
+            let remaining = try await store.pendingOutbox(limit: 1_000)
+            #expect(remaining == Array(pending.dropFirst(10)))
+
+            // Publishing everything and enqueueing again continues the numbering.
+            try await store.markPublished(sequences: sequences)
+            #expect(try await store.pendingOutbox(limit: 1_000).isEmpty)
+            try await store.apply(StoreBatch(outbox: [Fixtures.outbox(contactID: contacts[0], value: "later")]))
+            let later = try await store.pendingOutbox(limit: 10)
+            #expect(later.map(\.value) == [Array("later".utf8)])
+            #expect((later.first?.sequence ?? 0) > (sequences.last ?? .max))
+        }
+    }
+
+    // MARK: - Events
+
+    @Test("events come back by contact and by time range in their original order", arguments: Backend.allCases)
+    func eventsByContactAndTime(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let a = UUID()
+            let b = UUID()
+            func at(_ seconds: Int64) -> Timestamp {
+                Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + seconds * 1_000_000)
+            }
+            let first = [
+                Fixtures.event(contactID: a, type: "ContactCreated", at: at(0)),
+                Fixtures.event(contactID: b, type: "ContactCreated", at: at(1)),
+                Fixtures.event(contactID: a, type: "StatusChanged", at: at(2)),
+            ]
+            // A later batch with an earlier event time: original (insertion) order still wins.
+            let second = [
+                Fixtures.event(contactID: a, type: "InteractionRecorded", at: at(1)),
+                Fixtures.event(contactID: b, type: "StatusChanged", at: at(3)),
+            ]
+            try await store.apply(StoreBatch(events: first))
+            try await store.apply(StoreBatch(events: second))
+            let all = first + second
+            #expect(try await store.events(contactID: a) == all.filter { $0.contactID == a })
+            #expect(try await store.events(contactID: b) == all.filter { $0.contactID == b })
+            #expect(try await store.events(contactID: UUID()).isEmpty)
+            #expect(try await store.events(since: at(1), until: at(3)) == [first[1], first[2], second[0]])
+            #expect(try await store.events(since: at(0), until: nil) == all)
+            #expect(try await store.events(since: at(4), until: nil).isEmpty)
+        }
+    }
+
+    // MARK: - Lifecycle
+
+    @Test("calls after close fail with a non-retriable closed error", arguments: Backend.allCases)
+    func closedStore(backend: Backend) async throws {
+        var closedStore: (any ContactStore)?
+        try await withStore(backend) { store in
+            closedStore = store
+        }
+        guard let store = closedStore else { return }
+        let error = await #expect(throws: StoreError.self) { try await store.ping() }
+        if case .closed = error {} else { Issue.record("expected .closed, got \(String(describing: error))") }
+        #expect(error?.isRetriable == false)
+    }
+}

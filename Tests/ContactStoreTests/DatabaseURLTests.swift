@@ -1,0 +1,59 @@
+import ContactStore
+import Testing
+
+@Suite("DATABASE_URL parsing")
+struct DatabaseURLTests {
+    @Test("sqlite:<path> forms")
+    func sqliteForms() throws {
+        #expect(try DatabaseURL(parsing: "sqlite:.contact-worker/contacts.sqlite")
+            == .sqlite(.init(path: ".contact-worker/contacts.sqlite")))
+        #expect(try DatabaseURL(parsing: "sqlite:///var/lib/cw/db.sqlite") == .sqlite(.init(path: "/var/lib/cw/db.sqlite")))
+        #expect(try DatabaseURL(parsing: "sqlite::memory:") == .sqlite(.init(path: nil)))
+        #expect(
+            try DatabaseURL(parsing: "sqlite:/data/c.sqlite?synchronous=full&busy_timeout_ms=250")
+                == .sqlite(.init(path: "/data/c.sqlite", synchronousFull: true, busyTimeoutMilliseconds: 250)))
+    }
+
+    @Test("postgres:// and postgresql:// forms, with options")
+    func postgresForms() throws {
+        let url = try DatabaseURL(parsing: "postgres://worker:s%40cret@db.internal:6543/contacts")
+        #expect(url == .postgres(.init(host: "db.internal", port: 6543, username: "worker", password: "s@cret", database: "contacts")))
+        #expect(url.description == "postgres://worker:***@db.internal:6543/contacts")
+        let withOptions = try DatabaseURL(
+            parsing: "postgresql://u@localhost/db?sslmode=disable&schema=tenant_1&connect_timeout=2.5&max_connections=3")
+        #expect(
+            withOptions
+                == .postgres(
+                    .init(
+                        host: "localhost", port: 5432, username: "u", password: nil, database: "db", schema: "tenant_1",
+                        tls: .disable, connectTimeout: .milliseconds(2500), maxConnections: 3)))
+    }
+
+    @Test("an unsupported scheme names the key and says what would work")
+    func unsupportedScheme() {
+        let error = #expect(throws: StoreError.self) { try DatabaseURL(parsing: "mysql://u:p@h/db") }
+        #expect(
+            error?.description
+                == #"DATABASE_URL: unsupported scheme "mysql" (use sqlite:<path> or postgres://user:pass@host:port/db)"#)
+        #expect(error?.isRetriable == false)
+    }
+
+    @Test(
+        "malformed URLs fail with the key and never leak the password",
+        arguments: [
+            "postgres://user:hunter2@/db",
+            "postgres://user:hunter2@host",
+            "postgres://user:hunter2@host/db?sslmode=sometimes",
+            "postgres://user:hunter2@host/db?schema=a;drop",
+            "postgres://user:hunter2@host/db?bogus=1",
+            "sqlite:",
+            "sqlite:/x?synchronous=maybe",
+            "contacts.sqlite",
+        ])
+    func malformed(text: String) {
+        let error = #expect(throws: StoreError.self) { try DatabaseURL(parsing: text, key: "DATABASE_URL") }
+        let message = error?.description ?? ""
+        #expect(message.hasPrefix("DATABASE_URL: "))
+        #expect(!message.contains("hunter2"))
+    }
+}

@@ -1,0 +1,123 @@
+import ContactDomain
+import ContactStore
+import Foundation
+import Testing
+
+/// A database that goes away mid-run must yield typed, retriable errors, never a crash, and the
+/// store must work again once the database is back. Serialized: it stops and starts a server.
+@Suite("ContactStore when the database goes away", .serialized)
+struct StoreOutageTests {
+    @Test("PostgreSQL stopped mid-run: retriable StoreError; restarted: the next call works")
+    func postgresGoesAwayAndComesBack() async throws {
+        guard let base = TestEnvironment.outageURL, let control = TestEnvironment.outageControl else {
+            if TestEnvironment.skipPostgres { return }
+            Issue.record(Comment(rawValue: TestEnvironment.missingPostgres))
+            return
+        }
+        let store = try await makeContactStore(url: postgresURL(base, options: "connect_timeout=2&max_connections=2"))
+        try await store.migrate()
+        let contact = Fixtures.contact()
+        try await store.apply(StoreBatch(contacts: [contact]))
+
+        try runShell("\(control) stop -m fast")
+        var serverIsUp = false
+        defer {
+            if !serverIsUp { try? runShell("\(control) start") }
+        }
+
+        for attempt in 0..<2 {
+            let error = await #expect(throws: StoreError.self, "call \(attempt) while the server is down") {
+                try await store.apply(StoreBatch(interactions: [Fixtures.interaction(contactID: contact.id)]))
+            }
+            #expect(error?.isRetriable == true, "\(String(describing: error))")
+            if case .unavailable = error {} else { Issue.record("expected .unavailable, got \(String(describing: error))") }
+        }
+        let pingError = await #expect(throws: StoreError.self) { try await store.ping() }
+        #expect(pingError?.isRetriable == true)
+
+        try runShell("\(control) start")
+        serverIsUp = true
+
+        let interaction = Fixtures.interaction(contactID: contact.id)
+        try await store.apply(StoreBatch(interactions: [interaction]))
+        #expect(try await store.interactions(contactID: contact.id, skip: 0, limit: 10).items == [interaction])
+        #expect(try await store.contact(id: contact.id, businessID: Fixtures.business) == contact)
+        await store.close()
+    }
+
+    @Test("SQLite file that cannot be opened: typed error naming the path; fixed: opening works")
+    func sqliteUnopenable() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("contact-store-outage-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // A regular file where the database's directory should be: unopenable even for root.
+        let blocker = root.appendingPathComponent("data")
+        try Data("not a directory".utf8).write(to: blocker)
+        let path = blocker.appendingPathComponent("contacts.sqlite").path
+
+        let error = await #expect(throws: StoreError.self) { _ = try await makeContactStore(url: "sqlite:\(path)") }
+        if case .unavailable(let database, _) = error {
+            #expect(database.contains(path))
+        } else {
+            Issue.record("expected .unavailable, got \(String(describing: error))")
+        }
+        #expect(error?.isRetriable == true)
+
+        try FileManager.default.removeItem(at: blocker)
+        let store = try await makeContactStore(url: "sqlite:\(path)")
+        try await store.migrate()
+        try await store.ping()
+        await store.close()
+    }
+
+    @Test("SQLite file that is not a database: typed, non-retriable error")
+    func sqliteGarbageFile() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("contact-store-garbage-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let file = root.appendingPathComponent("contacts.sqlite")
+        try Data(repeating: 0xAB, count: 8_192).write(to: file)
+        do {
+            let store = try await makeContactStore(url: "sqlite:\(file.path)")
+            let error = await #expect(throws: StoreError.self) { try await store.migrate() }
+            #expect(error?.isRetriable == false)
+            await store.close()
+        } catch let error as StoreError {
+            // Opening may already fail; either way the error is typed.
+            #expect(error.description.contains(file.path))
+        }
+    }
+}
+
+/// Runs a command line through `/bin/sh` and waits for it, failing with its output when it fails.
+///
+/// posix_spawn + waitpid rather than Foundation's `Process`, whose `waitUntilExit()` can hang
+/// on Linux when called from a concurrency thread.
+func runShell(_ command: String) throws {
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("run-shell-\(UUID().uuidString).log")
+    defer { try? FileManager.default.removeItem(at: log) }
+    let arguments = ["/bin/sh", "-c", "\(command) </dev/null >'\(log.path)' 2>&1"]
+    let cArguments = arguments.map { strdup($0) } + [nil]
+    defer { cArguments.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, cArguments, environ)
+    guard spawned == 0 else {
+        throw ShellError(command: command, status: spawned, output: "posix_spawn failed")
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 {
+        guard errno == EINTR else { throw ShellError(command: command, status: errno, output: "waitpid failed") }
+    }
+    // WIFEXITED && WEXITSTATUS == 0
+    guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        throw ShellError(command: command, status: status, output: output)
+    }
+}
+
+struct ShellError: Error, CustomStringConvertible {
+    var command: String
+    var status: Int32
+    var output: String
+    var description: String { "`\(command)` failed (status \(status)): \(output)" }
+}
