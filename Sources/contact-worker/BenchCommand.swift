@@ -31,15 +31,23 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Most messages per batch handed to the application.")
         var batchSize: Int = 10_000
 
+        @Option(help: "Messages buffered in memory before fetching pauses (default: 5 batches).")
+        var bufferCapacity: Int?
+
+        @Flag(help: "Log the Kafka layer at debug level (flow control, rebalances).")
+        var verbose = false
+
         @Option(name: .customShort("X"), help: ArgumentHelp("Extra librdkafka property, key=value (repeatable).", valueName: "key=value"))
         var properties: [String] = []
 
         func run() async throws {
             var configuration = KafkaConsumerConfiguration(bootstrapServers: brokers)
             configuration.maxBatchSize = batchSize
-            configuration.bufferCapacity = max(batchSize * 4, 50_000)
+            configuration.bufferCapacity = bufferCapacity ?? batchSize * 5
             for (key, value) in try BenchCommand.parse(properties) { configuration.set(key, value) }
-            let consumer = try KafkaConsumer(configuration: configuration, logger: BenchCommand.logger)
+            var logger = BenchCommand.logger
+            if verbose { logger.logLevel = .debug }
+            let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
             let partitions = try await consumer.partitions(of: topic)
             let start = ContinuousClock.now
             try await consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset.beginning) }))

@@ -121,25 +121,25 @@ struct KafkaConsumerTests {
         let cluster = try MockCluster()
         let topic = TestSupport.unique("bounded")
         try cluster.createTopic(topic, partitions: 4)
-        try await TestSupport.produce(cluster, topic: topic, count: 400, partitions: 4)
+        try await TestSupport.produce(cluster, topic: topic, count: 200, partitions: 4)
         let consumer = try TestSupport.consumer(cluster, group: nil) {
-            $0.bufferCapacity = 10
-            $0.maxBatchSize = 5
+            $0.bufferCapacity = 40
+            $0.maxBatchSize = 10
         }
         try await consumer.assign(Dictionary(uniqueKeysWithValues: (0..<4).map { (TopicPartition(topic, $0), KafkaOffset.beginning) }))
-        let messages = try await TestSupport.within(20, "400 messages") {
+        let messages = try await TestSupport.within(20, "200 messages") {
             var messages: [KafkaMessage] = []
             for await batch in consumer.batches {
-                #expect(batch.count <= 5)
+                #expect(batch.count <= 10)
                 messages += batch
-                if messages.count >= 400 { break }
+                if messages.count >= 200 { break }
                 try await Task.sleep(for: .milliseconds(2))
             }
             return messages
         }
-        #expect(messages.count == 400)
+        #expect(messages.count == 200)
         for partition in Int32(0)..<4 {
-            #expect(messages.filter { $0.partition == partition }.map(\.offset) == Array(0..<100))
+            #expect(messages.filter { $0.partition == partition }.map(\.offset) == Array(0..<50))
         }
         await consumer.close()
     }

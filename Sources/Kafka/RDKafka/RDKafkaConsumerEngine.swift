@@ -173,14 +173,19 @@ final class RDKafkaConsumerEngine: Sendable {
             let assigned = poll.assigned
             batch.removeAll { !assigned.contains($0.topicPartition) }
         }
-        let resume = shared.withLock { $0.buffer.append(batch) }
+        let (resume, retired) = shared.withLock { shared in
+            (shared.buffer.append(batch), shared.buffer.retire())
+        }
         if let (waiter, batch) = resume { waiter.resume(returning: batch) }
+        // Released here, outside the lock, on the thread that allocated the bytes.
+        withExtendedLifetime(retired) {}
     }
 
     private func reconcileFlowControl() {
         let wanted = shared.withLock { $0.buffer.wantsFlowPause }
         guard wanted != poll.flowPaused else { return }
         poll.flowPaused = wanted
+        logger.debug("flow control: \(wanted ? "pausing" : "resuming") fetching of \(poll.assigned.count) partitions")
         if wanted {
             setPaused(true, poll.assigned)
         } else {
@@ -196,6 +201,25 @@ final class RDKafkaConsumerEngine: Sendable {
         let err = list.withPointer { paused ? rd_kafka_pause_partitions(rk, $0) : rd_kafka_resume_partitions(rk, $0) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             logger.warning("\(KafkaError.operation(paused ? "pause" : "resume", err))")
+        }
+        if !paused { nudgeFetchers(partitions) }
+    }
+
+    /// librdkafka 2.0.2 applies a resume on its main thread without waking the broker threads,
+    /// which then only fetch the resumed partitions on their next periodic wake-up (measured:
+    /// about a second per pause/resume cycle). A watermark request makes the partition leader's
+    /// broker thread wake up for the reply and re-evaluate its partitions, so fetching restarts
+    /// at once. A few partitions per topic cover the leaders of a small cluster; the timeout
+    /// bounds the wait on the poll thread.
+    private func nudgeFetchers(_ partitions: Set<TopicPartition>) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        var perTopic: [String: Int] = [:]
+        for tp in partitions.sorted() {
+            let nudged = perTopic[tp.topic, default: 0]
+            guard nudged < 4 else { continue }
+            perTopic[tp.topic] = nudged + 1
+            _ = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, 1_000)
         }
     }
 

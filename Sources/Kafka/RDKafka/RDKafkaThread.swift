@@ -15,6 +15,7 @@ final class RDKafkaThread: Sendable {
 
     init(name: String, body: @escaping @Sendable (RDKafkaThread) -> Void) {
         let thread = Thread { [self] in
+            Thread.current.name = name
             body(self)
             let joiners = state.withLock { state in
                 state.finished = true
