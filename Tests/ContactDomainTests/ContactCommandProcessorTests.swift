@@ -287,7 +287,7 @@ struct AcceptedCommandTests {
                         .utf8),
                 messageTimestamp: nil, headers: CommandHeaders(authorization: nil, correlationID: "req-42")
             ).command)
-        let actor = ContactDomain.Actor(userID: "u-1", name: "Jane", businessID: "biz-1", role: .owner)
+        let actor = ContactDomain.Principal(userID: "u-1", name: "Jane", businessID: "biz-1", role: .owner)
         let outcome = ContactCommandProcessor.process(decoded: decoded, auth: .success(actor), current: nil)
         let bytes = ResultMessage.encode(
             result: outcome.result, correlationID: decoded.headers.correlationID, duplicate: false,

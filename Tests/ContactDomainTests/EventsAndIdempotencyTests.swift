@@ -33,7 +33,7 @@ struct ContactEventTests {
             commandID: UUID(uuidString: "0b6f3c1e-7d5a-4a53-9d8e-2f1c7e9a4b10")!, businessID: "biz-1",
             issuedAt: Timestamp(rfc3339: "2024-01-10T14:30:00.123Z")!)
         let outcome = ContactCommandProcessor.decide(
-            command: command, actor: ContactDomain.Actor(userID: "u-1", businessID: "biz-1", role: .admin),
+            command: command, actor: ContactDomain.Principal(userID: "u-1", businessID: "biz-1", role: .admin),
             current: Fixtures.contact(status: .opportunity, stage: .decision, businessID: "biz-1"))
         let event = try #require(outcome.change?.events.first)
         let id = DeterministicID.event(commandID: command.commandID, type: .statusChanged).lowercasedString

@@ -8,7 +8,7 @@ import Testing
 struct TokenVerifierTests {
     private func verify(
         _ header: String?, with verifier: TokenVerifier? = nil, now: Timestamp = Tokens.now
-    ) async throws -> Result<ContactDomain.Actor, AuthFailure> {
+    ) async throws -> Result<ContactDomain.Principal, AuthFailure> {
         let resolved: TokenVerifier
         if let verifier {
             resolved = verifier
@@ -25,7 +25,7 @@ struct TokenVerifierTests {
         #expect(
             result
                 == .success(
-                    ContactDomain.Actor(
+                    ContactDomain.Principal(
                         userID: "user-1", name: "Jane Doe", businessID: Fixtures.businessID, role: .employee,
                         permissions: [.viewContacts, .editContacts])))
     }
@@ -219,7 +219,7 @@ struct TokenVerifierTests {
 
     @Test("TokenClaims(for:) mints what the verifier turns back into the same actor")
     func mintRoundTrip() async throws {
-        let actor = ContactDomain.Actor(userID: "u-9", name: "Sam", businessID: "b-9", role: .manager)
+        let actor = ContactDomain.Principal(userID: "u-9", name: "Sam", businessID: "b-9", role: .manager)
         let token = try await TokenSigner(hs256Secret: Tokens.secret).sign(
             TokenClaims(for: actor, expiresAt: Timestamp(microsecondsSinceEpoch: Tokens.now.microsecondsSinceEpoch + 60_000_000)))
         #expect(try await verify("Bearer \(token)") == .success(actor))

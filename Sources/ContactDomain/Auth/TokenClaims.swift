@@ -50,7 +50,7 @@ public struct TokenClaims: JWTPayload, Equatable {
 
     /// Claims for `actor`'s user, valid until `expiresAt` (whole seconds).
     public init(
-        for actor: Actor, expiresAt: Timestamp, extraPermissions: [String]? = nil, issuer: String? = nil,
+        for actor: Principal, expiresAt: Timestamp, extraPermissions: [String]? = nil, issuer: String? = nil,
         audience: String? = nil
     ) {
         self.init(

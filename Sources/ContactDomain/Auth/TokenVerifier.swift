@@ -2,7 +2,7 @@ import Foundation
 import JWTKit
 
 /// Verifies the `authorization: Bearer <JWT>` header of a command and turns its claims into an
-/// ``Actor`` (SPEC §4, check 1).
+/// ``Principal`` (SPEC §4, check 1).
 ///
 /// Signature checking is jwt-kit's (`JWTKeyCollection`); everything clock- or policy-related is
 /// done here against the caller's `now`, so the outcome is deterministic:
@@ -68,7 +68,7 @@ public struct TokenVerifier: Sendable {
     }
 
     /// Verifies the `authorization` header value at instant `now`.
-    public func verify(authorizationHeader: String?, now: Timestamp) async -> Result<Actor, AuthFailure> {
+    public func verify(authorizationHeader: String?, now: Timestamp) async -> Result<Principal, AuthFailure> {
         guard let header = authorizationHeader else { return .failure(.missingHeader) }
         guard let token = Self.bearerToken(in: header) else { return .failure(.notBearer) }
         let nowSeconds = Double(now.microsecondsSinceEpoch) / 1_000_000
@@ -100,7 +100,7 @@ public struct TokenVerifier: Sendable {
         return token.isEmpty ? nil : token
     }
 
-    private func verifyToken(_ token: String, now: Double) async -> Result<(Actor, Double), AuthFailure> {
+    private func verifyToken(_ token: String, now: Double) async -> Result<(Principal, Double), AuthFailure> {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
             let headerBytes = Self.base64URLDecode(parts[0]),
@@ -134,7 +134,7 @@ public struct TokenVerifier: Sendable {
 
         let extra = (claims.permissions ?? []).map(Permission.init(rawValue:))
         let name = claims.name.flatMap { $0.isEmpty ? nil : $0 } ?? sub
-        let actor = Actor(
+        let actor = Principal(
             userID: sub, name: name, businessID: businessID, role: role,
             permissions: role.defaultPermissions.union(extra))
         return .success((actor, exp))

@@ -8,7 +8,7 @@ import Synchronization
 /// one `Mutex`, so the cache can be shared across tasks.
 final class VerifiedTokenCache: Sendable {
     private struct Entry {
-        var actor: Actor
+        var actor: Principal
         var expiresAt: Double
     }
 
@@ -25,7 +25,7 @@ final class VerifiedTokenCache: Sendable {
     }
 
     /// The cached actor for `token`, if it verified before and has not expired at `now`.
-    func actor(for token: String, now: Double) -> Actor? {
+    func actor(for token: String, now: Double) -> Principal? {
         state.withLock { state in
             guard let entry = state.entries[token] else { return nil }
             guard now < entry.expiresAt else {
@@ -38,7 +38,7 @@ final class VerifiedTokenCache: Sendable {
     }
 
     /// Remembers a verified token until `expiresAt`.
-    func insert(token: String, actor: Actor, expiresAt: Double, now: Double) {
+    func insert(token: String, actor: Principal, expiresAt: Double, now: Double) {
         guard capacity > 0 else { return }
         state.withLock { state in
             if state.entries[token] != nil { return }

@@ -23,9 +23,9 @@ public enum ContactCommandProcessor {
     /// The single entry point for the worker: any decoded command, the result of verifying its
     /// token, and the stored contact with the command's `contact_id` (`nil` if none).
     public static func process(
-        decoded: DecodedCommand, auth: Result<Actor, AuthFailure>, current: Contact?
+        decoded: DecodedCommand, auth: Result<Principal, AuthFailure>, current: Contact?
     ) -> CommandOutcome {
-        let actor: Actor
+        let actor: Principal
         switch auth {
         case .failure:
             return reject(decoded, status: AuthFailure.status, detail: ResultDetail.invalidCredentials)
@@ -48,7 +48,7 @@ public enum ContactCommandProcessor {
     }
 
     /// Decides a valid command for an authenticated actor (checks 2, 3, 5, 6 of the order above).
-    public static func decide(command: CommandEnvelope, actor: Actor, current: Contact?) -> CommandOutcome {
+    public static func decide(command: CommandEnvelope, actor: Principal, current: Contact?) -> CommandOutcome {
         guard actor.businessID == command.businessID else {
             return reject(command, status: 403, detail: ResultDetail.notAMember)
         }
@@ -79,7 +79,7 @@ public enum ContactCommandProcessor {
     // MARK: - Commands
 
     private static func createContact(
-        _ command: CommandEnvelope, _ payload: CreateContactPayload, actor: Actor
+        _ command: CommandEnvelope, _ payload: CreateContactPayload, actor: Principal
     ) -> CommandOutcome {
         let status = payload.relationshipStatus ?? .prospect
         let stage = LifecycleAlignment.stage(for: status, current: nil, requested: payload.lifecycleStage)
@@ -119,7 +119,7 @@ public enum ContactCommandProcessor {
     }
 
     private static func addInteraction(
-        _ command: CommandEnvelope, _ payload: AddInteractionPayload, actor: Actor, contact: Contact
+        _ command: CommandEnvelope, _ payload: AddInteractionPayload, actor: Principal, contact: Contact
     ) -> CommandOutcome {
         let interaction = Interaction(
             id: DeterministicID.interaction(commandID: command.commandID),
@@ -144,7 +144,7 @@ public enum ContactCommandProcessor {
     }
 
     private static func updateStatus(
-        _ command: CommandEnvelope, _ payload: UpdateStatusPayload, actor: Actor, contact: Contact
+        _ command: CommandEnvelope, _ payload: UpdateStatusPayload, actor: Principal, contact: Contact
     ) -> CommandOutcome {
         let newStage: LifecycleStage
         switch StatusTransitions.check(

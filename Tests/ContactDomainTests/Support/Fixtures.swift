@@ -20,8 +20,8 @@ enum Fixtures {
     static func actor(
         role: Role = .employee, businessID: String = businessID, name: String? = "Jane Doe",
         permissions: Set<Permission>? = nil
-    ) -> ContactDomain.Actor {
-        ContactDomain.Actor(userID: "user-1", name: name, businessID: businessID, role: role, permissions: permissions)
+    ) -> ContactDomain.Principal {
+        ContactDomain.Principal(userID: "user-1", name: name, businessID: businessID, role: role, permissions: permissions)
     }
 
     /// A command envelope as JSON; pass `nil` to leave a field out.

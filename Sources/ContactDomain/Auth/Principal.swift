@@ -1,8 +1,8 @@
 /// The authenticated sender of a command, from a verified token.
 ///
-/// Named after the spec's vocabulary; note that it shadows the standard library's `Actor`
-/// protocol for code that imports this module (write `_Concurrency.Actor` for the protocol).
-public struct Actor: Sendable, Hashable {
+/// Called a principal rather than an "actor" so it never shadows Swift's `Actor` protocol in
+/// modules that import `ContactDomain`.
+public struct Principal: Sendable, Hashable {
     /// The token's `sub`; recorded as `performed_by_id` / `changed_by_id`.
     public var userID: String
     /// The token's `name`, falling back to `sub`; recorded as `performed_by` / `changed_by`.
