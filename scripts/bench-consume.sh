@@ -4,6 +4,7 @@
 #
 #   scripts/bench-consume.sh            # 300,000 x 450-byte messages on 32 partitions
 #   COUNT=100000 RUNS=3 scripts/bench-consume.sh
+#   KCAT_X="-X fetch.wait.max.ms=10" scripts/bench-consume.sh   # same -X for both sides
 #
 # Both commands are timed as whole processes (start-up, metadata, connection and exit included)
 # with hyperfine when installed, otherwise with repeated timed runs; the rate is COUNT / mean time.
@@ -16,8 +17,11 @@ SIZE=${SIZE:-450}
 RUNS=${RUNS:-10}
 TOPIC=${TOPIC:-bench}
 
-swift build -c release --scratch-path .build-release --product contact-worker >&2
-BIN=$(swift build -c release --scratch-path .build-release --show-bin-path)/contact-worker
+# BIN=/path/to/contact-worker skips the build (e.g. to measure an existing release binary).
+if [ -z "${BIN:-}" ]; then
+    swift build -c release --scratch-path .build-release --product contact-worker >&2
+    BIN=$(swift build -c release --scratch-path .build-release --show-bin-path)/contact-worker
+fi
 
 WORK=$(mktemp -d)
 "$BIN" mock-cluster --brokers 1 --topic "$TOPIC:$PARTITIONS" >"$WORK/cluster.log" 2>&1 &
@@ -41,10 +45,11 @@ echo "mock cluster at $BROKERS, topic $TOPIC with $PARTITIONS partitions" >&2
 
 read_by_kcat=$(kcat -C -b "$BROKERS" -t "$TOPIC" -o beginning -e -q | wc -l)
 [ "$read_by_kcat" -eq "$COUNT" ] || { echo "kcat read $read_by_kcat messages, expected $COUNT" >&2; exit 1; }
-echo "ours (timed inside the process): $("$BIN" bench consume --brokers "$BROKERS" --topic "$TOPIC" --count "$COUNT")" >&2
+echo "ours (timed inside the process): $("$BIN" bench consume --brokers "$BROKERS" --topic "$TOPIC" --count "$COUNT" ${KCAT_X:-})" >&2
 
-KCAT="kcat -C -b $BROKERS -t $TOPIC -o beginning -e -q"
-OURS="$BIN bench consume --brokers $BROKERS --topic $TOPIC --count $COUNT"
+EXTRA=${KCAT_X:-}
+KCAT="kcat -C -b $BROKERS -t $TOPIC -o beginning -e -q $EXTRA"
+OURS="$BIN bench consume --brokers $BROKERS --topic $TOPIC --count $COUNT $EXTRA"
 
 if command -v hyperfine >/dev/null; then
     hyperfine --warmup 2 --runs "$RUNS" --export-json "$WORK/times.json" \

@@ -53,14 +53,14 @@ public final class KafkaConsumer: Sendable {
                 context.rebalance(client: rk, err: err, partitions: partitions)
             }
         }
+        let blocking = RDKafkaBlockingQueue(label: "kafka.consumer.blocking")
         let engine = try RDKafkaConsumerEngine(
-            client: client, listener: rebalanceListener, bufferCapacity: configuration.bufferCapacity,
-            maxBatchSize: configuration.maxBatchSize, logger: logger
+            client: client, properties: properties, listener: rebalanceListener, bufferCapacity: configuration.bufferCapacity,
+            maxBatchSize: configuration.maxBatchSize, blocking: blocking, logger: logger
         )
         context.setRebalanceHandler { _, err, partitions in
             engine.rebalance(err: err, partitions: partitions)
         }
-        let blocking = RDKafkaBlockingQueue(label: "kafka.consumer.blocking")
         self.errors = errors
         self.engine = engine
         self.blocking = blocking

@@ -57,7 +57,9 @@ struct BenchCommand: AsyncParsableCommand {
                 if consumed >= count { break }
             }
             let elapsed = start.duration(to: .now)
+            let closing = ContinuousClock.now
             await consumer.close()
+            if verbose { logger.debug("consumer closed in \(closing.duration(to: .now))") }
             guard consumed >= count else {
                 throw ValidationError("the consumer closed after \(consumed) of \(count) messages")
             }

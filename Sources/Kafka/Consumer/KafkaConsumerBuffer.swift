@@ -16,12 +16,6 @@ struct KafkaConsumerBuffer {
     private(set) var wantsFlowPause = false
     private var waiter: Waiter?
     private(set) var isFinished = false
-    /// Batches handed to the reader since the poll thread last looked, and those from the time
-    /// before. Holding them a little longer lets the poll thread, which allocated their bytes,
-    /// usually be the one to free them: glibc then frees into the allocating thread's arena
-    /// without lock contention (measured: a large share of consume CPU otherwise).
-    private var handedOut: [[KafkaMessage]] = []
-    private var retiring: [[KafkaMessage]] = []
 
     init(capacity: Int) {
         self.capacity = max(capacity, 1)
@@ -32,7 +26,6 @@ struct KafkaConsumerBuffer {
         guard !isFinished, !messages.isEmpty else { return nil }
         if let waiter {
             self.waiter = nil
-            handedOut.append(messages)
             return (waiter, messages)
         }
         chunks.append(messages)
@@ -67,18 +60,7 @@ struct KafkaConsumerBuffer {
             head = 0
         }
         count -= chunk.count
-        handedOut.append(chunk)
         return (.batch(chunk), relieveFlowPause())
-    }
-
-    /// Called by the poll thread: returns the batches the reader had two looks ago, for the
-    /// caller to release outside the lock.
-    mutating func retire() -> [[KafkaMessage]] {
-        defer {
-            retiring = handedOut
-            handedOut = []
-        }
-        return retiring
     }
 
     /// Removes the registered waiter (its task was cancelled), returning it to resume with nil.
@@ -111,8 +93,6 @@ struct KafkaConsumerBuffer {
     mutating func finish() -> Waiter? {
         isFinished = true
         chunks = []
-        handedOut = []
-        retiring = []
         head = 0
         count = 0
         return cancelWaiter()

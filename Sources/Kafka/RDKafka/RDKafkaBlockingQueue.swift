@@ -14,6 +14,11 @@ struct RDKafkaBlockingQueue: Sendable {
         queue.sync(execute: body)
     }
 
+    /// Runs `body` on the queue without waiting for it.
+    func async(_ body: @escaping @Sendable () -> Void) {
+        queue.async(execute: body)
+    }
+
     func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: body()) }

@@ -29,6 +29,9 @@ final class RDKafkaConsumerEngine: Sendable {
         var revokedDuringPoll = false
         /// Where partitions must restart once they fetch again (messages held back while paused).
         var rewinds: [TopicPartition: Int64] = [:]
+        /// Largest local queue length seen since fetchers were last nudged.
+        var backlogPeak = 0
+        var averageMessageBytes = 512.0
         var reader = RDKafkaMessageReader()
     }
 
@@ -36,12 +39,23 @@ final class RDKafkaConsumerEngine: Sendable {
     let logger: Logger
     private let listener: (any KafkaRebalanceListener)?
     private let maxBatchSize: Int
+    /// librdkafka's prefetch limits (`queued.min.messages`, `queued.max.messages.kbytes`).
+    private let prefetchMessages: Int
+    private let prefetchBytes: Double
     private let consumerQueue: Mutex<OpaquePointer?>
     private let shared: Mutex<Shared>
     private let wakeup = DispatchSemaphore(value: 0)
+    private let blocking: RDKafkaBlockingQueue
+    private let nudging = Atomic<Bool>(false)
     nonisolated(unsafe) private var poll = PollState()
 
-    init(client: RDKafkaClient, listener: (any KafkaRebalanceListener)?, bufferCapacity: Int, maxBatchSize: Int, logger: Logger) throws(KafkaError) {
+    init(
+        client: RDKafkaClient, properties: [String: String], listener: (any KafkaRebalanceListener)?,
+        bufferCapacity: Int, maxBatchSize: Int, blocking: RDKafkaBlockingQueue, logger: Logger
+    ) throws(KafkaError) {
+        self.blocking = blocking
+        self.prefetchMessages = properties["queued.min.messages"].flatMap { Int($0) } ?? 100_000
+        self.prefetchBytes = Double(properties["queued.max.messages.kbytes"].flatMap { Int($0) } ?? 65_536) * 1024
         guard let queue = rd_kafka_queue_get_consumer(client.handle) else {
             throw .clientCreationFailed(reason: "the consumer has no group queue (group.id missing)")
         }
@@ -121,11 +135,14 @@ final class RDKafkaConsumerEngine: Sendable {
         defer { messages.deallocate() }
         while !thread.isStopRequested {
             runCommands()
+            waitBrieflyForReader(thread)
             reconcileFlowControl()
             poll.revokedDuringPoll = false
             // Take whatever is ready without waiting; only when nothing is, wait (bounded) for
             // the first message, so large batches form under load and latency stays low when idle.
+            poll.backlogPeak = max(poll.backlogPeak, rd_kafka_queue_length(consumerQueue))
             var count = rd_kafka_consume_batch_queue(consumerQueue, 0, messages, capacity)
+            if count < capacity { restartFetchingAfterBacklog() }
             if count == 0 {
                 count = rd_kafka_consume_batch_queue(consumerQueue, 100, messages, 1)
             }
@@ -138,10 +155,12 @@ final class RDKafkaConsumerEngine: Sendable {
     private func deliver(_ messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int) {
         var batch: [KafkaMessage] = []
         batch.reserveCapacity(count)
+        var bytes = 0
         for index in 0..<count {
             guard let message = messages[index] else { continue }
             let err = message.pointee.err
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                bytes += message.pointee.len + message.pointee.key_len
                 batch.append(poll.reader.read(message))
             } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 let reason = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? KafkaErrorCode(err).text
@@ -150,6 +169,9 @@ final class RDKafkaConsumerEngine: Sendable {
                 client.context.report(error)
             }
             rd_kafka_message_destroy(message)
+        }
+        if !batch.isEmpty {
+            poll.averageMessageBytes = 0.9 * poll.averageMessageBytes + 0.1 * Double(bytes) / Double(batch.count)
         }
         if !poll.userPaused.isEmpty {
             // librdkafka may still hand out messages of a partition paused right after its
@@ -173,12 +195,32 @@ final class RDKafkaConsumerEngine: Sendable {
             let assigned = poll.assigned
             batch.removeAll { !assigned.contains($0.topicPartition) }
         }
-        let (resume, retired) = shared.withLock { shared in
-            (shared.buffer.append(batch), shared.buffer.retire())
-        }
+        let resume = shared.withLock { $0.buffer.append(batch) }
         if let (waiter, batch) = resume { waiter.resume(returning: batch) }
-        // Released here, outside the lock, on the thread that allocated the bytes.
-        withExtendedLifetime(retired) {}
+    }
+
+    /// librdkafka stops fetching while its local queue is over `queued.min.messages` or
+    /// `queued.max.messages.kbytes`, and 2.0.2's broker threads notice that it drained only on
+    /// their next periodic wake-up (measured: stalls of about 0.6 s). When the queue has just
+    /// been drained after getting near those limits, wake the fetchers.
+    private func restartFetchingAfterBacklog() {
+        let peak = Double(poll.backlogPeak)
+        guard peak * 2 >= Double(prefetchMessages) || peak * poll.averageMessageBytes * 2 >= prefetchBytes else { return }
+        poll.backlogPeak = 0
+        nudgeFetchers(poll.assigned.subtracting(poll.userPaused))
+    }
+
+    /// When the buffer is over capacity, gives the reader up to 100 ms to drain it to half
+    /// before fetching is paused: a pause makes librdkafka discard what it had prefetched and a
+    /// resume has to fetch it again, so riding out a short hiccup of the reader is much cheaper.
+    /// Commands are still served; rebalance callbacks wait at most this long.
+    private func waitBrieflyForReader(_ thread: RDKafkaThread) {
+        guard !poll.flowPaused, shared.withLock({ $0.buffer.wantsFlowPause }) else { return }
+        let deadline = DispatchTime.now() + .milliseconds(100)
+        while !thread.isStopRequested, shared.withLock({ $0.buffer.wantsFlowPause }) {
+            if wakeup.wait(timeout: deadline) == .timedOut { return }
+            runCommands()
+        }
     }
 
     private func reconcileFlowControl() {
@@ -212,14 +254,25 @@ final class RDKafkaConsumerEngine: Sendable {
     /// at once. A few partitions per topic cover the leaders of a small cluster; the timeout
     /// bounds the wait on the poll thread.
     private func nudgeFetchers(_ partitions: Set<TopicPartition>) {
-        var low: Int64 = 0
-        var high: Int64 = 0
         var perTopic: [String: Int] = [:]
-        for tp in partitions.sorted() {
+        let targets = partitions.sorted().filter { tp in
             let nudged = perTopic[tp.topic, default: 0]
-            guard nudged < 4 else { continue }
             perTopic[tp.topic] = nudged + 1
-            _ = rd_kafka_query_watermark_offsets(rk, tp.topic, tp.partition, &low, &high, 1_000)
+            return nudged < 4
+        }
+        // Off the poll thread: the request may queue behind a long-polling fetch on the same
+        // connection. Enqueueing the request is what wakes the broker thread, so the reply is
+        // not waited for long. One nudge at a time; serialised with destroy on the blocking queue.
+        guard !targets.isEmpty, !nudging.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let client = self.client
+        blocking.async { [self] in
+            defer { nudging.store(false, ordering: .releasing) }
+            guard !client.isDestroyed else { return }
+            var low: Int64 = 0
+            var high: Int64 = 0
+            for tp in targets {
+                _ = rd_kafka_query_watermark_offsets(client.handle, tp.topic, tp.partition, &low, &high, 10)
+            }
         }
     }
 
