@@ -42,6 +42,12 @@ public final class KafkaConsumer: Sendable {
             // librdkafka only offers assign() and the consumer queue with a group; a private,
             // never-joined group id gives direct assignment without any group membership.
             properties["group.id"] = "kafka-direct-\(UInt64.random(in: 0...UInt64.max))"
+            // No group is ever joined, so no assignor runs; librdkafka 2.0.2's cooperative-sticky
+            // assignor can abort on destroy when it never produced an assignment (upstream
+            // issue #4312, fixed in 2.3.0).
+            if configuration.kafka["partition.assignment.strategy"] == "cooperative-sticky" {
+                properties["partition.assignment.strategy"] = "range"
+            }
         }
         let (errors, errorContinuation) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(100))
         let context = RDKafkaCallbackContext(

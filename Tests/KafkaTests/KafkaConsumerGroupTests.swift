@@ -152,7 +152,7 @@ struct KafkaConsumerGroupTests {
         let member = GroupMember(
             name: "A", journal: journal, processed: processed, startOffsets: [TopicPartition(topic, 0): 5]
         )
-        let consumer = try TestSupport.consumer(cluster, group: TestSupport.unique("group"), listener: member)
+        let consumer = try TestSupport.consumer(cluster, group: TestSupport.unique("group"), strategy: "range", listener: member)
         member.state.withLock { $0.consumer = consumer }
         try await consumer.subscribe(topics: [topic])
         let messages = try await TestSupport.collect(consumer, count: 15)

@@ -72,7 +72,7 @@ struct KafkaConsumerTests {
         let p0 = TopicPartition(topic, 0)
         try await TestSupport.produce(cluster, topic: topic, count: 10, partitions: 1)
 
-        let first = try TestSupport.consumer(cluster, group: group)
+        let first = try TestSupport.consumer(cluster, group: group, strategy: "range")
         try await first.subscribe(topics: [topic])
         let messages = try await TestSupport.collect(first, count: 10)
         #expect(messages.map(\.offset) == Array(0..<10))
@@ -84,7 +84,7 @@ struct KafkaConsumerTests {
         try await first.commit(offsets: [p0: 6])
         await first.close()
 
-        let second = try TestSupport.consumer(cluster, group: group)
+        let second = try TestSupport.consumer(cluster, group: group, strategy: "range")
         try await second.subscribe(topics: [topic])
         let resumed = try await TestSupport.collect(second, count: 4)
         #expect(resumed.first?.offset == 6)
@@ -96,7 +96,7 @@ struct KafkaConsumerTests {
         let cluster = try MockCluster()
         let topic = TestSupport.unique("commit-nothing")
         try cluster.createTopic(topic, partitions: 1)
-        let consumer = try TestSupport.consumer(cluster, group: TestSupport.unique("group"))
+        let consumer = try TestSupport.consumer(cluster, group: TestSupport.unique("group"), strategy: "range")
         try await consumer.subscribe(topics: [topic])
         try await consumer.commit()
         await consumer.close()

@@ -1,1 +1,0 @@
-// The worker pipeline and its services arrive with issue #5.
