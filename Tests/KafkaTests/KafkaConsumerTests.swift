@@ -86,7 +86,8 @@ struct KafkaConsumerTests {
 
         let second = try TestSupport.consumer(cluster, group: group, strategy: "range")
         try await second.subscribe(topics: [topic])
-        let resumed = try await TestSupport.collect(second, count: 4)
+        // Joining a group the mock just saw emptied waits out its rebalance delay (~5 s).
+        let resumed = try await TestSupport.collect(second, count: 4, seconds: 20)
         #expect(resumed.first?.offset == 6)
         await second.close()
     }
