@@ -74,6 +74,7 @@ public final class PostgresContactStore: ContactStore {
 
     // MARK: - Migrations
 
+    /// Creates or upgrades the schema to ``SchemaMigrations/latestVersion`` in one transaction; a no-op when up to date.
     public func migrate() async throws {
         let schema = settings.schema
         let database = self.database
@@ -118,6 +119,7 @@ public final class PostgresContactStore: ContactStore {
         }
     }
 
+    /// The versions recorded in `schema_migrations`, ascending; empty before the first migration.
     public func appliedMigrations() async throws -> [Int] {
         let logger = self.logger
         return try await withConnection { connection in
@@ -137,6 +139,7 @@ public final class PostgresContactStore: ContactStore {
 
     // MARK: - Batch write
 
+    /// Writes the whole batch in one transaction: contacts, history, idempotency records, events, outbox and offsets commit together or not at all.
     public func apply(_ batch: StoreBatch) async throws {
         guard !batch.isEmpty else { return }
         let logger = self.logger
@@ -263,12 +266,14 @@ public final class PostgresContactStore: ContactStore {
         lifecycle_stage, last_contacted, created_at, updated_at
         """
 
+    /// The contact with `id` if it belongs to `businessID`, else `nil` (another business's contact reads as missing).
     public func contact(id: UUID, businessID: String) async throws -> Contact? {
         let rows = try await collect(
             "SELECT \(unescaped: Self.contactColumns) FROM contacts WHERE id = \(id) AND business_id = \(businessID)")
         return try rows.first.map { try decodeContact($0) }
     }
 
+    /// Loads many contacts at once, unscoped, for the worker to decide a batch; missing ids are absent.
     public func contacts(ids: [UUID]) async throws -> [UUID: Contact] {
         guard !ids.isEmpty else { return [:] }
         let rows = try await collect(
@@ -282,6 +287,7 @@ public final class PostgresContactStore: ContactStore {
         return result
     }
 
+    /// One page of a contact's interactions, newest first (timestamp descending, then id), with the total count.
     public func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
         let skip = max(skip, 0)
         let limit = max(limit, 0)
@@ -308,6 +314,7 @@ public final class PostgresContactStore: ContactStore {
         return Page(items: items, total: total, skip: skip, limit: limit)
     }
 
+    /// One page of a contact's status history, newest first (timestamp descending, then id), with the total count.
     public func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
         let skip = max(skip, 0)
         let limit = max(limit, 0)
@@ -335,6 +342,7 @@ public final class PostgresContactStore: ContactStore {
         return Page(items: items, total: total, skip: skip, limit: limit)
     }
 
+    /// The idempotency records of those `ids` that were processed before, keyed by command id.
     public func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] {
         guard !ids.isEmpty else { return [:] }
         let rows = try await collect(
@@ -358,6 +366,7 @@ public final class PostgresContactStore: ContactStore {
         return result
     }
 
+    /// Up to `limit` unpublished messages in sequence (insertion) order, each with its sequence set.
     public func pendingOutbox(limit: Int) async throws -> [OutboxMessage] {
         let rows = try await collect(
             "SELECT sequence, topic, key, value, headers, contact_id FROM outbox ORDER BY sequence LIMIT \(max(limit, 0))")
@@ -375,11 +384,13 @@ public final class PostgresContactStore: ContactStore {
         }
     }
 
+    /// Deletes acknowledged messages so they are never returned by ``pendingOutbox(limit:)`` again.
     public func markPublished(sequences: [Int64]) async throws {
         guard !sequences.isEmpty else { return }
         _ = try await collect("DELETE FROM outbox WHERE sequence = ANY(\(sequences))")
     }
 
+    /// The stored next offset per partition of `topic` for `group`.
     public func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
         let rows = try await collect(
             "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = \(group) AND topic = \(topic)")
@@ -393,12 +404,14 @@ public final class PostgresContactStore: ContactStore {
         return result
     }
 
+    /// Every stored event about `contactID`, in original (insertion) order.
     public func events(contactID: UUID) async throws -> [StoredEvent] {
         try await fetchEvents(
             "SELECT id, contact_id, business_id, command_id, type, time, body FROM events WHERE contact_id = \(contactID) ORDER BY sequence"
         )
     }
 
+    /// Every stored event with `since <= time < until` (open-ended when `until` is nil), in original order.
     public func events(since: Timestamp, until: Timestamp?) async throws -> [StoredEvent] {
         if let until {
             return try await fetchEvents(
@@ -427,10 +440,12 @@ public final class PostgresContactStore: ContactStore {
         }
     }
 
+    /// Runs a trivial query; throws the same ``StoreError`` a real call would, for readiness checks.
     public func ping() async throws {
         _ = try await collect("SELECT 1")
     }
 
+    /// Releases the database; later calls fail with ``StoreError/closed(database:)``.
     public func close() async {
         let tasks: [Task<Void, Never>] = state.withLock { state in
             state.closed = true

@@ -32,6 +32,17 @@ public final class SQLiteContactStore: ContactStore {
         let synchronous = settings.synchronousFull ? "FULL" : "NORMAL"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            // SQLite's default page cache is 2 MB; a batch touches pages all over the indexes of
+            // several tables, and re-reading them through read(2) dominated apply time. 64 MB of
+            // cache per connection plus memory-mapped reads keep the hot pages in process.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // A 1,000-command batch writes a few MB of WAL. With the default auto-checkpoint
+            // (1,000 pages, 4 MB) nearly every commit also checkpointed, fsyncing WAL and database
+            // file inside `apply`. Checkpointing every 64 MB amortises that over many batches.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         do {
             if let path = settings.path {
@@ -50,6 +61,7 @@ public final class SQLiteContactStore: ContactStore {
 
     // MARK: - Migrations
 
+    /// Creates or upgrades the schema to ``SchemaMigrations/latestVersion`` in one transaction; a no-op when up to date.
     public func migrate() async throws {
         let database = self.database
         let applied = try await write { db in
@@ -82,6 +94,7 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// The versions recorded in `schema_migrations`, ascending; empty before the first migration.
     public func appliedMigrations() async throws -> [Int] {
         try await read { db in
             guard try db.tableExists("schema_migrations") else { return [] }
@@ -91,6 +104,7 @@ public final class SQLiteContactStore: ContactStore {
 
     // MARK: - Batch write
 
+    /// Writes the whole batch in one transaction: contacts, history, idempotency records, events, outbox and offsets commit together or not at all.
     public func apply(_ batch: StoreBatch) async throws {
         guard !batch.isEmpty else { return }
         try await write { db in
@@ -225,6 +239,7 @@ public final class SQLiteContactStore: ContactStore {
 
     // MARK: - Reads
 
+    /// The contact with `id` if it belongs to `businessID`, else `nil` (another business's contact reads as missing).
     public func contact(id: UUID, businessID: String) async throws -> Contact? {
         let database = self.database
         return try await read { db in
@@ -235,6 +250,7 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// Loads many contacts at once, unscoped, for the worker to decide a batch; missing ids are absent.
     public func contacts(ids: [UUID]) async throws -> [UUID: Contact] {
         guard !ids.isEmpty else { return [:] }
         let database = self.database
@@ -256,6 +272,7 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// One page of a contact's interactions, newest first (timestamp descending, then id), with the total count.
     public func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
         let database = self.database
         let skip = max(skip, 0)
@@ -291,6 +308,7 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// One page of a contact's status history, newest first (timestamp descending, then id), with the total count.
     public func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
         let database = self.database
         let skip = max(skip, 0)
@@ -327,6 +345,7 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// The idempotency records of those `ids` that were processed before, keyed by command id.
     public func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] {
         guard !ids.isEmpty else { return [:] }
         let database = self.database
@@ -361,6 +380,7 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// Up to `limit` unpublished messages in sequence (insertion) order, each with its sequence set.
     public func pendingOutbox(limit: Int) async throws -> [OutboxMessage] {
         let database = self.database
         return try await read { db in
@@ -385,6 +405,7 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// Deletes acknowledged messages so they are never returned by ``pendingOutbox(limit:)`` again.
     public func markPublished(sequences: [Int64]) async throws {
         guard !sequences.isEmpty else { return }
         try await write { db in
@@ -395,6 +416,7 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// The stored next offset per partition of `topic` for `group`.
     public func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
         try await read { db in
             let rows = try Row.fetchAll(
@@ -408,11 +430,13 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// Every stored event about `contactID`, in original (insertion) order.
     public func events(contactID: UUID) async throws -> [StoredEvent] {
         try await fetchEvents(
             where: "contact_id = ?", arguments: [contactID.lowercasedString])
     }
 
+    /// Every stored event with `since <= time < until` (open-ended when `until` is nil), in original order.
     public func events(since: Timestamp, until: Timestamp?) async throws -> [StoredEvent] {
         if let until {
             return try await fetchEvents(
@@ -447,10 +471,12 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// Runs a trivial query; throws the same ``StoreError`` a real call would, for readiness checks.
     public func ping() async throws {
         _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
+    /// Releases the database; later calls fail with ``StoreError/closed(database:)``.
     public func close() async {
         let wasClosed = isClosed.withLock { closed in
             defer { closed = true }
