@@ -22,7 +22,11 @@ public protocol ContactStore: Sendable {
 
     /// Writes a whole batch in one transaction: all of it becomes durable, or none of it does
     /// (a constraint violation anywhere rolls everything back, including offsets and outbox).
-    func apply(_ batch: StoreBatch) async throws
+    ///
+    /// - Returns: the sequence numbers assigned to `batch.outbox`, in the same order, so the
+    ///   caller can publish exactly those rows and mark them published.
+    @discardableResult
+    func apply(_ batch: StoreBatch) async throws -> [Int64]
 
     /// The contact with this id if it belongs to `businessID`; another business's contact is
     /// indistinguishable from a missing one (`nil`).

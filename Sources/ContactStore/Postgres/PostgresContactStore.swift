@@ -140,24 +140,31 @@ public final class PostgresContactStore: ContactStore {
     // MARK: - Batch write
 
     /// Writes the whole batch in one transaction: contacts, history, idempotency records, events, outbox and offsets commit together or not at all.
-    public func apply(_ batch: StoreBatch) async throws {
-        guard !batch.isEmpty else { return }
+    @discardableResult
+    public func apply(_ batch: StoreBatch) async throws -> [Int64] {
+        guard !batch.isEmpty else { return [] }
         let logger = self.logger
-        try await withConnection { connection in
+        return try await withConnection { connection in
             try await connection.withTransaction(logger: logger) { connection in
-                for query in Self.batchQueries(batch) {
-                    try await connection.query(query, logger: logger)
+                var sequences: [Int64] = []
+                for (query, returnsSequences) in Self.batchQueries(batch) {
+                    let rows = try await connection.query(query, logger: logger)
+                    guard returnsSequences else { continue }
+                    for try await sequence in rows.decode(Int64.self) { sequences.append(sequence) }
                 }
+                // One INSERT numbers its rows in ORDER BY position; RETURNING does not promise
+                // that order, but the numbers increase with it, so sorting restores it.
+                return sequences.sorted()
             }
         }
     }
 
     /// The statements of one batch, one per non-empty table, in foreign-key order.
-    private static func batchQueries(_ batch: StoreBatch) -> [PostgresQuery] {
-        var queries: [PostgresQuery] = []
+    private static func batchQueries(_ batch: StoreBatch) -> [(PostgresQuery, returnsSequences: Bool)] {
+        var queries: [(PostgresQuery, returnsSequences: Bool)] = []
         let contacts = batch.uniqueContacts
         if !contacts.isEmpty {
-            queries.append(
+            queries.append((
                 """
                 INSERT INTO contacts (id, business_id, first_name, last_name, company_name, display_name, email,
                     phone, relationship_status, lifecycle_stage, last_contacted, created_at, updated_at)
@@ -175,11 +182,11 @@ public final class PostgresContactStore: ContactStore {
                     relationship_status = EXCLUDED.relationship_status, lifecycle_stage = EXCLUDED.lifecycle_stage,
                     last_contacted = EXCLUDED.last_contacted, created_at = EXCLUDED.created_at,
                     updated_at = EXCLUDED.updated_at
-                """)
+                """, returnsSequences: false))
         }
         let interactions = batch.interactions
         if !interactions.isEmpty {
-            queries.append(
+            queries.append((
                 """
                 INSERT INTO interactions (id, contact_id, type, description, "timestamp", outcome, next_action,
                     scheduled_follow_up, performed_by, performed_by_id)
@@ -190,11 +197,11 @@ public final class PostgresContactStore: ContactStore {
                     \(PostgresNullableArray(interactions.map(\.nextAction))),
                     \(PostgresNullableArray(interactions.map { $0.scheduledFollowUp.map(PostgresTimestamp.init) })),
                     \(interactions.map(\.performedBy)), \(interactions.map(\.performedByID)))
-                """)
+                """, returnsSequences: false))
         }
         let history = batch.statusHistory
         if !history.isEmpty {
-            queries.append(
+            queries.append((
                 """
                 INSERT INTO status_history (id, contact_id, from_status, to_status, from_lifecycle_stage,
                     to_lifecycle_stage, "timestamp", changed_by, changed_by_id, reason, notes)
@@ -204,11 +211,11 @@ public final class PostgresContactStore: ContactStore {
                     \(history.map(\.toLifecycleStage.rawValue)), \(history.map { PostgresTimestamp($0.timestamp) }),
                     \(history.map(\.changedBy)), \(history.map(\.changedByID)),
                     \(PostgresNullableArray(history.map(\.reason))), \(PostgresNullableArray(history.map(\.notes))))
-                """)
+                """, returnsSequences: false))
         }
         let commands = batch.processedCommands
         if !commands.isEmpty {
-            queries.append(
+            queries.append((
                 """
                 INSERT INTO processed_commands (command_id, fingerprint, business_id, contact_id, command_type,
                     result_status, result_body, processed_at)
@@ -216,12 +223,12 @@ public final class PostgresContactStore: ContactStore {
                     \(PostgresNullableArray(commands.map(\.businessID))), \(PostgresNullableArray(commands.map(\.contactID))),
                     \(PostgresNullableArray(commands.map(\.commandType))), \(commands.map { Int32(clamping: $0.resultStatus) }),
                     \(commands.map { ByteBuffer(bytes: $0.resultBody) }), \(commands.map { PostgresTimestamp($0.processedAt) }))
-                """)
+                """, returnsSequences: false))
         }
         let events = batch.events
         if !events.isEmpty {
             // ORDER BY ordinality makes the identity column number rows in the batch's order.
-            queries.append(
+            queries.append((
                 """
                 INSERT INTO events (id, contact_id, business_id, command_id, type, time, body)
                 SELECT id, contact_id, business_id, command_id, type, time, body
@@ -230,11 +237,11 @@ public final class PostgresContactStore: ContactStore {
                     \(events.map { ByteBuffer(bytes: $0.body) }))
                     WITH ORDINALITY AS e (id, contact_id, business_id, command_id, type, time, body, position)
                 ORDER BY position
-                """)
+                """, returnsSequences: false))
         }
         let outbox = batch.outbox
         if !outbox.isEmpty {
-            queries.append(
+            queries.append((
                 """
                 INSERT INTO outbox (topic, key, value, headers, contact_id)
                 SELECT topic, key, value, headers, contact_id
@@ -244,17 +251,18 @@ public final class PostgresContactStore: ContactStore {
                     \(PostgresNullableArray(outbox.map(\.contactID))))
                     WITH ORDINALITY AS m (topic, key, value, headers, contact_id, position)
                 ORDER BY position
-                """)
+                RETURNING sequence
+                """, returnsSequences: true))
         }
         let offsets = batch.offsets
         if !offsets.isEmpty {
-            queries.append(
+            queries.append((
                 """
                 INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
                 SELECT * FROM UNNEST(\(offsets.map(\.group)), \(offsets.map(\.topic)), \(offsets.map(\.partition)),
                     \(offsets.map(\.nextOffset)))
                 ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
-                """)
+                """, returnsSequences: false))
         }
         return queries
     }

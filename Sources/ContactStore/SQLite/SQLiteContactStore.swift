@@ -105,16 +105,18 @@ public final class SQLiteContactStore: ContactStore {
     // MARK: - Batch write
 
     /// Writes the whole batch in one transaction: contacts, history, idempotency records, events, outbox and offsets commit together or not at all.
-    public func apply(_ batch: StoreBatch) async throws {
-        guard !batch.isEmpty else { return }
-        try await write { db in
+    @discardableResult
+    public func apply(_ batch: StoreBatch) async throws -> [Int64] {
+        guard !batch.isEmpty else { return [] }
+        return try await write { db in
             try Self.upsertContacts(batch.uniqueContacts, db)
             try Self.insertInteractions(batch.interactions, db)
             try Self.insertStatusHistory(batch.statusHistory, db)
             try Self.insertProcessedCommands(batch.processedCommands, db)
             try Self.insertEvents(batch.events, db)
-            try Self.insertOutbox(batch.outbox, db)
+            let sequences = try Self.insertOutbox(batch.outbox, db)
             try Self.upsertOffsets(batch.offsets, db)
+            return sequences
         }
     }
 
@@ -211,18 +213,22 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
-    private static func insertOutbox(_ messages: [OutboxMessage], _ db: Database) throws {
-        guard !messages.isEmpty else { return }
+    private static func insertOutbox(_ messages: [OutboxMessage], _ db: Database) throws -> [Int64] {
+        guard !messages.isEmpty else { return [] }
         // AUTOINCREMENT numbers rows in insertion order and never reuses a number, even after
         // published rows are deleted, so sequence order is publication order across batches.
         let statement = try db.cachedStatement(
             sql: "INSERT INTO outbox (topic, key, value, headers, contact_id) VALUES (?, ?, ?, ?, ?)")
+        var sequences: [Int64] = []
+        sequences.reserveCapacity(messages.count)
         for message in messages {
             try statement.execute(arguments: [
                 message.topic, message.key.map { Data($0) }, Data(message.value),
                 Data(HeaderCoding.encode(message.headers)), message.contactID,
             ])
+            sequences.append(db.lastInsertedRowID)
         }
+        return sequences
     }
 
     private static func upsertOffsets(_ offsets: [ConsumerOffset], _ db: Database) throws {
