@@ -1,13 +1,94 @@
 import ArgumentParser
+import ContactWorker
+import Foundation
+import Kafka
 
 /// `contact-worker dev`: the embedded first look (mock cluster, SQLite, sample traffic).
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Start an embedded Kafka mock cluster, publish sample traffic and show it flowing."
+        abstract: "Run the worker on an embedded Kafka mock cluster and SQLite, publish a sample scenario and show what happens.",
+        discussion: """
+            The database (.contact-worker/dev.sqlite) is recreated on every start, because the embedded \
+            cluster starts empty too. Ctrl-C stops everything.
+            """
     )
 
+    @Option(help: "Where the dev database lives.")
+    var database: String = ".contact-worker/dev.sqlite"
+
+    @Option(name: .customLong("log-level"), help: "Worker log level.")
+    var logLevel: String = "notice"
+
+    static let secret = "dev-only-secret-change-me-0123456789abcdef"
+    static let business = "acme-field-services"
+
     func run() async throws {
-        throw NotYetAvailable(command: "dev", issue: 5)
+        let cluster = try MockCluster(brokers: 1)
+        let topics = WorkerTopics()
+        for (topic, partitions) in [(topics.commands, 6), (topics.events, 6), (topics.results, 6), (topics.deadLetters, 1)] {
+            try cluster.createTopic(topic, partitions: partitions)
+        }
+        let bootstrap = cluster.bootstrapServers
+
+        let directory = (database as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAFKA_") }
+        environment["KAFKA_BROKERS"] = bootstrap
+        environment["DATABASE_URL"] = "sqlite:\(database)"
+        environment["JWT_HS256_SECRET"] = Self.secret
+        environment.removeValue(forKey: "JWT_PUBLIC_KEY_FILE")
+        environment["LOG_LEVEL"] = logLevel
+        let settings = try await WorkerSettings.load(file: nil, environment: environment)
+        let logger = WorkerLogging.bootstrap(format: "text", level: settings.logLevel)
+
+        let printer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: bootstrap))
+        var start: [TopicPartition: KafkaOffset] = [:]
+        for topic in [topics.results, topics.events, topics.deadLetters] {
+            for partition in try await printer.partitions(of: topic) { start[partition] = .beginning }
+        }
+        try await printer.assign(start)
+
+        print("""
+            contact-worker dev
+              Kafka (embedded mock cluster): \(bootstrap)
+              database: \(database)
+              topics: \(topics.commands), \(topics.events), \(topics.results), \(topics.deadLetters)
+
+            """)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await WorkerApplication(settings: settings, logger: logger).run() }
+            group.addTask {
+                for await batch in printer.batches {
+                    for message in batch { print(DevScenario.describe(message, topics: topics)) }
+                }
+            }
+            group.addTask {
+                try await DevScenario.publish(bootstrap: bootstrap, topics: topics, secret: Self.secret, business: Self.business)
+                try await Task.sleep(for: .seconds(2))
+                let token = try await TokenCommand.mint(
+                    secret: Self.secret, sub: "u-maria", name: "Maria Lopez", business: Self.business, role: "manager", ttl: 86_400)
+                print("""
+
+                    The worker keeps running. Drive it by hand from another terminal:
+
+                      export TOKEN='\(token)'
+                      contact-worker send --brokers \(bootstrap) --token "$TOKEN" --business \(Self.business) \\
+                        --contact \(DevScenario.cooper) --type AddInteraction \\
+                        --payload '{"type":"note","description":"Sent the service agreement"}' --wait
+
+                    Ctrl-C stops it.
+                    """)
+            }
+            // The worker ends on Ctrl-C (graceful shutdown); then stop printing.
+            try await group.next()
+            try await group.next()
+            await printer.close()
+            group.cancelAll()
+        }
+        cluster.close()
     }
 }

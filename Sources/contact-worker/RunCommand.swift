@@ -1,25 +1,26 @@
 import ArgumentParser
+import ContactWorker
+import Logging
 
 /// `contact-worker run`: the long-running worker.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the worker: consume commands, apply them, publish events and results."
+        abstract: "Run the worker: consume commands, apply them, publish events and results.",
+        discussion: """
+            Settings come from --config (YAML), then the environment (KAFKA_BROKERS, KAFKA_GROUP_ID, \
+            COMMANDS_TOPIC, EVENTS_TOPIC, RESULTS_TOPIC, DLQ_TOPIC, DATABASE_URL, JWT_HS256_SECRET or \
+            JWT_PUBLIC_KEY_FILE, JWT_ISSUER, JWT_AUDIENCE, HTTP_PORT, LOG_FORMAT, LOG_LEVEL), then flags. \
+            Any other KAFKA_* variable sets a librdkafka property: KAFKA_SESSION_TIMEOUT_MS=6000 sets \
+            session.timeout.ms. SIGTERM or SIGINT stops it gracefully.
+            """
     )
 
-    @Option(help: "Configuration file (YAML). Environment variables and flags override it.")
-    var config: String = "config/default.yaml"
-
-    @Option(help: "Kafka bootstrap servers (KAFKA_BROKERS).")
-    var brokers: String?
-
-    @Option(name: .customLong("database-url"), help: "sqlite:<path> or postgres://user:pass@host:port/db (DATABASE_URL).")
-    var databaseURL: String?
-
-    @Option(name: .customLong("http-port"), help: "Port of the HTTP read side, health and metrics (HTTP_PORT).")
-    var httpPort: Int?
+    @OptionGroup var options: SettingsOptions
 
     func run() async throws {
-        throw NotYetAvailable(command: "run", issue: 5)
+        let settings = try await options.load()
+        let logger = WorkerLogging.bootstrap(format: settings.logFormat, level: settings.logLevel)
+        try await WorkerApplication(settings: settings, logger: logger).run()
     }
 }

@@ -1,10 +1,13 @@
 import ArgumentParser
+import ContactDomain
+import ContactWorker
+import Foundation
 
 /// `contact-worker token`: mints a development JWT with the configured HS256 key.
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "Mint a JWT with the configured HS256 dev key."
+        abstract: "Mint a JWT with the configured HS256 key (JWT_HS256_SECRET), for driving the worker by hand."
     )
 
     @Option(help: "User id (sub claim).")
@@ -19,10 +22,47 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "Role: owner, admin, manager, employee, contractor or viewer.")
     var role: String = "manager"
 
+    @Option(help: "Extra permission strings; repeatable.")
+    var permission: [String] = []
+
     @Option(help: "Lifetime in seconds.")
     var ttl: Int = 3600
 
+    @Option(help: "The HS256 secret; defaults to JWT_HS256_SECRET or the config file's jwt.hs256.secret.")
+    var secret: String?
+
+    @Option(help: "Configuration file (YAML).")
+    var config: String?
+
     func run() async throws {
-        throw NotYetAvailable(command: "token", issue: 5)
+        guard Role(rawValue: role) != nil else {
+            throw ValidationError("--role: \"\(role)\" is not one of owner, admin, manager, employee, contractor, viewer")
+        }
+        let key = try await resolveSecret()
+        print(try await Self.mint(secret: key, sub: sub, name: name, business: business, role: role, permissions: permission, ttl: ttl))
+    }
+
+    private func resolveSecret() async throws -> String {
+        if let secret { return secret }
+        var environment = ProcessInfo.processInfo.environment
+        // Only the JWT settings matter here; let the rest default.
+        environment["KAFKA_BROKERS"] = environment["KAFKA_BROKERS"] ?? "unused:9092"
+        let settings = try await WorkerSettings.load(
+            file: config ?? (FileManager.default.fileExists(atPath: "config/default.yaml") ? "config/default.yaml" : nil),
+            environment: environment)
+        guard case .hs256(let secret) = settings.tokenKey else {
+            throw ValidationError("the configured JWT key is a public key; minting needs JWT_HS256_SECRET or --secret")
+        }
+        return String(decoding: secret, as: UTF8.self)
+    }
+
+    static func mint(
+        secret: String, sub: String, name: String, business: String, role: String, permissions: [String] = [], ttl: Int
+    ) async throws -> String {
+        let signer = try await TokenSigner(hs256Secret: secret)
+        let claims = TokenClaims(
+            sub: sub, exp: Date().timeIntervalSince1970.rounded(.down) + Double(ttl), name: name, businessID: business,
+            role: role, permissions: permissions.isEmpty ? nil : permissions)
+        return try await signer.sign(claims)
     }
 }

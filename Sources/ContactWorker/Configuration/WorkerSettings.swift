@@ -1,0 +1,177 @@
+import Configuration
+import ContactDomain
+import ContactStore
+import Foundation
+import SystemPackage
+
+/// Everything `contact-worker` reads at start: one YAML file, overridden by environment
+/// variables, overridden by flags (SPEC §11).
+///
+/// Keys are dotted paths; the environment spells them upper-case with underscores, so
+/// `kafka.brokers` is `KAFKA_BROKERS` and `database.url` is `DATABASE_URL`. Any other `KAFKA_…`
+/// variable is passed through to librdkafka (`KAFKA_SESSION_TIMEOUT_MS=6000` sets
+/// `session.timeout.ms`). Validation happens here, once, with one line naming the bad key.
+public struct WorkerSettings: Sendable {
+    public var kafkaBrokers: String
+    public var groupID: String
+    public var topics: WorkerTopics
+    public var databaseURL: DatabaseURL
+    /// The raw `DATABASE_URL`, for messages (never log it: it may hold a password).
+    public var databaseURLText: String
+    public var tokenKey: TokenKey
+    public var jwtIssuer: String?
+    public var jwtAudience: String?
+    public var httpPort: Int
+    /// librdkafka properties passed through as they are (`session.timeout.ms`, …).
+    public var kafkaProperties: [String: String]
+    /// `text` (default) or `json`.
+    public var logFormat: String
+    public var logLevel: String
+    /// Apply migrations when the worker starts (default true).
+    public var migrateOnStart: Bool
+
+    /// Keys that have a meaning of their own; every other `KAFKA_…` variable is a librdkafka property.
+    static let reservedKafkaVariables: Set<String> = ["KAFKA_BROKERS", "KAFKA_GROUP_ID"]
+
+    /// Loads the settings.
+    ///
+    /// - Parameters:
+    ///   - file: the YAML file; `nil` reads none. A named file that does not exist is an error.
+    ///   - environment: the process environment (a parameter so tests can pass their own).
+    ///   - overrides: values from flags, by dotted key (`"kafka.brokers"`), highest priority.
+    public static func load(
+        file: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        overrides: [String: String] = [:]
+    ) async throws(ConfigurationError) -> WorkerSettings {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(
+                name: "flags",
+                values: Dictionary(
+                    uniqueKeysWithValues: overrides.map {
+                        (AbsoluteConfigKey($0.key.split(separator: ".").map(String.init)), ConfigValue(.string($0.value), isSecret: false))
+                    })),
+            EnvironmentVariablesProvider(environmentVariables: environment),
+        ]
+        if let file {
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw ConfigurationError(key: "--config", message: "no such file: \(file)")
+            }
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
+            } catch {
+                throw ConfigurationError(key: "--config", message: "\(file) is not valid YAML: \(error)")
+            }
+        }
+        let reader = ConfigReader(providers: providers)
+        return try WorkerSettings(reader: reader, environment: environment, overrides: overrides)
+    }
+
+    init(reader: ConfigReader, environment: [String: String], overrides: [String: String]) throws(ConfigurationError) {
+        func text(_ key: String, _ variable: String, default value: String? = nil) -> String? {
+            let found = reader.string(forKey: ConfigKey(key))?.trimmingCharacters(in: .whitespaces)
+            if let found, !found.isEmpty { return found }
+            return value
+        }
+        func required(_ key: String, _ variable: String, default value: String? = nil) throws(ConfigurationError) -> String {
+            guard let found = text(key, variable, default: value) else {
+                throw ConfigurationError(key: variable, message: "is required")
+            }
+            return found
+        }
+
+        kafkaBrokers = try required("kafka.brokers", "KAFKA_BROKERS")
+        groupID = try required("kafka.group.id", "KAFKA_GROUP_ID", default: "contact-worker")
+        topics = WorkerTopics(
+            commands: try required("commands.topic", "COMMANDS_TOPIC", default: "contacts.commands"),
+            events: try required("events.topic", "EVENTS_TOPIC", default: "contacts.events"),
+            results: try required("results.topic", "RESULTS_TOPIC", default: "contacts.command-results"),
+            deadLetters: try required("dlq.topic", "DLQ_TOPIC", default: "contacts.commands.dlq"))
+
+        databaseURLText = try required("database.url", "DATABASE_URL", default: "sqlite:.contact-worker/worker.sqlite")
+        do {
+            databaseURL = try DatabaseURL(parsing: databaseURLText)
+        } catch {
+            throw ConfigurationError(key: "DATABASE_URL", message: "\(error)")
+        }
+
+        let secret = text("jwt.hs256.secret", "JWT_HS256_SECRET")
+        let publicKeyFile = text("jwt.public.key.file", "JWT_PUBLIC_KEY_FILE")
+        // A configured public key wins over the (development) HS256 secret of the default file.
+        switch (publicKeyFile == nil ? secret : nil, publicKeyFile) {
+        case (nil, nil):
+            throw ConfigurationError(key: "JWT_HS256_SECRET", message: "is required (or JWT_PUBLIC_KEY_FILE for ES256/RS256)")
+        case (let secret?, _):
+            guard secret.utf8.count >= 32 else {
+                throw ConfigurationError(key: "JWT_HS256_SECRET", message: "must be at least 32 bytes (got \(secret.utf8.count))")
+            }
+            tokenKey = .hs256(secret: secret)
+        case (nil, let path?):
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigurationError(key: "JWT_PUBLIC_KEY_FILE", message: "cannot read \(path)")
+            }
+            let algorithm = text("jwt.algorithm", "JWT_ALGORITHM")?.uppercased()
+            switch algorithm {
+            case "ES256": tokenKey = .es256(publicKeyPEM: pem)
+            case "RS256": tokenKey = .rs256(publicKeyPEM: pem)
+            case nil:
+                // An EC key can only be ES256 and an RSA key only RS256 here; sniff it from the PEM.
+                tokenKey = pem.contains("BEGIN RSA PUBLIC KEY") || Self.looksLikeRSA(pem) ? .rs256(publicKeyPEM: pem) : .es256(publicKeyPEM: pem)
+            case let other?:
+                throw ConfigurationError(key: "JWT_ALGORITHM", message: "\"\(other)\" is not supported with a public key (use ES256 or RS256)")
+            }
+        }
+        jwtIssuer = text("jwt.issuer", "JWT_ISSUER")
+        jwtAudience = text("jwt.audience", "JWT_AUDIENCE")
+
+        let portText = try required("http.port", "HTTP_PORT", default: "8080")
+        guard let port = Int(portText), (0...65_535).contains(port) else {
+            throw ConfigurationError(key: "HTTP_PORT", message: "\"\(portText)\" is not a port number (0–65535)")
+        }
+        httpPort = port
+
+        logFormat = try required("log.format", "LOG_FORMAT", default: "text")
+        guard ["text", "json"].contains(logFormat) else {
+            throw ConfigurationError(key: "LOG_FORMAT", message: "\"\(logFormat)\" is not one of text, json")
+        }
+        logLevel = try required("log.level", "LOG_LEVEL", default: "info")
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
+            throw ConfigurationError(key: "LOG_LEVEL", message: "\"\(logLevel)\" is not a log level (trace … critical)")
+        }
+        let migrate = try required("database.migrate", "DATABASE_MIGRATE", default: "true").lowercased()
+        guard let migrateOnStart = ["true": true, "false": false, "1": true, "0": false][migrate] else {
+            throw ConfigurationError(key: "DATABASE_MIGRATE", message: "\"\(migrate)\" is not true or false")
+        }
+        self.migrateOnStart = migrateOnStart
+
+        var properties: [String: String] = [:]
+        for (name, value) in environment where name.hasPrefix("KAFKA_") && !Self.reservedKafkaVariables.contains(name) {
+            let property = name.dropFirst("KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")
+            guard !property.isEmpty else { continue }
+            properties[property] = value
+        }
+        for (key, value) in overrides where key.hasPrefix("kafka.property.") {
+            properties[String(key.dropFirst("kafka.property.".count))] = value
+        }
+        kafkaProperties = properties
+    }
+
+    private static func looksLikeRSA(_ pem: String) -> Bool {
+        // SPKI PEMs do not name the algorithm; RSA keys are far longer than EC P-256 ones.
+        pem.filter { !$0.isWhitespace }.count > 300
+    }
+}
+
+/// A configuration problem, reported as one line that names the key.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    /// The environment variable or flag at fault.
+    public var key: String
+    public var message: String
+
+    public init(key: String, message: String) {
+        self.key = key
+        self.message = message
+    }
+
+    public var description: String { "\(key): \(message)" }
+}

@@ -1,0 +1,202 @@
+import ContactDomain
+import ContactStore
+import Foundation
+import Kafka
+
+/// Turns one batch of consumed messages into one ``StoreBatch``: state changes, idempotency
+/// records, the events, results and dead letters to publish, and the partitions' next offsets.
+///
+/// This is where the worker is exactly-once about state: the batch is written in one
+/// transaction, so a command's state change, its outbox rows and the offset past it become
+/// durable together or not at all. Commands are applied strictly in message order, each seeing the
+/// state left by the ones before it (also within the batch), so per-contact order holds.
+public struct CommandBatchProcessor: Sendable {
+    /// Everything the processor needs besides the messages.
+    public struct Context: Sendable {
+        public var store: any ContactStore
+        public var verifier: TokenVerifier
+        public var decoder: CommandDecoder
+        public var topics: WorkerTopics
+        /// The consumer group whose offsets are stored with the batch.
+        public var group: String
+        /// The CloudEvents `source` attribute.
+        public var eventSource: String
+
+        public init(
+            store: any ContactStore,
+            verifier: TokenVerifier,
+            decoder: CommandDecoder = CommandDecoder(),
+            topics: WorkerTopics,
+            group: String,
+            eventSource: String = ContactEvent.defaultSource
+        ) {
+            self.store = store
+            self.verifier = verifier
+            self.decoder = decoder
+            self.topics = topics
+            self.group = group
+            self.eventSource = eventSource
+        }
+    }
+
+    /// The batch to write and what it amounted to.
+    public struct Plan: Sendable {
+        public var batch: StoreBatch
+        public var summary: BatchSummary
+    }
+
+    public let context: Context
+
+    public init(context: Context) {
+        self.context = context
+    }
+
+    /// Builds the plan for `messages` (in consumption order). Reads the store (contacts and
+    /// idempotency records the batch touches) but writes nothing.
+    ///
+    /// - Parameters:
+    ///   - now: the wall clock, used only for token expiry and the results' `processed_at`;
+    ///     everything recorded takes its time from the command.
+    ///   - storeOffsets: whether to record the partitions' next offsets (off for `replay`, which
+    ///     must not move the group's position).
+    public func plan(_ messages: [KafkaMessage], now: Timestamp, storeOffsets: Bool = true) async throws -> Plan {
+        var summary = BatchSummary()
+        var batch = StoreBatch()
+
+        // Classify first, so the store is read once for the whole batch.
+        let classified = messages.map { message in
+            let headers = CommandHeaders(kafkaHeaders: message.headers.map { (key: $0.name, value: $0.value) })
+            let timestamp = message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) }
+            return context.decoder.classify(value: message.value, messageTimestamp: timestamp, headers: headers)
+        }
+        var commandIDs: [String] = []
+        var contactIDs: Set<UUID> = []
+        for case .command(let decoded) in classified {
+            commandIDs.append(decoded.commandID)
+            if let contactID = decoded.envelope?.contactID { contactIDs.insert(contactID) }
+        }
+        var processed = commandIDs.isEmpty ? [:] : try await context.store.processedCommands(ids: commandIDs)
+        var contacts = contactIDs.isEmpty ? [:] : try await context.store.contacts(ids: Array(contactIDs))
+        // Final state of each touched contact, written once, in first-touched order.
+        var touchedContacts: [UUID] = []
+        var touched: Set<UUID> = []
+
+        for (message, classification) in zip(messages, classified) {
+            switch classification {
+            case .deadLetter(let reason):
+                batch.outbox.append(deadLetter(message, reason: reason))
+                summary.deadLettered += 1
+
+            case .command(let decoded):
+                let correlationID = decoded.headers.correlationID
+                if let previous = processed[decoded.commandID] {
+                    let result: [UInt8]
+                    let status: Int
+                    switch IdempotencyVerdict.compare(storedFingerprint: previous.fingerprint, newFingerprint: decoded.fingerprint) {
+                    case .duplicate:
+                        status = previous.resultStatus
+                        result = ResultMessage.encode(
+                            commandID: previous.commandID, correlationID: correlationID,
+                            commandType: previous.commandType, businessID: previous.businessID,
+                            contactID: previous.contactID, status: previous.resultStatus,
+                            bodyBytes: previous.resultBody, duplicate: true, processedAt: now)
+                        summary.duplicates += 1
+                    case .conflict:
+                        let conflict = CommandResult.idempotencyConflict(for: decoded)
+                        status = conflict.status
+                        result = ResultMessage.encode(
+                            result: conflict, correlationID: correlationID, duplicate: false, processedAt: now)
+                        summary.rejected += 1
+                    }
+                    summary.outcomes[.init(commandType: decoded.commandType ?? "unknown", status: status), default: 0] += 1
+                    batch.outbox.append(resultMessage(result, contactID: decoded.contactID, correlationID: correlationID))
+                    continue
+                }
+
+                let auth = await context.verifier.verify(authorizationHeader: decoded.headers.authorization, now: now)
+                let current = decoded.envelope.flatMap { contacts[$0.contactID] }
+                let outcome = ContactCommandProcessor.process(decoded: decoded, auth: auth, current: current)
+                let result = outcome.result
+
+                if let change = outcome.change {
+                    let contactID = change.contact.id
+                    if touched.insert(contactID).inserted { touchedContacts.append(contactID) }
+                    contacts[contactID] = change.contact
+                    if let interaction = change.interaction { batch.interactions.append(interaction) }
+                    if let entry = change.historyEntry { batch.statusHistory.append(entry) }
+                    for event in change.events {
+                        let body = event.encoded(source: context.eventSource)
+                        batch.events.append(
+                            StoredEvent(
+                                id: event.id, contactID: event.contactID, businessID: event.businessID,
+                                commandID: decoded.commandID, type: event.type.rawValue, time: event.time, body: body))
+                        batch.outbox.append(
+                            OutboxMessage(
+                                topic: context.topics.events, key: Array(event.contactID.lowercasedString.utf8),
+                                value: body,
+                                headers: [(name: "content-type", value: Array(ContactEvent.contentType.utf8))],
+                                contactID: event.contactID.lowercasedString))
+                    }
+                    summary.applied += 1
+                } else {
+                    summary.rejected += 1
+                }
+                summary.outcomes[.init(commandType: decoded.commandType ?? "unknown", status: result.status), default: 0] += 1
+
+                // Auth failures (401/403) say nothing about the command itself: the sender may
+                // retry the same command_id with a valid token, so they are not remembered.
+                if result.status != 401 && result.status != 403 {
+                    let record = ProcessedCommand(
+                        commandID: decoded.commandID, fingerprint: decoded.fingerprint,
+                        businessID: result.businessID, contactID: result.contactID,
+                        commandType: result.commandType, resultStatus: result.status,
+                        resultBody: result.bodyBytes, processedAt: now)
+                    processed[decoded.commandID] = record
+                    batch.processedCommands.append(record)
+                }
+                batch.outbox.append(
+                    resultMessage(
+                        ResultMessage.encode(result: result, correlationID: correlationID, duplicate: false, processedAt: now),
+                        contactID: decoded.contactID, correlationID: correlationID))
+            }
+        }
+
+        batch.contacts = touchedContacts.compactMap { contacts[$0] }
+        if storeOffsets {
+            var next: [TopicPartition: Int64] = [:]
+            for message in messages {
+                next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
+            }
+            batch.offsets = next.sorted { $0.key < $1.key }.map {
+                ConsumerOffset(group: context.group, topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value)
+            }
+        }
+        return Plan(batch: batch, summary: summary)
+    }
+
+    // MARK: - Outbox messages
+
+    private func resultMessage(_ value: [UInt8], contactID: String?, correlationID: String?) -> OutboxMessage {
+        var headers: [(name: String, value: [UInt8])] = [(name: "content-type", value: Array(ResultMessage.contentType.utf8))]
+        if let correlationID {
+            headers.append((name: CommandHeaders.correlationIDKey, value: Array(correlationID.utf8)))
+        }
+        return OutboxMessage(
+            topic: context.topics.results, key: contactID.map { Array($0.utf8) }, value: value, headers: headers,
+            contactID: contactID)
+    }
+
+    /// The original key, value and headers, plus where it came from and why (SPEC §8).
+    func deadLetter(_ message: KafkaMessage, reason: String) -> OutboxMessage {
+        var headers = message.headers.map { (name: $0.name, value: $0.value ?? []) }
+        headers.append((name: "x-error-reason", value: Array(reason.utf8)))
+        headers.append((name: "x-original-topic", value: Array(message.topic.utf8)))
+        headers.append((name: "x-original-partition", value: Array(String(message.partition).utf8)))
+        headers.append((name: "x-original-offset", value: Array(String(message.offset).utf8)))
+        if let timestamp = message.timestamp {
+            headers.append((name: "x-original-timestamp", value: Array(String(timestamp.milliseconds).utf8)))
+        }
+        return OutboxMessage(
+            topic: context.topics.deadLetters, key: message.key, value: message.value, headers: headers, contactID: nil)
+    }
+}

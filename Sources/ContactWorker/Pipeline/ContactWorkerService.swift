@@ -1,0 +1,278 @@
+import ContactDomain
+import ContactStore
+import Foundation
+import Kafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The worker: consume → authenticate → apply → persist → publish → commit.
+///
+/// Each batch of consumed commands becomes one store transaction (state, idempotency records,
+/// outbox rows and the partitions' next offsets together), then its outbox rows are published with
+/// the idempotent producer and marked published, then the offsets are stored for the next Kafka
+/// commit. The database, not Kafka, is the source of truth for where a partition resumes: on
+/// assignment the worker starts each partition from the offset stored with the last batch.
+///
+/// Transient failures (database or broker unavailable) are retried with capped exponential
+/// backoff on the same batch; the consumer's bounded buffer pauses fetching meanwhile, so nothing
+/// is skipped or reordered, and readiness reports not-ready. On graceful shutdown the worker stops
+/// taking batches, finishes the one in flight, leaves the group (committing offsets) and flushes
+/// the producer.
+public final class ContactWorkerService: Service, Sendable {
+    /// Settings of the pipeline itself (Kafka and database settings live with their clients).
+    public struct Configuration: Sendable {
+        public var topics: WorkerTopics
+        public var group: String
+        public var eventSource: String
+        public var initialBackoff: Duration
+        public var maximumBackoff: Duration
+        /// How often stored offsets are committed to Kafka (the database has them already).
+        public var commitInterval: Duration
+
+        public init(
+            topics: WorkerTopics = WorkerTopics(),
+            group: String = "contact-worker",
+            eventSource: String = ContactEvent.defaultSource,
+            initialBackoff: Duration = .milliseconds(100),
+            maximumBackoff: Duration = .seconds(5),
+            commitInterval: Duration = .seconds(1)
+        ) {
+            self.topics = topics
+            self.group = group
+            self.eventSource = eventSource
+            self.initialBackoff = initialBackoff
+            self.maximumBackoff = maximumBackoff
+            self.commitInterval = commitInterval
+        }
+    }
+
+    public let health: WorkerHealth
+    private let configuration: Configuration
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private let store: any ContactStore
+    private let processor: CommandBatchProcessor
+    private let publisher: OutboxPublisher
+    private let ownership: PartitionOwnership
+    private let observer: any WorkerObserver
+    private let logger: Logger
+
+    /// Creates the worker and its consumer (the consumer needs the worker's rebalance hooks).
+    public init(
+        configuration: Configuration,
+        consumerConfiguration: KafkaConsumerConfiguration,
+        producer: KafkaProducer,
+        store: any ContactStore,
+        verifier: TokenVerifier,
+        observer: any WorkerObserver = NoWorkerObserver(),
+        health: WorkerHealth = WorkerHealth(),
+        logger: Logger = Logger(label: "contact-worker")
+    ) throws {
+        var consumerConfiguration = consumerConfiguration
+        consumerConfiguration.groupID = configuration.group
+        let ownership = PartitionOwnership()
+        let publisher = OutboxPublisher(store: store, producer: producer, logger: logger)
+        let listener = RebalanceHooks(
+            store: store, publisher: publisher, ownership: ownership, group: configuration.group,
+            topic: configuration.topics.commands, backoff: Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff),
+            health: health, logger: logger)
+        self.consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: listener, logger: logger)
+        self.configuration = configuration
+        self.producer = producer
+        self.store = store
+        self.ownership = ownership
+        self.publisher = publisher
+        self.observer = observer
+        self.health = health
+        self.logger = logger
+        self.processor = CommandBatchProcessor(
+            context: .init(
+                store: store, verifier: verifier, topics: configuration.topics, group: configuration.group,
+                eventSource: configuration.eventSource))
+    }
+
+    /// Runs until graceful shutdown (SIGTERM/SIGINT through ServiceLifecycle) or a fatal error.
+    public func run() async throws {
+        // Whatever a previous run committed but did not publish goes out before new work.
+        let republished = try await retrying("publishing pending outbox rows") { try await self.publisher.drain() }
+        if republished > 0 {
+            logger.info("published outbox rows left by a previous run", metadata: ["count": "\(republished)"])
+        }
+        try await consumer.subscribe(topics: [configuration.topics.commands])
+        health.setJoined(true)
+        logger.info(
+            "worker started",
+            metadata: ["topic": "\(configuration.topics.commands)", "group": "\(configuration.group)"])
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.watchFatalErrors() }
+            group.addTask { await self.commitPeriodically() }
+            group.addTask {
+                await withGracefulShutdownHandler {
+                    await self.consumeLoop()
+                } onGracefulShutdown: {
+                    self.health.setStopping()
+                    Task { await self.consumer.close() }
+                }
+            }
+            // The consume loop ends on shutdown (the consumer closed); the others then stop.
+            try await group.next()
+            group.cancelAll()
+        }
+        await consumer.close()
+        await producer.shutdown(timeout: .seconds(10))
+        logger.info("worker stopped")
+    }
+
+    // MARK: - The loop
+
+    private func consumeLoop() async {
+        for await messages in consumer.batches {
+            let owned = ownership.begin(messages)
+            await process(owned)
+            ownership.end()
+        }
+    }
+
+    /// Processes one batch until it succeeds, retrying transient failures with backoff. A batch
+    /// whose partitions were all revoked meanwhile is abandoned (the next owner re-reads it).
+    private func process(_ batch: [KafkaMessage]) async {
+        var messages = batch
+        var backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff)
+        while !messages.isEmpty {
+            let started = ContinuousClock.now
+            do {
+                let plan = try await processor.plan(messages, now: Self.now())
+                let sequences = try await store.apply(plan.batch)
+                var rows = plan.batch.outbox
+                for index in rows.indices { rows[index].sequence = sequences[index] }
+                try await publisher.publish(rows)
+                try consumer.storeOffsets(
+                    Dictionary(plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }) { max($0, $1) })
+                health.setBackingOff(nil)
+                observer.batchProcessed(plan.summary, messages: messages, duration: ContinuousClock.now - started)
+                return
+            } catch {
+                let retriable = Self.isRetriable(error)
+                if !retriable && !(error is CancellationError) {
+                    // Not a passing outage: retrying the same batch would stall its partitions.
+                    // Isolate the message that causes it and dead-letter that one alone.
+                    await isolateFailure(messages, error: error)
+                    return
+                }
+                let delay = backoff.next()
+                health.setBackingOff("\(error)")
+                observer.retrying(after: error)
+                logger.log(
+                    level: retriable ? .warning : .error,
+                    "batch failed; retrying",
+                    metadata: [
+                        "error": "\(error)", "retriable": "\(retriable)", "delay": "\(delay)",
+                        "first_offset": "\(messages.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "-")",
+                    ])
+                do { try await Task.sleep(for: delay) } catch { return }
+                messages = ownership.stillOwned(messages)
+            }
+        }
+    }
+
+    /// A batch failed for a reason retrying cannot fix: process its messages one by one, and
+    /// dead-letter a single message that still fails, so its partition moves on.
+    private func isolateFailure(_ messages: [KafkaMessage], error: any Error) async {
+        if messages.count > 1 {
+            for message in messages { await process([message]) }
+            return
+        }
+        guard let message = messages.first else { return }
+        logger.error(
+            "message cannot be processed; sending it to the dead-letter topic",
+            metadata: ["error": "\(error)", "partition": "\(message.partition)", "offset": "\(message.offset)"])
+        var batch = StoreBatch()
+        batch.outbox = [processor.deadLetter(message, reason: "processing failed: \(error)")]
+        batch.offsets = [
+            ConsumerOffset(
+                group: configuration.group, topic: message.topic, partition: message.partition,
+                nextOffset: message.offset + 1)
+        ]
+        let deadLetterBatch = batch
+        do {
+            _ = try await retrying("dead-lettering an unprocessable message") {
+                let sequences = try await self.store.apply(deadLetterBatch)
+                var rows = deadLetterBatch.outbox
+                for index in rows.indices { rows[index].sequence = sequences[index] }
+                try await self.publisher.publish(rows)
+            }
+            try consumer.storeOffsets([message.topicPartition: message.offset + 1])
+            var summary = BatchSummary()
+            summary.deadLettered = 1
+            observer.batchProcessed(summary, messages: messages, duration: .zero)
+        } catch {
+            logger.error("could not dead-letter the message", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - Background duties
+
+    private func commitPeriodically() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: configuration.commitInterval) } catch { return }
+            do {
+                try await consumer.commit()
+            } catch {
+                // The database holds the authoritative offsets; a failed Kafka commit only means a
+                // new owner without access to them would re-read (and deduplicate) a little more.
+                logger.debug("offset commit failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func watchFatalErrors() async throws {
+        for await error in consumer.errors {
+            if error.isFatal {
+                logger.critical("fatal Kafka error; stopping", metadata: ["error": "\(error)"])
+                throw WorkerError.fatalKafkaError(error.description)
+            }
+            logger.warning("Kafka reported an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func retrying<T: Sendable>(_ what: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        var backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff)
+        while true {
+            do {
+                let value = try await body()
+                health.setBackingOff(nil)
+                return value
+            } catch {
+                if error is CancellationError { throw error }
+                let delay = backoff.next()
+                health.setBackingOff("\(what): \(error)")
+                logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    static func isRetriable(_ error: any Error) -> Bool {
+        if let error = error as? StoreError { return error.isRetriable }
+        if let error = error as? KafkaError { return error.isRetriable }
+        return false
+    }
+
+    /// The wall clock as a ``Timestamp``: used only for token expiry and `processed_at`.
+    static func now() -> Timestamp {
+        Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+}
+
+/// Why the worker stopped on its own.
+public enum WorkerError: Error, CustomStringConvertible {
+    case fatalKafkaError(String)
+
+    public var description: String {
+        switch self {
+        case .fatalKafkaError(let text): "fatal Kafka error, the worker cannot continue: \(text)"
+        }
+    }
+}

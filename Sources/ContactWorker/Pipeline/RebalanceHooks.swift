@@ -1,0 +1,68 @@
+import ContactStore
+import Kafka
+import Logging
+
+/// The worker's side of consumer-group rebalances.
+///
+/// On assignment, partitions start from the offsets stored in the database with the last batch
+/// (the source of truth: Kafka commits may lag behind it), after anything a previous owner
+/// committed but did not publish has been published. On revocation, the in-flight batch finishes
+/// first and its offsets are stored, so the consumer's commit-before-release covers it.
+final class RebalanceHooks: KafkaRebalanceListener {
+    let store: any ContactStore
+    let publisher: OutboxPublisher
+    let ownership: PartitionOwnership
+    let group: String
+    let topic: String
+    let backoff: Backoff
+    let health: WorkerHealth
+    let logger: Logger
+
+    init(
+        store: any ContactStore, publisher: OutboxPublisher, ownership: PartitionOwnership, group: String, topic: String,
+        backoff: Backoff, health: WorkerHealth, logger: Logger
+    ) {
+        self.store = store
+        self.publisher = publisher
+        self.ownership = ownership
+        self.group = group
+        self.topic = topic
+        self.backoff = backoff
+        self.health = health
+        self.logger = logger
+    }
+
+    func partitionsAssigned(_ partitions: [TopicPartition]) async -> [TopicPartition: Int64] {
+        var backoff = self.backoff
+        while true {
+            do {
+                _ = try await publisher.drain()
+                let stored = try await store.offsets(group: group, topic: topic)
+                var start: [TopicPartition: Int64] = [:]
+                for partition in partitions where partition.topic == topic {
+                    if let offset = stored[partition.partition] { start[partition] = offset }
+                }
+                ownership.assign(partitions)
+                health.setBackingOff(nil)
+                logger.info(
+                    "partitions assigned",
+                    metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))", "start": "\(start)"])
+                return start
+            } catch {
+                // Starting without the stored offsets could re-apply or skip commands; wait for
+                // the database instead (the group waits for this member up to the rebalance timeout).
+                let delay = backoff.next()
+                health.setBackingOff("reading stored offsets: \(error)")
+                logger.warning("cannot read stored offsets; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) async {
+        await ownership.revoke(partitions)
+        logger.info(
+            "partitions revoked",
+            metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))", "lost": "\(lost)"])
+    }
+}

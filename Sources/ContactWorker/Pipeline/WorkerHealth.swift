@@ -1,0 +1,30 @@
+import Synchronization
+
+/// What readiness is made of: the worker has joined its group, the store answers, and it is not
+/// backing off from a transient failure. Shared by the worker (which updates it) and the HTTP
+/// side (which reports it).
+public final class WorkerHealth: Sendable {
+    private struct State {
+        var joined = false
+        var backingOff: String?
+        var stopping = false
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// `nil` when ready, else why not (for the 503 body and logs).
+    public var notReadyReason: String? {
+        state.withLock { state in
+            if state.stopping { return "shutting down" }
+            if !state.joined { return "not yet subscribed to the commands topic" }
+            if let reason = state.backingOff { return "backing off: \(reason)" }
+            return nil
+        }
+    }
+
+    func setJoined(_ joined: Bool) { state.withLock { $0.joined = joined } }
+    func setBackingOff(_ reason: String?) { state.withLock { $0.backingOff = reason } }
+    func setStopping() { state.withLock { $0.stopping = true } }
+}

@@ -1,0 +1,23 @@
+/// The four topic names the worker uses (SPEC §2); every name is configurable.
+public struct WorkerTopics: Sendable, Hashable {
+    /// Commands from upstream, keyed by `contact_id`.
+    public var commands: String
+    /// CloudEvents for analytics, keyed by `contact_id`.
+    public var events: String
+    /// One result per command, keyed by `contact_id`.
+    public var results: String
+    /// Messages that are not commands at all, with their original key, value and headers.
+    public var deadLetters: String
+
+    public init(
+        commands: String = "contacts.commands",
+        events: String = "contacts.events",
+        results: String = "contacts.command-results",
+        deadLetters: String = "contacts.commands.dlq"
+    ) {
+        self.commands = commands
+        self.events = events
+        self.results = results
+        self.deadLetters = deadLetters
+    }
+}

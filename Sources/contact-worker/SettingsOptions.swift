@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import ContactWorker
+
+/// The flags every subcommand that talks to Kafka or the database shares; each overrides the
+/// environment variable of the same meaning, which overrides the config file.
+struct SettingsOptions: ParsableArguments {
+    @Option(help: "Configuration file (YAML); environment variables and flags override it.")
+    var config: String?
+
+    @Option(help: "Kafka bootstrap servers (KAFKA_BROKERS).")
+    var brokers: String?
+
+    @Option(name: .customLong("group-id"), help: "Consumer group (KAFKA_GROUP_ID, default contact-worker).")
+    var groupID: String?
+
+    @Option(name: .customLong("database-url"), help: "sqlite:<path> or postgres://user:pass@host:port/db (DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(name: .customLong("http-port"), help: "Port of the HTTP read side, health and metrics (HTTP_PORT).")
+    var httpPort: Int?
+
+    @Option(name: .customLong("kafka-property"), help: "A librdkafka property as key=value; repeatable.")
+    var kafkaProperties: [String] = []
+
+    /// The config file to read: the flag, else `config/default.yaml` when it exists.
+    var configFile: String? {
+        if let config { return config }
+        return FileManager.default.fileExists(atPath: "config/default.yaml") ? "config/default.yaml" : nil
+    }
+
+    func load() async throws -> WorkerSettings {
+        var overrides: [String: String] = [:]
+        if let brokers { overrides["kafka.brokers"] = brokers }
+        if let groupID { overrides["kafka.group.id"] = groupID }
+        if let databaseURL { overrides["database.url"] = databaseURL }
+        if let httpPort { overrides["http.port"] = String(httpPort) }
+        for property in kafkaProperties {
+            guard let equals = property.firstIndex(of: "=") else {
+                throw ValidationError("--kafka-property: \"\(property)\" is not key=value")
+            }
+            overrides["kafka.property.\(property[..<equals])"] = String(property[property.index(after: equals)...])
+        }
+        return try await WorkerSettings.load(file: configFile, overrides: overrides)
+    }
+}
