@@ -1,0 +1,316 @@
+import ContactDomain
+import ContactStore
+import ContactWorker
+import Foundation
+import Kafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// The backends the worker tests run against.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// Environment knobs (set by `scripts/with-postgres.sh`).
+enum TestEnvironment {
+    static var postgresURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_URL") }
+    static var skipPostgres: Bool { value("CONTACT_WORKER_SKIP_POSTGRES") == "1" }
+
+    static func value(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    static let missingPostgres =
+        "CONTACT_WORKER_TEST_POSTGRES_URL is not set: run the tests through scripts/with-postgres.sh "
+        + "(e.g. `scripts/with-postgres.sh swift test`), or set CONTACT_WORKER_SKIP_POSTGRES=1 to skip "
+        + "the PostgreSQL cases on purpose"
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Runs `body`, failing with ``TimedOut`` after `seconds`.
+func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw TimedOut(what: what) }
+        return value
+    }
+}
+
+/// A thread-safe box for values shared with reader tasks.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+    var value: Value { mutex.withLock { $0 } }
+}
+
+var testLogger: Logger {
+    var logger = Logger(label: "contact-worker.test")
+    logger.logLevel = .critical
+    return logger
+}
+
+/// One test's world: a mock cluster with the four topics, a fresh store, and the token keys.
+final class WorkerHarness: Sendable {
+    static let secret = "contact-worker-tests-secret-0123456789abcdef"
+
+    let cluster: MockCluster
+    let topics: WorkerTopics
+    let databaseURL: String
+    let store: any ContactStore
+    let verifier: TokenVerifier
+    let signer: TokenSigner
+    let commandPartitions: Int
+    private let directory: URL?
+
+    /// Creates the world, or returns nil when PostgreSQL is skipped on purpose.
+    static func make(_ backend: Backend, commandPartitions: Int = 3, outputPartitions: Int = 1) async throws -> WorkerHarness? {
+        var directory: URL?
+        let url: String
+        switch backend {
+        case .sqlite:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("contact-worker-tests-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            directory = dir
+            url = "sqlite:" + dir.appendingPathComponent("contacts.sqlite").path
+        case .postgres:
+            guard let base = TestEnvironment.postgresURL else {
+                if TestEnvironment.skipPostgres { return nil }
+                Issue.record(Comment(rawValue: TestEnvironment.missingPostgres))
+                return nil
+            }
+            let schema = "w_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&max_connections=4"
+        }
+        let store = try await makeContactStore(url: url, logger: testLogger)
+        try await store.migrate()
+        let cluster = try MockCluster(logger: testLogger)
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let topics = WorkerTopics(
+            commands: "commands-\(suffix)", events: "events-\(suffix)", results: "results-\(suffix)",
+            deadLetters: "dlq-\(suffix)")
+        try cluster.createTopic(topics.commands, partitions: commandPartitions)
+        try cluster.createTopic(topics.events, partitions: outputPartitions)
+        try cluster.createTopic(topics.results, partitions: outputPartitions)
+        try cluster.createTopic(topics.deadLetters, partitions: outputPartitions)
+        let verifier = try await TokenVerifier(configuration: .init(key: .hs256(secret: secret)))
+        let signer = try await TokenSigner(hs256Secret: secret)
+        return WorkerHarness(
+            cluster: cluster, topics: topics, databaseURL: url, store: store, verifier: verifier, signer: signer,
+            commandPartitions: commandPartitions, directory: directory)
+    }
+
+    private init(
+        cluster: MockCluster, topics: WorkerTopics, databaseURL: String, store: any ContactStore, verifier: TokenVerifier,
+        signer: TokenSigner, commandPartitions: Int, directory: URL?
+    ) {
+        self.cluster = cluster
+        self.topics = topics
+        self.databaseURL = databaseURL
+        self.store = store
+        self.verifier = verifier
+        self.signer = signer
+        self.commandPartitions = commandPartitions
+        self.directory = directory
+    }
+
+    func close() async {
+        await store.close()
+        cluster.close()
+        if let directory { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    // MARK: - Tokens
+
+    func token(
+        sub: String = "u-1", name: String? = "Ada Owner", business: String = "biz-1", role: String = "owner",
+        expiresIn seconds: Double = 3600
+    ) async throws -> String {
+        let claims = TokenClaims(
+            sub: sub, exp: Date().timeIntervalSince1970 + seconds, name: name, businessID: business, role: role)
+        return try await signer.sign(claims)
+    }
+
+    // MARK: - Running a worker
+
+    /// Starts a worker in a `ServiceGroup`; stop it with ``RunningWorker/stop()``.
+    func startWorker(group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())") throws -> RunningWorker {
+        var consumer = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group)
+        consumer.assignmentStrategy = "range"
+        consumer.set("session.timeout.ms", "6000")
+        consumer.set("heartbeat.interval.ms", "500")
+        consumer.set("topic.metadata.refresh.interval.ms", "1000")
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
+        producerConfiguration.set("message.max.bytes", "10000000")
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: testLogger)
+        let worker = try ContactWorkerService(
+            configuration: .init(topics: topics, group: group, initialBackoff: .milliseconds(50), maximumBackoff: .seconds(1)),
+            consumerConfiguration: consumer, producer: producer, store: store, verifier: verifier, logger: testLogger)
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: [.init(service: worker)], logger: testLogger))
+        let task = Task { try await serviceGroup.run() }
+        return RunningWorker(group: serviceGroup, task: task, health: worker.health)
+    }
+
+    // MARK: - Sending
+
+    /// Sends `messages` in order with one producer (order per partition is kept).
+    func send(_ messages: [KafkaOutgoingMessage]) async throws {
+        var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
+        configuration.set("message.max.bytes", "10000000")
+        configuration.set("enable.idempotence", "true")
+        let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
+        _ = try await producer.send(batch: messages)
+        await producer.shutdown()
+    }
+
+    func message(_ command: TestCommand) -> KafkaOutgoingMessage {
+        var headers: [KafkaHeader] = []
+        if let token = command.token { headers.append(KafkaHeader(name: "authorization", string: "Bearer \(token)")) }
+        if let correlation = command.correlationID { headers.append(KafkaHeader(name: "correlation-id", string: correlation)) }
+        return KafkaOutgoingMessage(
+            topic: topics.commands, partition: command.partition ?? partition(for: command.contactID),
+            key: Array(command.contactID.utf8), value: Array(command.json.utf8), headers: headers)
+    }
+
+    /// Explicit partitioning by key, so tests know which messages share a partition.
+    func partition(for key: String) -> Int32 {
+        var hash: UInt32 = 2_166_136_261
+        for byte in key.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int32(hash % UInt32(commandPartitions))
+    }
+
+    // MARK: - Reading
+
+    /// Reads `topic` from the beginning of every partition until `count` messages arrived;
+    /// then waits `settle` more and fails if anything extra shows up (exact counts).
+    func read(_ topic: String, count: Int, seconds: Double = 60) async throws -> [KafkaMessage] {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: nil)
+        configuration.set("topic.metadata.refresh.interval.ms", "1000")
+        let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
+        let partitions = try await consumer.partitions(of: topic)
+        try await consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset.beginning) }))
+        defer { Task { await consumer.close() } }
+        let messages = try await within(seconds, "\(count) messages on \(topic)") {
+            var messages: [KafkaMessage] = []
+            if count == 0 { return messages }
+            for await batch in consumer.batches {
+                messages += batch
+                if messages.count >= count { break }
+            }
+            return messages
+        }
+        return messages
+    }
+
+    /// The high watermarks of `topic` summed over partitions: how many messages it holds.
+    func messageCount(_ topic: String) async throws -> Int64 {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: nil)
+        configuration.set("topic.metadata.refresh.interval.ms", "1000")
+        let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
+        var total: Int64 = 0
+        for partition in try await consumer.partitions(of: topic) {
+            let marks = try await consumer.watermarks(topic: topic, partition: partition.partition)
+            total += marks.high - marks.low
+        }
+        await consumer.close()
+        return total
+    }
+
+    /// Polls until `topic` holds at least `count` messages (60 s at most).
+    func waitForCount(_ topic: String, atLeast count: Int64, seconds: Double = 60) async throws {
+        _ = try await within(seconds, "\(count) messages on \(topic)") {
+            while try await self.messageCount(topic) < count {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return true
+        }
+    }
+}
+
+/// A worker running in its own `ServiceGroup`.
+struct RunningWorker: Sendable {
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+    let health: WorkerHealth
+
+    /// Triggers graceful shutdown and waits for the worker to finish.
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
+
+/// A command as a test writes it: JSON text plus headers.
+struct TestCommand: Sendable {
+    var commandID: String
+    var contactID: String
+    var json: String
+    var token: String?
+    var correlationID: String?
+    var partition: Int32?
+
+    init(
+        commandID: String = UUID().uuidString.lowercased(), type: String, business: String = "biz-1", contactID: String,
+        issuedAt: String? = "2024-01-10T14:30:00Z", payload: String, token: String?, correlationID: String? = nil
+    ) {
+        self.commandID = commandID
+        self.contactID = contactID
+        let issued = issuedAt.map { #", "issued_at": "\#($0)""# } ?? ""
+        self.json =
+            #"{"command_id": "\#(commandID)", "type": "\#(type)", "business_id": "\#(business)", "contact_id": "\#(contactID)"\#(issued), "payload": \#(payload)}"#
+        self.token = token
+        self.correlationID = correlationID
+    }
+
+    init(raw: String, contactID: String, token: String?) {
+        self.commandID = ""
+        self.contactID = contactID
+        self.json = raw
+        self.token = token
+    }
+}
+
+// MARK: - Decoding what the worker published
+
+/// A result message, parsed.
+struct PublishedResult: Sendable {
+    let message: KafkaMessage
+    let json: JSONValue
+
+    init(_ message: KafkaMessage) throws {
+        self.message = message
+        self.json = try JSONValue.parse(message.value)
+    }
+
+    var commandID: String? { json["command_id"]?.stringValue }
+    var status: Int? { json["status"]?.intValue }
+    var body: JSONValue? { json["body"] }
+    var duplicate: Bool? { json["duplicate"]?.boolValue }
+}
+
+/// Parses JSON text written in a test into a comparable value (member order ignored).
+func json(_ text: String) throws -> JSONValue {
+    try JSONValue.parse(Array(text.utf8)).canonicalized
+}
+
+extension KafkaMessage {
+    func header(_ name: String) -> String? {
+        headers.last(where: { $0.name == name })?.stringValue
+    }
+}
