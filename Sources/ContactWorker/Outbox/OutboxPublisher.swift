@@ -29,7 +29,11 @@ public struct OutboxPublisher: Sendable {
                 topic: row.topic, key: row.key, value: row.value,
                 headers: row.headers.map { KafkaHeader(name: $0.name, value: $0.value) })
         }
-        _ = try await producer.send(batch: messages)
+        // `send(batch:)` reports a record that was not delivered in its report instead of
+        // throwing: a row whose delivery failed must stay pending, so nothing is marked then.
+        for report in try await producer.send(batch: messages) {
+            _ = try report.get()
+        }
         try await store.markPublished(sequences: rows.compactMap(\.sequence))
     }
 

@@ -186,9 +186,21 @@ public struct CommandBatchProcessor: Sendable {
             contactID: contactID)
     }
 
-    /// The original key, value and headers, plus where it came from and why (SPEC §8).
+    /// The largest value a dead letter carries whole. Larger values (only oversized messages
+    /// reach this) are cut to this size: the producer's `message.max.bytes` (1,000,000 by default)
+    /// would reject the whole value for ever, and a dead letter that cannot be published would
+    /// stall its partition.
+    public static let deadLetterValueLimit = 512 * 1024
+
+    /// The original key, value and headers, plus where it came from and why (SPEC §8). A value
+    /// over ``deadLetterValueLimit`` is truncated and `x-original-value-bytes` gives its size.
     func deadLetter(_ message: KafkaMessage, reason: String) -> OutboxMessage {
         var headers = message.headers.map { (name: $0.name, value: $0.value ?? []) }
+        var value = message.value
+        if value.count > Self.deadLetterValueLimit {
+            value = Array(value.prefix(Self.deadLetterValueLimit))
+            headers.append((name: "x-original-value-bytes", value: Array(String(message.value.count).utf8)))
+        }
         headers.append((name: "x-error-reason", value: Array(reason.utf8)))
         headers.append((name: "x-original-topic", value: Array(message.topic.utf8)))
         headers.append((name: "x-original-partition", value: Array(String(message.partition).utf8)))
@@ -197,6 +209,6 @@ public struct CommandBatchProcessor: Sendable {
             headers.append((name: "x-original-timestamp", value: Array(String(timestamp.milliseconds).utf8)))
         }
         return OutboxMessage(
-            topic: context.topics.deadLetters, key: message.key, value: message.value, headers: headers, contactID: nil)
+            topic: context.topics.deadLetters, key: message.key, value: value, headers: headers, contactID: nil)
     }
 }

@@ -142,17 +142,11 @@ public final class ContactWorkerService: Service, Sendable {
         var backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff)
         while !messages.isEmpty {
             let started = ContinuousClock.now
+            let plan: CommandBatchProcessor.Plan
+            let sequences: [Int64]
             do {
-                let plan = try await processor.plan(messages, now: Self.now())
-                let sequences = try await store.apply(plan.batch)
-                var rows = plan.batch.outbox
-                for index in rows.indices { rows[index].sequence = sequences[index] }
-                try await publisher.publish(rows)
-                try consumer.storeOffsets(
-                    Dictionary(plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }) { max($0, $1) })
-                health.setBackingOff(nil)
-                observer.batchProcessed(plan.summary, messages: messages, duration: ContinuousClock.now - started)
-                return
+                plan = try await processor.plan(messages, now: Self.now())
+                sequences = try await store.apply(plan.batch)
             } catch {
                 let retriable = Self.isRetriable(error)
                 if !retriable && !(error is CancellationError) {
@@ -173,7 +167,31 @@ public final class ContactWorkerService: Service, Sendable {
                     ])
                 do { try await Task.sleep(for: delay) } catch { return }
                 messages = ownership.stillOwned(messages)
+                continue
             }
+            // The batch is committed: state, results, events and offsets are in the database.
+            // Only publishing is left, and it must not re-plan the batch: the store now knows its
+            // commands, so a re-plan would publish them as duplicates and strand the originals in
+            // the outbox.
+            var rows = plan.batch.outbox
+            for index in rows.indices { rows[index].sequence = sequences[index] }
+            let committed = rows
+            do {
+                try await retrying("publishing a committed batch") { try await self.publisher.publish(committed) }
+            } catch {
+                // Cancelled: the rows stay pending and are published on the next start.
+                return
+            }
+            do {
+                try consumer.storeOffsets(
+                    Dictionary(plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }) { max($0, $1) })
+            } catch {
+                // The database has the offsets; Kafka's copy only lags.
+                logger.warning("could not store offsets for commit", metadata: ["error": "\(error)"])
+            }
+            health.setBackingOff(nil)
+            observer.batchProcessed(plan.summary, messages: messages, duration: ContinuousClock.now - started)
+            return
         }
     }
 

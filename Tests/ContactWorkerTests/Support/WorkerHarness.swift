@@ -61,7 +61,7 @@ final class Locked<Value: Sendable>: Sendable {
 
 var testLogger: Logger {
     var logger = Logger(label: "contact-worker.test")
-    logger.logLevel = .critical
+    logger.logLevel = TestEnvironment.value("CONTACT_WORKER_TEST_LOG").flatMap(Logger.Level.init(rawValue:)) ?? .critical
     return logger
 }
 
@@ -155,8 +155,7 @@ final class WorkerHarness: Sendable {
         consumer.set("session.timeout.ms", "6000")
         consumer.set("heartbeat.interval.ms", "500")
         consumer.set("topic.metadata.refresh.interval.ms", "1000")
-        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
-        producerConfiguration.set("message.max.bytes", "10000000")
+        let producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: testLogger)
         let worker = try ContactWorkerService(
             configuration: .init(topics: topics, group: group, initialBackoff: .milliseconds(50), maximumBackoff: .seconds(1)),
@@ -164,7 +163,7 @@ final class WorkerHarness: Sendable {
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], logger: testLogger))
         let task = Task { try await serviceGroup.run() }
-        return RunningWorker(group: serviceGroup, task: task, health: worker.health)
+        return RunningWorker(group: serviceGroup, task: task, health: worker.health, groupID: group)
     }
 
     // MARK: - Sending
@@ -248,6 +247,7 @@ struct RunningWorker: Sendable {
     let group: ServiceGroup
     let task: Task<Void, any Error>
     let health: WorkerHealth
+    let groupID: String
 
     /// Triggers graceful shutdown and waits for the worker to finish.
     func stop() async throws {

@@ -1,0 +1,78 @@
+import ContactDomain
+import ContactStore
+import ContactWorker
+import Foundation
+import Kafka
+import Testing
+
+/// 100 contacts, each created and then given nine interactions: 1,000 state-changing commands.
+func thousandCommands(token: String) -> [TestCommand] {
+    var commands: [TestCommand] = []
+    for contact in 0..<100 {
+        let contactID = String(format: "00000000-0000-4000-8000-%012d", contact)
+        commands.append(
+            TestCommand(
+                type: "CreateContact", contactID: contactID,
+                payload: #"{"company_name": "Company \#(contact)", "email": "info\#(contact)@example.com"}"#, token: token))
+        for interaction in 1...9 {
+            commands.append(
+                TestCommand(
+                    type: "AddInteraction", contactID: contactID, issuedAt: "2024-01-10T15:0\(interaction):00Z",
+                    payload: #"{"type": "note", "description": "Note \#(interaction)"}"#, token: token))
+        }
+    }
+    return commands
+}
+
+@Suite("Idempotency (SPEC §6, §9)")
+struct IdempotencyTests {
+    @Test(
+        "the same 1,000 commands sent twice: 1,000 state changes, 1,000 events, 2,000 results (1,000 duplicate)",
+        arguments: Backend.allCases)
+    func sameCommandsTwice(backend: Backend) async throws {
+        guard let harness = try await WorkerHarness.make(backend, commandPartitions: 4) else { return }
+        defer { Task { await harness.close() } }
+        let commands = thousandCommands(token: try await harness.token())
+        let messages = commands.map(harness.message)
+
+        let worker = try harness.startWorker()
+        try await harness.send(messages)
+        try await harness.send(messages)
+        let results = try await harness.read(harness.topics.results, count: 2_000).map(PublishedResult.init)
+        let events = try await harness.read(harness.topics.events, count: 1_000)
+        try await worker.stop()
+
+        #expect(try await harness.messageCount(harness.topics.results) == 2_000)
+        #expect(try await harness.messageCount(harness.topics.events) == 1_000)
+        #expect(try await harness.messageCount(harness.topics.deadLetters) == 0)
+
+        let byCommand = Dictionary(grouping: results, by: { $0.commandID ?? "" })
+        #expect(byCommand.count == 1_000)
+        #expect(results.filter { $0.duplicate == true }.count == 1_000)
+        for command in commands {
+            let pair = byCommand[command.commandID] ?? []
+            #expect(pair.count == 2, "results of \(command.commandID)")
+            guard pair.count == 2 else { continue }
+            // The original comes first (same partition), the duplicate repeats its status and body.
+            #expect(pair.map(\.duplicate) == [false, true])
+            #expect(pair.map(\.status) == [201, 201])
+            #expect(pair[0].body == pair[1].body)
+        }
+
+        let eventIDs = try events.map { try #require(try JSONValue.parse($0.value)["id"]?.stringValue) }
+        #expect(Set(eventIDs).count == 1_000)
+        let eventCommands = Set(try events.map { try #require(try JSONValue.parse($0.value)["commandid"]?.stringValue) })
+        #expect(eventCommands == Set(commands.map(\.commandID)))
+
+        for contact in [0, 42, 99] {
+            let contactID = try #require(UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", contact)))
+            let stored = try await harness.store.contact(id: contactID, businessID: "biz-1")
+            #expect(stored?.displayName == "Company \(contact)")
+            #expect(stored?.lastContacted?.rfc3339 == "2024-01-10T15:09:00Z")
+            #expect(try await harness.store.interactions(contactID: contactID, skip: 0, limit: 100).total == 9)
+            #expect(try await harness.store.statusHistory(contactID: contactID, skip: 0, limit: 100).total == 1)
+            #expect(try await harness.store.events(contactID: contactID).count == 10)
+        }
+        #expect(try await harness.store.pendingOutbox(limit: 10).isEmpty)
+    }
+}

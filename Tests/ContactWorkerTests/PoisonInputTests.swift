@@ -1,0 +1,114 @@
+import ContactDomain
+import ContactStore
+import ContactWorker
+import Foundation
+import Kafka
+import Testing
+
+@Suite("Malformed input (SPEC §8)")
+struct PoisonInputTests {
+    @Test("poison input never crashes the worker or stalls a partition")
+    func poisonInput() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 2) else { return }
+        defer { Task { await harness.close() } }
+        let token = try await harness.token()
+        let topic = harness.topics.commands
+        let auth = [KafkaHeader(name: "authorization", string: "Bearer \(token)")]
+
+        func raw(_ bytes: [UInt8], key: [UInt8]? = Array("poison".utf8)) -> KafkaOutgoingMessage {
+            KafkaOutgoingMessage(topic: topic, partition: 0, key: key, value: bytes, headers: auth)
+        }
+        func text(_ value: String, key: [UInt8]? = Array("poison".utf8)) -> KafkaOutgoingMessage {
+            raw(Array(value.utf8), key: key)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let randomBytes = [0xFF, 0xFE] + (0..<4_096).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let huge = Array(#"{"command_id": ""#.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 2 << 20) + Array(#""}"#.utf8)
+        let deepArray = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        let deepObject =
+            #"{"command_id": "\#(UUID().uuidString)", "payload": "# + String(repeating: #"{"a": "#, count: 10_000) + "1"
+            + String(repeating: "}", count: 10_000) + "}"
+
+        let wrongEnvelopeID = UUID().uuidString.lowercased()
+        let wrongCreateID = UUID().uuidString.lowercased()
+        let wrongInteractionID = UUID().uuidString.lowercased()
+        let wrongStatusID = UUID().uuidString.lowercased()
+        let unknownTypeID = UUID().uuidString.lowercased()
+        let contact = "550e8400-e29b-41d4-a716-4466554400aa"
+        func envelope(_ id: String, _ type: String, _ payload: String) -> String {
+            #"{"command_id": "\#(id)", "type": "\#(type)", "business_id": "biz-1", "contact_id": "\#(contact)", "issued_at": "2024-01-10T14:30:00Z", "payload": \#(payload)}"#
+        }
+        let deadLetters: [KafkaOutgoingMessage] = [
+            raw(randomBytes),
+            raw(huge),
+            text(deepArray),
+            text(deepObject),
+            raw([]),
+            raw([], key: nil),
+            text(#"{"command_id": 42}"#),
+            text("[1, 2, 3]"),
+            text(#""just a string""#),
+            text("{}"),
+            text("null", key: nil),
+        ]
+        let unprocessable: [KafkaOutgoingMessage] = [
+            text(#"{"command_id": "\#(wrongEnvelopeID)", "type": 5, "business_id": [], "contact_id": {}, "issued_at": 7, "payload": "x"}"#),
+            text(envelope(wrongCreateID, "CreateContact", #"{"first_name": 1, "last_name": true, "company_name": [], "email": {}, "phone": 3, "relationship_status": 9, "lifecycle_stage": false}"#)),
+            text(envelope(wrongInteractionID, "AddInteraction", #"{"type": 1, "description": 2, "outcome": 3, "next_action": [], "scheduled_follow_up": 5}"#)),
+            text(envelope(wrongStatusID, "UpdateStatus", #"{"relationship_status": 1, "lifecycle_stage": 2, "reason": 3, "notes": {}}"#)),
+            text(envelope(unknownTypeID, "DeleteContact", "{}")),
+        ]
+        let createID = UUID().uuidString.lowercased()
+        let interactionID = UUID().uuidString.lowercased()
+        let valid: [KafkaOutgoingMessage] = [
+            text(envelope(createID, "CreateContact", #"{"first_name": "Still", "last_name": "Working"}"#), key: nil),
+            text(envelope(interactionID, "AddInteraction", #"{"type": "call", "description": "after the poison"}"#)),
+        ]
+
+        let worker = try harness.startWorker()
+        // Poison first, interleaved, then valid commands behind it on the same partition.
+        try await harness.send(deadLetters + unprocessable + valid)
+        let results = try await harness.read(harness.topics.results, count: unprocessable.count + valid.count)
+            .map(PublishedResult.init)
+        let dlq = try await harness.read(harness.topics.deadLetters, count: deadLetters.count)
+        #expect(worker.health.notReadyReason == nil)
+        try await worker.stop()
+
+        #expect(try await harness.messageCount(harness.topics.deadLetters) == Int64(deadLetters.count))
+        #expect(try await harness.messageCount(harness.topics.results) == Int64(unprocessable.count + valid.count))
+        #expect(try await harness.messageCount(harness.topics.events) == 2)
+
+        let statuses = Dictionary(uniqueKeysWithValues: results.map { ($0.commandID ?? "", $0.status ?? 0) })
+        #expect(statuses == [
+            wrongEnvelopeID: 422, wrongCreateID: 422, wrongInteractionID: 422, wrongStatusID: 422, unknownTypeID: 422,
+            createID: 201, interactionID: 201,
+        ])
+        for result in results where result.status == 422 {
+            let problems = result.body?["detail"]?.arrayValue ?? []
+            #expect(!problems.isEmpty)
+            for problem in problems {
+                #expect(problem["loc"]?.arrayValue?.first?.stringValue == "body")
+                #expect(problem["msg"]?.stringValue != nil)
+                #expect(problem["type"]?.stringValue != nil)
+            }
+        }
+        let envelopeProblems = results.first { $0.commandID == wrongEnvelopeID }?.body?["detail"]?.arrayValue ?? []
+        let fields = Set(envelopeProblems.compactMap { $0["loc"]?.arrayValue?.last?.stringValue })
+        #expect(fields.isSuperset(of: ["type", "business_id", "contact_id", "issued_at", "payload"]))
+
+        // Dead letters keep their original key and value, in order, with the offsets they had.
+        // The 2 MiB value is cut to what a producer can always publish, and its size is recorded.
+        let limit = CommandBatchProcessor.deadLetterValueLimit
+        #expect(dlq.map(\.value) == deadLetters.map { $0.value.count > limit ? Array($0.value.prefix(limit)) : $0.value })
+        #expect(dlq.map { $0.header("x-original-value-bytes") } == deadLetters.map { $0.value.count > limit ? String($0.value.count) : nil })
+        #expect(dlq.map(\.key) == deadLetters.map(\.key))
+        #expect(dlq.map { $0.header("x-original-offset") } == (0..<deadLetters.count).map { String($0) })
+        #expect(dlq.allSatisfy { $0.header("x-original-partition") == "0" && $0.header("x-error-reason") != nil })
+        #expect(dlq.allSatisfy { $0.header("authorization") == "Bearer \(token)" })
+
+        let contactID = try #require(UUID(uuidString: contact))
+        #expect(try await harness.store.interactions(contactID: contactID, skip: 0, limit: 10).total == 1)
+        let offsets = try await harness.store.offsets(group: worker.groupID, topic: topic)
+        #expect(offsets[0] == Int64(deadLetters.count + unprocessable.count + valid.count))
+    }
+}
