@@ -7,17 +7,7 @@ struct InteractionsCommand: AsyncParsableCommand {
         abstract: "List a contact's interactions, newest first."
     )
 
-    @Argument(help: "The contact id.")
-    var contactID: String
-
-    @Option(help: "The contact's business id.")
-    var business: String
-
-    @Option(help: "Entries to skip.")
-    var skip: Int = 0
-
-    @Option(help: "Entries to show (1–100).")
-    var limit: Int = 50
+    @OptionGroup var query: ContactQueryOptions
 
     func run() async throws {
         throw NotYetAvailable(command: "interactions", issue: 6)
