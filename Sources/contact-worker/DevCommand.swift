@@ -51,7 +51,7 @@ struct DevCommand: AsyncParsableCommand {
         }
         try await printer.assign(start)
 
-        print("""
+        say("""
             contact-worker dev
               Kafka (embedded mock cluster): \(bootstrap)
               database: \(database)
@@ -63,7 +63,7 @@ struct DevCommand: AsyncParsableCommand {
             group.addTask { try await WorkerApplication(settings: settings, logger: logger).run() }
             group.addTask {
                 for await batch in printer.batches {
-                    for message in batch { print(DevScenario.describe(message, topics: topics)) }
+                    for message in batch { say(DevScenario.describe(message, topics: topics)) }
                 }
             }
             group.addTask {
@@ -71,7 +71,7 @@ struct DevCommand: AsyncParsableCommand {
                 try await Task.sleep(for: .seconds(2))
                 let token = try await TokenCommand.mint(
                     secret: Self.secret, sub: "u-maria", name: "Maria Lopez", business: Self.business, role: "manager", ttl: 86_400)
-                print("""
+                say("""
 
                     The worker keeps running. Drive it by hand from another terminal:
 
@@ -91,4 +91,10 @@ struct DevCommand: AsyncParsableCommand {
         }
         cluster.close()
     }
+}
+
+/// Writes one line to standard output at once, even when it is a pipe or a file (where `print`
+/// would buffer), so `dev` output shows up as things happen.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
