@@ -68,13 +68,13 @@ public struct WorkerSettings: Sendable {
     }
 
     init(reader: ConfigReader, environment: [String: String], overrides: [String: String]) throws(ConfigurationError) {
-        func text(_ key: String, _ variable: String, default value: String? = nil) -> String? {
+        func text(_ key: String, default value: String? = nil) -> String? {
             let found = reader.string(forKey: ConfigKey(key))?.trimmingCharacters(in: .whitespaces)
             if let found, !found.isEmpty { return found }
             return value
         }
         func required(_ key: String, _ variable: String, default value: String? = nil) throws(ConfigurationError) -> String {
-            guard let found = text(key, variable, default: value) else {
+            guard let found = text(key, default: value) else {
                 throw ConfigurationError(key: variable, message: "is required")
             }
             return found
@@ -95,8 +95,8 @@ public struct WorkerSettings: Sendable {
             throw ConfigurationError(key: "DATABASE_URL", message: "\(error)")
         }
 
-        let secret = text("jwt.hs256.secret", "JWT_HS256_SECRET")
-        let publicKeyFile = text("jwt.public.key.file", "JWT_PUBLIC_KEY_FILE")
+        let secret = text("jwt.hs256.secret")
+        let publicKeyFile = text("jwt.public.key.file")
         // A configured public key wins over the (development) HS256 secret of the default file.
         switch (publicKeyFile == nil ? secret : nil, publicKeyFile) {
         case (nil, nil):
@@ -110,7 +110,7 @@ public struct WorkerSettings: Sendable {
             guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw ConfigurationError(key: "JWT_PUBLIC_KEY_FILE", message: "cannot read \(path)")
             }
-            let algorithm = text("jwt.algorithm", "JWT_ALGORITHM")?.uppercased()
+            let algorithm = text("jwt.algorithm")?.uppercased()
             switch algorithm {
             case "ES256": tokenKey = .es256(publicKeyPEM: pem)
             case "RS256": tokenKey = .rs256(publicKeyPEM: pem)
@@ -121,8 +121,8 @@ public struct WorkerSettings: Sendable {
                 throw ConfigurationError(key: "JWT_ALGORITHM", message: "\"\(other)\" is not supported with a public key (use ES256 or RS256)")
             }
         }
-        jwtIssuer = text("jwt.issuer", "JWT_ISSUER")
-        jwtAudience = text("jwt.audience", "JWT_AUDIENCE")
+        jwtIssuer = text("jwt.issuer")
+        jwtAudience = text("jwt.audience")
 
         let portText = try required("http.port", "HTTP_PORT", default: "8080")
         guard let port = Int(portText), (0...65_535).contains(port) else {

@@ -22,12 +22,4 @@ public struct BatchSummary: Sendable, Hashable {
 
     /// Total messages the batch consumed.
     public var messages: Int { applied + duplicates + rejected + deadLettered }
-
-    mutating func add(_ other: BatchSummary) {
-        applied += other.applied
-        duplicates += other.duplicates
-        rejected += other.rejected
-        deadLettered += other.deadLettered
-        outcomes.merge(other.outcomes, uniquingKeysWith: +)
-    }
 }

@@ -16,8 +16,6 @@ final class PartitionOwnership: Sendable {
 
     private let state = Mutex(State())
 
-    var owned: Set<TopicPartition> { state.withLock { $0.owned } }
-
     func assign(_ partitions: [TopicPartition]) {
         state.withLock { $0.owned.formUnion(partitions) }
     }

@@ -1,0 +1,73 @@
+import ContactStore
+import ContactWorker
+import Foundation
+import Testing
+
+@Suite("Configuration: file < environment < flags (SPEC §11)")
+struct WorkerSettingsTests {
+    static let secret = "test-secret-0123456789-abcdefghijklmnop"
+
+    private func withFile(_ yaml: String, _ body: (String) async throws -> Void) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("settings-\(UUID().uuidString).yaml").path
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await body(path)
+    }
+
+    @Test("the environment overrides the file and flags override the environment")
+    func precedence() async throws {
+        try await withFile("kafka:\n  brokers: file:9092\nhttp:\n  port: 9000\njwt:\n  hs256:\n    secret: \(Self.secret)\n") { path in
+            let fileOnly = try await WorkerSettings.load(file: path, environment: [:])
+            #expect(fileOnly.kafkaBrokers == "file:9092")
+            #expect(fileOnly.httpPort == 9000)
+            #expect(fileOnly.groupID == "contact-worker")
+            #expect(fileOnly.topics == WorkerTopics())
+
+            let env = try await WorkerSettings.load(file: path, environment: ["KAFKA_BROKERS": "env:9092", "COMMANDS_TOPIC": "cmds"])
+            #expect(env.kafkaBrokers == "env:9092")
+            #expect(env.topics.commands == "cmds")
+
+            let flags = try await WorkerSettings.load(
+                file: path, environment: ["KAFKA_BROKERS": "env:9092"], overrides: ["kafka.brokers": "flag:9092"])
+            #expect(flags.kafkaBrokers == "flag:9092")
+        }
+    }
+
+    @Test("any other KAFKA_ variable becomes a librdkafka property")
+    func passthrough() async throws {
+        let settings = try await WorkerSettings.load(
+            file: nil,
+            environment: [
+                "KAFKA_BROKERS": "b:9092", "KAFKA_GROUP_ID": "g", "KAFKA_SESSION_TIMEOUT_MS": "6000",
+                "JWT_HS256_SECRET": Self.secret,
+            ])
+        #expect(settings.kafkaProperties == ["session.timeout.ms": "6000"])
+        #expect(settings.groupID == "g")
+    }
+
+    @Test("a bad value fails with one line naming the key", arguments: [
+        (["HTTP_PORT": "abc"], #"HTTP_PORT: "abc" is not a port number (0–65535)"#),
+        (["DATABASE_URL": "mysql://x"], nil),
+        (["JWT_HS256_SECRET": "short"], "JWT_HS256_SECRET: must be at least 32 bytes (got 5)"),
+        (["LOG_FORMAT": "xml"], #"LOG_FORMAT: "xml" is not one of text, json"#),
+    ] as [([String: String], String?)])
+    func badValues(overrides: [String: String], message: String?) async throws {
+        var environment = ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret]
+        environment.merge(overrides) { $1 }
+        let error = await #expect(throws: ConfigurationError.self) {
+            _ = try await WorkerSettings.load(file: nil, environment: environment)
+        }
+        let key = overrides.keys.first ?? ""
+        #expect(error?.key == key)
+        if let message { #expect(error?.description == message) }
+        #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test("no JWT key at all is refused, naming JWT_HS256_SECRET")
+    func missingKey() async throws {
+        let error = await #expect(throws: ConfigurationError.self) {
+            _ = try await WorkerSettings.load(file: nil, environment: ["KAFKA_BROKERS": "b:9092"])
+        }
+        #expect(error?.key == "JWT_HS256_SECRET")
+    }
+}
