@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+/// Real `contact-worker run` processes against a harness's mock cluster and database, configured
+/// the way an operator would: environment variables only.
+///
+/// The mock cluster lives in the test process, so it outlives any worker killed with SIGKILL.
+/// Each worker's output goes to its own log file; ``tails()`` collects their ends for a failure.
+final class WorkerProcesses: Sendable {
+    /// Consumer-group timing for fast restarts against librdkafka 2.0.2's mock cluster.
+    ///
+    /// A SIGKILLed member stays in the group until its session times out, and the mock waits
+    /// `session.timeout.ms - 1000` for members to rejoin before it elects a leader. Static
+    /// membership does not help: the 2.0.2 mock identifies members by member id only, so a
+    /// restarted `group.instance.id` is a new member. A 3 s session keeps a restart's rejoin at a
+    /// few seconds while heartbeats (every 300 ms, on librdkafka's own thread) still have ten
+    /// chances per session on a loaded machine.
+    static let kafkaEnvironment = [
+        "KAFKA_SESSION_TIMEOUT_MS": "3000",
+        "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
+        "KAFKA_TOPIC_METADATA_REFRESH_INTERVAL_MS": "1000",
+    ]
+
+    let harness: WorkerHarness
+    let group: String
+    let directory: URL
+    private let started = Locked<[ChildProcess]>([])
+
+    init(harness: WorkerHarness, group: String) throws {
+        self.harness = harness
+        self.group = group
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("contact-worker-processes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    /// The `contact-worker` executable: `CONTACT_WORKER_BIN`, else the one `swift build
+    /// --build-tests` put next to the test bundle.
+    static func executable() throws -> String {
+        if let override = TestEnvironment.value("CONTACT_WORKER_BIN") {
+            guard FileManager.default.isExecutableFile(atPath: override) else {
+                throw ChildProcessError(description: "CONTACT_WORKER_BIN=\(override) is not an executable file")
+            }
+            return override
+        }
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            Bundle.main.bundleURL,
+            Bundle.main.bundleURL.deletingLastPathComponent(),
+        ].map { $0.appendingPathComponent("contact-worker").path }
+        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
+        throw ChildProcessError(
+            description: "the contact-worker executable is missing (looked at \(candidates.joined(separator: ", "))): "
+                + "build it with `swift build --build-tests` or set CONTACT_WORKER_BIN")
+    }
+
+    /// The environment of every worker: the harness's topics and database, this group, the tests' key.
+    var environment: [String: String] {
+        var environment = Self.kafkaEnvironment
+        environment["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        environment["HOME"] = directory.path
+        environment["KAFKA_BROKERS"] = harness.cluster.bootstrapServers
+        environment["KAFKA_GROUP_ID"] = group
+        environment["COMMANDS_TOPIC"] = harness.topics.commands
+        environment["EVENTS_TOPIC"] = harness.topics.events
+        environment["RESULTS_TOPIC"] = harness.topics.results
+        environment["DLQ_TOPIC"] = harness.topics.deadLetters
+        environment["DATABASE_URL"] = harness.databaseURL
+        environment["JWT_HS256_SECRET"] = WorkerHarness.secret
+        environment["LOG_LEVEL"] = "info"
+        return environment
+    }
+
+    /// Starts one more worker; its output goes to `<name>.log` in this object's directory.
+    @discardableResult
+    func start(_ name: String) throws -> ChildProcess {
+        let child = try ChildProcess.spawn(
+            try Self.executable(), arguments: ["run"], environment: environment, name: name,
+            log: directory.appendingPathComponent("\(name).log"))
+        started.withLock { $0.append(child) }
+        return child
+    }
+
+    /// Every worker started so far.
+    var all: [ChildProcess] { started.value }
+
+    /// The last lines of every worker's log, for a failure message.
+    func tails(lines: Int = 30) -> String {
+        all.map { child in
+            let state = child.poll().map(\.description) ?? "running"
+            return "--- \(child.name) (pid \(child.pid), \(state)) \(child.log.path)\n\(child.tail(lines: lines))"
+        }.joined(separator: "\n")
+    }
+
+    /// Kills whatever is still running (SIGKILL) and reaps it; for the end of a test, pass or fail.
+    func killAll() async {
+        for child in all where child.isRunning {
+            child.send(SIGKILL)
+            _ = try? await child.waitForExit(seconds: 10)
+        }
+    }
+
+    /// Removes the logs (keep them when the test failed: their paths are in the failure), unless
+    /// `CONTACT_WORKER_TEST_KEEP_LOGS=1` asks to keep them anyway.
+    func removeLogs() {
+        guard TestEnvironment.value("CONTACT_WORKER_TEST_KEEP_LOGS") != "1" else { return }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
