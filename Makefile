@@ -1,5 +1,5 @@
 # Convenience targets; the scripts are the source of truth (README).
-.PHONY: dev test bench bench-consume bench-store
+.PHONY: dev test bench bench-consume bench-store bench-e2e
 
 dev:
 	scripts/dev.sh
@@ -7,12 +7,17 @@ dev:
 test:
 	scripts/test.sh
 
-bench: bench-consume bench-store
+bench: bench-consume
+	scripts/bench.sh
 
 # contact-worker bench consume vs kcat -C -e on one mock cluster (300,000 x 450 B, 32 partitions).
 bench-consume:
 	scripts/bench-consume.sh
 
-# ContactStore.apply of 1,000-AddInteraction batches on SQLite and PostgreSQL (release build).
+# ContactStore alone: batches of 1,000 AddInteraction outcomes on SQLite and PostgreSQL.
 bench-store:
-	CONTACT_WORKER_BENCH=1 scripts/with-postgres.sh swift test -c release --scratch-path .build-release --filter StoreBenchmark
+	BENCH=store scripts/bench.sh
+
+# The whole worker: throughput, then produce-to-result latency at 2,000 commands/s.
+bench-e2e:
+	BENCH=e2e scripts/bench.sh

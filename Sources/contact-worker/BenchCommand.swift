@@ -3,13 +3,14 @@ import Foundation
 import Kafka
 import Logging
 
-/// `contact-worker bench`: measures the Kafka layer alone (no processing), to compare it with
-/// `kcat` on the same cluster and topic.
+/// `contact-worker bench`: the benchmarks behind the README's numbers. `consume` and `produce`
+/// measure the Kafka layer alone (to compare with `kcat` on the same cluster and topic), `store`
+/// the database alone, `e2e` the whole worker.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure raw Kafka produce/consume throughput of the Kafka module.",
-        subcommands: [Consume.self, Produce.self]
+        abstract: "Measure the Kafka layer, the store, and the whole worker.",
+        subcommands: [Consume.self, Produce.self, BenchStoreCommand.self, BenchEndToEndCommand.self]
     )
 
     /// `bench consume`: reads N messages from all partitions, like `kcat -C -o beginning -e`.
@@ -142,8 +143,16 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
+    static func secondsValue(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func seconds(_ duration: Duration) -> String { String(format: "%.3f", secondsValue(duration)) }
+
+    static func milliseconds(_ duration: Duration) -> String { String(format: "%.1f", secondsValue(duration) * 1_000) }
+
     static func line(_ verb: String, _ count: Int, _ elapsed: Duration) -> String {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = secondsValue(elapsed)
         let rate = seconds > 0 ? Double(count) / seconds : 0
         return "\(verb) \(count) messages in \(String(format: "%.3f", seconds)) s: \(Int(rate.rounded())) msg/s"
     }

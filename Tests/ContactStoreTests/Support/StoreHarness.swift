@@ -17,7 +17,6 @@ enum TestEnvironment {
     static var outageURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_URL") }
     static var outageControl: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_CTL") }
     static var skipPostgres: Bool { value("CONTACT_WORKER_SKIP_POSTGRES") == "1" }
-    static var benchmark: Bool { value("CONTACT_WORKER_BENCH") == "1" }
 
     static func value(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
