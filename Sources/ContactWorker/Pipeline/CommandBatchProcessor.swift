@@ -75,8 +75,12 @@ public struct CommandBatchProcessor: Sendable {
             commandIDs.append(decoded.commandID)
             if let contactID = decoded.envelope?.contactID { contactIDs.insert(contactID) }
         }
-        var processed = commandIDs.isEmpty ? [:] : try await context.store.processedCommands(ids: commandIDs)
-        var contacts = contactIDs.isEmpty ? [:] : try await context.store.contacts(ids: Array(contactIDs))
+        // The two lookups are independent: one round trip's wait instead of two.
+        let store = context.store
+        let lookupIDs = commandIDs
+        async let processedLookup = lookupIDs.isEmpty ? [:] : store.processedCommands(ids: lookupIDs)
+        var contacts = contactIDs.isEmpty ? [:] : try await store.contacts(ids: Array(contactIDs))
+        var processed = try await processedLookup
         // Final state of each touched contact, written once, in first-touched order.
         var touchedContacts: [UUID] = []
         var touched: Set<UUID> = []

@@ -127,33 +127,78 @@ public final class ContactWorkerService: Service, Sendable {
 
     // MARK: - The loop
 
-    private func consumeLoop() async {
-        for await messages in consumer.batches {
-            let owned = ownership.begin(messages)
-            await process(owned)
-            ownership.end()
-        }
+    /// A batch whose outcomes are durable: what is left is publishing its outbox rows and
+    /// storing its offsets for the Kafka commit.
+    private struct CommittedBatch: Sendable {
+        var rows: [OutboxMessage]
+        var offsets: [TopicPartition: Int64]
+        var summary: BatchSummary
+        var messages: [KafkaMessage]
+        var started: ContinuousClock.Instant
     }
 
-    /// Processes one batch until it succeeds, retrying transient failures with backoff. A batch
-    /// whose partitions were all revoked meanwhile is abandoned (the next owner re-reads it).
-    private func process(_ batch: [KafkaMessage]) async {
+    private enum CommitOutcome: Sendable {
+        case committed(CommittedBatch)
+        /// Every partition of the batch was revoked while it waited to be retried.
+        case abandoned
+        /// A failure retrying cannot fix (not an outage): the batch must be split.
+        case unprocessable(messages: [KafkaMessage], error: any Error)
+    }
+
+    /// Consumes batches in order. Batch N+1's database work overlaps batch N's publishing, but
+    /// batch N+1's rows are handed to the producer only after batch N's are delivered, so each
+    /// contact's events and results reach Kafka in command order.
+    private func consumeLoop() async {
+        var publishing: Task<Void, Never>?
+        for await messages in consumer.batches {
+            let ticket = ownership.begin(messages)
+            switch await commit(ticket.messages) {
+            case .committed(let batch):
+                await publishing?.value
+                publishing = Task {
+                    await self.publish(batch)
+                    self.ownership.end(ticket)
+                }
+            case .abandoned:
+                await publishing?.value
+                publishing = nil
+                ownership.end(ticket)
+            case .unprocessable(let messages, let error):
+                await publishing?.value
+                publishing = nil
+                await isolateFailure(messages, error: error)
+                ownership.end(ticket)
+            }
+        }
+        await publishing?.value
+    }
+
+    /// Plans and applies one batch in one store transaction, retrying transient failures with
+    /// backoff. Messages of partitions revoked meanwhile are dropped before each retry (the next
+    /// owner re-reads them).
+    private func commit(_ batch: [KafkaMessage]) async -> CommitOutcome {
         var messages = batch
         var backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff)
         while !messages.isEmpty {
             let started = ContinuousClock.now
-            let plan: CommandBatchProcessor.Plan
-            let sequences: [Int64]
             do {
-                plan = try await processor.plan(messages, now: Self.now())
-                sequences = try await store.apply(plan.batch)
+                let plan = try await processor.plan(messages, now: Self.now())
+                let sequences = try await store.apply(plan.batch)
+                var rows = plan.batch.outbox
+                for index in rows.indices { rows[index].sequence = sequences[index] }
+                health.setBackingOff(nil)
+                return .committed(
+                    CommittedBatch(
+                        rows: rows,
+                        offsets: Dictionary(plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }) {
+                            max($0, $1)
+                        },
+                        summary: plan.summary, messages: messages, started: started))
             } catch {
                 let retriable = Self.isRetriable(error)
                 if !retriable && !(error is CancellationError) {
                     // Not a passing outage: retrying the same batch would stall its partitions.
-                    // Isolate the message that causes it and dead-letter that one alone.
-                    await isolateFailure(messages, error: error)
-                    return
+                    return .unprocessable(messages: messages, error: error)
                 }
                 let delay = backoff.next()
                 health.setBackingOff("\(error)")
@@ -165,44 +210,51 @@ public final class ContactWorkerService: Service, Sendable {
                         "error": "\(error)", "retriable": "\(retriable)", "delay": "\(delay)",
                         "first_offset": "\(messages.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "-")",
                     ])
-                do { try await Task.sleep(for: delay) } catch { return }
+                do { try await Task.sleep(for: delay) } catch { return .abandoned }
                 messages = ownership.stillOwned(messages)
-                continue
             }
-            // The batch is committed: state, results, events and offsets are in the database.
-            // Only publishing is left, and it must not re-plan the batch: the store now knows its
-            // commands, so a re-plan would publish them as duplicates and strand the originals in
-            // the outbox.
-            var rows = plan.batch.outbox
-            for index in rows.indices { rows[index].sequence = sequences[index] }
-            let committed = rows
-            do {
-                try await retrying("publishing a committed batch") { try await self.publisher.publish(committed) }
-            } catch {
-                // Cancelled: the rows stay pending and are published on the next start.
-                return
+        }
+        return .abandoned
+    }
+
+    /// Publishes a committed batch's rows, then stores its offsets for the next Kafka commit.
+    ///
+    /// Only publishing is retried here: the store already knows the batch's commands, so
+    /// re-planning it would publish them as duplicates and strand the originals in the outbox.
+    /// If a rebalance takes any of the batch's partitions meanwhile, the rows are left pending:
+    /// the assignment that follows publishes them (a revoke must not wait on a broker outage).
+    private func publish(_ batch: CommittedBatch) async {
+        let partitions = Set(batch.offsets.keys)
+        do {
+            try await retrying("publishing a committed batch", giveUpWhen: { !self.ownership.ownsAll(partitions) }) {
+                try await self.publisher.publish(batch.rows)
             }
-            do {
-                try consumer.storeOffsets(
-                    Dictionary(plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }) { max($0, $1) })
-            } catch {
-                // The database has the offsets; Kafka's copy only lags.
-                logger.warning("could not store offsets for commit", metadata: ["error": "\(error)"])
-            }
-            health.setBackingOff(nil)
-            observer.batchProcessed(plan.summary, messages: messages, duration: ContinuousClock.now - started)
+        } catch {
+            // Cancelled or revoked: the rows stay pending and are published by the next owner or start.
             return
         }
+        do {
+            try consumer.storeOffsets(batch.offsets)
+        } catch {
+            // The database has the offsets; Kafka's copy only lags.
+            logger.warning("could not store offsets for commit", metadata: ["error": "\(error)"])
+        }
+        observer.batchProcessed(batch.summary, messages: batch.messages, duration: ContinuousClock.now - batch.started)
     }
 
     /// A batch failed for a reason retrying cannot fix: process its messages one by one, and
     /// dead-letter a single message that still fails, so its partition moves on.
     private func isolateFailure(_ messages: [KafkaMessage], error: any Error) async {
-        if messages.count > 1 {
-            for message in messages { await process([message]) }
+        guard messages.count == 1, let message = messages.first else {
+            for message in messages {
+                switch await commit([message]) {
+                case .committed(let batch): await publish(batch)
+                case .abandoned: continue
+                case .unprocessable(let messages, let error): await isolateFailure(messages, error: error)
+                }
+            }
             return
         }
-        guard let message = messages.first else { return }
         logger.error(
             "message cannot be processed; sending it to the dead-letter topic",
             metadata: ["error": "\(error)", "partition": "\(message.partition)", "offset": "\(message.offset)"])
@@ -255,7 +307,11 @@ public final class ContactWorkerService: Service, Sendable {
         }
     }
 
-    private func retrying<T: Sendable>(_ what: String, _ body: @Sendable () async throws -> T) async throws -> T {
+    /// Runs `body` until it succeeds, with backoff; throws only `CancellationError` (cancelled,
+    /// or `giveUpWhen` became true after a failure).
+    private func retrying<T: Sendable>(
+        _ what: String, giveUpWhen giveUp: @Sendable () -> Bool = { false }, _ body: @Sendable () async throws -> T
+    ) async throws -> T {
         var backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff)
         while true {
             do {
@@ -264,6 +320,10 @@ public final class ContactWorkerService: Service, Sendable {
                 return value
             } catch {
                 if error is CancellationError { throw error }
+                if giveUp() {
+                    logger.notice("\(what) failed and its partitions were revoked; leaving it to the next owner", metadata: ["error": "\(error)"])
+                    throw CancellationError()
+                }
                 let delay = backoff.next()
                 health.setBackingOff("\(what): \(error)")
                 logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
