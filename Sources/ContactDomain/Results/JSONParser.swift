@@ -105,24 +105,33 @@ struct JSONParser {
 
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1  // opening quote
-        var scalars = String.UnicodeScalarView()
+        // Runs of bytes without escapes are validated in place and decoded in one go; only
+        // escapes are decoded scalar by scalar.
+        var escaped: String?
+        var runStart = index
         while true {
             guard index < bytes.count else { throw fail(.unexpectedEnd) }
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
+                let run = String(decoding: bytes[runStart..<index], as: UTF8.self)
                 index += 1
-                return String(scalars)
+                guard var text = escaped else { return run }
+                text += run
+                return text
             case UInt8(ascii: "\\"):
+                var text = escaped ?? ""
+                text += String(decoding: bytes[runStart..<index], as: UTF8.self)
                 index += 1
-                scalars.append(try parseEscape())
+                text.unicodeScalars.append(try parseEscape())
+                escaped = text
+                runStart = index
             case 0x00..<0x20:
                 throw fail(.invalidString)
             case 0x00..<0x80:
-                scalars.append(Unicode.Scalar(byte))
                 index += 1
             default:
-                scalars.append(try parseMultiByteScalar())
+                _ = try parseMultiByteScalar()
             }
         }
     }

@@ -48,6 +48,23 @@ extension UUID {
     /// The lowercase hyphenated form (`550e8400-e29b-…`), the spelling of every id the worker
     /// writes (Python's `str(uuid)`), unlike Foundation's uppercase `uuidString`.
     public var lowercasedString: String {
-        uuidString.lowercased()
+        // By hand: Foundation's `uuidString` formats with snprintf and then needs lowercasing,
+        // and the worker spells several ids per command.
+        let bytes = uuid
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var position = 0
+            withUnsafeBytes(of: bytes) { raw in
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        buffer[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    buffer[position] = JSONValue.hexDigit(byte >> 4)
+                    buffer[position + 1] = JSONValue.hexDigit(byte & 0x0F)
+                    position += 2
+                }
+            }
+            return position
+        }
     }
 }
