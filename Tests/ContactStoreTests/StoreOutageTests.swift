@@ -14,6 +14,9 @@ struct StoreOutageTests {
             Issue.record(Comment(rawValue: TestEnvironment.missingPostgres))
             return
         }
+        // The worker's fault-recovery test stops and starts the same server.
+        let lock = try await OutageServerLock.acquire(serverURL: base)
+        defer { lock.release() }
         let store = try await makeContactStore(url: postgresURL(base, options: "connect_timeout=2&max_connections=2"))
         // The short connect timeout is for the outage below; on a loaded machine (the whole suite
         // runs in parallel) the very first connection may miss it, so let the setup retry.

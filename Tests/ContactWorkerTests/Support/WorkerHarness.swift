@@ -20,6 +20,10 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 enum TestEnvironment {
     static var postgresURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_URL") }
     static var skipPostgres: Bool { value("CONTACT_WORKER_SKIP_POSTGRES") == "1" }
+    /// The disposable second server that tests may stop and start (`scripts/with-postgres.sh`).
+    static var outageURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_URL") }
+    /// A `pg_ctl` command line for the disposable server; append `stop -m fast` or `start`.
+    static var outageControl: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_CTL") }
 
     static func value(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
@@ -79,7 +83,14 @@ final class WorkerHarness: Sendable {
     private let directory: URL?
 
     /// Creates the world, or returns nil when PostgreSQL is skipped on purpose.
-    static func make(_ backend: Backend, commandPartitions: Int = 3, outputPartitions: Int = 1) async throws -> WorkerHarness? {
+    ///
+    /// - Parameters:
+    ///   - postgresServer: the server of the PostgreSQL backend (default: the shared test server).
+    ///   - postgresOptions: `DATABASE_URL` options added to the unique schema.
+    static func make(
+        _ backend: Backend, commandPartitions: Int = 3, outputPartitions: Int = 1,
+        postgresServer: String? = TestEnvironment.postgresURL, postgresOptions: String = "max_connections=4"
+    ) async throws -> WorkerHarness? {
         var directory: URL?
         let url: String
         switch backend {
@@ -89,13 +100,13 @@ final class WorkerHarness: Sendable {
             directory = dir
             url = "sqlite:" + dir.appendingPathComponent("contacts.sqlite").path
         case .postgres:
-            guard let base = TestEnvironment.postgresURL else {
+            guard let base = postgresServer else {
                 if TestEnvironment.skipPostgres { return nil }
                 Issue.record(Comment(rawValue: TestEnvironment.missingPostgres))
                 return nil
             }
             let schema = "w_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&max_connections=4"
+            url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&\(postgresOptions)"
         }
         let store = try await makeContactStore(url: url, logger: testLogger)
         try await store.migrate()

@@ -24,11 +24,14 @@ final class WorkerProcesses: Sendable {
     let harness: WorkerHarness
     let group: String
     let directory: URL
+    /// Added to (and overriding) every worker's environment.
+    let extraEnvironment: [String: String]
     private let started = Locked<[ChildProcess]>([])
 
-    init(harness: WorkerHarness, group: String) throws {
+    init(harness: WorkerHarness, group: String, extraEnvironment: [String: String] = [:]) throws {
         self.harness = harness
         self.group = group
+        self.extraEnvironment = extraEnvironment
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("contact-worker-processes-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
@@ -67,7 +70,7 @@ final class WorkerProcesses: Sendable {
         environment["DATABASE_URL"] = harness.databaseURL
         environment["JWT_HS256_SECRET"] = WorkerHarness.secret
         environment["LOG_LEVEL"] = "info"
-        return environment
+        return environment.merging(extraEnvironment) { $1 }
     }
 
     /// Starts one more worker; its output goes to `<name>.log` in this object's directory.
