@@ -20,7 +20,9 @@ public struct StoreBatch: Sendable {
     public var events: [StoredEvent]
     /// Messages to publish, in order; the store numbers them in this order.
     public var outbox: [OutboxMessage]
-    /// Upserts of the next offset per partition.
+    /// The next offset per partition. A stored offset only moves forward: an offset lower than
+    /// the stored one is ignored, so a batch finished late (by a worker that has since lost the
+    /// partition) cannot rewind where the next owner resumes.
     public var offsets: [ConsumerOffset]
 
     /// Creates a batch; every part defaults to empty.

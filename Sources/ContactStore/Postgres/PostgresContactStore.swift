@@ -262,6 +262,7 @@ public final class PostgresContactStore: ContactStore {
                 SELECT * FROM UNNEST(\(offsets.map(\.group)), \(offsets.map(\.topic)), \(offsets.map(\.partition)),
                     \(offsets.map(\.nextOffset)))
                 ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
+                    WHERE consumer_offsets.next_offset < EXCLUDED.next_offset
                 """, returnsSequences: false))
         }
         return queries

@@ -239,6 +239,7 @@ public final class SQLiteContactStore: ContactStore {
             sql: """
                 INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES (?, ?, ?, ?)
                 ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset
+                    WHERE consumer_offsets.next_offset < excluded.next_offset
                 """)
         for offset in offsets {
             try statement.execute(arguments: [offset.group, offset.topic, offset.partition, offset.nextOffset])
