@@ -1,19 +1,36 @@
 import ArgumentParser
+import ContactStore
+import ContactWorker
 
 /// `contact-worker migrate`: applies the database migrations and exits.
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Apply pending database migrations (SQLite or PostgreSQL) and exit."
+        abstract: "Apply pending database migrations (SQLite or PostgreSQL) and exit.",
+        discussion: """
+            Safe to run from several processes at once and on every deploy; `run` also migrates at \
+            start unless database.migrate_on_start is false. Prints the versions applied before and after.
+            """
     )
 
-    @Option(help: "Configuration file (YAML).")
-    var config: String = "config/default.yaml"
-
-    @Option(name: .customLong("database-url"), help: "sqlite:<path> or postgres://user:pass@host:port/db (DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var settings: SettingsOptions
 
     func run() async throws {
-        throw NotYetAvailable(command: "migrate", issue: 4)
+        let databaseURL = try await settings.loadDatabaseURL()
+        let store = try await makeContactStore(url: databaseURL, logger: BenchCommand.logger)
+        do {
+            let before = try await store.appliedMigrations()
+            try await store.migrate()
+            let after = try await store.appliedMigrations()
+            let applied = after.filter { !before.contains($0) }
+            say(
+                applied.isEmpty
+                    ? "\(databaseURL): up to date (schema version \(after.last ?? 0))"
+                    : "\(databaseURL): applied migration(s) \(applied.map(String.init).joined(separator: ", ")); schema version \(after.last ?? 0)")
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
     }
 }

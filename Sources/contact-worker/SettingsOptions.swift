@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ContactStore
 import ContactWorker
 
 /// The flags every subcommand that talks to Kafka or the database shares; each overrides the
@@ -30,6 +31,15 @@ struct SettingsOptions: ParsableArguments {
     }
 
     func load() async throws -> WorkerSettings {
+        try await WorkerSettings.load(file: configFile, overrides: overrides())
+    }
+
+    /// Only the database URL, for subcommands that need nothing else.
+    func loadDatabaseURL() async throws -> DatabaseURL {
+        try await WorkerSettings.loadDatabaseURL(file: configFile, overrides: overrides())
+    }
+
+    private func overrides() throws -> [String: String] {
         var overrides: [String: String] = [:]
         if let brokers { overrides["kafka.brokers"] = brokers }
         if let groupID { overrides["kafka.group.id"] = groupID }
@@ -41,6 +51,6 @@ struct SettingsOptions: ParsableArguments {
             }
             overrides["kafka.property.\(property[..<equals])"] = String(property[property.index(after: equals)...])
         }
-        return try await WorkerSettings.load(file: configFile, overrides: overrides)
+        return overrides
     }
 }

@@ -44,6 +44,33 @@ public struct WorkerSettings: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         overrides: [String: String] = [:]
     ) async throws(ConfigurationError) -> WorkerSettings {
+        let reader = try await reader(file: file, environment: environment, overrides: overrides)
+        return try WorkerSettings(reader: reader, environment: environment, overrides: overrides)
+    }
+
+    /// Only `DATABASE_URL`, with the same precedence as ``load(file:environment:overrides:)``: for
+    /// the subcommands that touch nothing but the database (`migrate`, `interactions`, `history`),
+    /// which should not need Kafka or JWT settings.
+    public static func loadDatabaseURL(
+        file: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        overrides: [String: String] = [:]
+    ) async throws(ConfigurationError) -> DatabaseURL {
+        let reader = try await reader(file: file, environment: environment, overrides: overrides)
+        let text = reader.string(forKey: ConfigKey("database.url"))?.trimmingCharacters(in: .whitespaces) ?? ""
+        do {
+            return try DatabaseURL(parsing: text.isEmpty ? defaultDatabaseURL : text)
+        } catch {
+            throw ConfigurationError(key: "DATABASE_URL", message: "\(error)")
+        }
+    }
+
+    /// Where the worker keeps its data when nothing else is configured.
+    static let defaultDatabaseURL = "sqlite:.contact-worker/worker.sqlite"
+
+    private static func reader(
+        file: String?, environment: [String: String], overrides: [String: String]
+    ) async throws(ConfigurationError) -> ConfigReader {
         var providers: [any ConfigProvider] = [
             InMemoryProvider(
                 name: "flags",
@@ -63,8 +90,7 @@ public struct WorkerSettings: Sendable {
                 throw ConfigurationError(key: "--config", message: "\(file) is not valid YAML: \(error)")
             }
         }
-        let reader = ConfigReader(providers: providers)
-        return try WorkerSettings(reader: reader, environment: environment, overrides: overrides)
+        return ConfigReader(providers: providers)
     }
 
     init(reader: ConfigReader, environment: [String: String], overrides: [String: String]) throws(ConfigurationError) {
@@ -88,7 +114,7 @@ public struct WorkerSettings: Sendable {
             results: try required("results.topic", "RESULTS_TOPIC", default: "contacts.command-results"),
             deadLetters: try required("dlq.topic", "DLQ_TOPIC", default: "contacts.commands.dlq"))
 
-        databaseURLText = try required("database.url", "DATABASE_URL", default: "sqlite:.contact-worker/worker.sqlite")
+        databaseURLText = try required("database.url", "DATABASE_URL", default: Self.defaultDatabaseURL)
         do {
             databaseURL = try DatabaseURL(parsing: databaseURLText)
         } catch {
