@@ -218,6 +218,33 @@ public final class KafkaConsumer: Sendable {
         return (low, high)
     }
 
+    /// For each partition, the offset of the first message whose timestamp is at or after
+    /// `milliseconds` (since the epoch), or nil when there is none (the time is past the end).
+    /// Used to turn "replay from this time" into offsets.
+    public func offsets(
+        atOrAfter milliseconds: Int64, in partitions: [TopicPartition], timeout: Duration = .seconds(10)
+    ) async throws -> [TopicPartition: Int64?] {
+        guard !partitions.isEmpty else { return [:] }
+        let client = engine.client
+        let timeoutMilliseconds = KafkaProducer.milliseconds(timeout)
+        let result = await blocking.run { () -> (rd_kafka_resp_err_t, [RDKafkaTopicPartitionList.Entry])? in
+            guard !client.isDestroyed else { return nil }
+            let list = RDKafkaTopicPartitionList(partitions, offset: milliseconds)
+            let err = list.withPointer { rd_kafka_offsets_for_times(client.handle, $0, timeoutMilliseconds) }
+            return (err, list.entries)
+        }
+        guard let (err, entries) = result else { throw KafkaError.closed(operation: "offsets for times") }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.operation("look up offsets for a time", err) }
+        var offsets: [TopicPartition: Int64?] = [:]
+        for entry in entries {
+            if entry.error != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError.operation("look up the offset for a time in \(entry.topicPartition)", entry.error)
+            }
+            offsets[entry.topicPartition] = entry.offset >= 0 ? entry.offset : nil
+        }
+        return offsets
+    }
+
     /// All partitions of `topic`, from cluster metadata.
     public func partitions(of topic: String, timeout: Duration = .seconds(10)) async throws -> [TopicPartition] {
         let client = engine.client

@@ -2,6 +2,7 @@ import ContactDomain
 import ContactStore
 import Foundation
 import Kafka
+import Synchronization
 
 /// Turns one batch of consumed messages into one ``StoreBatch``: state changes, idempotency
 /// records, the events, results and dead letters to publish, and the partitions' next offsets.
@@ -59,7 +60,15 @@ public struct CommandBatchProcessor: Sendable {
     ///     everything recorded takes its time from the command.
     ///   - storeOffsets: whether to record the partitions' next offsets (off for `replay`, which
     ///     must not move the group's position).
-    public func plan(_ messages: [KafkaMessage], now: Timestamp, storeOffsets: Bool = true) async throws -> Plan {
+    ///   - authorizeAtMessageTime: check token expiry against each message's Kafka timestamp
+    ///     instead of `now` (for `replay`: a command authorised when it was sent stays authorised,
+    ///     so replaying last month's commands rebuilds the same state).
+    ///   - unwritten: state planned by earlier batches that were never written (a dry run): it is
+    ///     read on top of the store, and this batch's outcome is added to it.
+    public func plan(
+        _ messages: [KafkaMessage], now: Timestamp, storeOffsets: Bool = true, authorizeAtMessageTime: Bool = false,
+        unwritten: UnwrittenState? = nil
+    ) async throws -> Plan {
         var summary = BatchSummary()
         var batch = StoreBatch()
 
@@ -81,6 +90,11 @@ public struct CommandBatchProcessor: Sendable {
         async let processedLookup = lookupIDs.isEmpty ? [:] : store.processedCommands(ids: lookupIDs)
         var contacts = contactIDs.isEmpty ? [:] : try await store.contacts(ids: Array(contactIDs))
         var processed = try await processedLookup
+        if let unwritten {
+            let carried = unwritten.state.withLock { $0 }
+            for id in commandIDs { if let record = carried.processed[id] { processed[id] = record } }
+            for id in contactIDs { if let contact = carried.contacts[id] { contacts[id] = contact } }
+        }
         // Final state of each touched contact, written once, in first-touched order.
         var touchedContacts: [UUID] = []
         var touched: Set<UUID> = []
@@ -117,7 +131,10 @@ public struct CommandBatchProcessor: Sendable {
                     continue
                 }
 
-                let auth = await context.verifier.verify(authorizationHeader: decoded.headers.authorization, now: now)
+                let authorizedAt =
+                    authorizeAtMessageTime
+                    ? message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) } ?? now : now
+                let auth = await context.verifier.verify(authorizationHeader: decoded.headers.authorization, now: authorizedAt)
                 let current = decoded.envelope.flatMap { contacts[$0.contactID] }
                 let outcome = ContactCommandProcessor.process(decoded: decoded, auth: auth, current: current)
                 let result = outcome.result
@@ -166,6 +183,13 @@ public struct CommandBatchProcessor: Sendable {
         }
 
         batch.contacts = touchedContacts.compactMap { contacts[$0] }
+        if let unwritten {
+            let planned = batch
+            unwritten.state.withLock { state in
+                for contact in planned.contacts { state.contacts[contact.id] = contact }
+                for record in planned.processedCommands { state.processed[record.commandID] = record }
+            }
+        }
         if storeOffsets {
             var next: [TopicPartition: Int64] = [:]
             for message in messages {
@@ -215,4 +239,17 @@ public struct CommandBatchProcessor: Sendable {
         return OutboxMessage(
             topic: context.topics.deadLetters, key: message.key, value: value, headers: headers, contactID: nil)
     }
+}
+
+/// What a dry run has planned but not written, so later batches see it as if it had been: the
+/// contacts as changed and the commands as processed. Grows with the range of a dry run.
+public final class UnwrittenState: Sendable {
+    struct State: Sendable {
+        var contacts: [UUID: Contact] = [:]
+        var processed: [String: ProcessedCommand] = [:]
+    }
+
+    let state = Mutex(State())
+
+    public init() {}
 }

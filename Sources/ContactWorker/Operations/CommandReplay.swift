@@ -1,0 +1,161 @@
+import ContactDomain
+import ContactStore
+import Foundation
+import Kafka
+import Logging
+
+/// Re-processes a range of the commands topic through the worker's own pipeline, for operators
+/// (`contact-worker replay`).
+///
+/// It reads without a consumer group and never stores or commits offsets, so the running
+/// workers' positions are untouched. Because commands are idempotent, replaying commands that
+/// were processed changes nothing and reports them as duplicates; after the database was lost,
+/// replaying the whole topic rebuilds the same state (ids and timestamps come from the commands).
+/// Tokens are checked as of each message's Kafka timestamp, so commands authorised when they were
+/// sent are not rejected because their token has expired since. Results, events and dead letters
+/// are published like the worker publishes them (events keep their ids).
+public struct CommandReplay: Sendable {
+    /// Which part of the topic to replay.
+    public struct Range: Sendable {
+        /// Where to start: an offset (applied to every selected partition) or a time.
+        public enum Bound: Sendable {
+            case offset(Int64)
+            case time(Timestamp)
+        }
+
+        public var from: Bound
+        /// Inclusive end; `nil` means up to the end each partition has when the replay starts.
+        public var to: Bound?
+        /// Only this partition; `nil` means all.
+        public var partition: Int32?
+
+        public init(from: Bound, to: Bound? = nil, partition: Int32? = nil) {
+            self.from = from
+            self.to = to
+            self.partition = partition
+        }
+    }
+
+    /// What a replay did (or, in a dry run, would do).
+    public struct Report: Sendable, Equatable {
+        public var summary = BatchSummary()
+        /// The offsets replayed per partition (first, last), for the operator's record.
+        public var ranges: [Int32: ClosedRange<Int64>] = [:]
+    }
+
+    let consumer: KafkaConsumer
+    let store: any ContactStore
+    let publisher: OutboxPublisher
+    let processor: CommandBatchProcessor
+    let topic: String
+    let logger: Logger
+
+    public init(
+        consumer: KafkaConsumer, producer: KafkaProducer, store: any ContactStore, verifier: TokenVerifier,
+        topics: WorkerTopics, group: String, logger: Logger
+    ) {
+        self.consumer = consumer
+        self.store = store
+        self.publisher = OutboxPublisher(store: store, producer: producer, logger: logger)
+        self.processor = CommandBatchProcessor(
+            context: .init(store: store, verifier: verifier, topics: topics, group: group))
+        self.topic = topics.commands
+        self.logger = logger
+    }
+
+    /// Replays `range`. With `dryRun`, nothing is written or published: each batch is planned
+    /// against the database plus what earlier batches of the run would have written (kept in
+    /// memory). `progress` is called with the number of messages after each batch.
+    public func run(_ range: Range, dryRun: Bool, progress: @Sendable (Int) -> Void = { _ in }) async throws -> Report {
+        let partitions = try await consumer.partitions(of: topic).filter { range.partition == nil || $0.partition == range.partition }
+        guard !partitions.isEmpty else {
+            throw ReplayError("the commands topic \(topic) has no partition \(range.partition.map(String.init) ?? "")")
+        }
+        let start = try await offsets(for: range.from, partitions: partitions, inclusiveEnd: false)
+        var end: [Int32: Int64]?
+        if let to = range.to { end = try await offsets(for: to, partitions: partitions, inclusiveEnd: true) }
+
+        var report = Report()
+        let unwritten = dryRun ? UnwrittenState() : nil
+        var remaining: [Int32: Int64] = [:]
+        var assignment: [TopicPartition: KafkaOffset] = [:]
+        for partition in partitions {
+            let marks = try await consumer.watermarks(topic: topic, partition: partition.partition)
+            let first = max(start[partition.partition] ?? marks.high, marks.low)
+            let stop = min(end?[partition.partition] ?? marks.high, marks.high)
+            guard first < stop else { continue }
+            remaining[partition.partition] = stop
+            assignment[partition] = .exact(first)
+        }
+        guard !assignment.isEmpty else { return report }
+        try await consumer.assign(assignment)
+
+        for await batch in consumer.batches {
+            var messages: [KafkaMessage] = []
+            for message in batch {
+                guard let stop = remaining[message.partition] else { continue }
+                if message.offset < stop {
+                    messages.append(message)
+                    let seen = report.ranges[message.partition]
+                    report.ranges[message.partition] = (seen?.lowerBound ?? message.offset)...message.offset
+                }
+                if message.offset + 1 >= stop { remaining.removeValue(forKey: message.partition) }
+            }
+            if !messages.isEmpty {
+                let plan = try await processor.plan(
+                    messages, now: Self.now(), storeOffsets: false, authorizeAtMessageTime: true, unwritten: unwritten)
+                if !dryRun {
+                    let sequences = try await store.apply(plan.batch)
+                    var rows = plan.batch.outbox
+                    for index in rows.indices { rows[index].sequence = sequences[index] }
+                    try await publisher.publish(rows)
+                }
+                report.summary.merge(plan.summary)
+                progress(messages.count)
+            }
+            if remaining.isEmpty { return report }
+        }
+        throw ReplayError("the consumer stopped before the end of the range was reached")
+    }
+
+    /// Start (or, with `inclusiveEnd`, one past the end) offset per partition for a bound.
+    private func offsets(for bound: Range.Bound, partitions: [TopicPartition], inclusiveEnd: Bool) async throws -> [Int32: Int64] {
+        switch bound {
+        case .offset(let offset):
+            return Dictionary(uniqueKeysWithValues: partitions.map { ($0.partition, inclusiveEnd ? offset + 1 : offset) })
+        case .time(let time):
+            // The first message at or after the time; for an end bound, the first one after it.
+            let milliseconds = time.microsecondsSinceEpoch / 1_000 + (inclusiveEnd ? 1 : 0)
+            var result: [Int32: Int64] = [:]
+            for (partition, offset) in try await consumer.offsets(atOrAfter: milliseconds, in: partitions) {
+                // No message at or after the time: nothing from there (start) / everything (end).
+                result[partition.partition] = offset ?? Int64.max
+            }
+            return result
+        }
+    }
+
+    static func now() -> Timestamp {
+        Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+}
+
+/// Why a replay could not run.
+public struct ReplayError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+extension BatchSummary {
+    /// Adds another summary's counts to this one.
+    mutating func merge(_ other: BatchSummary) {
+        applied += other.applied
+        duplicates += other.duplicates
+        rejected += other.rejected
+        deadLettered += other.deadLettered
+        for (outcome, count) in other.outcomes { outcomes[outcome, default: 0] += count }
+    }
+}

@@ -1,0 +1,98 @@
+import ContactDomain
+import ContactStore
+import ContactWorker
+import Foundation
+import Kafka
+import Testing
+
+@Suite("Replay (SPEC §10)")
+struct ReplayTests {
+    @Test(
+        "replaying processed commands changes nothing; replaying into an empty database rebuilds the same state",
+        arguments: Backend.allCases)
+    func replayIsIdempotentAndRebuilds(backend: Backend) async throws {
+        guard let harness = try await WorkerHarness.make(backend, commandPartitions: 4) else { return }
+        defer { Task { await harness.close() } }
+        let commands = thousandCommands(token: try await harness.token())
+        let worker = try harness.startWorker()
+        try await harness.send(commands.map(harness.message))
+        _ = try await harness.read(harness.topics.results, count: 1_000)
+        try await worker.stop()
+        let before = try await Snapshot(harness.store)
+        #expect(before.contacts.count == 100)
+
+        // 1. Replay the whole topic over the same database: all duplicates, nothing changes.
+        let again = try await replay(harness, into: harness.store, dryRun: false)
+        #expect(again.summary.duplicates == 1_000)
+        #expect(again.summary.applied == 0)
+        #expect(again.summary.rejected == 0)
+        #expect(again.summary.deadLettered == 0)
+        #expect(again.ranges.values.reduce(0) { $0 + $1.count } == 1_000)
+        #expect(try await Snapshot(harness.store) == before)
+        // Duplicates publish a result each but no event.
+        try await harness.waitForCount(harness.topics.results, atLeast: 2_000)
+        #expect(try await harness.messageCount(harness.topics.events) == 1_000)
+
+        // 2. A dry run over an empty database says what would happen and writes nothing.
+        let empty = try await emptyStore(backend, harness: harness)
+        let dry = try await replay(harness, into: empty, dryRun: true)
+        #expect(dry.summary.applied == 1_000)
+        #expect(try await empty.contacts(ids: before.contacts.keys.map { $0 }).isEmpty)
+
+        // 3. The database is lost: replaying the topic rebuilds it identically (ids, timestamps, events).
+        let rebuilt = try await replay(harness, into: empty, dryRun: false)
+        #expect(rebuilt.summary.applied == 1_000)
+        #expect(rebuilt.summary.duplicates == 0)
+        #expect(try await Snapshot(empty) == before)
+        await empty.close()
+    }
+
+    private func replay(_ harness: WorkerHarness, into store: any ContactStore, dryRun: Bool) async throws -> CommandReplay.Report {
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(bootstrapServers: harness.cluster.bootstrapServers), logger: testLogger)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: harness.cluster.bootstrapServers), logger: testLogger)
+        let replay = CommandReplay(
+            consumer: consumer, producer: producer, store: store, verifier: harness.verifier, topics: harness.topics,
+            group: "replay-test", logger: testLogger)
+        let report = try await within(120, "the replay") { try await replay.run(.init(from: .offset(0)), dryRun: dryRun) }
+        await consumer.close()
+        await producer.shutdown()
+        return report
+    }
+
+    /// A second, empty database of the same backend: what an operator has after losing the first.
+    private func emptyStore(_ backend: Backend, harness: WorkerHarness) async throws -> any ContactStore {
+        let url: String
+        switch backend {
+        case .sqlite:
+            url = "sqlite:" + FileManager.default.temporaryDirectory
+                .appendingPathComponent("contact-worker-replay-\(UUID().uuidString).sqlite").path
+        case .postgres:
+            let base = try #require(TestEnvironment.postgresURL)
+            let schema = "r_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&max_connections=4"
+        }
+        let store = try await makeContactStore(url: url, logger: testLogger)
+        try await store.migrate()
+        return store
+    }
+}
+
+/// Everything the worker stored about the test's 100 contacts, for before/after comparisons.
+private struct Snapshot: Equatable {
+    var contacts: [UUID: Contact] = [:]
+    var interactions: [UUID: [Interaction]] = [:]
+    var history: [UUID: [StatusHistoryEntry]] = [:]
+    var events: [UUID: [StoredEvent]] = [:]
+
+    init(_ store: any ContactStore) async throws {
+        let ids = (0..<100).compactMap { UUID(uuidString: String(format: "00000000-0000-4000-8000-%012d", $0)) }
+        contacts = try await store.contacts(ids: ids)
+        for id in ids {
+            interactions[id] = try await store.interactions(contactID: id, skip: 0, limit: 100).items
+            history[id] = try await store.statusHistory(contactID: id, skip: 0, limit: 100).items
+            events[id] = try await store.events(contactID: id)
+        }
+    }
+}
