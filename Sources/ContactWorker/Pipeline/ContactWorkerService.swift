@@ -48,6 +48,9 @@ public final class ContactWorkerService: Service, Sendable {
     }
 
     public let health: WorkerHealth
+
+    /// The partitions the worker's consumer holds now (for the consumer-lag metric).
+    public var assignedPartitions: [TopicPartition] { consumer.assignment() }
     private let configuration: Configuration
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer

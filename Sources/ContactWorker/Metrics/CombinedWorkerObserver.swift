@@ -1,0 +1,21 @@
+import Kafka
+
+/// Forwards every observation to several observers, in order (the metrics and, for `dev`, the
+/// printed summary).
+public struct CombinedWorkerObserver: WorkerObserver {
+    /// The observers, called in this order.
+    public let observers: [any WorkerObserver]
+
+    /// Combines `observers`.
+    public init(_ observers: [any WorkerObserver]) {
+        self.observers = observers
+    }
+
+    public func batchProcessed(_ summary: BatchSummary, messages: [KafkaMessage], duration: Duration) {
+        for observer in observers { observer.batchProcessed(summary, messages: messages, duration: duration) }
+    }
+
+    public func retrying(after error: any Error) {
+        for observer in observers { observer.retrying(after: error) }
+    }
+}

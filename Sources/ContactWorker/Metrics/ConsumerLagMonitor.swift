@@ -1,0 +1,110 @@
+import ContactStore
+import Kafka
+import Logging
+import ServiceLifecycle
+
+/// Samples, every ``Configuration/interval``, the consumer lag of each commands-topic partition
+/// the worker holds and the outbox backlog, into ``WorkerMetrics``.
+///
+/// Lag is the partition's high watermark minus the offset after the last message this process
+/// processed there (or, before it processed any, the offset the database stored for the group,
+/// which is where the partition resumes). A partition revoked and assigned back between two
+/// samples keeps its old position until its next batch. Watermarks are queried with a consumer of its own
+/// (no group), so a slow broker never delays the worker's commits. The outbox backlog counts
+/// pending rows up to ``Configuration/outboxCountLimit``.
+public struct ConsumerLagMonitor: Service {
+    /// What to sample and how often.
+    public struct Configuration: Sendable {
+        /// The commands topic.
+        public var topic: String
+        /// The worker's consumer group (for the stored offsets).
+        public var group: String
+        /// Time between samples.
+        public var interval: Duration
+        /// The most outbox rows counted; a backlog at this value means at least this many.
+        public var outboxCountLimit: Int
+        /// How long a watermark query may take.
+        public var queryTimeout: Duration
+
+        /// Creates a configuration.
+        public init(
+            topic: String, group: String, interval: Duration = .seconds(5), outboxCountLimit: Int = 10_000,
+            queryTimeout: Duration = .seconds(2)
+        ) {
+            self.topic = topic
+            self.group = group
+            self.interval = interval
+            self.outboxCountLimit = outboxCountLimit
+            self.queryTimeout = queryTimeout
+        }
+    }
+
+    private let configuration: Configuration
+    private let kafka: KafkaConfiguration
+    private let metrics: WorkerMetrics
+    private let store: any ContactStore
+    private let assignment: @Sendable () -> [TopicPartition]
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - kafka: the worker's Kafka settings (brokers, security), for the watermark queries.
+    ///   - assignment: the partitions the worker holds now (``ContactWorkerService/assignedPartitions``).
+    public init(
+        configuration: Configuration, kafka: KafkaConfiguration, metrics: WorkerMetrics, store: any ContactStore,
+        assignment: @escaping @Sendable () -> [TopicPartition], logger: Logger
+    ) {
+        self.configuration = configuration
+        self.kafka = kafka
+        self.metrics = metrics
+        self.store = store
+        self.assignment = assignment
+        self.logger = logger
+    }
+
+    /// Samples until graceful shutdown or cancellation.
+    public func run() async throws {
+        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka, groupID: nil), logger: logger)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await sample(consumer)
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.interval) }
+            } catch {
+                break
+            }
+        }
+        await consumer.close()
+    }
+
+    private func sample(_ consumer: KafkaConsumer) async {
+        let partitions = assignment().filter { $0.topic == configuration.topic }
+        var stored: [Int32: Int64]?
+        var lags: [TopicPartition: Int64] = [:]
+        for partition in partitions {
+            do {
+                let marks = try await consumer.watermarks(
+                    topic: partition.topic, partition: partition.partition, timeout: configuration.queryTimeout)
+                let position: Int64
+                if let processed = metrics.nextOffset(of: partition) {
+                    position = processed
+                } else {
+                    // Nothing processed here yet: the partition resumes where the database says
+                    // (or, never processed by the group, at its beginning). Remembered, so a
+                    // database outage later does not hide the lag.
+                    if stored == nil { stored = try await store.offsets(group: configuration.group, topic: configuration.topic) }
+                    position = stored?[partition.partition] ?? marks.low
+                    metrics.seedNextOffset(position, of: partition)
+                }
+                lags[partition] = max(0, marks.high - position)
+            } catch {
+                logger.debug("consumer lag not sampled", metadata: ["partition": "\(partition)", "error": "\(error)"])
+            }
+        }
+        metrics.setLag(lags, assigned: Set(partitions))
+        do {
+            let pending = try await store.pendingOutbox(limit: configuration.outboxCountLimit)
+            metrics.setOutboxBacklog(pending.count)
+        } catch {
+            logger.debug("outbox backlog not sampled", metadata: ["error": "\(error)"])
+        }
+    }
+}

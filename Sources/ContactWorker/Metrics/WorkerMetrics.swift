@@ -1,0 +1,181 @@
+import CoreMetrics
+import Kafka
+import Prometheus
+import Synchronization
+
+/// The worker's metrics, recorded through swift-metrics into a Prometheus registry this object
+/// owns (no global bootstrap, so several workers in one process, as in the tests, stay apart).
+///
+/// It is the pipeline's ``WorkerObserver``: every processed batch and every retry lands here.
+/// ``ConsumerLagMonitor`` sets the lag and outbox gauges. `GET /metrics` serves ``exposition()``.
+///
+/// | metric | type | labels |
+/// |---|---|---|
+/// | `contact_worker_commands_consumed_total` | counter | |
+/// | `contact_worker_commands_processed_total` | counter | `command_type`, `status` |
+/// | `contact_worker_command_outcomes_total` | counter | `outcome` (`applied`, `duplicate`, `rejected`, `dead_lettered`) |
+/// | `contact_worker_dead_letters_total` | counter | |
+/// | `contact_worker_batch_retries_total` | counter | |
+/// | `contact_worker_batch_processing_seconds` | histogram | |
+/// | `contact_worker_batch_size` | histogram | |
+/// | `contact_worker_outbox_backlog` | gauge | |
+/// | `contact_worker_consumer_lag` | gauge | `topic`, `partition` |
+public final class WorkerMetrics: WorkerObserver, Sendable {
+    /// Metric names, in one place for the README and the tests.
+    public enum Name {
+        public static let commandsConsumed = "contact_worker_commands_consumed_total"
+        public static let commandsProcessed = "contact_worker_commands_processed_total"
+        public static let commandOutcomes = "contact_worker_command_outcomes_total"
+        public static let deadLetters = "contact_worker_dead_letters_total"
+        public static let retries = "contact_worker_batch_retries_total"
+        public static let batchDuration = "contact_worker_batch_processing_seconds"
+        public static let batchSize = "contact_worker_batch_size"
+        public static let outboxBacklog = "contact_worker_outbox_backlog"
+        public static let consumerLag = "contact_worker_consumer_lag"
+    }
+
+    /// The registry the metrics live in.
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    private let consumed: CoreMetrics.Counter
+    private let deadLetters: CoreMetrics.Counter
+    private let retries: CoreMetrics.Counter
+    private let batchDuration: CoreMetrics.Timer
+    private let batchSize: CoreMetrics.Recorder
+    private let outboxBacklog: CoreMetrics.Gauge
+
+    private struct State {
+        var processed: [BatchSummary.Outcome: CoreMetrics.Counter] = [:]
+        var outcomes: [String: CoreMetrics.Counter] = [:]
+        var lag: [TopicPartition: CoreMetrics.Gauge] = [:]
+        /// The offset after the last message processed, per partition.
+        var nextOffsets: [TopicPartition: Int64] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates the metrics in a new registry (or `registry`).
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets[Name.batchDuration] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+            .seconds(5), .seconds(10),
+        ]
+        factory.valueHistogramBuckets[Name.batchSize] = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000]
+        self.factory = factory
+        consumed = CoreMetrics.Counter(label: Name.commandsConsumed, factory: factory)
+        deadLetters = CoreMetrics.Counter(label: Name.deadLetters, factory: factory)
+        retries = CoreMetrics.Counter(label: Name.retries, factory: factory)
+        batchDuration = CoreMetrics.Timer(label: Name.batchDuration, factory: factory)
+        batchSize = CoreMetrics.Recorder(label: Name.batchSize, aggregate: true, factory: factory)
+        outboxBacklog = CoreMetrics.Gauge(label: Name.outboxBacklog, factory: factory)
+        state.withLock { state in
+            for outcome in ["applied", "duplicate", "rejected", "dead_lettered"] {
+                state.outcomes[outcome] = CoreMetrics.Counter(
+                    label: Name.commandOutcomes, dimensions: [("outcome", outcome)], factory: factory)
+            }
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    public func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+
+    // MARK: - WorkerObserver
+
+    /// Counts the batch's messages and outcomes, and records its size and duration.
+    public func batchProcessed(_ summary: BatchSummary, messages: [KafkaMessage], duration: Duration) {
+        consumed.increment(by: messages.count)
+        deadLetters.increment(by: summary.deadLettered)
+        batchSize.record(messages.count)
+        batchDuration.recordNanoseconds(Self.nanoseconds(duration))
+        let factory = self.factory
+        state.withLock { state in
+            for (outcome, count) in summary.outcomes where count > 0 {
+                let counter =
+                    state.processed[outcome]
+                    ?? CoreMetrics.Counter(
+                        label: Name.commandsProcessed,
+                        dimensions: [("command_type", outcome.commandType), ("status", String(outcome.status))],
+                        factory: factory)
+                state.processed[outcome] = counter
+                counter.increment(by: count)
+            }
+            for (outcome, count) in [
+                ("applied", summary.applied), ("duplicate", summary.duplicates), ("rejected", summary.rejected),
+                ("dead_lettered", summary.deadLettered),
+            ] where count > 0 {
+                state.outcomes[outcome]?.increment(by: count)
+            }
+            for message in messages {
+                let next = message.offset + 1
+                let partition = message.topicPartition
+                if state.nextOffsets[partition].map({ $0 < next }) ?? true {
+                    state.nextOffsets[partition] = next
+                }
+            }
+        }
+    }
+
+    /// Counts a batch retry.
+    public func retrying(after error: any Error) {
+        retries.increment()
+    }
+
+    // MARK: - Gauges set by the lag monitor
+
+    /// The offset after the last message this process processed on `partition`, if any.
+    func nextOffset(of partition: TopicPartition) -> Int64? {
+        state.withLock { $0.nextOffsets[partition] }
+    }
+
+    /// Records where `partition` resumes when this process has not processed any of it yet.
+    func seedNextOffset(_ offset: Int64, of partition: TopicPartition) {
+        state.withLock { state in
+            if state.nextOffsets[partition] == nil { state.nextOffsets[partition] = offset }
+        }
+    }
+
+    /// Sets the lag of the partitions in `lags` and removes the series of every partition not in
+    /// `assigned` (revoked ones must not report a stale lag; an assigned one whose sample failed
+    /// keeps its last value).
+    func setLag(_ lags: [TopicPartition: Int64], assigned: Set<TopicPartition>) {
+        let factory = self.factory
+        let removed: [CoreMetrics.Gauge] = state.withLock { state in
+            var removed: [CoreMetrics.Gauge] = []
+            for (partition, gauge) in state.lag where !assigned.contains(partition) {
+                removed.append(gauge)
+                state.lag[partition] = nil
+            }
+            for partition in state.nextOffsets.keys where !assigned.contains(partition) {
+                state.nextOffsets[partition] = nil
+            }
+            for (partition, lag) in lags {
+                let gauge =
+                    state.lag[partition]
+                    ?? CoreMetrics.Gauge(
+                        label: Name.consumerLag,
+                        dimensions: [("topic", partition.topic), ("partition", String(partition.partition))],
+                        factory: factory)
+                state.lag[partition] = gauge
+                gauge.record(lag)
+            }
+            return removed
+        }
+        for gauge in removed { gauge.destroy() }
+    }
+
+    /// Sets the number of outbox rows waiting to be published.
+    func setOutboxBacklog(_ rows: Int) {
+        outboxBacklog.record(rows)
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
