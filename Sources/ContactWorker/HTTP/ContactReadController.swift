@@ -1,0 +1,57 @@
+import ContactDomain
+import ContactStore
+import Hummingbird
+import Logging
+
+/// `GET /contacts/{id}/interactions` and `GET /contacts/{id}/status-history` (SPEC §10).
+///
+/// Each request is checked in SPEC §4's order: credentials (401), `view_contacts` (403), then
+/// ``ContactQueries`` validates the id and paging (422) and scopes the contact to the token's
+/// business (404). Bodies and statuses are exactly ``ContactQueries/Outcome``'s.
+struct ContactReadController: Sendable {
+    let access: ReadAccess
+    let queries: ContactQueries
+    let logger: Logger
+
+    /// Detail of the answer when the store cannot be reached (the worker is backing off too).
+    static let unavailableDetail = "Service temporarily unavailable"
+    /// Detail of the answer to a store failure that is not an outage.
+    static let internalErrorDetail = "Internal server error"
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("/contacts/:id/interactions") { request, context in
+            await self.respond(.interactions, request: request, contactID: context.parameters.get("id"))
+        }
+        router.get("/contacts/:id/status-history") { request, context in
+            await self.respond(.statusHistory, request: request, contactID: context.parameters.get("id"))
+        }
+    }
+
+    func respond(_ listing: ContactQueries.Listing, request: Request, contactID: String?) async -> Response {
+        let principal: Principal
+        switch await access.authorize(authorizationHeader: request.headers[.authorization], now: ContactWorkerService.now()) {
+        case .success(let authorized):
+            principal = authorized
+        case .failure(let denial):
+            if case .unauthenticated(let failure) = denial {
+                logger.debug("read refused", metadata: ["reason": "\(failure)", "path": "\(request.uri.path)"])
+            }
+            return JSONResponse.make(status: denial.status, body: denial.body)
+        }
+        let parameters = request.uri.queryParameters
+        do {
+            let outcome = try await queries.list(
+                listing, contactID: contactID ?? "", businessID: principal.businessID,
+                skip: parameters.get("skip"), limit: parameters.get("limit"))
+            return JSONResponse.make(status: outcome.status, body: outcome.body)
+        } catch {
+            let retriable = ContactWorkerService.isRetriable(error)
+            logger.log(
+                level: retriable ? .warning : .error, "read failed",
+                metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return retriable
+                ? JSONResponse.detail(status: 503, Self.unavailableDetail)
+                : JSONResponse.detail(status: 500, Self.internalErrorDetail)
+        }
+    }
+}
