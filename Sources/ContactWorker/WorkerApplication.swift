@@ -18,9 +18,17 @@ public struct WorkerApplication: Sendable {
         self.logger = logger
     }
 
-    /// Opens (and by default migrates) the store, starts the producer and the worker, and runs
-    /// them in a `ServiceGroup` that turns SIGTERM/SIGINT into a graceful shutdown.
-    public func run(observer: any WorkerObserver = NoWorkerObserver()) async throws {
+    /// Opens (and by default migrates) the store, starts the producer, the worker, the HTTP
+    /// server on `HTTP_PORT` and the consumer-lag sampler, and runs them in a `ServiceGroup` that
+    /// turns SIGTERM/SIGINT into a graceful shutdown.
+    ///
+    /// - Parameters:
+    ///   - observer: sees every batch besides the metrics (`dev` prints them).
+    ///   - onHTTPServerRunning: called with the HTTP port once the server accepts connections.
+    public func run(
+        observer: any WorkerObserver = NoWorkerObserver(),
+        onHTTPServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) async throws {
         let store = try await makeContactStore(url: settings.databaseURL, logger: logger)
         if settings.migrateOnStart {
             try await store.migrate()
@@ -39,13 +47,24 @@ public struct WorkerApplication: Sendable {
                 // safe and, with drain-before-release, just as correct.
                 consumerConfiguration.assignmentStrategy = "range"
             }
+            let metrics = WorkerMetrics()
+            let health = WorkerHealth()
             let worker = try ContactWorkerService(
                 configuration: .init(topics: settings.topics, group: settings.groupID),
                 consumerConfiguration: consumerConfiguration, producer: producer, store: store,
-                verifier: verifier, observer: observer, logger: logger)
+                verifier: verifier, observer: CombinedWorkerObserver([metrics, observer]), health: health, logger: logger)
+            let http = WorkerHTTPServer(
+                configuration: .init(port: settings.httpPort), store: store, verifier: verifier, health: health,
+                metrics: metrics, logger: logger, onServerRunning: onHTTPServerRunning)
+            let lag = ConsumerLagMonitor(
+                configuration: .init(topic: settings.topics.commands, group: settings.groupID), kafka: kafka,
+                metrics: metrics, store: store, assignment: { worker.assignedPartitions }, logger: logger)
+            // Graceful shutdown runs in reverse order: the worker drains first while the HTTP side
+            // still answers (readiness: "shutting down"), then the lag sampler and the server stop.
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    services: [.init(service: http), .init(service: lag), .init(service: worker)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch {
             await store.close()
