@@ -1,0 +1,219 @@
+import ContactDomain
+import ContactStore
+@testable import ContactWorker
+import Foundation
+import Kafka
+import ServiceLifecycle
+import Testing
+
+@Suite("HTTP health and metrics of a running worker (SPEC §9, §10)")
+struct HTTPHealthAndMetricsTests {
+    @Test("liveness answers 200; readiness 200 once the worker joined its group", arguments: Backend.allCases)
+    func liveAndReady(backend: Backend) async throws {
+        guard let harness = try await WorkerHarness.make(backend) else { return }
+        defer { Task { await harness.close() } }
+        let worker = try await harness.startHTTPWorker()
+
+        let live = try await worker.get("/health/live")
+        #expect(live.status == 200)
+        #expect(live.contentType == "application/json")
+        #expect(live.text == #"{"status":"alive"}"#)
+
+        let ready = try await harness.poll(worker, "/health/ready") { $0.status == 200 }
+        #expect(ready.contentType == "application/json")
+        #expect(ready.text == #"{"status":"ready"}"#)
+        try await worker.stop()
+    }
+
+    @Test("readiness is 503 with the reason: not joined, backing off, shutting down, store unreachable")
+    func notReady() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite) else { return }
+        defer { Task { await harness.close() } }
+        let health = WorkerHealth()
+        let server = try await harness.startHTTPServer(health: health)
+        func ready() async throws -> HTTPReply {
+            try await HTTPReply.get(port: server.port, path: "/health/ready", authorization: nil)
+        }
+
+        let notJoined = try await ready()
+        #expect(notJoined.status == 503)
+        #expect(notJoined.contentType == "application/json")
+        #expect(notJoined.text == #"{"status":"not_ready","reason":"not yet subscribed to the commands topic"}"#)
+
+        health.setJoined(true)
+        #expect(try await ready().status == 200)
+
+        health.setBackingOff("database unavailable")
+        let backingOff = try await ready()
+        #expect(backingOff.status == 503)
+        #expect(backingOff.text == #"{"status":"not_ready","reason":"backing off: database unavailable"}"#)
+        health.setBackingOff(nil)
+        #expect(try await ready().status == 200)
+
+        // Liveness does not depend on readiness.
+        health.setStopping()
+        let stopping = try await ready()
+        #expect(stopping.status == 503)
+        #expect(stopping.text == #"{"status":"not_ready","reason":"shutting down"}"#)
+        #expect(try await HTTPReply.get(port: server.port, path: "/health/live", authorization: nil).status == 200)
+        try await server.stop()
+
+        // A store that does not answer: joined and not backing off, still not ready.
+        let closed = try await makeContactStore(url: harness.databaseURL, logger: testLogger)
+        await closed.close()
+        let pingError = await { () async -> String in
+            do {
+                try await closed.ping()
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }()
+        let joined = WorkerHealth()
+        joined.setJoined(true)
+        let unreachable = try await harness.startHTTPServer(health: joined, store: closed)
+        let reply = try await HTTPReply.get(port: unreachable.port, path: "/health/ready", authorization: nil)
+        #expect(reply.status == 503)
+        #expect(
+            reply.text
+                == JSONValue.object(["status": .string("not_ready"), "reason": .string("store unreachable: \(pingError)")])
+                .encodedString)
+        try await unreachable.stop()
+    }
+
+    @Test("metrics: the counters move by exactly the commands sent", arguments: Backend.allCases)
+    func countersMoveByTheCommandsSent(backend: Backend) async throws {
+        guard let harness = try await WorkerHarness.make(backend) else { return }
+        defer { Task { await harness.close() } }
+        let worker = try await harness.startHTTPWorker()
+        let owner = try await harness.token()
+        let viewer = try await harness.token(sub: "u-2", name: "Vic Viewer", role: "viewer")
+
+        let scrape = try await worker.get("/metrics")
+        #expect(scrape.status == 200)
+        #expect(scrape.contentType == "text/plain; version=0.0.4; charset=utf-8")
+        let before = PrometheusSamples(scrape.text)
+        #expect(before[WorkerMetrics.Name.commandsConsumed] == 0)
+        #expect(before[WorkerMetrics.Name.deadLetters] == 0)
+        #expect(before[WorkerMetrics.Name.retries] == 0)
+        #expect(before[WorkerMetrics.Name.outboxBacklog] == 0)
+
+        // 3 CreateContact and 2 AddInteraction accepted, one UpdateStatus refused (403: a viewer
+        // cannot edit), one message that is not JSON (dead-lettered).
+        let contacts = (1...3).map { "550e8400-e29b-41d4-a716-44665544000\($0)" }
+        var messages = contacts.map {
+            harness.message(TestCommand(type: "CreateContact", contactID: $0, payload: #"{"company_name": "Co \#($0.suffix(1))"}"#, token: owner))
+        }
+        messages += (0..<2).map {
+            harness.message(
+                TestCommand(
+                    type: "AddInteraction", contactID: contacts[0], issuedAt: "2024-01-10T15:0\($0):00Z",
+                    payload: #"{"type": "note", "description": "Note \#($0)"}"#, token: owner))
+        }
+        messages.append(
+            harness.message(
+                TestCommand(
+                    type: "UpdateStatus", contactID: contacts[1], payload: #"{"relationship_status": "qualified_lead"}"#,
+                    token: viewer)))
+        messages.append(
+            KafkaOutgoingMessage(
+                topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("not json {".utf8)))
+        try await harness.send(messages)
+        let results = try await harness.read(harness.topics.results, count: 6).map(PublishedResult.init)
+        #expect(results.map(\.status).sorted { ($0 ?? 0) < ($1 ?? 0) } == [201, 201, 201, 201, 201, 403])
+        _ = try await harness.read(harness.topics.deadLetters, count: 1)
+
+        // The observer runs once a batch is published; the lag sampler every 200 ms.
+        let settled = try await harness.poll(worker, "/metrics") { reply in
+            let samples = PrometheusSamples(reply.text)
+            let lags = samples.series(WorkerMetrics.Name.consumerLag)
+            return samples[WorkerMetrics.Name.commandsConsumed] == 7 && lags.count == harness.commandPartitions
+                && lags.values.allSatisfy { $0 == 0 }
+        }
+        let after = PrometheusSamples(settled.text)
+        func delta(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+            guard let value = after[name, labels] else { return nil }
+            return value - (before[name, labels] ?? 0)
+        }
+        #expect(delta(WorkerMetrics.Name.commandsConsumed) == 7)
+        let processed = WorkerMetrics.Name.commandsProcessed
+        #expect(delta(processed, ["command_type": "CreateContact", "status": "201"]) == 3)
+        #expect(delta(processed, ["command_type": "AddInteraction", "status": "201"]) == 2)
+        #expect(delta(processed, ["command_type": "UpdateStatus", "status": "403"]) == 1)
+        #expect(after.series(processed).count == 3)
+        let outcomes = WorkerMetrics.Name.commandOutcomes
+        #expect(delta(outcomes, ["outcome": "applied"]) == 5)
+        #expect(delta(outcomes, ["outcome": "rejected"]) == 1)
+        #expect(delta(outcomes, ["outcome": "duplicate"]) == 0)
+        #expect(delta(outcomes, ["outcome": "dead_lettered"]) == 1)
+        #expect(delta(WorkerMetrics.Name.deadLetters) == 1)
+        #expect(delta(WorkerMetrics.Name.retries) == 0)
+        #expect(after[WorkerMetrics.Name.outboxBacklog] == 0)
+        // Every consumed message is in exactly one batch; every batch has a duration.
+        #expect(after[WorkerMetrics.Name.batchSize + "_sum"] == 7)
+        let batches = try #require(after[WorkerMetrics.Name.batchSize + "_count"])
+        #expect(batches >= 1 && batches <= 7)
+        #expect(after[WorkerMetrics.Name.batchDuration + "_count"] == batches)
+        #expect(after[WorkerMetrics.Name.batchDuration + "_bucket", ["le": "+Inf"]] == batches)
+        for partition in 0..<harness.commandPartitions {
+            #expect(after[WorkerMetrics.Name.consumerLag, ["topic": harness.topics.commands, "partition": "\(partition)"]] == 0)
+        }
+
+        // A re-sent command is a duplicate: counted as consumed and processed again, not applied.
+        try await harness.send([messages[0]])
+        _ = try await harness.read(harness.topics.results, count: 7)
+        let again = PrometheusSamples(
+            try await harness.poll(worker, "/metrics") { PrometheusSamples($0.text)[WorkerMetrics.Name.commandsConsumed] == 8 }.text)
+        #expect(again[outcomes, ["outcome": "duplicate"]] == 1)
+        #expect(again[outcomes, ["outcome": "applied"]] == 5)
+        #expect(again[processed, ["command_type": "CreateContact", "status": "201"]] == 4)
+        try await worker.stop()
+    }
+
+    @Test("consumer lag is the high watermark minus the next offset to process, per assigned partition")
+    func consumerLag() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
+        defer { Task { await harness.close() } }
+        let owner = try await harness.token()
+        let commands = (1...5).map {
+            TestCommand(
+                type: "CreateContact", contactID: "550e8400-e29b-41d4-a716-44665544000\($0)",
+                payload: #"{"company_name": "Co"}"#, token: owner)
+        }
+        try await harness.send(commands.map(harness.message))
+        let consumed = try await harness.read(harness.topics.commands, count: 5)
+
+        // No worker: the sampler is given the assignment, and batches are reported by hand.
+        let partition = TopicPartition(harness.topics.commands, 0)
+        let assignment = Locked([partition])
+        let metrics = WorkerMetrics()
+        let monitor = ConsumerLagMonitor(
+            configuration: .init(topic: harness.topics.commands, group: "lag-test", interval: .milliseconds(100)),
+            kafka: KafkaConfiguration(bootstrapServers: harness.cluster.bootstrapServers), metrics: metrics,
+            store: harness.store, assignment: { assignment.value }, logger: testLogger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: monitor)], logger: testLogger))
+        let task = Task { try await group.run() }
+        let series = PrometheusSamples.key(WorkerMetrics.Name.consumerLag, ["topic": partition.topic, "partition": "0"])
+        func waitForLag(_ expected: Double?) async throws {
+            _ = try await within(30, "consumer lag \(String(describing: expected))") {
+                while PrometheusSamples(String(decoding: metrics.exposition(), as: UTF8.self)).values[series] != expected {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                return true
+            }
+        }
+
+        // Nothing processed and nothing stored for the group: all five wait.
+        try await waitForLag(5)
+        metrics.batchProcessed(BatchSummary(), messages: Array(consumed.prefix(3)), duration: .milliseconds(3))
+        try await waitForLag(2)
+        metrics.batchProcessed(BatchSummary(), messages: Array(consumed.suffix(2)), duration: .milliseconds(2))
+        try await waitForLag(0)
+        // Revoked: the series goes away rather than reporting a stale lag.
+        assignment.withLock { $0 = [] }
+        try await waitForLag(nil)
+
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}

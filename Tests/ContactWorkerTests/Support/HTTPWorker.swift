@@ -1,0 +1,163 @@
+import ContactDomain
+import ContactStore
+@testable import ContactWorker
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Kafka
+import ServiceLifecycle
+import Testing
+
+/// A worker with its HTTP side, composed exactly as `WorkerApplication.run` composes them (HTTP
+/// server, lag sampler, worker, one `ServiceGroup`), on the harness's mock cluster and store, with
+/// the server on a free port.
+struct HTTPWorker: Sendable {
+    let worker: RunningWorker
+    let port: Int
+    let metrics: WorkerMetrics
+
+    /// Sends a GET to `path` (with its query) and returns status, content type and body.
+    func get(_ path: String, token: String? = nil, authorization: String? = nil) async throws -> HTTPReply {
+        try await HTTPReply.get(port: port, path: path, authorization: authorization ?? token.map { "Bearer \($0)" })
+    }
+
+    func stop() async throws { try await worker.stop() }
+}
+
+/// One HTTP answer, read with Foundation's URLSession (no extra dependency).
+struct HTTPReply: Sendable {
+    let status: Int
+    let contentType: String?
+    let body: [UInt8]
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+    func json() throws -> JSONValue { try JSONValue.parse(body) }
+
+    static func get(port: Int, path: String, authorization: String?) async throws -> HTTPReply {
+        let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData, timeoutInterval: 30)
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = try #require(response as? HTTPURLResponse)
+        return HTTPReply(
+            status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), body: Array(data))
+    }
+}
+
+extension WorkerHarness {
+    /// Starts the worker and its HTTP side; returns once the server listens.
+    ///
+    /// - Parameters:
+    ///   - health: the readiness state to share (a fresh one by default, updated by the worker).
+    ///   - lagInterval: how often the lag sampler runs (short, so tests need not wait).
+    func startHTTPWorker(
+        group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())", lagInterval: Duration = .milliseconds(200)
+    ) async throws -> HTTPWorker {
+        var consumer = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group)
+        consumer.assignmentStrategy = "range"
+        consumer.set("session.timeout.ms", "6000")
+        consumer.set("heartbeat.interval.ms", "500")
+        consumer.set("topic.metadata.refresh.interval.ms", "1000")
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: testLogger)
+        let metrics = WorkerMetrics()
+        let health = WorkerHealth()
+        let worker = try ContactWorkerService(
+            configuration: .init(topics: topics, group: group, initialBackoff: .milliseconds(50), maximumBackoff: .seconds(1)),
+            consumerConfiguration: consumer, producer: producer, store: store, verifier: verifier, observer: metrics,
+            health: health, logger: testLogger)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let http = WorkerHTTPServer(
+            configuration: .init(host: "127.0.0.1", port: 0), store: store, verifier: verifier, health: health,
+            metrics: metrics, logger: testLogger, onServerRunning: { portContinuation.yield($0) })
+        let lag = ConsumerLagMonitor(
+            configuration: .init(topic: topics.commands, group: group, interval: lagInterval),
+            kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), metrics: metrics, store: store,
+            assignment: { worker.assignedPartitions }, logger: testLogger)
+        let serviceGroup = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: http), .init(service: lag), .init(service: worker)], logger: testLogger))
+        let task = Task { try await serviceGroup.run() }
+        let running = RunningWorker(group: serviceGroup, task: task, health: health, groupID: group)
+        let port = try await within(30, "the HTTP server to listen") {
+            for await port in ports { return port }
+            throw TimedOut(what: "the HTTP server's port")
+        }
+        return HTTPWorker(worker: running, port: port, metrics: metrics)
+    }
+
+    /// Starts only an HTTP server over `store`, with `health` as given (no worker): for readiness
+    /// states a running worker does not hold still in.
+    func startHTTPServer(health: WorkerHealth, store: (any ContactStore)? = nil) async throws -> (port: Int, stop: @Sendable () async throws -> Void) {
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let http = WorkerHTTPServer(
+            configuration: .init(host: "127.0.0.1", port: 0), store: store ?? self.store, verifier: verifier, health: health,
+            metrics: WorkerMetrics(), logger: testLogger, onServerRunning: { portContinuation.yield($0) })
+        let serviceGroup = ServiceGroup(configuration: .init(services: [.init(service: http)], logger: testLogger))
+        let task = Task { try await serviceGroup.run() }
+        let port = try await within(30, "the HTTP server to listen") {
+            for await port in ports { return port }
+            throw TimedOut(what: "the HTTP server's port")
+        }
+        return (port, {
+            await serviceGroup.triggerGracefulShutdown()
+            try await task.value
+        })
+    }
+
+    /// Polls `GET path` until `condition` holds for the reply (30 s at most).
+    func poll(
+        _ worker: HTTPWorker, _ path: String, until condition: @escaping @Sendable (HTTPReply) throws -> Bool
+    ) async throws -> HTTPReply {
+        try await within(30, "GET \(path) to satisfy the condition") {
+            while true {
+                let reply = try await worker.get(path)
+                if try condition(reply) { return reply }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+}
+
+/// The samples of a Prometheus text exposition, by series (`name{a="1",b="2"}`, labels sorted).
+struct PrometheusSamples: Sendable {
+    let values: [String: Double]
+
+    init(_ text: String) {
+        var values: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            values[Self.normalise(String(line[..<space]))] = value
+        }
+        self.values = values
+    }
+
+    /// The value of `name` with `labels`, or nil when the series is absent.
+    subscript(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+        values[Self.key(name, labels)]
+    }
+
+    /// The series of `name`, by their labels.
+    func series(_ name: String) -> [String: Double] {
+        values.filter { $0.key == name || $0.key.hasPrefix(name + "{") }
+    }
+
+    static func key(_ name: String, _ labels: [String: String]) -> String {
+        guard !labels.isEmpty else { return name }
+        return name + "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",") + "}"
+    }
+
+    private static func normalise(_ series: String) -> String {
+        guard let open = series.firstIndex(of: "{"), series.hasSuffix("}") else { return series }
+        let name = String(series[..<open])
+        let inner = series[series.index(after: open)..<series.index(before: series.endIndex)]
+        var labels: [String: String] = [:]
+        for pair in inner.split(separator: ",") {
+            guard let equals = pair.firstIndex(of: "=") else { continue }
+            labels[String(pair[..<equals])] = String(pair[pair.index(after: equals)...]).trimmingCharacters(
+                in: CharacterSet(charactersIn: "\""))
+        }
+        return key(name, labels)
+    }
+}
