@@ -49,6 +49,10 @@ public protocol ContactStore: Sendable {
     /// ``OutboxMessage/sequence`` set.
     func pendingOutbox(limit: Int) async throws -> [OutboxMessage]
 
+    /// How many messages are waiting to be published (a count, without reading them): the
+    /// outbox backlog metric.
+    func pendingOutboxCount() async throws -> Int
+
     /// Marks messages as acknowledged by Kafka; they are removed and never returned again.
     func markPublished(sequences: [Int64]) async throws
 

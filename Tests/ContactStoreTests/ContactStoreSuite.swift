@@ -373,14 +373,17 @@ struct ContactStoreSuite {
 
             let limited = try await store.pendingOutbox(limit: 5)
             #expect(limited == Array(pending.prefix(5)))
+            #expect(try await store.pendingOutboxCount() == 36)
 
             try await store.markPublished(sequences: Array(sequences.prefix(10)))
             let remaining = try await store.pendingOutbox(limit: 1_000)
             #expect(remaining == Array(pending.dropFirst(10)))
+            #expect(try await store.pendingOutboxCount() == 26)
 
             // Publishing everything and enqueueing again continues the numbering.
             try await store.markPublished(sequences: sequences)
             #expect(try await store.pendingOutbox(limit: 1_000).isEmpty)
+            #expect(try await store.pendingOutboxCount() == 0)
             try await store.apply(StoreBatch(outbox: [Fixtures.outbox(contactID: contacts[0], value: "later")]))
             let later = try await store.pendingOutbox(limit: 10)
             #expect(later.map(\.value) == [Array("later".utf8)])

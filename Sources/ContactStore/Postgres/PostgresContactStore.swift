@@ -393,6 +393,12 @@ public final class PostgresContactStore: ContactStore {
         }
     }
 
+    /// The number of outbox rows not yet published.
+    public func pendingOutboxCount() async throws -> Int {
+        let rows = try await collect("SELECT count(*) FROM outbox")
+        return try decoding(table: "outbox") { Int(try rows.first?.decode(Int64.self) ?? 0) }
+    }
+
     /// Deletes acknowledged messages so they are never returned by ``pendingOutbox(limit:)`` again.
     public func markPublished(sequences: [Int64]) async throws {
         guard !sequences.isEmpty else { return }

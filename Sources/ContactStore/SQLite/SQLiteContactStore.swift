@@ -414,6 +414,11 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// The number of outbox rows not yet published.
+    public func pendingOutboxCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox") ?? 0 }
+    }
+
     /// Deletes acknowledged messages so they are never returned by ``pendingOutbox(limit:)`` again.
     public func markPublished(sequences: [Int64]) async throws {
         guard !sequences.isEmpty else { return }

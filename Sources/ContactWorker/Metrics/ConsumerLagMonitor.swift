@@ -10,8 +10,8 @@ import ServiceLifecycle
 /// processed there (or, before it processed any, the offset the database stored for the group,
 /// which is where the partition resumes). A partition revoked and assigned back between two
 /// samples keeps its old position until its next batch. Watermarks are queried with a consumer of its own
-/// (no group), so a slow broker never delays the worker's commits. The outbox backlog counts
-/// pending rows up to ``Configuration/outboxCountLimit``.
+/// (no group), so a slow broker never delays the worker's commits. The outbox backlog is the
+/// number of pending outbox rows.
 public struct ConsumerLagMonitor: Service {
     /// What to sample and how often.
     public struct Configuration: Sendable {
@@ -21,20 +21,17 @@ public struct ConsumerLagMonitor: Service {
         public var group: String
         /// Time between samples.
         public var interval: Duration
-        /// The most outbox rows counted; a backlog at this value means at least this many.
-        public var outboxCountLimit: Int
         /// How long a watermark query may take.
         public var queryTimeout: Duration
 
         /// Creates a configuration.
         public init(
-            topic: String, group: String, interval: Duration = .seconds(5), outboxCountLimit: Int = 10_000,
+            topic: String, group: String, interval: Duration = .seconds(5),
             queryTimeout: Duration = .seconds(2)
         ) {
             self.topic = topic
             self.group = group
             self.interval = interval
-            self.outboxCountLimit = outboxCountLimit
             self.queryTimeout = queryTimeout
         }
     }
@@ -101,8 +98,7 @@ public struct ConsumerLagMonitor: Service {
         }
         metrics.setLag(lags, assigned: Set(partitions))
         do {
-            let pending = try await store.pendingOutbox(limit: configuration.outboxCountLimit)
-            metrics.setOutboxBacklog(pending.count)
+            metrics.setOutboxBacklog(try await store.pendingOutboxCount())
         } catch {
             logger.debug("outbox backlog not sampled", metadata: ["error": "\(error)"])
         }
