@@ -270,7 +270,11 @@ public final class ContactWorkerService: Service, Sendable {
         ]
         let deadLetterBatch = batch
         do {
-            _ = try await retrying("dead-lettering an unprocessable message") {
+            // Gives up when the partition is revoked (also on shutdown): the next owner re-reads
+            // the message and dead-letters it then.
+            _ = try await retrying(
+                "dead-lettering an unprocessable message", giveUpWhen: { !self.ownership.ownsAll([message.topicPartition]) }
+            ) {
                 let sequences = try await self.store.apply(deadLetterBatch)
                 var rows = deadLetterBatch.outbox
                 for index in rows.indices { rows[index].sequence = sequences[index] }
