@@ -41,6 +41,9 @@ struct DevCommand: AsyncParsableCommand {
         environment["JWT_HS256_SECRET"] = Self.secret
         environment.removeValue(forKey: "JWT_PUBLIC_KEY_FILE")
         environment["LOG_LEVEL"] = logLevel
+        // Any free port unless one is asked for: a second `dev`, or anything on 8080, must not
+        // stop the demo. The address is printed once the server listens.
+        if environment["HTTP_PORT"] == nil { environment["HTTP_PORT"] = "0" }
         let settings = try await WorkerSettings.load(file: nil, environment: environment)
         let logger = WorkerLogging.bootstrap(format: "text", level: settings.logLevel)
 
@@ -60,7 +63,11 @@ struct DevCommand: AsyncParsableCommand {
             """)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await WorkerApplication(settings: settings, logger: logger).run() }
+            group.addTask {
+                try await WorkerApplication(settings: settings, logger: logger).run { port in
+                    say("  HTTP read side, health and metrics: http://127.0.0.1:\(port) (/health/ready, /metrics)\n")
+                }
+            }
             group.addTask {
                 for await batch in printer.batches {
                     for message in batch { say(DevScenario.describe(message, topics: topics)) }
