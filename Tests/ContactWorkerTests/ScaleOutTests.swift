@@ -18,7 +18,13 @@ extension WorkerProcessTests {
             let seed = Scenario.seed()
             let scenario = Scenario(contacts: 300, total: Self.commandCount, seed: seed, token: try await harness.token())
             let group = "scale-\(UUID().uuidString.prefix(8).lowercased())"
-            let workers = try WorkerProcesses(harness: harness, group: group)
+            // Nobody is killed here, so no restart waits on a session timeout; a longer one lets a
+            // member that drains a large in-flight batch on revoke rejoin in time. The 2.0.2 mock
+            // waits only session.timeout.ms - 1000 for members to rejoin (a real broker waits
+            // max.poll.interval.ms); with 3 s, SQLite workers contending for the write lock under
+            // load were evicted mid-drain and their partitions re-processed by the next owner.
+            let workers = try WorkerProcesses(
+                harness: harness, group: group, extraEnvironment: ["KAFKA_SESSION_TIMEOUT_MS": "10000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"])
             let check = FinalStateCheck(harness: harness, scenario: scenario, group: group)
             let context = "seed \(seed) (CONTACT_WORKER_TEST_SEED), \(backend), logs in \(workers.directory.path)"
             var keepLogs = true

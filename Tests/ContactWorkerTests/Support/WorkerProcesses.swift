@@ -70,6 +70,14 @@ final class WorkerProcesses: Sendable {
         environment["DATABASE_URL"] = harness.databaseURL
         environment["JWT_HS256_SECRET"] = WorkerHarness.secret
         environment["LOG_LEVEL"] = "info"
+        // Several workers run side by side (and other tests listen too): any free port.
+        environment["HTTP_PORT"] = "0"
+        // For diagnosis: CONTACT_WORKER_TEST_WORKER_LOG_LEVEL=debug sets the workers' LOG_LEVEL,
+        // CONTACT_WORKER_TEST_WORKER_KAFKA_DEBUG=cgrp their librdkafka `debug`, and so on.
+        let prefix = "CONTACT_WORKER_TEST_WORKER_"
+        for (name, value) in ProcessInfo.processInfo.environment where name.hasPrefix(prefix) && name.count > prefix.count {
+            environment[String(name.dropFirst(prefix.count))] = value
+        }
         return environment.merging(extraEnvironment) { $1 }
     }
 
