@@ -127,8 +127,8 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         // Latency at a fixed rate.
         if seconds > 0 {
             let total = rate * seconds
-            let sentAt = BenchSendTimes(count: total)
-            results.trackLatency(sentAt)
+            let times = BenchSendTimes(count: total)
+            results.trackLatency(times)
             let tick = Duration.milliseconds(10)
             let perTick = max(1, rate / 100)
             let clock = ContinuousClock()
@@ -141,25 +141,25 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
                     let messages = range.map {
                         builder.addInteraction(contact: contactIDs[$0 % contactIDs.count], index: count + $0, correlationID: "lat-\($0)")
                     }
-                    sentAt.mark(range, at: clock.now)
-                    group.addTask { try await Self.send(messages, with: producer) }
+                    times.mark(range, .enqueued, at: clock.now)
+                    group.addTask {
+                        try await Self.send(messages, with: producer)
+                        times.mark(range, .acknowledged, at: clock.now)
+                    }
                     index = range.upperBound
                     deadline = deadline.advanced(by: tick)
                     try await clock.sleep(until: deadline, tolerance: .milliseconds(1))
                 }
                 try await group.waitForAll()
             }
+            let acknowledgedRate = Double(total) / BenchCommand.secondsValue(start.duration(to: clock.now))
             try await results.waitFor(total: preloaded + total, timeout: .seconds(120))
-            let latencies = results.latencies().sorted()
-            func percentile(_ p: Double) -> String {
-                guard !latencies.isEmpty else { return "-" }
-                let index = min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)
-                return BenchCommand.milliseconds(latencies[max(0, index)])
-            }
-            let sentRate = Double(total) / BenchCommand.secondsValue(start.duration(to: clock.now))
+            let fromSend = times.latencies(from: .enqueued)
+            let fromBroker = times.latencies(from: .acknowledged)
             say("""
-                latency at \(rate) commands/s for \(seconds) s (\(latencies.count) results, sent at \(Int(sentRate)) /s): \
-                p50 \(percentile(0.50)) ms, p99 \(percentile(0.99)) ms, max \(latencies.last.map(BenchCommand.milliseconds) ?? "-") ms
+                latency at \(rate) commands/s for \(seconds) s (\(fromSend.count) results; the broker acknowledged \(Int(acknowledgedRate)) commands/s):
+                  handed to the producer → result received:     \(Self.percentiles(fromSend))
+                  acknowledged by the broker → result received: \(Self.percentiles(fromBroker))
                 """)
         }
 
@@ -171,6 +171,16 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
 
     static func send(_ messages: [KafkaOutgoingMessage], with producer: KafkaProducer) async throws {
         for report in try await producer.send(batch: messages) { _ = try report.get() }
+    }
+
+    /// `p50 … ms, p99 … ms, max … ms` of `latencies`.
+    static func percentiles(_ latencies: [Duration]) -> String {
+        let sorted = latencies.sorted()
+        guard let last = sorted.last else { return "no samples" }
+        func at(_ p: Double) -> String {
+            BenchCommand.milliseconds(sorted[max(0, min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1))])
+        }
+        return "p50 \(at(0.50)) ms, p99 \(at(0.99)) ms, max \(BenchCommand.milliseconds(last)) ms"
     }
 
     static func rate(_ count: Int, _ duration: Duration) -> Int {
@@ -205,18 +215,50 @@ struct BenchCommandBuilder: Sendable {
     }
 }
 
-/// When each latency-run command was handed to the producer, by its index.
+/// For each latency-run command (by index): when it was handed to the producer, when the broker
+/// acknowledged it, and when its result arrived.
 final class BenchSendTimes: Sendable {
-    private let times: Mutex<[ContinuousClock.Instant?]>
-
-    init(count: Int) { times = Mutex(Array(repeating: nil, count: count)) }
-
-    func mark(_ range: Range<Int>, at instant: ContinuousClock.Instant) {
-        times.withLock { for index in range { $0[index] = instant } }
+    struct Times: Sendable {
+        var enqueued: ContinuousClock.Instant?
+        var acknowledged: ContinuousClock.Instant?
+        var resulted: ContinuousClock.Instant?
     }
 
-    func sentAt(_ index: Int) -> ContinuousClock.Instant? {
-        times.withLock { $0.indices.contains(index) ? $0[index] : nil }
+    private let times: Mutex<[Times]>
+
+    init(count: Int) { times = Mutex(Array(repeating: Times(), count: count)) }
+
+    /// The two moments a latency is measured from.
+    enum Start: Sendable {
+        case enqueued
+        case acknowledged
+    }
+
+    func mark(_ range: Range<Int>, _ start: Start, at instant: ContinuousClock.Instant) {
+        times.withLock { times in
+            for index in range {
+                switch start {
+                case .enqueued: times[index].enqueued = instant
+                case .acknowledged: times[index].acknowledged = instant
+                }
+            }
+        }
+    }
+
+    func resulted(_ index: Int, at instant: ContinuousClock.Instant) {
+        times.withLock { if $0.indices.contains(index) { $0[index].resulted = instant } }
+    }
+
+    /// Result arrival minus `field`, for every command that has both (never negative: a result
+    /// can be read before the acknowledgement reaches the sending task).
+    func latencies(from start: Start) -> [Duration] {
+        times.withLock { times in
+            times.compactMap { entry in
+                guard let begin = start == .enqueued ? entry.enqueued : entry.acknowledged, let end = entry.resulted
+                else { return nil }
+                return max(.zero, begin.duration(to: end))
+            }
+        }
     }
 }
 
@@ -227,7 +269,6 @@ final class BenchResultsReader: Sendable {
         var first: ContinuousClock.Instant?
         var last: ContinuousClock.Instant?
         var statuses: [Int: Int] = [:]
-        var latencies: [Duration] = []
         var sendTimes: BenchSendTimes?
     }
 
@@ -261,10 +302,9 @@ final class BenchResultsReader: Sendable {
                         snapshot.statuses[Self.status(of: message.value), default: 0] += 1
                         guard let times = snapshot.sendTimes,
                             let correlation = message.header(named: "correlation-id")?.stringValue,
-                            correlation.hasPrefix("lat-"), let index = Int(correlation.dropFirst(4)),
-                            let sent = times.sentAt(index)
+                            correlation.hasPrefix("lat-"), let index = Int(correlation.dropFirst(4))
                         else { continue }
-                        snapshot.latencies.append(sent.duration(to: now))
+                        times.resulted(index, at: now)
                     }
                 }
             }
@@ -275,7 +315,6 @@ final class BenchResultsReader: Sendable {
 
     func snapshot() -> Snapshot { state.withLock { $0 } }
 
-    func latencies() -> [Duration] { state.withLock { $0.latencies } }
 
     func waitFor(total: Int, timeout: Duration) async throws {
         let deadline = ContinuousClock.now.advanced(by: timeout)
