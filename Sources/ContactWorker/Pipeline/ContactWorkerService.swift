@@ -242,7 +242,15 @@ public final class ContactWorkerService: Service, Sendable {
             // The database has the offsets; Kafka's copy only lags.
             logger.warning("could not store offsets for commit", metadata: ["error": "\(error)"])
         }
-        observer.batchProcessed(batch.summary, messages: batch.messages, duration: ContinuousClock.now - batch.started)
+        let duration = ContinuousClock.now - batch.started
+        observer.batchProcessed(batch.summary, messages: batch.messages, duration: duration)
+        logger.debug(
+            "batch processed",
+            metadata: [
+                "messages": "\(batch.messages.count)", "applied": "\(batch.summary.applied)",
+                "duplicates": "\(batch.summary.duplicates)", "rejected": "\(batch.summary.rejected)",
+                "dead_lettered": "\(batch.summary.deadLettered)", "duration": "\(duration)",
+            ])
     }
 
     /// A batch failed for a reason retrying cannot fix: process its messages one by one, and

@@ -353,7 +353,14 @@ final class RDKafkaConsumerEngine: Sendable {
                 let commitErr = commitBeforeRelease()
                 if commitErr != RD_KAFKA_RESP_ERR_NO_ERROR, commitErr != RD_KAFKA_RESP_ERR__NO_OFFSET {
                     let error = KafkaError.operation("commit before releasing \(partitions.sorted())", commitErr)
-                    logger.error("\(error)")
+                    // The group moved on while the application drained (another rebalance began,
+                    // or this member's generation ended): expected in busy groups, and the next
+                    // owner starts from what the application stored elsewhere or re-reads.
+                    let groupMovedOn = [
+                        RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION,
+                        RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID,
+                    ].contains(commitErr)
+                    logger.log(level: groupMovedOn ? .warning : .error, "\(error)")
                     client.context.report(error)
                 }
             }
