@@ -127,8 +127,10 @@ struct HTTPHealthAndMetricsTests {
         let settled = try await harness.poll(worker, "/metrics") { reply in
             let samples = PrometheusSamples(reply.text)
             let lags = samples.series(WorkerMetrics.Name.consumerLag)
+            // The backlog is a sample too: a pass can read the stored offsets (written with the
+            // outbox rows) before the rows are marked published, so wait for a pass after that.
             return samples[WorkerMetrics.Name.commandsConsumed] == 7 && lags.count == harness.commandPartitions
-                && lags.values.allSatisfy { $0 == 0 }
+                && lags.values.allSatisfy { $0 == 0 } && samples[WorkerMetrics.Name.outboxBacklog] == 0
         }
         let after = PrometheusSamples(settled.text)
         func delta(_ name: String, _ labels: [String: String] = [:]) -> Double? {
