@@ -31,7 +31,7 @@ struct DeadLetterToolTests {
         try #require(letters.count == 2)
 
         // dlq list: both letters, their origin and reason, a preview of the value.
-        let list = try await run(processes, ["dlq", "list"])
+        let list = try await processes.runCLI(["dlq", "list"])
         #expect(list.status == .exited(0), "\(list.output)")
         #expect(list.output.contains("2 dead letter(s) on \(harness.topics.deadLetters)"), "\(list.output)")
         #expect(list.output.contains("0@0") && list.output.contains("from 0@0"), "\(list.output)")
@@ -44,7 +44,7 @@ struct DeadLetterToolTests {
         // dlq redrive --offset 1 with the corrected command: processed like any command.
         let file = processes.directory.appendingPathComponent("fixed.json")
         try Data(fixed.utf8).write(to: file)
-        let redrive = try await run(processes, ["dlq", "redrive", "--offset", "1", "--value-file", file.path])
+        let redrive = try await processes.runCLI(["dlq", "redrive", "--offset", "1", "--value-file", file.path])
         #expect(redrive.status == .exited(0), "\(redrive.output)")
         #expect(redrive.output.contains("1 dead letters re-driven"), "\(redrive.output)")
 
@@ -61,17 +61,8 @@ struct DeadLetterToolTests {
         try await worker.stop()
 
         // Asking for a letter that does not exist is an error naming it.
-        let missing = try await run(processes, ["dlq", "redrive", "--offset", "7"])
+        let missing = try await processes.runCLI(["dlq", "redrive", "--offset", "7"])
         #expect(missing.status == .exited(1))
         #expect(missing.output.contains("no dead letter at \(harness.topics.deadLetters)/0@7"), "\(missing.output)")
-    }
-
-    private func run(_ processes: WorkerProcesses, _ arguments: [String]) async throws -> (status: ChildProcess.Termination, output: String) {
-        let log = processes.directory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8)).log")
-        let child = try ChildProcess.spawn(
-            try WorkerProcesses.executable(), arguments: arguments, environment: processes.environment, name: "cli", log: log)
-        let status = try await child.waitForExit(seconds: 60)
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        return (status, output)
     }
 }

@@ -35,7 +35,7 @@ struct OperatorQueryToolTests {
         let original = try await harness.read(harness.topics.events, count: 3)
         try await worker.stop()
 
-        let republish = try await run(processes, ["republish", "--contact", contactID])
+        let republish = try await processes.runCLI(["republish", "--contact", contactID])
         #expect(republish.status == .exited(0), "\(republish.output)")
         #expect(republish.output.contains("3 events republished"), "\(republish.output)")
         let all = try await harness.read(harness.topics.events, count: 6)
@@ -43,31 +43,23 @@ struct OperatorQueryToolTests {
         #expect(all.suffix(3).map(\.value) == original.map(\.value))
         #expect(all.suffix(3).map(\.key) == original.map(\.key))
 
-        let dryRun = try await run(processes, ["republish", "--since", "2024-01-10T14:00:00Z", "--dry-run"])
+        let dryRun = try await processes.runCLI(["republish", "--since", "2024-01-10T14:00:00Z", "--dry-run"])
         #expect(dryRun.status == .exited(0))
         #expect(dryRun.output.contains("would republish 2 events"), "\(dryRun.output)")
 
-        let interactions = try await run(processes, ["interactions", contactID, "--business", "biz-1"])
+        let interactions = try await processes.runCLI(["interactions", contactID, "--business", "biz-1"])
         #expect(interactions.status == .exited(0), "\(interactions.output)")
         #expect(interactions.output.contains("1 of 1 interactions of contact \(contactID) (skip 0, limit 50), newest first"))
         #expect(interactions.output.contains("2024-01-10T14:30:00Z  call      Intro call  → Interested"), "\(interactions.output)")
 
-        let history = try await run(processes, ["history", contactID, "--business", "biz-1", "--json"])
+        let history = try await processes.runCLI(["history", contactID, "--business", "biz-1", "--json"])
         #expect(history.status == .exited(0), "\(history.output)")
         let body = try JSONValue.parse(Array(history.output.utf8))
         #expect(body["total"]?.intValue == 2)
         #expect(body["entries"]?.arrayValue?.map { $0["to_status"]?.stringValue } == ["qualified_lead", "prospect"])
 
-        let otherBusiness = try await run(processes, ["history", contactID, "--business", "biz-2"])
+        let otherBusiness = try await processes.runCLI(["history", contactID, "--business", "biz-2"])
         #expect(otherBusiness.status == .exited(1))
         #expect(otherBusiness.output.contains("contact \(contactID) not found in business biz-2"), "\(otherBusiness.output)")
-    }
-
-    private func run(_ processes: WorkerProcesses, _ arguments: [String]) async throws -> (status: ChildProcess.Termination, output: String) {
-        let log = processes.directory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8)).log")
-        let child = try ChildProcess.spawn(
-            try WorkerProcesses.executable(), arguments: arguments, environment: processes.environment, name: "cli", log: log)
-        let status = try await child.waitForExit(seconds: 60)
-        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 }

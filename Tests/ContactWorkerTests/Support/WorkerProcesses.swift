@@ -91,6 +91,16 @@ final class WorkerProcesses: Sendable {
         return child
     }
 
+    /// Runs another `contact-worker` subcommand (`dlq list`, `republish`, …) with the workers'
+    /// environment, as an operator would, and returns how it ended and everything it printed.
+    func runCLI(_ arguments: [String], seconds: Double = 60) async throws -> (status: ChildProcess.Termination, output: String) {
+        let log = directory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8)).log")
+        let child = try ChildProcess.spawn(
+            try Self.executable(), arguments: arguments, environment: environment, name: "cli", log: log)
+        let status = try await child.waitForExit(seconds: seconds)
+        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
     /// Every worker started so far.
     var all: [ChildProcess] { started.value }
 
