@@ -22,10 +22,9 @@ extension WorkerProcessTests {
             let workers = try WorkerProcesses(harness: harness, group: group)
             let check = FinalStateCheck(harness: harness, scenario: scenario, group: group)
             var random = SeededGenerator(seed: seed)
-            var keepLogs = true
             let context = "seed \(seed) (CONTACT_WORKER_TEST_SEED), \(backend), logs in \(workers.directory.path)"
 
-            do {
+            try await workers.runChecked(context: context, closing: harness) {
                 // Commands keep arriving while workers die: 20 chunks, one after another (so each
                 // partition keeps its order), with a pause between them.
                 let sender = Task {
@@ -64,23 +63,10 @@ extension WorkerProcessTests {
                 #expect(try await last.waitForExit(seconds: 30) == .exited(0), "SIGTERM must stop the worker cleanly")
 
                 let report = try await check.run()
-                #expect(report.problems.isEmpty, "\(report.problems.joined(separator: "\n"))\n\(context)")
                 #expect(report.resultMessages >= Self.commandCount)
                 #expect(report.eventMessages >= scenario.acceptedCount)
-                if report.problems.isEmpty {
-                    keepLogs = false
-                } else {
-                    Issue.record("worker logs (\(context)):\n\(workers.tails())")
-                }
-            } catch {
-                Issue.record("\(error)\n\(context)\nworker logs:\n\(workers.tails())")
-                await workers.killAll()
-                await harness.close()
-                throw error
+                return report
             }
-            await workers.killAll()
-            await harness.close()
-            if !keepLogs { workers.removeLogs() }
         }
     }
 }

@@ -96,8 +96,7 @@ extension WorkerProcessTests {
             let workers = try WorkerProcesses(harness: harness, group: group, extraEnvironment: environment)
             let check = FinalStateCheck(harness: harness, scenario: scenario, group: group)
             let context = "seed \(seed) (CONTACT_WORKER_TEST_SEED), \(backend), logs in \(workers.directory.path)"
-            var keepLogs = true
-            do {
+            try await workers.runChecked(context: context, closing: harness) {
                 let parts = scenario.chunks(of: Self.commandCount / 5)
                 try await harness.send(parts[0].map(harness.message))
                 let worker = try workers.start("worker")
@@ -117,22 +116,9 @@ extension WorkerProcessTests {
                 #expect(try await worker.waitForExit(seconds: 30) == .exited(0), "SIGTERM must stop the worker cleanly")
 
                 let report = try await check.run()
-                #expect(report.problems.isEmpty, "\(report.problems.joined(separator: "\n"))\n\(context)")
                 #expect(report.resultMessages >= Self.commandCount)
-                if report.problems.isEmpty {
-                    keepLogs = false
-                } else {
-                    Issue.record("worker logs (\(context)):\n\(workers.tails())")
-                }
-            } catch {
-                Issue.record("\(error)\n\(context)\nworker logs:\n\(workers.tails())")
-                await workers.killAll()
-                await harness.close()
-                throw error
+                return report
             }
-            await workers.killAll()
-            await harness.close()
-            if !keepLogs { workers.removeLogs() }
         }
     }
 }

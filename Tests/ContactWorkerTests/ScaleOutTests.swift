@@ -27,9 +27,8 @@ extension WorkerProcessTests {
                 harness: harness, group: group, extraEnvironment: ["KAFKA_SESSION_TIMEOUT_MS": "10000", "KAFKA_HEARTBEAT_INTERVAL_MS": "500"])
             let check = FinalStateCheck(harness: harness, scenario: scenario, group: group)
             let context = "seed \(seed) (CONTACT_WORKER_TEST_SEED), \(backend), logs in \(workers.directory.path)"
-            var keepLogs = true
 
-            do {
+            try await workers.runChecked(context: context, closing: harness) {
                 let first = try (0..<3).map { try workers.start("worker-\($0)") }
                 let sender = Task {
                     for chunk in scenario.chunks(of: 1_000) {
@@ -56,22 +55,9 @@ extension WorkerProcessTests {
                 }
 
                 let report = try await check.run()
-                #expect(report.problems.isEmpty, "\(report.problems.joined(separator: "\n"))\n\(context)")
                 #expect(report.resultMessages >= Self.commandCount)
-                if report.problems.isEmpty {
-                    keepLogs = false
-                } else {
-                    Issue.record("worker logs (\(context)):\n\(workers.tails())")
-                }
-            } catch {
-                Issue.record("\(error)\n\(context)\nworker logs:\n\(workers.tails())")
-                await workers.killAll()
-                await harness.close()
-                throw error
+                return report
             }
-            await workers.killAll()
-            await harness.close()
-            if !keepLogs { workers.removeLogs() }
         }
 
         /// Waits until every one of `workers` logged `text` (each worker logs its assignments).

@@ -101,6 +101,28 @@ final class WorkerProcesses: Sendable {
         return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 
+    /// Runs a process-level scenario that ends with the final state check, and cleans up in
+    /// every case: the workers are killed and the harness closed; the logs are removed only when
+    /// the check found nothing, otherwise their tails are attached to the failure with `context`.
+    func runChecked(
+        context: String, closing harness: WorkerHarness, _ scenario: () async throws -> FinalStateCheck.Report
+    ) async throws {
+        let report: FinalStateCheck.Report
+        do {
+            report = try await scenario()
+        } catch {
+            Issue.record("\(error)\n\(context)\nworker logs:\n\(tails())")
+            await killAll()
+            await harness.close()
+            throw error
+        }
+        #expect(report.problems.isEmpty, "\(report.problems.joined(separator: "\n"))\n\(context)")
+        if !report.problems.isEmpty { Issue.record("worker logs (\(context)):\n\(tails())") }
+        await killAll()
+        await harness.close()
+        if report.problems.isEmpty { removeLogs() }
+    }
+
     /// Every worker started so far.
     var all: [ChildProcess] { started.value }
 
