@@ -37,7 +37,7 @@ struct ContactQueryOptions: ParsableArguments {
         await store.close()
         switch outcome {
         case .page(let body) where !json:
-            let items = body[listing == .interactions ? "interactions" : "entries"]?.arrayValue ?? []
+            let items = body[listing.itemsKey]?.arrayValue ?? []
             let total = body["total"]?.intValue ?? 0
             say("\(items.count) of \(total) \(noun) of contact \(contactID) (skip \(skip), limit \(limit)), newest first")
             for item in items { say("  " + line(item)) }

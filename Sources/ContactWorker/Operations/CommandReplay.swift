@@ -77,45 +77,24 @@ public struct CommandReplay: Sendable {
 
         var report = Report()
         let unwritten = dryRun ? UnwrittenState() : nil
-        var remaining: [Int32: Int64] = [:]
-        var assignment: [TopicPartition: KafkaOffset] = [:]
-        for partition in partitions {
-            let marks = try await consumer.watermarks(topic: topic, partition: partition.partition)
-            let first = max(start[partition.partition] ?? marks.high, marks.low)
-            let stop = min(end?[partition.partition] ?? marks.high, marks.high)
-            guard first < stop else { continue }
-            remaining[partition.partition] = stop
-            assignment[partition] = .exact(first)
-        }
-        guard !assignment.isEmpty else { return report }
-        try await consumer.assign(assignment)
-
-        for await batch in consumer.batches {
-            var messages: [KafkaMessage] = []
-            for message in batch {
-                guard let stop = remaining[message.partition] else { continue }
-                if message.offset < stop {
-                    messages.append(message)
-                    let seen = report.ranges[message.partition]
-                    report.ranges[message.partition] = (seen?.lowerBound ?? message.offset)...message.offset
-                }
-                if message.offset + 1 >= stop { remaining.removeValue(forKey: message.partition) }
+        try await TopicRange(consumer: consumer, topic: topic).read(from: start, to: end) { messages in
+            for message in messages {
+                let seen = report.ranges[message.partition]
+                report.ranges[message.partition] = (seen?.lowerBound ?? message.offset)...message.offset
             }
-            if !messages.isEmpty {
-                let plan = try await processor.plan(
-                    messages, now: Self.now(), storeOffsets: false, authorizeAtMessageTime: true, unwritten: unwritten)
-                if !dryRun {
-                    let sequences = try await store.apply(plan.batch)
-                    var rows = plan.batch.outbox
-                    for index in rows.indices { rows[index].sequence = sequences[index] }
-                    try await publisher.publish(rows)
-                }
-                report.summary.merge(plan.summary)
-                progress(messages.count)
+            let plan = try await processor.plan(
+                messages, now: ContactWorkerService.now(), storeOffsets: false, authorizeAtMessageTime: true,
+                unwritten: unwritten)
+            if !dryRun {
+                let sequences = try await store.apply(plan.batch)
+                var rows = plan.batch.outbox
+                for index in rows.indices { rows[index].sequence = sequences[index] }
+                try await publisher.publish(rows)
             }
-            if remaining.isEmpty { return report }
+            report.summary.merge(plan.summary)
+            progress(messages.count)
         }
-        throw ReplayError("the consumer stopped before the end of the range was reached")
+        return report
     }
 
     /// Start (or, with `inclusiveEnd`, one past the end) offset per partition for a bound.
@@ -133,10 +112,6 @@ public struct CommandReplay: Sendable {
             }
             return result
         }
-    }
-
-    static func now() -> Timestamp {
-        Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
     }
 }
 

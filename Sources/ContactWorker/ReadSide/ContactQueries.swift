@@ -15,7 +15,7 @@ public struct ContactQueries: Sendable {
         case statusHistory = "status-history"
 
         /// The member of the response body that holds the items.
-        var itemsKey: String {
+        public var itemsKey: String {
             switch self {
             case .interactions: "interactions"
             case .statusHistory: "entries"

@@ -1,16 +1,23 @@
-import ArgumentParser
 import Kafka
 
 /// Reads a bounded range of a topic without a consumer group: from given offsets up to the end
 /// each partition had when the read started, so it terminates on a topic that keeps growing.
-struct TopicRange {
+/// Shared by `replay` and the dead-letter tools.
+public struct TopicRange: Sendable {
     let consumer: KafkaConsumer
     let topic: String
+
+    /// `consumer` must have no group; it is assigned the range's partitions.
+    public init(consumer: KafkaConsumer, topic: String) {
+        self.consumer = consumer
+        self.topic = topic
+    }
 
     /// Every message of `partitions` from `start` (per partition) up to `end` (exclusive, per
     /// partition; default the high watermark at the start), handed over batch by batch in
     /// consumption order. Returns when every partition reached its end.
-    func read(
+    /// - Throws: ``KafkaError/closed(operation:)`` when the consumer closes before the end.
+    public func read(
         from start: [Int32: Int64], to end: [Int32: Int64]? = nil, _ body: ([KafkaMessage]) async throws -> Void
     ) async throws {
         var remaining: [Int32: Int64] = [:]
@@ -35,6 +42,6 @@ struct TopicRange {
             if !wanted.isEmpty { try await body(wanted) }
             if remaining.isEmpty { return }
         }
-        throw OperatorError("the consumer stopped before the end of \(topic) was reached")
+        throw KafkaError.closed(operation: "read \(topic) up to the end of the range")
     }
 }
