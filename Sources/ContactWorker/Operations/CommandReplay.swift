@@ -86,10 +86,7 @@ public struct CommandReplay: Sendable {
                 messages, now: ContactWorkerService.now(), storeOffsets: false, authorizeAtMessageTime: true,
                 unwritten: unwritten)
             if !dryRun {
-                let sequences = try await store.apply(plan.batch)
-                var rows = plan.batch.outbox
-                for index in rows.indices { rows[index].sequence = sequences[index] }
-                try await publisher.publish(rows)
+                try await publisher.publish(try await store.applyReturningOutbox(plan.batch))
             }
             report.summary.merge(plan.summary)
             progress(messages.count)

@@ -186,9 +186,7 @@ public final class ContactWorkerService: Service, Sendable {
             let started = ContinuousClock.now
             do {
                 let plan = try await processor.plan(messages, now: Self.now())
-                let sequences = try await store.apply(plan.batch)
-                var rows = plan.batch.outbox
-                for index in rows.indices { rows[index].sequence = sequences[index] }
+                let rows = try await store.applyReturningOutbox(plan.batch)
                 health.setBackingOff(nil)
                 return .committed(
                     CommittedBatch(
@@ -283,10 +281,7 @@ public final class ContactWorkerService: Service, Sendable {
             _ = try await retrying(
                 "dead-lettering an unprocessable message", giveUpWhen: { !self.ownership.ownsAll([message.topicPartition]) }
             ) {
-                let sequences = try await self.store.apply(deadLetterBatch)
-                var rows = deadLetterBatch.outbox
-                for index in rows.indices { rows[index].sequence = sequences[index] }
-                try await self.publisher.publish(rows)
+                try await self.publisher.publish(try await self.store.applyReturningOutbox(deadLetterBatch))
             }
             try consumer.storeOffsets([message.topicPartition: message.offset + 1])
             var summary = BatchSummary()
