@@ -3,12 +3,16 @@
 /// mutating methods return).
 ///
 /// Messages are kept in the chunks the poll thread read them in, so a batch costs one lock, not
-/// one per message. Crossing ``capacity`` asks for fetching to pause; draining below half asks
-/// for it to resume.
+/// one per message. A take joins consecutive chunks up to ``maxBatchSize``: when messages trickle
+/// in one by one while the reader is busy, its next batch holds all of them, not just the first
+/// (one batch per message would cap a busy worker at one message per store round trip). Crossing
+/// ``capacity`` asks for fetching to pause; draining below half asks for it to resume.
 struct KafkaConsumerBuffer {
     typealias Waiter = CheckedContinuation<[KafkaMessage]?, Never>
 
     let capacity: Int
+    /// The most messages one take returns (unless a single chunk is larger).
+    let maxBatchSize: Int
     private var chunks: [[KafkaMessage]] = []
     private var head = 0
     private(set) var count = 0
@@ -17,8 +21,9 @@ struct KafkaConsumerBuffer {
     private var waiter: Waiter?
     private(set) var isFinished = false
 
-    init(capacity: Int) {
+    init(capacity: Int, maxBatchSize: Int) {
         self.capacity = max(capacity, 1)
+        self.maxBatchSize = max(maxBatchSize, 1)
     }
 
     /// Adds a chunk read by the poll thread. Returns the waiting reader to resume with it, if any.
@@ -40,18 +45,29 @@ struct KafkaConsumerBuffer {
         case wait
     }
 
-    /// Takes the next chunk, or registers `waiter` when there is none.
+    /// Takes the next batch (see ``takeBuffered()``), or registers `waiter` when nothing is buffered.
     /// `resumeFetching` is true when this take drained the buffer below half its capacity.
     mutating func take(waiter: Waiter) -> (take: Take, resumeFetching: Bool) {
-        guard head < chunks.count else {
-            if isFinished { return (.finished, false) }
-            precondition(self.waiter == nil, "KafkaConsumer.batches supports one reader at a time")
-            self.waiter = waiter
-            return (.wait, false)
-        }
-        let chunk = chunks[head]
+        if let (batch, resumeFetching) = takeBuffered() { return (.batch(batch), resumeFetching) }
+        if isFinished { return (.finished, false) }
+        precondition(self.waiter == nil, "KafkaConsumer.batches supports one reader at a time")
+        self.waiter = waiter
+        return (.wait, false)
+    }
+
+    /// Removes and returns the oldest buffered chunks, joined in order, as long as they fit in
+    /// ``maxBatchSize`` (always at least one chunk); nil when nothing is buffered.
+    /// `resumeFetching` as in ``take(waiter:)``.
+    mutating func takeBuffered() -> (batch: [KafkaMessage], resumeFetching: Bool)? {
+        guard head < chunks.count else { return nil }
+        var batch = chunks[head]
         chunks[head] = []
         head += 1
+        while head < chunks.count, batch.count + chunks[head].count <= maxBatchSize {
+            batch.append(contentsOf: chunks[head])
+            chunks[head] = []
+            head += 1
+        }
         if head == chunks.count {
             chunks.removeAll(keepingCapacity: true)
             head = 0
@@ -59,8 +75,8 @@ struct KafkaConsumerBuffer {
             chunks.removeFirst(head)
             head = 0
         }
-        count -= chunk.count
-        return (.batch(chunk), relieveFlowPause())
+        count -= batch.count
+        return (batch, relieveFlowPause())
     }
 
     /// Removes the registered waiter (its task was cancelled), returning it to resume with nil.

@@ -64,7 +64,7 @@ final class RDKafkaConsumerEngine: Sendable {
         self.maxBatchSize = max(maxBatchSize, 1)
         self.logger = logger
         self.consumerQueue = Mutex(queue)
-        self.shared = Mutex(Shared(buffer: KafkaConsumerBuffer(capacity: bufferCapacity)))
+        self.shared = Mutex(Shared(buffer: KafkaConsumerBuffer(capacity: bufferCapacity, maxBatchSize: maxBatchSize)))
     }
 
     deinit {

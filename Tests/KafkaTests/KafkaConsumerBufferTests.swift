@@ -1,0 +1,54 @@
+@testable import Kafka
+import Testing
+
+@Suite("KafkaConsumerBuffer")
+struct KafkaConsumerBufferTests {
+    private static func chunk(_ partition: Int32, _ offsets: Range<Int64>) -> [KafkaMessage] {
+        offsets.map { KafkaMessage(topic: "t", partition: partition, offset: $0, key: nil, value: [1]) }
+    }
+
+    private static func positions(_ batch: [KafkaMessage]?) -> [String] {
+        (batch ?? []).map { "\($0.partition)@\($0.offset)" }
+    }
+
+    @Test("messages read one by one while the reader was busy come out as one batch, in order")
+    func trickledChunksJoin() {
+        var buffer = KafkaConsumerBuffer(capacity: 100, maxBatchSize: 10)
+        for offset in Int64(0)..<4 {
+            #expect(buffer.append(Self.chunk(Int32(offset % 2), offset..<(offset + 1))) == nil)
+        }
+        #expect(Self.positions(buffer.takeBuffered()?.batch) == ["0@0", "1@1", "0@2", "1@3"])
+        #expect(buffer.count == 0)
+        #expect(buffer.takeBuffered()?.batch == nil)
+    }
+
+    @Test("a take stops before the chunk that would pass maxBatchSize; a single larger chunk is never split")
+    func batchesAreBounded() {
+        var buffer = KafkaConsumerBuffer(capacity: 100, maxBatchSize: 5)
+        _ = buffer.append(Self.chunk(0, 0..<3))
+        _ = buffer.append(Self.chunk(0, 3..<5))
+        _ = buffer.append(Self.chunk(0, 5..<6))
+        _ = buffer.append(Self.chunk(1, 0..<7))
+        #expect(Self.positions(buffer.takeBuffered()?.batch) == ["0@0", "0@1", "0@2", "0@3", "0@4"])
+        #expect(Self.positions(buffer.takeBuffered()?.batch) == ["0@5"])
+        #expect(buffer.takeBuffered()?.batch.count == 7)
+        #expect(buffer.count == 0)
+    }
+
+    @Test("passing capacity asks for a fetch pause; taking below half asks to resume")
+    func flowControl() {
+        var buffer = KafkaConsumerBuffer(capacity: 4, maxBatchSize: 2)
+        _ = buffer.append(Self.chunk(0, 0..<2))
+        _ = buffer.append(Self.chunk(0, 2..<4))
+        #expect(!buffer.wantsFlowPause)
+        _ = buffer.append(Self.chunk(0, 4..<6))
+        #expect(buffer.wantsFlowPause)
+        let first = buffer.takeBuffered()
+        #expect(first?.batch.count == 2)
+        #expect(first?.resumeFetching == false, "4 left of capacity 4")
+        #expect(buffer.takeBuffered()?.resumeFetching == false, "2 left: not below half")
+        #expect(buffer.wantsFlowPause)
+        #expect(buffer.takeBuffered()?.resumeFetching == true)
+        #expect(!buffer.wantsFlowPause)
+    }
+}
