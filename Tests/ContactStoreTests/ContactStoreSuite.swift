@@ -391,6 +391,28 @@ struct ContactStoreSuite {
         }
     }
 
+    @Test("a batch can mark earlier outbox rows published in its own transaction, atomically", arguments: Backend.allCases)
+    func batchMarksPublished(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let contact = UUID()
+            let first = try await store.apply(
+                StoreBatch(outbox: (0..<4).map { Fixtures.outbox(contactID: contact, value: "first-\($0)") }))
+            let second = StoreBatch(
+                outbox: [Fixtures.outbox(contactID: contact, value: "second")], published: Array(first.prefix(3)) + [999_999])
+            let added = try await store.apply(second)
+            #expect(try await store.pendingOutbox(limit: 10).map(\.value) == [Array("first-3".utf8), Array("second".utf8)])
+            #expect(try await store.pendingOutbox(limit: 10).compactMap(\.sequence) == [first[3]] + added)
+
+            // A batch that fails rolls back its deletions too.
+            let fresh = Fixtures.contact()
+            let failing = StoreBatch(
+                interactions: [Fixtures.interaction(contactID: UUID())], outbox: [Fixtures.outbox(contactID: fresh.id, value: "lost")],
+                published: [first[3]] + added)
+            await #expect(throws: StoreError.self) { try await store.apply(failing) }
+            #expect(try await store.pendingOutboxCount() == 2)
+        }
+    }
+
     // MARK: - Events
 
     @Test("events come back by contact and by time range in their original order", arguments: Backend.allCases)

@@ -20,6 +20,10 @@ public struct StoreBatch: Sendable {
     public var events: [StoredEvent]
     /// Messages to publish, in order; the store numbers them in this order.
     public var outbox: [OutboxMessage]
+    /// Sequences of earlier outbox messages that Kafka has acknowledged since: deleted in this
+    /// transaction, as ``ContactStore/markPublished(sequences:)`` would, without a transaction of
+    /// their own (unknown sequences are ignored).
+    public var published: [Int64]
     /// The next offset per partition. A stored offset only moves forward: an offset lower than
     /// the stored one is ignored, so a batch finished late (by a worker that has since lost the
     /// partition) cannot rewind where the next owner resumes.
@@ -33,6 +37,7 @@ public struct StoreBatch: Sendable {
         processedCommands: [ProcessedCommand] = [],
         events: [StoredEvent] = [],
         outbox: [OutboxMessage] = [],
+        published: [Int64] = [],
         offsets: [ConsumerOffset] = []
     ) {
         self.contacts = contacts
@@ -41,13 +46,14 @@ public struct StoreBatch: Sendable {
         self.processedCommands = processedCommands
         self.events = events
         self.outbox = outbox
+        self.published = published
         self.offsets = offsets
     }
 
     /// Whether the batch writes nothing at all.
     public var isEmpty: Bool {
         contacts.isEmpty && interactions.isEmpty && statusHistory.isEmpty && processedCommands.isEmpty
-            && events.isEmpty && outbox.isEmpty && offsets.isEmpty
+            && events.isEmpty && outbox.isEmpty && published.isEmpty && offsets.isEmpty
     }
 
     /// The contacts with duplicates removed, keeping the last state of each id in first-seen order.

@@ -254,6 +254,9 @@ public final class PostgresContactStore: ContactStore {
                 RETURNING sequence
                 """, returnsSequences: true))
         }
+        if !batch.published.isEmpty {
+            queries.append(("DELETE FROM outbox WHERE sequence = ANY(\(batch.published))", returnsSequences: false))
+        }
         let offsets = batch.offsets
         if !offsets.isEmpty {
             queries.append((

@@ -117,6 +117,7 @@ public final class SQLiteContactStore: ContactStore {
             try Self.insertProcessedCommands(batch.processedCommands, db)
             try Self.insertEvents(batch.events, db)
             let sequences = try Self.insertOutbox(batch.outbox, db)
+            try Self.deleteOutbox(batch.published, db)
             try Self.upsertOffsets(batch.offsets, db)
             return sequences
         }
@@ -422,11 +423,14 @@ public final class SQLiteContactStore: ContactStore {
     /// Deletes acknowledged messages so they are never returned by ``pendingOutbox(limit:)`` again.
     public func markPublished(sequences: [Int64]) async throws {
         guard !sequences.isEmpty else { return }
-        try await write { db in
-            let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE sequence = ?")
-            for sequence in sequences {
-                try statement.execute(arguments: [sequence])
-            }
+        try await write { db in try Self.deleteOutbox(sequences, db) }
+    }
+
+    private static func deleteOutbox(_ sequences: [Int64], _ db: Database) throws {
+        guard !sequences.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE sequence = ?")
+        for sequence in sequences {
+            try statement.execute(arguments: [sequence])
         }
     }
 

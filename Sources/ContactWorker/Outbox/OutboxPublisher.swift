@@ -1,6 +1,7 @@
 import ContactStore
 import Kafka
 import Logging
+import Synchronization
 
 /// Publishes outbox rows with the idempotent producer, awaits every delivery report, then marks
 /// the rows published.
@@ -8,10 +9,17 @@ import Logging
 /// The outbox is what makes events and results at-least-once: rows are written in the same
 /// transaction as the state change, and removed only after Kafka acknowledged them. A crash in
 /// between re-publishes them on the next start (same bytes, same event ids).
-public struct OutboxPublisher: Sendable {
+///
+/// The worker defers the marking: acknowledged sequences wait here until the next batch's
+/// transaction deletes them (``takeAcknowledged()``), or until ``flushAcknowledged()`` does when
+/// no batch comes. That saves a transaction per batch, and with SQLite's single writer it keeps
+/// the mark from queueing behind the next batch's write. The price is a wider window in which a
+/// crash re-publishes rows Kafka already has, which at-least-once allows.
+public final class OutboxPublisher: Sendable {
     let store: any ContactStore
     let producer: KafkaProducer
     let logger: Logger
+    private let acknowledged = Mutex<[Int64]>([])
 
     public init(store: any ContactStore, producer: KafkaProducer, logger: Logger) {
         self.store = store
@@ -20,9 +28,10 @@ public struct OutboxPublisher: Sendable {
     }
 
     /// Publishes `rows` (in order; each must carry its ``OutboxMessage/sequence``) and marks them
-    /// published. Throws the first delivery error; nothing is marked then, so the rows are
-    /// published again later (duplicates keep their ids).
-    public func publish(_ rows: [OutboxMessage]) async throws {
+    /// published, at once or, with `deferMarking`, with a later batch or flush. Throws the first
+    /// delivery error; nothing is marked then, so the rows are published again later (duplicates
+    /// keep their ids).
+    public func publish(_ rows: [OutboxMessage], deferMarking: Bool = false) async throws {
         guard !rows.isEmpty else { return }
         let messages = rows.map { row in
             KafkaOutgoingMessage(
@@ -34,11 +43,44 @@ public struct OutboxPublisher: Sendable {
         for report in try await producer.send(batch: messages) {
             _ = try report.get()
         }
-        try await store.markPublished(sequences: rows.compactMap(\.sequence))
+        let sequences = rows.compactMap(\.sequence)
+        if deferMarking {
+            acknowledged.withLock { $0.append(contentsOf: sequences) }
+        } else {
+            try await store.markPublished(sequences: sequences)
+        }
+    }
+
+    /// Hands over the acknowledged sequences not yet marked, for the caller's next store batch
+    /// (``StoreBatch/published``). If that batch fails, give them back with ``returnAcknowledged(_:)``.
+    public func takeAcknowledged() -> [Int64] {
+        acknowledged.withLock { pending in
+            defer { pending = [] }
+            return pending
+        }
+    }
+
+    /// Gives back sequences taken with ``takeAcknowledged()`` whose batch was not committed.
+    public func returnAcknowledged(_ sequences: [Int64]) {
+        guard !sequences.isEmpty else { return }
+        acknowledged.withLock { $0.append(contentsOf: sequences) }
+    }
+
+    /// Marks every acknowledged sequence not yet marked, in a transaction of its own.
+    public func flushAcknowledged() async throws {
+        let sequences = takeAcknowledged()
+        do {
+            try await store.markPublished(sequences: sequences)
+        } catch {
+            returnAcknowledged(sequences)
+            throw error
+        }
     }
 
     /// Publishes everything pending, oldest first, until nothing is left; returns how many rows.
+    /// Acknowledged rows are marked first, so they are not published twice.
     public func drain(pageSize: Int = 5_000) async throws -> Int {
+        try await flushAcknowledged()
         var total = 0
         while true {
             let rows = try await store.pendingOutbox(limit: pageSize)

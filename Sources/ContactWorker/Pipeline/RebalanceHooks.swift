@@ -61,6 +61,13 @@ final class RebalanceHooks: KafkaRebalanceListener {
 
     func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) async {
         await ownership.revoke(partitions)
+        // The next owner publishes whatever is still pending; mark what was delivered so it does
+        // not publish that again.
+        do {
+            try await publisher.flushAcknowledged()
+        } catch {
+            logger.notice("could not mark delivered rows published before release", metadata: ["error": "\(error)"])
+        }
         logger.info(
             "partitions revoked",
             metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))", "lost": "\(lost)"])
