@@ -82,7 +82,10 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         for (key, value) in try BenchCommand.parse(properties) {
             environment["KAFKA_" + key.uppercased().replacingOccurrences(of: ".", with: "_")] = value
         }
-        let settings = try await WorkerSettings.load(file: nil, environment: environment)
+        var loaded = try await WorkerSettings.load(file: nil, environment: environment)
+        // -X properties win over the mock tuning.
+        loaded.kafkaProperties.merge(MockCluster.clientProperties) { own, _ in own }
+        let settings = loaded
         let logger = WorkerLogging.bootstrap(format: "text", level: settings.logLevel)
 
         let tokens = try await (0..<8).asyncMap { user in
@@ -94,7 +97,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         let builder = BenchCommandBuilder(topic: topics.commands, business: Self.business, tokens: tokens)
 
         // Everything the throughput run processes is on the topic before the worker starts.
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: bootstrap), logger: BenchCommand.logger)
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(MockCluster.configuration(bootstrap)), logger: BenchCommand.logger)
         let preloaded = contacts + count
         let preloadStart = ContinuousClock.now
         try await Self.send(contactIDs.enumerated().map { builder.create(contact: $1, index: $0) }, with: producer)
@@ -283,9 +286,8 @@ final class BenchResultsReader: Sendable {
     private let reader: Task<Void, Never>
 
     init(bootstrap: String, topic: String) async throws {
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrap)
-        // The measuring side should not add its own fetch wait to the latency it measures.
-        configuration.set("fetch.wait.max.ms", "5")
+        // The measuring side should not add the mock's fetch wait to the latency it measures.
+        let configuration = KafkaConsumerConfiguration(MockCluster.configuration(bootstrap))
         let consumer = try KafkaConsumer(configuration: configuration, logger: BenchCommand.logger)
         let partitions = try await consumer.partitions(of: topic)
         try await consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset.beginning) }))

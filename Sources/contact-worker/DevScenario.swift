@@ -15,7 +15,7 @@ enum DevScenario {
             secret: secret, sub: "u-maria", name: "Maria Lopez", business: business, role: "manager", ttl: 86_400)
         let viewer = try await TokenCommand.mint(
             secret: secret, sub: "u-victor", name: "Victor Chen", business: business, role: "viewer", ttl: 86_400)
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: bootstrap))
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(MockCluster.configuration(bootstrap)))
         var step = 0
         func command(_ type: String, _ contact: String, _ payload: String, token: String, at time: String) -> KafkaOutgoingMessage {
             step += 1

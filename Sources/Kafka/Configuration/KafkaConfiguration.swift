@@ -47,6 +47,11 @@ public struct KafkaConfiguration: Sendable, Hashable {
         set { properties["debug"] = newValue }
     }
 
+    /// Drops the properties in `keys` (those of the other kind of client).
+    mutating func removeAll(_ keys: Set<String>) {
+        properties = properties.filter { !keys.contains($0.key) }
+    }
+
     /// Sets `key` only when the caller has not set it, so defaults never override the user.
     mutating func setDefault(_ key: String, _ value: String) {
         if properties[key] == nil { properties[key] = value }

@@ -20,8 +20,10 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     }
 
     /// A consumer configuration from shared properties; defaults fill only what `kafka` lacks.
+    /// Properties only producers accept (e.g. `linger.ms`, `acks`) are left out.
     public init(_ kafka: KafkaConfiguration, groupID: String? = nil) {
         self.kafka = kafka
+        self.kafka.removeAll(KafkaPropertyScope.producerOnly)
         if let groupID { self.kafka.set("group.id", groupID) }
         self.kafka.setDefault("partition.assignment.strategy", "cooperative-sticky")
         self.kafka.setDefault("enable.auto.offset.store", "false")

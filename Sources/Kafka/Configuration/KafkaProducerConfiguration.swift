@@ -13,8 +13,10 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
     }
 
     /// A producer configuration from shared properties; defaults fill only what `kafka` lacks.
+    /// Properties only consumers accept (e.g. `fetch.wait.max.ms`, `group.id`) are left out.
     public init(_ kafka: KafkaConfiguration) {
         self.kafka = kafka
+        self.kafka.removeAll(KafkaPropertyScope.consumerOnly)
         self.kafka.setDefault("enable.idempotence", "true")
         self.kafka.setDefault("acks", "all")
         self.kafka.setDefault("linger.ms", "5")
