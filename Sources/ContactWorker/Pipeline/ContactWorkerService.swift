@@ -29,6 +29,9 @@ public final class ContactWorkerService: Service, Sendable {
         public var maximumBackoff: Duration
         /// How often stored offsets are committed to Kafka (the database has them already).
         public var commitInterval: Duration
+        /// How long delivered outbox rows may wait for the next batch's transaction to mark them
+        /// published before they get a transaction of their own (when traffic pauses).
+        public var markPublishedInterval: Duration
 
         public init(
             topics: WorkerTopics = WorkerTopics(),
@@ -36,7 +39,8 @@ public final class ContactWorkerService: Service, Sendable {
             eventSource: String = ContactEvent.defaultSource,
             initialBackoff: Duration = .milliseconds(100),
             maximumBackoff: Duration = .seconds(5),
-            commitInterval: Duration = .seconds(1)
+            commitInterval: Duration = .seconds(1),
+            markPublishedInterval: Duration = .milliseconds(100)
         ) {
             self.topics = topics
             self.group = group
@@ -44,6 +48,7 @@ public final class ContactWorkerService: Service, Sendable {
             self.initialBackoff = initialBackoff
             self.maximumBackoff = maximumBackoff
             self.commitInterval = commitInterval
+            self.markPublishedInterval = markPublishedInterval
         }
     }
 
@@ -111,6 +116,7 @@ public final class ContactWorkerService: Service, Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.watchFatalErrors() }
             group.addTask { await self.commitPeriodically() }
+            group.addTask { await self.markPublishedPeriodically() }
             group.addTask {
                 await withGracefulShutdownHandler {
                     await self.consumeLoop()
@@ -138,6 +144,9 @@ public final class ContactWorkerService: Service, Sendable {
         var summary: BatchSummary
         var messages: [KafkaMessage]
         var started: ContinuousClock.Instant
+        /// When planning and the store transaction finished (for the debug log's split of the batch's time).
+        var planned: ContinuousClock.Instant
+        var committed: ContinuousClock.Instant
     }
 
     private enum CommitOutcome: Sendable {
@@ -174,6 +183,11 @@ public final class ContactWorkerService: Service, Sendable {
             }
         }
         await publishing?.value
+        do {
+            try await publisher.flushAcknowledged()
+        } catch {
+            logger.notice("could not mark the last delivered rows published; the next start publishes them again", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Plans and applies one batch in one store transaction, retrying transient failures with
@@ -186,7 +200,17 @@ public final class ContactWorkerService: Service, Sendable {
             let started = ContinuousClock.now
             do {
                 let plan = try await processor.plan(messages, now: Self.now())
-                let rows = try await store.applyReturningOutbox(plan.batch)
+                let planned = ContinuousClock.now
+                var batch = plan.batch
+                // Rows earlier batches delivered are deleted by this batch's transaction.
+                batch.published = publisher.takeAcknowledged()
+                let rows: [OutboxMessage]
+                do {
+                    rows = try await store.applyReturningOutbox(batch)
+                } catch {
+                    publisher.returnAcknowledged(batch.published)
+                    throw error
+                }
                 health.setBackingOff(nil)
                 return .committed(
                     CommittedBatch(
@@ -194,7 +218,7 @@ public final class ContactWorkerService: Service, Sendable {
                         offsets: Dictionary(plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }) {
                             max($0, $1)
                         },
-                        summary: plan.summary, messages: messages, started: started))
+                        summary: plan.summary, messages: messages, started: started, planned: planned, committed: .now))
             } catch {
                 let retriable = Self.isRetriable(error)
                 if !retriable && !(error is CancellationError) {
@@ -226,9 +250,10 @@ public final class ContactWorkerService: Service, Sendable {
     /// the assignment that follows publishes them (a revoke must not wait on a broker outage).
     private func publish(_ batch: CommittedBatch) async {
         let partitions = Set(batch.offsets.keys)
+        let publishing = ContinuousClock.now
         do {
             try await retrying("publishing a committed batch", giveUpWhen: { !self.ownership.ownsAll(partitions) }) {
-                try await self.publisher.publish(batch.rows)
+                try await self.publisher.publish(batch.rows, deferMarking: true)
             }
         } catch {
             // Cancelled or revoked: the rows stay pending and are published by the next owner or start.
@@ -248,6 +273,8 @@ public final class ContactWorkerService: Service, Sendable {
                 "messages": "\(batch.messages.count)", "applied": "\(batch.summary.applied)",
                 "duplicates": "\(batch.summary.duplicates)", "rejected": "\(batch.summary.rejected)",
                 "dead_lettered": "\(batch.summary.deadLettered)", "duration": "\(duration)",
+                "plan": "\(batch.planned - batch.started)", "store": "\(batch.committed - batch.planned)", "queued": "\(publishing - batch.committed)",
+                "publish": "\(ContinuousClock.now - publishing)",
             ])
     }
 
@@ -303,6 +330,20 @@ public final class ContactWorkerService: Service, Sendable {
                 // The database holds the authoritative offsets; a failed Kafka commit only means a
                 // new owner without access to them would re-read (and deduplicate) a little more.
                 logger.debug("offset commit failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Marks delivered rows that no batch picked up (traffic paused), so the outbox backlog
+    /// drains and a restart does not re-publish them.
+    private func markPublishedPeriodically() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: configuration.markPublishedInterval) } catch { return }
+            do {
+                try await publisher.flushAcknowledged()
+            } catch {
+                // They stay acknowledged; the next batch or tick tries again.
+                logger.debug("marking delivered rows published failed", metadata: ["error": "\(error)"])
             }
         }
     }
