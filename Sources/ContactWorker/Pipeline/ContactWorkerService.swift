@@ -115,8 +115,16 @@ public final class ContactWorkerService: Service, Sendable {
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.watchFatalErrors() }
-            group.addTask { await self.commitPeriodically() }
-            group.addTask { await self.markPublishedPeriodically() }
+            // A failed Kafka commit only means a new owner without access to the database's
+            // offsets would re-read (and deduplicate) a little more.
+            group.addTask { await self.every(self.configuration.commitInterval, "offset commit") { try await self.consumer.commit() } }
+            // Delivered rows no batch picked up (traffic paused): marked so the outbox backlog
+            // drains and a restart does not re-publish them.
+            group.addTask {
+                await self.every(self.configuration.markPublishedInterval, "marking delivered rows published") {
+                    try await self.publisher.flushAcknowledged()
+                }
+            }
             group.addTask {
                 await withGracefulShutdownHandler {
                     await self.consumeLoop()
@@ -321,29 +329,15 @@ public final class ContactWorkerService: Service, Sendable {
 
     // MARK: - Background duties
 
-    private func commitPeriodically() async {
+    /// Runs `duty` every `interval` until cancelled. A failure is logged at debug level and left
+    /// to the next tick: both duties only catch up with state the database already holds.
+    private func every(_ interval: Duration, _ what: String, _ duty: @Sendable () async throws -> Void) async {
         while !Task.isCancelled {
-            do { try await Task.sleep(for: configuration.commitInterval) } catch { return }
+            do { try await Task.sleep(for: interval) } catch { return }
             do {
-                try await consumer.commit()
+                try await duty()
             } catch {
-                // The database holds the authoritative offsets; a failed Kafka commit only means a
-                // new owner without access to them would re-read (and deduplicate) a little more.
-                logger.debug("offset commit failed", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    /// Marks delivered rows that no batch picked up (traffic paused), so the outbox backlog
-    /// drains and a restart does not re-publish them.
-    private func markPublishedPeriodically() async {
-        while !Task.isCancelled {
-            do { try await Task.sleep(for: configuration.markPublishedInterval) } catch { return }
-            do {
-                try await publisher.flushAcknowledged()
-            } catch {
-                // They stay acknowledged; the next batch or tick tries again.
-                logger.debug("marking delivered rows published failed", metadata: ["error": "\(error)"])
+                logger.debug("\(what) failed", metadata: ["error": "\(error)"])
             }
         }
     }
