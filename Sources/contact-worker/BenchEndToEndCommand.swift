@@ -82,10 +82,8 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         for (key, value) in try BenchCommand.parse(properties) {
             environment["KAFKA_" + key.uppercased().replacingOccurrences(of: ".", with: "_")] = value
         }
-        var loaded = try await WorkerSettings.load(file: nil, environment: environment)
         // -X properties win over the mock tuning.
-        loaded.kafkaProperties.merge(MockCluster.clientProperties) { own, _ in own }
-        let settings = loaded
+        let settings = try await WorkerSettings.load(file: nil, environment: environment).onMockCluster()
         let logger = WorkerLogging.bootstrap(format: "text", level: settings.logLevel)
 
         let tokens = try await (0..<8).asyncMap { user in

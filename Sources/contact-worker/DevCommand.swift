@@ -44,9 +44,7 @@ struct DevCommand: AsyncParsableCommand {
         // Any free port unless one is asked for: a second `dev`, or anything on 8080, must not
         // stop the demo. The address is printed once the server listens.
         if environment["HTTP_PORT"] == nil { environment["HTTP_PORT"] = "0" }
-        var loaded = try await WorkerSettings.load(file: nil, environment: environment)
-        loaded.kafkaProperties.merge(MockCluster.clientProperties) { own, _ in own }
-        let settings = loaded
+        let settings = try await WorkerSettings.load(file: nil, environment: environment).onMockCluster()
         let logger = WorkerLogging.bootstrap(format: "text", level: settings.logLevel)
 
         let printer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(MockCluster.configuration(bootstrap)))

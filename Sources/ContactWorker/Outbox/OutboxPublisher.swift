@@ -77,6 +77,16 @@ public final class OutboxPublisher: Sendable {
         }
     }
 
+    /// ``flushAcknowledged()`` for a moment where a failure can only be reported: it is logged,
+    /// with `consequence` saying what it means, and the sequences stay for a later flush.
+    public func flushAcknowledged(orLog consequence: String) async {
+        do {
+            try await flushAcknowledged()
+        } catch {
+            logger.notice("could not mark delivered rows published; \(consequence)", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Publishes everything pending, oldest first, until nothing is left; returns how many rows.
     /// Acknowledged rows are marked first, so they are not published twice.
     public func drain(pageSize: Int = 5_000) async throws -> Int {

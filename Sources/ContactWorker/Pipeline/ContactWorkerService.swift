@@ -191,11 +191,7 @@ public final class ContactWorkerService: Service, Sendable {
             }
         }
         await publishing?.value
-        do {
-            try await publisher.flushAcknowledged()
-        } catch {
-            logger.notice("could not mark the last delivered rows published; the next start publishes them again", metadata: ["error": "\(error)"])
-        }
+        await publisher.flushAcknowledged(orLog: "the next start publishes them again")
     }
 
     /// Plans and applies one batch in one store transaction, retrying transient failures with

@@ -63,11 +63,7 @@ final class RebalanceHooks: KafkaRebalanceListener {
         await ownership.revoke(partitions)
         // The next owner publishes whatever is still pending; mark what was delivered so it does
         // not publish that again.
-        do {
-            try await publisher.flushAcknowledged()
-        } catch {
-            logger.notice("could not mark delivered rows published before release", metadata: ["error": "\(error)"])
-        }
+        await publisher.flushAcknowledged(orLog: "the next owner publishes them again")
         logger.info(
             "partitions revoked",
             metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))", "lost": "\(lost)"])
