@@ -136,7 +136,8 @@ struct KafkaConsumerGroupTests {
             let committed = b.committedAtAssign.value[tp] ?? nil
             if let lastByA {
                 #expect(committed == lastByA + 1)
-                #expect(firstByB == lastByA + 1)
+                // A may have finished its partition before the handover: then B has nothing left to read.
+                #expect(firstByB == (lastByA == 99 ? nil : lastByA + 1))
             }
         }
     }
