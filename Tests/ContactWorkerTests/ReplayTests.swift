@@ -66,8 +66,9 @@ struct ReplayTests {
         let url: String
         switch backend {
         case .sqlite:
-            url = "sqlite:" + FileManager.default.temporaryDirectory
-                .appendingPathComponent("contact-worker-replay-\(UUID().uuidString).sqlite").path
+            // In the harness's directory, so that closing the harness removes it too.
+            let directory = try #require(harness.directory)
+            url = "sqlite:" + directory.appendingPathComponent("replayed-\(UUID().uuidString).sqlite").path
         case .postgres:
             let base = try #require(TestEnvironment.postgresURL)
             let schema = "r_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")

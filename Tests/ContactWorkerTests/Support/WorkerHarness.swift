@@ -80,7 +80,8 @@ final class WorkerHarness: Sendable {
     let verifier: TokenVerifier
     let signer: TokenSigner
     let commandPartitions: Int
-    private let directory: URL?
+    /// The SQLite backend's temporary directory, removed by `close()`; nil on PostgreSQL.
+    let directory: URL?
 
     /// Creates the world, or returns nil when PostgreSQL is skipped on purpose.
     ///
