@@ -95,19 +95,29 @@ start_cluster() {
     CLUSTER_LOG="$dir/postgres.log"
     as_pg "$PG_BIN/initdb" -D "$CLUSTER_DATADIR" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
         >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-    pick_port
-    CLUSTER_PORT=$PICKED_PORT
     # Settings live in postgresql.conf so a bare `pg_ctl start` (the outage test) restarts the
     # server exactly as configured here.
     cat >>"$CLUSTER_DATADIR/postgresql.conf" <<CONF
-port = $CLUSTER_PORT
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
 max_connections = 300
 shared_buffers = 128MB
 CONF
-    as_pg "$PG_BIN/pg_ctl" -D "$CLUSTER_DATADIR" -l "$CLUSTER_LOG" -w -t 60 start >/dev/null ||
-        { cat "$CLUSTER_LOG" >&2; exit 1; }
+    # Another test run may take the port between our check and the server's bind: then try the
+    # next one (a later `port =` line overrides an earlier one).
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        pick_port
+        CLUSTER_PORT=$PICKED_PORT
+        echo "port = $CLUSTER_PORT" >>"$CLUSTER_DATADIR/postgresql.conf"
+        if as_pg "$PG_BIN/pg_ctl" -D "$CLUSTER_DATADIR" -l "$CLUSTER_LOG" -w -t 60 start >/dev/null; then
+            break
+        fi
+        if ((attempt == 5)) || ! grep -q "Address already in use" "$CLUSTER_LOG"; then
+            cat "$CLUSTER_LOG" >&2; exit 1
+        fi
+        log "port $CLUSTER_PORT was taken meanwhile; trying the next one"
+    done
     STARTED_DATADIRS+=("$CLUSTER_DATADIR")
     local tries=0
     until as_pg "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$CLUSTER_PORT"; do
