@@ -1,6 +1,7 @@
 import ContactDomain
 import ContactStore
 import Foundation
+import Synchronization
 import Testing
 
 /// A database that goes away mid-run must yield typed, retriable errors, never a crash, and the
@@ -57,6 +58,73 @@ struct StoreOutageTests {
         #expect(try await store.interactions(contactID: contact.id, skip: 0, limit: 10).items == [interaction])
         #expect(try await store.contact(id: contact.id, businessID: Fixtures.business) == contact)
         await store.close()
+    }
+
+    @Test("PostgreSQL stopped and started under concurrent batches, reads and marks: every call returns (success or retriable error), none hangs")
+    func postgresOutageUnderConcurrentCalls() async throws {
+        guard let base = TestEnvironment.outageURL, let control = TestEnvironment.outageControl else {
+            if TestEnvironment.skipPostgres { return }
+            Issue.record(Comment(rawValue: TestEnvironment.missingPostgres))
+            return
+        }
+        let lock = try await OutageServerLock.acquire(serverURL: base)
+        defer { lock.release() }
+        // Fewer connections than callers, as in the worker: calls queue for the pool during the outage.
+        let store = try await makeContactStore(url: postgresURL(base, options: "connect_timeout=2&max_connections=2"))
+        try await store.migrate()
+        let contact = Fixtures.contact()
+        try await store.apply(StoreBatch(contacts: [contact]))
+
+        let calls = CallWatch()
+        let callers = (0..<3).map { caller in
+            Task {
+                var published: [Int64] = []
+                while !calls.isStopped {
+                    let interactions = (0..<300).map { _ in Fixtures.interaction(contactID: contact.id) }
+                    let outbox = interactions.map { Fixtures.outbox(contactID: contact.id, value: "\($0.id)") }
+                    do {
+                        let batch = StoreBatch(interactions: interactions, outbox: outbox, published: published)
+                        published = try await calls.watch("caller \(caller): apply") { try await store.apply(batch) }
+                        try await calls.watch("caller \(caller): mark") { try await store.markPublished(sequences: published.prefix(10).map { $0 }) }
+                        _ = try await calls.watch("caller \(caller): read") {
+                            try await store.interactions(contactID: contact.id, skip: 0, limit: 100)
+                        }
+                    } catch let error as StoreError {
+                        #expect(error.isRetriable, "\(error)")
+                        try? await Task.sleep(for: .milliseconds(100))
+                    } catch {
+                        Issue.record("caller \(caller): untyped error \(error)")
+                    }
+                }
+            }
+        }
+        var serverIsUp = true
+        defer { if !serverIsUp { try? runShell("\(control) start") } }
+        // Down long enough for lease timeouts (and so pool replacements) and briefly mid-transaction.
+        for downtime in [3.0, 0.3, 5.0, 0.5] {
+            try await Task.sleep(for: .seconds(1.5))
+            try runShell("\(control) stop -m fast")
+            serverIsUp = false
+            try await Task.sleep(for: .seconds(downtime))
+            try runShell("\(control) start")
+            serverIsUp = true
+            if let hung = calls.longest(over: .seconds(30)) { Issue.record("a store call has not returned: \(hung)") }
+        }
+        // Every caller finishes its current round; none may be stuck in a call.
+        calls.stop()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while calls.inFlight > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(calls.inFlight == 0, "calls still running after 60 s: \(calls.longest(over: .zero) ?? "-")")
+        if calls.inFlight == 0 {
+            for caller in callers { await caller.value }
+            // And the store works again.
+            // Later than every caller's interactions, so it is the newest.
+            let later = Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + 3_600_000_000)
+            let interaction = Fixtures.interaction(contactID: contact.id, at: later)
+            try await store.apply(StoreBatch(interactions: [interaction]))
+            #expect(try await store.interactions(contactID: contact.id, skip: 0, limit: 1).items == [interaction])
+            await store.close()
+        }
     }
 
     @Test("SQLite file that cannot be opened: typed error naming the path; fixed: opening works")
@@ -126,6 +194,34 @@ func runShell(_ command: String) throws {
     guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         throw ShellError(command: command, status: status, output: output)
+    }
+}
+
+/// The store calls in flight and when each started, so a test can name a call that hangs; and
+/// the flag that tells the callers to finish.
+final class CallWatch: Sendable {
+    private let calls = Mutex<[UUID: (name: String, started: ContinuousClock.Instant)]>([:])
+    private let stopped = Mutex(false)
+
+    var isStopped: Bool { stopped.withLock { $0 } }
+    func stop() { stopped.withLock { $0 = true } }
+
+    func watch<T: Sendable>(_ name: String, _ body: () async throws -> T) async throws -> T {
+        let id = UUID()
+        calls.withLock { $0[id] = (name, .now) }
+        defer { _ = calls.withLock { $0.removeValue(forKey: id) } }
+        return try await body()
+    }
+
+    var inFlight: Int { calls.withLock { $0.count } }
+
+    /// The longest-running call, if it has run longer than `limit`.
+    func longest(over limit: Duration) -> String? {
+        calls.withLock { calls in
+            guard let oldest = calls.values.min(by: { $0.started < $1.started }) else { return nil }
+            let age = ContinuousClock.now - oldest.started
+            return age > limit ? "\(oldest.name) for \(age)" : nil
+        }
     }
 }
 

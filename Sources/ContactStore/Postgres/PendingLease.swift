@@ -1,7 +1,8 @@
 import PostgresNIO
 import Synchronization
 
-/// One call's attempt to get a pooled connection within a deadline.
+/// One call's attempt to get a pooled connection within a deadline, and to notice when that
+/// connection dies under the call.
 ///
 /// PostgresNIO's pool queues a lease request while it cannot connect and retries with backoff
 /// for up to a minute; a cancelled request is not always released promptly. The caller must not
@@ -9,9 +10,22 @@ import Synchronization
 /// either the operation or the deadline resumes, never both. Exactly one of "leased" and "timed
 /// out" wins, so a call reported as timed out never runs its body later (a batch reported as
 /// failed is never committed behind the worker's back).
+///
+/// Once leased, a watchdog checks the connection every second. PostgresNIO 1.33 hands a query to
+/// its channel without a write promise, so a query issued just as the server closes the
+/// connection (a restart, `pg_ctl stop -m fast`) is never answered and never failed: the call
+/// would hang forever. When the connection has been closed for a full check interval and the
+/// body still has not returned, the caller gets ``ConnectionLost`` and the stuck body is
+/// abandoned (its task stays suspended; the closed connection can never commit anything).
 final class PendingLease<Result: Sendable>: Sendable {
     /// Thrown when no connection arrived before the deadline.
     struct Timeout: Error {}
+
+    /// Thrown when the leased connection closed and the body did not return.
+    struct ConnectionLost: Error {}
+
+    /// How often the watchdog looks at a leased connection.
+    static var checkInterval: TimeAmount { .seconds(1) }
 
     private enum Phase { case waiting, leased, timedOut }
 
@@ -20,6 +34,7 @@ final class PendingLease<Result: Sendable>: Sendable {
         var outcome: Swift.Result<Result, any Error>?
         var continuation: CheckedContinuation<Result, any Error>?
         var timer: Scheduled<Void>?
+        var watchdog: RepeatedTask?
         var resumed = false
     }
 
@@ -37,6 +52,7 @@ final class PendingLease<Result: Sendable>: Sendable {
             do {
                 let value = try await client.withConnection { connection in
                     guard pending.claim(.leased) else { throw Timeout() }
+                    pending.watch(connection)
                     return try await body(connection)
                 }
                 pending.complete(.success(value))
@@ -81,16 +97,39 @@ final class PendingLease<Result: Sendable>: Sendable {
         if finished { timer.cancel() }
     }
 
-    private func complete(_ outcome: Swift.Result<Result, any Error>) {
-        let (continuation, timer): (CheckedContinuation<Result, any Error>?, Scheduled<Void>?) = state.withLock {
-            state in
-            guard state.outcome == nil else { return (nil, nil) }
-            state.outcome = outcome
-            guard let continuation = state.continuation, !state.resumed else { return (nil, state.timer) }
-            state.resumed = true
-            return (continuation, state.timer)
+    /// Fails the call with ``ConnectionLost`` once `connection` has been seen closed on two
+    /// checks in a row while the body runs; a driver that reports the closure itself does so well
+    /// within that time.
+    private func watch(_ connection: PostgresConnection) {
+        let seenClosed = Mutex(false)
+        let watchdog = connection.eventLoop.scheduleRepeatedTask(
+            initialDelay: Self.checkInterval, delay: Self.checkInterval
+        ) { [weak self] task in
+            guard let self else { return task.cancel() }
+            guard connection.isClosed else { return }
+            if seenClosed.withLock({ seen in defer { seen = true }; return seen }) {
+                task.cancel()
+                self.complete(.failure(ConnectionLost()))
+            }
         }
+        let finished = state.withLock { state in
+            state.watchdog = watchdog
+            return state.outcome != nil
+        }
+        if finished { watchdog.cancel() }
+    }
+
+    private func complete(_ outcome: Swift.Result<Result, any Error>) {
+        let (continuation, timer, watchdog):
+            (CheckedContinuation<Result, any Error>?, Scheduled<Void>?, RepeatedTask?) = state.withLock { state in
+                guard state.outcome == nil else { return (nil, nil, nil) }
+                state.outcome = outcome
+                guard let continuation = state.continuation, !state.resumed else { return (nil, state.timer, state.watchdog) }
+                state.resumed = true
+                return (continuation, state.timer, state.watchdog)
+            }
         timer?.cancel()
+        watchdog?.cancel()
         continuation?.resume(with: outcome)
     }
 

@@ -513,6 +513,9 @@ public final class PostgresContactStore: ContactStore {
         let (client, generation) = try currentClient()
         do {
             return try await PendingLease.run(client, timeout: settings.connectTimeout, body)
+        } catch is PendingLease<Result>.ConnectionLost {
+            throw StoreError.unavailable(
+                database: database, underlying: "the connection closed during the call (server restarted or unreachable?)")
         } catch is PendingLease<Result>.Timeout {
             replaceClient(generation: generation)
             throw StoreError.unavailable(
