@@ -241,8 +241,11 @@ public struct CommandBatchProcessor: Sendable {
     }
 }
 
-/// What a dry run has planned but not written, so later batches see it as if it had been: the
-/// contacts as changed and the commands as processed. Grows with the range of a dry run.
+/// What earlier batches planned but the store does not have (yet), so a batch planned on top of
+/// it sees it as if it were written: the contacts as changed and the commands as processed.
+///
+/// A dry run keeps one for its whole range (it grows with the range). The worker makes one per
+/// batch from the batch before it, which is still being written while the next one is planned.
 public final class UnwrittenState: Sendable {
     struct State: Sendable {
         var contacts: [UUID: Contact] = [:]
@@ -251,5 +254,14 @@ public final class UnwrittenState: Sendable {
 
     let state = Mutex(State())
 
+    /// Nothing unwritten yet.
     public init() {}
+
+    /// What `batch` writes: its contacts' final states and its idempotency records.
+    public init(planned batch: StoreBatch) {
+        var state = State()
+        for contact in batch.contacts { state.contacts[contact.id] = contact }
+        for record in batch.processedCommands { state.processed[record.commandID] = record }
+        self.state.withLock { $0 = state }
+    }
 }
