@@ -73,6 +73,9 @@ public final class ContactWorkerService: Service, Sendable {
     private let ownership: PartitionOwnership
     private let observer: any WorkerObserver
     private let logger: Logger
+    /// Set when a batch's publishing was abandoned with its rows left pending: until those rows
+    /// are out, no later batch may publish its own rows past them (see ``publish(_:)``).
+    private let abandonedRowsPending = Mutex(false)
 
     /// Creates the worker and its consumer (the consumer needs the worker's rebalance hooks).
     public init(
@@ -314,15 +317,26 @@ public final class ContactWorkerService: Service, Sendable {
     /// re-planning it would publish them as duplicates and strand the originals in the outbox.
     /// If a rebalance takes any of the batch's partitions meanwhile, the rows are left pending:
     /// the assignment that follows publishes them (a revoke must not wait on a broker outage).
+    ///
+    /// A batch after such an abandoned one publishes every pending row in outbox order instead of
+    /// only its own: its rows must not reach Kafka before the earlier batch's rows for the same
+    /// contacts (events per contact stay in order; what the next owner also publishes is a
+    /// duplicate with the same id).
     private func publish(_ batch: CommittedBatch) async {
         let partitions = Set(batch.offsets.keys)
         let publishing = ContinuousClock.now
         do {
             try await retrying("publishing a committed batch", giveUpWhen: { !self.ownership.ownsAll(partitions) }) {
-                try await self.publisher.publish(batch.rows, deferMarking: true)
+                if self.abandonedRowsPending.withLock({ $0 }) {
+                    _ = try await self.publisher.drain()
+                    self.abandonedRowsPending.withLock { $0 = false }
+                } else {
+                    try await self.publisher.publish(batch.rows, deferMarking: true)
+                }
             }
         } catch {
             // Cancelled or revoked: the rows stay pending and are published by the next owner or start.
+            abandonedRowsPending.withLock { $0 = true }
             return
         }
         do {
