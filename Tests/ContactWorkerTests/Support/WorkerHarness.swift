@@ -41,6 +41,11 @@ struct TimedOut: Error, CustomStringConvertible {
     var description: String { "timed out waiting for \(what)" }
 }
 
+/// The test's own set-up failed (not the code under test).
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+}
+
 /// Runs `body`, failing with ``TimedOut`` after `seconds`.
 func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
@@ -186,8 +191,22 @@ final class WorkerHarness: Sendable {
         configuration.set("message.max.bytes", "10000000")
         configuration.set("enable.idempotence", "true")
         let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
-        _ = try await producer.send(batch: messages)
+        let reports = try await producer.send(batch: messages)
         await producer.shutdown()
+        // A command that never reached the topic would otherwise show up only as a worker that
+        // "never processed everything" (e.g. a produce error injected for the worker that this
+        // producer's request ran into instead).
+        let failures = reports.compactMap { report -> String? in
+            do {
+                _ = try report.get()
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        if let first = failures.first {
+            throw HarnessError(description: "\(failures.count) of \(messages.count) test commands were not delivered: \(first)")
+        }
     }
 
     func message(_ command: TestCommand) -> KafkaOutgoingMessage {
