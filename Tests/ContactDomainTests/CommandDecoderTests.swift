@@ -174,6 +174,24 @@ struct CommandClassificationTests {
         #expect(decoded.envelope == envelope)
         #expect(decoded.fingerprint == CommandFingerprint.compute(envelope))
     }
+
+    @Test("fingerprints are stable across releases: the value stored for a command must keep matching it")
+    func fingerprintIsPinned() throws {
+        // Member order, duplicate and unknown members, case of the UUID and offset of the
+        // date-time all differ from the canonical form; the pinned value was computed by the
+        // first release and must never change (stored idempotency records compare against it).
+        let bytes = Array(
+            #"{"type":"AddInteraction","payload":{"type":"call","description":"Called \"back\"\u00e9","outcome":"ok","x":1,"type":"call"},"contact_id":"0A1B2C3D-0000-4000-8000-00000000000F","business_id":"biz-1","issued_at":"2024-01-10T15:30:00+01:00","command_id":"c-1"}"#
+                .utf8)
+        let decoded = try #require(CommandDecoder().classify(value: bytes, messageTimestamp: nil).command)
+        #expect(decoded.fingerprint == "24bd94d190e738e57a2591c3734df5f12e60a13d384f3c6bc03988e70bb1b8f4")
+        // An invalid payload is fingerprinted as sent, canonicalised (nested members sorted).
+        let invalid = Array(
+            #"{"type":"AddInteraction","payload":{"z":{"b":1,"a":[true,null,"é"]},"description":""},"contact_id":"0a1b2c3d-0000-4000-8000-00000000000f","business_id":"biz-1","command_id":"c-2"}"#
+                .utf8)
+        let rejected = try #require(CommandDecoder().classify(value: invalid, messageTimestamp: nil).command)
+        #expect(rejected.fingerprint == "9f707c8c85ffb9db11063919ea7454f878b3c43c350c03e85d5b1b4d002af325")
+    }
 }
 
 @Suite("Payload validation (SPEC §3, 422 of §4)")

@@ -36,9 +36,18 @@ public enum CommandFingerprint {
         var text = Array(version.utf8)
         text.append(0x0A)
         canonical.write(into: &text)
-        return SHA256.hash(data: text).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 0x10 ? "0" + hex : hex
-        }.joined()
+        return hex(SHA256.hash(data: text))
+    }
+
+    /// Lowercase hex of `bytes`, written into one buffer (this runs once per consumed command).
+    private static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

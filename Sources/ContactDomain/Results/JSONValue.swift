@@ -124,7 +124,7 @@ public enum JSONValue: Sendable, Hashable {
             let kept = members.enumerated()
                 .filter { lastIndex[$0.element.key] == $0.offset }
                 .map { Member($0.element.key, $0.element.value.canonicalized) }
-                .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+                .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             return .object(kept)
         }
     }
