@@ -18,19 +18,7 @@ struct StoreOutageTests {
         // The worker's fault-recovery test stops and starts the same server.
         let lock = try await OutageServerLock.acquire(serverURL: base)
         defer { lock.release() }
-        let store = try await makeContactStore(url: postgresURL(base, options: "connect_timeout=2&max_connections=2"))
-        // The short connect timeout is for the outage below; on a loaded machine (the whole suite
-        // runs in parallel) the very first connection may miss it, so let the setup retry.
-        var migrated = false
-        for _ in 0..<15 where !migrated {
-            do {
-                try await store.migrate()
-                migrated = true
-            } catch let error as StoreError where error.isRetriable {
-                try await Task.sleep(for: .seconds(1))
-            }
-        }
-        try #require(migrated, "the server did not accept a connection within 15 attempts")
+        let store = try await outageStore(base)
         let contact = Fixtures.contact()
         try await store.apply(StoreBatch(contacts: [contact]))
 
@@ -70,8 +58,7 @@ struct StoreOutageTests {
         let lock = try await OutageServerLock.acquire(serverURL: base)
         defer { lock.release() }
         // Fewer connections than callers, as in the worker: calls queue for the pool during the outage.
-        let store = try await makeContactStore(url: postgresURL(base, options: "connect_timeout=2&max_connections=2"))
-        try await store.migrate()
+        let store = try await outageStore(base)
         let contact = Fixtures.contact()
         try await store.apply(StoreBatch(contacts: [contact]))
 
@@ -124,6 +111,23 @@ struct StoreOutageTests {
             try await store.apply(StoreBatch(interactions: [interaction]))
             #expect(try await store.interactions(contactID: contact.id, skip: 0, limit: 1).items == [interaction])
             await store.close()
+        }
+    }
+
+    /// A migrated store on the outage server, with a 2 s connect timeout and two connections.
+    /// The short timeout is for the outages; on a loaded machine (the whole suite runs in
+    /// parallel) the very first connection may miss it, so the set-up retries.
+    private func outageStore(_ base: String) async throws -> any ContactStore {
+        let store = try await makeContactStore(url: postgresURL(base, options: "connect_timeout=2&max_connections=2"))
+        var attempt = 1
+        while true {
+            do {
+                try await store.migrate()
+                return store
+            } catch let error as StoreError where error.isRetriable && attempt < 15 {
+                attempt += 1
+                try await Task.sleep(for: .seconds(1))
+            }
         }
     }
 
