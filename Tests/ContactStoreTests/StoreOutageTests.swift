@@ -10,125 +10,121 @@ import Testing
 struct StoreOutageTests {
     @Test("PostgreSQL stopped mid-run: retriable StoreError; restarted: the next call works")
     func postgresGoesAwayAndComesBack() async throws {
-        guard let base = TestEnvironment.outageURL, let control = TestEnvironment.outageControl else {
-            if TestEnvironment.skipPostgres { return }
-            Issue.record(Comment(rawValue: TestEnvironment.missingPostgres))
-            return
-        }
-        // The worker's fault-recovery test stops and starts the same server.
-        let lock = try await OutageServerLock.acquire(serverURL: base)
-        defer { lock.release() }
-        let store = try await outageStore(base)
-        let contact = Fixtures.contact()
-        try await store.apply(StoreBatch(contacts: [contact]))
-
-        try runShell("\(control) stop -m fast")
-        var serverIsUp = false
-        defer {
-            if !serverIsUp { try? runShell("\(control) start") }
-        }
-
-        for attempt in 0..<2 {
-            let error = await #expect(throws: StoreError.self, "call \(attempt) while the server is down") {
-                try await store.apply(StoreBatch(interactions: [Fixtures.interaction(contactID: contact.id)]))
-            }
-            #expect(error?.isRetriable == true, "\(String(describing: error))")
-            if case .unavailable = error {} else { Issue.record("expected .unavailable, got \(String(describing: error))") }
-        }
-        let pingError = await #expect(throws: StoreError.self) { try await store.ping() }
-        #expect(pingError?.isRetriable == true)
-
-        try runShell("\(control) start")
-        serverIsUp = true
-
-        let interaction = Fixtures.interaction(contactID: contact.id)
-        try await store.apply(StoreBatch(interactions: [interaction]))
-        #expect(try await store.interactions(contactID: contact.id, skip: 0, limit: 10).items == [interaction])
-        #expect(try await store.contact(id: contact.id, businessID: Fixtures.business) == contact)
-        await store.close()
-    }
-
-    @Test("PostgreSQL stopped and started under concurrent batches, reads and marks: every call returns (success or retriable error), none hangs")
-    func postgresOutageUnderConcurrentCalls() async throws {
-        guard let base = TestEnvironment.outageURL, let control = TestEnvironment.outageControl else {
-            if TestEnvironment.skipPostgres { return }
-            Issue.record(Comment(rawValue: TestEnvironment.missingPostgres))
-            return
-        }
-        let lock = try await OutageServerLock.acquire(serverURL: base)
-        defer { lock.release() }
-        // Fewer connections than callers, as in the worker: calls queue for the pool during the outage.
-        let store = try await outageStore(base)
-        let contact = Fixtures.contact()
-        try await store.apply(StoreBatch(contacts: [contact]))
-
-        let calls = CallWatch()
-        let callers = (0..<3).map { caller in
-            Task {
-                var published: [Int64] = []
-                while !calls.isStopped {
-                    let interactions = (0..<300).map { _ in Fixtures.interaction(contactID: contact.id) }
-                    let outbox = interactions.map { Fixtures.outbox(contactID: contact.id, value: "\($0.id)") }
-                    do {
-                        let batch = StoreBatch(interactions: interactions, outbox: outbox, published: published)
-                        published = try await calls.watch("caller \(caller): apply") { try await store.apply(batch) }
-                        try await calls.watch("caller \(caller): mark") { try await store.markPublished(sequences: published.prefix(10).map { $0 }) }
-                        _ = try await calls.watch("caller \(caller): read") {
-                            try await store.interactions(contactID: contact.id, skip: 0, limit: 100)
-                        }
-                    } catch let error as StoreError {
-                        #expect(error.isRetriable, "\(error)")
-                        try? await Task.sleep(for: .milliseconds(100))
-                    } catch {
-                        Issue.record("caller \(caller): untyped error \(error)")
-                    }
-                }
-            }
-        }
-        var serverIsUp = true
-        defer { if !serverIsUp { try? runShell("\(control) start") } }
-        // Down long enough for lease timeouts (and so pool replacements) and briefly mid-transaction.
-        for downtime in [3.0, 0.3, 5.0, 0.5] {
-            try await Task.sleep(for: .seconds(1.5))
+        try await onOutageServer { store, contact, control in
             try runShell("\(control) stop -m fast")
-            serverIsUp = false
-            try await Task.sleep(for: .seconds(downtime))
+            var serverIsUp = false
+            defer {
+                if !serverIsUp { try? runShell("\(control) start") }
+            }
+
+            for attempt in 0..<2 {
+                let error = await #expect(throws: StoreError.self, "call \(attempt) while the server is down") {
+                    try await store.apply(StoreBatch(interactions: [Fixtures.interaction(contactID: contact.id)]))
+                }
+                #expect(error?.isRetriable == true, "\(String(describing: error))")
+                if case .unavailable = error {} else { Issue.record("expected .unavailable, got \(String(describing: error))") }
+            }
+            let pingError = await #expect(throws: StoreError.self) { try await store.ping() }
+            #expect(pingError?.isRetriable == true)
+
             try runShell("\(control) start")
             serverIsUp = true
-            if let hung = calls.longest(over: .seconds(30)) { Issue.record("a store call has not returned: \(hung)") }
-        }
-        // Every caller finishes its current round; none may be stuck in a call.
-        calls.stop()
-        let deadline = ContinuousClock.now + .seconds(60)
-        while calls.inFlight > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(calls.inFlight == 0, "calls still running after 60 s: \(calls.longest(over: .zero) ?? "-")")
-        if calls.inFlight == 0 {
-            for caller in callers { await caller.value }
-            // And the store works again.
-            // Later than every caller's interactions, so it is the newest.
-            let later = Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + 3_600_000_000)
-            let interaction = Fixtures.interaction(contactID: contact.id, at: later)
+
+            let interaction = Fixtures.interaction(contactID: contact.id)
             try await store.apply(StoreBatch(interactions: [interaction]))
-            #expect(try await store.interactions(contactID: contact.id, skip: 0, limit: 1).items == [interaction])
+            #expect(try await store.interactions(contactID: contact.id, skip: 0, limit: 10).items == [interaction])
+            #expect(try await store.contact(id: contact.id, businessID: Fixtures.business) == contact)
             await store.close()
         }
     }
 
-    /// A migrated store on the outage server, with a 2 s connect timeout and two connections.
-    /// The short timeout is for the outages; on a loaded machine (the whole suite runs in
-    /// parallel) the very first connection may miss it, so the set-up retries.
-    private func outageStore(_ base: String) async throws -> any ContactStore {
+    @Test("PostgreSQL stopped and started under concurrent batches, reads and marks: every call returns (success or retriable error), none hangs")
+    func postgresOutageUnderConcurrentCalls() async throws {
+        // Three callers and two connections, as in the worker: calls queue for the pool during the outage.
+        try await onOutageServer { store, contact, control in
+            let calls = CallWatch()
+            let callers = (0..<3).map { caller in
+                Task {
+                    var published: [Int64] = []
+                    while !calls.isStopped {
+                        let interactions = (0..<300).map { _ in Fixtures.interaction(contactID: contact.id) }
+                        let outbox = interactions.map { Fixtures.outbox(contactID: contact.id, value: "\($0.id)") }
+                        do {
+                            let batch = StoreBatch(interactions: interactions, outbox: outbox, published: published)
+                            published = try await calls.watch("caller \(caller): apply") { try await store.apply(batch) }
+                            try await calls.watch("caller \(caller): mark") { try await store.markPublished(sequences: published.prefix(10).map { $0 }) }
+                            _ = try await calls.watch("caller \(caller): read") {
+                                try await store.interactions(contactID: contact.id, skip: 0, limit: 100)
+                            }
+                        } catch let error as StoreError {
+                            #expect(error.isRetriable, "\(error)")
+                            try? await Task.sleep(for: .milliseconds(100))
+                        } catch {
+                            Issue.record("caller \(caller): untyped error \(error)")
+                        }
+                    }
+                }
+            }
+            var serverIsUp = true
+            defer { if !serverIsUp { try? runShell("\(control) start") } }
+            // Down long enough for lease timeouts (and so pool replacements) and briefly mid-transaction.
+            for downtime in [3.0, 0.3, 5.0, 0.5] {
+                try await Task.sleep(for: .seconds(1.5))
+                try runShell("\(control) stop -m fast")
+                serverIsUp = false
+                try await Task.sleep(for: .seconds(downtime))
+                try runShell("\(control) start")
+                serverIsUp = true
+                if let hung = calls.longest(over: .seconds(30)) { Issue.record("a store call has not returned: \(hung)") }
+            }
+            // Every caller finishes its current round; none may be stuck in a call.
+            calls.stop()
+            let deadline = ContinuousClock.now + .seconds(60)
+            while calls.inFlight > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(calls.inFlight == 0, "calls still running after 60 s: \(calls.longest(over: .zero) ?? "-")")
+            if calls.inFlight == 0 {
+                for caller in callers { await caller.value }
+                // And the store works again.
+                // Later than every caller's interactions, so it is the newest.
+                let later = Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + 3_600_000_000)
+                let interaction = Fixtures.interaction(contactID: contact.id, at: later)
+                try await store.apply(StoreBatch(interactions: [interaction]))
+                #expect(try await store.interactions(contactID: contact.id, skip: 0, limit: 1).items == [interaction])
+                await store.close()
+            }
+        }
+    }
+
+    /// Runs `body` on the outage server, which the worker's fault-recovery test also stops and
+    /// starts (so its lock is held meanwhile): a migrated store with a 2 s connect timeout and two
+    /// connections, one contact already written, and `control`, the pg_ctl command line to which
+    /// `stop -m fast` or `start` is appended. Returns at once when PostgreSQL is skipped on purpose.
+    private func onOutageServer(
+        _ body: (any ContactStore, Contact, _ control: String) async throws -> Void
+    ) async throws {
+        guard let base = TestEnvironment.outageURL, let control = TestEnvironment.outageControl else {
+            if TestEnvironment.skipPostgres { return }
+            Issue.record(Comment(rawValue: TestEnvironment.missingPostgres))
+            return
+        }
+        let lock = try await OutageServerLock.acquire(serverURL: base)
+        defer { lock.release() }
         let store = try await makeContactStore(url: postgresURL(base, options: "connect_timeout=2&max_connections=2"))
+        // The short timeout is for the outages; on a loaded machine (the whole suite runs in
+        // parallel) the very first connection may miss it, so the set-up retries.
         var attempt = 1
         while true {
             do {
                 try await store.migrate()
-                return store
+                break
             } catch let error as StoreError where error.isRetriable && attempt < 15 {
                 attempt += 1
                 try await Task.sleep(for: .seconds(1))
             }
         }
+        let contact = Fixtures.contact()
+        try await store.apply(StoreBatch(contacts: [contact]))
+        try await body(store, contact, control)
     }
 
     @Test("SQLite file that cannot be opened: typed error naming the path; fixed: opening works")
