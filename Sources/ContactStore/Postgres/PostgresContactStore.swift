@@ -10,8 +10,8 @@ import Synchronization
 /// The store owns the pool's lifecycle: the factory starts `PostgresClient.run()` in a task, and
 /// ``close()`` cancels it. Each call waits at most `connect_timeout` (URL option, default 10 s)
 /// for a pooled connection and then fails with a retriable ``StoreError/unavailable(database:underlying:)``;
-/// after such a timeout the pool is replaced by a fresh one, so when the server comes back the
-/// next call connects at once instead of waiting out the old pool's reconnect backoff.
+/// after such a timeout the pool is retired and the next call starts a fresh one, so when the server
+/// comes back that call connects at once instead of waiting out a pool's reconnect backoff.
 ///
 /// Batches are written with one statement per table, binding one array per column
 /// (`INSERT … SELECT … FROM UNNEST($1, $2, …)`): a 1,000-command batch is a handful of round
@@ -531,26 +531,28 @@ public final class PostgresContactStore: ContactStore {
     }
 
     private func currentClient() throws -> (PostgresClient, Int) {
-        try state.withLock { state in
-            guard !state.closed, let client = state.client else {
-                throw StoreError.closed(database: database)
-            }
+        let settings = self.settings
+        let logger = self.logger
+        return try state.withLock { state in
+            guard !state.closed else { throw StoreError.closed(database: database) }
+            if let client = state.client { return (client, state.generation) }
+            let (client, task) = Self.startClient(settings, logger: logger)
+            state.client = client
+            state.runTask = task
             return (client, state.generation)
         }
     }
 
-    /// Swaps in a fresh pool when the current one could not connect, unless another call already
-    /// did. The old pool keeps backing off exponentially (up to a minute) between attempts; a new
-    /// one tries immediately, so recovery follows the worker's own retry cadence.
+    /// Retires the pool that could not connect, unless another call already did; the next call
+    /// starts a fresh one. The old pool backs off exponentially (up to a minute) between attempts,
+    /// and so would a replacement started now while the server is still down; a pool started by
+    /// the next call tries at once, so recovery follows the worker's own retry cadence.
     private func replaceClient(generation: Int) {
-        let settings = self.settings
-        let logger = self.logger
         let oldTask: Task<Void, Never>? = state.withLock { state in
-            guard !state.closed, state.generation == generation else { return nil }
-            let (client, task) = Self.startClient(settings, logger: logger)
+            guard !state.closed, state.generation == generation, state.client != nil else { return nil }
             let old = state.runTask
-            state.client = client
-            state.runTask = task
+            state.client = nil
+            state.runTask = nil
             state.generation += 1
             if let old { state.retiredTasks.append(old) }
             return old

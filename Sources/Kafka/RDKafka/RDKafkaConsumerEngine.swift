@@ -491,6 +491,23 @@ final class RDKafkaConsumerEngine: Sendable {
     }
 
     private func seekFetching(_ partition: TopicPartition, _ offset: Int64) -> KafkaError? {
+        // librdkafka 2.0.2's seek can time out on a starved machine even with an explicit wait (seen
+        // in CI with 10 s); the seek is idempotent, so a timed-out one is tried again before failing.
+        var attempt = 1
+        while true {
+            let error = seekFetchingOnce(partition, offset)
+            guard let error, error.code == .timedOut, attempt < Self.seekAttempts else { return error }
+            logger.warning(
+                "seek timed out; trying again",
+                metadata: ["partition": "\(partition)", "offset": "\(offset)", "attempt": "\(attempt)"])
+            attempt += 1
+        }
+    }
+
+    /// How many times a seek that times out is tried in all.
+    private static let seekAttempts = 3
+
+    private func seekFetchingOnce(_ partition: TopicPartition, _ offset: Int64) -> KafkaError? {
         let list = RDKafkaTopicPartitionList([partition], offset: offset)
         // rd_kafka_seek's implicit timeouts are short in 2.0.2; wait explicitly (this is the
         // poll thread, never the cooperative pool).
