@@ -98,6 +98,22 @@ struct ContactStoreSuite {
             intermediate.email = "intermediate@example.com"
             try await store.apply(StoreBatch(contacts: [intermediate, updated]))
             #expect(try await store.contact(id: original.id, businessID: Fixtures.business) == updated)
+
+            // Same status and business (the common case, written without touching their indexes):
+            // every other column is still replaced.
+            var touched = updated
+            touched.firstName = "Renamed"
+            touched.lastName = nil
+            touched.companyName = "Other Co"
+            touched.displayName = "Renamed"
+            touched.email = nil
+            touched.phone = "+1 555 0100"
+            touched.lifecycleStage = .consideration
+            touched.lastContacted = Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + 2)
+            touched.createdAt = Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch - 5)
+            touched.updatedAt = Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + 2)
+            try await store.apply(StoreBatch(contacts: [touched]))
+            #expect(try await store.contact(id: original.id, businessID: Fixtures.business) == touched)
         }
     }
 

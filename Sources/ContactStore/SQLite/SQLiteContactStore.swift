@@ -125,7 +125,18 @@ public final class SQLiteContactStore: ContactStore {
 
     private static func upsertContacts(_ contacts: [Contact], _ db: Database) throws {
         guard !contacts.isEmpty else { return }
-        let statement = try db.cachedStatement(
+        // Most commands change a contact's non-indexed columns only (AddInteraction: last_contacted
+        // and updated_at). An UPSERT rewrites every index of the columns it sets, even with equal
+        // values, and was 40 % of a batch's write; this UPDATE leaves the indexed columns out and
+        // matches only when they are unchanged, so a new contact, or one whose status or business
+        // changed, still goes through the full upsert.
+        let update = try db.cachedStatement(
+            sql: """
+                UPDATE contacts SET first_name = ?, last_name = ?, company_name = ?, display_name = ?, email = ?,
+                    phone = ?, lifecycle_stage = ?, last_contacted = ?, created_at = ?, updated_at = ?
+                WHERE id = ? AND business_id = ? AND relationship_status = ?
+                """)
+        let upsert = try db.cachedStatement(
             sql: """
                 INSERT INTO contacts (id, business_id, first_name, last_name, company_name, display_name, email,
                     phone, relationship_status, lifecycle_stage, last_contacted, created_at, updated_at)
@@ -139,8 +150,16 @@ public final class SQLiteContactStore: ContactStore {
                     updated_at = excluded.updated_at
                 """)
         for contact in contacts {
-            try statement.execute(arguments: [
-                contact.id.lowercasedString, contact.businessID, contact.firstName, contact.lastName,
+            let id = contact.id.lowercasedString
+            try update.execute(arguments: [
+                contact.firstName, contact.lastName, contact.companyName, contact.displayName, contact.email,
+                contact.phone, contact.lifecycleStage.rawValue, contact.lastContacted?.microsecondsSinceEpoch,
+                contact.createdAt.microsecondsSinceEpoch, contact.updatedAt.microsecondsSinceEpoch,
+                id, contact.businessID, contact.relationshipStatus.rawValue,
+            ])
+            guard db.changesCount == 0 else { continue }
+            try upsert.execute(arguments: [
+                id, contact.businessID, contact.firstName, contact.lastName,
                 contact.companyName, contact.displayName, contact.email, contact.phone,
                 contact.relationshipStatus.rawValue, contact.lifecycleStage.rawValue,
                 contact.lastContacted?.microsecondsSinceEpoch, contact.createdAt.microsecondsSinceEpoch,
