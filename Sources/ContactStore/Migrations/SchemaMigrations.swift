@@ -7,7 +7,7 @@ import ContactDomain
 /// `timestamptz` (also microseconds) in PostgreSQL; both round-trip a ``Timestamp`` exactly.
 enum SchemaMigrations {
     /// Every migration, in version order.
-    static let all: [Migration] = [initialSchema]
+    static let all: [Migration] = [initialSchema, contactsFillFactor]
 
     /// The newest version this build knows.
     static var latestVersion: Int { all.last?.version ?? 0 }
@@ -243,5 +243,20 @@ enum SchemaMigrations {
             )
             """,
         ]
+    )
+
+    // MARK: - 2: room for in-place contact updates
+
+    /// Almost every command rewrites its contact's row (`last_contacted`, `updated_at`). With full
+    /// pages PostgreSQL must put the new row version on another page and add it to all three
+    /// indexes; with 30 % free space the update stays on the page and skips the indexes whose
+    /// values did not change (a HOT update). Measured on 105,000 contacts: upserting 1,000 of them
+    /// took 28-33 ms at the default fill factor and 17-18 ms at 70. Applies to pages written from
+    /// now on; `VACUUM FULL contacts` rewrites existing ones. SQLite has no such setting.
+    private static let contactsFillFactor = Migration(
+        version: 2,
+        name: "contacts fill factor",
+        sqlite: [],
+        postgres: ["ALTER TABLE contacts SET (fillfactor = 70)"]
     )
 }
