@@ -211,6 +211,11 @@ public final class ContactWorkerService: Service, Sendable {
                 planned = .now
             }
             if let previous, await !previous.written.value {
+                if plan != nil {
+                    logger.debug(
+                        "previous batch not written as planned; planning this one again",
+                        metadata: ["first_offset": "\(ticket.messages.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "-")"])
+                }
                 plan = nil
                 await previous.finished.value
             }

@@ -165,9 +165,14 @@ final class WorkerHarness: Sendable {
 
     // MARK: - Running a worker
 
-    /// Starts a worker in a `ServiceGroup`; stop it with ``RunningWorker/stop()``.
-    func startWorker(group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())") throws -> RunningWorker {
+    /// Starts a worker in a `ServiceGroup` in this process; stop it with ``RunningWorker/stop()``.
+    /// `store` replaces the harness's own (a test double around it), `maxBatchSize` the consumer's default.
+    func startWorker(
+        group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())", store: (any ContactStore)? = nil,
+        maxBatchSize: Int? = nil
+    ) throws -> RunningWorker {
         var consumer = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group)
+        if let maxBatchSize { consumer.maxBatchSize = maxBatchSize }
         consumer.assignmentStrategy = "range"
         consumer.set("session.timeout.ms", "6000")
         consumer.set("heartbeat.interval.ms", "500")
@@ -176,7 +181,8 @@ final class WorkerHarness: Sendable {
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: testLogger)
         let worker = try ContactWorkerService(
             configuration: .init(topics: topics, group: group, initialBackoff: .milliseconds(50), maximumBackoff: .seconds(1)),
-            consumerConfiguration: consumer, producer: producer, store: store, verifier: verifier, logger: testLogger)
+            consumerConfiguration: consumer, producer: producer, store: store ?? self.store, verifier: verifier,
+            logger: testLogger)
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], logger: testLogger))
         let task = Task { try await serviceGroup.run() }

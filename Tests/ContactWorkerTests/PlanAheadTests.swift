@@ -1,0 +1,97 @@
+import ContactDomain
+import ContactStore
+import Foundation
+import Synchronization
+import Testing
+
+@Suite("Planning ahead (a batch planned on top of one still being written)")
+struct PlanAheadTests {
+    @Test("a batch planned on top of one whose write fails is planned again against what was really written")
+    func planOnFailedWriteIsDiscarded() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
+        defer { Task { await harness.close() } }
+        let token = try await harness.token()
+        let contact = "00000000-0000-4000-b000-000000000001"
+        func filler(_ index: Int) -> TestCommand {
+            TestCommand(
+                type: "CreateContact", contactID: String(format: "00000000-0000-4000-c000-%012d", index),
+                payload: #"{"company_name": "Filler \#(index)"}"#, token: token)
+        }
+        let create = TestCommand(type: "CreateContact", contactID: contact, payload: #"{"company_name": "Planned Co"}"#, token: token)
+        let qualify = TestCommand(
+            type: "UpdateStatus", contactID: contact, issuedAt: "2024-01-10T14:31:00Z",
+            payload: #"{"relationship_status": "qualified_lead"}"#, token: token)
+        let advance = TestCommand(
+            type: "UpdateStatus", contactID: contact, issuedAt: "2024-01-10T14:32:00Z",
+            payload: #"{"relationship_status": "opportunity"}"#, token: token)
+        // Batches of at most 300 (all planned ahead: above planAheadMinimum) on a pre-loaded
+        // topic: `advance` comes one or two batches after `qualify`, and is planned while the
+        // batch holding `qualify` is written. That write fails for good, so `qualify` ends up
+        // dead-lettered; a plan that still counted it would accept `advance`.
+        let commands = [create] + (0..<400).map(filler) + [qualify] + (400..<700).map(filler) + [advance]
+            + (700..<1_000).map(filler)
+        try await harness.send(commands.map(harness.message))
+
+        let store = RefusingStore(harness.store, refusing: qualify.commandID)
+        let worker = try harness.startWorker(store: store, maxBatchSize: 300)
+        let results = try await harness.read(harness.topics.results, count: commands.count - 1).map(PublishedResult.init)
+        let letters = try await harness.read(harness.topics.deadLetters, count: 1)
+        try await worker.stop()
+
+        #expect(store.refusals >= 2, "refused in its batch, then alone: \(store.refusals)")
+        #expect(letters.first?.header("x-original-offset") == "401")
+        #expect(results.map(\.commandID) == commands.filter { $0.commandID != qualify.commandID }.map(\.commandID))
+        let advanced = try #require(results.first { $0.commandID == advance.commandID })
+        #expect(advanced.status == 400)
+        #expect(
+            advanced.body
+                == (try JSONValue.parse(Array(#"{"detail": "Invalid status transition: cannot move from prospect to opportunity"}"#.utf8))))
+        let stored = try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
+        #expect(stored?.relationshipStatus == .prospect)
+        #expect(results.filter { $0.status != 201 }.map(\.commandID) == [advance.commandID])
+    }
+}
+
+/// The harness's store, except that every batch holding one given command fails with a
+/// constraint violation (not retriable): the worker must split the batch and dead-letter it.
+private final class RefusingStore: ContactStore {
+    private let base: any ContactStore
+    private let refused: String
+    private let count = Mutex(0)
+
+    init(_ base: any ContactStore, refusing commandID: String) {
+        self.base = base
+        self.refused = commandID
+    }
+
+    /// How many batches were refused.
+    var refusals: Int { count.withLock { $0 } }
+
+    func apply(_ batch: StoreBatch) async throws -> [Int64] {
+        if batch.processedCommands.contains(where: { $0.commandID == refused }) {
+            count.withLock { $0 += 1 }
+            throw StoreError.constraintViolation(database: "test", constraint: nil, underlying: "refused by the test")
+        }
+        return try await base.apply(batch)
+    }
+
+    func migrate() async throws { try await base.migrate() }
+    func appliedMigrations() async throws -> [Int] { try await base.appliedMigrations() }
+    func contact(id: UUID, businessID: String) async throws -> Contact? { try await base.contact(id: id, businessID: businessID) }
+    func contacts(ids: [UUID]) async throws -> [UUID: Contact] { try await base.contacts(ids: ids) }
+    func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
+        try await base.interactions(contactID: contactID, skip: skip, limit: limit)
+    }
+    func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
+        try await base.statusHistory(contactID: contactID, skip: skip, limit: limit)
+    }
+    func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] { try await base.processedCommands(ids: ids) }
+    func pendingOutbox(limit: Int) async throws -> [OutboxMessage] { try await base.pendingOutbox(limit: limit) }
+    func pendingOutboxCount() async throws -> Int { try await base.pendingOutboxCount() }
+    func markPublished(sequences: [Int64]) async throws { try await base.markPublished(sequences: sequences) }
+    func offsets(group: String, topic: String) async throws -> [Int32: Int64] { try await base.offsets(group: group, topic: topic) }
+    func events(contactID: UUID) async throws -> [StoredEvent] { try await base.events(contactID: contactID) }
+    func events(since: Timestamp, until: Timestamp?) async throws -> [StoredEvent] { try await base.events(since: since, until: until) }
+    func ping() async throws { try await base.ping() }
+    func close() async { await base.close() }
+}
