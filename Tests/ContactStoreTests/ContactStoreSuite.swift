@@ -396,6 +396,15 @@ struct ContactStoreSuite {
             #expect(remaining == Array(pending.dropFirst(10)))
             #expect(try await store.pendingOutboxCount() == 26)
 
+            // Scattered, unsorted, repeated and already-deleted sequences: exactly those rows go.
+            let scattered = [sequences[12], sequences[11], sequences[14], sequences[20], sequences[21], sequences[12], sequences[0]]
+            try await store.markPublished(sequences: scattered)
+            let gone: Set<Int64> = Set(sequences.prefix(10)).union(scattered)
+            #expect(try await store.pendingOutbox(limit: 1_000) == pending.filter { !gone.contains($0.sequence ?? -1) })
+            #expect(try await store.pendingOutboxCount() == 21)
+            try await store.markPublished(sequences: [.max, .min, .max, -1])
+            #expect(try await store.pendingOutboxCount() == 21)
+
             // Publishing everything and enqueueing again continues the numbering.
             try await store.markPublished(sequences: sequences)
             #expect(try await store.pendingOutbox(limit: 1_000).isEmpty)

