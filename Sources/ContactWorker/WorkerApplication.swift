@@ -25,9 +25,14 @@ public struct WorkerApplication: Sendable {
     /// - Parameters:
     ///   - observer: sees every batch besides the metrics (`dev` prints them).
     ///   - onHTTPServerRunning: called with the HTTP port once the server accepts connections.
+    ///   - shutdownWhen: when given, the worker shuts down gracefully, as on SIGTERM, once it
+    ///     returns (it must also return when its task is cancelled): for callers that embed the
+    ///     worker (the end-to-end benchmark). Cancelling the task instead stops every service at
+    ///     once, and the HTTP server logs that as errors.
     public func run(
         observer: any WorkerObserver = NoWorkerObserver(),
-        onHTTPServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+        onHTTPServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
+        shutdownWhen: (@Sendable () async -> Void)? = nil
     ) async throws {
         let store = try await makeContactStore(url: settings.databaseURL, logger: logger)
         if settings.migrateOnStart {
@@ -72,7 +77,20 @@ public struct WorkerApplication: Sendable {
                 configuration: .init(
                     services: [.init(service: http), .init(service: lag), .init(service: worker)],
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            if let shutdownWhen {
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask {
+                        await shutdownWhen()
+                        await group.triggerGracefulShutdown()
+                    }
+                    // Returns once the graceful shutdown is done, or when the group fails: then
+                    // the trigger is no longer wanted.
+                    try await group.run()
+                    tasks.cancelAll()
+                }
+            } else {
+                try await group.run()
+            }
         } catch {
             await store.close()
             throw error

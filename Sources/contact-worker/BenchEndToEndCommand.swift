@@ -111,7 +111,12 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
 
         let results = try await BenchResultsReader(bootstrap: bootstrap, topic: topics.results)
         let workerStart = ContinuousClock.now
-        let worker = Task { try await WorkerApplication(settings: settings, logger: logger).run() }
+        let (measured, measurementDone) = AsyncStream<Void>.makeStream()
+        let worker = Task {
+            try await WorkerApplication(settings: settings, logger: logger).run(shutdownWhen: {
+                for await _ in measured {}
+            })
+        }
 
         // Throughput.
         try await results.waitFor(total: preloaded, timeout: .seconds(600))
@@ -164,7 +169,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
                 """)
         }
 
-        worker.cancel()
+        measurementDone.finish()
         _ = try? await worker.value
         await results.close()
         await producer.shutdown()
