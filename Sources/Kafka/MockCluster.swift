@@ -62,8 +62,10 @@ public final class MockCluster: Sendable {
     public init(brokers: Int = 1, logger: Logger = Logger(label: "kafka.mock")) throws(KafkaError) {
         let (_, errors) = AsyncStream.makeStream(of: KafkaError.self)
         let context = RDKafkaCallbackContext(logger: logger, bootstrapServers: "", errors: errors)
-        // A producer handle only hosts the mock cluster's threads; it never produces.
-        let client = try RDKafkaClient(kind: .producer, properties: [:], context: context)
+        // A producer handle only hosts the mock cluster's threads; it never produces. Without
+        // bootstrap servers librdkafka logs a notice ("No `bootstrap.servers` configured") on
+        // every start; warnings and errors of the mock still come through.
+        let client = try RDKafkaClient(kind: .producer, properties: ["log_level": "4"], context: context)
         guard let cluster = rd_kafka_mock_cluster_new(client.handle, Int32(brokers)) else {
             client.destroy()
             throw .clientCreationFailed(reason: "rd_kafka_mock_cluster_new(\(brokers) brokers) failed")

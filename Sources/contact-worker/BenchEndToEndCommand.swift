@@ -111,6 +111,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
 
         let results = try await BenchResultsReader(bootstrap: bootstrap, topic: topics.results)
         let workerStart = ContinuousClock.now
+        let cpuAtStart = ProcessCPUTime.now()
         let (measured, measurementDone) = AsyncStream<Void>.makeStream()
         let worker = Task {
             try await WorkerApplication(settings: settings, logger: logger).run(shutdownWhen: {
@@ -121,6 +122,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         // Throughput.
         try await results.waitFor(total: preloaded, timeout: .seconds(600))
         let throughput = results.snapshot()
+        let cpu = ProcessCPUTime.now() - cpuAtStart
         guard let first = throughput.first, let last = throughput.last else { throw ValidationError("no results arrived") }
         let steady = first.duration(to: last)
         say("""
@@ -128,6 +130,9 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
             = \(Self.rate(preloaded, steady)) commands/s (first to last result; \
             \(BenchCommand.seconds(workerStart.duration(to: last))) s from worker start incl. group join)
               statuses: \(throughput.statuses.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", "))
+              CPU of this process from worker start to the last result: \(BenchCommand.seconds(cpu.user)) s user + \
+            \(BenchCommand.seconds(cpu.system)) s system = \(Int(BenchCommand.secondsValue(cpu.total) * 1_000_000 / Double(preloaded))) µs \
+            per command (mock broker, worker, measuring clients\(database.hasPrefix("sqlite:") ? " and SQLite" : "; not the PostgreSQL server"))
             """)
 
         // Latency at a fixed rate.
