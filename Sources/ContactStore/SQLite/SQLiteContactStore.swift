@@ -448,8 +448,8 @@ public final class SQLiteContactStore: ContactStore {
     private static func deleteOutbox(_ sequences: [Int64], _ db: Database) throws {
         guard !sequences.isEmpty else { return }
         // A batch's rows are numbered consecutively, so published sequences come in long runs:
-        // one range delete per run instead of one statement per row (2,000 single-row deletes per
-        // 1,000 commands took 40-50 ms, a fifth of the worker's write).
+        // one range delete per run instead of one statement per row (2,000 rows, measured with
+        // Python's sqlite3: 16 ms one by one, 7 ms as one range).
         let statement = try db.cachedStatement(sql: "DELETE FROM outbox WHERE sequence BETWEEN ? AND ?")
         for run in Self.runs(of: sequences) {
             try statement.execute(arguments: [run.lowerBound, run.upperBound])
