@@ -156,7 +156,8 @@ struct KafkaConsumerGroupTests {
         let consumer = try TestSupport.consumer(cluster, group: TestSupport.unique("group"), strategy: "range", listener: member)
         member.state.withLock { $0.consumer = consumer }
         try await consumer.subscribe(topics: [topic])
-        let messages = try await TestSupport.collect(consumer, count: 15)
+        // A first group join on the mock takes 3 s alone and can pass 15 s in a loaded suite.
+        let messages = try await TestSupport.collect(consumer, count: 15, seconds: 40)
         #expect(messages.first { $0.partition == 0 }?.offset == 5)
         #expect(messages.filter { $0.partition == 0 }.map(\.offset) == Array(5..<10))
         #expect(messages.first { $0.partition == 1 }?.offset == 0)

@@ -72,9 +72,13 @@ struct KafkaConsumerTests {
         let p0 = TopicPartition(topic, 0)
         try await TestSupport.produce(cluster, topic: topic, count: 10, partitions: 1)
 
+        // Group joins on the mock are slow and uneven: measured alone, the first join takes 3 s and
+        // the second 5 s, sometimes 15 s (the first member's LeaveGroup is sent and answered; the
+        // extra 10 s is the mock's). In a fully loaded parallel suite the first once took over
+        // 15 s in CI, so both waits are generous: this test is about offsets, not join speed.
         let first = try TestSupport.consumer(cluster, group: group, strategy: "range")
         try await first.subscribe(topics: [topic])
-        let messages = try await TestSupport.collect(first, count: 10)
+        let messages = try await TestSupport.collect(first, count: 10, seconds: 40)
         #expect(messages.map(\.offset) == Array(0..<10))
         try first.storeOffsets([p0: 6])
         try await first.commit()
@@ -86,8 +90,8 @@ struct KafkaConsumerTests {
 
         let second = try TestSupport.consumer(cluster, group: group, strategy: "range")
         try await second.subscribe(topics: [topic])
-        // Joining a group the mock just saw emptied waits out its rebalance delay (~5 s).
-        let resumed = try await TestSupport.collect(second, count: 4, seconds: 20)
+        // Joining a group the mock just saw emptied waits out its rebalance delay (~5 s, see above).
+        let resumed = try await TestSupport.collect(second, count: 4, seconds: 40)
         #expect(resumed.first?.offset == 6)
         await second.close()
     }
