@@ -41,12 +41,11 @@ public enum CommandFingerprint {
 
     /// Lowercase hex of `bytes`, written into one buffer (this runs once per consumed command).
     private static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(64)
         for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
+            text.append(JSONValue.hexDigit(byte >> 4))
+            text.append(JSONValue.hexDigit(byte & 0x0F))
         }
         return String(decoding: text, as: UTF8.self)
     }

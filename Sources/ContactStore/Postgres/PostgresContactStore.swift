@@ -7,7 +7,7 @@ import Synchronization
 /// The production store: PostgreSQL through a PostgresNIO connection pool, shared by every worker
 /// process of the consumer group.
 ///
-/// The store owns the pool's lifecycle: the factory starts `PostgresClient.run()` in a task, and
+/// The store owns the pool's lifecycle: the first call starts `PostgresClient.run()` in a task, and
 /// ``close()`` cancels it. Each call waits at most `connect_timeout` (URL option, default 10 s)
 /// for a pooled connection and then fails with a retriable ``StoreError/unavailable(database:underlying:)``;
 /// after such a timeout the pool is retired and the next call starts a fresh one, so when the server
@@ -31,7 +31,8 @@ public final class PostgresContactStore: ContactStore {
         var closed = false
     }
 
-    /// Creates the store and starts its connection pool; connections are opened on demand.
+    /// Creates the store; its connection pool starts with the first call, and connections are
+    /// opened on demand.
     ///
     /// Prefer ``makeContactStore(url:logger:)``, which parses `DATABASE_URL`.
     public init(_ settings: DatabaseURL.Postgres, logger: Logger) {
@@ -39,11 +40,6 @@ public final class PostgresContactStore: ContactStore {
         self.database = DatabaseURL.postgres(settings).description
         self.logger = logger
         self.state = Mutex(ClientState())
-        state.withLock { state in
-            let (client, task) = Self.startClient(settings, logger: logger)
-            state.client = client
-            state.runTask = task
-        }
     }
 
     private static func startClient(
