@@ -7,14 +7,16 @@ import ContactDomain
 /// `timestamptz` (also microseconds) in PostgreSQL; both round-trip a ``Timestamp`` exactly.
 enum SchemaMigrations {
     /// Every migration, in version order.
-    static let all: [Migration] = [initialSchema, contactsFillFactor]
+    static let all: [Migration] = [initialSchema, contactsFillFactor, processedCommandsInArrivalOrder]
 
     /// The newest version this build knows.
     static var latestVersion: Int { all.last?.version ?? 0 }
 
     /// Checks that the applied versions read from `schema_migrations` are a prefix of ``all`` and
-    /// returns the migrations still to run.
-    static func pending(applied: [(version: Int, name: String)], database: String) throws(StoreError) -> [Migration] {
+    /// returns the migrations still to run, up to and including version `target`.
+    static func pending(
+        applied: [(version: Int, name: String)], database: String, through target: Int = latestVersion
+    ) throws(StoreError) -> [Migration] {
         let known = Dictionary(uniqueKeysWithValues: all.map { ($0.version, $0) })
         for row in applied {
             guard let migration = known[row.version] else {
@@ -31,7 +33,7 @@ enum SchemaMigrations {
             }
         }
         let done = Set(applied.map(\.version))
-        return all.filter { !done.contains($0.version) }
+        return all.filter { !done.contains($0.version) && $0.version <= target }
     }
 
     // MARK: - Shared CHECK lists
@@ -258,5 +260,45 @@ enum SchemaMigrations {
         name: "contacts fill factor",
         sqlite: [],
         postgres: ["ALTER TABLE contacts SET (fillfactor = 70)"]
+    )
+
+    // MARK: - 3: processed commands stored in arrival order (SQLite)
+
+    /// In SQLite, `processed_commands` was a `WITHOUT ROWID` table clustered by command id. Command
+    /// ids are random, so every batch inserted its rows (about 560 bytes each, most of it the stored
+    /// result) at random places in a large b-tree: about one page split or rewrite per command.
+    /// Stored in a rowid table the rows are appended, and only the small unique index on
+    /// `command_id` takes random inserts; uniqueness and the lookup by id are unchanged. Modelled
+    /// with the same SQLite library, 100 batches of 1,000 commands: that table's inserts went from
+    /// 27 to 13 ms per batch, and a whole AddInteraction batch from 124 to 106 ms.
+    /// PostgreSQL tables are heaps already; nothing changes there.
+    private static let processedCommandsInArrivalOrder = Migration(
+        version: 3,
+        name: "processed commands in arrival order",
+        sqlite: [
+            """
+            CREATE TABLE processed_commands_v3 (
+                command_id TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                business_id TEXT,
+                contact_id TEXT,
+                command_type TEXT,
+                result_status INTEGER NOT NULL,
+                result_body BLOB NOT NULL,
+                processed_at INTEGER NOT NULL
+            )
+            """,
+            """
+            INSERT INTO processed_commands_v3 (command_id, fingerprint, business_id, contact_id, command_type,
+                result_status, result_body, processed_at)
+            SELECT command_id, fingerprint, business_id, contact_id, command_type, result_status, result_body,
+                processed_at
+            FROM processed_commands ORDER BY processed_at, command_id
+            """,
+            "DROP TABLE processed_commands",
+            "ALTER TABLE processed_commands_v3 RENAME TO processed_commands",
+            "CREATE UNIQUE INDEX processed_commands_command_id ON processed_commands (command_id)",
+        ],
+        postgres: []
     )
 }

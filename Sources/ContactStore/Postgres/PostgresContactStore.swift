@@ -72,6 +72,11 @@ public final class PostgresContactStore: ContactStore {
 
     /// Creates or upgrades the schema to ``SchemaMigrations/latestVersion`` in one transaction; a no-op when up to date.
     public func migrate() async throws {
+        try await migrate(through: SchemaMigrations.latestVersion)
+    }
+
+    /// Migrates up to and including version `target` only; tests use it to build an older schema.
+    func migrate(through target: Int) async throws {
         let schema = settings.schema
         let database = self.database
         let logger = self.logger
@@ -98,7 +103,7 @@ public final class PostgresContactStore: ContactStore {
                 ).decode((Int, String).self) {
                     applied.append((version, name))
                 }
-                let pending = try SchemaMigrations.pending(applied: applied, database: database)
+                let pending = try SchemaMigrations.pending(applied: applied, database: database, through: target)
                 for migration in pending {
                     for statement in migration.postgres {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)

@@ -65,6 +65,11 @@ public final class SQLiteContactStore: ContactStore {
 
     /// Creates or upgrades the schema to ``SchemaMigrations/latestVersion`` in one transaction; a no-op when up to date.
     public func migrate() async throws {
+        try await migrate(through: SchemaMigrations.latestVersion)
+    }
+
+    /// Migrates up to and including version `target` only; tests use it to build an older schema.
+    func migrate(through target: Int) async throws {
         let database = self.database
         let applied = try await write { db in
             try db.execute(
@@ -79,7 +84,7 @@ public final class SQLiteContactStore: ContactStore {
             let applied = try rows.map { row in
                 (version: try row.decode(Int.self, atIndex: 0), name: try row.decode(String.self, atIndex: 1))
             }
-            let pending = try SchemaMigrations.pending(applied: applied, database: database)
+            let pending = try SchemaMigrations.pending(applied: applied, database: database, through: target)
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
             for migration in pending {
                 for statement in migration.sqlite {

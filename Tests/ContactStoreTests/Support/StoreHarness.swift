@@ -40,6 +40,26 @@ func withStore(
     postgresOptions: String = "max_connections=4",
     _ body: (any ContactStore) async throws -> Void
 ) async throws {
+    try await withStoreURL(backend, postgresOptions: postgresOptions) { url in
+        let store = try await makeContactStore(url: url)
+        do {
+            try await store.migrate()
+            try await body(store)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+}
+
+/// Runs `body` with the `DATABASE_URL` of a fresh, empty store of `backend` (see ``withStore(_:postgresOptions:_:)``),
+/// for tests that open and migrate the store themselves.
+func withStoreURL(
+    _ backend: Backend,
+    postgresOptions: String = "max_connections=4",
+    _ body: (String) async throws -> Void
+) async throws {
     let url: String
     var directory: URL?
     switch backend {
@@ -59,15 +79,7 @@ func withStore(
     defer {
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }
-    let store = try await makeContactStore(url: url)
-    do {
-        try await store.migrate()
-        try await body(store)
-    } catch {
-        await store.close()
-        throw error
-    }
-    await store.close()
+    try await body(url)
 }
 
 /// `base` with a unique schema (and extra options) appended, so every test starts empty.
