@@ -59,6 +59,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
         var lookup = Duration.zero
         var apply = Duration.zero
         var drain = Duration.zero
+        // Records written: contacts, interactions, idempotency records, events, outbox messages
+        // (packed into one row per batch since migration 4) and offsets.
         var rows = 0
         for number in 0..<batches {
             let batch = Self.batch(number: number, contacts: contacts, start: start)
@@ -83,9 +85,9 @@ struct BenchStoreCommand: AsyncParsableCommand {
                 + "  (\(BenchCommand.milliseconds(duration / batches)) ms per batch)\(extra)"
         }
         say("""
-            store on \(name): \(batches) batches x \(batchSize) AddInteraction outcomes (\(rows / batches) rows per batch)
+            store on \(name): \(batches) batches x \(batchSize) AddInteraction outcomes (\(rows / batches) records per batch)
             \(line("lookups", lookup))
-            \(line("apply", apply, extra: "  \(BenchEndToEndCommand.rate(rows, apply)) rows/s"))
+            \(line("apply", apply, extra: "  \(BenchEndToEndCommand.rate(rows, apply)) records/s"))
             \(line("outbox mark", drain))
             \(line("full cycle", lookup + apply + drain))
             """)

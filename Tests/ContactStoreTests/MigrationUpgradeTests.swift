@@ -8,7 +8,7 @@ import Testing
 @Suite("Schema upgrades keep data and guarantees")
 struct MigrationUpgradeTests {
     @Test(
-        "a version 2 database upgrades with its processed commands intact, still unique by command id",
+        "a version 2 database upgrades keeping its processed commands (still unique) and its pending outbox (in order)",
         arguments: Backend.allCases)
     func upgradeFromVersion2(backend: Backend) async throws {
         try await withStoreURL(backend) { url in
@@ -36,9 +36,31 @@ struct MigrationUpgradeTests {
                 resultStatus: 422, resultBody: Array("{}".utf8), processedAt: Fixtures.baseTime),
         ]
         try await store.apply(StoreBatch(contacts: [contact], processedCommands: commands))
+        // Outbox rows as builds before migration 4 wrote them: one row per message.
+        let legacy =
+            (0..<30).map { Fixtures.outbox(contactID: contact.id, value: "legacy-\($0)") } + [
+                OutboxMessage(topic: "contacts.dead-letter", key: nil, value: [], headers: [], contactID: nil),
+                OutboxMessage(
+                    topic: "contacts.command-results", key: [0xFF, 0x00], value: [0, 1, 255],
+                    headers: [("correlation-id", Array("c-1".utf8)), ("empty", []), ("correlation-id", [0xFF])],
+                    contactID: "é"),
+            ]
+        try await insertLegacyOutbox(store, legacy)
 
         try await store.migrate()
-        #expect(try await store.appliedMigrations() == [1, 2, 3])
+        #expect(try await store.appliedMigrations() == [1, 2, 3, 4])
+
+        // The pending messages survive in order, renumbered.
+        let pending = try await store.pendingOutbox(limit: 1_000)
+        #expect(pending.map { message in var copy = message; copy.sequence = nil; return copy } == legacy)
+        let sequences = pending.compactMap(\.sequence)
+        #expect(sequences.count == legacy.count)
+        #expect(zip(sequences, sequences.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(try await store.pendingOutboxCount() == legacy.count)
+        let added = try await store.apply(StoreBatch(outbox: [Fixtures.outbox(contactID: contact.id, value: "new")]))
+        #expect(added.count == 1 && added[0] > (sequences.last ?? .max))
+        try await store.markPublished(sequences: sequences)
+        #expect(try await store.pendingOutbox(limit: 1_000).map(\.value) == [Array("new".utf8)])
 
         let lookup = try await store.processedCommands(ids: commands.map(\.commandID))
         #expect(lookup.count == commands.count)
@@ -58,6 +80,18 @@ struct MigrationUpgradeTests {
 
         try await store.apply(StoreBatch(processedCommands: [fresh]))
         #expect(try await store.processedCommands(ids: [fresh.commandID]) == [fresh.commandID: fresh])
+    }
+
+    /// Writes `messages` the way builds before migration 4 did.
+    private func insertLegacyOutbox(_ store: any ContactStore, _ messages: [OutboxMessage]) async throws {
+        switch store {
+        case let sqlite as SQLiteContactStore:
+            try await sqlite.insertLegacyOutboxRows(messages)
+        case let postgres as PostgresContactStore:
+            try await postgres.insertLegacyOutboxRows(messages)
+        default:
+            Issue.record("no legacy outbox for \(type(of: store))")
+        }
     }
 
     /// Runs the concrete store's migrations up to `version` only.

@@ -11,4 +11,14 @@ struct Migration: Sendable {
     var sqlite: [String]
     /// The statements for PostgreSQL, run in order in one transaction.
     var postgres: [String]
+    /// Work the statements cannot express, done by each backend in code after the statements, in
+    /// the same transaction.
+    var dataStep: DataStep? = nil
+
+    /// A data conversion written in Swift, implemented by every backend.
+    enum DataStep: Sendable {
+        /// Moves the rows of the per-message `outbox` table, in sequence order, into packed rows of
+        /// `outbox_batches` (see `OutboxPacking`), then drops `outbox`.
+        case packLegacyOutbox
+    }
 }

@@ -7,7 +7,9 @@ import ContactDomain
 /// `timestamptz` (also microseconds) in PostgreSQL; both round-trip a ``Timestamp`` exactly.
 enum SchemaMigrations {
     /// Every migration, in version order.
-    static let all: [Migration] = [initialSchema, contactsFillFactor, processedCommandsInArrivalOrder]
+    static let all: [Migration] = [
+        initialSchema, contactsFillFactor, processedCommandsInArrivalOrder, outboxInBatches,
+    ]
 
     /// The newest version this build knows.
     static var latestVersion: Int { all.last?.version ?? 0 }
@@ -300,5 +302,53 @@ enum SchemaMigrations {
             "CREATE UNIQUE INDEX processed_commands_command_id ON processed_commands (command_id)",
         ],
         postgres: []
+    )
+
+    // MARK: - 4: one outbox row per batch
+
+    /// The outbox held one row per message: about 2,000 inserts per 1,000-command batch, and as
+    /// many deletes once Kafka acknowledged them. `outbox_batches` holds one row per batch with its
+    /// messages packed (see `OutboxPacking`); `first_index`, `last_index` and `message_count` let a
+    /// mark decide without reading the messages whether it empties the row. Rows still pending in
+    /// the old table are moved over in order. PostgreSQL compresses the packed bytes with lz4 where
+    /// the server has it: a batch's 1.4 MB of JSON then takes about a quarter of the TOAST rows.
+    /// `bench store`, 60 batches, 2 interleaved rounds: apply took 155 / 145 ms per 1,000 commands
+    /// with one row per message, 132 / 114 ms packed and uncompressed, 122 / 106 ms packed with lz4.
+    private static let outboxInBatches = Migration(
+        version: 4,
+        name: "outbox in batches",
+        sqlite: [
+            """
+            CREATE TABLE outbox_batches (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                first_index INTEGER NOT NULL,
+                last_index INTEGER NOT NULL,
+                message_count INTEGER NOT NULL CHECK (message_count > 0),
+                messages BLOB NOT NULL
+            )
+            """
+        ],
+        postgres: [
+            """
+            CREATE TABLE outbox_batches (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                first_index integer NOT NULL,
+                last_index integer NOT NULL,
+                message_count integer NOT NULL CHECK (message_count > 0),
+                messages bytea NOT NULL
+            )
+            """,
+            // EXECUTE, so that a server without lz4 (or older than 14) raises a catchable error.
+            """
+            DO $$
+            BEGIN
+                EXECUTE 'ALTER TABLE outbox_batches ALTER COLUMN messages SET COMPRESSION lz4';
+            EXCEPTION WHEN feature_not_supported OR syntax_error THEN
+                RAISE NOTICE 'outbox_batches.messages keeps the default compression: lz4 is not available';
+            END
+            $$
+            """,
+        ],
+        dataStep: .packLegacyOutbox
     )
 }

@@ -108,6 +108,11 @@ public final class PostgresContactStore: ContactStore {
                     for statement in migration.postgres {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
+                    switch migration.dataStep {
+                    case .packLegacyOutbox:
+                        try await Self.packLegacyOutbox(connection, database: database, logger: logger)
+                    case nil: break
+                    }
                     try await connection.query(
                         "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
                         logger: logger)
@@ -145,27 +150,29 @@ public final class PostgresContactStore: ContactStore {
     public func apply(_ batch: StoreBatch) async throws -> [Int64] {
         guard !batch.isEmpty else { return [] }
         let logger = self.logger
+        let database = self.database
         return try await withConnection { connection in
             try await connection.withTransaction(logger: logger) { connection in
-                var sequences: [Int64] = []
-                for (query, returnsSequences) in Self.batchQueries(batch) {
-                    let rows = try await connection.query(query, logger: logger)
-                    guard returnsSequences else { continue }
-                    for try await sequence in rows.decode(Int64.self) { sequences.append(sequence) }
+                for query in Self.batchQueries(batch) {
+                    try await connection.query(query, logger: logger)
                 }
-                // One INSERT numbers its rows in ORDER BY position; RETURNING does not promise
-                // that order, but the numbers increase with it, so sorting restores it.
-                return sequences.sorted()
+                let sequences = try await Self.insertOutbox(batch.outbox, connection, database: database, logger: logger)
+                try await Self.deleteOutbox(batch.published, connection, database: database, logger: logger)
+                if !batch.offsets.isEmpty {
+                    try await connection.query(Self.offsetsQuery(batch.offsets), logger: logger)
+                }
+                return sequences
             }
         }
     }
 
-    /// The statements of one batch, one per non-empty table, in foreign-key order.
-    private static func batchQueries(_ batch: StoreBatch) -> [(PostgresQuery, returnsSequences: Bool)] {
-        var queries: [(PostgresQuery, returnsSequences: Bool)] = []
+    /// The statements of one batch's state and history, one per non-empty table, in foreign-key
+    /// order (the outbox and the offsets follow them).
+    private static func batchQueries(_ batch: StoreBatch) -> [PostgresQuery] {
+        var queries: [PostgresQuery] = []
         let contacts = batch.uniqueContacts
         if !contacts.isEmpty {
-            queries.append((
+            queries.append(
                 """
                 INSERT INTO contacts (id, business_id, first_name, last_name, company_name, display_name, email,
                     phone, relationship_status, lifecycle_stage, last_contacted, created_at, updated_at)
@@ -183,11 +190,11 @@ public final class PostgresContactStore: ContactStore {
                     relationship_status = EXCLUDED.relationship_status, lifecycle_stage = EXCLUDED.lifecycle_stage,
                     last_contacted = EXCLUDED.last_contacted, created_at = EXCLUDED.created_at,
                     updated_at = EXCLUDED.updated_at
-                """, returnsSequences: false))
+                """)
         }
         let interactions = batch.interactions
         if !interactions.isEmpty {
-            queries.append((
+            queries.append(
                 """
                 INSERT INTO interactions (id, contact_id, type, description, "timestamp", outcome, next_action,
                     scheduled_follow_up, performed_by, performed_by_id)
@@ -198,11 +205,11 @@ public final class PostgresContactStore: ContactStore {
                     \(PostgresNullableArray(interactions.map(\.nextAction))),
                     \(PostgresNullableArray(interactions.map { $0.scheduledFollowUp.map(PostgresTimestamp.init) })),
                     \(interactions.map(\.performedBy)), \(interactions.map(\.performedByID)))
-                """, returnsSequences: false))
+                """)
         }
         let history = batch.statusHistory
         if !history.isEmpty {
-            queries.append((
+            queries.append(
                 """
                 INSERT INTO status_history (id, contact_id, from_status, to_status, from_lifecycle_stage,
                     to_lifecycle_stage, "timestamp", changed_by, changed_by_id, reason, notes)
@@ -212,11 +219,11 @@ public final class PostgresContactStore: ContactStore {
                     \(history.map(\.toLifecycleStage.rawValue)), \(history.map { PostgresTimestamp($0.timestamp) }),
                     \(history.map(\.changedBy)), \(history.map(\.changedByID)),
                     \(PostgresNullableArray(history.map(\.reason))), \(PostgresNullableArray(history.map(\.notes))))
-                """, returnsSequences: false))
+                """)
         }
         let commands = batch.processedCommands
         if !commands.isEmpty {
-            queries.append((
+            queries.append(
                 """
                 INSERT INTO processed_commands (command_id, fingerprint, business_id, contact_id, command_type,
                     result_status, result_body, processed_at)
@@ -224,12 +231,12 @@ public final class PostgresContactStore: ContactStore {
                     \(PostgresNullableArray(commands.map(\.businessID))), \(PostgresNullableArray(commands.map(\.contactID))),
                     \(PostgresNullableArray(commands.map(\.commandType))), \(commands.map { Int32(clamping: $0.resultStatus) }),
                     \(commands.map { ByteBuffer(bytes: $0.resultBody) }), \(commands.map { PostgresTimestamp($0.processedAt) }))
-                """, returnsSequences: false))
+                """)
         }
         let events = batch.events
         if !events.isEmpty {
             // ORDER BY ordinality makes the identity column number rows in the batch's order.
-            queries.append((
+            queries.append(
                 """
                 INSERT INTO events (id, contact_id, business_id, command_id, type, time, body)
                 SELECT id, contact_id, business_id, command_id, type, time, body
@@ -238,38 +245,156 @@ public final class PostgresContactStore: ContactStore {
                     \(events.map { ByteBuffer(bytes: $0.body) }))
                     WITH ORDINALITY AS e (id, contact_id, business_id, command_id, type, time, body, position)
                 ORDER BY position
-                """, returnsSequences: false))
-        }
-        let outbox = batch.outbox
-        if !outbox.isEmpty {
-            queries.append((
-                """
-                INSERT INTO outbox (topic, key, value, headers, contact_id)
-                SELECT topic, key, value, headers, contact_id
-                FROM UNNEST(\(outbox.map(\.topic)), \(PostgresNullableArray(outbox.map { $0.key.map { ByteBuffer(bytes: $0) } })),
-                    \(outbox.map { ByteBuffer(bytes: $0.value) }),
-                    \(outbox.map { ByteBuffer(bytes: HeaderCoding.encode($0.headers)) }),
-                    \(PostgresNullableArray(outbox.map(\.contactID))))
-                    WITH ORDINALITY AS m (topic, key, value, headers, contact_id, position)
-                ORDER BY position
-                RETURNING sequence
-                """, returnsSequences: true))
-        }
-        if !batch.published.isEmpty {
-            queries.append(("DELETE FROM outbox WHERE sequence = ANY(\(batch.published))", returnsSequences: false))
-        }
-        let offsets = batch.offsets
-        if !offsets.isEmpty {
-            queries.append((
-                """
-                INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
-                SELECT * FROM UNNEST(\(offsets.map(\.group)), \(offsets.map(\.topic)), \(offsets.map(\.partition)),
-                    \(offsets.map(\.nextOffset)))
-                ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
-                    WHERE consumer_offsets.next_offset < EXCLUDED.next_offset
-                """, returnsSequences: false))
+                """)
         }
         return queries
+    }
+
+    private static func offsetsQuery(_ offsets: [ConsumerOffset]) -> PostgresQuery {
+        """
+        INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
+        SELECT * FROM UNNEST(\(offsets.map(\.group)), \(offsets.map(\.topic)), \(offsets.map(\.partition)),
+            \(offsets.map(\.nextOffset)))
+        ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
+            WHERE consumer_offsets.next_offset < EXCLUDED.next_offset
+        """
+    }
+
+    // MARK: - Outbox
+
+    /// Inserts `messages` as packed rows (see ``OutboxPacking``) and returns their sequences.
+    private static func insertOutbox(
+        _ messages: [OutboxMessage], _ connection: PostgresConnection, database: String, logger: Logger
+    ) async throws -> [Int64] {
+        var sequences: [Int64] = []
+        sequences.reserveCapacity(messages.count)
+        for group in OutboxPacking.groups(messages) {
+            let rows = try await connection.query(
+                """
+                INSERT INTO outbox_batches (first_index, last_index, message_count, messages)
+                VALUES (0, \(group.count - 1), \(group.count), \(ByteBuffer(bytes: OutboxPacking.pack(group))))
+                RETURNING id
+                """, logger: logger
+            ).collect()
+            guard let batchID = try rows.first?.decode(Int64.self) else {
+                throw StoreError.unexpected(database: database, underlying: "INSERT … RETURNING id returned no row")
+            }
+            sequences.append(contentsOf: (0..<group.count).map { OutboxPacking.sequence(batchID: batchID, index: $0) })
+        }
+        return sequences
+    }
+
+    /// Removes the messages with these sequences: rows marked whole are deleted in one statement;
+    /// rows marked in part (rare: the worker marks whole batches) are read and rewritten.
+    private static func deleteOutbox(
+        _ sequences: [Int64], _ connection: PostgresConnection, database: String, logger: Logger
+    ) async throws {
+        guard !sequences.isEmpty else { return }
+        let marks = OutboxPacking.marks(sequences)
+        let pairs = marks.flatMap { batchID, runs in runs.map { (batchID, $0) } }
+        var deleted = Set<Int64>()
+        let rows = try await connection.query(
+            """
+            DELETE FROM outbox_batches AS o
+            USING UNNEST(\(pairs.map(\.0)), \(pairs.map { Int32($0.1.lowerBound) }), \(pairs.map { Int32($0.1.upperBound) }))
+                AS m (id, low, high)
+            WHERE o.id = m.id AND o.first_index >= m.low AND o.last_index <= m.high
+                AND o.message_count = o.last_index - o.first_index + 1
+            RETURNING o.id
+            """, logger: logger)
+        for try await id in rows.decode(Int64.self) { deleted.insert(id) }
+        let rest = marks.keys.filter { !deleted.contains($0) }.sorted()
+        guard !rest.isEmpty else { return }
+        let stored = try await connection.query(
+            "SELECT id, first_index, last_index, message_count FROM outbox_batches WHERE id = ANY(\(rest)) ORDER BY id",
+            logger: logger
+        ).collect()
+        for row in stored {
+            let (id, first, last, count) = try corruptRowOnFailure(database: database) {
+                try row.decode((Int64, Int32, Int32, Int32).self)
+            }
+            let batch = OutboxPacking.StoredBatch(id: id, firstIndex: Int(first), lastIndex: Int(last), count: Int(count))
+            guard let runs = marks[id], OutboxPacking.removesAll(runs, from: batch) != false else { continue }
+            try await rewriteOutboxBatch(id, without: runs, connection, database: database, logger: logger)
+        }
+    }
+
+    /// Rewrites one packed row without the messages whose indexes fall in `runs`, or deletes it
+    /// when none remain.
+    private static func rewriteOutboxBatch(
+        _ batchID: Int64, without runs: [ClosedRange<Int>], _ connection: PostgresConnection, database: String,
+        logger: Logger
+    ) async throws {
+        let rows = try await connection.query(
+            "SELECT messages FROM outbox_batches WHERE id = \(batchID)", logger: logger
+        ).collect()
+        guard let row = rows.first else { return }
+        let bytes = try corruptRowOnFailure(database: database) { try row.decode(ByteBuffer.self) }
+        guard let messages = OutboxPacking.unpack(bytes.readableBytesView, batchID: batchID) else {
+            throw StoreError.corruptRow(
+                database: database, table: "outbox_batches", detail: "unreadable messages in batch \(batchID)")
+        }
+        let kept = messages.filter { entry in !runs.contains { $0.contains(entry.index) } }
+        guard kept.count < messages.count else { return }
+        guard let first = kept.first, let last = kept.last else {
+            try await connection.query("DELETE FROM outbox_batches WHERE id = \(batchID)", logger: logger)
+            return
+        }
+        try await connection.query(
+            """
+            UPDATE outbox_batches SET first_index = \(first.index), last_index = \(last.index),
+                message_count = \(kept.count), messages = \(ByteBuffer(bytes: OutboxPacking.pack(kept)))
+            WHERE id = \(batchID)
+            """, logger: logger)
+    }
+
+    /// Migration 4: moves the rows of the per-message `outbox` table into `outbox_batches`, in
+    /// sequence order, and drops the old table.
+    private static func packLegacyOutbox(_ connection: PostgresConnection, database: String, logger: Logger) async throws {
+        var messages: [OutboxMessage] = []
+        let rows = try await connection.query(
+            "SELECT sequence, topic, key, value, headers, contact_id FROM outbox ORDER BY sequence", logger: logger)
+        for try await row in rows {
+            let (sequence, topic, key, value, headerBytes, contact) = try corruptRowOnFailure(database: database, table: "outbox") {
+                try row.decode((Int64, String, ByteBuffer?, ByteBuffer, ByteBuffer, String?).self)
+            }
+            guard let headers = HeaderCoding.decode(headerBytes.readableBytesView) else {
+                throw StoreError.corruptRow(database: database, table: "outbox", detail: "unreadable headers in row \(sequence)")
+            }
+            messages.append(
+                OutboxMessage(
+                    topic: topic, key: key.map { Array($0.readableBytesView) }, value: Array(value.readableBytesView),
+                    headers: headers, contactID: contact))
+        }
+        _ = try await insertOutbox(messages, connection, database: database, logger: logger)
+        try await connection.query("DROP TABLE outbox", logger: logger)
+    }
+
+    /// Writes `messages` into the per-message outbox of schema version 3 or older, the way builds
+    /// before migration 4 did; only the upgrade test uses it.
+    func insertLegacyOutboxRows(_ messages: [OutboxMessage]) async throws {
+        let logger = self.logger
+        try await withConnection { connection in
+            for message in messages {
+                try await connection.query(
+                    """
+                    INSERT INTO outbox (topic, key, value, headers, contact_id)
+                    VALUES (\(message.topic), \(message.key.map { ByteBuffer(bytes: $0) }), \(ByteBuffer(bytes: message.value)),
+                        \(ByteBuffer(bytes: HeaderCoding.encode(message.headers))), \(message.contactID))
+                    """, logger: logger)
+            }
+        }
+    }
+
+    /// `body`, with a decoding failure reported as a corrupt row of `table`.
+    private static func corruptRowOnFailure<T>(
+        database: String, table: String = "outbox_batches", _ body: () throws -> T
+    ) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresDecodingError {
+            throw StoreError.corruptRow(database: database, table: table, detail: "column \(error.columnName): \(error.code)")
+        }
     }
 
     // MARK: - Reads
@@ -381,32 +506,55 @@ public final class PostgresContactStore: ContactStore {
 
     /// Up to `limit` unpublished messages in sequence (insertion) order, each with its sequence set.
     public func pendingOutbox(limit: Int) async throws -> [OutboxMessage] {
-        let rows = try await collect(
-            "SELECT sequence, topic, key, value, headers, contact_id FROM outbox ORDER BY sequence LIMIT \(max(limit, 0))")
-        return try rows.map { row in
-            try decoding(table: "outbox") {
-                let (sequence, topic, key, value, headerBytes, contact) = try row.decode(
-                    (Int64, String, ByteBuffer?, ByteBuffer, ByteBuffer, String?).self)
-                guard let headers = HeaderCoding.decode(headerBytes.readableBytesView) else {
-                    throw RowValueError(detail: "unreadable headers in outbox row \(sequence)")
+        guard limit > 0 else { return [] }
+        let logger = self.logger
+        let database = self.database
+        return try await withConnection { connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                // The counts first (small), then only the rows needed to fill `limit`.
+                var needed: [Int64] = []
+                var total = 0
+                let counts = try await connection.query(
+                    "SELECT id, message_count FROM outbox_batches ORDER BY id", logger: logger)
+                for try await (id, count) in counts.decode((Int64, Int32).self) where total < limit {
+                    needed.append(id)
+                    total += Int(count)
                 }
-                return OutboxMessage(
-                    sequence: sequence, topic: topic, key: key.map { Array($0.readableBytesView) },
-                    value: Array(value.readableBytesView), headers: headers, contactID: contact)
+                guard !needed.isEmpty else { return [] }
+                var result: [OutboxMessage] = []
+                let rows = try await connection.query(
+                    "SELECT id, messages FROM outbox_batches WHERE id = ANY(\(needed)) ORDER BY id", logger: logger)
+                for try await row in rows where result.count < limit {
+                    let (id, bytes) = try Self.corruptRowOnFailure(database: database) {
+                        try row.decode((Int64, ByteBuffer).self)
+                    }
+                    guard let messages = OutboxPacking.unpack(bytes.readableBytesView, batchID: id) else {
+                        throw StoreError.corruptRow(
+                            database: database, table: "outbox_batches", detail: "unreadable messages in batch \(id)")
+                    }
+                    result.append(contentsOf: messages.prefix(limit - result.count).map(\.message))
+                }
+                return result
             }
         }
     }
 
-    /// The number of outbox rows not yet published.
+    /// The number of outbox messages not yet published.
     public func pendingOutboxCount() async throws -> Int {
-        let rows = try await collect("SELECT count(*) FROM outbox")
-        return try decoding(table: "outbox") { Int(try rows.first?.decode(Int64.self) ?? 0) }
+        let rows = try await collect("SELECT coalesce(sum(message_count), 0)::bigint FROM outbox_batches")
+        return try decoding(table: "outbox_batches") { Int(try rows.first?.decode(Int64.self) ?? 0) }
     }
 
     /// Deletes acknowledged messages so they are never returned by ``pendingOutbox(limit:)`` again.
     public func markPublished(sequences: [Int64]) async throws {
         guard !sequences.isEmpty else { return }
-        _ = try await collect("DELETE FROM outbox WHERE sequence = ANY(\(sequences))")
+        let logger = self.logger
+        let database = self.database
+        try await withConnection { connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                try await Self.deleteOutbox(sequences, connection, database: database, logger: logger)
+            }
+        }
     }
 
     /// The stored next offset per partition of `topic` for `group`.

@@ -1,0 +1,142 @@
+/// How the outbox stores a batch's messages: one row per batch (`outbox_batches`), its messages
+/// packed into one byte string, instead of one row per message.
+///
+/// A batch of 1,000 commands enqueues about 2,000 messages. Inserting them as rows cost SQLite a
+/// statement per message and PostgreSQL 2,000 heap tuples plus their deletion and vacuuming later;
+/// one packed row costs one statement and one tuple, and the worker always publishes and marks a
+/// batch's messages together.
+///
+/// Every message keeps a sequence of its own, `batch id << 20 | index in the batch`, so callers
+/// still see one increasing number per message (``OutboxMessage/sequence``), and marking any
+/// subset published works: a batch marked whole is deleted, a batch marked in part is rewritten
+/// without the marked messages (their indexes stay, so the remaining sequences do not change).
+///
+/// The packing is a length-prefixed binary layout written by hand: values, keys and header values
+/// are arbitrary bytes, which JSON would have to escape or base64-encode.
+enum OutboxPacking {
+    /// Bits of a sequence that hold the message's index within its batch.
+    static let indexBits = 20
+    /// The most messages one stored batch holds; a larger `StoreBatch.outbox` is split.
+    static let maxMessages = 1 << indexBits
+    /// The first byte of every packed batch: the layout's version.
+    static let formatVersion: UInt8 = 1
+
+    /// A packed row as stored: its id, the first and last index still in it, and how many messages
+    /// it holds (fewer than `lastIndex - firstIndex + 1` once a scattered mark was applied).
+    struct StoredBatch: Sendable {
+        var id: Int64
+        var firstIndex: Int
+        var lastIndex: Int
+        var count: Int
+
+        /// Whether the messages left are every index from ``firstIndex`` through ``lastIndex``.
+        var isContiguous: Bool { lastIndex - firstIndex + 1 == count }
+    }
+
+    /// The sequence of message `index` of batch `batchID`.
+    static func sequence(batchID: Int64, index: Int) -> Int64 {
+        batchID << Int64(indexBits) | Int64(index)
+    }
+
+    /// Splits `messages` into the groups stored as one row each (at most ``maxMessages``).
+    static func groups(_ messages: [OutboxMessage]) -> [ArraySlice<OutboxMessage>] {
+        messages.chunked(into: maxMessages)
+    }
+
+    // MARK: - Marking
+
+    /// Published sequences grouped by batch id, each as ascending runs of consecutive indexes.
+    /// Negative sequences (never issued) are dropped.
+    static func marks(_ sequences: [Int64]) -> [Int64: [ClosedRange<Int>]] {
+        var result: [Int64: [ClosedRange<Int>]] = [:]
+        let mask = Int64(maxMessages - 1)
+        for sequence in sequences.sorted() where sequence >= 0 {
+            let batchID = sequence >> Int64(indexBits)
+            let index = Int(sequence & mask)
+            var runs = result[batchID, default: []]
+            if let last = runs.last, index <= last.upperBound {
+                continue
+            } else if let last = runs.last, index == last.upperBound + 1 {
+                runs[runs.count - 1] = last.lowerBound...index
+            } else {
+                runs.append(index...index)
+            }
+            result[batchID] = runs
+        }
+        return result
+    }
+
+    /// What marking `runs` published does to `batch`: `true` when it removes every message left
+    /// (delete the row), `false` when it removes none (leave it), `nil` when it removes some or
+    /// the batch is not contiguous (read the messages and rewrite them).
+    static func removesAll(_ runs: [ClosedRange<Int>], from batch: StoredBatch) -> Bool? {
+        let present = batch.firstIndex...batch.lastIndex
+        guard runs.contains(where: { $0.overlaps(present) }) else { return false }
+        if batch.isContiguous, runs.contains(where: { $0.contains(present.lowerBound) && $0.contains(present.upperBound) }) {
+            return true
+        }
+        return nil
+    }
+
+    // MARK: - Packing
+
+    /// Packs `messages` (numbered by their position from `firstIndex`) into one byte string.
+    static func pack(_ messages: some Collection<OutboxMessage>, firstIndex: Int = 0) -> [UInt8] {
+        pack(zip(firstIndex..., messages).map { (index: $0, message: $1) })
+    }
+
+    /// Packs messages with explicit indexes (a rewritten batch keeps its messages' indexes).
+    static func pack(_ indexed: [(index: Int, message: OutboxMessage)]) -> [UInt8] {
+        var writer = ByteChunkWriter()
+        writer.bytes.reserveCapacity(
+            1 + indexed.reduce(0) { total, entry in
+                let message = entry.message
+                return total + 32 + message.topic.utf8.count + (message.key?.count ?? 0) + message.value.count
+                    + (message.contactID?.utf8.count ?? 0)
+                    + message.headers.reduce(0) { $0 + 8 + $1.name.utf8.count + $1.value.count }
+            })
+        writer.bytes.append(formatVersion)
+        for (index, message) in indexed {
+            writer.appendLength(index)
+            writer.appendChunk(message.topic.utf8)
+            writer.appendOptionalChunk(message.key)
+            writer.appendChunk(message.value)
+            writer.appendOptionalChunk(message.contactID?.utf8)
+            writer.appendLength(message.headers.count)
+            for header in message.headers {
+                writer.appendChunk(header.name.utf8)
+                writer.appendChunk(header.value)
+            }
+        }
+        return writer.bytes
+    }
+
+    /// Unpacks the messages of batch `batchID`, each with its sequence set; `nil` when the bytes
+    /// are not a packed batch (a corrupt row).
+    static func unpack(_ bytes: some Collection<UInt8>, batchID: Int64) -> [(index: Int, message: OutboxMessage)]? {
+        var reader = ByteChunkReader(bytes)
+        guard reader.readByte() == formatVersion else { return nil }
+        var result: [(index: Int, message: OutboxMessage)] = []
+        while !reader.isAtEnd {
+            guard let index = reader.readLength(), index < maxMessages,
+                let topic = reader.readChunk(),
+                let key = reader.readOptionalChunk(),
+                let value = reader.readChunk(),
+                let contactID = reader.readOptionalChunk(),
+                let headerCount = reader.readLength()
+            else { return nil }
+            var headers: [(name: String, value: [UInt8])] = []
+            headers.reserveCapacity(min(headerCount, 64))
+            for _ in 0..<headerCount {
+                guard let name = reader.readChunk(), let value = reader.readChunk() else { return nil }
+                headers.append((String(decoding: name, as: UTF8.self), value))
+            }
+            let message = OutboxMessage(
+                sequence: sequence(batchID: batchID, index: index), topic: String(decoding: topic, as: UTF8.self),
+                key: key, value: value, headers: headers,
+                contactID: contactID.map { String(decoding: $0, as: UTF8.self) })
+            result.append((index, message))
+        }
+        return result
+    }
+}

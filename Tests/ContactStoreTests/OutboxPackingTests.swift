@@ -1,0 +1,61 @@
+@testable import ContactStore
+import Testing
+
+@Suite("Outbox packing: one stored row per batch")
+struct OutboxPackingTests {
+    static let messages = [
+        OutboxMessage(
+            topic: "contacts.events", key: Array("c-1".utf8), value: Array(#"{"a":1}"#.utf8),
+            headers: [("content-type", Array("application/json".utf8))], contactID: "c-1"),
+        OutboxMessage(topic: "contacts.dead-letter", key: nil, value: [], headers: [], contactID: nil),
+        OutboxMessage(
+            topic: "contacts.command-results", key: [], value: [0, 255, 0],
+            headers: [("correlation-id", [0xFF]), ("", []), ("correlation-id", Array("é".utf8))], contactID: ""),
+    ]
+
+    @Test("messages round-trip exactly, with their indexes and sequences")
+    func roundTrip() throws {
+        let indexed = [(index: 0, message: Self.messages[0]), (index: 7, message: Self.messages[1]), (index: 1_048_575, message: Self.messages[2])]
+        let unpacked = try #require(OutboxPacking.unpack(OutboxPacking.pack(indexed), batchID: 3))
+        #expect(unpacked.map(\.index) == [0, 7, 1_048_575])
+        #expect(unpacked.map(\.message.sequence) == [3 << 20, 3 << 20 | 7, 3 << 20 | 1_048_575])
+        for (entry, original) in zip(unpacked, Self.messages) {
+            var stripped = entry.message
+            stripped.sequence = nil
+            #expect(stripped == original)
+        }
+        #expect(OutboxPacking.unpack(OutboxPacking.pack([OutboxMessage]()), batchID: 1)?.isEmpty == true)
+    }
+
+    @Test("every truncation and a wrong version byte read as corrupt, never trap")
+    func corruptBytes() {
+        let bytes = OutboxPacking.pack(Self.messages)
+        for length in 0..<bytes.count {
+            let result = OutboxPacking.unpack(bytes.prefix(length), batchID: 1)
+            // A cut exactly between two messages is a valid, shorter batch; anything else is corrupt.
+            if let result {
+                #expect(result.count < Self.messages.count)
+                #expect(OutboxPacking.pack(result) == Array(bytes.prefix(length)))
+            }
+        }
+        #expect(OutboxPacking.unpack([2] + bytes.dropFirst(), batchID: 1) == nil)
+        #expect(OutboxPacking.unpack(bytes + [0xFF, 0xFF, 0xFF, 0xFF], batchID: 1) == nil)
+    }
+
+    @Test("marks group by batch into runs; whole, partial and scattered marks are told apart")
+    func marks() {
+        let marks = OutboxPacking.marks([
+            OutboxPacking.sequence(batchID: 2, index: 3), OutboxPacking.sequence(batchID: 1, index: 0),
+            OutboxPacking.sequence(batchID: 2, index: 1), OutboxPacking.sequence(batchID: 2, index: 2),
+            OutboxPacking.sequence(batchID: 2, index: 2), -1, .min,
+        ])
+        #expect(marks == [1: [0...0], 2: [1...3]])
+
+        let whole = OutboxPacking.StoredBatch(id: 2, firstIndex: 1, lastIndex: 3, count: 3)
+        #expect(OutboxPacking.removesAll([0...5], from: whole) == true)
+        #expect(OutboxPacking.removesAll([1...2], from: whole) == nil)
+        #expect(OutboxPacking.removesAll([4...9], from: whole) == false)
+        let holed = OutboxPacking.StoredBatch(id: 2, firstIndex: 1, lastIndex: 3, count: 2)
+        #expect(OutboxPacking.removesAll([0...5], from: holed) == nil)
+    }
+}
