@@ -24,7 +24,8 @@ public protocol ContactStore: Sendable {
     /// (a constraint violation anywhere rolls everything back, including offsets and outbox).
     ///
     /// - Returns: the sequence numbers assigned to `batch.outbox`, in the same order, so the
-    ///   caller can publish exactly those rows and mark them published.
+    ///   caller can publish exactly those messages and mark them published. Sequences increase
+    ///   across batches but are not consecutive between them.
     @discardableResult
     func apply(_ batch: StoreBatch) async throws -> [Int64]
 
