@@ -38,7 +38,8 @@ struct MigrationUpgradeTests {
         try await store.apply(StoreBatch(contacts: [contact], processedCommands: commands))
         // Outbox rows as builds before migration 4 wrote them: one row per message.
         let legacy =
-            (0..<30).map { Fixtures.outbox(contactID: contact.id, value: "legacy-\($0)") } + [
+            // More than one page of the migration's copy (OutboxPacking.legacyPageSize).
+            (0..<(OutboxPacking.legacyPageSize + 30)).map { Fixtures.outbox(contactID: contact.id, value: "legacy-\($0)") } + [
                 OutboxMessage(topic: "contacts.dead-letter", key: nil, value: [], headers: [], contactID: nil),
                 OutboxMessage(
                     topic: "contacts.command-results", key: [0xFF, 0x00], value: [0, 1, 255],
@@ -51,7 +52,7 @@ struct MigrationUpgradeTests {
         #expect(try await store.appliedMigrations() == [1, 2, 3, 4])
 
         // The pending messages survive in order, renumbered.
-        let pending = try await store.pendingOutbox(limit: 1_000)
+        let pending = try await store.pendingOutbox(limit: 5_000)
         #expect(pending.map { message in var copy = message; copy.sequence = nil; return copy } == legacy)
         let sequences = pending.compactMap(\.sequence)
         #expect(sequences.count == legacy.count)
@@ -60,7 +61,7 @@ struct MigrationUpgradeTests {
         let added = try await store.apply(StoreBatch(outbox: [Fixtures.outbox(contactID: contact.id, value: "new")]))
         #expect(added.count == 1 && added[0] > (sequences.last ?? .max))
         try await store.markPublished(sequences: sequences)
-        #expect(try await store.pendingOutbox(limit: 1_000).map(\.value) == [Array("new".utf8)])
+        #expect(try await store.pendingOutbox(limit: 5_000).map(\.value) == [Array("new".utf8)])
 
         let lookup = try await store.processedCommands(ids: commands.map(\.commandID))
         #expect(lookup.count == commands.count)

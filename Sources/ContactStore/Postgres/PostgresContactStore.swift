@@ -351,22 +351,31 @@ public final class PostgresContactStore: ContactStore {
     /// Migration 4: moves the rows of the per-message `outbox` table into `outbox_batches`, in
     /// sequence order, and drops the old table.
     private static func packLegacyOutbox(_ connection: PostgresConnection, database: String, logger: Logger) async throws {
-        var messages: [OutboxMessage] = []
-        let rows = try await connection.query(
-            "SELECT sequence, topic, key, value, headers, contact_id FROM outbox ORDER BY sequence", logger: logger)
-        for try await row in rows {
-            let (sequence, topic, key, value, headerBytes, contact) = try corruptRowOnFailure(database: database, table: "outbox") {
-                try row.decode((Int64, String, ByteBuffer?, ByteBuffer, ByteBuffer, String?).self)
+        var after = Int64.min
+        while true {
+            let rows = try await connection.query(
+                """
+                SELECT sequence, topic, key, value, headers, contact_id FROM outbox
+                WHERE sequence > \(after) ORDER BY sequence LIMIT \(OutboxPacking.legacyPageSize)
+                """, logger: logger
+            ).collect()
+            var messages: [OutboxMessage] = []
+            for row in rows {
+                let (sequence, topic, key, value, headerBytes, contact) = try corruptRowOnFailure(database: database, table: "outbox") {
+                    try row.decode((Int64, String, ByteBuffer?, ByteBuffer, ByteBuffer, String?).self)
+                }
+                guard let headers = HeaderCoding.decode(headerBytes.readableBytesView) else {
+                    throw StoreError.corruptRow(database: database, table: "outbox", detail: "unreadable headers in row \(sequence)")
+                }
+                messages.append(
+                    OutboxMessage(
+                        topic: topic, key: key.map { Array($0.readableBytesView) }, value: Array(value.readableBytesView),
+                        headers: headers, contactID: contact))
+                after = sequence
             }
-            guard let headers = HeaderCoding.decode(headerBytes.readableBytesView) else {
-                throw StoreError.corruptRow(database: database, table: "outbox", detail: "unreadable headers in row \(sequence)")
-            }
-            messages.append(
-                OutboxMessage(
-                    topic: topic, key: key.map { Array($0.readableBytesView) }, value: Array(value.readableBytesView),
-                    headers: headers, contactID: contact))
+            guard !messages.isEmpty else { break }
+            _ = try await insertOutbox(messages, connection, database: database, logger: logger)
         }
-        _ = try await insertOutbox(messages, connection, database: database, logger: logger)
         try await connection.query("DROP TABLE outbox", logger: logger)
     }
 

@@ -501,24 +501,32 @@ public final class SQLiteContactStore: ContactStore {
     /// Migration 4: moves the rows of the per-message `outbox` table into `outbox_batches`, in
     /// sequence order, and drops the old table.
     private static func packLegacyOutbox(_ db: Database, database: String) throws {
-        var messages: [OutboxMessage] = []
-        let rows = try Row.fetchCursor(
-            db, sql: "SELECT sequence, topic, key, value, headers, contact_id FROM outbox ORDER BY sequence")
-        while let row = try rows.next() {
-            let message = try Self.decoding(table: "outbox", database: database) {
-                guard let headers = HeaderCoding.decode(try row.decode(Data.self, atIndex: 4)) else {
-                    throw StoreError.corruptRow(database: database, table: "outbox", detail: "unreadable headers")
+        var after = Int64.min
+        while true {
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT sequence, topic, key, value, headers, contact_id FROM outbox
+                    WHERE sequence > ? ORDER BY sequence LIMIT ?
+                    """,
+                arguments: [after, OutboxPacking.legacyPageSize])
+            guard let last = rows.last else { break }
+            let messages = try rows.map { row in
+                try Self.decoding(table: "outbox", database: database) {
+                    guard let headers = HeaderCoding.decode(try row.decode(Data.self, atIndex: 4)) else {
+                        throw StoreError.corruptRow(database: database, table: "outbox", detail: "unreadable headers")
+                    }
+                    return OutboxMessage(
+                        topic: try row.decode(atIndex: 1),
+                        key: try row.decode(Data?.self, atIndex: 2).map { Array($0) },
+                        value: Array(try row.decode(Data.self, atIndex: 3)),
+                        headers: headers,
+                        contactID: try row.decode(atIndex: 5))
                 }
-                return OutboxMessage(
-                    topic: try row.decode(atIndex: 1),
-                    key: try row.decode(Data?.self, atIndex: 2).map { Array($0) },
-                    value: Array(try row.decode(Data.self, atIndex: 3)),
-                    headers: headers,
-                    contactID: try row.decode(atIndex: 5))
             }
-            messages.append(message)
+            _ = try insertOutbox(messages, db)
+            after = try last.decode(atIndex: 0)
         }
-        _ = try insertOutbox(messages, db)
         try db.execute(sql: "DROP TABLE outbox")
     }
 

@@ -18,6 +18,9 @@ enum OutboxPacking {
     static let indexBits = 20
     /// The most messages one stored batch holds; a larger `StoreBatch.outbox` is split.
     static let maxMessages = 1 << indexBits
+    /// Messages per packed row when migration 4 moves the old per-message outbox: reading the old
+    /// table a page at a time keeps memory bounded however large a backlog it holds.
+    static let legacyPageSize = 1_000
     /// The first byte of every packed batch: the layout's version.
     static let formatVersion: UInt8 = 1
 
