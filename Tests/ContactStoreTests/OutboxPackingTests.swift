@@ -58,4 +58,16 @@ struct OutboxPackingTests {
         let holed = OutboxPacking.StoredBatch(id: 2, firstIndex: 1, lastIndex: 3, count: 2)
         #expect(OutboxPacking.removesAll([0...5], from: holed) == nil)
     }
+
+    @Test("rewriting a stored batch keeps exactly the unmarked messages with their indexes")
+    func rewrite() throws {
+        let stored = [(index: 2, message: Self.messages[0]), (index: 3, message: Self.messages[1]), (index: 5, message: Self.messages[2])]
+        #expect(OutboxPacking.rewrite(stored, without: [0...1, 4...4, 6...9]) == .unchanged)
+        #expect(OutboxPacking.rewrite(stored, without: [2...3, 5...5]) == .delete)
+        let rewritten = OutboxPacking.rewrite(stored, without: [3...3])
+        #expect(rewritten == .replace(firstIndex: 2, lastIndex: 5, count: 2, messages: OutboxPacking.pack([stored[0], stored[2]])))
+        guard case .replace(_, _, _, let packed) = rewritten else { return }
+        let kept = try #require(OutboxPacking.unpack(packed, batchID: 9))
+        #expect(kept.map(\.message.sequence) == [9 << 20 | 2, 9 << 20 | 5])
+    }
 }

@@ -334,18 +334,19 @@ public final class PostgresContactStore: ContactStore {
             throw StoreError.corruptRow(
                 database: database, table: "outbox_batches", detail: "unreadable messages in batch \(batchID)")
         }
-        let kept = messages.filter { entry in !runs.contains { $0.contains(entry.index) } }
-        guard kept.count < messages.count else { return }
-        guard let first = kept.first, let last = kept.last else {
-            try await connection.query("DELETE FROM outbox_batches WHERE id = \(batchID)", logger: logger)
+        switch OutboxPacking.rewrite(messages, without: runs) {
+        case .unchanged:
             return
+        case .delete:
+            try await connection.query("DELETE FROM outbox_batches WHERE id = \(batchID)", logger: logger)
+        case .replace(let firstIndex, let lastIndex, let count, let packed):
+            try await connection.query(
+                """
+                UPDATE outbox_batches SET first_index = \(firstIndex), last_index = \(lastIndex),
+                    message_count = \(count), messages = \(ByteBuffer(bytes: packed))
+                WHERE id = \(batchID)
+                """, logger: logger)
         }
-        try await connection.query(
-            """
-            UPDATE outbox_batches SET first_index = \(first.index), last_index = \(last.index),
-                message_count = \(kept.count), messages = \(ByteBuffer(bytes: OutboxPacking.pack(kept)))
-            WHERE id = \(batchID)
-            """, logger: logger)
     }
 
     /// Migration 4: moves the rows of the per-message `outbox` table into `outbox_batches`, in

@@ -487,15 +487,16 @@ public final class SQLiteContactStore: ContactStore {
         else {
             throw StoreError.corruptRow(database: database, table: "outbox_batches", detail: "unreadable messages in batch \(batchID)")
         }
-        let kept = messages.filter { entry in !runs.contains { $0.contains(entry.index) } }
-        guard kept.count < messages.count else { return }
-        guard let first = kept.first, let last = kept.last else {
-            try db.execute(sql: "DELETE FROM outbox_batches WHERE id = ?", arguments: [batchID])
+        switch OutboxPacking.rewrite(messages, without: runs) {
+        case .unchanged:
             return
+        case .delete:
+            try db.execute(sql: "DELETE FROM outbox_batches WHERE id = ?", arguments: [batchID])
+        case .replace(let firstIndex, let lastIndex, let count, let packed):
+            try db.execute(
+                sql: "UPDATE outbox_batches SET first_index = ?, last_index = ?, message_count = ?, messages = ? WHERE id = ?",
+                arguments: [firstIndex, lastIndex, count, Data(packed), batchID])
         }
-        try db.execute(
-            sql: "UPDATE outbox_batches SET first_index = ?, last_index = ?, message_count = ?, messages = ? WHERE id = ?",
-            arguments: [first.index, last.index, kept.count, Data(OutboxPacking.pack(kept)), batchID])
     }
 
     /// Migration 4: moves the rows of the per-message `outbox` table into `outbox_batches`, in

@@ -81,6 +81,24 @@ enum OutboxPacking {
         return nil
     }
 
+    /// What a stored batch becomes once the messages in `runs` are removed from it.
+    enum Rewrite: Equatable {
+        /// None of its messages were marked.
+        case unchanged
+        /// Every message left was marked: delete the row.
+        case delete
+        /// Some remain: store these columns instead.
+        case replace(firstIndex: Int, lastIndex: Int, count: Int, messages: [UInt8])
+    }
+
+    /// `messages` (unpacked from one row) without those whose index is in `runs`.
+    static func rewrite(_ messages: [(index: Int, message: OutboxMessage)], without runs: [ClosedRange<Int>]) -> Rewrite {
+        let kept = messages.filter { entry in !runs.contains { $0.contains(entry.index) } }
+        guard kept.count < messages.count else { return .unchanged }
+        guard let first = kept.first, let last = kept.last else { return .delete }
+        return .replace(firstIndex: first.index, lastIndex: last.index, count: kept.count, messages: pack(kept))
+    }
+
     // MARK: - Packing
 
     /// Packs `messages` (numbered by their position from `firstIndex`) into one byte string.
