@@ -51,11 +51,11 @@ struct OutboxPackingTests {
         ])
         #expect(marks == [1: [0...0], 2: [1...3]])
 
-        let whole = OutboxPacking.StoredBatch(id: 2, firstIndex: 1, lastIndex: 3, count: 3)
+        let whole = OutboxPacking.StoredBatch(firstIndex: 1, lastIndex: 3, count: 3)
         #expect(OutboxPacking.removesAll([0...5], from: whole) == true)
         #expect(OutboxPacking.removesAll([1...2], from: whole) == nil)
         #expect(OutboxPacking.removesAll([4...9], from: whole) == false)
-        let holed = OutboxPacking.StoredBatch(id: 2, firstIndex: 1, lastIndex: 3, count: 2)
+        let holed = OutboxPacking.StoredBatch(firstIndex: 1, lastIndex: 3, count: 2)
         #expect(OutboxPacking.removesAll([0...5], from: holed) == nil)
     }
 

@@ -279,7 +279,7 @@ public final class PostgresContactStore: ContactStore {
             guard let batchID = try rows.first?.decode(Int64.self) else {
                 throw StoreError.unexpected(database: database, underlying: "INSERT … RETURNING id returned no row")
             }
-            sequences.append(contentsOf: (0..<group.count).map { OutboxPacking.sequence(batchID: batchID, index: $0) })
+            sequences.append(contentsOf: OutboxPacking.sequences(batchID: batchID, count: group.count))
         }
         return sequences
     }
@@ -313,7 +313,7 @@ public final class PostgresContactStore: ContactStore {
             let (id, first, last, count) = try corruptRowOnFailure(database: database) {
                 try row.decode((Int64, Int32, Int32, Int32).self)
             }
-            let batch = OutboxPacking.StoredBatch(id: id, firstIndex: Int(first), lastIndex: Int(last), count: Int(count))
+            let batch = OutboxPacking.StoredBatch(firstIndex: Int(first), lastIndex: Int(last), count: Int(count))
             guard let runs = marks[id], OutboxPacking.removesAll(runs, from: batch) != false else { continue }
             try await rewriteOutboxBatch(id, without: runs, connection, database: database, logger: logger)
         }
@@ -330,10 +330,7 @@ public final class PostgresContactStore: ContactStore {
         ).collect()
         guard let row = rows.first else { return }
         let bytes = try corruptRowOnFailure(database: database) { try row.decode(ByteBuffer.self) }
-        guard let messages = OutboxPacking.unpack(bytes.readableBytesView, batchID: batchID) else {
-            throw StoreError.corruptRow(
-                database: database, table: "outbox_batches", detail: "unreadable messages in batch \(batchID)")
-        }
+        let messages = try OutboxPacking.unpack(bytes.readableBytesView, batchID: batchID, database: database)
         switch OutboxPacking.rewrite(messages, without: runs) {
         case .unchanged:
             return
@@ -538,10 +535,7 @@ public final class PostgresContactStore: ContactStore {
                     let (id, bytes) = try Self.corruptRowOnFailure(database: database) {
                         try row.decode((Int64, ByteBuffer).self)
                     }
-                    guard let messages = OutboxPacking.unpack(bytes.readableBytesView, batchID: id) else {
-                        throw StoreError.corruptRow(
-                            database: database, table: "outbox_batches", detail: "unreadable messages in batch \(id)")
-                    }
+                    let messages = try OutboxPacking.unpack(bytes.readableBytesView, batchID: id, database: database)
                     result.append(contentsOf: messages.prefix(limit - result.count).map(\.message))
                 }
                 return result

@@ -255,8 +255,7 @@ public final class SQLiteContactStore: ContactStore {
         sequences.reserveCapacity(messages.count)
         for group in OutboxPacking.groups(messages) {
             try statement.execute(arguments: [group.count - 1, group.count, Data(OutboxPacking.pack(group))])
-            let batchID = db.lastInsertedRowID
-            sequences.append(contentsOf: group.indices.map { OutboxPacking.sequence(batchID: batchID, index: $0 - group.startIndex) })
+            sequences.append(contentsOf: OutboxPacking.sequences(batchID: db.lastInsertedRowID, count: group.count))
         }
         return sequences
     }
@@ -429,10 +428,7 @@ public final class SQLiteContactStore: ContactStore {
                 let bytes = try Self.decoding(table: "outbox_batches", database: database) {
                     try row.decode(Data.self, atIndex: 1)
                 }
-                guard let messages = OutboxPacking.unpack(bytes, batchID: batchID) else {
-                    throw StoreError.corruptRow(
-                        database: database, table: "outbox_batches", detail: "unreadable messages in batch \(batchID)")
-                }
+                let messages = try OutboxPacking.unpack(bytes, batchID: batchID, database: database)
                 result.append(contentsOf: messages.prefix(limit - result.count).map(\.message))
             }
             return result
@@ -464,8 +460,7 @@ public final class SQLiteContactStore: ContactStore {
         for (batchID, runs) in marks.sorted(by: { $0.key < $1.key }) {
             guard let row = try Row.fetchOne(select, arguments: [batchID]) else { continue }
             let stored = OutboxPacking.StoredBatch(
-                id: batchID, firstIndex: try row.decode(atIndex: 0), lastIndex: try row.decode(atIndex: 1),
-                count: try row.decode(atIndex: 2))
+                firstIndex: try row.decode(atIndex: 0), lastIndex: try row.decode(atIndex: 1), count: try row.decode(atIndex: 2))
             switch OutboxPacking.removesAll(runs, from: stored) {
             case true?:
                 try delete.execute(arguments: [batchID])
@@ -482,11 +477,9 @@ public final class SQLiteContactStore: ContactStore {
     private static func rewriteOutboxBatch(
         _ batchID: Int64, without runs: [ClosedRange<Int>], _ db: Database, database: String
     ) throws {
-        guard let bytes = try Data.fetchOne(db, sql: "SELECT messages FROM outbox_batches WHERE id = ?", arguments: [batchID]),
-            let messages = OutboxPacking.unpack(bytes, batchID: batchID)
-        else {
-            throw StoreError.corruptRow(database: database, table: "outbox_batches", detail: "unreadable messages in batch \(batchID)")
-        }
+        guard let bytes = try Data.fetchOne(db, sql: "SELECT messages FROM outbox_batches WHERE id = ?", arguments: [batchID])
+        else { return }
+        let messages = try OutboxPacking.unpack(bytes, batchID: batchID, database: database)
         switch OutboxPacking.rewrite(messages, without: runs) {
         case .unchanged:
             return

@@ -24,10 +24,9 @@ enum OutboxPacking {
     /// The first byte of every packed batch: the layout's version.
     static let formatVersion: UInt8 = 1
 
-    /// A packed row as stored: its id, the first and last index still in it, and how many messages
-    /// it holds (fewer than `lastIndex - firstIndex + 1` once a scattered mark was applied).
+    /// A packed row's bookkeeping columns: the first and last index still in it, and how many
+    /// messages it holds (fewer than `lastIndex - firstIndex + 1` once a scattered mark was applied).
     struct StoredBatch: Sendable {
-        var id: Int64
         var firstIndex: Int
         var lastIndex: Int
         var count: Int
@@ -39,6 +38,11 @@ enum OutboxPacking {
     /// The sequence of message `index` of batch `batchID`.
     static func sequence(batchID: Int64, index: Int) -> Int64 {
         batchID << Int64(indexBits) | Int64(index)
+    }
+
+    /// The sequences of the first `count` messages of batch `batchID`, as `pack` numbers them.
+    static func sequences(batchID: Int64, count: Int) -> [Int64] {
+        (0..<count).map { sequence(batchID: batchID, index: $0) }
     }
 
     /// Splits `messages` into the groups stored as one row each (at most ``maxMessages``).
@@ -101,9 +105,9 @@ enum OutboxPacking {
 
     // MARK: - Packing
 
-    /// Packs `messages` (numbered by their position from `firstIndex`) into one byte string.
-    static func pack(_ messages: some Collection<OutboxMessage>, firstIndex: Int = 0) -> [UInt8] {
-        pack(zip(firstIndex..., messages).map { (index: $0, message: $1) })
+    /// Packs `messages`, numbered by their position from 0, into one byte string.
+    static func pack(_ messages: some Collection<OutboxMessage>) -> [UInt8] {
+        pack(zip(0..., messages).map { (index: $0, message: $1) })
     }
 
     /// Packs messages with explicit indexes (a rewritten batch keeps its messages' indexes).
@@ -130,6 +134,17 @@ enum OutboxPacking {
             }
         }
         return writer.bytes
+    }
+
+    /// ``unpack(_:batchID:)``, with bytes that are not a packed batch reported as a corrupt row of
+    /// `database`.
+    static func unpack(
+        _ bytes: some Collection<UInt8>, batchID: Int64, database: String
+    ) throws(StoreError) -> [(index: Int, message: OutboxMessage)] {
+        guard let messages = unpack(bytes, batchID: batchID) else {
+            throw .corruptRow(database: database, table: "outbox_batches", detail: "unreadable messages in batch \(batchID)")
+        }
+        return messages
     }
 
     /// Unpacks the messages of batch `batchID`, each with its sequence set; `nil` when the bytes
