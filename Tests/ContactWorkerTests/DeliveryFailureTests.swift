@@ -34,4 +34,88 @@ struct DeliveryFailureTests {
         #expect(results.map(\.duplicate) == Array(repeating: false, count: commands.count))
         #expect(try await harness.store.pendingOutbox(limit: 10).isEmpty)
     }
+
+    @Test(
+        "a batch whose publishing was abandoned on a revoke is not overtaken by the batch after it: each contact's results and events stay in command order",
+        arguments: Backend.allCases)
+    func abandonedPublishingIsNotOvertaken(backend: Backend) async throws {
+        guard let harness = try await WorkerHarness.make(backend, commandPartitions: 2) else { return }
+        defer { Task { await harness.close() } }
+        let token = try await harness.token()
+        let contact = "00000000-0000-4000-a000-000000000001"
+        let create = TestCommand(type: "CreateContact", contactID: contact, payload: #"{"company_name": "Held Back"}"#, token: token)
+        let first = TestCommand(
+            type: "AddInteraction", contactID: contact, payload: #"{"type": "call", "description": "First"}"#, token: token)
+        let second = TestCommand(
+            type: "AddInteraction", contactID: contact, payload: #"{"type": "call", "description": "Second"}"#, token: token)
+
+        // Every publish that carries the first interaction's rows is refused while `holding`.
+        let holding = Locked(true)
+        let refused = Locked(0)
+        let group = "held-\(UUID().uuidString.prefix(8).lowercased())"
+        let worker = try harness.startWorker(group: group) { rows in
+            guard holding.value, rows.contains(where: { String(decoding: $0.value, as: UTF8.self).contains(first.commandID) }) else {
+                return
+            }
+            refused.withLock { $0 += 1 }
+            throw HeldBack()
+        }
+        try await harness.send([harness.message(create)])
+        _ = try await harness.read(harness.topics.results, count: 1)
+
+        // Batch N (the first interaction) is committed and keeps failing to publish; batch N + 1
+        // (the second) is committed behind it and waits for N.
+        try await harness.send([harness.message(first)])
+        _ = try await within(30, "the first interaction's publish to be refused") {
+            while refused.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            return true
+        }
+        try await harness.send([harness.message(second)])
+        _ = try await within(30, "the second interaction to be committed") {
+            while try await harness.store.processedCommands(ids: [second.commandID]).isEmpty {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return true
+        }
+
+        // A second member joins: the worker's revoke waits for both batches. N gives up (its
+        // partition is gone); N + 1 must not publish its rows past N's. The newcomer gets a
+        // partition only once the worker's revoke has returned.
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: harness.cluster.bootstrapServers, groupID: group)
+        configuration.assignmentStrategy = "range"
+        configuration.set("session.timeout.ms", "6000")
+        configuration.set("heartbeat.interval.ms", "500")
+        let newcomer = try KafkaConsumer(configuration: configuration, logger: testLogger)
+        try await newcomer.subscribe(topics: [harness.topics.commands])
+        _ = try await within(60, "the rebalance to give the newcomer a partition") {
+            while newcomer.assignment().isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            return true
+        }
+        #expect(try await harness.messageCount(harness.topics.results) == 1, "nothing may overtake the held-back batch")
+        #expect(try await harness.messageCount(harness.topics.events) == 1)
+
+        // Released, and the newcomer leaves: whoever owns the contact publishes what is pending, in order.
+        holding.withLock { $0 = false }
+        await newcomer.close()
+        let results = try await harness.read(harness.topics.results, count: 3).map(PublishedResult.init)
+        let events = try await harness.read(harness.topics.events, count: 3).map { try JSONValue.parse($0.value) }
+        try await worker.stop()
+
+        let order = [create.commandID, first.commandID, second.commandID]
+        #expect(firstOccurrences(results.compactMap(\.commandID)) == order)
+        #expect(firstOccurrences(events.compactMap { $0["commandid"]?.stringValue }) == order)
+        #expect(results.map(\.duplicate) == [false, false, false])
+        #expect(refused.value >= 1)
+    }
+
+    /// `ids` with repeats dropped (a re-published message keeps its id), in first-seen order.
+    private func firstOccurrences(_ ids: [String]) -> [String] {
+        var seen: Set<String> = []
+        return ids.filter { seen.insert($0).inserted }
+    }
+}
+
+/// The test's refusal of a publish (``OutboxPublisher/beforeSending``).
+private struct HeldBack: Error, CustomStringConvertible {
+    var description: String { "held back by the test" }
 }

@@ -19,12 +19,24 @@ public final class OutboxPublisher: Sendable {
     let store: any ContactStore
     let producer: KafkaProducer
     let logger: Logger
+    /// Test seam: runs before each publish hands its rows to the producer; what it throws fails
+    /// that publish as a refused delivery would. Lets a test hold one batch's rows back for as
+    /// long as it needs, which the mock cluster's request errors cannot aim at one batch.
+    let beforeSending: (@Sendable ([OutboxMessage]) async throws -> Void)?
     private let acknowledged = Mutex<[Int64]>([])
 
-    public init(store: any ContactStore, producer: KafkaProducer, logger: Logger) {
+    public convenience init(store: any ContactStore, producer: KafkaProducer, logger: Logger) {
+        self.init(store: store, producer: producer, logger: logger, beforeSending: nil)
+    }
+
+    init(
+        store: any ContactStore, producer: KafkaProducer, logger: Logger,
+        beforeSending: (@Sendable ([OutboxMessage]) async throws -> Void)?
+    ) {
         self.store = store
         self.producer = producer
         self.logger = logger
+        self.beforeSending = beforeSending
     }
 
     /// Publishes `rows` (in order; each must carry its ``OutboxMessage/sequence``) and marks them
@@ -33,6 +45,7 @@ public final class OutboxPublisher: Sendable {
     /// keep their ids).
     public func publish(_ rows: [OutboxMessage], deferMarking: Bool = false) async throws {
         guard !rows.isEmpty else { return }
+        try await beforeSending?(rows)
         let messages = rows.map { row in
             KafkaOutgoingMessage(
                 topic: row.topic, key: row.key, value: row.value,

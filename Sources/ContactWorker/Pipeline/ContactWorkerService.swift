@@ -78,7 +78,7 @@ public final class ContactWorkerService: Service, Sendable {
     private let abandonedRowsPending = Mutex(false)
 
     /// Creates the worker and its consumer (the consumer needs the worker's rebalance hooks).
-    public init(
+    public convenience init(
         configuration: Configuration,
         consumerConfiguration: KafkaConsumerConfiguration,
         producer: KafkaProducer,
@@ -88,10 +88,27 @@ public final class ContactWorkerService: Service, Sendable {
         health: WorkerHealth = WorkerHealth(),
         logger: Logger = Logger(label: "contact-worker")
     ) throws {
+        try self.init(
+            configuration: configuration, consumerConfiguration: consumerConfiguration, producer: producer, store: store,
+            verifier: verifier, observer: observer, health: health, logger: logger, beforeSending: nil)
+    }
+
+    /// The same, with the publisher's test seam (``OutboxPublisher/beforeSending``).
+    init(
+        configuration: Configuration,
+        consumerConfiguration: KafkaConsumerConfiguration,
+        producer: KafkaProducer,
+        store: any ContactStore,
+        verifier: TokenVerifier,
+        observer: any WorkerObserver,
+        health: WorkerHealth,
+        logger: Logger,
+        beforeSending: (@Sendable ([OutboxMessage]) async throws -> Void)?
+    ) throws {
         var consumerConfiguration = consumerConfiguration
         consumerConfiguration.groupID = configuration.group
         let ownership = PartitionOwnership()
-        let publisher = OutboxPublisher(store: store, producer: producer, logger: logger)
+        let publisher = OutboxPublisher(store: store, producer: producer, logger: logger, beforeSending: beforeSending)
         let listener = RebalanceHooks(
             store: store, publisher: publisher, ownership: ownership, group: configuration.group,
             topic: configuration.topics.commands, backoff: Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff),

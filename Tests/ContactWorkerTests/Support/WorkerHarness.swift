@@ -1,6 +1,6 @@
 import ContactDomain
 import ContactStore
-import ContactWorker
+@testable import ContactWorker
 import Foundation
 import Kafka
 import Logging
@@ -166,10 +166,11 @@ final class WorkerHarness: Sendable {
     // MARK: - Running a worker
 
     /// Starts a worker in a `ServiceGroup` in this process; stop it with ``RunningWorker/stop()``.
-    /// `store` replaces the harness's own (a test double around it), `maxBatchSize` the consumer's default.
+    /// `store` replaces the harness's own (a test double around it), `maxBatchSize` the consumer's default;
+    /// `beforeSending` runs before every publish and fails it by throwing (``OutboxPublisher/beforeSending``).
     func startWorker(
         group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())", store: (any ContactStore)? = nil,
-        maxBatchSize: Int? = nil
+        maxBatchSize: Int? = nil, beforeSending: (@Sendable ([OutboxMessage]) async throws -> Void)? = nil
     ) throws -> RunningWorker {
         var consumer = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group)
         if let maxBatchSize { consumer.maxBatchSize = maxBatchSize }
@@ -182,7 +183,7 @@ final class WorkerHarness: Sendable {
         let worker = try ContactWorkerService(
             configuration: .init(topics: topics, group: group, initialBackoff: .milliseconds(50), maximumBackoff: .seconds(1)),
             consumerConfiguration: consumer, producer: producer, store: store ?? self.store, verifier: verifier,
-            logger: testLogger)
+            observer: NoWorkerObserver(), health: WorkerHealth(), logger: testLogger, beforeSending: beforeSending)
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], logger: testLogger))
         let task = Task { try await serviceGroup.run() }
