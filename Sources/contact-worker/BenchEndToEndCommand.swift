@@ -140,6 +140,11 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
             let total = rate * seconds
             let times = BenchSendTimes(count: total)
             results.trackLatency(times)
+            // Like the results reader, the sending side should not add its own batching delay:
+            // the default linger.ms (5) would count as worker latency.
+            var senderConfiguration = KafkaProducerConfiguration(MockCluster.configuration(bootstrap))
+            senderConfiguration.set("linger.ms", "0")
+            let sender = try KafkaProducer(configuration: senderConfiguration, logger: BenchCommand.logger)
             let tick = Duration.milliseconds(10)
             let perTick = max(1, rate / 100)
             let clock = ContinuousClock()
@@ -154,7 +159,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
                     }
                     times.mark(range, .enqueued, at: clock.now)
                     group.addTask {
-                        try await Self.send(messages, with: producer)
+                        try await Self.send(messages, with: sender)
                         times.mark(range, .acknowledged, at: clock.now)
                     }
                     index = range.upperBound
@@ -163,6 +168,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
                 }
                 try await group.waitForAll()
             }
+            await sender.shutdown()
             let acknowledgedRate = Double(total) / BenchCommand.secondsValue(start.duration(to: clock.now))
             try await results.waitFor(total: preloaded + total, timeout: .seconds(120))
             let fromSend = times.latencies(from: .enqueued)
