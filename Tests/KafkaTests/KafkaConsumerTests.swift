@@ -72,10 +72,12 @@ struct KafkaConsumerTests {
         let p0 = TopicPartition(topic, 0)
         try await TestSupport.produce(cluster, topic: topic, count: 10, partitions: 1)
 
-        // Group joins on the mock are slow and uneven: measured alone, the first join takes 3 s and
-        // the second 5 s, sometimes 15 s (the first member's LeaveGroup is sent and answered; the
-        // extra 10 s is the mock's). In a fully loaded parallel suite the first once took over
-        // 15 s in CI, so both waits are generous: this test is about offsets, not join speed.
+        // Group joins on the mock are slow and uneven: measured alone, the first join takes 3 s (the
+        // mock's initial rebalance delay) and the second 5 s: the first member's LeaveGroup puts the
+        // group into its joining state with a session.timeout.ms - 1000 timer that a new member
+        // waits out. Rarely the second took 15 s (cause not found). In a fully loaded parallel suite
+        // the first once took over 15 s in CI, so both waits are generous: this test is about
+        // offsets, not join speed.
         let first = try TestSupport.consumer(cluster, group: group, strategy: "range")
         try await first.subscribe(topics: [topic])
         let messages = try await TestSupport.collect(first, count: 10, seconds: 40)
@@ -90,7 +92,7 @@ struct KafkaConsumerTests {
 
         let second = try TestSupport.consumer(cluster, group: group, strategy: "range")
         try await second.subscribe(topics: [topic])
-        // Joining a group the mock just saw emptied waits out its rebalance delay (~5 s, see above).
+        // Joining a group the mock just saw emptied waits out that timer (~5 s, see above).
         let resumed = try await TestSupport.collect(second, count: 4, seconds: 40)
         #expect(resumed.first?.offset == 6)
         await second.close()
