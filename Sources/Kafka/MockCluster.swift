@@ -115,11 +115,6 @@ public final class MockCluster: Sendable {
         try withCluster("mock broker \(id) up") { rd_kafka_mock_broker_set_up($0, id) }
     }
 
-    /// Adds `milliseconds` of round-trip latency to broker `id`'s responses.
-    public func setRTT(broker id: Int32, milliseconds: Int) throws(KafkaError) {
-        try withCluster("mock broker \(id) rtt") { rd_kafka_mock_broker_set_rtt($0, id, Int32(milliseconds)) }
-    }
-
     /// Makes the next `errors.count` requests of `apiKey` (to any broker) fail with these codes,
     /// in order.
     public func pushRequestErrors(apiKey: APIKey, errors: [KafkaErrorCode]) throws(KafkaError) {

@@ -542,8 +542,4 @@ final class RDKafkaConsumerEngine: Sendable {
     }
 
     var assignment: Set<TopicPartition> { shared.withLock { $0.assignment } }
-
-    func finishBuffer() {
-        shared.withLock { $0.buffer.finish() }?.resume(returning: nil)
-    }
 }
