@@ -66,16 +66,10 @@ struct DeliveryFailureTests {
         // Batch N (the first interaction) is committed and keeps failing to publish; batch N + 1
         // (the second) is committed behind it and waits for N.
         try await harness.send([harness.message(first)])
-        _ = try await within(30, "the first interaction's publish to be refused") {
-            while refused.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
-            return true
-        }
+        try await eventually(30, "the first interaction's publish to be refused") { refused.value > 0 }
         try await harness.send([harness.message(second)])
-        _ = try await within(30, "the second interaction to be committed") {
-            while try await harness.store.processedCommands(ids: [second.commandID]).isEmpty {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            return true
+        try await eventually(30, "the second interaction to be committed") {
+            try await !harness.store.processedCommands(ids: [second.commandID]).isEmpty
         }
 
         // A second member joins: the worker's revoke waits for both batches. N gives up (its
@@ -87,10 +81,7 @@ struct DeliveryFailureTests {
         configuration.set("heartbeat.interval.ms", "500")
         let newcomer = try KafkaConsumer(configuration: configuration, logger: testLogger)
         try await newcomer.subscribe(topics: [harness.topics.commands])
-        _ = try await within(60, "the rebalance to give the newcomer a partition") {
-            while newcomer.assignment().isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-            return true
-        }
+        try await eventually(60, "the rebalance to give the newcomer a partition") { !newcomer.assignment().isEmpty }
         #expect(try await harness.messageCount(harness.topics.results) == 1, "nothing may overtake the held-back batch")
         #expect(try await harness.messageCount(harness.topics.events) == 1)
 

@@ -197,11 +197,8 @@ struct HTTPHealthAndMetricsTests {
         let task = Task { try await group.run() }
         let series = PrometheusSamples.key(WorkerMetrics.Name.consumerLag, ["topic": partition.topic, "partition": "0"])
         func waitForLag(_ expected: Double?) async throws {
-            _ = try await within(30, "consumer lag \(String(describing: expected))") {
-                while PrometheusSamples(String(decoding: metrics.exposition(), as: UTF8.self)).values[series] != expected {
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                return true
+            try await eventually(30, "consumer lag \(String(describing: expected))", every: .milliseconds(50)) {
+                PrometheusSamples(String(decoding: metrics.exposition(), as: UTF8.self)).values[series] == expected
             }
         }
 

@@ -60,6 +60,17 @@ func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @S
     }
 }
 
+/// Polls `condition` every `interval` until it holds, failing with ``TimedOut`` after `seconds`.
+func eventually(
+    _ seconds: Double, _ what: String, every interval: Duration = .milliseconds(20),
+    _ condition: @escaping @Sendable () async throws -> Bool
+) async throws {
+    _ = try await within(seconds, what) {
+        while try await !condition() { try await Task.sleep(for: interval) }
+        return true
+    }
+}
+
 /// A thread-safe box for values shared with reader tasks.
 final class Locked<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
