@@ -75,11 +75,7 @@ struct DeliveryFailureTests {
         // A second member joins: the worker's revoke waits for both batches. N gives up (its
         // partition is gone); N + 1 must not publish its rows past N's. The newcomer gets a
         // partition only once the worker's revoke has returned.
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: harness.cluster.bootstrapServers, groupID: group)
-        configuration.assignmentStrategy = "range"
-        configuration.set("session.timeout.ms", "6000")
-        configuration.set("heartbeat.interval.ms", "500")
-        let newcomer = try KafkaConsumer(configuration: configuration, logger: testLogger)
+        let newcomer = try KafkaConsumer(configuration: harness.groupMemberConfiguration(group: group), logger: testLogger)
         try await newcomer.subscribe(topics: [harness.topics.commands])
         try await eventually(60, "the rebalance to give the newcomer a partition") { !newcomer.assignment().isEmpty }
         #expect(try await harness.messageCount(harness.topics.results) == 1, "nothing may overtake the held-back batch")

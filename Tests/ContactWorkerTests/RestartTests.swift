@@ -52,17 +52,13 @@ struct RestartTests {
 
         // Kafka's copy of the group's offsets is rewound to the start: only the database says
         // where A stopped, so B re-reading phase one would show up as 200 duplicate results.
-        var rewind = KafkaConsumerConfiguration(bootstrapServers: harness.cluster.bootstrapServers, groupID: group)
-        rewind.assignmentStrategy = "range"
-        rewind.set("session.timeout.ms", "6000")
-        rewind.set("heartbeat.interval.ms", "500")
+        var rewind = harness.groupMemberConfiguration(group: group)
         rewind.set("enable.auto.commit", "false")
         let rewinder = try KafkaConsumer(configuration: rewind, logger: testLogger)
         let partitions = try await rewinder.partitions(of: harness.topics.commands)
         try await rewinder.subscribe(topics: [harness.topics.commands])
-        _ = try await within(60, "the rewinder's assignment") {
-            while rewinder.assignment().count < partitions.count { try await Task.sleep(for: .milliseconds(50)) }
-            return true
+        try await eventually(60, "the rewinder's assignment", every: .milliseconds(50)) {
+            rewinder.assignment().count >= partitions.count
         }
         try await rewinder.commit(offsets: Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(0)) }))
         let committed = try await rewinder.committed(partitions)

@@ -54,11 +54,7 @@ extension WorkerHarness {
     func startHTTPWorker(
         group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())", lagInterval: Duration = .milliseconds(200)
     ) async throws -> HTTPWorker {
-        var consumer = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group)
-        consumer.assignmentStrategy = "range"
-        consumer.set("session.timeout.ms", "6000")
-        consumer.set("heartbeat.interval.ms", "500")
-        consumer.set("topic.metadata.refresh.interval.ms", "1000")
+        let consumer = groupMemberConfiguration(group: group)
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: testLogger)
         let metrics = WorkerMetrics()

@@ -176,6 +176,17 @@ final class WorkerHarness: Sendable {
 
     // MARK: - Running a worker
 
+    /// A consumer configuration for a member of `group` on this cluster, as the tests' workers use:
+    /// range assignment, a 6 s session and quick metadata refreshes.
+    func groupMemberConfiguration(group: String) -> KafkaConsumerConfiguration {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group)
+        configuration.assignmentStrategy = "range"
+        configuration.set("session.timeout.ms", "6000")
+        configuration.set("heartbeat.interval.ms", "500")
+        configuration.set("topic.metadata.refresh.interval.ms", "1000")
+        return configuration
+    }
+
     /// Starts a worker in a `ServiceGroup` in this process; stop it with ``RunningWorker/stop()``.
     /// `store` replaces the harness's own (a test double around it), `maxBatchSize` the consumer's default;
     /// `beforeSending` runs before every publish and fails it by throwing (``OutboxPublisher/beforeSending``).
@@ -183,12 +194,8 @@ final class WorkerHarness: Sendable {
         group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())", store: (any ContactStore)? = nil,
         maxBatchSize: Int? = nil, beforeSending: (@Sendable ([OutboxMessage]) async throws -> Void)? = nil
     ) throws -> RunningWorker {
-        var consumer = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group)
+        var consumer = groupMemberConfiguration(group: group)
         if let maxBatchSize { consumer.maxBatchSize = maxBatchSize }
-        consumer.assignmentStrategy = "range"
-        consumer.set("session.timeout.ms", "6000")
-        consumer.set("heartbeat.interval.ms", "500")
-        consumer.set("topic.metadata.refresh.interval.ms", "1000")
         let producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: testLogger)
         let worker = try ContactWorkerService(
