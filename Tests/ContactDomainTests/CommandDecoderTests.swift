@@ -98,6 +98,20 @@ struct CommandClassificationTests {
         #expect(explicit.envelope?.issuedAt == Fixtures.issuedAt)
     }
 
+    @Test("an issued_at before year 1 or after 9999 in UTC is a 422 problem, not a trap")
+    func issuedAtOutOfRange() throws {
+        for text in ["0000-01-01T00:00:00+01:00", "9999-12-31T23:00:00-02:00"] {
+            let decoded = try Fixtures.decode(Fixtures.envelope(issuedAt: .string(text)))
+            #expect(
+                decoded.problems == [
+                    ValidationProblem(
+                        loc: ["body", "issued_at"],
+                        msg: "Input should be a valid datetime, expected an RFC 3339 date-time such as 2024-01-10T14:30:00Z",
+                        type: "datetime_parsing")
+                ])
+        }
+    }
+
     @Test("every envelope problem is reported, each with its pydantic-style type and message")
     func envelopeProblems() throws {
         let decoded = try Fixtures.decode(

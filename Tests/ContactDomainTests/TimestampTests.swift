@@ -46,6 +46,37 @@ struct TimestampTests {
         #expect(Timestamp(rfc3339: text) == nil)
     }
 
+    @Test(
+        "rejects instants outside years 0001–9999 once the offset is applied",
+        arguments: [
+            "0000-01-01T00:00:00+01:00", "0001-01-01T00:30:00+01:00", "0000-01-01T00:00:00Z",
+            "9999-12-31T23:00:00-02:00", "9999-12-31T23:59:59.9999999-00:01",
+        ])
+    func rejectsOutOfRange(text: String) {
+        #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    @Test("accepts the range's edges reached through an offset")
+    func rangeEdgesThroughOffsets() throws {
+        #expect(Timestamp(rfc3339: "0000-12-31T23:00:00-01:00") == Timestamp.earliest)
+        #expect(Timestamp(rfc3339: "9999-12-31T23:59:59.999999Z") == Timestamp.latest)
+        #expect(Timestamp.earliest.rfc3339 == "0001-01-01T00:00:00Z")
+        #expect(Timestamp.latest.rfc3339 == "9999-12-31T23:59:59.999999Z")
+    }
+
+    @Test("absurd Kafka timestamps clamp into the range instead of overflowing")
+    func kafkaTimestampsClamp() {
+        #expect(Timestamp(millisecondsSinceEpoch: .max).rfc3339 == "9999-12-31T23:59:59.999Z")
+        #expect(Timestamp(millisecondsSinceEpoch: .min) == Timestamp.earliest)
+        #expect(Timestamp(millisecondsSinceEpoch: -1).rfc3339 == "1969-12-31T23:59:59.999Z")
+    }
+
+    @Test("formatting never traps, even for instants no parser produces")
+    func formattingIsTotal() {
+        #expect(Timestamp(microsecondsSinceEpoch: .min).rfc3339 == "0001-01-01T00:00:00Z")
+        #expect(Timestamp(microsecondsSinceEpoch: .max).rfc3339 == "9999-12-31T23:59:59.999999Z")
+    }
+
     @Test("Kafka milliseconds become microseconds; ordering follows the instant")
     func millisecondsAndOrdering() {
         let early = Timestamp(millisecondsSinceEpoch: 1_000)

@@ -13,10 +13,23 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         self.microsecondsSinceEpoch = microsecondsSinceEpoch
     }
 
-    /// A Kafka message timestamp (milliseconds since the epoch).
+    /// A Kafka message timestamp (milliseconds since the epoch), clamped into
+    /// ``earliest``…``latest``.
+    ///
+    /// A producer sets CreateTime freely; clamping keeps an absurd one from overflowing or from
+    /// becoming a year that RFC 3339 cannot spell.
     public init(millisecondsSinceEpoch: Int64) {
-        self.microsecondsSinceEpoch = millisecondsSinceEpoch &* 1000
+        let milliseconds = min(
+            max(millisecondsSinceEpoch, Self.earliest.microsecondsSinceEpoch / 1000),
+            Self.latest.microsecondsSinceEpoch / 1000)
+        self.microsecondsSinceEpoch = milliseconds * 1000
     }
+
+    /// 0001-01-01T00:00:00Z, the earliest instant RFC 3339's four-digit year can spell.
+    public static let earliest = Timestamp(microsecondsSinceEpoch: -62_135_596_800_000_000)
+
+    /// 9999-12-31T23:59:59.999999Z, the latest instant RFC 3339's four-digit year can spell.
+    public static let latest = Timestamp(microsecondsSinceEpoch: 253_402_300_799_999_999)
 
     /// Orders timestamps by instant.
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
@@ -33,8 +46,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Parses an RFC 3339 date-time (`2024-01-10T14:30:00Z`, `…T14:30:00.123456+02:00`).
     ///
-    /// Returns `nil` for anything else, including out-of-range fields. Fractions beyond
-    /// microseconds are truncated.
+    /// Returns `nil` for anything else, including out-of-range fields and instants that fall
+    /// outside years 0001–9999 once the offset is applied (`0000-12-31T23:00:00-02:00` is fine,
+    /// `0001-01-01T00:30:00+01:00` is not). Fractions beyond microseconds are truncated.
     public init?(rfc3339 text: some StringProtocol) {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20 else { return nil }
@@ -93,14 +107,21 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
         let days = Self.daysFromCivil(year: year, month: month, day: day)
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
-        self.microsecondsSinceEpoch = seconds * 1_000_000 + Int64(micros)
+        let microseconds = seconds * 1_000_000 + Int64(micros)
+        guard (Self.earliest.microsecondsSinceEpoch...Self.latest.microsecondsSinceEpoch).contains(microseconds)
+        else { return nil }
+        self.microsecondsSinceEpoch = microseconds
     }
 
     /// The UTC RFC 3339 form: `2024-01-10T14:30:00Z`, with `.ffffff` only when there is a fraction
     /// (trailing zeros trimmed), so whole-second timestamps read like the source API's.
+    ///
+    /// An instant outside ``earliest``…``latest`` (which neither the parser nor the Kafka
+    /// initializer produces) is written as the nearer bound rather than trapping.
     public var rfc3339: String {
-        var seconds = microsecondsSinceEpoch / 1_000_000
-        var micros = microsecondsSinceEpoch % 1_000_000
+        let clamped = min(max(microsecondsSinceEpoch, Self.earliest.microsecondsSinceEpoch), Self.latest.microsecondsSinceEpoch)
+        var seconds = clamped / 1_000_000
+        var micros = clamped % 1_000_000
         if micros < 0 {
             micros += 1_000_000
             seconds -= 1
