@@ -89,4 +89,46 @@ struct FieldLimitTests {
             try Fixtures.problems(type: "CreateContact", payload: .object(["first_name": .string(Fixtures.string(101, "é"))]))
                 .map(\.type) == ["string_too_long"])
     }
+
+    @Test("a NUL character in any string field is a value_error (PostgreSQL text cannot hold it)", arguments: LimitCase.all)
+    func nulCharacter(limit: LimitCase) throws {
+        #expect(
+            try Fixtures.problems(type: limit.type, payload: limit.payload("a\u{0}b")) == [
+                ValidationProblem(
+                    loc: ["body", limit.field], msg: "Value error, must not contain the NUL character (U+0000)",
+                    type: "value_error")
+            ])
+    }
+
+    @Test("unvalidated values are echoed cut to 255 characters, NUL replaced, so a result always fits")
+    func echoesAreBounded() throws {
+        let long = Fixtures.string(300, "é")
+        let decoded = try Fixtures.decode(
+            Fixtures.envelope(
+                commandID: .string("id-" + long), type: .string("T\u{0}" + long), businessID: .string(long),
+                contactID: .string(long)))
+        #expect(decoded.commandID == "id-" + Fixtures.string(252, "é"))
+        #expect(decoded.commandType == "T\u{FFFD}" + Fixtures.string(253, "é"))
+        #expect(decoded.businessID == Fixtures.string(255, "é"))
+        #expect(decoded.contactID == Fixtures.string(255, "é"))
+        #expect(decoded.problems.map(\.type) == ["uuid_parsing", "enum", "string_too_long", "uuid_parsing"])
+        #expect(FieldLimits.echoed("plain") == "plain")
+    }
+
+    @Test("correlation-id: 255 characters echoed as is, a longer one is a 422 and echoed cut")
+    func correlationIDLength() throws {
+        let envelope = Fixtures.envelope().encoded()
+        let fits = CommandDecoder().classify(
+            value: envelope, messageTimestamp: nil, headers: CommandHeaders(correlationID: Fixtures.string(255, "é")))
+        #expect(fits.command?.problems == [])
+        #expect(fits.command?.headers.correlationID == Fixtures.string(255, "é"))
+        let long = CommandDecoder().classify(
+            value: envelope, messageTimestamp: nil, headers: CommandHeaders(correlationID: Fixtures.string(600_000)))
+        #expect(
+            long.command?.problems == [
+                ValidationProblem(
+                    loc: ["header", "correlation-id"], msg: "String should have at most 255 characters", type: "string_too_long")
+            ])
+        #expect(long.command?.headers.correlationID == Fixtures.string(255))
+    }
 }

@@ -165,6 +165,18 @@ struct TokenVerifierTests {
         #expect(nameless.success?.name == "user-1")
     }
 
+    @Test("sub, name and business_id the worker could not record are a 401: over 255 characters or holding NUL")
+    func unusableClaims() async throws {
+        let long = String(repeating: "é", count: 256)
+        #expect(try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(sub: long)))") == .failure(.unusableClaim("sub")))
+        #expect(try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(name: "a\u{0}b")))") == .failure(.unusableClaim("name")))
+        #expect(
+            try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(businessID: long)))")
+                == .failure(.unusableClaim("business_id")))
+        let longest = String(repeating: "é", count: 255)
+        #expect(try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(name: longest)))").success?.name == longest)
+    }
+
     @Test("extra permissions add to the role's", arguments: Role.allCases)
     func extraPermissions(role: Role) async throws {
         let token = try await Tokens.hs256(Tokens.claims(role: role.rawValue, permissions: ["edit_contacts", "export"]))

@@ -50,6 +50,12 @@ struct PoisonInputTests {
             text(#""just a string""#),
             text("{}"),
             text("null", key: nil),
+            KafkaOutgoingMessage(
+                topic: topic, partition: 0, key: Array("poison".utf8), value: Array("not json".utf8),
+                headers: auth + [
+                    KafkaHeader(name: "x-big", value: [UInt8](repeating: UInt8(ascii: "h"), count: 300_000)),
+                    KafkaHeader(name: "x-after", string: "small"),
+                ]),
         ]
         let unprocessable: [KafkaOutgoingMessage] = [
             text(#"{"command_id": "\#(wrongEnvelopeID)", "type": 5, "business_id": [], "contact_id": {}, "issued_at": 7, "payload": "x"}"#),
@@ -105,10 +111,65 @@ struct PoisonInputTests {
         #expect(dlq.map { $0.header("x-original-offset") } == (0..<deadLetters.count).map { String($0) })
         #expect(dlq.allSatisfy { $0.header("x-original-partition") == "0" && $0.header("x-error-reason") != nil })
         #expect(dlq.allSatisfy { $0.header("authorization") == "Bearer \(token)" })
+        // Headers past the 256 KiB budget are left out, and their original total is recorded.
+        let authBytes = "authorization".utf8.count + "Bearer \(token)".utf8.count
+        #expect(dlq.last?.headers.map(\.name) == [
+            "authorization", "x-original-headers-bytes", "x-error-reason", "x-original-topic", "x-original-partition",
+            "x-original-offset", "x-original-timestamp",
+        ])
+        #expect(dlq.last?.header("x-original-headers-bytes") == String(authBytes + 5 + 300_000 + 7 + 5))
+        #expect(dlq.dropLast().allSatisfy { $0.header("x-original-headers-bytes") == nil })
 
         let contactID = try #require(UUID(uuidString: contact))
         #expect(try await harness.store.interactions(contactID: contactID, skip: 0, limit: 10).total == 1)
         let offsets = try await harness.store.offsets(group: worker.groupID, topic: topic)
         #expect(offsets[0] == Int64(deadLetters.count + unprocessable.count + valid.count))
+    }
+
+    @Test(
+        "values no store could keep and results no broker would take get a result, never a dead letter or a stall",
+        arguments: Backend.allCases)
+    func unstorableValues(backend: Backend) async throws {
+        guard let harness = try await WorkerHarness.make(backend, commandPartitions: 1) else { return }
+        defer { Task { await harness.close() } }
+        let token = try await harness.token()
+        let contact = "00000000-0000-4000-8000-0000000000b2"
+        let nul = TestCommand(type: "CreateContact", contactID: contact, payload: #"{"first_name": "a\u0000b"}"#, token: token)
+        let nulName = TestCommand(
+            type: "CreateContact", contactID: contact, payload: #"{"first_name": "Ada"}"#,
+            token: try await harness.token(name: "Ada\u{0}Owner"))
+        let ancient = TestCommand(
+            type: "CreateContact", contactID: contact, issuedAt: "0000-01-01T00:00:00+01:00", payload: #"{"first_name": "Ada"}"#,
+            token: token)
+        let longCorrelation = TestCommand(
+            type: "CreateContact", contactID: contact, payload: #"{"first_name": "Ada"}"#, token: token,
+            correlationID: String(repeating: "c", count: 600_000))
+        let longID = String(repeating: "k", count: 3_000)
+        let longCommandID = TestCommand(
+            raw: #"{"command_id": "\#(longID)", "type": "CreateContact", "business_id": "biz-1", "contact_id": "\#(contact)", "payload": {}}"#,
+            contactID: contact, token: token)
+        let valid = TestCommand(type: "CreateContact", contactID: contact, payload: #"{"first_name": "Still"}"#, token: token)
+        let commands = [nul, nulName, ancient, longCorrelation, longCommandID, valid]
+
+        let worker = try harness.startWorker()
+        try await harness.send(commands.map(harness.message))
+        let results = try await harness.read(harness.topics.results, count: commands.count).map(PublishedResult.init)
+        #expect(worker.health.notReadyReason == nil)
+        try await worker.stop()
+
+        #expect(results.map(\.status) == [422, 401, 422, 422, 422, 201])
+        #expect(results.map(\.commandID) == [
+            nul.commandID, nulName.commandID, ancient.commandID, longCorrelation.commandID, String(longID.prefix(255)),
+            valid.commandID,
+        ])
+        #expect(results.allSatisfy { $0.message.value.count < 10_000 })
+        #expect(results[3].json["correlation_id"]?.stringValue == String(repeating: "c", count: 255))
+        #expect(results[3].message.header("correlation-id") == String(repeating: "c", count: 255))
+        #expect(results[0].body?["detail"]?.arrayValue?.first?["type"]?.stringValue == "value_error")
+        #expect(results[2].body?["detail"]?.arrayValue?.first?["loc"] == .array([.string("body"), .string("issued_at")]))
+        #expect(results[3].body?["detail"]?.arrayValue?.first?["loc"] == .array([.string("header"), .string("correlation-id")]))
+        #expect(try await harness.messageCount(harness.topics.deadLetters) == 0)
+        let stored = try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
+        #expect(stored?.firstName == "Still")
     }
 }

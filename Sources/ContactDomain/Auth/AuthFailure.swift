@@ -24,6 +24,9 @@ public enum AuthFailure: Error, Sendable, Hashable, CustomStringConvertible {
     case missingClaim(String)
     /// `role` is not one of the six roles.
     case unknownRole(String)
+    /// A `sub`, `name` or `business_id` claim longer than ``FieldLimits/claim`` characters or
+    /// holding a NUL character: the worker records these claims, so it refuses what it cannot store.
+    case unusableClaim(String)
 
     /// The status of every authentication failure.
     public static let status = 401
@@ -42,6 +45,7 @@ public enum AuthFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case .wrongAudience: "token audience does not include the configured one"
         case .missingClaim(let claim): "token lacks the \(claim) claim"
         case .unknownRole(let role): "token role \(role) is unknown"
+        case .unusableClaim(let claim): "token \(claim) claim is longer than \(FieldLimits.claim) characters or holds a NUL character"
         }
     }
 }

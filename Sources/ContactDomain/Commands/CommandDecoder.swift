@@ -73,6 +73,12 @@ public struct CommandDecoder: Sendable {
             reader.report(.missing("issued_at"))
         }
         let issuedAt = explicitIssuedAt ?? (issuedAtGiven ? nil : messageTimestamp)
+        var headers = headers
+        if let correlationID = headers.correlationID, FieldLimits.length(of: correlationID) > FieldLimits.correlationID {
+            reader.report(.headerTooLong(CommandHeaders.correlationIDKey, maximum: FieldLimits.correlationID))
+            // Echoed cut, so that the result still fits in a message and can be matched by prefix.
+            headers.correlationID = String(String.UnicodeScalarView(correlationID.unicodeScalars.prefix(FieldLimits.correlationID)))
+        }
 
         var payload: CommandPayload?
         switch root["payload"] {
@@ -105,10 +111,10 @@ public struct CommandDecoder: Sendable {
         }
 
         return DecodedCommand(
-            commandID: commandID?.lowercasedString ?? commandIDText,
-            commandType: root["type"]?.stringValue,
-            businessID: root["business_id"]?.stringValue,
-            contactID: contactID?.lowercasedString ?? root["contact_id"]?.stringValue,
+            commandID: commandID?.lowercasedString ?? FieldLimits.echoed(commandIDText),
+            commandType: root["type"]?.stringValue.map(FieldLimits.echoed),
+            businessID: root["business_id"]?.stringValue.map(FieldLimits.echoed),
+            contactID: contactID?.lowercasedString ?? root["contact_id"]?.stringValue.map(FieldLimits.echoed),
             headers: headers,
             validity: validity,
             fingerprint: CommandFingerprint.compute(

@@ -12,15 +12,18 @@ public struct DecodedCommand: Sendable, Hashable {
         case invalid([ValidationProblem])
     }
 
-    /// The `command_id`, lower-cased when it is a UUID, else exactly as sent. The idempotency key.
+    /// The `command_id`, lower-cased when it is a UUID, else as sent (cut by
+    /// ``FieldLimits/echoed(_:)``). The idempotency key.
     public var commandID: String
-    /// The `type` as sent, when it is a string (even an unknown one).
+    /// The `type` as sent (cut by ``FieldLimits/echoed(_:)``), when it is a string (even an unknown one).
     public var commandType: String?
-    /// The `business_id` as sent, when it is a string.
+    /// The `business_id` as sent (cut by ``FieldLimits/echoed(_:)``), when it is a string.
     public var businessID: String?
-    /// The `contact_id`, lower-cased when it is a UUID, else as sent, when it is a string.
+    /// The `contact_id`, lower-cased when it is a UUID, else as sent (cut by
+    /// ``FieldLimits/echoed(_:)``), when it is a string.
     public var contactID: String?
-    /// The message headers that matter (token, correlation id).
+    /// The message headers that matter (token, correlation id; an over-long correlation id is cut
+    /// to ``FieldLimits/correlationID`` characters and reported as a problem).
     public var headers: CommandHeaders
     /// Valid envelope or the 422 problems.
     public var validity: Validity

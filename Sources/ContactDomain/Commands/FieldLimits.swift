@@ -31,4 +31,34 @@ public enum FieldLimits {
     public static func length(of text: String) -> Int {
         text.unicodeScalars.count
     }
+
+    /// The most characters of a `correlation-id` header (longer ones are a 422, SPEC §4 step 4).
+    public static let correlationID = 255
+
+    /// The most characters of a token's `sub`, `name` or `business_id` claim the worker accepts
+    /// (longer ones are a 401): they are recorded as `performed_by` / `changed_by` and echoed.
+    public static let claim = 255
+
+    /// The most characters of a raw value echoed into a result or stored with it when it is not
+    /// valid (an unknown `type`, a `command_id` that is not a UUID, an over-long `business_id`).
+    public static let echo = 255
+
+    /// `text` as the worker echoes and stores an unvalidated value: its first ``echo``
+    /// characters, with NUL replaced by U+FFFD (PostgreSQL `text` cannot hold NUL).
+    ///
+    /// Bounded so that a result always fits in a Kafka message and a stored key in an index,
+    /// whatever a sender puts in the envelope.
+    public static func echoed(_ text: String) -> String {
+        guard text.unicodeScalars.count > echo || text.utf8.contains(0) else { return text }
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars.prefix(echo) {
+            scalars.append(scalar == "\u{0}" ? "\u{FFFD}" : scalar)
+        }
+        return String(scalars)
+    }
+
+    /// Whether a token claim can be recorded: at most ``claim`` characters, no NUL.
+    static func isStorableClaim(_ text: String) -> Bool {
+        length(of: text) <= claim && !text.utf8.contains(0)
+    }
 }

@@ -37,6 +37,10 @@ struct FieldReader {
             report(.stringType(field))
             return nil
         }
+        if text.utf8.contains(0) {
+            report(.nulCharacter(field))
+            return nil
+        }
         let length = FieldLimits.length(of: text)
         if length < minimum {
             report(.tooShort(field, minimum: minimum))

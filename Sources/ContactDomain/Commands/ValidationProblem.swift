@@ -74,6 +74,14 @@ public struct ValidationProblem: Sendable, Hashable, CustomStringConvertible {
             type: "string_too_long")
     }
 
+    static func nulCharacter(_ field: String) -> Self {
+        .init(loc: ["body", field], msg: "Value error, must not contain the NUL character (U+0000)", type: "value_error")
+    }
+
+    static func headerTooLong(_ header: String, maximum: Int) -> Self {
+        .init(loc: ["header", header], msg: "String should have at most \(maximum) characters", type: "string_too_long")
+    }
+
     static func notOneOf(_ field: String, allowed: [String]) -> Self {
         let quoted = allowed.map { "'\($0)'" }
         let list =

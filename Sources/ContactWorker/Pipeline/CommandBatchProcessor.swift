@@ -220,10 +220,26 @@ public struct CommandBatchProcessor: Sendable {
     /// stall its partition.
     public static let deadLetterValueLimit = 512 * 1024
 
+    /// The most bytes of original headers (names and values) a dead letter carries, for the same
+    /// reason as ``deadLetterValueLimit``: together they stay under the producer's limit.
+    public static let deadLetterHeadersLimit = 256 * 1024
+
     /// The original key, value and headers, plus where it came from and why (SPEC §8). A value
-    /// over ``deadLetterValueLimit`` is truncated and `x-original-value-bytes` gives its size.
+    /// over ``deadLetterValueLimit`` is truncated and `x-original-value-bytes` gives its size;
+    /// headers past ``deadLetterHeadersLimit`` are left out and `x-original-headers-bytes` gives
+    /// their total.
     func deadLetter(_ message: KafkaMessage, reason: String) -> OutboxMessage {
-        var headers = message.headers.map { (name: $0.name, value: $0.value ?? []) }
+        var headers: [(name: String, value: [UInt8])] = []
+        var headerBytes = 0
+        let totalHeaderBytes = message.headers.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) }
+        for header in message.headers {
+            headerBytes += header.name.utf8.count + (header.value?.count ?? 0)
+            guard headerBytes <= Self.deadLetterHeadersLimit else { break }
+            headers.append((name: header.name, value: header.value ?? []))
+        }
+        if totalHeaderBytes > Self.deadLetterHeadersLimit {
+            headers.append((name: "x-original-headers-bytes", value: Array(String(totalHeaderBytes).utf8)))
+        }
         var value = message.value
         if value.count > Self.deadLetterValueLimit {
             value = Array(value.prefix(Self.deadLetterValueLimit))
