@@ -75,4 +75,42 @@ struct IdempotencyTests {
         }
         #expect(try await harness.store.pendingOutbox(limit: 10).isEmpty)
     }
+
+    @Test(
+        "a seen command_id is answered only to a sender who may send it: 401 and 403 come before the duplicate and the 409",
+        arguments: Backend.allCases)
+    func seenCommandsAreAuthorizedFirst(backend: Backend) async throws {
+        guard let harness = try await WorkerHarness.make(backend, commandPartitions: 2) else { return }
+        defer { Task { await harness.close() } }
+        let owner = try await harness.token()
+        let contact = "00000000-0000-4000-8000-0000000000a1"
+        let create = TestCommand(type: "CreateContact", contactID: contact, payload: #"{"first_name": "Ada"}"#, token: owner)
+        func resend(token: String?, payload: String = #"{"first_name": "Ada"}"#) -> TestCommand {
+            TestCommand(commandID: create.commandID, type: "CreateContact", contactID: contact, payload: payload, token: token)
+        }
+        let worker = try harness.startWorker()
+        try await harness.send([create].map(harness.message))
+        _ = try await harness.read(harness.topics.results, count: 1)
+        try await harness.send(
+            [
+                resend(token: nil),
+                resend(token: try await harness.token(business: "biz-2")),
+                resend(token: try await harness.token(role: "viewer")),
+                resend(token: nil, payload: #"{"first_name": "Eve"}"#),
+                resend(token: owner, payload: #"{"first_name": "Eve"}"#),
+                resend(token: owner),
+            ].map(harness.message))
+        let results = try await harness.read(harness.topics.results, count: 7).map(PublishedResult.init)
+        try await worker.stop()
+
+        #expect(results.map(\.commandID) == Array(repeating: create.commandID, count: 7))
+        #expect(results.map(\.status) == [201, 401, 403, 403, 401, 409, 201])
+        #expect(results.map(\.duplicate) == [false, false, false, false, false, false, true])
+        #expect(results.map { $0.body?["detail"]?.stringValue } == [
+            nil, ResultDetail.invalidCredentials, ResultDetail.notAMember, ResultDetail.insufficientPermissions,
+            ResultDetail.invalidCredentials, "command_id was already used for a different command", nil,
+        ])
+        #expect(results[6].body == results[0].body)
+        #expect(try await harness.messageCount(harness.topics.events) == 1)
+    }
 }

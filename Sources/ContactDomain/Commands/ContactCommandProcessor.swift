@@ -14,8 +14,9 @@
 ///    409 when the `contact_id` already exists (in any business: ids are global);
 /// 6. 400 — status transition not allowed (``StatusTransitions``).
 ///
-/// The idempotency check (same `command_id` seen before) happens before this, in the worker, with
-/// ``DecodedCommand/fingerprint`` and ``IdempotencyVerdict``.
+/// The idempotency check (same `command_id` seen before) runs in the worker, after checks 1–3
+/// (``authorize(decoded:auth:)``) and before the rest, with ``DecodedCommand/fingerprint`` and
+/// ``IdempotencyVerdict``.
 public enum ContactCommandProcessor {
     /// The reason recorded on the status-history entry of a new contact.
     public static let initialStatusReason = "Initial status"
@@ -26,25 +27,49 @@ public enum ContactCommandProcessor {
         decoded: DecodedCommand, auth: Result<Principal, AuthFailure>, current: Contact?
     ) -> CommandOutcome {
         let actor: Principal
-        switch auth {
-        case .failure:
-            return reject(decoded, status: AuthFailure.status, detail: ResultDetail.invalidCredentials)
-        case .success(let authenticated):
-            actor = authenticated
+        switch authorize(decoded: decoded, auth: auth) {
+        case .failure(let rejection): return rejection.outcome
+        case .success(let authorized): actor = authorized
         }
         switch decoded.validity {
         case .valid(let envelope):
             return decide(command: envelope, actor: actor, current: current)
         case .invalid(let problems):
-            if let businessID = decoded.comparableBusinessID, businessID != actor.businessID {
-                return reject(decoded, status: 403, detail: ResultDetail.notAMember)
-            }
-            guard actor.has(.editContacts) else {
-                return reject(decoded, status: 403, detail: ResultDetail.insufficientPermissions)
-            }
             return CommandOutcome(
                 result: CommandResult(for: decoded, status: 422, body: CommandResult.validationBody(problems)))
         }
+    }
+
+    /// Checks 1–3 of the order above: the sender, or the 401/403 outcome that answers instead.
+    ///
+    /// The worker also runs this before answering a `command_id` it has seen, so a re-sent
+    /// command gets its stored result (or the 409) only from a sender who may send it.
+    public static func authorize(
+        decoded: DecodedCommand, auth: Result<Principal, AuthFailure>
+    ) -> Result<Principal, Rejection> {
+        let actor: Principal
+        switch auth {
+        case .failure:
+            return .failure(Rejection(reject(decoded, status: AuthFailure.status, detail: ResultDetail.invalidCredentials)))
+        case .success(let authenticated):
+            actor = authenticated
+        }
+        let businessID = decoded.envelope?.businessID ?? decoded.comparableBusinessID
+        if let businessID, businessID != actor.businessID {
+            return .failure(Rejection(reject(decoded, status: 403, detail: ResultDetail.notAMember)))
+        }
+        guard actor.has(.editContacts) else {
+            return .failure(Rejection(reject(decoded, status: 403, detail: ResultDetail.insufficientPermissions)))
+        }
+        return .success(actor)
+    }
+
+    /// The 401 or 403 outcome of ``authorize(decoded:auth:)``.
+    public struct Rejection: Error, Sendable {
+        /// The outcome to publish: a result, no change.
+        public var outcome: CommandOutcome
+
+        init(_ outcome: CommandOutcome) { self.outcome = outcome }
     }
 
     /// Decides a valid command for an authenticated actor (checks 2, 3, 5, 6 of the order above).

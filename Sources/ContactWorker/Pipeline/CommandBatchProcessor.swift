@@ -107,7 +107,23 @@ public struct CommandBatchProcessor: Sendable {
 
             case .command(let decoded):
                 let correlationID = decoded.headers.correlationID
+                let authorizedAt =
+                    authorizeAtMessageTime
+                    ? message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) } ?? now : now
+                let auth = await context.verifier.verify(authorizationHeader: decoded.headers.authorization, now: authorizedAt)
                 if let previous = processed[decoded.commandID] {
+                    // A seen command_id is answered (stored result or 409) only to a sender who
+                    // may send the command: 401 and 403 come first, as for a new command (SPEC §4).
+                    if case .failure(let rejection) = ContactCommandProcessor.authorize(decoded: decoded, auth: auth) {
+                        let result = rejection.outcome.result
+                        summary.rejected += 1
+                        summary.outcomes[.init(commandType: decoded.commandType ?? "unknown", status: result.status), default: 0] += 1
+                        batch.outbox.append(
+                            resultMessage(
+                                ResultMessage.encode(result: result, correlationID: correlationID, duplicate: false, processedAt: now),
+                                contactID: decoded.contactID, correlationID: correlationID))
+                        continue
+                    }
                     let result: [UInt8]
                     let status: Int
                     switch IdempotencyVerdict.compare(storedFingerprint: previous.fingerprint, newFingerprint: decoded.fingerprint) {
@@ -131,10 +147,6 @@ public struct CommandBatchProcessor: Sendable {
                     continue
                 }
 
-                let authorizedAt =
-                    authorizeAtMessageTime
-                    ? message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) } ?? now : now
-                let auth = await context.verifier.verify(authorizationHeader: decoded.headers.authorization, now: authorizedAt)
                 let current = decoded.envelope.flatMap { contacts[$0.contactID] }
                 let outcome = ContactCommandProcessor.process(decoded: decoded, auth: auth, current: current)
                 let result = outcome.result
