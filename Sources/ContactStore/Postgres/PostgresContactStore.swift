@@ -752,17 +752,15 @@ public final class PostgresContactStore: ContactStore {
             var message = error.serverInfo?[.message] ?? "server error"
             if let detail = error.serverInfo?[.detail] { message += " (\(detail))" }
             message += " [SQLSTATE \(sqlState)]"
-            switch sqlState {
-            case "40001", "40P01", "55P03":
+            switch Self.serverErrorKind(sqlState: sqlState) {
+            case .transientConflict:
                 return StoreError.transientConflict(database: database, underlying: message)
-            case "57P01", "57P02", "57P03", "53300", "53100", "53200":
+            case .unavailable:
                 return StoreError.unavailable(database: database, underlying: message)
-            case let state where state.hasPrefix("08"):
-                return StoreError.unavailable(database: database, underlying: message)
-            case let state where state.hasPrefix("23"):
+            case .constraintViolation:
                 return StoreError.constraintViolation(
                     database: database, constraint: error.serverInfo?[.constraintName], underlying: message)
-            default:
+            case .unexpected:
                 return StoreError.unexpected(database: database, underlying: message)
             }
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
@@ -776,6 +774,38 @@ public final class PostgresContactStore: ContactStore {
             var message = "\(error.code)"
             if let underlying = error.underlying { message += ": \(underlying)" }
             return StoreError.unexpected(database: database, underlying: message)
+        }
+    }
+
+    /// How the worker treats a server error, by SQLSTATE.
+    enum ServerErrorKind: Equatable {
+        /// Retry the transaction at once (serialization failure, deadlock, lock not available).
+        case transientConflict
+        /// Back off and retry: the server cannot serve now but will (connection failures, shut
+        /// down or restarting, statement timeout or cancel, resources exhausted, system I/O
+        /// errors, rejected credentials during a rotation, read-only during a failover).
+        case unavailable
+        /// The data breaks a constraint: retrying the same batch cannot help.
+        case constraintViolation
+        /// Anything else: a bug or a schema the worker does not know.
+        case unexpected
+    }
+
+    /// The ``ServerErrorKind`` of a SQLSTATE. Only `unexpected` and `constraintViolation` make
+    /// the worker set commands aside one by one (and dead-letter those that keep failing), so
+    /// every state a healthy server can pass through must be retriable.
+    static func serverErrorKind(sqlState: String) -> ServerErrorKind {
+        switch sqlState {
+        case "40001", "40P01", "55P03":
+            return .transientConflict
+        case "25006":
+            return .unavailable
+        case let state where ["08", "28", "53", "57", "58"].contains(state.prefix(2)):
+            return .unavailable
+        case let state where state.hasPrefix("23"):
+            return .constraintViolation
+        default:
+            return .unexpected
         }
     }
 
