@@ -9,7 +9,7 @@ struct MigrateCommand: AsyncParsableCommand {
         abstract: "Apply pending database migrations (SQLite or PostgreSQL) and exit.",
         discussion: """
             Safe to run from several processes at once and on every deploy; `run` also migrates at \
-            start unless database.migrate_on_start is false. Prints the versions applied before and after.
+            start unless database.migrate (DATABASE_MIGRATE) is false. Prints the versions applied before and after.
             """
     )
 

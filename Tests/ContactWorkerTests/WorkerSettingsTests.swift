@@ -47,7 +47,10 @@ struct WorkerSettingsTests {
 
     @Test("a bad value fails with one line naming the key", arguments: [
         (["HTTP_PORT": "abc"], #"HTTP_PORT: "abc" is not a port number (0–65535)"#),
-        (["DATABASE_URL": "mysql://x"], nil),
+        (["DATABASE_URL": "mysql://x"], #"DATABASE_URL: unsupported scheme "mysql" (use sqlite:<path> or postgres://user:pass@host:port/db)"#),
+        (["KAFKA_SESSION_TIMEOUT_MS": "abc"], nil),
+        (["KAFKA_NO_SUCH_PROPERTY": "1"], nil),
+        (["KAFKA_BOOTSTRAP_SERVERS": "env:9092"], "KAFKA_BOOTSTRAP_SERVERS: sets bootstrap.servers, which the worker takes from KAFKA_BROKERS (kafka.brokers, --brokers)"),
         (["JWT_HS256_SECRET": "short"], "JWT_HS256_SECRET: must be at least 32 bytes (got 5)"),
         (["LOG_FORMAT": "xml"], #"LOG_FORMAT: "xml" is not one of text, json"#),
     ] as [([String: String], String?)])
@@ -69,5 +72,33 @@ struct WorkerSettingsTests {
             _ = try await WorkerSettings.load(file: nil, environment: ["KAFKA_BROKERS": "b:9092"])
         }
         #expect(error?.key == "JWT_HS256_SECRET")
+    }
+
+    @Test("a librdkafka property librdkafka refuses is named as the variable or flag that set it, before anything starts")
+    func rejectedKafkaProperties() async throws {
+        let environment = ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret, "KAFKA_SESSION_TIMEOUT_MS": "abc"]
+        let fromEnvironment = await #expect(throws: ConfigurationError.self) {
+            _ = try await WorkerSettings.load(file: nil, environment: environment)
+        }
+        #expect(fromEnvironment?.key == "KAFKA_SESSION_TIMEOUT_MS")
+        #expect(fromEnvironment?.description.hasPrefix(#"KAFKA_SESSION_TIMEOUT_MS: librdkafka rejects session.timeout.ms="abc": "#) == true)
+        let fromFlag = await #expect(throws: ConfigurationError.self) {
+            _ = try await WorkerSettings.load(
+                file: nil, environment: ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret],
+                overrides: ["kafka.property.group.id": "other"])
+        }
+        #expect(fromFlag?.key == "kafka.property.group.id")
+    }
+
+    @Test("the variables Kubernetes adds for a Service named kafka are not librdkafka properties")
+    func kubernetesServiceLinks() async throws {
+        let settings = try await WorkerSettings.load(
+            file: nil,
+            environment: [
+                "KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret, "KAFKA_PORT": "tcp://10.0.0.7:9092",
+                "KAFKA_PORT_9092_TCP": "tcp://10.0.0.7:9092", "KAFKA_PORT_9092_TCP_ADDR": "10.0.0.7",
+                "KAFKA_SERVICE_HOST": "10.0.0.7", "KAFKA_SERVICE_PORT": "9092", "KAFKA_LINGER_MS": "2",
+            ])
+        #expect(settings.kafkaProperties == ["linger.ms": "2"])
     }
 }

@@ -2,6 +2,7 @@ import Configuration
 import ContactDomain
 import ContactStore
 import Foundation
+import Kafka
 import SystemPackage
 
 /// Everything `contact-worker` reads at start: one YAML file, overridden by environment
@@ -117,6 +118,9 @@ public struct WorkerSettings: Sendable {
         databaseURLText = try required("database.url", "DATABASE_URL", default: Self.defaultDatabaseURL)
         do {
             databaseURL = try DatabaseURL(parsing: databaseURLText)
+        } catch StoreError.invalidURL(_, _, let reason) {
+            // StoreError's own description already starts with "DATABASE_URL:".
+            throw ConfigurationError(key: "DATABASE_URL", message: reason)
         } catch {
             throw ConfigurationError(key: "DATABASE_URL", message: "\(error)")
         }
@@ -170,16 +174,42 @@ public struct WorkerSettings: Sendable {
         }
         self.migrateOnStart = migrateOnStart
 
-        var properties: [String: String] = [:]
-        for (name, value) in environment where name.hasPrefix("KAFKA_") && !Self.reservedKafkaVariables.contains(name) {
+        // Each property with the setting it came from, so an error names what the user wrote.
+        var properties: [String: (value: String, source: String)] = [:]
+        for (name, value) in environment
+        where name.hasPrefix("KAFKA_") && !Self.reservedKafkaVariables.contains(name) && !Self.isServiceLink(name) {
             let property = name.dropFirst("KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")
             guard !property.isEmpty else { continue }
-            properties[property] = value
+            properties[property] = (value, name)
         }
         for (key, value) in overrides where key.hasPrefix("kafka.property.") {
-            properties[String(key.dropFirst("kafka.property.".count))] = value
+            properties[String(key.dropFirst("kafka.property.".count))] = (value, key)
         }
-        kafkaProperties = properties
+        for (property, setting) in Self.ownedKafkaProperties {
+            if let given = properties[property] {
+                throw ConfigurationError(key: given.source, message: "sets \(property), which the worker takes from \(setting)")
+            }
+        }
+        if let (property, reason) = KafkaConfiguration.firstRejected(properties.mapValues(\.value)),
+            let given = properties[property]
+        {
+            throw ConfigurationError(key: given.source, message: "librdkafka rejects \(property)=\"\(given.value)\": \(reason)")
+        }
+        kafkaProperties = properties.mapValues(\.value)
+    }
+
+    /// librdkafka properties the worker sets from settings of its own; passing them through too
+    /// would make two settings fight over one value.
+    static let ownedKafkaProperties = [
+        ("bootstrap.servers", "KAFKA_BROKERS (kafka.brokers, --brokers)"),
+        ("group.id", "KAFKA_GROUP_ID (kafka.group.id, --group)"),
+    ]
+
+    /// Whether `name` is one of the variables Kubernetes adds for a Service named `kafka`
+    /// (`KAFKA_PORT`, `KAFKA_PORT_9092_TCP_ADDR`, `KAFKA_SERVICE_HOST`, …): never librdkafka
+    /// properties, and present in any pod of that namespace unless service links are disabled.
+    static func isServiceLink(_ name: String) -> Bool {
+        name == "KAFKA_PORT" || name.hasPrefix("KAFKA_PORT_") || name.hasPrefix("KAFKA_SERVICE_")
     }
 
     private static func looksLikeRSA(_ pem: String) -> Bool {

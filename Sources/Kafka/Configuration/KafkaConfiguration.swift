@@ -1,3 +1,5 @@
+import CKafka
+
 /// librdkafka client properties shared by producers and consumers, as a plain value.
 ///
 /// Typed conveniences cover what the worker sets itself; ``set(_:_:)`` passes any other
@@ -45,6 +47,25 @@ public struct KafkaConfiguration: Sendable, Hashable {
     public var debugContexts: String? {
         get { properties["debug"] }
         set { properties["debug"] = newValue }
+    }
+
+    /// The first of `properties` (in key order) that librdkafka refuses, with its reason, or `nil`.
+    ///
+    /// Checks names and values the way a client's creation would, without creating one, so a
+    /// service can reject a bad setting at start-up and name the setting the user wrote.
+    public static func firstRejected(_ properties: [String: String]) -> (key: String, reason: String)? {
+        guard let conf = rd_kafka_conf_new() else { return nil }
+        defer { rd_kafka_conf_destroy(conf) }
+        var errstr = [CChar](repeating: 0, count: 512)
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+            if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
+                let reason = errstr.withUnsafeBufferPointer { buffer in
+                    buffer.baseAddress.map { String(cString: $0) } ?? "rejected"
+                }
+                return (key, reason)
+            }
+        }
+        return nil
     }
 
     /// Drops the properties in `keys` (those of the other kind of client).
