@@ -165,6 +165,16 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// Fails every record not yet acknowledged (queued or in flight) with a purge error, so each
+    /// `send` waiting for one returns at once instead of after `message.timeout.ms`.
+    ///
+    /// For giving up on a broker that is not there (a shutdown during an outage) when the caller
+    /// keeps its own copy of what it sent: a record already in flight may still be delivered.
+    public func purge() {
+        guard !closed.load(ordering: .acquiring) else { return }
+        rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+    }
+
     /// Flushes queued records (up to `timeout`), fails whatever remains so no `send` waits
     /// forever, stops the poll thread and destroys the client. Idempotent.
     public func shutdown(timeout: Duration = .seconds(10)) async {

@@ -38,6 +38,11 @@ public final class ContactWorkerService: Service, Sendable {
         /// How long delivered outbox rows may wait for the next batch's transaction to mark them
         /// published before they get a transaction of their own (when traffic pauses).
         public var markPublishedInterval: Duration
+        /// How long a graceful shutdown waits for publishing to finish. Past it, deliveries still
+        /// waiting for the broker are given up (the rows stay in the outbox and the next start
+        /// publishes them), so a shutdown during a broker outage still ends in time (SPEC §9:
+        /// under 30 s).
+        public var shutdownPublishGrace: Duration
 
         public init(
             topics: WorkerTopics = WorkerTopics(),
@@ -47,7 +52,8 @@ public final class ContactWorkerService: Service, Sendable {
             maximumBackoff: Duration = .seconds(5),
             commitInterval: Duration = .seconds(1),
             markPublishedInterval: Duration = .milliseconds(100),
-            planAheadMinimum: Int = 250
+            planAheadMinimum: Int = 250,
+            shutdownPublishGrace: Duration = .seconds(10)
         ) {
             self.topics = topics
             self.group = group
@@ -57,6 +63,7 @@ public final class ContactWorkerService: Service, Sendable {
             self.commitInterval = commitInterval
             self.markPublishedInterval = markPublishedInterval
             self.planAheadMinimum = planAheadMinimum
+            self.shutdownPublishGrace = shutdownPublishGrace
         }
     }
 
@@ -76,6 +83,15 @@ public final class ContactWorkerService: Service, Sendable {
     /// Set when a batch's publishing was abandoned with its rows left pending: until those rows
     /// are out, no later batch may publish its own rows past them (see ``publish(_:)``).
     private let abandonedRowsPending = Mutex(false)
+    /// The graceful shutdown's state: whether one began, whether its publishing grace ran out
+    /// (every retry then gives up), and the timer that ends the grace.
+    private let stopping = Mutex(Stopping())
+
+    private struct Stopping: Sendable {
+        var requested = false
+        var pastGrace = false
+        var graceTimer: Task<Void, Never>?
+    }
 
     /// Creates the worker and its consumer (the consumer needs the worker's rebalance hooks).
     public convenience init(
@@ -129,12 +145,62 @@ public final class ContactWorkerService: Service, Sendable {
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT through ServiceLifecycle) or a fatal error.
+    ///
+    /// A graceful shutdown takes at most ``Configuration/shutdownPublishGrace`` plus the time to
+    /// leave the group, even during a broker outage: what could not be published by then stays
+    /// in the outbox, and the next start publishes it before new work.
     public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await self.work()
+        } onGracefulShutdown: {
+            self.beginStopping()
+        }
+        stopping.withLock { $0.graceTimer?.cancel() }
+        await consumer.close()
+        await producer.shutdown(timeout: .seconds(10))
+        logger.info("worker stopped")
+    }
+
+    /// Stops taking batches and starts the publishing grace; ends the consume loop by closing
+    /// the consumer (its revoke waits for the batches in flight).
+    private func beginStopping() {
+        let grace = configuration.shutdownPublishGrace
+        let timer = Task {
+            do { try await Task.sleep(for: grace) } catch { return }
+            self.stopping.withLock { $0.pastGrace = true }
+            self.logger.notice(
+                "publishing did not finish within the shutdown grace; what is left stays in the outbox for the next start",
+                metadata: ["grace": "\(grace)"])
+            self.producer.purge()
+        }
+        let first = stopping.withLock { state in
+            defer { state.requested = true }
+            if !state.requested { state.graceTimer = timer }
+            return !state.requested
+        }
+        guard first else {
+            timer.cancel()
+            return
+        }
+        health.setStopping()
+        Task { await self.consumer.close() }
+    }
+
+    private var stopRequested: Bool { stopping.withLock { $0.requested } }
+
+    private func work() async throws {
         // Whatever a previous run committed but did not publish goes out before new work.
-        let republished = try await retrying("publishing pending outbox rows") { try await self.publisher.drain() }
+        let republished: Int
+        do {
+            republished = try await retrying("publishing pending outbox rows") { try await self.publisher.drain() }
+        } catch is CancellationError where stopRequested {
+            logger.notice("stopped before the rows left by a previous run were published; the next start publishes them")
+            return
+        }
         if republished > 0 {
             logger.info("published outbox rows left by a previous run", metadata: ["count": "\(republished)"])
         }
+        guard !stopRequested else { return }
         try await consumer.subscribe(topics: [configuration.topics.commands])
         health.setJoined(true)
         logger.info(
@@ -153,21 +219,11 @@ public final class ContactWorkerService: Service, Sendable {
                     try await self.publisher.flushAcknowledged()
                 }
             }
-            group.addTask {
-                await withGracefulShutdownHandler {
-                    await self.consumeLoop()
-                } onGracefulShutdown: {
-                    self.health.setStopping()
-                    Task { await self.consumer.close() }
-                }
-            }
+            group.addTask { await self.consumeLoop() }
             // The consume loop ends on shutdown (the consumer closed); the others then stop.
             try await group.next()
             group.cancelAll()
         }
-        await consumer.close()
-        await producer.shutdown(timeout: .seconds(10))
-        logger.info("worker stopped")
     }
 
     // MARK: - The loop
@@ -327,6 +383,8 @@ public final class ContactWorkerService: Service, Sendable {
                         "first_offset": "\(messages.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "-")",
                     ])
                 do { try await Task.sleep(for: delay) } catch { return (.abandoned, false) }
+                // Past the shutdown grace nothing is retried: the next start re-reads the batch.
+                if stopping.withLock({ $0.pastGrace }) { return (.abandoned, false) }
                 messages = ownership.stillOwned(messages)
             }
         }
@@ -453,12 +511,18 @@ public final class ContactWorkerService: Service, Sendable {
     ) async throws -> T {
         var backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff)
         while true {
+            // Past the shutdown grace a new attempt would only wait for the broker again.
+            if stopping.withLock({ $0.pastGrace }) { throw CancellationError() }
             do {
                 let value = try await body()
                 health.setBackingOff(nil)
                 return value
             } catch {
                 if error is CancellationError { throw error }
+                if stopping.withLock({ $0.pastGrace }) {
+                    logger.notice("\(what) failed after the shutdown grace; leaving it to the next start", metadata: ["error": "\(error)"])
+                    throw CancellationError()
+                }
                 if giveUp() {
                     logger.notice("\(what) failed and its partitions were revoked; leaving it to the next owner", metadata: ["error": "\(error)"])
                     throw CancellationError()

@@ -1,0 +1,46 @@
+import ContactDomain
+import ContactStore
+import ContactWorker
+import Foundation
+import Kafka
+import Testing
+
+extension WorkerProcessTests {
+    @Suite("Graceful shutdown during a broker outage (SPEC §9)")
+    struct ShutdownDuringOutageTests {
+        static let commandCount = 3_000
+
+        @Test("SIGTERM while the broker is down stops the worker within 30 s with exit 0; the next start publishes what was left")
+        func sigtermWhileBrokerIsDown() async throws {
+            guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 4, outputPartitions: 4) else { return }
+            let seed = Scenario.seed()
+            let scenario = Scenario(contacts: 100, total: Self.commandCount, seed: seed, token: try await harness.token())
+            let group = "shutdown-\(UUID().uuidString.prefix(8).lowercased())"
+            let workers = try WorkerProcesses(harness: harness, group: group, extraEnvironment: ["KAFKA_SOCKET_TIMEOUT_MS": "10000"])
+            let check = FinalStateCheck(harness: harness, scenario: scenario, group: group)
+            let context = "seed \(seed) (CONTACT_WORKER_TEST_SEED), logs in \(workers.directory.path)"
+            try await workers.runChecked(context: context, closing: harness) {
+                try await harness.send(scenario.commands.map(harness.message))
+                let first = try workers.start("first")
+                // Down while batches are in flight: some are written but cannot be published.
+                try await check.waitForProgress(Int64(Self.commandCount / 3), running: [first])
+                try harness.cluster.setBrokerDown(1)
+                try await Task.sleep(for: .seconds(2))
+
+                let stopping = ContinuousClock.now
+                first.send(SIGTERM)
+                let termination = try await first.waitForExit(seconds: 60)
+                let elapsed = ContinuousClock.now - stopping
+                #expect(termination == .exited(0), "SIGTERM must stop the worker cleanly")
+                #expect(elapsed < .seconds(30), "stopping took \(elapsed)")
+
+                try harness.cluster.setBrokerUp(1)
+                let second = try workers.start("second")
+                try await check.waitUntilProcessed(seconds: 180, running: [second])
+                second.send(SIGTERM)
+                #expect(try await second.waitForExit(seconds: 30) == .exited(0))
+                return try await check.run()
+            }
+        }
+    }
+}
