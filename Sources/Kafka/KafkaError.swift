@@ -9,8 +9,10 @@ import CKafka
 public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     /// librdkafka rejected a configuration property; `reason` is librdkafka's explanation.
     case invalidConfiguration(key: String, value: String, reason: String)
-    /// No broker of `bootstrap` could be reached; `underlying` is the transport failure.
-    case brokerUnreachable(bootstrap: String, underlying: String)
+    /// A broker of `bootstrap` could not be reached; `underlying` is the transport failure and
+    /// `code` says which (`_TRANSPORT` for one connection, `_ALL_BROKERS_DOWN` when none is left,
+    /// `_RESOLVE` for a name that does not resolve).
+    case brokerUnreachable(bootstrap: String, underlying: String, code: KafkaErrorCode = .transport)
     /// A message could not be delivered to `topic` (e.g. `message.timeout.ms` expired).
     case deliveryFailed(topic: String, code: KafkaErrorCode, reason: String, isRetriable: Bool, isFatal: Bool)
     /// A librdkafka call failed; `operation` names what the caller was doing.
@@ -24,7 +26,7 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: KafkaErrorCode? {
         switch self {
         case .invalidConfiguration: return .invalidArgument
-        case .brokerUnreachable: return .transport
+        case .brokerUnreachable(_, _, let code): return code
         case .deliveryFailed(_, let code, _, _, _): return code
         case .operationFailed(_, let code, _, _, _): return code
         case .clientCreationFailed: return nil
@@ -55,7 +57,7 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .invalidConfiguration(let key, let value, let reason):
             return "Kafka configuration \(key)=\"\(value)\" rejected: \(reason)"
-        case .brokerUnreachable(let bootstrap, let underlying):
+        case .brokerUnreachable(let bootstrap, let underlying, _):
             return "Kafka brokers \(bootstrap) unreachable: \(underlying) (check bootstrap.servers and that the brokers are up)"
         case .deliveryFailed(let topic, let code, let reason, let retriable, let fatal):
             return "Kafka delivery to topic '\(topic)' failed: \(code.name) (\(code.rawValue)): \(reason)\(Self.suffix(retriable: retriable, fatal: fatal))"

@@ -25,6 +25,22 @@ struct HTTPHealthAndMetricsTests {
         try await worker.stop()
     }
 
+    @Test("readiness is 503 while no Kafka broker is reachable, and 200 again once one is")
+    func notReadyWhileBrokersAreDown() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite) else { return }
+        defer { Task { await harness.close() } }
+        let worker = try await harness.startHTTPWorker()
+        _ = try await harness.poll(worker, "/health/ready") { $0.status == 200 }
+
+        try harness.cluster.setBrokerDown(1)
+        let down = try await harness.poll(worker, "/health/ready") { $0.status == 503 }
+        #expect(down.text.hasPrefix(#"{"status":"not_ready","reason":"no Kafka broker reachable: "#))
+        try harness.cluster.setBrokerUp(1)
+        let up = try await harness.poll(worker, "/health/ready") { $0.status == 200 }
+        #expect(up.text == #"{"status":"ready"}"#)
+        try await worker.stop()
+    }
+
     @Test("readiness is 503 with the reason: not joined, backing off, shutting down, store unreachable")
     func notReady() async throws {
         guard let harness = try await WorkerHarness.make(.sqlite) else { return }

@@ -209,6 +209,7 @@ public final class ContactWorkerService: Service, Sendable {
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.watchFatalErrors() }
+            group.addTask { await self.watchBrokersComingBack() }
             // A failed Kafka commit only means a new owner without access to the database's
             // offsets would re-read (and deduplicate) a little more.
             group.addTask { await self.every(self.configuration.commitInterval, "offset commit") { try await self.consumer.commit() } }
@@ -500,7 +501,22 @@ public final class ContactWorkerService: Service, Sendable {
                 logger.critical("fatal Kafka error; stopping", metadata: ["error": "\(error)"])
                 throw WorkerError.fatalKafkaError(error.description)
             }
+            if error.code == .allBrokersDown {
+                health.setBrokerUnavailable("\(error)")
+            }
             logger.warning("Kafka reported an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// After librdkafka reported every broker down, asks for the commands topic's metadata once a
+    /// second until a broker answers, and then clears the readiness problem (librdkafka reports
+    /// losing brokers, not getting them back).
+    private func watchBrokersComingBack() async {
+        await every(.seconds(1), "probing the brokers") {
+            guard self.health.brokerUnavailable else { return }
+            _ = try await self.consumer.partitions(of: self.configuration.topics.commands, timeout: .seconds(2))
+            self.health.setBrokerUnavailable(nil)
+            self.logger.info("Kafka brokers reachable again")
         }
     }
 

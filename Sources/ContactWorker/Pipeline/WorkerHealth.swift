@@ -1,12 +1,13 @@
 import Synchronization
 
-/// What readiness is made of: the worker has joined its group, the store answers, and it is not
-/// backing off from a transient failure. Shared by the worker (which updates it) and the HTTP
+/// What readiness is made of: the worker has joined its group, the store answers, a broker is
+/// reachable, and it is not backing off from a transient failure. Shared by the worker (which updates it) and the HTTP
 /// side (which reports it).
 public final class WorkerHealth: Sendable {
     private struct State {
         var joined = false
         var backingOff: String?
+        var brokerUnavailable: String?
         var stopping = false
     }
 
@@ -19,6 +20,7 @@ public final class WorkerHealth: Sendable {
         state.withLock { state in
             if state.stopping { return "shutting down" }
             if !state.joined { return "not yet subscribed to the commands topic" }
+            if let reason = state.brokerUnavailable { return "no Kafka broker reachable: \(reason)" }
             if let reason = state.backingOff { return "backing off: \(reason)" }
             return nil
         }
@@ -27,4 +29,6 @@ public final class WorkerHealth: Sendable {
     func setJoined(_ joined: Bool) { state.withLock { $0.joined = joined } }
     func setBackingOff(_ reason: String?) { state.withLock { $0.backingOff = reason } }
     func setStopping() { state.withLock { $0.stopping = true } }
+    func setBrokerUnavailable(_ reason: String?) { state.withLock { $0.brokerUnavailable = reason } }
+    var brokerUnavailable: Bool { state.withLock { $0.brokerUnavailable != nil } }
 }

@@ -72,7 +72,7 @@ final class RDKafkaCallbackContext: Sendable {
             error = .operationFailed(operation: "client", code: code, reason: text.isEmpty ? reason : text, isRetriable: false, isFatal: true)
             logger.critical("librdkafka fatal error: \(error)")
         case .transport, .allBrokersDown, .resolve:
-            error = .brokerUnreachable(bootstrap: bootstrapServers, underlying: reason)
+            error = .brokerUnreachable(bootstrap: bootstrapServers, underlying: reason, code: KafkaErrorCode(err))
             logger.warning("\(error)")
         default:
             error = KafkaError.operation("client", err, reason: reason)
