@@ -1,3 +1,4 @@
+import ContactDomain
 import ContactStore
 import ContactWorker
 import Foundation
@@ -100,5 +101,31 @@ struct WorkerSettingsTests {
                 "KAFKA_SERVICE_HOST": "10.0.0.7", "KAFKA_SERVICE_PORT": "9092", "KAFKA_LINGER_MS": "2",
             ])
         #expect(settings.kafkaProperties == ["linger.ms": "2"])
+    }
+
+    @Test("an HS256 secret and a public key file: the higher-precedence source wins, the same one is an error")
+    func jwtKeyPrecedence() async throws {
+        let pem = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString).pem").path
+        try Data("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n".utf8).write(to: URL(fileURLWithPath: pem))
+        defer { try? FileManager.default.removeItem(atPath: pem) }
+        func isHS256(_ key: TokenKey) -> Bool {
+            if case .hs256 = key { return true }
+            return false
+        }
+        try await withFile("kafka:\n  brokers: b:9092\njwt:\n  public:\n    key:\n      file: \(pem)\n") { path in
+            let fileKey = try await WorkerSettings.load(file: path, environment: [:])
+            #expect(!isHS256(fileKey.tokenKey))
+            let environmentSecret = try await WorkerSettings.load(file: path, environment: ["JWT_HS256_SECRET": Self.secret])
+            #expect(isHS256(environmentSecret.tokenKey))
+            let both = await #expect(throws: ConfigurationError.self) {
+                _ = try await WorkerSettings.load(
+                    file: path, environment: ["JWT_HS256_SECRET": Self.secret, "JWT_PUBLIC_KEY_FILE": pem])
+            }
+            #expect(both?.description == "JWT_PUBLIC_KEY_FILE: and JWT_HS256_SECRET are both set in the environment; set one")
+        }
+        try await withFile("kafka:\n  brokers: b:9092\njwt:\n  hs256:\n    secret: \(Self.secret)\n") { path in
+            let environmentKey = try await WorkerSettings.load(file: path, environment: ["JWT_PUBLIC_KEY_FILE": pem])
+            #expect(!isHS256(environmentKey.tokenKey))
+        }
     }
 }

@@ -125,10 +125,25 @@ public struct WorkerSettings: Sendable {
             throw ConfigurationError(key: "DATABASE_URL", message: "\(error)")
         }
 
-        let secret = text("jwt.hs256.secret")
-        let publicKeyFile = text("jwt.public.key.file")
-        // A configured public key wins over the (development) HS256 secret of the default file.
-        switch (publicKeyFile == nil ? secret : nil, publicKeyFile) {
+        var secret = text("jwt.hs256.secret")
+        var publicKeyFile = text("jwt.public.key.file")
+        if secret != nil, publicKeyFile != nil {
+            // Both set: the one from the higher-precedence source wins (flags, then environment,
+            // then the file), so a secret in the environment beats a key file in the YAML and a
+            // key file in the environment beats the default file's development secret.
+            func level(_ key: String, _ variable: String) -> Int {
+                overrides[key] != nil ? 3 : environment[variable] != nil ? 2 : 1
+            }
+            let secretLevel = level("jwt.hs256.secret", "JWT_HS256_SECRET")
+            let keyLevel = level("jwt.public.key.file", "JWT_PUBLIC_KEY_FILE")
+            if secretLevel == keyLevel {
+                throw ConfigurationError(
+                    key: "JWT_PUBLIC_KEY_FILE",
+                    message: "and JWT_HS256_SECRET are both set in the \(["", "file", "environment", "flags"][keyLevel]); set one")
+            }
+            if secretLevel > keyLevel { publicKeyFile = nil } else { secret = nil }
+        }
+        switch (secret, publicKeyFile) {
         case (nil, nil):
             throw ConfigurationError(key: "JWT_HS256_SECRET", message: "is required (or JWT_PUBLIC_KEY_FILE for ES256/RS256)")
         case (let secret?, _):
