@@ -12,7 +12,9 @@ struct ReplayCommand: AsyncParsableCommand {
         discussion: """
             Commands are idempotent: replaying processed commands changes nothing and reports them as \
             duplicates; after a database loss, replaying the topic rebuilds the same state. Tokens are \
-            checked as of each message's time. Run with --dry-run first. Examples:
+            checked as of each message's time. Each partition stops at the position the group's workers \
+            stored in the database (what comes after is theirs to process, in order); \
+            --beyond-group-position lifts that. Run with --dry-run first. Examples:
               contact-worker replay --from-offset 0 --dry-run
               contact-worker replay --from-time 2024-01-10T00:00:00Z --to-time 2024-01-11T00:00:00Z --partition 3
             """
@@ -35,6 +37,11 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("dry-run"), help: "Print what would happen without writing or publishing anything.")
     var dryRun = false
+
+    @Flag(
+        name: .customLong("beyond-group-position"),
+        help: "Also replay commands the group has not processed yet (only with its workers stopped).")
+    var beyondGroupPosition = false
 
     @OptionGroup var settings: SettingsOptions
 
@@ -71,7 +78,9 @@ struct ReplayCommand: AsyncParsableCommand {
         let progress = ProgressReporter(noun: dryRun ? "commands planned" : "commands replayed")
         let report: CommandReplay.Report
         do {
-            report = try await replay.run(range, dryRun: dryRun) { progress.advance(by: $0) }
+            report = try await replay.run(range, dryRun: dryRun, beyondGroupPosition: beyondGroupPosition) {
+                progress.advance(by: $0)
+            }
         } catch {
             await consumer.close()
             await producer.shutdown()
@@ -91,6 +100,13 @@ struct ReplayCommand: AsyncParsableCommand {
               \(dryRun ? "would apply" : "applied") \(summary.applied), duplicates \(summary.duplicates), \
             rejected \(summary.rejected), dead letters \(summary.deadLettered)
             """)
+        if !report.stoppedAtGroupPosition.isEmpty {
+            let stops = report.stoppedAtGroupPosition.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }
+            say("""
+                  stopped at group \(settings.groupID)'s stored position (partition:offset \(stops.joined(separator: " "))); \
+                the workers process what follows (--beyond-group-position replays it too)
+                """)
+        }
         if summary.applied == 0 && summary.messages > 0 && !dryRun {
             say("  nothing changed: every command had been processed before")
         }

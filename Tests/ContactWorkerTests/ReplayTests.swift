@@ -47,15 +47,54 @@ struct ReplayTests {
         await empty.close()
     }
 
-    private func replay(_ harness: WorkerHarness, into store: any ContactStore, dryRun: Bool) async throws -> CommandReplay.Report {
+    @Test("a replay stops at the group's stored position: what follows is the workers' to process, in order")
+    func replayStopsAtTheGroupPosition() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 4) else { return }
+        defer { Task { await harness.close() } }
+        let token = try await harness.token()
+        let commands = thousandCommands(token: token)
+        let worker = try harness.startWorker()
+        try await harness.send(commands.map(harness.message))
+        _ = try await harness.read(harness.topics.results, count: 1_000)
+        try await worker.stop()
+        let positions = try await harness.store.offsets(group: worker.groupID, topic: harness.topics.commands)
+        #expect(positions.values.reduce(0, +) == 1_000)
+
+        // Sent while no worker runs: not processed by the group yet.
+        let contact = "00000000-0000-4000-8000-0000000000c3"
+        let later = [
+            TestCommand(type: "CreateContact", contactID: contact, payload: #"{"first_name": "Later"}"#, token: token),
+            TestCommand(type: "UpdateStatus", contactID: contact, payload: #"{"relationship_status": "qualified_lead"}"#, token: token),
+        ]
+        try await harness.send(later.map(harness.message))
+
+        let stopped = try await replay(harness, into: harness.store, dryRun: false, group: worker.groupID)
+        #expect(stopped.summary.messages == 1_000)
+        #expect(stopped.summary.duplicates == 1_000)
+        #expect(stopped.stoppedAtGroupPosition == positions)
+        #expect(try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1") == nil)
+
+        let beyond = try await replay(harness, into: harness.store, dryRun: false, group: worker.groupID, beyondGroupPosition: true)
+        #expect(beyond.summary.applied == 2)
+        #expect(beyond.stoppedAtGroupPosition.isEmpty)
+        let stored = try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
+        #expect(stored?.relationshipStatus == .qualifiedLead)
+    }
+
+    private func replay(
+        _ harness: WorkerHarness, into store: any ContactStore, dryRun: Bool, group: String = "replay-test",
+        beyondGroupPosition: Bool = false
+    ) async throws -> CommandReplay.Report {
         let consumer = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(bootstrapServers: harness.cluster.bootstrapServers), logger: testLogger)
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(bootstrapServers: harness.cluster.bootstrapServers), logger: testLogger)
         let replay = CommandReplay(
             consumer: consumer, producer: producer, store: store, verifier: harness.verifier, topics: harness.topics,
-            group: "replay-test", logger: testLogger)
-        let report = try await within(120, "the replay") { try await replay.run(.init(from: .offset(0)), dryRun: dryRun) }
+            group: group, logger: testLogger)
+        let report = try await within(120, "the replay") {
+            try await replay.run(.init(from: .offset(0)), dryRun: dryRun, beyondGroupPosition: beyondGroupPosition)
+        }
         await consumer.close()
         await producer.shutdown()
         return report

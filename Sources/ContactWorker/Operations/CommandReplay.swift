@@ -14,6 +14,12 @@ import Logging
 /// Tokens are checked as of each message's Kafka timestamp, so commands authorised when they were
 /// sent are not rejected because their token has expired since. Results, events and dead letters
 /// are published like the worker publishes them (events keep their ids).
+///
+/// By default a replay stops, in each partition, at the position the group's workers stored in
+/// the database: commands past it are the live workers' to process, and replaying one ahead of
+/// them would apply it out of order (an `UpdateStatus` before its `CreateContact` would store a
+/// 404 as its permanent result). Partitions without a stored position (a database rebuilt from
+/// the topic) have no such limit.
 public struct CommandReplay: Sendable {
     /// Which part of the topic to replay.
     public struct Range: Sendable {
@@ -41,6 +47,9 @@ public struct CommandReplay: Sendable {
         public var summary = BatchSummary()
         /// The offsets replayed per partition (first, last), for the operator's record.
         public var ranges: [Int32: ClosedRange<Int64>] = [:]
+        /// The partitions whose range was cut at the group's stored position, with that position
+        /// (the first offset left to the workers).
+        public var stoppedAtGroupPosition: [Int32: Int64] = [:]
     }
 
     let consumer: KafkaConsumer
@@ -48,6 +57,7 @@ public struct CommandReplay: Sendable {
     let publisher: OutboxPublisher
     let processor: CommandBatchProcessor
     let topic: String
+    let group: String
     let logger: Logger
 
     public init(
@@ -60,13 +70,17 @@ public struct CommandReplay: Sendable {
         self.processor = CommandBatchProcessor(
             context: .init(store: store, verifier: verifier, topics: topics, group: group))
         self.topic = topics.commands
+        self.group = group
         self.logger = logger
     }
 
     /// Replays `range`. With `dryRun`, nothing is written or published: each batch is planned
     /// against the database plus what earlier batches of the run would have written (kept in
-    /// memory). `progress` is called with the number of messages after each batch.
-    public func run(_ range: Range, dryRun: Bool, progress: @Sendable (Int) -> Void = { _ in }) async throws -> Report {
+    /// memory). `progress` is called with the number of messages after each batch. With
+    /// `beyondGroupPosition`, partitions are not cut at the group's stored position.
+    public func run(
+        _ range: Range, dryRun: Bool, beyondGroupPosition: Bool = false, progress: @Sendable (Int) -> Void = { _ in }
+    ) async throws -> Report {
         let partitions = try await consumer.partitions(of: topic).filter { range.partition == nil || $0.partition == range.partition }
         guard !partitions.isEmpty else {
             throw ReplayError("the commands topic \(topic) has no partition \(range.partition.map(String.init) ?? "")")
@@ -76,6 +90,18 @@ public struct CommandReplay: Sendable {
         if let to = range.to { end = try await offsets(for: to, partitions: partitions, inclusiveEnd: true) }
 
         var report = Report()
+        if !beyondGroupPosition {
+            let stored = try await store.offsets(group: group, topic: topic)
+            for partition in partitions.map(\.partition) {
+                guard let position = stored[partition], position < end?[partition] ?? Int64.max else { continue }
+                if end == nil {
+                    // Without an end every other partition runs to its high watermark.
+                    end = Dictionary(uniqueKeysWithValues: partitions.map { ($0.partition, Int64.max) })
+                }
+                end?[partition] = position
+                report.stoppedAtGroupPosition[partition] = position
+            }
+        }
         let unwritten = dryRun ? UnwrittenState() : nil
         try await TopicRange(consumer: consumer, topic: topic).read(from: start, to: end) { messages in
             for message in messages {
