@@ -9,14 +9,22 @@ struct SendCommand: AsyncParsableCommand {
         commandName: "send",
         abstract: "Publish one command (from flags or a JSON file) and optionally wait for its result.",
         discussion: """
+            Reads the Kafka connection like `run` does (config file, then environment, then flags: \
+            KAFKA_BROKERS, COMMANDS_TOPIC, RESULTS_TOPIC and KAFKA_* librdkafka properties). \
             Example: contact-worker send --brokers 127.0.0.1:9092 --token "$TOKEN" --business acme \\
               --contact 550e8400-e29b-41d4-a716-446655440001 --type AddInteraction \\
               --payload '{"type":"call","description":"Intro call"}' --wait
             """
     )
 
+    @Option(help: "Configuration file (YAML); environment variables and flags override it.")
+    var config: String?
+
     @Option(help: "Kafka bootstrap servers (KAFKA_BROKERS).")
     var brokers: String?
+
+    @Option(name: .customLong("kafka-property"), help: "A librdkafka property as key=value; repeatable.")
+    var kafkaProperties: [String] = []
 
     @Option(help: "A JSON file holding the whole command envelope (instead of the flags below).")
     var file: String?
@@ -52,18 +60,26 @@ struct SendCommand: AsyncParsableCommand {
     var wait = false
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let brokers = brokers ?? environment["KAFKA_BROKERS"] else {
-            throw ValidationError("--brokers (or KAFKA_BROKERS) is required")
+        var overrides: [String: String] = [:]
+        if let brokers { overrides["kafka.brokers"] = brokers }
+        if let topic { overrides["commands.topic"] = topic }
+        if let resultsTopic { overrides["results.topic"] = resultsTopic }
+        for property in kafkaProperties {
+            guard let equals = property.firstIndex(of: "=") else {
+                throw ValidationError("--kafka-property: \"\(property)\" is not key=value")
+            }
+            overrides["kafka.property.\(property[..<equals])"] = String(property[property.index(after: equals)...])
         }
-        let commandsTopic = topic ?? environment["COMMANDS_TOPIC"] ?? "contacts.commands"
+        let configFile = config ?? (FileManager.default.fileExists(atPath: "config/default.yaml") ? "config/default.yaml" : nil)
+        let connection = try await WorkerSettings.loadKafkaConnection(file: configFile, overrides: overrides)
+        let commandsTopic = connection.topics.commands
         let (value, commandID, contactID) = try envelope()
 
         let resultsReader: KafkaConsumer?
-        let resultsTopic = self.resultsTopic ?? environment["RESULTS_TOPIC"] ?? "contacts.command-results"
+        let resultsTopic = connection.topics.results
         if wait {
             // Start reading results before sending, from the end, so the answer cannot be missed.
-            let reader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(bootstrapServers: brokers))
+            let reader = try KafkaConsumer(configuration: KafkaConsumerConfiguration(connection.kafka))
             let partitions = try await reader.partitions(of: resultsTopic)
             try await reader.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset.end) }))
             resultsReader = reader
@@ -74,7 +90,7 @@ struct SendCommand: AsyncParsableCommand {
         var headers: [KafkaHeader] = []
         if let token { headers.append(KafkaHeader(name: "authorization", string: "Bearer \(token)")) }
         if let correlationID { headers.append(KafkaHeader(name: "correlation-id", string: correlationID)) }
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(bootstrapServers: brokers))
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(connection.kafka))
         let report = try await producer.send(
             KafkaOutgoingMessage(topic: commandsTopic, key: contactID.map { Array($0.utf8) }, value: value, headers: headers))
         await producer.shutdown()

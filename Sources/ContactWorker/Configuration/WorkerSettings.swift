@@ -59,11 +59,59 @@ public struct WorkerSettings: Sendable {
     ) async throws(ConfigurationError) -> DatabaseURL {
         let reader = try await reader(file: file, environment: environment, overrides: overrides)
         let text = reader.string(forKey: ConfigKey("database.url"))?.trimmingCharacters(in: .whitespaces) ?? ""
+        return try databaseURL(text.isEmpty ? defaultDatabaseURL : text)
+    }
+
+    /// Only the Kafka connection (brokers, topics, librdkafka properties), with the same
+    /// precedence as ``load(file:environment:overrides:)``: for `send`, which needs neither a
+    /// database nor a token key.
+    public static func loadKafkaConnection(
+        file: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        overrides: [String: String] = [:]
+    ) async throws(ConfigurationError) -> KafkaConnectionSettings {
+        let reader = try await reader(file: file, environment: environment, overrides: overrides)
+        return try kafkaConnection(reader: reader, environment: environment, overrides: overrides)
+    }
+
+    private static func databaseURL(_ text: String) throws(ConfigurationError) -> DatabaseURL {
         do {
-            return try DatabaseURL(parsing: text.isEmpty ? defaultDatabaseURL : text)
+            return try DatabaseURL(parsing: text)
+        } catch StoreError.invalidURL(_, _, let reason) {
+            // StoreError's own description already starts with "DATABASE_URL:".
+            throw ConfigurationError(key: "DATABASE_URL", message: reason)
         } catch {
             throw ConfigurationError(key: "DATABASE_URL", message: "\(error)")
         }
+    }
+
+    /// A setting's value (trimmed; empty counts as unset), else `value`.
+    private static func text(_ reader: ConfigReader, _ key: String, default value: String? = nil) -> String? {
+        let found = reader.string(forKey: ConfigKey(key))?.trimmingCharacters(in: .whitespaces)
+        if let found, !found.isEmpty { return found }
+        return value
+    }
+
+    private static func required(
+        _ reader: ConfigReader, _ key: String, _ variable: String, default value: String? = nil
+    ) throws(ConfigurationError) -> String {
+        guard let found = text(reader, key, default: value) else {
+            throw ConfigurationError(key: variable, message: "is required")
+        }
+        return found
+    }
+
+    private static func kafkaConnection(
+        reader: ConfigReader, environment: [String: String], overrides: [String: String]
+    ) throws(ConfigurationError) -> KafkaConnectionSettings {
+        let brokers = try required(reader, "kafka.brokers", "KAFKA_BROKERS")
+        let topics = WorkerTopics(
+            commands: try required(reader, "commands.topic", "COMMANDS_TOPIC", default: "contacts.commands"),
+            events: try required(reader, "events.topic", "EVENTS_TOPIC", default: "contacts.events"),
+            results: try required(reader, "results.topic", "RESULTS_TOPIC", default: "contacts.command-results"),
+            deadLetters: try required(reader, "dlq.topic", "DLQ_TOPIC", default: "contacts.commands.dlq"))
+        return KafkaConnectionSettings(
+            brokers: brokers, topics: topics, properties: try kafkaProperties(environment: environment, overrides: overrides))
     }
 
     /// Where the worker keeps its data when nothing else is configured.
@@ -96,34 +144,19 @@ public struct WorkerSettings: Sendable {
 
     init(reader: ConfigReader, environment: [String: String], overrides: [String: String]) throws(ConfigurationError) {
         func text(_ key: String, default value: String? = nil) -> String? {
-            let found = reader.string(forKey: ConfigKey(key))?.trimmingCharacters(in: .whitespaces)
-            if let found, !found.isEmpty { return found }
-            return value
+            Self.text(reader, key, default: value)
         }
         func required(_ key: String, _ variable: String, default value: String? = nil) throws(ConfigurationError) -> String {
-            guard let found = text(key, default: value) else {
-                throw ConfigurationError(key: variable, message: "is required")
-            }
-            return found
+            try Self.required(reader, key, variable, default: value)
         }
 
-        kafkaBrokers = try required("kafka.brokers", "KAFKA_BROKERS")
+        let connection = try Self.kafkaConnection(reader: reader, environment: environment, overrides: overrides)
+        kafkaBrokers = connection.brokers
         groupID = try required("kafka.group.id", "KAFKA_GROUP_ID", default: "contact-worker")
-        topics = WorkerTopics(
-            commands: try required("commands.topic", "COMMANDS_TOPIC", default: "contacts.commands"),
-            events: try required("events.topic", "EVENTS_TOPIC", default: "contacts.events"),
-            results: try required("results.topic", "RESULTS_TOPIC", default: "contacts.command-results"),
-            deadLetters: try required("dlq.topic", "DLQ_TOPIC", default: "contacts.commands.dlq"))
+        topics = connection.topics
 
         databaseURLText = try required("database.url", "DATABASE_URL", default: Self.defaultDatabaseURL)
-        do {
-            databaseURL = try DatabaseURL(parsing: databaseURLText)
-        } catch StoreError.invalidURL(_, _, let reason) {
-            // StoreError's own description already starts with "DATABASE_URL:".
-            throw ConfigurationError(key: "DATABASE_URL", message: reason)
-        } catch {
-            throw ConfigurationError(key: "DATABASE_URL", message: "\(error)")
-        }
+        databaseURL = try Self.databaseURL(databaseURLText)
 
         var secret = text("jwt.hs256.secret")
         var publicKeyFile = text("jwt.public.key.file")
@@ -189,6 +222,14 @@ public struct WorkerSettings: Sendable {
         }
         self.migrateOnStart = migrateOnStart
 
+        kafkaProperties = connection.properties
+    }
+
+    /// The `KAFKA_*` variables and `kafka.property.*` flags as librdkafka properties, checked by
+    /// librdkafka.
+    private static func kafkaProperties(
+        environment: [String: String], overrides: [String: String]
+    ) throws(ConfigurationError) -> [String: String] {
         // Each property with the setting it came from, so an error names what the user wrote.
         var properties: [String: (value: String, source: String)] = [:]
         for (name, value) in environment
@@ -210,7 +251,7 @@ public struct WorkerSettings: Sendable {
         {
             throw ConfigurationError(key: given.source, message: "librdkafka rejects \(property)=\"\(given.value)\": \(reason)")
         }
-        kafkaProperties = properties.mapValues(\.value)
+        return properties.mapValues(\.value)
     }
 
     /// librdkafka properties the worker sets from settings of its own; passing them through too
