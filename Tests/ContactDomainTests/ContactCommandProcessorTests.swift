@@ -212,6 +212,22 @@ struct AcceptedCommandTests {
         }
     }
 
+    @Test("a command issued before the contact's last change does not move updated_at (or last_contacted) back")
+    func updatedAtNeverGoesBack() throws {
+        var contact = Fixtures.contact(lastContacted: Timestamp(rfc3339: "2024-02-01T09:00:00Z"))
+        contact.updatedAt = try #require(Timestamp(rfc3339: "2024-02-01T09:00:00Z"))
+        let early = Fixtures.commandEnvelope(
+            .addInteraction(AddInteractionPayload(type: .call, description: "late delivery")), commandID: Self.commandID)
+        let interaction = try #require(ContactCommandProcessor.decide(command: early, actor: Fixtures.actor(), current: contact).change)
+        #expect(interaction.contact.updatedAt == contact.updatedAt)
+        #expect(interaction.contact.lastContacted == contact.lastContacted)
+        let status = Fixtures.commandEnvelope(
+            .updateStatus(UpdateStatusPayload(relationshipStatus: .qualifiedLead)), commandID: Self.commandID)
+        let changed = try #require(ContactCommandProcessor.decide(command: status, actor: Fixtures.actor(), current: contact).change)
+        #expect(changed.contact.updatedAt == contact.updatedAt)
+        #expect(changed.historyEntry?.timestamp == Fixtures.issuedAt)
+    }
+
     @Test("AddInteraction: exact 201 body, last_contacted is the later instant, updated_at the command's")
     func addInteraction() throws {
         let command = Fixtures.commandEnvelope(

@@ -159,7 +159,9 @@ public enum ContactCommandProcessor {
             performedByID: actor.userID)
         var updated = contact
         updated.lastContacted = max(contact.lastContacted ?? command.issuedAt, command.issuedAt)
-        updated.updatedAt = command.issuedAt
+        // Like last_contacted: a command issued before the last change (delivered late, or
+        // replayed) does not move updated_at back.
+        updated.updatedAt = max(contact.updatedAt, command.issuedAt)
         let body = ResultBodies.interaction(interaction)
         return accept(
             command, status: 201, body: body,
@@ -196,7 +198,9 @@ public enum ContactCommandProcessor {
         var updated = contact
         updated.relationshipStatus = payload.relationshipStatus
         updated.lifecycleStage = newStage
-        updated.updatedAt = command.issuedAt
+        // Like last_contacted: a command issued before the last change (delivered late, or
+        // replayed) does not move updated_at back.
+        updated.updatedAt = max(contact.updatedAt, command.issuedAt)
         let body = ResultBodies.statusChange(entry)
         return accept(
             command, status: 200, body: body,
