@@ -6,8 +6,9 @@ import Foundation
 /// - `sqlite:<path>` (relative or absolute; `sqlite:///abs/path` also works) and `sqlite::memory:`
 ///   (tests only: nothing survives the process). Option: `?synchronous=normal|full`
 ///   (default `normal`, see ``SQLite-swift.struct/synchronousFull``), `?busy_timeout_ms=<n>`.
-/// - `postgres://user:pass@host:port/db` or `postgresql://…`. Options: `?sslmode=disable|prefer|require`
-///   (default `prefer`), `?schema=<name>` (use and create that schema instead of `public`),
+/// - `postgres://user:pass@host:port/db` or `postgresql://…`. Options:
+///   `?sslmode=disable|prefer|require|verify-full` (default `prefer`; as in libpq, `prefer` and
+///   `require` encrypt without checking the certificate, `verify-full` checks it and the host name), `?schema=<name>` (use and create that schema instead of `public`),
 ///   `?connect_timeout=<seconds>` (how long a call waits for a pooled connection before failing
 ///   with a retriable error, default 10), `?max_connections=<n>` (pool size, default 10).
 ///
@@ -41,10 +42,12 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
     public enum TLSMode: String, Sendable, Hashable {
         /// Plain TCP.
         case disable
-        /// TLS when the server offers it, plain otherwise.
+        /// TLS when the server offers it, plain otherwise; the certificate is not checked (as libpq).
         case prefer
-        /// TLS or fail.
+        /// TLS or fail; the certificate is not checked (as libpq: encryption only).
         case require
+        /// TLS with the certificate checked against the system's trust roots and the host name.
+        case verifyFull = "verify-full"
     }
 
     /// Where and how to reach a PostgreSQL server.
@@ -198,7 +201,7 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
             switch name {
             case "sslmode":
                 guard let mode = TLSMode(rawValue: value.lowercased()) else {
-                    throw fail("sslmode must be disable, prefer or require, not \"\(value)\"")
+                    throw fail("sslmode must be disable, prefer, require or verify-full, not \"\(value)\"")
                 }
                 settings.tls = mode
             case "schema":
@@ -207,8 +210,8 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
                 }
                 settings.schema = value
             case "connect_timeout":
-                guard let seconds = Double(value), seconds > 0 else {
-                    throw fail("connect_timeout must be a positive number of seconds, not \"\(value)\"")
+                guard let seconds = Double(value), seconds >= 0.1, seconds <= 3_600 else {
+                    throw fail("connect_timeout must be a number of seconds from 0.1 to 3600, not \"\(value)\"")
                 }
                 settings.connectTimeout = .milliseconds(Int64(seconds * 1000))
             case "max_connections":

@@ -27,6 +27,9 @@ struct DatabaseURLTests {
                     .init(
                         host: "localhost", port: 5432, username: "u", password: nil, database: "db", schema: "tenant_1",
                         tls: .disable, connectTimeout: .milliseconds(2500), maxConnections: 3)))
+        let verified = try DatabaseURL(parsing: "postgres://u@h/db?sslmode=verify-full&connect_timeout=3600")
+        #expect(
+            verified == .postgres(.init(host: "h", port: 5432, username: "u", password: nil, database: "db", tls: .verifyFull, connectTimeout: .seconds(3600))))
     }
 
     @Test("an unsupported scheme names the key and says what would work")
@@ -46,6 +49,10 @@ struct DatabaseURLTests {
             "postgres://user:hunter2@host/db?sslmode=sometimes",
             "postgres://user:hunter2@host/db?schema=a;drop",
             "postgres://user:hunter2@host/db?bogus=1",
+            "postgres://user:hunter2@host/db?connect_timeout=inf",
+            "postgres://user:hunter2@host/db?connect_timeout=1e16",
+            "postgres://user:hunter2@host/db?connect_timeout=0.0001",
+            "postgres://user:hunter2@host/db?connect_timeout=nan",
             "sqlite:",
             "sqlite:/x?synchronous=maybe",
             "contacts.sqlite",

@@ -46,10 +46,15 @@ public final class PostgresContactStore: ContactStore {
         _ settings: DatabaseURL.Postgres, logger: Logger
     ) -> (PostgresClient, Task<Void, Never>) {
         let tls: PostgresClient.Configuration.TLS
+        // libpq's meanings: prefer and require encrypt but accept any certificate (managed
+        // servers and Debian's snakeoil certificate are self-signed); verify-full checks it.
+        var encryptOnly = TLSConfiguration.makeClientConfiguration()
+        encryptOnly.certificateVerification = .none
         switch settings.tls {
         case .disable: tls = .disable
-        case .prefer: tls = .prefer(.makeClientConfiguration())
-        case .require: tls = .require(.makeClientConfiguration())
+        case .prefer: tls = .prefer(encryptOnly)
+        case .require: tls = .require(encryptOnly)
+        case .verifyFull: tls = .require(.makeClientConfiguration())
         }
         var configuration = PostgresClient.Configuration(
             host: settings.host, port: settings.port, username: settings.username, password: settings.password,
@@ -153,6 +158,10 @@ public final class PostgresContactStore: ContactStore {
         let database = self.database
         return try await withConnection { connection in
             try await connection.withTransaction(logger: logger) { connection in
+                // A lock held elsewhere (an operator's open transaction, VACUUM FULL) would block
+                // the batch, and its partitions, with no end; this turns it into a retriable
+                // error after 30 s (SQLSTATE 57014): the worker backs off and reports not-ready.
+                try await connection.query("SET LOCAL statement_timeout = '30s'", logger: logger)
                 for query in Self.batchQueries(batch) {
                     try await connection.query(query, logger: logger)
                 }
@@ -349,6 +358,9 @@ public final class PostgresContactStore: ContactStore {
     /// Migration 4: moves the rows of the per-message `outbox` table into `outbox_batches`, in
     /// sequence order, and drops the old table.
     private static func packLegacyOutbox(_ connection: PostgresConnection, database: String, logger: Logger) async throws {
+        // An older worker still running during a rolling deploy may be inserting: wait for it and
+        // keep it out, so no row is added after the copy and lost with the table.
+        try await connection.query("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE", logger: logger)
         var after = Int64.min
         while true {
             let rows = try await connection.query(
