@@ -51,7 +51,7 @@ struct PoisonInputTests {
             text("{}"),
             text("null", key: nil),
             KafkaOutgoingMessage(
-                topic: topic, partition: 0, key: Array("poison".utf8), value: Array("not json".utf8),
+                topic: topic, partition: 0, key: [UInt8](repeating: UInt8(ascii: "k"), count: 200_000), value: Array("not json".utf8),
                 headers: auth + [
                     KafkaHeader(name: "x-big", value: [UInt8](repeating: UInt8(ascii: "h"), count: 300_000)),
                     KafkaHeader(name: "x-after", string: "small"),
@@ -107,14 +107,16 @@ struct PoisonInputTests {
         let limit = CommandBatchProcessor.deadLetterValueLimit
         #expect(dlq.map(\.value) == deadLetters.map { $0.value.count > limit ? Array($0.value.prefix(limit)) : $0.value })
         #expect(dlq.map { $0.header("x-original-value-bytes") } == deadLetters.map { $0.value.count > limit ? String($0.value.count) : nil })
-        #expect(dlq.map(\.key) == deadLetters.map(\.key))
+        let keyLimit = CommandBatchProcessor.deadLetterKeyLimit
+        #expect(dlq.map(\.key) == deadLetters.map { $0.key.map { Array($0.prefix(keyLimit)) } })
+        #expect(dlq.map { $0.header("x-original-key-bytes") } == deadLetters.map { ($0.key?.count ?? 0) > keyLimit ? "200000" : nil })
         #expect(dlq.map { $0.header("x-original-offset") } == (0..<deadLetters.count).map { String($0) })
         #expect(dlq.allSatisfy { $0.header("x-original-partition") == "0" && $0.header("x-error-reason") != nil })
         #expect(dlq.allSatisfy { $0.header("authorization") == "Bearer \(token)" })
         // Headers past the 256 KiB budget are left out, and their original total is recorded.
         let authBytes = "authorization".utf8.count + "Bearer \(token)".utf8.count
         #expect(dlq.last?.headers.map(\.name) == [
-            "authorization", "x-original-headers-bytes", "x-error-reason", "x-original-topic", "x-original-partition",
+            "authorization", "x-original-headers-bytes", "x-original-key-bytes", "x-error-reason", "x-original-topic", "x-original-partition",
             "x-original-offset", "x-original-timestamp",
         ])
         #expect(dlq.last?.header("x-original-headers-bytes") == String(authBytes + 5 + 300_000 + 7 + 5))

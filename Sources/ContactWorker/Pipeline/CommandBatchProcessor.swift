@@ -236,10 +236,15 @@ public struct CommandBatchProcessor: Sendable {
     /// reason as ``deadLetterValueLimit``: together they stay under the producer's limit.
     public static let deadLetterHeadersLimit = 256 * 1024
 
+    /// The most bytes of the original key a dead letter carries, likewise (512 + 256 + 128 KiB
+    /// plus the worker's own headers stay under librdkafka's default 1,000,000 bytes).
+    public static let deadLetterKeyLimit = 128 * 1024
+
     /// The original key, value and headers, plus where it came from and why (SPEC §8). A value
     /// over ``deadLetterValueLimit`` is truncated and `x-original-value-bytes` gives its size;
     /// headers past ``deadLetterHeadersLimit`` are left out and `x-original-headers-bytes` gives
-    /// their total.
+    /// their total; a key over ``deadLetterKeyLimit`` is cut and `x-original-key-bytes` gives its
+    /// size.
     func deadLetter(_ message: KafkaMessage, reason: String) -> OutboxMessage {
         var headers: [(name: String, value: [UInt8])] = []
         var headerBytes = 0
@@ -257,6 +262,11 @@ public struct CommandBatchProcessor: Sendable {
             value = Array(value.prefix(Self.deadLetterValueLimit))
             headers.append((name: "x-original-value-bytes", value: Array(String(message.value.count).utf8)))
         }
+        var key = message.key
+        if let original = key, original.count > Self.deadLetterKeyLimit {
+            key = Array(original.prefix(Self.deadLetterKeyLimit))
+            headers.append((name: "x-original-key-bytes", value: Array(String(original.count).utf8)))
+        }
         headers.append((name: "x-error-reason", value: Array(reason.utf8)))
         headers.append((name: "x-original-topic", value: Array(message.topic.utf8)))
         headers.append((name: "x-original-partition", value: Array(String(message.partition).utf8)))
@@ -265,7 +275,7 @@ public struct CommandBatchProcessor: Sendable {
             headers.append((name: "x-original-timestamp", value: Array(String(timestamp.milliseconds).utf8)))
         }
         return OutboxMessage(
-            topic: context.topics.deadLetters, key: message.key, value: value, headers: headers, contactID: nil)
+            topic: context.topics.deadLetters, key: key, value: value, headers: headers, contactID: nil)
     }
 }
 
