@@ -36,7 +36,10 @@ public struct WorkerApplication: Sendable {
     ) async throws {
         let store = try await makeContactStore(url: settings.databaseURL, logger: logger)
         if settings.migrateOnStart {
-            try await store.migrate()
+            guard try await migrateWhenReachable(store) else {
+                await store.close()
+                return
+            }
         }
         do {
             let verifier = try await TokenVerifier(
@@ -49,6 +52,12 @@ public struct WorkerApplication: Sendable {
                 // them, so lingering only delays the batch (measured with the mock: p50 latency
                 // at 2,000 commands/s 22 ms at 1 ms, 28 ms at the producer default of 5 ms).
                 producerConfiguration.set("linger.ms", "1")
+            }
+            if settings.kafkaProperties["message.timeout.ms"] == nil {
+                // A delivery still unacknowledged after 30 s fails and the worker publishes the
+                // rows again (same bytes, same ids). librdkafka's 300 s default would hold a
+                // revoke, which waits for the batches in flight, past the group's patience.
+                producerConfiguration.set("message.timeout.ms", "30000")
             }
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             var consumerConfiguration = KafkaConsumerConfiguration(kafka, groupID: settings.groupID)
@@ -96,5 +105,39 @@ public struct WorkerApplication: Sendable {
             throw error
         }
         await store.close()
+    }
+
+    /// Applies pending migrations, waiting with capped backoff while the database is unreachable
+    /// (PostgreSQL still starting next to the worker). Returns `false` when SIGTERM or SIGINT
+    /// arrived first: the worker then stops cleanly without having started.
+    private func migrateWhenReachable(_ store: any ContactStore) async throws -> Bool {
+        let logger = self.logger
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                var backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5))
+                while true {
+                    do {
+                        try await store.migrate()
+                        return true
+                    } catch let error as StoreError where error.isRetriable {
+                        let delay = backoff.next()
+                        logger.warning(
+                            "database unavailable; migrating when it is reachable",
+                            metadata: ["error": "\(error)", "delay": "\(delay)"])
+                        try await Task.sleep(for: delay)
+                    }
+                }
+            }
+            group.addTask {
+                for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                    logger.notice("stopped before the database was reachable", metadata: ["signal": "\(signal)"])
+                    return false
+                }
+                return false
+            }
+            let migrated = try await group.next() ?? false
+            group.cancelAll()
+            return migrated
+        }
     }
 }

@@ -42,5 +42,22 @@ extension WorkerProcessTests {
                 return try await check.run()
             }
         }
+
+        @Test("a worker started before its database waits for it (instead of exiting) and still stops cleanly on SIGTERM")
+        func startsBeforeTheDatabase() async throws {
+            guard let harness = try await WorkerHarness.make(.sqlite) else { return }
+            defer { Task { await harness.close() } }
+            // Nothing listens on port 1: every connection attempt is refused.
+            let workers = try WorkerProcesses(
+                harness: harness, group: "early-\(UUID().uuidString.prefix(8).lowercased())",
+                extraEnvironment: ["DATABASE_URL": "postgres://worker@127.0.0.1:1/contacts?connect_timeout=1"])
+            let worker = try workers.start("early")
+            try await Task.sleep(for: .seconds(4))
+            #expect(worker.poll() == nil, "the worker exited instead of waiting for its database:\n\(worker.tail())")
+            #expect(worker.tail().contains("database unavailable; migrating when it is reachable"))
+            worker.send(SIGTERM)
+            #expect(try await worker.waitForExit(seconds: 10) == .exited(0), "\(worker.tail())")
+            workers.removeLogs()
+        }
     }
 }
