@@ -95,6 +95,29 @@ struct DeliveryFailureTests {
         #expect(refused.value >= 1)
     }
 
+    @Test("a fatal Kafka error while publishing stops the worker with that error instead of retrying for ever")
+    func fatalPublishErrorStopsTheWorker() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite) else { return }
+        defer { Task { await harness.close() } }
+        let worker = try harness.startWorker(beforeSending: { _ in
+            throw KafkaError.deliveryFailed(
+                topic: "results", code: .fatal, reason: "the idempotent producer was fenced", isRetriable: false, isFatal: true)
+        })
+        let contact = "00000000-0000-4000-8000-0000000000e5"
+        try await harness.send([
+            harness.message(
+                TestCommand(type: "CreateContact", contactID: contact, payload: #"{"first_name": "Ada"}"#, token: try await harness.token()))
+        ])
+        let outcome = try await within(30, "the worker to stop") { await worker.task.result }
+        guard case .failure(let error) = outcome else {
+            Issue.record("the worker kept running after a fatal error")
+            return
+        }
+        #expect("\(error)".contains("the idempotent producer was fenced"), "\(error)")
+        // What was written stays in the outbox for the next start.
+        #expect(try await harness.store.pendingOutboxCount() == 2)
+    }
+
     /// `ids` with repeats dropped (a re-published message keeps its id), in first-seen order.
     private func firstOccurrences(_ ids: [String]) -> [String] {
         var seen: Set<String> = []

@@ -83,9 +83,11 @@ public final class ContactWorkerService: Service, Sendable {
     /// Set when a batch's publishing was abandoned with its rows left pending: until those rows
     /// are out, no later batch may publish its own rows past them (see ``publish(_:)``).
     private let abandonedRowsPending = Mutex(false)
-    /// The graceful shutdown's state: whether one began, whether its publishing grace ran out
-    /// (every retry then gives up), and the timer that ends the grace.
-    private let stopping = Mutex(Stopping())
+    /// The graceful shutdown's progress (shared with the rebalance hooks).
+    private let shutdown: ShutdownProgress
+    /// Fatal errors met while retrying (the idempotent producer fenced, say): no retry can help,
+    /// so they stop the worker like the consumer's and producer's own fatal errors.
+    private let fatalReasons = AsyncStream.makeStream(of: String.self)
 
     private struct Stopping: Sendable {
         var requested = false
@@ -125,8 +127,9 @@ public final class ContactWorkerService: Service, Sendable {
         consumerConfiguration.groupID = configuration.group
         let ownership = PartitionOwnership()
         let publisher = OutboxPublisher(store: store, producer: producer, logger: logger, beforeSending: beforeSending)
+        let shutdown = ShutdownProgress()
         let listener = RebalanceHooks(
-            store: store, publisher: publisher, ownership: ownership, group: configuration.group,
+            store: store, publisher: publisher, ownership: ownership, shutdown: shutdown, group: configuration.group,
             topic: configuration.topics.commands, backoff: Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff),
             health: health, logger: logger)
         self.consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: listener, logger: logger)
@@ -134,6 +137,7 @@ public final class ContactWorkerService: Service, Sendable {
         self.producer = producer
         self.store = store
         self.ownership = ownership
+        self.shutdown = shutdown
         self.publisher = publisher
         self.observer = observer
         self.health = health
@@ -155,7 +159,7 @@ public final class ContactWorkerService: Service, Sendable {
         } onGracefulShutdown: {
             self.beginStopping()
         }
-        stopping.withLock { $0.graceTimer?.cancel() }
+        shutdown.finish()
         await consumer.close()
         await producer.shutdown(timeout: .seconds(10))
         logger.info("worker stopped")
@@ -167,26 +171,18 @@ public final class ContactWorkerService: Service, Sendable {
         let grace = configuration.shutdownPublishGrace
         let timer = Task {
             do { try await Task.sleep(for: grace) } catch { return }
-            self.stopping.withLock { $0.pastGrace = true }
+            self.shutdown.endGrace()
             self.logger.notice(
                 "publishing did not finish within the shutdown grace; what is left stays in the outbox for the next start",
                 metadata: ["grace": "\(grace)"])
             self.producer.purge()
         }
-        let first = stopping.withLock { state in
-            defer { state.requested = true }
-            if !state.requested { state.graceTimer = timer }
-            return !state.requested
-        }
-        guard first else {
-            timer.cancel()
-            return
-        }
+        guard shutdown.begin(graceTimer: timer) else { return }
         health.setStopping()
         Task { await self.consumer.close() }
     }
 
-    private var stopRequested: Bool { stopping.withLock { $0.requested } }
+    private var stopRequested: Bool { shutdown.requested }
 
     private func work() async throws {
         // Whatever a previous run committed but did not publish goes out before new work.
@@ -209,6 +205,18 @@ public final class ContactWorkerService: Service, Sendable {
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.watchFatalErrors() }
+            group.addTask {
+                for await error in self.producer.errors where error.isFatal {
+                    self.logger.critical("fatal Kafka producer error; stopping", metadata: ["error": "\(error)"])
+                    throw WorkerError.fatalKafkaError(error.description)
+                }
+            }
+            group.addTask {
+                for await reason in self.fatalReasons.stream {
+                    self.logger.critical("fatal error while retrying; stopping", metadata: ["error": "\(reason)"])
+                    throw WorkerError.fatalKafkaError(reason)
+                }
+            }
             group.addTask { await self.watchBrokersComingBack() }
             // A failed Kafka commit only means a new owner without access to the database's
             // offsets would re-read (and deduplicate) a little more.
@@ -274,7 +282,12 @@ public final class ContactWorkerService: Service, Sendable {
     /// the next batch is planned again once everything before it is finished.
     private func consumeLoop() async {
         var previous: InFlight?
+        // Batches not yet published, oldest first. At most three: when publishing stalls (a
+        // broker outage) the loop stops taking batches instead of writing and holding ever more,
+        // and a revoke never waits for more than three.
+        var unpublished: [Task<Void, Never>] = []
         for await messages in consumer.batches {
+            while unpublished.count >= 3 { await unpublished.removeFirst().value }
             let ticket = ownership.begin(messages)
             var plan: CommandBatchProcessor.Plan?
             var planned: ContinuousClock.Instant?
@@ -319,6 +332,7 @@ public final class ContactWorkerService: Service, Sendable {
             }
             previous = InFlight(
                 written: Task { await written.value.asPlanned }, finished: finished, plan: plan?.batch)
+            unpublished.append(finished)
         }
         await previous?.finished.value
         await publisher.flushAcknowledged(orLog: "the next start publishes them again")
@@ -357,6 +371,11 @@ public final class ContactWorkerService: Service, Sendable {
                     rows = try await store.applyReturningOutbox(batch)
                 } catch {
                     publisher.returnAcknowledged(batch.published)
+                    // A connection lost during COMMIT may still have committed: then the retry
+                    // finds the commands processed and publishes only duplicates, and the
+                    // original rows wait in the outbox. The next publish takes every pending row
+                    // in outbox order, so they go out before anything later for their contacts.
+                    abandonedRowsPending.withLock { $0 = true }
                     throw error
                 }
                 health.setBackingOff(nil)
@@ -385,7 +404,7 @@ public final class ContactWorkerService: Service, Sendable {
                     ])
                 do { try await Task.sleep(for: delay) } catch { return (.abandoned, false) }
                 // Past the shutdown grace nothing is retried: the next start re-reads the batch.
-                if stopping.withLock({ $0.pastGrace }) { return (.abandoned, false) }
+                if shutdown.pastGrace { return (.abandoned, false) }
                 messages = ownership.stillOwned(messages)
             }
         }
@@ -465,11 +484,20 @@ public final class ContactWorkerService: Service, Sendable {
         let deadLetterBatch = batch
         do {
             // Gives up when the partition is revoked (also on shutdown): the next owner re-reads
-            // the message and dead-letters it then.
-            _ = try await retrying(
-                "dead-lettering an unprocessable message", giveUpWhen: { !self.ownership.ownsAll([message.topicPartition]) }
-            ) {
-                try await self.publisher.publish(try await self.store.applyReturningOutbox(deadLetterBatch))
+            // the message and dead-letters it then. Written once, then published (retrying both in
+            // one step wrote the dead letter again on every failed publish).
+            let revoked: @Sendable () -> Bool = { !self.ownership.ownsAll([message.topicPartition]) }
+            let rows = try await retrying("dead-lettering an unprocessable message", giveUpWhen: revoked) {
+                try await self.store.applyReturningOutbox(deadLetterBatch)
+            }
+            do {
+                try await retrying("publishing a dead letter", giveUpWhen: revoked) {
+                    try await self.publisher.publish(rows)
+                }
+            } catch {
+                // Written: the next publish, start or owner sends it, in outbox order.
+                abandonedRowsPending.withLock { $0 = true }
+                throw error
             }
             try consumer.storeOffsets([message.topicPartition: message.offset + 1])
             var summary = BatchSummary()
@@ -528,14 +556,18 @@ public final class ContactWorkerService: Service, Sendable {
         var backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff)
         while true {
             // Past the shutdown grace a new attempt would only wait for the broker again.
-            if stopping.withLock({ $0.pastGrace }) { throw CancellationError() }
+            if shutdown.pastGrace { throw CancellationError() }
             do {
                 let value = try await body()
                 health.setBackingOff(nil)
                 return value
             } catch {
                 if error is CancellationError { throw error }
-                if stopping.withLock({ $0.pastGrace }) {
+                if let error = error as? KafkaError, error.isFatal {
+                    fatalReasons.continuation.yield("\(what): \(error)")
+                    throw error
+                }
+                if shutdown.pastGrace {
                     logger.notice("\(what) failed after the shutdown grace; leaving it to the next start", metadata: ["error": "\(error)"])
                     throw CancellationError()
                 }

@@ -12,6 +12,7 @@ final class RebalanceHooks: KafkaRebalanceListener {
     let store: any ContactStore
     let publisher: OutboxPublisher
     let ownership: PartitionOwnership
+    let shutdown: ShutdownProgress
     let group: String
     let topic: String
     let backoff: Backoff
@@ -19,12 +20,14 @@ final class RebalanceHooks: KafkaRebalanceListener {
     let logger: Logger
 
     init(
-        store: any ContactStore, publisher: OutboxPublisher, ownership: PartitionOwnership, group: String, topic: String,
+        store: any ContactStore, publisher: OutboxPublisher, ownership: PartitionOwnership, shutdown: ShutdownProgress,
+        group: String, topic: String,
         backoff: Backoff, health: WorkerHealth, logger: Logger
     ) {
         self.store = store
         self.publisher = publisher
         self.ownership = ownership
+        self.shutdown = shutdown
         self.group = group
         self.topic = topic
         self.backoff = backoff
@@ -49,6 +52,13 @@ final class RebalanceHooks: KafkaRebalanceListener {
                     metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))", "start": "\(start)"])
                 return start
             } catch {
+                if shutdown.requested {
+                    // Shutting down: take nothing. The partitions stay unowned, so no batch touches
+                    // them, and the close that follows hands them back.
+                    logger.notice(
+                        "partitions assigned during shutdown left untouched", metadata: ["error": "\(error)"])
+                    return [:]
+                }
                 // Starting without the stored offsets could re-apply or skip commands; wait for
                 // the database instead (the group waits for this member up to the rebalance timeout).
                 let delay = backoff.next()
