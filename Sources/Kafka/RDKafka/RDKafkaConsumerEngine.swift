@@ -29,6 +29,12 @@ final class RDKafkaConsumerEngine: Sendable {
         var revokedDuringPoll = false
         /// Where partitions must restart once they fetch again (messages held back while paused).
         var rewinds: [TopicPartition: Int64] = [:]
+        /// The offset after the last message handed to the application, per partition, while
+        /// nothing (a seek, a rewind, an assignment) moved the position on purpose.
+        var expected: [TopicPartition: Int64] = [:]
+        /// Partitions resumed after a flow-control pause whose first message is still to be
+        /// checked against ``expected``.
+        var checkAfterResume: Set<TopicPartition> = []
         /// Largest local queue length seen since fetchers were last nudged.
         var backlogPeak = 0
         var averageMessageBytes = 512.0
@@ -195,8 +201,29 @@ final class RDKafkaConsumerEngine: Sendable {
             let assigned = poll.assigned
             batch.removeAll { !assigned.contains($0.topicPartition) }
         }
+        if !poll.checkAfterResume.isEmpty { skipGapsAfterResume(&batch) }
+        for message in batch { poll.expected[message.topicPartition] = message.offset + 1 }
         let resume = shared.withLock { $0.buffer.append(batch) }
         if let (waiter, batch) = resume { waiter.resume(returning: batch) }
+    }
+
+    /// For each partition resumed after a flow-control pause, compares its first message with
+    /// the offset that should come next; when librdkafka resumed further on, holds the
+    /// partition's messages back and seeks to the missing offset, once (a later gap is a real one:
+    /// compaction or transaction markers).
+    private func skipGapsAfterResume(_ batch: inout [KafkaMessage]) {
+        var gaps: [TopicPartition: Int64] = [:]
+        for message in batch where poll.checkAfterResume.contains(message.topicPartition) {
+            let tp = message.topicPartition
+            poll.checkAfterResume.remove(tp)
+            if let expected = poll.expected[tp], message.offset > expected { gaps[tp] = expected }
+        }
+        guard !gaps.isEmpty else { return }
+        batch.removeAll { gaps[$0.topicPartition] != nil }
+        for (tp, expected) in gaps.sorted(by: { $0.key < $1.key }) {
+            logger.warning("resumed \(tp) past offset \(expected) without handing it out; seeking back to it")
+            if let error = seekFetching(tp, expected) { logger.warning("\(error)") }
+        }
     }
 
     /// librdkafka stops fetching while its local queue is over `queued.min.messages` or
@@ -234,6 +261,10 @@ final class RDKafkaConsumerEngine: Sendable {
             let fetching = poll.assigned.subtracting(poll.userPaused)
             setPaused(false, fetching)
             _ = applyRewinds(fetching)
+            // librdkafka before 2.1.0 can resume a partition past messages it never handed out
+            // when consume_batch_queue is used with pause/resume (upstream #4208): check where
+            // each resumed partition really continues.
+            poll.checkAfterResume = fetching.filter { poll.expected[$0] != nil }
         }
     }
 
@@ -339,7 +370,11 @@ final class RDKafkaConsumerEngine: Sendable {
             poll.revokedDuringPoll = true
             poll.assigned.subtract(revoked)
             poll.userPaused.subtract(revoked)
-            for tp in revoked { poll.rewinds[tp] = nil }
+            for tp in revoked {
+                poll.rewinds[tp] = nil
+                poll.expected[tp] = nil
+                poll.checkAfterResume.remove(tp)
+            }
             shared.withLock { shared in
                 shared.assignment.subtract(revoked)
                 _ = shared.buffer.drop(revoked)
@@ -431,6 +466,8 @@ final class RDKafkaConsumerEngine: Sendable {
         poll.assigned = assigned
         poll.userPaused = []
         poll.rewinds = [:]
+        poll.expected = [:]
+        poll.checkAfterResume = []
         shared.withLock { shared in
             // Whatever was buffered belongs to the previous assignment or start positions.
             let stale = shared.assignment.union(assigned)
@@ -474,6 +511,8 @@ final class RDKafkaConsumerEngine: Sendable {
 
     /// Records that `partition` must restart at `offset` (keeping the earliest such offset).
     private func rewind(_ partition: TopicPartition, to offset: Int64) {
+        poll.expected[partition] = nil
+        poll.checkAfterResume.remove(partition)
         if poll.rewinds[partition].map({ offset < $0 }) ?? true { poll.rewinds[partition] = offset }
     }
 
@@ -491,6 +530,8 @@ final class RDKafkaConsumerEngine: Sendable {
     }
 
     private func seekFetching(_ partition: TopicPartition, _ offset: Int64) -> KafkaError? {
+        poll.expected[partition] = nil
+        poll.checkAfterResume.remove(partition)
         // librdkafka 2.0.2's seek can time out on a starved machine even with an explicit wait (seen
         // in CI with 10 s); the seek is idempotent, so a timed-out one is tried again before failing.
         var attempt = 1
