@@ -29,6 +29,8 @@ public final class PostgresContactStore: ContactStore {
         var retiredTasks: [Task<Void, Never>] = []
         var generation = 0
         var closed = false
+        /// Calls of the current pool holding a connection right now.
+        var leased = 0
     }
 
     /// Creates the store; its connection pool starts with the first call, and connections are
@@ -677,7 +679,11 @@ public final class PostgresContactStore: ContactStore {
     ) async throws -> Result {
         let (client, generation) = try currentClient()
         do {
-            return try await PendingLease.run(client, timeout: settings.connectTimeout, body)
+            return try await PendingLease.run(client, timeout: settings.connectTimeout) { [self] connection in
+                state.withLock { if $0.generation == generation { $0.leased += 1 } }
+                defer { state.withLock { if $0.generation == generation { $0.leased -= 1 } } }
+                return try await body(connection)
+            }
         } catch is PendingLease<Result>.ConnectionLost {
             throw StoreError.unavailable(
                 database: database, underlying: "the connection closed during the call (server restarted or unreachable?)")
@@ -712,13 +718,17 @@ public final class PostgresContactStore: ContactStore {
     /// starts a fresh one. The old pool backs off exponentially (up to a minute) between attempts,
     /// and so would a replacement started now while the server is still down; a pool started by
     /// the next call tries at once, so recovery follows the worker's own retry cadence.
+    ///
+    /// A pool with a call holding a connection is not retired: the server answers, the pool is
+    /// only busy, and retiring it would close the connections in use mid-transaction.
     private func replaceClient(generation: Int) {
         let oldTask: Task<Void, Never>? = state.withLock { state in
-            guard !state.closed, state.generation == generation, state.client != nil else { return nil }
+            guard !state.closed, state.generation == generation, state.client != nil, state.leased == 0 else { return nil }
             let old = state.runTask
             state.client = nil
             state.runTask = nil
             state.generation += 1
+            state.leased = 0
             if let old { state.retiredTasks.append(old) }
             return old
         }
