@@ -184,7 +184,8 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
         guard let username = components.user, !username.isEmpty else {
             throw fail("\"\(masked)\" has no user name (use postgres://user:pass@host:port/db)")
         }
-        var database = components.path
+        // Decoded once: `path` is already decoded, and decoding it again turned `a%2541` into `aA`.
+        var database = components.percentEncodedPath
         if database.hasPrefix("/") { database.removeFirst() }
         database = database.removingPercentEncoding ?? database
         guard !database.isEmpty, !database.contains("/") else {
@@ -206,7 +207,7 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
                 settings.tls = mode
             case "schema":
                 guard Self.isPlainIdentifier(value) else {
-                    throw fail("schema must be a plain identifier (letters, digits, _), not \"\(value)\"")
+                    throw fail("schema must be a plain identifier (lower-case letters, digits, _), not \"\(value)\"")
                 }
                 settings.schema = value
             case "connect_timeout":
@@ -247,7 +248,9 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
 
     static func isPlainIdentifier(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, !text.isEmpty, text.utf8.count <= 63 else { return false }
-        let letters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+        // Lower case only: PostgreSQL folds unquoted names to lower case, so `Public` and `public`
+        // would be one schema under two advisory-lock keys.
+        let letters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz_")
         let rest = letters.union(CharacterSet(charactersIn: "0123456789"))
         return letters.contains(first) && text.unicodeScalars.allSatisfy { rest.contains($0) }
     }

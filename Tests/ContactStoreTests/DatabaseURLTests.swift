@@ -27,6 +27,8 @@ struct DatabaseURLTests {
                     .init(
                         host: "localhost", port: 5432, username: "u", password: nil, database: "db", schema: "tenant_1",
                         tls: .disable, connectTimeout: .milliseconds(2500), maxConnections: 3)))
+        let encodedName = try DatabaseURL(parsing: "postgres://u@h/a%2541")
+        #expect(encodedName == .postgres(.init(host: "h", port: 5432, username: "u", password: nil, database: "a%41")))
         let verified = try DatabaseURL(parsing: "postgres://u@h/db?sslmode=verify-full&connect_timeout=3600")
         #expect(
             verified == .postgres(.init(host: "h", port: 5432, username: "u", password: nil, database: "db", tls: .verifyFull, connectTimeout: .seconds(3600))))
@@ -48,6 +50,7 @@ struct DatabaseURLTests {
             "postgres://user:hunter2@host",
             "postgres://user:hunter2@host/db?sslmode=sometimes",
             "postgres://user:hunter2@host/db?schema=a;drop",
+            "postgres://user:hunter2@host/db?schema=Tenant",
             "postgres://user:hunter2@host/db?bogus=1",
             "postgres://user:hunter2@host/db?connect_timeout=inf",
             "postgres://user:hunter2@host/db?connect_timeout=1e16",

@@ -3,7 +3,7 @@ import ContactStore
 import Foundation
 import Testing
 
-@Suite("PostgreSQL pool: busy is not broken")
+@Suite("PostgreSQL connections: a busy pool, a reserved-word schema")
 struct PostgresPoolTests {
     @Test("a call that waits out connect_timeout while another holds the only connection leaves that connection alone")
     func busyPoolIsNotRetired() async throws {
@@ -41,5 +41,22 @@ struct PostgresPoolTests {
         psql.waitUntilExit()
         #expect(psql.terminationStatus == 0)
         #expect(try await store.offsets(group: "g", topic: "t") == [0: 42])
+    }
+
+    @Test("a schema named like a reserved word works (it is quoted)")
+    func reservedWordSchema() async throws {
+        guard let base = TestEnvironment.postgresURL else {
+            if TestEnvironment.skipPostgres { return }
+            Issue.record(Comment(rawValue: TestEnvironment.missingPostgres))
+            return
+        }
+        let store = try await makeContactStore(url: base + "?schema=select&max_connections=2")
+        defer { Task { await store.close() } }
+        try await store.migrate()
+        var batch = StoreBatch()
+        let group = "g-\(UUID().uuidString.prefix(8))"
+        batch.offsets = [ConsumerOffset(group: group, topic: "t", partition: 3, nextOffset: 7)]
+        try await store.apply(batch)
+        #expect(try await store.offsets(group: group, topic: "t") == [3: 7])
     }
 }

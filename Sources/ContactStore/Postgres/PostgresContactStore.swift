@@ -64,7 +64,8 @@ public final class PostgresContactStore: ContactStore {
         configuration.options.maximumConnections = settings.maxConnections
         configuration.options.connectTimeout = settings.connectTimeout
         if let schema = settings.schema {
-            configuration.options.additionalStartupParameters = [("search_path", schema)]
+            // Quoted, so a reserved word (`user`, `select`) is a schema name like any other.
+            configuration.options.additionalStartupParameters = [("search_path", "\"\(schema)\"")]
         }
         // The pool logs every failed connection attempt (several per second while the server is
         // down); the store reports outages itself, so only the pool's warnings pass through.
@@ -94,7 +95,7 @@ public final class PostgresContactStore: ContactStore {
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger)
                 if let schema {
                     // `schema` is a validated plain identifier (see DatabaseURL), safe to splice.
-                    try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger)
+                    try await connection.query("CREATE SCHEMA IF NOT EXISTS \"\(unescaped: schema)\"", logger: logger)
                 }
                 try await connection.query(
                     """
@@ -660,8 +661,10 @@ public final class PostgresContactStore: ContactStore {
         let logger = self.logger
         let database = self.database
         return try await withConnection { connection in
-            // One snapshot for both, so the total matches the page.
+            // One snapshot for both, so the total matches the page (READ COMMITTED would take one
+            // per statement).
             try await connection.withTransaction(logger: logger) { connection in
+                try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
                 let countRows = try await connection.query(count, logger: logger).collect()
                 guard let total = try countRows.first?.decode(Int64.self) else {
                     throw StoreError.unexpected(database: database, underlying: "count(*) returned no row")
