@@ -12,7 +12,8 @@ public struct ConsumerOffset: Sendable, Hashable {
     /// The offset of the next message to consume (last processed offset + 1).
     public var nextOffset: Int64
 
-    /// Creates an offset record; the store upserts it as given (replay tools may move it back).
+    /// Creates an offset record. The store only moves a stored offset forward (a smaller one is
+    /// ignored), so a late batch of a worker that lost the partition cannot rewind its new owner.
     public init(group: String, topic: String, partition: Int32, nextOffset: Int64) {
         self.group = group
         self.topic = topic
