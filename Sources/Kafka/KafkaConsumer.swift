@@ -139,10 +139,10 @@ public final class KafkaConsumer: Sendable {
     /// - Throws: ``KafkaError`` (e.g. ``KafkaErrorCode/state`` for a partition not assigned).
     public func storeOffsets(_ offsets: [TopicPartition: Int64]) throws {
         guard !offsets.isEmpty else { return }
-        let client = engine.client
-        guard !client.isDestroyed else { throw KafkaError.closed(operation: "store offsets") }
         let list = RDKafkaTopicPartitionList(offsets: offsets)
-        let err = list.withPointer { rd_kafka_offsets_store(client.handle, $0) }
+        guard let err = engine.client.using({ handle in list.withPointer { rd_kafka_offsets_store(handle, $0) } }) else {
+            throw KafkaError.closed(operation: "store offsets")
+        }
         if let failed = list.entries.first(where: { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }) {
             throw KafkaError.operation("store offset for \(failed.topicPartition)", failed.error)
         }

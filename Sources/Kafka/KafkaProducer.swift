@@ -172,7 +172,7 @@ public final class KafkaProducer: Sendable {
     /// keeps its own copy of what it sent: a record already in flight may still be delivered.
     public func purge() {
         guard !closed.load(ordering: .acquiring) else { return }
-        rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+        _ = client.using { rd_kafka_purge($0, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)) }
     }
 
     /// Flushes queued records (up to `timeout`), fails whatever remains so no `send` waits

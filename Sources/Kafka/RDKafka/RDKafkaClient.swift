@@ -1,4 +1,5 @@
 import CKafka
+import Foundation
 import Logging
 import Synchronization
 
@@ -16,6 +17,8 @@ final class RDKafkaClient: @unchecked Sendable {
     let handle: OpaquePointer
     let context: RDKafkaCallbackContext
     private let destroyed = Atomic<Bool>(false)
+    /// Calls inside ``using(_:)`` right now; ``destroy()`` waits for them.
+    private let users = Atomic<Int>(0)
 
     /// Creates the handle. `configure` may install further callbacks (delivery reports,
     /// rebalances) on the configuration before the handle takes ownership of it.
@@ -67,9 +70,23 @@ final class RDKafkaClient: @unchecked Sendable {
 
     var isDestroyed: Bool { destroyed.load(ordering: .acquiring) }
 
+    /// Runs a quick, non-blocking librdkafka call with the handle, or returns `nil` when the
+    /// handle is destroyed; ``destroy()`` waits until such calls have returned, so a call from
+    /// another thread racing a close never touches a freed handle.
+    func using<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T? {
+        // Sequentially consistent on both sides (a Dekker-style handshake with destroy()): either
+        // this call sees the handle destroyed, or destroy() sees this call and waits for it.
+        users.add(1, ordering: .sequentiallyConsistent)
+        defer { users.subtract(1, ordering: .sequentiallyConsistent) }
+        guard !destroyed.load(ordering: .sequentiallyConsistent) else { return nil }
+        return try body(handle)
+    }
+
     /// Destroys the handle (blocking: call off the cooperative pool). Safe to call twice.
     func destroy() {
-        guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !destroyed.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        // A quick call that saw the handle alive may still be using it.
+        while users.load(ordering: .sequentiallyConsistent) > 0 { usleep(100) }
         rd_kafka_destroy(handle)
         context.setRebalanceHandler(nil)
         context.finishErrors()
