@@ -89,12 +89,6 @@ public final class ContactWorkerService: Service, Sendable {
     /// so they stop the worker like the consumer's and producer's own fatal errors.
     private let fatalReasons = AsyncStream.makeStream(of: String.self)
 
-    private struct Stopping: Sendable {
-        var requested = false
-        var pastGrace = false
-        var graceTimer: Task<Void, Never>?
-    }
-
     /// Creates the worker and its consumer (the consumer needs the worker's rebalance hooks).
     public convenience init(
         configuration: Configuration,
@@ -182,21 +176,19 @@ public final class ContactWorkerService: Service, Sendable {
         Task { await self.consumer.close() }
     }
 
-    private var stopRequested: Bool { shutdown.requested }
-
     private func work() async throws {
         // Whatever a previous run committed but did not publish goes out before new work.
         let republished: Int
         do {
             republished = try await retrying("publishing pending outbox rows") { try await self.publisher.drain() }
-        } catch is CancellationError where stopRequested {
+        } catch is CancellationError where shutdown.requested {
             logger.notice("stopped before the rows left by a previous run were published; the next start publishes them")
             return
         }
         if republished > 0 {
             logger.info("published outbox rows left by a previous run", metadata: ["count": "\(republished)"])
         }
-        guard !stopRequested else { return }
+        guard !shutdown.requested else { return }
         try await consumer.subscribe(topics: [configuration.topics.commands])
         health.setJoined(true)
         logger.info(
