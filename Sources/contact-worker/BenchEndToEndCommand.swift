@@ -23,7 +23,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         abstract: "End-to-end AddInteraction throughput and produce-to-result latency of one worker.",
         discussion: """
             Uses a fresh SQLite file in a temporary directory unless --database-url is given. A PostgreSQL \
-            database must be empty (scripts/bench-e2e.sh starts a throwaway server). Prints one line per \
+            database must be empty (BENCH=e2e BACKENDS=postgres scripts/bench.sh starts a throwaway server). Prints one line per \
             measurement.
             """
     )

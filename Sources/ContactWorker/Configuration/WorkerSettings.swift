@@ -258,7 +258,7 @@ public struct WorkerSettings: Sendable {
     /// would make two settings fight over one value.
     static let ownedKafkaProperties = [
         ("bootstrap.servers", "KAFKA_BROKERS (kafka.brokers, --brokers)"),
-        ("group.id", "KAFKA_GROUP_ID (kafka.group.id, --group)"),
+        ("group.id", "KAFKA_GROUP_ID (kafka.group.id, --group-id)"),
     ]
 
     /// Whether `name` is one of the variables Kubernetes adds for a Service named `kafka`

@@ -5,7 +5,8 @@ import Hummingbird
 /// `GET /health/live` and `GET /health/ready`.
 ///
 /// Liveness answers 200 as long as the process serves HTTP. Readiness answers 200 only when the
-/// worker has joined its group, is not backing off from a transient failure (``WorkerHealth``)
+/// worker has subscribed to the commands topic, a broker is reachable, it is not backing off from
+/// a transient failure (``WorkerHealth``)
 /// and the store answers a ping within ``pingTimeout``; otherwise 503 with the reason, e.g.
 /// `{"status": "not_ready", "reason": "backing off: …"}`.
 struct HealthController: Sendable {

@@ -7,7 +7,7 @@ public struct BatchSummary: Sendable, Hashable {
     public var duplicates = 0
     /// Commands answered with a 4xx result (auth, validation, not found, rule broken, 409).
     public var rejected = 0
-    /// Messages that were not commands and went to the dead-letter topic.
+    /// Messages that went to the dead-letter topic (not commands, or failed for good).
     public var deadLettered = 0
     /// Result counts by command type (`"unknown"` when the type is missing) and HTTP-style status.
     public var outcomes: [Outcome: Int] = [:]

@@ -10,15 +10,15 @@ import Synchronization
 ///
 /// Each batch of consumed commands becomes one store transaction (state, idempotency records,
 /// outbox rows and the partitions' next offsets together), then its outbox rows are published with
-/// the idempotent producer and marked published, then the offsets are stored for the next Kafka
-/// commit. The database, not Kafka, is the source of truth for where a partition resumes: on
+/// the idempotent producer, then the offsets are stored for the next Kafka commit; the next
+/// batch's transaction marks the delivered rows published. Up to three batches are in flight. The database, not Kafka, is the source of truth for where a partition resumes: on
 /// assignment the worker starts each partition from the offset stored with the last batch.
 ///
 /// Transient failures (database or broker unavailable) are retried with capped exponential
 /// backoff on the same batch; the consumer's bounded buffer pauses fetching meanwhile, so nothing
 /// is skipped or reordered, and readiness reports not-ready. On graceful shutdown the worker stops
-/// taking batches, finishes the one in flight, leaves the group (committing offsets) and flushes
-/// the producer.
+/// taking batches, finishes those in flight (publishing gets ``Configuration/shutdownPublishGrace``),
+/// leaves the group (committing offsets) and flushes the producer.
 public final class ContactWorkerService: Service, Sendable {
     /// Settings of the pipeline itself (Kafka and database settings live with their clients).
     public struct Configuration: Sendable {

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// What readiness is made of: the worker has joined its group, the store answers, a broker is
+/// What readiness is made of: the worker has subscribed to the commands topic, the store answers, a broker is
 /// reachable, and it is not backing off from a transient failure. Shared by the worker (which updates it) and the HTTP
 /// side (which reports it).
 public final class WorkerHealth: Sendable {

@@ -6,7 +6,8 @@ public struct WorkerTopics: Sendable, Hashable {
     public var events: String
     /// One result per command, keyed by `contact_id`.
     public var results: String
-    /// Messages that are not commands at all, with their original key, value and headers.
+    /// Messages that are not commands at all, and commands whose processing failed for good,
+    /// with their original key, value and headers.
     public var deadLetters: String
 
     public init(
