@@ -113,7 +113,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ContactStoreTests",
-            dependencies: ["ContactStore", "ContactDomain"],
+            dependencies: [
+                "ContactStore", "ContactDomain",
+                // A connection of the test's own, to hold locks the store must wait for.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,46 +1,58 @@
 import ContactDomain
 import ContactStore
 import Foundation
+import Logging
+import PostgresNIO
 import Testing
 
 @Suite("PostgreSQL connections: a busy pool, a reserved-word schema")
 struct PostgresPoolTests {
     @Test("a call that waits out connect_timeout while another holds the only connection leaves that connection alone")
     func busyPoolIsNotRetired() async throws {
-        guard let base = TestEnvironment.postgresURL, let pgCtl = TestEnvironment.value("CONTACT_WORKER_TEST_PG_CTL") else {
+        guard let base = TestEnvironment.postgresURL else {
             if TestEnvironment.skipPostgres { return }
             Issue.record(Comment(rawValue: TestEnvironment.missingPostgres))
             return
         }
+        guard case .postgres(let server) = try DatabaseURL(parsing: base) else { throw PoolTestError("not a postgres URL: \(base)") }
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let store = try await makeContactStore(url: base + "?schema=\(schema)&max_connections=1&connect_timeout=0.5")
+        let store = try await makeContactStore(url: base + "?schema=\(schema)&max_connections=1&connect_timeout=2")
         defer { Task { await store.close() } }
         try await store.migrate()
 
-        // Another session holds a lock the batch needs for 3 s.
-        let psql = Process()
-        psql.executableURL = URL(fileURLWithPath: pgCtl).deletingLastPathComponent().appendingPathComponent("psql")
-        psql.arguments = [
-            base, "-q", "-c",
-            "BEGIN; LOCK TABLE \(schema).consumer_offsets IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;",
-        ]
-        psql.standardOutput = FileHandle.nullDevice
-        try psql.run()
-        try await Task.sleep(for: .milliseconds(700))
+        // A session of the test's own holds a lock the batch needs.
+        let logger = Logger(label: "PostgresPoolTests")
+        let locker = try await PostgresConnection.connect(
+            configuration: .init(
+                host: server.host, port: server.port, username: server.username, password: server.password,
+                database: server.database, tls: .disable),
+            id: 1, logger: logger)
+        try await locker.query("BEGIN", logger: logger)
+        try await locker.query(
+            PostgresQuery(unsafeSQL: "LOCK TABLE \(schema).consumer_offsets IN ACCESS EXCLUSIVE MODE"), logger: logger)
 
         var batch = StoreBatch()
         batch.offsets = [ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 42)]
         let pending = batch
         // Waits for the lock while holding the pool's only connection.
         let applying = Task { try await store.apply(pending) }
-        try await Task.sleep(for: .milliseconds(300))
-        // Cannot get a connection within 0.5 s: a retriable error, and the pool stays.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await Self.waitingLocks(locker, logger) == 0 {
+            guard ContinuousClock.now < deadline else { throw PoolTestError("the batch never waited for the lock") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // Cannot get a connection within connect_timeout: a retriable error, and the pool stays.
         await #expect(throws: StoreError.self) { try await store.ping() }
 
+        try await locker.query("COMMIT", logger: logger)
+        try await locker.close()
         _ = try await applying.value
-        psql.waitUntilExit()
-        #expect(psql.terminationStatus == 0)
         #expect(try await store.offsets(group: "g", topic: "t") == [0: 42])
+    }
+
+    private static func waitingLocks(_ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+        let rows = try await connection.query("SELECT count(*) FROM pg_locks WHERE NOT granted", logger: logger).collect()
+        return try rows.first?.decode(Int64.self) ?? 0
     }
 
     @Test("a schema named like a reserved word works (it is quoted)")
@@ -59,4 +71,9 @@ struct PostgresPoolTests {
         try await store.apply(batch)
         #expect(try await store.offsets(group: group, topic: "t") == [3: 7])
     }
+}
+
+private struct PoolTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
