@@ -36,7 +36,7 @@ struct CommandClassificationTests {
         #expect(small.classify(value: Array(#"{"command_id":"x"}"#.utf8), messageTimestamp: nil).command == nil)
     }
 
-    @Test("absurd nesting is dead-lettered, not a crash")
+    @Test("absurd nesting that is not valid JSON is dead-lettered, not a crash")
     func deepNesting() {
         let text = #"{"command_id":"x","payload":"# + String(repeating: "[", count: 50_000)
         guard case .deadLetter(let reason) = CommandDecoder().classify(value: Array(text.utf8), messageTimestamp: nil)
@@ -45,6 +45,32 @@ struct CommandClassificationTests {
             return
         }
         #expect(reason == "value is not valid JSON: nesting deeper than 64 levels at offset 91")
+        let noCommandID = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        guard case .deadLetter(let other) = CommandDecoder().classify(value: Array(noCommandID.utf8), messageTimestamp: nil)
+        else {
+            Issue.record("expected a dead letter")
+            return
+        }
+        #expect(other == "value is not valid JSON: nesting deeper than 64 levels at offset 64")
+    }
+
+    @Test("a command nested deeper than 64 levels is still a command: a 422 naming the field, with its echoes")
+    func deepCommand() throws {
+        let deep = String(repeating: #"{"a":"#, count: 10_000) + "1" + String(repeating: "}", count: 10_000)
+        let text =
+            #"{"command_id":"\#(Fixtures.uuid(1).lowercasedString)","type":"AddInteraction","business_id":"biz-1","contact_id":"\#(Fixtures.contactID.lowercasedString)","payload":{"type":"call","description":"d","extra":"#
+            + deep + "}}"
+        let decoded = try #require(CommandDecoder().classify(value: Array(text.utf8), messageTimestamp: Fixtures.messageTimestamp).command)
+        #expect(
+            decoded.problems == [
+                ValidationProblem(loc: ["body", "payload"], msg: "Value error, JSON nested deeper than 64 levels", type: "value_error")
+            ])
+        #expect(decoded.commandID == Fixtures.uuid(1).lowercasedString)
+        #expect(decoded.commandType == "AddInteraction")
+        #expect(decoded.businessID == "biz-1")
+        // Invalid JSON inside the deep part is still invalid JSON.
+        let broken = text.replacingOccurrences(of: #"{"a":1}"#, with: #"{"a":1,}"#)
+        #expect(CommandDecoder().classify(value: Array(broken.utf8), messageTimestamp: nil).command == nil)
     }
 
     @Test("a string command_id makes it a command, whatever else is wrong")

@@ -90,4 +90,30 @@ struct JSONValueTests {
         let data = try encoder.encode(decoded)
         #expect(try JSONValue.parse(Array(data)) == decoded)
     }
+
+    @Test("past the depth limit, parseReplacingTooDeep checks the rest without recursion and leaves it out")
+    func replacingTooDeep() throws {
+        let text = #"{"id":"x","deep":[1,{"k":[true,null,"]}\"",-2.5e3,{}]},[]],"after":7}"#
+        let parsed = try JSONValue.parseReplacingTooDeep(Array(text.utf8), maximumDepth: 2)
+        #expect(parsed.replaced)
+        #expect(parsed.topLevelKey == "deep")
+        #expect(parsed.value == .object([.init("id", .string("x")), .init("deep", .array([.number("1"), .null, .null])), .init("after", .number("7"))]))
+        let shallow = try JSONValue.parseReplacingTooDeep(Array(#"{"a":[1]}"#.utf8), maximumDepth: 2)
+        #expect(!shallow.replaced)
+        #expect(shallow.topLevelKey == nil)
+        // 200,000 levels: no recursion, no trap.
+        let huge = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
+        #expect(try JSONValue.parseReplacingTooDeep(Array(huge.utf8), maximumDepth: 2).value == .array([.array([.null])]))
+    }
+
+    @Test(
+        "the check past the depth limit is as strict as the parser",
+        arguments: [
+            #"[[[1 2]]]"#, #"[[{"a" 1}]]"#, #"[[[1,]]]"#, #"[[{"a":1,}]]"#, #"[[[}]]"#, #"[[[1"#, #"[[{1:2}]]"#,
+            #"[[["\x"]]]"#, #"[[[tru]]]"#, #"[[[01]]]"#, #"[[{"a":1}}]"#,
+        ])
+    func replacingTooDeepIsStrict(text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parseReplacingTooDeep(Array(text.utf8), maximumDepth: 2) }
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(text.utf8), maximumDepth: 100) }
+    }
 }

@@ -25,8 +25,10 @@ struct PoisonInputTests {
         let randomBytes = [0xFF, 0xFE] + (0..<4_096).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let huge = Array(#"{"command_id": ""#.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 2 << 20) + Array(#""}"#.utf8)
         let deepArray = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        // Too deep to decode, but a command all the same (an object with a string command_id): a 422.
+        let deepID = UUID().uuidString.lowercased()
         let deepObject =
-            #"{"command_id": "\#(UUID().uuidString)", "payload": "# + String(repeating: #"{"a": "#, count: 10_000) + "1"
+            #"{"command_id": "\#(deepID)", "payload": "# + String(repeating: #"{"a": "#, count: 10_000) + "1"
             + String(repeating: "}", count: 10_000) + "}"
 
         let wrongEnvelopeID = UUID().uuidString.lowercased()
@@ -42,7 +44,6 @@ struct PoisonInputTests {
             raw(randomBytes),
             raw(huge),
             text(deepArray),
-            text(deepObject),
             raw([]),
             raw([], key: nil),
             text(#"{"command_id": 42}"#),
@@ -63,6 +64,7 @@ struct PoisonInputTests {
             text(envelope(wrongInteractionID, "AddInteraction", #"{"type": 1, "description": 2, "outcome": 3, "next_action": [], "scheduled_follow_up": 5}"#)),
             text(envelope(wrongStatusID, "UpdateStatus", #"{"relationship_status": 1, "lifecycle_stage": 2, "reason": 3, "notes": {}}"#)),
             text(envelope(unknownTypeID, "DeleteContact", "{}")),
+            text(deepObject),
         ]
         let createID = UUID().uuidString.lowercased()
         let interactionID = UUID().uuidString.lowercased()
@@ -86,7 +88,7 @@ struct PoisonInputTests {
 
         let statuses = Dictionary(uniqueKeysWithValues: results.map { ($0.commandID ?? "", $0.status ?? 0) })
         #expect(statuses == [
-            wrongEnvelopeID: 422, wrongCreateID: 422, wrongInteractionID: 422, wrongStatusID: 422, unknownTypeID: 422,
+            wrongEnvelopeID: 422, wrongCreateID: 422, wrongInteractionID: 422, wrongStatusID: 422, unknownTypeID: 422, deepID: 422,
             createID: 201, interactionID: 201,
         ])
         for result in results where result.status == 422 {

@@ -3,9 +3,10 @@ import Foundation
 /// Turns the raw value of a message on the commands topic into a ``CommandClassification``.
 ///
 /// Total: any bytes whatsoever produce an answer, never a trap. The checks, in order:
-/// size (``maximumSize``), JSON syntax and nesting depth (``maximumDepth``), top-level object,
-/// string `command_id` — failing any of these dead-letters the message. Past that point the
-/// message is a command and every remaining problem becomes a 422 entry (SPEC §4), all reported.
+/// size (``maximumSize``), JSON syntax, top-level object, string `command_id` — failing any of
+/// these dead-letters the message. Past that point the message is a command and every remaining
+/// problem becomes a 422 entry (SPEC §4), all reported; nesting deeper than ``maximumDepth`` is
+/// one of them (the too-deep part is checked without recursion and not decoded).
 public struct CommandDecoder: Sendable {
     /// Default upper bound on a message value: 1 MiB.
     public static let defaultMaximumSize = 1 << 20
@@ -37,8 +38,19 @@ public struct CommandDecoder: Sendable {
             return .deadLetter(reason: "value is empty")
         }
         let root: JSONValue
+        var tooDeepIn: String??
         do {
             root = try JSONValue.parse(value, maximumDepth: maximumDepth)
+        } catch where error.kind == .tooDeep(maximum: maximumDepth) {
+            // Still a command if the top level holds a string command_id: parse again with the
+            // too-deep parts checked but left out, and report them as a problem.
+            guard let shallow = try? JSONValue.parseReplacingTooDeep(value, maximumDepth: maximumDepth),
+                shallow.value["command_id"]?.stringValue != nil
+            else {
+                return .deadLetter(reason: "value is not valid JSON: \(error.description)")
+            }
+            root = shallow.value
+            tooDeepIn = .some(shallow.topLevelKey)
         } catch {
             return .deadLetter(reason: "value is not valid JSON: \(error.description)")
         }
@@ -51,7 +63,14 @@ public struct CommandDecoder: Sendable {
         guard let commandIDText = rawCommandID.stringValue else {
             return .deadLetter(reason: "command_id is a \(rawCommandID.typeName), not a string")
         }
-        return .command(decodeCommand(root, commandIDText: commandIDText, messageTimestamp: messageTimestamp, headers: headers))
+        var decoded = decodeCommand(root, commandIDText: commandIDText, messageTimestamp: messageTimestamp, headers: headers)
+        if let key = tooDeepIn {
+            // The replaced value says nothing about the field beyond being too deep.
+            let field = key ?? "payload"
+            decoded.validity = .invalid(
+                [.tooDeep(field, maximum: maximumDepth)] + decoded.problems.filter { $0.loc != ["body", field] })
+        }
+        return .command(decoded)
     }
 
     // MARK: - Envelope

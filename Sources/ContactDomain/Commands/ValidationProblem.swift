@@ -78,6 +78,10 @@ public struct ValidationProblem: Sendable, Hashable, CustomStringConvertible {
         .init(loc: ["body", field], msg: "Value error, must not contain the NUL character (U+0000)", type: "value_error")
     }
 
+    static func tooDeep(_ field: String, maximum: Int) -> Self {
+        .init(loc: ["body", field], msg: "Value error, JSON nested deeper than \(maximum) levels", type: "value_error")
+    }
+
     static func headerTooLong(_ header: String, maximum: Int) -> Self {
         .init(loc: ["header", header], msg: "String should have at most \(maximum) characters", type: "string_too_long")
     }

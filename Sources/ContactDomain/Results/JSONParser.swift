@@ -6,11 +6,21 @@
 struct JSONParser {
     private let bytes: [UInt8]
     private let maximumDepth: Int
+    /// Whether a container deeper than ``maximumDepth`` is checked and replaced by `null`
+    /// instead of failing the parse.
+    private let replacingTooDeep: Bool
     private var index = 0
+    /// The top-level member whose value is being parsed (when the document is an object).
+    private var topLevelKey: String?
+    /// The first top-level member whose value had a container replaced (see ``replacingTooDeep``).
+    private(set) var firstReplacedTopLevelKey: String?
+    /// Whether any container was replaced.
+    private(set) var replacedTooDeep = false
 
-    init(bytes: [UInt8], maximumDepth: Int) {
+    init(bytes: [UInt8], maximumDepth: Int, replacingTooDeep: Bool = false) {
         self.bytes = bytes
         self.maximumDepth = max(1, maximumDepth)
+        self.replacingTooDeep = replacingTooDeep
     }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
@@ -49,7 +59,7 @@ struct JSONParser {
     }
 
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= maximumDepth else { throw fail(.tooDeep(maximum: maximumDepth)) }
+        guard depth <= maximumDepth else { return try tooDeep() }
         index += 1  // {
         var members: [JSONValue.Member] = []
         skipWhitespace()
@@ -65,6 +75,7 @@ struct JSONParser {
             guard try peek() == UInt8(ascii: ":") else { throw fail(.unexpectedByte(bytes[index])) }
             index += 1
             skipWhitespace()
+            if depth == 1 { topLevelKey = key }
             let value = try parseValue(depth: depth)
             members.append(JSONValue.Member(key, value))
             skipWhitespace()
@@ -79,7 +90,7 @@ struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= maximumDepth else { throw fail(.tooDeep(maximum: maximumDepth)) }
+        guard depth <= maximumDepth else { return try tooDeep() }
         index += 1  // [
         var elements: [JSONValue] = []
         skipWhitespace()
@@ -97,6 +108,92 @@ struct JSONParser {
             guard next == UInt8(ascii: ",") else {
                 index -= 1
                 throw fail(.unexpectedByte(next))
+            }
+        }
+    }
+
+    /// A container past ``maximumDepth``: an error, or (``replacingTooDeep``) checked without
+    /// recursion and replaced by `null`.
+    private mutating func tooDeep() throws(JSONParseError) -> JSONValue {
+        guard replacingTooDeep else { throw fail(.tooDeep(maximum: maximumDepth)) }
+        try skipContainer()
+        if !replacedTooDeep { firstReplacedTopLevelKey = topLevelKey }
+        replacedTooDeep = true
+        return .null
+    }
+
+    /// Checks the object or array at `index` as strictly as the recursive parser does, but with
+    /// an explicit stack instead of recursion, so any depth fits, and moves past it.
+    private mutating func skipContainer() throws(JSONParseError) {
+        enum Expect { case value, valueOrClose, key, keyOrClose, colon, commaOrClose }
+        var objects: [Bool] = []  // per open container: an object (else an array)
+        var expect = Expect.value
+        while true {
+            skipWhitespace()
+            let byte = try peek()
+            switch expect {
+            case .value, .valueOrClose:
+                if expect == .valueOrClose, byte == UInt8(ascii: "]") {
+                    index += 1
+                    objects.removeLast()
+                    if objects.isEmpty { return }
+                    expect = .commaOrClose
+                    continue
+                }
+                switch byte {
+                case UInt8(ascii: "{"):
+                    index += 1
+                    objects.append(true)
+                    expect = .keyOrClose
+                case UInt8(ascii: "["):
+                    index += 1
+                    objects.append(false)
+                    expect = .valueOrClose
+                case UInt8(ascii: "\""):
+                    _ = try parseString()
+                    expect = .commaOrClose
+                case UInt8(ascii: "t"):
+                    try expectLiteral("true")
+                    expect = .commaOrClose
+                case UInt8(ascii: "f"):
+                    try expectLiteral("false")
+                    expect = .commaOrClose
+                case UInt8(ascii: "n"):
+                    try expectLiteral("null")
+                    expect = .commaOrClose
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    _ = try parseNumber()
+                    expect = .commaOrClose
+                default:
+                    throw fail(.unexpectedByte(byte))
+                }
+            case .key, .keyOrClose:
+                if expect == .keyOrClose, byte == UInt8(ascii: "}") {
+                    index += 1
+                    objects.removeLast()
+                    if objects.isEmpty { return }
+                    expect = .commaOrClose
+                    continue
+                }
+                guard byte == UInt8(ascii: "\"") else { throw fail(.unexpectedByte(byte)) }
+                _ = try parseString()
+                expect = .colon
+            case .colon:
+                guard byte == UInt8(ascii: ":") else { throw fail(.unexpectedByte(byte)) }
+                index += 1
+                expect = .value
+            case .commaOrClose:
+                guard let isObject = objects.last else { return }
+                if byte == UInt8(ascii: ",") {
+                    index += 1
+                    expect = isObject ? .key : .value
+                } else if byte == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    index += 1
+                    objects.removeLast()
+                    if objects.isEmpty { return }
+                } else {
+                    throw fail(.unexpectedByte(byte))
+                }
             }
         }
     }

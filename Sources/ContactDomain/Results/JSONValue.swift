@@ -146,6 +146,17 @@ public enum JSONValue: Sendable, Hashable {
         return try parser.parseDocument()
     }
 
+    /// Parses like ``parse(_:maximumDepth:)``, except that a container deeper than
+    /// `maximumDepth` is still checked (without recursion) but comes back as `null`. Returns the
+    /// top-level member that held the first such container (when the document is an object).
+    static func parseReplacingTooDeep(
+        _ bytes: some Collection<UInt8>, maximumDepth: Int = defaultMaximumDepth
+    ) throws(JSONParseError) -> (value: JSONValue, replaced: Bool, topLevelKey: String?) {
+        var parser = JSONParser(bytes: Array(bytes), maximumDepth: maximumDepth, replacingTooDeep: true)
+        let value = try parser.parseDocument()
+        return (value, parser.replacedTooDeep, parser.firstReplacedTopLevelKey)
+    }
+
     // MARK: - Encoding
 
     /// The compact UTF-8 encoding: no insignificant whitespace, members in order, `/` not escaped,
