@@ -60,18 +60,12 @@ struct SendCommand: AsyncParsableCommand {
     var wait = false
 
     func run() async throws {
-        var overrides: [String: String] = [:]
+        var overrides = try SettingsOptions.kafkaPropertyOverrides(kafkaProperties)
         if let brokers { overrides["kafka.brokers"] = brokers }
         if let topic { overrides["commands.topic"] = topic }
         if let resultsTopic { overrides["results.topic"] = resultsTopic }
-        for property in kafkaProperties {
-            guard let equals = property.firstIndex(of: "=") else {
-                throw ValidationError("--kafka-property: \"\(property)\" is not key=value")
-            }
-            overrides["kafka.property.\(property[..<equals])"] = String(property[property.index(after: equals)...])
-        }
-        let configFile = config ?? (FileManager.default.fileExists(atPath: "config/default.yaml") ? "config/default.yaml" : nil)
-        let connection = try await WorkerSettings.loadKafkaConnection(file: configFile, overrides: overrides)
+        let connection = try await WorkerSettings.loadKafkaConnection(
+            file: SettingsOptions.configFile(config), overrides: overrides)
         let commandsTopic = connection.topics.commands
         let (value, commandID, contactID) = try envelope()
 

@@ -25,9 +25,24 @@ struct SettingsOptions: ParsableArguments {
     var kafkaProperties: [String] = []
 
     /// The config file to read: the flag, else `config/default.yaml` when it exists.
-    var configFile: String? {
-        if let config { return config }
+    var configFile: String? { Self.configFile(config) }
+
+    /// `flag`, else `config/default.yaml` when it exists (shared with `send`).
+    static func configFile(_ flag: String?) -> String? {
+        if let flag { return flag }
         return FileManager.default.fileExists(atPath: "config/default.yaml") ? "config/default.yaml" : nil
+    }
+
+    /// `--kafka-property key=value` flags as `kafka.property.<key>` overrides (shared with `send`).
+    static func kafkaPropertyOverrides(_ properties: [String]) throws -> [String: String] {
+        var overrides: [String: String] = [:]
+        for property in properties {
+            guard let equals = property.firstIndex(of: "=") else {
+                throw ValidationError("--kafka-property: \"\(property)\" is not key=value")
+            }
+            overrides["kafka.property.\(property[..<equals])"] = String(property[property.index(after: equals)...])
+        }
+        return overrides
     }
 
     func load() async throws -> WorkerSettings {
@@ -40,17 +55,11 @@ struct SettingsOptions: ParsableArguments {
     }
 
     private func overrides() throws -> [String: String] {
-        var overrides: [String: String] = [:]
+        var overrides = try Self.kafkaPropertyOverrides(kafkaProperties)
         if let brokers { overrides["kafka.brokers"] = brokers }
         if let groupID { overrides["kafka.group.id"] = groupID }
         if let databaseURL { overrides["database.url"] = databaseURL }
         if let httpPort { overrides["http.port"] = String(httpPort) }
-        for property in kafkaProperties {
-            guard let equals = property.firstIndex(of: "=") else {
-                throw ValidationError("--kafka-property: \"\(property)\" is not key=value")
-            }
-            overrides["kafka.property.\(property[..<equals])"] = String(property[property.index(after: equals)...])
-        }
         return overrides
     }
 }
