@@ -1,6 +1,7 @@
 import ContactDomain
 import Foundation
 import Logging
+import Synchronization
 
 /// Durable storage for contacts, their history, idempotency records, the outbox and consumer
 /// offsets: everything the worker needs to be exactly-once about state and never lose an event.
@@ -60,12 +61,18 @@ public protocol ContactStore: Sendable {
     /// The stored next offset of every partition of `topic` for `group`.
     func offsets(group: String, topic: String) async throws -> [Int32: Int64]
 
-    /// Every stored event about a contact, in original order.
-    func events(contactID: UUID) async throws -> [StoredEvent]
-
-    /// Every stored event with `since <= time < until` (no upper bound when `until` is nil), in
-    /// original order.
-    func events(since: Timestamp, until: Timestamp?) async throws -> [StoredEvent]
+    /// Reads the stored events `selection` names, in original order, and hands them to `body` in
+    /// pages of at most `pageSize`.
+    ///
+    /// The next page is read only after `body` returns, so memory stays bounded however many
+    /// events match (a month's back-fill can be millions), and a slow consumer of the pages
+    /// slows the reading down instead of piling events up. An error from `body` stops the
+    /// reading and is rethrown.
+    func forEachEventPage(
+        _ selection: EventSelection,
+        pageSize: Int,
+        _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
+    ) async throws
 
     /// Checks that the database answers; for readiness probes.
     func ping() async throws
@@ -73,6 +80,18 @@ public protocol ContactStore: Sendable {
     /// Releases connections and background tasks. Calls after `close()` fail with
     /// ``StoreError/closed(database:)``.
     func close() async
+}
+
+extension ContactStore {
+    /// Every stored event `selection` names, in original order, in one array: for small
+    /// selections and tests. Use ``forEachEventPage(_:pageSize:_:)`` for anything that may be large.
+    public func events(_ selection: EventSelection) async throws -> [StoredEvent] {
+        let collected = Mutex<[StoredEvent]>([])
+        try await forEachEventPage(selection, pageSize: 1_000) { page in
+            collected.withLock { $0.append(contentsOf: page) }
+        }
+        return collected.withLock { $0 }
+    }
 }
 
 /// Opens the store a `DATABASE_URL` names (see ``DatabaseURL``) without migrating it.

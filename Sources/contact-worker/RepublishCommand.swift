@@ -4,6 +4,7 @@ import ContactStore
 import ContactWorker
 import Foundation
 import Kafka
+import Synchronization
 
 /// `contact-worker republish`: re-emits stored events for downstream back-fill.
 struct RepublishCommand: AsyncParsableCommand {
@@ -45,48 +46,64 @@ struct RepublishCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await settings.load()
+        let selection: EventSelection
+        if let contact, let id = UUID(strictString: contact) {
+            selection = .contact(id)
+        } else if let since, let start = Timestamp(rfc3339: since) {
+            selection = .time(since: start, until: until.flatMap { Timestamp(rfc3339: $0) })
+        } else {
+            return
+        }
         let store = try await makeContactStore(url: settings.databaseURL, logger: BenchCommand.logger)
-        let events: [StoredEvent]
+        let counts = Mutex((matched: 0, delivered: 0))
         do {
-            if let contact, let id = UUID(strictString: contact) {
-                events = try await store.events(contactID: id)
-            } else if let since, let start = Timestamp(rfc3339: since) {
-                events = try await store.events(since: start, until: until.flatMap { Timestamp(rfc3339: $0) })
-            } else {
-                events = []
+            if dryRun {
+                try await store.forEachEventPage(selection, pageSize: 1_000) { page in
+                    counts.withLock { $0.matched += page.count }
+                }
+                await store.close()
+                say("would republish \(counts.withLock { $0.matched }) events to \(settings.topics.events)")
+                return
             }
+            var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
+            for (key, value) in settings.kafkaProperties { kafka.set(key, value) }
+            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka), logger: BenchCommand.logger)
+            let progress = ProgressReporter(noun: "events republished")
+            let topic = settings.topics.events
+            // Page by page, each awaited before the next is read: order per contact holds and
+            // memory stays bounded however many events match.
+            do {
+                try await store.forEachEventPage(selection, pageSize: 1_000) { page in
+                    let messages = page.map { event in
+                        KafkaOutgoingMessage(
+                            topic: topic, key: Array(event.contactID.lowercasedString.utf8), value: event.body,
+                            headers: [KafkaHeader(name: "content-type", string: ContactEvent.contentType)])
+                    }
+                    let reports = try await producer.send(batch: messages)
+                    let delivered = reports.count { $0.isDelivered }
+                    counts.withLock {
+                        $0.matched += page.count
+                        $0.delivered += delivered
+                    }
+                    progress.advance(by: delivered)
+                }
+            } catch {
+                await producer.shutdown()
+                throw error
+            }
+            progress.finish()
+            await producer.shutdown()
         } catch {
             await store.close()
             throw error
         }
         await store.close()
-        guard !dryRun else {
-            say("would republish \(events.count) events to \(settings.topics.events)")
-            return
-        }
-        guard !events.isEmpty else {
+        let (matched, delivered) = counts.withLock { ($0.matched, $0.delivered) }
+        if matched == 0 {
             say("no stored events match; nothing published")
-            return
+        } else if delivered < matched {
+            throw OperatorError(
+                "\(matched - delivered) of \(matched) events were not delivered; run the same command again")
         }
-
-        var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
-        for (key, value) in settings.kafkaProperties { kafka.set(key, value) }
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka), logger: BenchCommand.logger)
-        let progress = ProgressReporter(noun: "events republished")
-        var failed = 0
-        // In chunks, each awaited, so order per contact holds and memory stays bounded.
-        for start in stride(from: 0, to: events.count, by: 1_000) {
-            let chunk = events[start..<min(start + 1_000, events.count)].map { event in
-                KafkaOutgoingMessage(
-                    topic: settings.topics.events, key: Array(event.contactID.lowercasedString.utf8), value: event.body,
-                    headers: [KafkaHeader(name: "content-type", string: ContactEvent.contentType)])
-            }
-            let reports = try await producer.send(batch: chunk)
-            failed += reports.count { !$0.isDelivered }
-            progress.advance(by: reports.count { $0.isDelivered })
-        }
-        progress.finish()
-        await producer.shutdown()
-        if failed > 0 { throw OperatorError("\(failed) of \(events.count) events were not delivered; run the same command again") }
     }
 }

@@ -1,6 +1,7 @@
 import ContactDomain
 import ContactStore
 import Foundation
+import Synchronization
 import Testing
 
 /// The behaviour every ``ContactStore`` must have, run against SQLite and PostgreSQL alike.
@@ -73,7 +74,7 @@ struct ContactStoreSuite {
             let historyPage = try await store.statusHistory(contactID: contactID, skip: 0, limit: 100)
             #expect(historyPage.items == history.reversed())
             #expect(try await store.processedCommands(ids: [command.commandID]) == [command.commandID: command])
-            #expect(try await store.events(contactID: contactID) == [event])
+            #expect(try await store.events(.contact(contactID)) == [event])
             let pending = try await store.pendingOutbox(limit: 10)
             #expect(pending.count == 1)
             var expected = message
@@ -177,7 +178,7 @@ struct ContactStoreSuite {
             #expect(try await store.interactions(contactID: fresh.id, skip: 0, limit: 10).total == 0)
             #expect(try await store.statusHistory(contactID: fresh.id, skip: 0, limit: 10).total == 0)
             #expect(try await store.processedCommands(ids: [command.commandID]).isEmpty)
-            #expect(try await store.events(contactID: fresh.id).isEmpty)
+            #expect(try await store.events(.contact(fresh.id)).isEmpty)
             #expect(try await store.pendingOutbox(limit: 100) == before)
             #expect(try await store.offsets(group: "g", topic: "t") == [0: 10])
             // The store is still usable after the rollback.
@@ -461,12 +462,70 @@ struct ContactStoreSuite {
             try await store.apply(StoreBatch(events: first))
             try await store.apply(StoreBatch(events: second))
             let all = first + second
-            #expect(try await store.events(contactID: a) == all.filter { $0.contactID == a })
-            #expect(try await store.events(contactID: b) == all.filter { $0.contactID == b })
-            #expect(try await store.events(contactID: UUID()).isEmpty)
-            #expect(try await store.events(since: at(1), until: at(3)) == [first[1], first[2], second[0]])
-            #expect(try await store.events(since: at(0), until: nil) == all)
-            #expect(try await store.events(since: at(4), until: nil).isEmpty)
+            #expect(try await store.events(.contact(a)) == all.filter { $0.contactID == a })
+            #expect(try await store.events(.contact(b)) == all.filter { $0.contactID == b })
+            #expect(try await store.events(.contact(UUID())).isEmpty)
+            #expect(try await store.events(.time(since: at(1), until: at(3))) == [first[1], first[2], second[0]])
+            #expect(try await store.events(.time(since: at(0), until: nil)) == all)
+            #expect(try await store.events(.time(since: at(4), until: nil)).isEmpty)
+        }
+    }
+
+    @Test("events are handed out page by page, each event once, in original order", arguments: Backend.allCases)
+    func eventPages(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let a = UUID()
+            let b = UUID()
+            func at(_ seconds: Int64) -> Timestamp {
+                Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + seconds * 1_000_000)
+            }
+            // Times go round in a 50-second cycle, so a time range's events are scattered over the
+            // whole sequence and not in time order.
+            let all: [StoredEvent] = (0..<2_501).map { (index: Int) -> StoredEvent in
+                let second = Int64(index * 7 % 50)
+                let contact: UUID = index % 3 == 0 ? a : b
+                return Fixtures.event(contactID: contact, at: at(second))
+            }
+            for start in stride(from: 0, to: all.count, by: 1_000) {
+                try await store.apply(StoreBatch(events: Array(all[start..<min(start + 1_000, all.count)])))
+            }
+
+            func pages(_ selection: EventSelection, size: Int) async throws -> [[StoredEvent]] {
+                let pages = Mutex<[[StoredEvent]]>([])
+                try await store.forEachEventPage(selection, pageSize: size) { page in pages.withLock { $0.append(page) } }
+                return pages.withLock { $0 }
+            }
+            let ofA = all.filter { $0.contactID == a }
+            let byContact = try await pages(.contact(a), size: 100)
+            #expect(byContact.map(\.count) == Array(repeating: 100, count: 8) + [34])
+            #expect(byContact.flatMap { $0 } == ofA)
+
+            let inRange = all.filter { $0.time >= at(10) && $0.time < at(20) }
+            let byTime = try await pages(.time(since: at(10), until: at(20)), size: 7)
+            #expect(inRange.count == 500)
+            #expect(byTime.map(\.count) == Array(repeating: 7, count: 71) + [3])
+            #expect(byTime.flatMap { $0 } == inRange)
+
+            let exact = try await pages(.time(since: at(0), until: nil), size: 2_501)
+            #expect(exact.map(\.count) == [2_501])
+            #expect(exact.flatMap { $0 } == all)
+            #expect(try await pages(.time(since: at(50), until: nil), size: 10).isEmpty)
+            #expect(try await pages(.time(since: at(20), until: at(20)), size: 10).isEmpty)
+            #expect(try await pages(.contact(UUID()), size: 10).isEmpty)
+
+            // The page handler's own error stops the reading and comes back as it was thrown.
+            struct Stop: Error {}
+            let calls = Mutex(0)
+            await #expect(throws: Stop.self) {
+                try await store.forEachEventPage(.contact(a), pageSize: 100) { _ in
+                    let call = calls.withLock { count in
+                        count += 1
+                        return count
+                    }
+                    if call == 2 { throw Stop() }
+                }
+            }
+            #expect(calls.withLock { $0 } == 2)
         }
     }
 

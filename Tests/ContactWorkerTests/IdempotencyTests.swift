@@ -71,7 +71,7 @@ struct IdempotencyTests {
             #expect(stored?.lastContacted?.rfc3339 == "2024-01-10T15:09:00Z")
             #expect(try await harness.store.interactions(contactID: contactID, skip: 0, limit: 100).total == 9)
             #expect(try await harness.store.statusHistory(contactID: contactID, skip: 0, limit: 100).total == 1)
-            #expect(try await harness.store.events(contactID: contactID).count == 10)
+            #expect(try await harness.store.events(.contact(contactID)).count == 10)
         }
         #expect(try await harness.store.pendingOutbox(limit: 10).isEmpty)
     }

@@ -90,8 +90,11 @@ private final class RefusingStore: ContactStore {
     func pendingOutboxCount() async throws -> Int { try await base.pendingOutboxCount() }
     func markPublished(sequences: [Int64]) async throws { try await base.markPublished(sequences: sequences) }
     func offsets(group: String, topic: String) async throws -> [Int32: Int64] { try await base.offsets(group: group, topic: topic) }
-    func events(contactID: UUID) async throws -> [StoredEvent] { try await base.events(contactID: contactID) }
-    func events(since: Timestamp, until: Timestamp?) async throws -> [StoredEvent] { try await base.events(since: since, until: until) }
+    func forEachEventPage(
+        _ selection: EventSelection, pageSize: Int, _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
+    ) async throws {
+        try await base.forEachEventPage(selection, pageSize: pageSize, body)
+    }
     func ping() async throws { try await base.ping() }
     func close() async { await base.close() }
 }

@@ -132,7 +132,7 @@ private struct Snapshot: Equatable {
         for id in ids {
             interactions[id] = try await store.interactions(contactID: id, skip: 0, limit: 100).items
             history[id] = try await store.statusHistory(contactID: id, skip: 0, limit: 100).items
-            events[id] = try await store.events(contactID: id)
+            events[id] = try await store.events(.contact(id))
         }
     }
 }

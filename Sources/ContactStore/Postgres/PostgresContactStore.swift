@@ -590,39 +590,71 @@ public final class PostgresContactStore: ContactStore {
         return result
     }
 
-    /// Every stored event about `contactID`, in original (insertion) order.
-    public func events(contactID: UUID) async throws -> [StoredEvent] {
-        try await fetchEvents(
-            "SELECT id, contact_id, business_id, command_id, type, time, body FROM events WHERE contact_id = \(contactID) ORDER BY sequence"
-        )
-    }
-
-    /// Every stored event with `since <= time < until` (open-ended when `until` is nil), in original order.
-    public func events(since: Timestamp, until: Timestamp?) async throws -> [StoredEvent] {
-        if let until {
-            return try await fetchEvents(
+    /// Reads matching events with one query whose rows are streamed: PostgresNIO stops reading
+    /// from the socket while `body` works on a page, so the server waits instead of the worker
+    /// buffering. One statement also means one snapshot: the pages never skip or repeat an event.
+    public func forEachEventPage(
+        _ selection: EventSelection,
+        pageSize: Int,
+        _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
+    ) async throws {
+        let limit = max(1, pageSize)
+        let query: PostgresQuery
+        switch selection {
+        case .contact(let id):
+            query = """
+                SELECT id, contact_id, business_id, command_id, type, time, body FROM events
+                WHERE contact_id = \(id) ORDER BY sequence
                 """
+        case .time(let since, nil):
+            query = """
+                SELECT id, contact_id, business_id, command_id, type, time, body FROM events
+                WHERE time >= \(PostgresTimestamp(since)) ORDER BY sequence
+                """
+        case .time(let since, let until?):
+            query = """
                 SELECT id, contact_id, business_id, command_id, type, time, body FROM events
                 WHERE time >= \(PostgresTimestamp(since)) AND time < \(PostgresTimestamp(until)) ORDER BY sequence
-                """)
+                """
         }
-        return try await fetchEvents(
-            """
-            SELECT id, contact_id, business_id, command_id, type, time, body FROM events
-            WHERE time >= \(PostgresTimestamp(since)) ORDER BY sequence
-            """)
+        let logger = self.logger
+        // The caller's own errors pass through untouched rather than becoming StoreErrors.
+        let deliver: @Sendable ([StoredEvent]) async throws -> Void = { page in
+            do {
+                try await body(page)
+            } catch {
+                throw PageHandlerError(underlying: error)
+            }
+        }
+        do {
+            try await withConnection { [self] connection in
+                var page: [StoredEvent] = []
+                page.reserveCapacity(limit)
+                for try await row in try await connection.query(query, logger: logger) {
+                    page.append(try decodeEvent(row))
+                    if page.count == limit {
+                        try await deliver(page)
+                        page.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !page.isEmpty { try await deliver(page) }
+            }
+        } catch let error as PageHandlerError {
+            throw error.underlying
+        }
     }
 
-    private func fetchEvents(_ query: PostgresQuery) async throws -> [StoredEvent] {
-        let rows = try await collect(query)
-        return try rows.map { row in
-            try decoding(table: "events") {
-                let (id, contact, business, command, type, time, body) = try row.decode(
-                    (UUID, UUID, String, String, String, PostgresTimestamp, ByteBuffer).self)
-                return StoredEvent(
-                    id: id, contactID: contact, businessID: business, commandID: command, type: type,
-                    time: time.timestamp, body: Array(body.readableBytesView))
-            }
+    private struct PageHandlerError: Error {
+        var underlying: any Error
+    }
+
+    private func decodeEvent(_ row: PostgresRow) throws -> StoredEvent {
+        try decoding(table: "events") {
+            let (id, contact, business, command, type, time, body) = try row.decode(
+                (UUID, UUID, String, String, String, PostgresTimestamp, ByteBuffer).self)
+            return StoredEvent(
+                id: id, contactID: contact, businessID: business, commandID: command, type: type,
+                time: time.timestamp, body: Array(body.readableBytesView))
         }
     }
 
@@ -747,7 +779,7 @@ public final class PostgresContactStore: ContactStore {
         switch error {
         case let error as StoreError:
             return error
-        case is CancellationError:
+        case is CancellationError, is PageHandlerError:
             return error
         case let error as PostgresTransactionError:
             if let inner = error.closureError ?? error.commitError ?? error.beginError {

@@ -553,42 +553,75 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
-    /// Every stored event about `contactID`, in original (insertion) order.
-    public func events(contactID: UUID) async throws -> [StoredEvent] {
-        try await fetchEvents(
-            where: "contact_id = ?", arguments: [contactID.lowercasedString])
-    }
-
-    /// Every stored event with `since <= time < until` (open-ended when `until` is nil), in original order.
-    public func events(since: Timestamp, until: Timestamp?) async throws -> [StoredEvent] {
-        if let until {
-            return try await fetchEvents(
-                where: "time >= ? AND time < ?",
-                arguments: [since.microsecondsSinceEpoch, until.microsecondsSinceEpoch])
+    /// Reads matching events page by page, each page one short read transaction.
+    ///
+    /// Pages are keyed by sequence (the last one handed out), so each row is read once: a
+    /// contact's events through `events_contact`, a time range by scanning the sequence range
+    /// between the first and last matching event (found once through `events_time`). The time
+    /// range's page query says `NOT INDEXED` so SQLite walks the rowid from the cursor rather than
+    /// re-reading the whole time range through `events_time` for every page.
+    public func forEachEventPage(
+        _ selection: EventSelection,
+        pageSize: Int,
+        _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
+    ) async throws {
+        let limit = max(1, pageSize)
+        var after: Int64
+        let last: Int64
+        let condition: String
+        let arguments: StatementArguments
+        switch selection {
+        case .contact(let id):
+            after = 0
+            last = .max
+            condition = "FROM events WHERE contact_id = ? AND sequence > ?"
+            arguments = [id.lowercasedString]
+        case .time(let since, let until):
+            let bounds: StatementArguments = [since.microsecondsSinceEpoch, (until?.microsecondsSinceEpoch ?? .max)]
+            let span = try await read { db -> (Int64, Int64)? in
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT min(sequence), max(sequence) FROM events WHERE time >= ? AND time < ?", arguments: bounds)
+                guard let row, let first = try row.decode(Int64?.self, atIndex: 0),
+                    let final = try row.decode(Int64?.self, atIndex: 1)
+                else { return nil }
+                return (first, final)
+            }
+            guard let (first, final) = span else { return }
+            after = first - 1
+            last = final
+            condition = "FROM events NOT INDEXED WHERE time >= ? AND time < ? AND sequence > ?"
+            arguments = bounds
         }
-        return try await fetchEvents(where: "time >= ?", arguments: [since.microsecondsSinceEpoch])
+        while after < last {
+            let cursor = after
+            let page = try await fetchEvents(
+                sql: """
+                    SELECT sequence, id, contact_id, business_id, command_id, type, time, body \(condition)
+                    ORDER BY sequence LIMIT \(limit)
+                    """,
+                arguments: arguments + [cursor])
+            guard let next = page.last?.sequence else { return }
+            try await body(page.map(\.event))
+            guard page.count == limit else { return }
+            after = next
+        }
     }
 
-    private func fetchEvents(where condition: String, arguments: StatementArguments) async throws -> [StoredEvent] {
+    private func fetchEvents(sql: String, arguments: StatementArguments) async throws -> [(sequence: Int64, event: StoredEvent)] {
         let database = self.database
         return try await read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, contact_id, business_id, command_id, type, time, body
-                    FROM events WHERE \(condition) ORDER BY sequence
-                    """,
-                arguments: arguments)
+            let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
             return try rows.map { row in
                 try Self.decoding(table: "events", database: database) {
-                    StoredEvent(
-                        id: try Self.uuid(row, 0),
-                        contactID: try Self.uuid(row, 1),
-                        businessID: try row.decode(atIndex: 2),
-                        commandID: try row.decode(atIndex: 3),
-                        type: try row.decode(atIndex: 4),
-                        time: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 5)),
-                        body: Array(try row.decode(Data.self, atIndex: 6)))
+                    let event = StoredEvent(
+                        id: try Self.uuid(row, 1),
+                        contactID: try Self.uuid(row, 2),
+                        businessID: try row.decode(atIndex: 3),
+                        commandID: try row.decode(atIndex: 4),
+                        type: try row.decode(atIndex: 5),
+                        time: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 6)),
+                        body: Array(try row.decode(Data.self, atIndex: 7)))
+                    return (try row.decode(Int64.self, atIndex: 0), event)
                 }
             }
         }

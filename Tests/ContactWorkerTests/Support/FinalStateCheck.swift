@@ -102,7 +102,7 @@ struct FinalStateCheck {
             if history != expected.history {
                 problem("contact \(name): \(history) status-history entries, expected \(expected.history)")
             }
-            let events = try await store.events(contactID: expected.id)
+            let events = try await store.events(.contact(expected.id))
             if events.map(\.commandID) != expected.acceptedCommands {
                 problem("contact \(name): \(events.count) stored events, expected \(expected.acceptedCommands.count) in command order")
             }
