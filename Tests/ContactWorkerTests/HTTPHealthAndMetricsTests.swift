@@ -22,6 +22,14 @@ struct HTTPHealthAndMetricsTests {
         let ready = try await harness.poll(worker, "/health/ready") { $0.status == 200 }
         #expect(ready.contentType == "application/json")
         #expect(ready.text == #"{"status":"ready"}"#)
+
+        // HEAD answers as GET does, without a body (probes and proxies use it).
+        for path in ["/health/live", "/health/ready", "/metrics"] {
+            let head = try await worker.head(path)
+            #expect(head.status == 200, "HEAD \(path)")
+            #expect(head.body.isEmpty, "HEAD \(path)")
+        }
+        #expect(try await worker.head("/contacts/\(UUID())/interactions").status == 401)
         try await worker.stop()
     }
 
@@ -115,7 +123,8 @@ struct HTTPHealthAndMetricsTests {
         #expect(before[WorkerMetrics.Name.outboxBacklog] == 0)
 
         // 3 CreateContact and 2 AddInteraction accepted, one UpdateStatus refused (403: a viewer
-        // cannot edit), one message that is not JSON (dead-lettered).
+        // cannot edit), two made-up types (401 without a token, 422 with one), one message that is
+        // not JSON (dead-lettered).
         let contacts = (1...3).map { "550e8400-e29b-41d4-a716-44665544000\($0)" }
         var messages = contacts.map {
             harness.message(TestCommand(type: "CreateContact", contactID: $0, payload: #"{"company_name": "Co \#($0.suffix(1))"}"#, token: owner))
@@ -131,12 +140,18 @@ struct HTTPHealthAndMetricsTests {
                 TestCommand(
                     type: "UpdateStatus", contactID: contacts[1], payload: #"{"relationship_status": "qualified_lead"}"#,
                     token: viewer)))
+        // A type made up by the sender must not become a label of its own: any sender could
+        // create series without bound.
+        messages.append(
+            harness.message(TestCommand(type: "Mystery-\(UUID())", contactID: contacts[2], payload: "{}", token: nil)))
+        messages.append(
+            harness.message(TestCommand(type: "Mystery-\(UUID())", contactID: contacts[2], payload: "{}", token: owner)))
         messages.append(
             KafkaOutgoingMessage(
                 topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("not json {".utf8)))
         try await harness.send(messages)
-        let results = try await harness.read(harness.topics.results, count: 6).map(PublishedResult.init)
-        #expect(results.map(\.status).sorted { ($0 ?? 0) < ($1 ?? 0) } == [201, 201, 201, 201, 201, 403])
+        let results = try await harness.read(harness.topics.results, count: 8).map(PublishedResult.init)
+        #expect(results.map(\.status).sorted { ($0 ?? 0) < ($1 ?? 0) } == [201, 201, 201, 201, 201, 401, 403, 422])
         _ = try await harness.read(harness.topics.deadLetters, count: 1)
 
         // The observer runs once a batch is published; the lag sampler every 200 ms.
@@ -145,7 +160,7 @@ struct HTTPHealthAndMetricsTests {
             let lags = samples.series(WorkerMetrics.Name.consumerLag)
             // The backlog is a sample too: a pass can read the stored offsets (written with the
             // outbox rows) before the rows are marked published, so wait for a pass after that.
-            return samples[WorkerMetrics.Name.commandsConsumed] == 7 && lags.count == harness.commandPartitions
+            return samples[WorkerMetrics.Name.commandsConsumed] == 9 && lags.count == harness.commandPartitions
                 && lags.values.allSatisfy { $0 == 0 } && samples[WorkerMetrics.Name.outboxBacklog] == 0
         }
         let after = PrometheusSamples(settled.text)
@@ -153,24 +168,26 @@ struct HTTPHealthAndMetricsTests {
             guard let value = after[name, labels] else { return nil }
             return value - (before[name, labels] ?? 0)
         }
-        #expect(delta(WorkerMetrics.Name.commandsConsumed) == 7)
+        #expect(delta(WorkerMetrics.Name.commandsConsumed) == 9)
         let processed = WorkerMetrics.Name.commandsProcessed
         #expect(delta(processed, ["command_type": "CreateContact", "status": "201"]) == 3)
         #expect(delta(processed, ["command_type": "AddInteraction", "status": "201"]) == 2)
         #expect(delta(processed, ["command_type": "UpdateStatus", "status": "403"]) == 1)
-        #expect(after.series(processed).count == 3)
+        #expect(delta(processed, ["command_type": "unknown", "status": "401"]) == 1)
+        #expect(delta(processed, ["command_type": "unknown", "status": "422"]) == 1)
+        #expect(after.series(processed).count == 5)
         let outcomes = WorkerMetrics.Name.commandOutcomes
         #expect(delta(outcomes, ["outcome": "applied"]) == 5)
-        #expect(delta(outcomes, ["outcome": "rejected"]) == 1)
+        #expect(delta(outcomes, ["outcome": "rejected"]) == 3)
         #expect(delta(outcomes, ["outcome": "duplicate"]) == 0)
         #expect(delta(outcomes, ["outcome": "dead_lettered"]) == 1)
         #expect(delta(WorkerMetrics.Name.deadLetters) == 1)
         #expect(delta(WorkerMetrics.Name.retries) == 0)
         #expect(after[WorkerMetrics.Name.outboxBacklog] == 0)
         // Every consumed message is in exactly one batch; every batch has a duration.
-        #expect(after[WorkerMetrics.Name.batchSize + "_sum"] == 7)
+        #expect(after[WorkerMetrics.Name.batchSize + "_sum"] == 9)
         let batches = try #require(after[WorkerMetrics.Name.batchSize + "_count"])
-        #expect(batches >= 1 && batches <= 7)
+        #expect(batches >= 1 && batches <= 9)
         #expect(after[WorkerMetrics.Name.batchDuration + "_count"] == batches)
         #expect(after[WorkerMetrics.Name.batchDuration + "_bucket", ["le": "+Inf"]] == batches)
         for partition in 0..<harness.commandPartitions {
@@ -179,9 +196,9 @@ struct HTTPHealthAndMetricsTests {
 
         // A re-sent command is a duplicate: counted as consumed and processed again, not applied.
         try await harness.send([messages[0]])
-        _ = try await harness.read(harness.topics.results, count: 7)
+        _ = try await harness.read(harness.topics.results, count: 9)
         let again = PrometheusSamples(
-            try await harness.poll(worker, "/metrics") { PrometheusSamples($0.text)[WorkerMetrics.Name.commandsConsumed] == 8 }.text)
+            try await harness.poll(worker, "/metrics") { PrometheusSamples($0.text)[WorkerMetrics.Name.commandsConsumed] == 10 }.text)
         #expect(again[outcomes, ["outcome": "duplicate"]] == 1)
         #expect(again[outcomes, ["outcome": "applied"]] == 5)
         #expect(again[processed, ["command_type": "CreateContact", "status": "201"]] == 4)

@@ -208,6 +208,8 @@ struct HTTPReadSideTests {
                 #expect(reply.status == 401, "\(what) token on \(listing)")
                 #expect(reply.contentType == "application/json", "\(what) token on \(listing)")
                 #expect(reply.text == Self.unauthenticated, "\(what) token on \(listing)")
+                // RFC 6750 §3: a 401 names the scheme the client must use.
+                #expect(reply.wwwAuthenticate == "Bearer", "\(what) token on \(listing)")
             }
         }
         // Credentials are checked before the parameters: no token and bad paging is still 401.

@@ -36,7 +36,10 @@ struct ContactReadController: Sendable {
             if case .unauthenticated(let failure) = denial {
                 logger.debug("read refused", metadata: ["reason": "\(failure)", "path": "\(request.uri.path)"])
             }
-            return JSONResponse.make(status: denial.status, body: denial.body)
+            var response = JSONResponse.make(status: denial.status, body: denial.body)
+            // RFC 6750 §3: a 401 tells the client which scheme to authenticate with.
+            if denial.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
+            return response
         }
         let parameters = request.uri.queryParameters
         do {

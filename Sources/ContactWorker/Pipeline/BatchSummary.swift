@@ -1,3 +1,5 @@
+import ContactDomain
+
 /// What one processed batch amounted to; the worker logs it and feeds it to metrics, and
 /// `replay` prints it.
 public struct BatchSummary: Sendable, Hashable {
@@ -9,13 +11,24 @@ public struct BatchSummary: Sendable, Hashable {
     public var rejected = 0
     /// Messages that went to the dead-letter topic (not commands, or failed for good).
     public var deadLettered = 0
-    /// Result counts by command type (`"unknown"` when the type is missing) and HTTP-style status.
+    /// Result counts by command type (`"unknown"` when the type is missing or not one of
+    /// ``CommandType``) and HTTP-style status.
     public var outcomes: [Outcome: Int] = [:]
 
     /// One (command type, status) pair.
     public struct Outcome: Sendable, Hashable {
         public var commandType: String
         public var status: Int
+
+        /// An outcome for a command whose `type` field said `commandType`.
+        ///
+        /// Only the known command types are kept; anything else is `"unknown"`. The type becomes
+        /// a metric label, and a label copied from the message would let any sender (even one
+        /// without a valid token) create series without bound.
+        public init(commandType: String?, status: Int) {
+            self.commandType = commandType.flatMap { CommandType(rawValue: $0)?.rawValue } ?? "unknown"
+            self.status = status
+        }
     }
 
     public init() {}

@@ -117,7 +117,7 @@ public struct CommandBatchProcessor: Sendable {
                     if case .failure(let rejection) = ContactCommandProcessor.authorize(decoded: decoded, auth: auth) {
                         let result = rejection.outcome.result
                         summary.rejected += 1
-                        summary.outcomes[.init(commandType: decoded.commandType ?? "unknown", status: result.status), default: 0] += 1
+                        summary.outcomes[.init(commandType: decoded.commandType, status: result.status), default: 0] += 1
                         batch.outbox.append(
                             resultMessage(
                                 ResultMessage.encode(result: result, correlationID: correlationID, duplicate: false, processedAt: now),
@@ -142,7 +142,7 @@ public struct CommandBatchProcessor: Sendable {
                             result: conflict, correlationID: correlationID, duplicate: false, processedAt: now)
                         summary.rejected += 1
                     }
-                    summary.outcomes[.init(commandType: decoded.commandType ?? "unknown", status: status), default: 0] += 1
+                    summary.outcomes[.init(commandType: decoded.commandType, status: status), default: 0] += 1
                     batch.outbox.append(resultMessage(result, contactID: decoded.contactID, correlationID: correlationID))
                     continue
                 }
@@ -174,7 +174,7 @@ public struct CommandBatchProcessor: Sendable {
                 } else {
                     summary.rejected += 1
                 }
-                summary.outcomes[.init(commandType: decoded.commandType ?? "unknown", status: result.status), default: 0] += 1
+                summary.outcomes[.init(commandType: decoded.commandType, status: result.status), default: 0] += 1
 
                 // Auth failures (401/403) say nothing about the command itself: the sender may
                 // retry the same command_id with a valid token, so they are not remembered.

@@ -22,6 +22,11 @@ struct HTTPWorker: Sendable {
         try await HTTPReply.get(port: port, path: path, authorization: authorization ?? token.map { "Bearer \($0)" })
     }
 
+    /// Sends a HEAD to `path`: the status and headers a GET would have, without the body.
+    func head(_ path: String) async throws -> HTTPReply {
+        try await HTTPReply.get(port: port, path: path, authorization: nil, method: "HEAD")
+    }
+
     func stop() async throws { try await worker.stop() }
 }
 
@@ -29,19 +34,22 @@ struct HTTPWorker: Sendable {
 struct HTTPReply: Sendable {
     let status: Int
     let contentType: String?
+    let wwwAuthenticate: String?
     let body: [UInt8]
 
     var text: String { String(decoding: body, as: UTF8.self) }
     func json() throws -> JSONValue { try JSONValue.parse(body) }
 
-    static func get(port: Int, path: String, authorization: String?) async throws -> HTTPReply {
+    static func get(port: Int, path: String, authorization: String?, method: String = "GET") async throws -> HTTPReply {
         let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData, timeoutInterval: 30)
+        request.httpMethod = method
         if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = try #require(response as? HTTPURLResponse)
         return HTTPReply(
-            status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), body: Array(data))
+            status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"),
+            wwwAuthenticate: http.value(forHTTPHeaderField: "WWW-Authenticate"), body: Array(data))
     }
 }
 
