@@ -4,6 +4,7 @@ import ContactStore
 import Foundation
 import Kafka
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @Suite("HTTP health and metrics of a running worker (SPEC §9, §10)")
@@ -119,7 +120,9 @@ struct HTTPHealthAndMetricsTests {
         let before = PrometheusSamples(scrape.text)
         #expect(before[WorkerMetrics.Name.commandsConsumed] == 0)
         #expect(before[WorkerMetrics.Name.deadLetters] == 0)
-        #expect(before[WorkerMetrics.Name.retries] == 0)
+        for operation in RetriedOperation.allCases {
+            #expect(before[WorkerMetrics.Name.retries, ["operation": operation.rawValue]] == 0)
+        }
         #expect(before[WorkerMetrics.Name.outboxBacklog] == 0)
 
         // 3 CreateContact and 2 AddInteraction accepted, one UpdateStatus refused (403: a viewer
@@ -182,7 +185,7 @@ struct HTTPHealthAndMetricsTests {
         #expect(delta(outcomes, ["outcome": "duplicate"]) == 0)
         #expect(delta(outcomes, ["outcome": "dead_lettered"]) == 1)
         #expect(delta(WorkerMetrics.Name.deadLetters) == 1)
-        #expect(delta(WorkerMetrics.Name.retries) == 0)
+        #expect(after.series(WorkerMetrics.Name.retries).values.allSatisfy { $0 == 0 })
         #expect(after[WorkerMetrics.Name.outboxBacklog] == 0)
         // Every consumed message is in exactly one batch; every batch has a duration.
         #expect(after[WorkerMetrics.Name.batchSize + "_sum"] == 9)
@@ -203,6 +206,38 @@ struct HTTPHealthAndMetricsTests {
         #expect(again[outcomes, ["outcome": "applied"]] == 5)
         #expect(again[processed, ["command_type": "CreateContact", "status": "201"]] == 4)
         try await worker.stop()
+    }
+
+    @Test("retries are counted by what was retried: reading offsets, writing a batch, publishing it")
+    func retriesByOperation() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite) else { return }
+        defer { Task { await harness.close() } }
+        let metrics = WorkerMetrics()
+        let publishFailed = Mutex(false)
+        let worker = try harness.startWorker(
+            store: FailingOnceStore(harness.store), observer: metrics,
+            beforeSending: { _ in
+                if publishFailed.withLock({ failed in defer { failed = true }; return !failed }) {
+                    throw KafkaError.brokerUnreachable(bootstrap: "test", underlying: "down for the test")
+                }
+            })
+        let token = try await harness.token()
+        try await harness.send([
+            harness.message(
+                TestCommand(
+                    type: "CreateContact", contactID: "550e8400-e29b-41d4-a716-446655440001", payload: #"{"company_name": "Retry Co"}"#,
+                    token: token))
+        ])
+        let results = try await harness.read(harness.topics.results, count: 1).map(PublishedResult.init)
+        try await worker.stop()
+        #expect(results.map(\.status) == [201])
+
+        let samples = PrometheusSamples(String(decoding: metrics.exposition(), as: UTF8.self))
+        func retries(_ operation: RetriedOperation) -> Double? { samples[WorkerMetrics.Name.retries, ["operation": operation.rawValue]] }
+        #expect(retries(.readOffsets) == 1)
+        #expect(retries(.batch) == 1)
+        #expect(retries(.publish) == 1)
+        #expect(retries(.deadLetter) == 0)
     }
 
     @Test("consumer lag is the high watermark minus the next offset to process, per assigned partition")

@@ -15,7 +15,7 @@ public struct CombinedWorkerObserver: WorkerObserver {
         for observer in observers { observer.batchProcessed(summary, messages: messages, duration: duration) }
     }
 
-    public func retrying(after error: any Error) {
-        for observer in observers { observer.retrying(after: error) }
+    public func retrying(_ operation: RetriedOperation, after error: any Error) {
+        for observer in observers { observer.retrying(operation, after: error) }
     }
 }

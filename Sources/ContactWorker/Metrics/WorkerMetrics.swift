@@ -15,7 +15,7 @@ import Synchronization
 /// | `contact_worker_commands_processed_total` | counter | `command_type`, `status` |
 /// | `contact_worker_command_outcomes_total` | counter | `outcome` (`applied`, `duplicate`, `rejected`, `dead_lettered`) |
 /// | `contact_worker_dead_letters_total` | counter | |
-/// | `contact_worker_batch_retries_total` | counter | |
+/// | `contact_worker_retries_total` | counter | `operation` (`batch`, `publish`, `dead_letter`, `read_offsets`) |
 /// | `contact_worker_batch_processing_seconds` | histogram | |
 /// | `contact_worker_batch_size` | histogram | |
 /// | `contact_worker_outbox_backlog` | gauge | |
@@ -27,7 +27,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         public static let commandsProcessed = "contact_worker_commands_processed_total"
         public static let commandOutcomes = "contact_worker_command_outcomes_total"
         public static let deadLetters = "contact_worker_dead_letters_total"
-        public static let retries = "contact_worker_batch_retries_total"
+        public static let retries = "contact_worker_retries_total"
         public static let batchDuration = "contact_worker_batch_processing_seconds"
         public static let batchSize = "contact_worker_batch_size"
         public static let outboxBacklog = "contact_worker_outbox_backlog"
@@ -40,7 +40,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
 
     private let consumed: CoreMetrics.Counter
     private let deadLetters: CoreMetrics.Counter
-    private let retries: CoreMetrics.Counter
+    private let retries: [RetriedOperation: CoreMetrics.Counter]
     private let batchDuration: CoreMetrics.Timer
     private let batchSize: CoreMetrics.Recorder
     private let outboxBacklog: CoreMetrics.Gauge
@@ -68,7 +68,10 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         self.factory = factory
         consumed = CoreMetrics.Counter(label: Name.commandsConsumed, factory: factory)
         deadLetters = CoreMetrics.Counter(label: Name.deadLetters, factory: factory)
-        retries = CoreMetrics.Counter(label: Name.retries, factory: factory)
+        retries = Dictionary(
+            uniqueKeysWithValues: RetriedOperation.allCases.map { operation in
+                (operation, CoreMetrics.Counter(label: Name.retries, dimensions: [("operation", operation.rawValue)], factory: factory))
+            })
         batchDuration = CoreMetrics.Timer(label: Name.batchDuration, factory: factory)
         batchSize = CoreMetrics.Recorder(label: Name.batchSize, aggregate: true, factory: factory)
         outboxBacklog = CoreMetrics.Gauge(label: Name.outboxBacklog, factory: factory)
@@ -121,9 +124,9 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         }
     }
 
-    /// Counts a batch retry.
-    public func retrying(after error: any Error) {
-        retries.increment()
+    /// Counts a retry of `operation`.
+    public func retrying(_ operation: RetriedOperation, after error: any Error) {
+        retries[operation]?.increment()
     }
 
     // MARK: - Gauges set by the lag monitor

@@ -125,7 +125,7 @@ public final class ContactWorkerService: Service, Sendable {
         let listener = RebalanceHooks(
             store: store, publisher: publisher, ownership: ownership, shutdown: shutdown, group: configuration.group,
             topic: configuration.topics.commands, backoff: Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff),
-            health: health, logger: logger)
+            health: health, observer: observer, logger: logger)
         self.consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: listener, logger: logger)
         self.configuration = configuration
         self.producer = producer
@@ -180,7 +180,7 @@ public final class ContactWorkerService: Service, Sendable {
         // Whatever a previous run committed but did not publish goes out before new work.
         let republished: Int
         do {
-            republished = try await retrying("publishing pending outbox rows") { try await self.publisher.drain() }
+            republished = try await retrying(.publish, "publishing pending outbox rows") { try await self.publisher.drain() }
         } catch is CancellationError where shutdown.requested {
             logger.notice("stopped before the rows left by a previous run were published; the next start publishes them")
             return
@@ -386,7 +386,7 @@ public final class ContactWorkerService: Service, Sendable {
                 }
                 let delay = backoff.next()
                 health.setBackingOff("\(error)")
-                observer.retrying(after: error)
+                observer.retrying(.batch, after: error)
                 logger.log(
                     level: retriable ? .warning : .error,
                     "batch failed; retrying",
@@ -418,7 +418,7 @@ public final class ContactWorkerService: Service, Sendable {
         let partitions = Set(batch.offsets.keys)
         let publishing = ContinuousClock.now
         do {
-            try await retrying("publishing a committed batch", giveUpWhen: { !self.ownership.ownsAll(partitions) }) {
+            try await retrying(.publish, "publishing a committed batch", giveUpWhen: { !self.ownership.ownsAll(partitions) }) {
                 if self.abandonedRowsPending.withLock({ $0 }) {
                     _ = try await self.publisher.drain()
                     self.abandonedRowsPending.withLock { $0 = false }
@@ -479,11 +479,11 @@ public final class ContactWorkerService: Service, Sendable {
             // the message and dead-letters it then. Written once, then published (retrying both in
             // one step wrote the dead letter again on every failed publish).
             let revoked: @Sendable () -> Bool = { !self.ownership.ownsAll([message.topicPartition]) }
-            let rows = try await retrying("dead-lettering an unprocessable message", giveUpWhen: revoked) {
+            let rows = try await retrying(.deadLetter, "dead-lettering an unprocessable message", giveUpWhen: revoked) {
                 try await self.store.applyReturningOutbox(deadLetterBatch)
             }
             do {
-                try await retrying("publishing a dead letter", giveUpWhen: revoked) {
+                try await retrying(.deadLetter, "publishing a dead letter", giveUpWhen: revoked) {
                     try await self.publisher.publish(rows)
                 }
             } catch {
@@ -543,7 +543,7 @@ public final class ContactWorkerService: Service, Sendable {
     /// Runs `body` until it succeeds, with backoff; throws only `CancellationError` (cancelled,
     /// or `giveUpWhen` became true after a failure).
     private func retrying<T: Sendable>(
-        _ what: String, giveUpWhen giveUp: @Sendable () -> Bool = { false }, _ body: @Sendable () async throws -> T
+        _ operation: RetriedOperation, _ what: String, giveUpWhen giveUp: @Sendable () -> Bool = { false }, _ body: @Sendable () async throws -> T
     ) async throws -> T {
         var backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff)
         while true {
@@ -569,6 +569,7 @@ public final class ContactWorkerService: Service, Sendable {
                 }
                 let delay = backoff.next()
                 health.setBackingOff("\(what): \(error)")
+                observer.retrying(operation, after: error)
                 logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
                 try await Task.sleep(for: delay)
             }

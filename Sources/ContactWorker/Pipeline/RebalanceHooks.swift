@@ -17,12 +17,13 @@ final class RebalanceHooks: KafkaRebalanceListener {
     let topic: String
     let backoff: Backoff
     let health: WorkerHealth
+    let observer: any WorkerObserver
     let logger: Logger
 
     init(
         store: any ContactStore, publisher: OutboxPublisher, ownership: PartitionOwnership, shutdown: ShutdownProgress,
         group: String, topic: String,
-        backoff: Backoff, health: WorkerHealth, logger: Logger
+        backoff: Backoff, health: WorkerHealth, observer: any WorkerObserver, logger: Logger
     ) {
         self.store = store
         self.publisher = publisher
@@ -32,6 +33,7 @@ final class RebalanceHooks: KafkaRebalanceListener {
         self.topic = topic
         self.backoff = backoff
         self.health = health
+        self.observer = observer
         self.logger = logger
     }
 
@@ -63,6 +65,7 @@ final class RebalanceHooks: KafkaRebalanceListener {
                 // the database instead (the group waits for this member up to the rebalance timeout).
                 let delay = backoff.next()
                 health.setBackingOff("reading stored offsets: \(error)")
+                observer.retrying(.readOffsets, after: error)
                 logger.warning("cannot read stored offsets; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
                 try? await Task.sleep(for: delay)
             }

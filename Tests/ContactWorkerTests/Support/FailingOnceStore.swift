@@ -1,0 +1,52 @@
+import ContactDomain
+import ContactStore
+import Foundation
+import Synchronization
+
+/// The harness's store, except that the first `apply` holding a processed command and the first
+/// `offsets` read each fail with a retriable "database unavailable": a short outage the worker
+/// must back off from and count.
+final class FailingOnceStore: ContactStore {
+    private let base: any ContactStore
+    private let failed = Mutex((apply: false, offsets: false))
+
+    init(_ base: any ContactStore) {
+        self.base = base
+    }
+
+    private static var outage: StoreError { .unavailable(database: "test", underlying: "down for the test") }
+
+    func apply(_ batch: StoreBatch) async throws -> [Int64] {
+        if !batch.processedCommands.isEmpty, failed.withLock({ state in defer { state.apply = true }; return !state.apply }) {
+            throw Self.outage
+        }
+        return try await base.apply(batch)
+    }
+
+    func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
+        if failed.withLock({ state in defer { state.offsets = true }; return !state.offsets }) { throw Self.outage }
+        return try await base.offsets(group: group, topic: topic)
+    }
+
+    func migrate() async throws { try await base.migrate() }
+    func appliedMigrations() async throws -> [Int] { try await base.appliedMigrations() }
+    func contact(id: UUID, businessID: String) async throws -> Contact? { try await base.contact(id: id, businessID: businessID) }
+    func contacts(ids: [UUID]) async throws -> [UUID: Contact] { try await base.contacts(ids: ids) }
+    func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
+        try await base.interactions(contactID: contactID, skip: skip, limit: limit)
+    }
+    func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
+        try await base.statusHistory(contactID: contactID, skip: skip, limit: limit)
+    }
+    func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] { try await base.processedCommands(ids: ids) }
+    func pendingOutbox(limit: Int) async throws -> [OutboxMessage] { try await base.pendingOutbox(limit: limit) }
+    func pendingOutboxCount() async throws -> Int { try await base.pendingOutboxCount() }
+    func markPublished(sequences: [Int64]) async throws { try await base.markPublished(sequences: sequences) }
+    func forEachEventPage(
+        _ selection: EventSelection, pageSize: Int, _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
+    ) async throws {
+        try await base.forEachEventPage(selection, pageSize: pageSize, body)
+    }
+    func ping() async throws { try await base.ping() }
+    func close() async { await base.close() }
+}
