@@ -14,7 +14,8 @@ struct ReplayCommand: AsyncParsableCommand {
             duplicates; after a database loss, replaying the topic rebuilds the same state. Tokens are \
             checked as of each message's time. Each partition stops at the position the group's workers \
             stored in the database (what comes after is theirs to process, in order); \
-            --beyond-group-position lifts that. Run with --dry-run first. Examples:
+            --beyond-group-position lifts that. The database must already be migrated (replay never \
+            changes the schema). Run with --dry-run first. Examples:
               contact-worker replay --from-offset 0 --dry-run
               contact-worker replay --from-time 2024-01-10T00:00:00Z --to-time 2024-01-11T00:00:00Z --partition 3
             """
@@ -61,11 +62,35 @@ struct ReplayCommand: AsyncParsableCommand {
         return CommandReplay.Range(from: from, to: to, partition: partition)
     }
 
+    /// Fails with a clear line unless the database has exactly this build's migrations.
+    static func requireCurrentSchema(_ store: any ContactStore) async throws {
+        let applied = try await store.appliedMigrations()
+        let current = applied.max() ?? 0
+        let latest = ContactStoreSchema.latestVersion
+        if current < latest {
+            throw OperatorError(
+                "the database's schema is at version \(current), this build's at \(latest): run `contact-worker migrate` "
+                    + "first (replay never changes the schema)")
+        }
+        if current > latest {
+            throw OperatorError(
+                "the database's schema is at version \(current), newer than this build's \(latest): use a build at least as "
+                    + "new as the workers'")
+        }
+    }
+
     func run() async throws {
         let settings = try await settings.load()
         let logger = WorkerLogging.bootstrap(format: settings.logFormat, level: "warning")
         let store = try await makeContactStore(url: settings.databaseURL, logger: logger)
-        if settings.migrateOnStart { try await store.migrate() }
+        // Never migrate here, even with DATABASE_MIGRATE=true: a new build's replay (or dry run)
+        // against a database older workers still use would change the schema under them.
+        do {
+            try await Self.requireCurrentSchema(store)
+        } catch {
+            await store.close()
+            throw error
+        }
         var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
         for (key, value) in settings.kafkaProperties where key != "group.id" { kafka.set(key, value) }
         let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka), logger: logger)
@@ -98,7 +123,8 @@ struct ReplayCommand: AsyncParsableCommand {
             \(dryRun ? "dry run, nothing written: " : "")\(summary.messages) messages from \(settings.topics.commands) \
             (partition:offsets \(ranges.isEmpty ? "none" : ranges.joined(separator: " ")))
               \(dryRun ? "would apply" : "applied") \(summary.applied), duplicates \(summary.duplicates), \
-            rejected \(summary.rejected), dead letters \(summary.deadLettered)
+            rejected \(summary.rejected), dead letters \(summary.deadLettered)\
+            \(summary.skipped > 0 ? ", left alone \(summary.skipped) (answered 401/403 or dead-lettered when the workers processed them)" : "")
             """)
         if !report.stoppedAtGroupPosition.isEmpty {
             let stops = report.stoppedAtGroupPosition.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }

@@ -81,6 +81,77 @@ struct ReplayTests {
         #expect(stored?.relationshipStatus == .qualifiedLead)
     }
 
+    @Test("below the group's position a replay leaves alone what the workers refused without a record")
+    func replayLeavesDecidedMessagesAlone() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
+        defer { Task { await harness.close() } }
+        // Valid when sent, expired by the time the worker sees it: the worker answers 401 and
+        // keeps no record (the sender may retry with a fresh token).
+        let shortLived = try await harness.token(expiresIn: 2)
+        let refused = TestCommand(
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000d1", payload: #"{"first_name": "Late"}"#,
+            token: shortLived)
+        let accepted = TestCommand(
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000d2", payload: #"{"first_name": "On time"}"#,
+            token: try await harness.token())
+        try await harness.send([
+            harness.message(refused),
+            KafkaOutgoingMessage(topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("{oops".utf8)),
+            harness.message(accepted),
+        ])
+        try await Task.sleep(for: .milliseconds(3_500))
+        let worker = try harness.startWorker()
+        let results = try await harness.read(harness.topics.results, count: 2).map(PublishedResult.init)
+        _ = try await harness.read(harness.topics.deadLetters, count: 1)
+        try await worker.stop()
+        #expect(results.map(\.status) == [401, 201])
+
+        // The replay checks tokens as of the message time, so without the workers' decision it
+        // would now accept the late command and dead-letter the poison message a second time.
+        for dryRun in [true, false] {
+            let report = try await replay(harness, into: harness.store, dryRun: dryRun, group: worker.groupID)
+            #expect(report.summary.skipped == 2, "dry run: \(dryRun)")
+            #expect(report.summary.duplicates == 1, "dry run: \(dryRun)")
+            #expect(report.summary.applied == 0, "dry run: \(dryRun)")
+            #expect(report.summary.deadLettered == 0, "dry run: \(dryRun)")
+            #expect(report.summary.messages == 3, "dry run: \(dryRun)")
+        }
+        #expect(try await harness.store.contact(id: try #require(UUID(uuidString: refused.contactID)), businessID: "biz-1") == nil)
+        try await harness.waitForCount(harness.topics.results, atLeast: 3)
+        #expect(try await harness.messageCount(harness.topics.deadLetters) == 1)
+        #expect(try await harness.messageCount(harness.topics.results) == 3)
+    }
+
+    @Test("replay never migrates: on a database behind this build it stops and says to migrate first")
+    func replayDoesNotMigrate() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
+        defer { Task { await harness.close() } }
+        let directory = try #require(harness.directory)
+        let database = directory.appendingPathComponent("never-migrated.sqlite")
+        let log = directory.appendingPathComponent("replay-cli.log")
+        // DATABASE_MIGRATE=true (the default, said explicitly) must not make replay migrate.
+        let environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path,
+            "DATABASE_MIGRATE": "true", "JWT_HS256_SECRET": WorkerHarness.secret,
+        ]
+        let child = try ChildProcess.spawn(
+            try WorkerProcesses.executable(),
+            arguments: [
+                "replay", "--from-offset", "0", "--dry-run", "--brokers", harness.cluster.bootstrapServers,
+                "--database-url", "sqlite:\(database.path)",
+            ],
+            environment: environment, name: "replay", log: log)
+        #expect(try await child.waitForExit(seconds: 60) == .exited(1))
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(
+            output.contains(
+                "the database's schema is at version 0, this build's at \(ContactStoreSchema.latestVersion): run `contact-worker migrate` first"),
+            "\(output)")
+        let store = try await makeContactStore(url: "sqlite:\(database.path)")
+        #expect(try await store.appliedMigrations() == [])
+        await store.close()
+    }
+
     private func replay(
         _ harness: WorkerHarness, into store: any ContactStore, dryRun: Bool, group: String = "replay-test",
         beyondGroupPosition: Bool = false

@@ -20,6 +20,11 @@ import Logging
 /// them would apply it out of order (an `UpdateStatus` before its `CreateContact` would store a
 /// 404 as its permanent result). Partitions without a stored position (a database rebuilt from
 /// the topic) have no such limit.
+///
+/// Below that position the workers decided every message. Those that left no idempotency record
+/// (answered 401/403, or dead-lettered) are skipped, not decided again: a command refused because
+/// its token had expired by the time a worker saw it stays refused, and a poison message is not
+/// dead-lettered a second time (`dlq redrive` is the way to retry it).
 public struct CommandReplay: Sendable {
     /// Which part of the topic to replay.
     public struct Range: Sendable {
@@ -90,8 +95,8 @@ public struct CommandReplay: Sendable {
         if let to = range.to { end = try await offsets(for: to, partitions: partitions, inclusiveEnd: true) }
 
         var report = Report()
+        let stored = try await store.offsets(group: group, topic: topic)
         if !beyondGroupPosition {
-            let stored = try await store.offsets(group: group, topic: topic)
             for partition in partitions.map(\.partition) {
                 guard let position = stored[partition], position < end?[partition] ?? Int64.max else { continue }
                 if end == nil {
@@ -110,7 +115,7 @@ public struct CommandReplay: Sendable {
             }
             let plan = try await processor.plan(
                 messages, now: ContactWorkerService.now(), storeOffsets: false, authorizeAtMessageTime: true,
-                unwritten: unwritten)
+                unwritten: unwritten, decidedBelow: stored)
             if !dryRun {
                 try await publisher.publish(try await store.applyReturningOutbox(plan.batch))
             }
@@ -154,6 +159,7 @@ extension BatchSummary {
         duplicates += other.duplicates
         rejected += other.rejected
         deadLettered += other.deadLettered
+        skipped += other.skipped
         for (outcome, count) in other.outcomes { outcomes[outcome, default: 0] += count }
     }
 }

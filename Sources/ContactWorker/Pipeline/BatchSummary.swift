@@ -11,6 +11,9 @@ public struct BatchSummary: Sendable, Hashable {
     public var rejected = 0
     /// Messages that went to the dead-letter topic (not commands, or failed for good).
     public var deadLettered = 0
+    /// `replay` only: messages the group's workers had already decided without leaving a record
+    /// (answered 401/403, or dead-lettered), which a replay leaves alone.
+    public var skipped = 0
     /// Result counts by command type (`"unknown"` when the type is missing or not one of
     /// ``CommandType``) and HTTP-style status.
     public var outcomes: [Outcome: Int] = [:]
@@ -34,5 +37,5 @@ public struct BatchSummary: Sendable, Hashable {
     public init() {}
 
     /// Total messages the batch consumed.
-    public var messages: Int { applied + duplicates + rejected + deadLettered }
+    public var messages: Int { applied + duplicates + rejected + deadLettered + skipped }
 }

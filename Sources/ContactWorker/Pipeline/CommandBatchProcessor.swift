@@ -65,9 +65,14 @@ public struct CommandBatchProcessor: Sendable {
     ///     so replaying last month's commands rebuilds the same state).
     ///   - unwritten: state planned by earlier batches that were never written (a dry run): it is
     ///     read on top of the store, and this batch's outcome is added to it.
+    ///   - decidedBelow: per partition, the offset below which the group's workers decided every
+    ///     message (`replay`). There a message without an idempotency record was answered 401/403
+    ///     or dead-lettered; it is skipped rather than decided again with today's inputs (a token
+    ///     that had expired when the worker saw it must not authorise the command now, and a poison
+    ///     message must not be dead-lettered twice).
     public func plan(
         _ messages: [KafkaMessage], now: Timestamp, storeOffsets: Bool = true, authorizeAtMessageTime: Bool = false,
-        unwritten: UnwrittenState? = nil
+        unwritten: UnwrittenState? = nil, decidedBelow: [Int32: Int64] = [:]
     ) async throws -> Plan {
         var summary = BatchSummary()
         var batch = StoreBatch()
@@ -100,7 +105,14 @@ public struct CommandBatchProcessor: Sendable {
         var touched: Set<UUID> = []
 
         for (message, classification) in zip(messages, classified) {
+            let decided = decidedBelow[message.partition].map { message.offset < $0 } ?? false
             switch classification {
+            case .deadLetter where decided:
+                summary.skipped += 1
+
+            case .command(let decoded) where decided && processed[decoded.commandID] == nil:
+                summary.skipped += 1
+
             case .deadLetter(let reason):
                 batch.outbox.append(deadLetter(message, reason: reason))
                 summary.deadLettered += 1
