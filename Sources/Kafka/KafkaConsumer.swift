@@ -26,6 +26,14 @@ public final class KafkaConsumer: Sendable {
     /// The consumed messages, in batches; see ``KafkaMessageBatches``.
     public var batches: KafkaMessageBatches { KafkaMessageBatches(engine: engine) }
 
+    /// Partition ends and read failures learned since the last call, in the order they were
+    /// read, each only once every message read before it was handed out by ``batches``. Always
+    /// empty unless the consumer was configured with `enable.partition.eof=true`; such a consumer
+    /// may also hand out an empty batch, to wake a reader when only events arrived.
+    public func takePartitionEvents() -> [KafkaPartitionEvent] {
+        engine.takePartitionEvents()
+    }
+
     /// Creates the consumer and starts its poll thread. Nothing is fetched until
     /// ``subscribe(topics:)`` or ``assign(_:)``.
     ///

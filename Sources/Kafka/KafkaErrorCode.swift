@@ -49,6 +49,8 @@ public struct KafkaErrorCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let noOffset = KafkaErrorCode(RD_KAFKA_RESP_ERR__NO_OFFSET)
     /// Local: the partition reached its end (only with `enable.partition.eof`).
     public static let partitionEOF = KafkaErrorCode(RD_KAFKA_RESP_ERR__PARTITION_EOF)
+    /// Local: the fetch offset was out of range and `auto.offset.reset=error` forbids a reset.
+    public static let autoOffsetReset = KafkaErrorCode(RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)
     /// Local: a fatal error was raised; the client instance is unusable.
     public static let fatal = KafkaErrorCode(RD_KAFKA_RESP_ERR__FATAL)
     /// Local: the operation is not valid in the current state (e.g. partition not assigned).

@@ -128,7 +128,7 @@ struct DLQCommand: AsyncParsableCommand {
     static func consumer(_ settings: WorkerSettings) throws -> KafkaConsumer {
         var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
         for (key, value) in settings.kafkaProperties { kafka.set(key, value) }
-        return try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka), logger: BenchCommand.logger)
+        return try KafkaConsumer(configuration: TopicRange.consumerConfiguration(kafka), logger: BenchCommand.logger)
     }
 
     /// The message to publish for a dead letter: original key, value and headers, plus where it came from.

@@ -93,7 +93,7 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
         for (key, value) in settings.kafkaProperties where key != "group.id" { kafka.set(key, value) }
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka), logger: logger)
+        let consumer = try KafkaConsumer(configuration: TopicRange.consumerConfiguration(kafka), logger: logger)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka), logger: logger)
         let verifier = try await TokenVerifier(
             configuration: .init(key: settings.tokenKey, issuer: settings.jwtIssuer, audience: settings.jwtAudience))

@@ -157,7 +157,8 @@ struct ReplayTests {
         beyondGroupPosition: Bool = false
     ) async throws -> CommandReplay.Report {
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(bootstrapServers: harness.cluster.bootstrapServers), logger: testLogger)
+            configuration: TopicRange.consumerConfiguration(KafkaConfiguration(bootstrapServers: harness.cluster.bootstrapServers)),
+            logger: testLogger)
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(bootstrapServers: harness.cluster.bootstrapServers), logger: testLogger)
         let replay = CommandReplay(

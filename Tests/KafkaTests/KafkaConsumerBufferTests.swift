@@ -51,4 +51,29 @@ struct KafkaConsumerBufferTests {
         #expect(buffer.takeBuffered()?.resumeFetching == true)
         #expect(!buffer.wantsFlowPause)
     }
+
+    @Test("partition events become visible only with the messages read before them, and drop with their partition")
+    func eventsFollowTheirMessages() {
+        var buffer = KafkaConsumerBuffer(capacity: 100, maxBatchSize: 3)
+        let p0 = TopicPartition("t", 0)
+        let p1 = TopicPartition("t", 1)
+        _ = buffer.append(Self.chunk(0, 0..<3))
+        _ = buffer.append(Self.chunk(0, 3..<5), events: [KafkaPartitionEvent(p0, .end(nextOffset: 6))])
+        _ = buffer.append([], events: [KafkaPartitionEvent(p1, .end(nextOffset: 0))])
+        #expect(buffer.takeHandedOutEvents().isEmpty)
+        #expect(Self.positions(buffer.takeBuffered()?.batch) == ["0@0", "0@1", "0@2"])
+        #expect(buffer.takeHandedOutEvents().isEmpty, "the end of partition 0 comes after offsets 3 and 4")
+        #expect(Self.positions(buffer.takeBuffered()?.batch) == ["0@3", "0@4"])
+        #expect(
+            buffer.takeHandedOutEvents() == [KafkaPartitionEvent(p0, .end(nextOffset: 6)), KafkaPartitionEvent(p1, .end(nextOffset: 0))])
+        #expect(buffer.takeHandedOutEvents().isEmpty, "each event is taken once")
+        #expect(buffer.takeBuffered() == nil)
+
+        // Dropping a partition (revoked, sought) drops its pending events too.
+        _ = buffer.append(Self.chunk(1, 0..<2), events: [KafkaPartitionEvent(p1, .end(nextOffset: 2))])
+        _ = buffer.append([], events: [KafkaPartitionEvent(p0, .end(nextOffset: 9))])
+        #expect(buffer.drop([p1]).lowest == [p1: 0])
+        #expect(buffer.takeBuffered()?.batch.isEmpty == true)
+        #expect(buffer.takeHandedOutEvents() == [KafkaPartitionEvent(p0, .end(nextOffset: 9))])
+    }
 }

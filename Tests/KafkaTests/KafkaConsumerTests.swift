@@ -169,4 +169,65 @@ struct KafkaConsumerTests {
         #expect(batches == 0)
         await #expect(throws: KafkaError.self) { try await consumer.seek(TopicPartition(topic, 0), to: 0) }
     }
+
+    @Test("with enable.partition.eof the end of a partition is reported after its last message; a bad offset is a failure")
+    func partitionEventsFollowMessages() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("eof")
+        try cluster.createTopic(topic, partitions: 2)
+        try await TestSupport.produce(cluster, topic: topic, count: 5, onto: [0])
+        let consumer = try TestSupport.consumer(cluster, group: nil) { configuration in
+            configuration.set("enable.partition.eof", "true")
+            configuration.set("auto.offset.reset", "error")
+        }
+        let p0 = TopicPartition(topic, 0)
+        let p1 = TopicPartition(topic, 1)
+        // Partition 1 is empty: offset 7 is out of range, and with auto.offset.reset=error that
+        // is reported rather than silently reset.
+        try await consumer.assign([p0: .beginning, p1: .exact(7)])
+        let seen = try await TestSupport.within(20, "the end of partition 0 and the failure of partition 1") {
+            var offsets: [Int64] = []
+            var events: [KafkaPartitionEvent] = []
+            for await batch in consumer.batches {
+                // An event is only visible once the messages read before it were handed out.
+                let taken = consumer.takePartitionEvents()
+                if taken.contains(KafkaPartitionEvent(p0, .end(nextOffset: 5))) { #expect(offsets.count + batch.count == 5) }
+                offsets += batch.map(\.offset)
+                events += taken
+                if events.contains(where: { $0.topicPartition == p0 }) && events.contains(where: { $0.topicPartition == p1 }) { break }
+            }
+            return (offsets, events)
+        }
+        #expect(seen.0 == [0, 1, 2, 3, 4])
+        #expect(seen.1.filter { $0.topicPartition == p0 } == [KafkaPartitionEvent(p0, .end(nextOffset: 5))])
+        let failure = try #require(seen.1.first { $0.topicPartition == p1 })
+        guard case .failed(let error) = failure.kind else {
+            Issue.record("expected a failure for partition 1, got \(failure.kind)")
+            return
+        }
+        #expect(error.code == KafkaErrorCode.autoOffsetReset, "\(error)")
+        await consumer.close()
+    }
+
+    @Test("without enable.partition.eof no partition events are reported")
+    func noPartitionEventsByDefault() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("noeof")
+        try cluster.createTopic(topic, partitions: 1)
+        try await TestSupport.produce(cluster, topic: topic, count: 3, onto: [0])
+        let consumer = try TestSupport.consumer(cluster, group: nil)
+        try await consumer.assign([TopicPartition(topic, 0): .beginning])
+        let count = try await TestSupport.within(20, "three messages") {
+            var count = 0
+            for await batch in consumer.batches {
+                count += batch.count
+                if count >= 3 { break }
+            }
+            return count
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(count == 3)
+        #expect(consumer.takePartitionEvents().isEmpty)
+        await consumer.close()
+    }
 }

@@ -279,6 +279,8 @@ public final class ContactWorkerService: Service, Sendable {
         // and a revoke never waits for more than three.
         var unpublished: [Task<Void, Never>] = []
         for await messages in consumer.batches {
+            // Only a consumer reporting partition ends hands out empty batches (KAFKA_ENABLE_PARTITION_EOF=true).
+            guard !messages.isEmpty else { continue }
             while unpublished.count >= 3 { await unpublished.removeFirst().value }
             let ticket = ownership.begin(messages)
             var plan: CommandBatchProcessor.Plan?

@@ -14,6 +14,10 @@ struct KafkaConsumerBuffer {
     /// The most messages one take returns (unless a single chunk is larger).
     let maxBatchSize: Int
     private var chunks: [[KafkaMessage]] = []
+    /// The partition events read after each chunk's messages (parallel to `chunks`).
+    private var chunkEvents: [[KafkaPartitionEvent]] = []
+    /// Events whose preceding messages were all handed out, not yet taken by the reader.
+    private var handedOutEvents: [KafkaPartitionEvent] = []
     private var head = 0
     private(set) var count = 0
     /// Whether fetching should currently be paused for flow control.
@@ -26,14 +30,18 @@ struct KafkaConsumerBuffer {
         self.maxBatchSize = max(maxBatchSize, 1)
     }
 
-    /// Adds a chunk read by the poll thread. Returns the waiting reader to resume with it, if any.
-    mutating func append(_ messages: [KafkaMessage]) -> (Waiter, [KafkaMessage])? {
-        guard !isFinished, !messages.isEmpty else { return nil }
-        if let waiter {
+    /// Adds a chunk read by the poll thread, and the partition events read after its messages.
+    /// Returns the waiting reader to resume with it, if any (with no messages when only events
+    /// came, so a reader waiting for a partition's end learns of it).
+    mutating func append(_ messages: [KafkaMessage], events: [KafkaPartitionEvent] = []) -> (Waiter, [KafkaMessage])? {
+        guard !isFinished, !messages.isEmpty || !events.isEmpty else { return nil }
+        if let waiter, head == chunks.count {
             self.waiter = nil
+            handedOutEvents.append(contentsOf: events)
             return (waiter, messages)
         }
         chunks.append(messages)
+        chunkEvents.append(events)
         count += messages.count
         if count > capacity { wantsFlowPause = true }
         return nil
@@ -61,22 +69,35 @@ struct KafkaConsumerBuffer {
     mutating func takeBuffered() -> (batch: [KafkaMessage], resumeFetching: Bool)? {
         guard head < chunks.count else { return nil }
         var batch = chunks[head]
+        handedOutEvents.append(contentsOf: chunkEvents[head])
         chunks[head] = []
+        chunkEvents[head] = []
         head += 1
         while head < chunks.count, batch.count + chunks[head].count <= maxBatchSize {
             batch.append(contentsOf: chunks[head])
+            handedOutEvents.append(contentsOf: chunkEvents[head])
             chunks[head] = []
+            chunkEvents[head] = []
             head += 1
         }
         if head == chunks.count {
             chunks.removeAll(keepingCapacity: true)
+            chunkEvents.removeAll(keepingCapacity: true)
             head = 0
         } else if head >= 64, head * 2 >= chunks.count {
             chunks.removeFirst(head)
+            chunkEvents.removeFirst(head)
             head = 0
         }
         count -= batch.count
         return (batch, relieveFlowPause())
+    }
+
+    /// The partition events whose preceding messages have all been handed out, oldest first;
+    /// each is returned once.
+    mutating func takeHandedOutEvents() -> [KafkaPartitionEvent] {
+        defer { handedOutEvents = [] }
+        return handedOutEvents
     }
 
     /// Removes the registered waiter (its task was cancelled), returning it to resume with nil.
@@ -88,8 +109,10 @@ struct KafkaConsumerBuffer {
     /// Drops buffered messages of `partitions` (revoked, sought or paused), returning the lowest
     /// dropped offset per partition so a caller can rewind. `resumeFetching` as in ``take(waiter:)``.
     mutating func drop(_ partitions: Set<TopicPartition>) -> (lowest: [TopicPartition: Int64], resumeFetching: Bool) {
-        guard count > 0, !partitions.isEmpty else { return ([:], false) }
+        guard head < chunks.count, !partitions.isEmpty else { return ([:], false) }
         var lowest: [TopicPartition: Int64] = [:]
+        var keptChunks: [[KafkaMessage]] = []
+        var keptEvents: [[KafkaPartitionEvent]] = []
         for index in head..<chunks.count {
             let before = chunks[index].count
             chunks[index].removeAll { message in
@@ -98,9 +121,16 @@ struct KafkaConsumerBuffer {
                 if lowest[tp].map({ message.offset < $0 }) ?? true { lowest[tp] = message.offset }
                 return true
             }
+            chunkEvents[index].removeAll { partitions.contains($0.topicPartition) }
             count -= before - chunks[index].count
+            if !chunks[index].isEmpty || !chunkEvents[index].isEmpty {
+                keptChunks.append(chunks[index])
+                keptEvents.append(chunkEvents[index])
+            }
         }
-        chunks.removeAll { $0.isEmpty }
+        chunks = keptChunks
+        chunkEvents = keptEvents
+        handedOutEvents.removeAll { partitions.contains($0.topicPartition) }
         head = 0
         return (lowest, relieveFlowPause())
     }
@@ -109,6 +139,8 @@ struct KafkaConsumerBuffer {
     mutating func finish() -> Waiter? {
         isFinished = true
         chunks = []
+        chunkEvents = []
+        handedOutEvents = []
         head = 0
         count = 0
         return cancelWaiter()

@@ -45,6 +45,9 @@ final class RDKafkaConsumerEngine: Sendable {
     let logger: Logger
     private let listener: (any KafkaRebalanceListener)?
     private let maxBatchSize: Int
+    /// `enable.partition.eof=true`: the application reads a bounded range and wants partition
+    /// ends and failures in order with the messages (``KafkaPartitionEvent``).
+    private let reportsPartitionEvents: Bool
     /// librdkafka's prefetch limits (`queued.min.messages`, `queued.max.messages.kbytes`).
     private let prefetchMessages: Int
     private let prefetchBytes: Double
@@ -60,6 +63,7 @@ final class RDKafkaConsumerEngine: Sendable {
         bufferCapacity: Int, maxBatchSize: Int, blocking: RDKafkaBlockingQueue, logger: Logger
     ) throws(KafkaError) {
         self.blocking = blocking
+        self.reportsPartitionEvents = properties["enable.partition.eof"] == "true"
         self.prefetchMessages = properties["queued.min.messages"].flatMap { Int($0) } ?? 100_000
         self.prefetchBytes = Double(properties["queued.max.messages.kbytes"].flatMap { Int($0) } ?? 65_536) * 1024
         guard let queue = rd_kafka_queue_get_consumer(client.handle) else {
@@ -161,6 +165,7 @@ final class RDKafkaConsumerEngine: Sendable {
     private func deliver(_ messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int) {
         var batch: [KafkaMessage] = []
         batch.reserveCapacity(count)
+        var events: [KafkaPartitionEvent] = []
         var bytes = 0
         for index in 0..<count {
             guard let message = messages[index] else { continue }
@@ -168,11 +173,20 @@ final class RDKafkaConsumerEngine: Sendable {
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 bytes += message.pointee.len + message.pointee.key_len
                 batch.append(poll.reader.read(message))
-            } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                rd_kafka_message_destroy(message)
+                continue
+            }
+            let partition = message.pointee.rkt.map { TopicPartition(String(cString: rd_kafka_topic_name($0)), message.pointee.partition) }
+            if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                if reportsPartitionEvents, let partition {
+                    events.append(KafkaPartitionEvent(partition, .end(nextOffset: message.pointee.offset)))
+                }
+            } else {
                 let reason = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? KafkaErrorCode(err).text
-                let error = KafkaError.operation("consume", err, reason: reason)
+                let error = KafkaError.operation("consume\(partition.map { " \($0)" } ?? "")", err, reason: reason)
                 logger.warning("\(error)")
                 client.context.report(error)
+                if reportsPartitionEvents, let partition { events.append(KafkaPartitionEvent(partition, .failed(error))) }
             }
             rd_kafka_message_destroy(message)
         }
@@ -203,7 +217,7 @@ final class RDKafkaConsumerEngine: Sendable {
         }
         if !poll.checkAfterResume.isEmpty { skipGapsAfterResume(&batch) }
         for message in batch { poll.expected[message.topicPartition] = message.offset + 1 }
-        let resume = shared.withLock { $0.buffer.append(batch) }
+        let resume = shared.withLock { $0.buffer.append(batch, events: events) }
         if let (waiter, batch) = resume { waiter.resume(returning: batch) }
     }
 
@@ -583,4 +597,8 @@ final class RDKafkaConsumerEngine: Sendable {
     }
 
     var assignment: Set<TopicPartition> { shared.withLock { $0.assignment } }
+
+    func takePartitionEvents() -> [KafkaPartitionEvent] {
+        shared.withLock { $0.buffer.takeHandedOutEvents() }
+    }
 }
