@@ -2,6 +2,7 @@ import ContactDomain
 import ContactStore
 import Foundation
 import Kafka
+import Logging
 import Synchronization
 
 /// Turns one batch of consumed messages into one ``StoreBatch``: state changes, idempotency
@@ -22,6 +23,9 @@ public struct CommandBatchProcessor: Sendable {
         public var group: String
         /// The CloudEvents `source` attribute.
         public var eventSource: String
+        /// Decides how much of each message's decision a plan keeps for logging: rejections and
+        /// dead letters always, applied and duplicate commands only when this logs `debug`.
+        public var logger: Logger
 
         public init(
             store: any ContactStore,
@@ -29,7 +33,8 @@ public struct CommandBatchProcessor: Sendable {
             decoder: CommandDecoder = CommandDecoder(),
             topics: WorkerTopics,
             group: String,
-            eventSource: String = ContactEvent.defaultSource
+            eventSource: String = ContactEvent.defaultSource,
+            logger: Logger = Logger(label: "contact-worker", factory: { _ in SwiftLogNoOpLogHandler() })
         ) {
             self.store = store
             self.verifier = verifier
@@ -37,6 +42,7 @@ public struct CommandBatchProcessor: Sendable {
             self.topics = topics
             self.group = group
             self.eventSource = eventSource
+            self.logger = logger
         }
     }
 
@@ -44,6 +50,8 @@ public struct CommandBatchProcessor: Sendable {
     public struct Plan: Sendable {
         public var batch: StoreBatch
         public var summary: BatchSummary
+        /// Per-message decisions to log once the batch is published (see ``Context/logger``).
+        public var decisions: [CommandDecision] = []
     }
 
     public let context: Context
@@ -76,6 +84,8 @@ public struct CommandBatchProcessor: Sendable {
     ) async throws -> Plan {
         var summary = BatchSummary()
         var batch = StoreBatch()
+        var decisions: [CommandDecision] = []
+        let decidesRoutineToo = context.logger.logLevel <= .debug
 
         // Classify first, so the store is read once for the whole batch.
         let classified = messages.map { message in
@@ -116,6 +126,7 @@ public struct CommandBatchProcessor: Sendable {
             case .deadLetter(let reason):
                 batch.outbox.append(deadLetter(message, reason: reason))
                 summary.deadLettered += 1
+                decisions.append(CommandDecision(message, outcome: .deadLettered, detail: reason))
 
             case .command(let decoded):
                 let correlationID = decoded.headers.correlationID
@@ -130,6 +141,7 @@ public struct CommandBatchProcessor: Sendable {
                         let result = rejection.outcome.result
                         summary.rejected += 1
                         summary.outcomes[.init(commandType: decoded.commandType, status: result.status), default: 0] += 1
+                        decisions.append(Self.decision(message, decoded, status: result.status, .rejected, body: result.bodyBytes))
                         batch.outbox.append(
                             resultMessage(
                                 ResultMessage.encode(result: result, correlationID: correlationID, duplicate: false, processedAt: now),
@@ -147,12 +159,14 @@ public struct CommandBatchProcessor: Sendable {
                             contactID: previous.contactID, status: previous.resultStatus,
                             bodyBytes: previous.resultBody, duplicate: true, processedAt: now)
                         summary.duplicates += 1
+                        if decidesRoutineToo { decisions.append(Self.decision(message, decoded, status: status, .duplicate)) }
                     case .conflict:
                         let conflict = CommandResult.idempotencyConflict(for: decoded)
                         status = conflict.status
                         result = ResultMessage.encode(
                             result: conflict, correlationID: correlationID, duplicate: false, processedAt: now)
                         summary.rejected += 1
+                        decisions.append(Self.decision(message, decoded, status: status, .rejected, body: conflict.bodyBytes))
                     }
                     summary.outcomes[.init(commandType: decoded.commandType, status: status), default: 0] += 1
                     batch.outbox.append(resultMessage(result, contactID: decoded.contactID, correlationID: correlationID))
@@ -183,8 +197,10 @@ public struct CommandBatchProcessor: Sendable {
                                 contactID: event.contactID.lowercasedString))
                     }
                     summary.applied += 1
+                    if decidesRoutineToo { decisions.append(Self.decision(message, decoded, status: result.status, .applied)) }
                 } else {
                     summary.rejected += 1
+                    decisions.append(Self.decision(message, decoded, status: result.status, .rejected, body: result.bodyBytes))
                 }
                 summary.outcomes[.init(commandType: decoded.commandType, status: result.status), default: 0] += 1
 
@@ -223,7 +239,7 @@ public struct CommandBatchProcessor: Sendable {
                 ConsumerOffset(group: context.group, topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value)
             }
         }
-        return Plan(batch: batch, summary: summary)
+        return Plan(batch: batch, summary: summary, decisions: decisions)
     }
 
     // MARK: - Outbox messages
@@ -257,6 +273,14 @@ public struct CommandBatchProcessor: Sendable {
     /// headers past ``deadLetterHeadersLimit`` are left out and `x-original-headers-bytes` gives
     /// their total; a key over ``deadLetterKeyLimit`` is cut and `x-original-key-bytes` gives its
     /// size.
+    private static func decision(
+        _ message: KafkaMessage, _ decoded: DecodedCommand, status: Int, _ outcome: CommandDecision.Outcome, body: [UInt8]? = nil
+    ) -> CommandDecision {
+        CommandDecision(
+            message, commandID: decoded.commandID, commandType: decoded.commandType, status: status, outcome: outcome,
+            detail: body.map { String(decoding: $0.prefix(300), as: UTF8.self) })
+    }
+
     func deadLetter(_ message: KafkaMessage, reason: String) -> OutboxMessage {
         var headers: [(name: String, value: [UInt8])] = []
         var headerBytes = 0

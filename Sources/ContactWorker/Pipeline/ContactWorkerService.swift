@@ -139,7 +139,7 @@ public final class ContactWorkerService: Service, Sendable {
         self.processor = CommandBatchProcessor(
             context: .init(
                 store: store, verifier: verifier, topics: configuration.topics, group: configuration.group,
-                eventSource: configuration.eventSource))
+                eventSource: configuration.eventSource, logger: logger))
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT through ServiceLifecycle) or a fatal error.
@@ -235,6 +235,8 @@ public final class ContactWorkerService: Service, Sendable {
         var rows: [OutboxMessage]
         var offsets: [TopicPartition: Int64]
         var summary: BatchSummary
+        /// Logged once the batch is published.
+        var decisions: [CommandDecision]
         var messages: [KafkaMessage]
         var started: ContinuousClock.Instant
         /// When planning and the store transaction finished (for the debug log's split of the batch's time).
@@ -378,7 +380,8 @@ public final class ContactWorkerService: Service, Sendable {
                     offsets: Dictionary(plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }) {
                         max($0, $1)
                     },
-                    summary: plan.summary, messages: messages, started: started, planned: planned, committed: .now)
+                    summary: plan.summary, decisions: plan.decisions, messages: messages, started: started, planned: planned,
+                    committed: .now)
                 return (.committed(committed), fromPrepared)
             } catch {
                 let retriable = Self.isRetriable(error)
@@ -393,8 +396,10 @@ public final class ContactWorkerService: Service, Sendable {
                     level: retriable ? .warning : .error,
                     "batch failed; retrying",
                     metadata: [
-                        "error": "\(error)", "retriable": "\(retriable)", "delay": "\(delay)",
-                        "first_offset": "\(messages.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "-")",
+                        "error": "\(error)", "retriable": "\(retriable)", "delay": "\(delay)", "messages": "\(messages.count)",
+                        // Where the batch starts, as separate fields like every other line.
+                        "topic": "\(messages.first?.topic ?? "-")", "partition": "\(messages.first.map { "\($0.partition)" } ?? "-")",
+                        "offset": "\(messages.first.map { "\($0.offset)" } ?? "-")",
                     ])
                 do { try await Task.sleep(for: delay) } catch { return (.abandoned, false) }
                 // Past the shutdown grace nothing is retried: the next start re-reads the batch.
@@ -441,6 +446,7 @@ public final class ContactWorkerService: Service, Sendable {
         }
         let duration = ContinuousClock.now - batch.started
         observer.batchProcessed(batch.summary, messages: batch.messages, duration: duration)
+        for decision in batch.decisions { decision.log(to: logger) }
         logger.debug(
             "batch processed",
             metadata: [
@@ -467,7 +473,9 @@ public final class ContactWorkerService: Service, Sendable {
         }
         logger.error(
             "message cannot be processed; sending it to the dead-letter topic",
-            metadata: ["error": "\(error)", "partition": "\(message.partition)", "offset": "\(message.offset)"])
+            metadata: [
+                "error": "\(error)", "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+            ])
         var batch = StoreBatch()
         batch.outbox = [processor.deadLetter(message, reason: "processing failed: \(error)")]
         batch.offsets = [

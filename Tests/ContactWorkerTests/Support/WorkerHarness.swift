@@ -192,7 +192,7 @@ final class WorkerHarness: Sendable {
     /// `beforeSending` runs before every publish and fails it by throwing (``OutboxPublisher/beforeSending``).
     func startWorker(
         group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())", store: (any ContactStore)? = nil,
-        maxBatchSize: Int? = nil, observer: any WorkerObserver = NoWorkerObserver(),
+        maxBatchSize: Int? = nil, observer: any WorkerObserver = NoWorkerObserver(), logger: Logger = testLogger,
         beforeSending: (@Sendable ([OutboxMessage]) async throws -> Void)? = nil
     ) throws -> RunningWorker {
         var consumer = groupMemberConfiguration(group: group)
@@ -202,7 +202,7 @@ final class WorkerHarness: Sendable {
         let worker = try ContactWorkerService(
             configuration: .init(topics: topics, group: group, initialBackoff: .milliseconds(50), maximumBackoff: .seconds(1)),
             consumerConfiguration: consumer, producer: producer, store: store ?? self.store, verifier: verifier,
-            observer: observer, health: WorkerHealth(), logger: testLogger, beforeSending: beforeSending)
+            observer: observer, health: WorkerHealth(), logger: logger, beforeSending: beforeSending)
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], logger: testLogger))
         let task = Task { try await serviceGroup.run() }
