@@ -3,7 +3,6 @@ import ContactStore
 import Kafka
 import Logging
 import ServiceLifecycle
-import UnixSignals
 
 /// Wires the worker together from ``WorkerSettings`` and runs it until SIGTERM/SIGINT.
 ///
@@ -18,9 +17,11 @@ public struct WorkerApplication: Sendable {
         self.logger = logger
     }
 
-    /// Opens (and by default migrates) the store, starts the producer, the worker, the HTTP
-    /// server on `HTTP_PORT` and the consumer-lag sampler, and runs them in a `ServiceGroup` that
-    /// turns SIGTERM/SIGINT into a graceful shutdown.
+    /// Opens the store, starts the producer, the worker (which first migrates the store, by
+    /// default), the HTTP server on `HTTP_PORT` and the consumer-lag sampler, and runs them in a
+    /// `ServiceGroup` that turns SIGTERM/SIGINT into a graceful shutdown. The HTTP side answers
+    /// from the start: liveness while the worker still waits for its database, readiness once it
+    /// has joined.
     ///
     /// - Parameters:
     ///   - observer: sees every batch besides the metrics (`dev` prints them).
@@ -35,12 +36,6 @@ public struct WorkerApplication: Sendable {
         shutdownWhen: (@Sendable () async -> Void)? = nil
     ) async throws {
         let store = try await makeContactStore(url: settings.databaseURL, logger: logger)
-        if settings.migrateOnStart {
-            guard try await migrateWhenReachable(store) else {
-                await store.close()
-                return
-            }
-        }
         do {
             let verifier = try await TokenVerifier(
                 configuration: .init(key: settings.tokenKey, issuer: settings.jwtIssuer, audience: settings.jwtAudience))
@@ -71,7 +66,7 @@ public struct WorkerApplication: Sendable {
             let metrics = WorkerMetrics()
             let health = WorkerHealth()
             let worker = try ContactWorkerService(
-                configuration: .init(topics: settings.topics, group: settings.groupID),
+                configuration: .init(topics: settings.topics, group: settings.groupID, migrateStore: settings.migrateOnStart),
                 consumerConfiguration: consumerConfiguration, producer: producer, store: store,
                 verifier: verifier, observer: CombinedWorkerObserver([metrics, observer]), health: health, logger: logger)
             let http = WorkerHTTPServer(
@@ -105,39 +100,5 @@ public struct WorkerApplication: Sendable {
             throw error
         }
         await store.close()
-    }
-
-    /// Applies pending migrations, waiting with capped backoff while the database is unreachable
-    /// (PostgreSQL still starting next to the worker). Returns `false` when SIGTERM or SIGINT
-    /// arrived first: the worker then stops cleanly without having started.
-    private func migrateWhenReachable(_ store: any ContactStore) async throws -> Bool {
-        let logger = self.logger
-        return try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                var backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(5))
-                while true {
-                    do {
-                        try await store.migrate()
-                        return true
-                    } catch let error as StoreError where error.isRetriable {
-                        let delay = backoff.next()
-                        logger.warning(
-                            "database unavailable; migrating when it is reachable",
-                            metadata: ["error": "\(error)", "delay": "\(delay)"])
-                        try await Task.sleep(for: delay)
-                    }
-                }
-            }
-            group.addTask {
-                for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-                    logger.notice("stopped before the database was reachable", metadata: ["signal": "\(signal)"])
-                    return false
-                }
-                return false
-            }
-            let migrated = try await group.next() ?? false
-            group.cancelAll()
-            return migrated
-        }
     }
 }

@@ -15,7 +15,7 @@ import Synchronization
 /// | `contact_worker_commands_processed_total` | counter | `command_type`, `status` |
 /// | `contact_worker_command_outcomes_total` | counter | `outcome` (`applied`, `duplicate`, `rejected`, `dead_lettered`) |
 /// | `contact_worker_dead_letters_total` | counter | |
-/// | `contact_worker_retries_total` | counter | `operation` (`batch`, `publish`, `dead_letter`, `read_offsets`) |
+/// | `contact_worker_retries_total` | counter | `operation` (`batch`, `publish`, `dead_letter`, `read_offsets`, `migrate`) |
 /// | `contact_worker_batch_processing_seconds` | histogram | |
 /// | `contact_worker_batch_size` | histogram | |
 /// | `contact_worker_outbox_backlog` | gauge | |

@@ -43,6 +43,10 @@ public final class ContactWorkerService: Service, Sendable {
         /// publishes them), so a shutdown during a broker outage still ends in time (SPEC §9:
         /// under 30 s).
         public var shutdownPublishGrace: Duration
+        /// Apply pending migrations before anything else (`DATABASE_MIGRATE`), waiting with
+        /// capped backoff while the database is unreachable. It runs inside the service, so the
+        /// HTTP side already answers meanwhile: liveness 200, readiness 503 with the reason.
+        public var migrateStore: Bool
 
         public init(
             topics: WorkerTopics = WorkerTopics(),
@@ -53,7 +57,8 @@ public final class ContactWorkerService: Service, Sendable {
             commitInterval: Duration = .seconds(1),
             markPublishedInterval: Duration = .milliseconds(100),
             planAheadMinimum: Int = 250,
-            shutdownPublishGrace: Duration = .seconds(10)
+            shutdownPublishGrace: Duration = .seconds(10),
+            migrateStore: Bool = false
         ) {
             self.topics = topics
             self.group = group
@@ -64,6 +69,7 @@ public final class ContactWorkerService: Service, Sendable {
             self.markPublishedInterval = markPublishedInterval
             self.planAheadMinimum = planAheadMinimum
             self.shutdownPublishGrace = shutdownPublishGrace
+            self.migrateStore = migrateStore
         }
     }
 
@@ -177,6 +183,9 @@ public final class ContactWorkerService: Service, Sendable {
     }
 
     private func work() async throws {
+        if configuration.migrateStore {
+            guard try await migrateWhenReachable() else { return }
+        }
         // Whatever a previous run committed but did not publish goes out before new work.
         let republished: Int
         do {
@@ -582,6 +591,32 @@ public final class ContactWorkerService: Service, Sendable {
                 observer.retrying(operation, after: error)
                 logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
                 try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// Applies pending migrations, waiting with capped backoff while the database is unreachable
+    /// (PostgreSQL still starting next to the worker). Returns `false` when a shutdown was asked
+    /// for first: the worker then stops cleanly without having started. Any other store error
+    /// (a schema newer than this build, a failed migration) stops the worker.
+    private func migrateWhenReachable() async throws -> Bool {
+        var backoff = Backoff(initial: .milliseconds(200), maximum: configuration.maximumBackoff)
+        while true {
+            do {
+                try await store.migrate()
+                health.setBackingOff(nil)
+                return true
+            } catch let error as StoreError where error.isRetriable {
+                if shutdown.requested {
+                    logger.notice("stopped before the database was reachable")
+                    return false
+                }
+                let delay = backoff.next()
+                health.setBackingOff("migrating the database: \(error)")
+                observer.retrying(.migrate, after: error)
+                logger.warning(
+                    "database unavailable; migrating when it is reachable", metadata: ["error": "\(error)", "delay": "\(delay)"])
+                do { try await Task.sleep(for: delay) } catch { return false }
             }
         }
     }

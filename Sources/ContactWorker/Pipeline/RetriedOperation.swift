@@ -9,4 +9,6 @@ public enum RetriedOperation: String, Sendable, Hashable, CaseIterable {
     case deadLetter = "dead_letter"
     /// Reading the stored offsets of newly assigned partitions.
     case readOffsets = "read_offsets"
+    /// Migrating the database at start (`DATABASE_MIGRATE`).
+    case migrate
 }

@@ -19,9 +19,10 @@ public final class WorkerHealth: Sendable {
     public var notReadyReason: String? {
         state.withLock { state in
             if state.stopping { return "shutting down" }
+            // Backing off says more than "not yet subscribed" while the worker waits at start.
+            if let reason = state.backingOff { return "backing off: \(reason)" }
             if !state.joined { return "not yet subscribed to the commands topic" }
             if let reason = state.brokerUnavailable { return "no Kafka broker reachable: \(reason)" }
-            if let reason = state.backingOff { return "backing off: \(reason)" }
             return nil
         }
     }
