@@ -65,4 +65,56 @@ struct DeadLetterToolTests {
         #expect(missing.status == .exited(1))
         #expect(missing.output.contains("no dead letter at \(harness.topics.deadLetters)/0@7"), "\(missing.output)")
     }
+
+    @Test("redrive keeps the original time, --token replaces an expired token, --all twice re-drives each letter once")
+    func redriveTimeTokenAndChains() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
+        defer { Task { await harness.close() } }
+        let processes = try WorkerProcesses(harness: harness, group: "dlq-chains")
+        defer { processes.removeLogs() }
+        let worker = try harness.startWorker()
+        let contactID = "00000000-0000-4000-8000-00000000d2a9"
+        let fixed =
+            #"{"command_id": "22222222-2222-4222-8222-222222222222", "type": "CreateContact", "business_id": "biz-1", "contact_id": "\#(contactID)", "payload": {"company_name": "Late Ltd"}}"#
+        // Broken, and signed with a token that expires before anyone re-drives it.
+        let shortLived = try await harness.token(expiresIn: 2)
+        try await harness.send([harness.message(TestCommand(raw: String(fixed.dropLast(2)), contactID: contactID, token: shortLived))])
+        let first = try #require(try await harness.read(harness.topics.deadLetters, count: 1).first)
+        let sentAt = try #require(first.header("x-original-timestamp").flatMap { Int64($0) })
+        try await Task.sleep(for: .milliseconds(2_500))
+
+        let file = processes.directory.appendingPathComponent("fixed.json")
+        try Data(fixed.utf8).write(to: file)
+        let expired = try await processes.runCLI(["dlq", "redrive", "--offset", "0", "--value-file", file.path])
+        #expect(expired.status == .exited(0), "\(expired.output)")
+        #expect(expired.output.contains("1 letter(s) carry an expired token (0@0)"), "\(expired.output)")
+        #expect(try await harness.read(harness.topics.results, count: 1).map(PublishedResult.init).map(\.status) == [401])
+
+        let fresh = try await harness.token()
+        let renewed = try await processes.runCLI(["dlq", "redrive", "--offset", "0", "--value-file", file.path, "--token", fresh])
+        #expect(renewed.status == .exited(0), "\(renewed.output)")
+        #expect(try await harness.read(harness.topics.results, count: 2).map(PublishedResult.init).map(\.status) == [401, 201])
+        // No issued_at: the contact was created when the command was first sent, not re-driven.
+        let id = try #require(UUID(uuidString: contactID))
+        let stored = try #require(try await harness.store.contact(id: id, businessID: "biz-1"))
+        #expect(stored.createdAt.microsecondsSinceEpoch == sentAt * 1_000)
+
+        // A poison message, then --all twice: each run re-drives only the newest letter of each
+        // chain (re-driven letters fail again and come back), so the topic grows by two per run.
+        try await harness.send([harness.message(TestCommand(raw: "still not JSON", contactID: "k-9", token: nil))])
+        _ = try await harness.read(harness.topics.deadLetters, count: 2)
+        let once = try await processes.runCLI(["dlq", "redrive", "--all"])
+        #expect(once.status == .exited(0), "\(once.output)")
+        try await harness.waitForCount(harness.topics.deadLetters, atLeast: 4)
+        let twice = try await processes.runCLI(["dlq", "redrive", "--all"])
+        #expect(twice.status == .exited(0), "\(twice.output)")
+        #expect(twice.output.contains("2 re-driven, 2 skipped"), "\(twice.output)")
+        try await harness.waitForCount(harness.topics.deadLetters, atLeast: 6)
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await harness.messageCount(harness.topics.deadLetters) == 6)
+        let letters = try await harness.read(harness.topics.deadLetters, count: 6)
+        let dlq = harness.topics.deadLetters
+        #expect(letters.map { $0.header("x-redriven-from") } == [nil, nil, "\(dlq)/0@0", "\(dlq)/0@1", "\(dlq)/0@2", "\(dlq)/0@3"])
+        try await worker.stop()
+    }
 }
