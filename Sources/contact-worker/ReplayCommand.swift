@@ -126,6 +126,13 @@ struct ReplayCommand: AsyncParsableCommand {
             rejected \(summary.rejected), dead letters \(summary.deadLettered)\
             \(summary.skipped > 0 ? ", left alone \(summary.skipped) (answered 401/403 or dead-lettered when the workers processed them)" : "")
             """)
+        if !report.removedByRetention.isEmpty {
+            let gaps = report.removedByRetention.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value.lowerBound)-\($0.value.upperBound - 1)" }
+            say("""
+                  warning: retention already removed part of the range (partition:offsets \(gaps.joined(separator: " "))); \
+                those commands were not replayed, and commands after them about the same contacts may answer 404
+                """)
+        }
         if !report.stoppedAtGroupPosition.isEmpty {
             let stops = report.stoppedAtGroupPosition.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }
             say("""

@@ -71,7 +71,9 @@ struct ReplayTests {
         let stopped = try await replay(harness, into: harness.store, dryRun: false, group: worker.groupID)
         #expect(stopped.summary.messages == 1_000)
         #expect(stopped.summary.duplicates == 1_000)
-        #expect(stopped.stoppedAtGroupPosition == positions)
+        // Reported only where it left something out: the partition the two later commands went to.
+        #expect(stopped.stoppedAtGroupPosition.count == 1)
+        #expect(stopped.stoppedAtGroupPosition.allSatisfy { positions[$0.key] == $0.value })
         #expect(try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1") == nil)
 
         let beyond = try await replay(harness, into: harness.store, dryRun: false, group: worker.groupID, beyondGroupPosition: true)

@@ -55,6 +55,8 @@ public struct CommandReplay: Sendable {
         /// The partitions whose range was cut at the group's stored position, with that position
         /// (the first offset left to the workers).
         public var stoppedAtGroupPosition: [Int32: Int64] = [:]
+        /// Requested offsets that retention had already removed, per partition: not replayed.
+        public var removedByRetention: [Int32: Swift.Range<Int64>] = [:]
     }
 
     let consumer: KafkaConsumer
@@ -104,11 +106,15 @@ public struct CommandReplay: Sendable {
                     end = Dictionary(uniqueKeysWithValues: partitions.map { ($0.partition, Int64.max) })
                 }
                 end?[partition] = position
-                report.stoppedAtGroupPosition[partition] = position
+                // Only a cut that leaves something out is worth reporting (the workers may be
+                // caught up, and then nothing is left out).
+                if try await consumer.watermarks(topic: topic, partition: partition).high > position {
+                    report.stoppedAtGroupPosition[partition] = position
+                }
             }
         }
         let unwritten = dryRun ? UnwrittenState() : nil
-        try await TopicRange(consumer: consumer, topic: topic).read(from: start, to: end) { messages in
+        report.removedByRetention = try await TopicRange(consumer: consumer, topic: topic).read(from: start, to: end) { messages in
             for message in messages {
                 let seen = report.ranges[message.partition]
                 report.ranges[message.partition] = (seen?.lowerBound ?? message.offset)...message.offset
