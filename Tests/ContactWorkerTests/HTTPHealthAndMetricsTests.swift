@@ -193,6 +193,9 @@ struct HTTPHealthAndMetricsTests {
         #expect(batches >= 1 && batches <= 9)
         #expect(after[WorkerMetrics.Name.batchDuration + "_count"] == batches)
         #expect(after[WorkerMetrics.Name.batchDuration + "_bucket", ["le": "+Inf"]] == batches)
+        // One latency sample per consumed message (all have a Kafka timestamp); none took a minute.
+        #expect(after[WorkerMetrics.Name.commandLatency + "_count"] == 9)
+        #expect(after[WorkerMetrics.Name.commandLatency + "_bucket", ["le": "60.0"]] == 9)
         for partition in 0..<harness.commandPartitions {
             #expect(after[WorkerMetrics.Name.consumerLag, ["topic": harness.topics.commands, "partition": "\(partition)"]] == 0)
         }

@@ -100,6 +100,8 @@ struct HTTPReadSideTests {
         let path = "/contacts/\(Self.contact)/interactions"
         let invalid: [(String, String)] = [
             ("?limit=101", Self.problem("limit", "Input should be less than or equal to 100", "less_than_equal")),
+            // A repeated parameter counts with its last value.
+            ("?limit=10&limit=500", Self.problem("limit", "Input should be less than or equal to 100", "less_than_equal")),
             ("?limit=0", Self.problem("limit", "Input should be greater than or equal to 1", "greater_than_equal")),
             ("?skip=-1", Self.problem("skip", "Input should be greater than or equal to 0", "greater_than_equal")),
             (

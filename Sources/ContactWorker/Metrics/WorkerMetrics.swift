@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import Kafka
 import Prometheus
 import Synchronization
@@ -17,6 +18,7 @@ import Synchronization
 /// | `contact_worker_dead_letters_total` | counter | |
 /// | `contact_worker_retries_total` | counter | `operation` (`batch`, `publish`, `dead_letter`, `read_offsets`, `migrate`) |
 /// | `contact_worker_batch_processing_seconds` | histogram | |
+/// | `contact_worker_command_latency_seconds` | histogram | |
 /// | `contact_worker_batch_size` | histogram | |
 /// | `contact_worker_outbox_backlog` | gauge | |
 /// | `contact_worker_consumer_lag` | gauge | `topic`, `partition` |
@@ -29,6 +31,9 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         public static let deadLetters = "contact_worker_dead_letters_total"
         public static let retries = "contact_worker_retries_total"
         public static let batchDuration = "contact_worker_batch_processing_seconds"
+        /// Per message: from its Kafka timestamp (when it was produced) to its result and events
+        /// being acknowledged by Kafka, so it includes the time spent waiting in the topic.
+        public static let commandLatency = "contact_worker_command_latency_seconds"
         public static let batchSize = "contact_worker_batch_size"
         public static let outboxBacklog = "contact_worker_outbox_backlog"
         public static let consumerLag = "contact_worker_consumer_lag"
@@ -42,6 +47,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
     private let deadLetters: CoreMetrics.Counter
     private let retries: [RetriedOperation: CoreMetrics.Counter]
     private let batchDuration: CoreMetrics.Timer
+    private let commandLatency: CoreMetrics.Timer
     private let batchSize: CoreMetrics.Recorder
     private let outboxBacklog: CoreMetrics.Gauge
 
@@ -64,6 +70,11 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
             .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
             .seconds(5), .seconds(10),
         ]
+        factory.durationHistogramBuckets[Name.commandLatency] = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+            .seconds(30), .seconds(60), .seconds(300),
+        ]
         factory.valueHistogramBuckets[Name.batchSize] = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000]
         self.factory = factory
         consumed = CoreMetrics.Counter(label: Name.commandsConsumed, factory: factory)
@@ -73,6 +84,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
                 (operation, CoreMetrics.Counter(label: Name.retries, dimensions: [("operation", operation.rawValue)], factory: factory))
             })
         batchDuration = CoreMetrics.Timer(label: Name.batchDuration, factory: factory)
+        commandLatency = CoreMetrics.Timer(label: Name.commandLatency, factory: factory)
         batchSize = CoreMetrics.Recorder(label: Name.batchSize, aggregate: true, factory: factory)
         outboxBacklog = CoreMetrics.Gauge(label: Name.outboxBacklog, factory: factory)
         state.withLock { state in
@@ -96,6 +108,12 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         deadLetters.increment(by: summary.deadLettered)
         batchSize.record(messages.count)
         batchDuration.recordNanoseconds(Self.nanoseconds(duration))
+        // Wall clock against the producer's (or broker's) clock: skew can make it negative.
+        let nowMilliseconds = Int64((Date().timeIntervalSince1970 * 1_000).rounded())
+        for message in messages {
+            guard let produced = message.timestamp?.milliseconds else { continue }
+            commandLatency.recordNanoseconds(max(0, nowMilliseconds - produced) * 1_000_000)
+        }
         let factory = self.factory
         state.withLock { state in
             for (outcome, count) in summary.outcomes where count > 0 {

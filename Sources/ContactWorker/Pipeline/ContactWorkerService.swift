@@ -493,6 +493,7 @@ public final class ContactWorkerService: Service, Sendable {
                 nextOffset: message.offset + 1)
         ]
         let deadLetterBatch = batch
+        let started = ContinuousClock.now
         do {
             // Gives up when the partition is revoked (also on shutdown): the next owner re-reads
             // the message and dead-letters it then. Written once, then published (retrying both in
@@ -513,7 +514,7 @@ public final class ContactWorkerService: Service, Sendable {
             try consumer.storeOffsets([message.topicPartition: message.offset + 1])
             var summary = BatchSummary()
             summary.deadLettered = 1
-            observer.batchProcessed(summary, messages: messages, duration: .zero)
+            observer.batchProcessed(summary, messages: messages, duration: ContinuousClock.now - started)
         } catch {
             logger.error("could not dead-letter the message", metadata: ["error": "\(error)"])
         }
