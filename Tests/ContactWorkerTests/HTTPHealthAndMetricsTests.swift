@@ -68,11 +68,17 @@ struct HTTPHealthAndMetricsTests {
         health.setJoined(true)
         #expect(try await ready().status == 200)
 
-        health.setBackingOff("database unavailable")
+        health.setBackingOff(.batch, "database unavailable")
         let backingOff = try await ready()
         #expect(backingOff.status == 503)
         #expect(backingOff.text == #"{"status":"not_ready","reason":"backing off: database unavailable"}"#)
-        health.setBackingOff(nil)
+        // One operation's success does not hide another's outage.
+        health.setBackingOff(.publish, "broker unavailable")
+        health.setBackingOff(.batch, nil)
+        let stillBackingOff = try await ready()
+        #expect(stillBackingOff.status == 503)
+        #expect(stillBackingOff.text == #"{"status":"not_ready","reason":"backing off: broker unavailable"}"#)
+        health.setBackingOff(.publish, nil)
         #expect(try await ready().status == 200)
 
         // Liveness does not depend on readiness.

@@ -355,6 +355,8 @@ public final class ContactWorkerService: Service, Sendable {
         var messages = batch
         var prepared = prepared
         var backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff)
+        // However the batch ends (written, split, abandoned), it no longer holds readiness back.
+        defer { health.setBackingOff(.batch, nil) }
         while !messages.isEmpty {
             var started = ContinuousClock.now
             let fromPrepared = prepared != nil
@@ -383,7 +385,7 @@ public final class ContactWorkerService: Service, Sendable {
                     abandonedRowsPending.withLock { $0 = true }
                     throw error
                 }
-                health.setBackingOff(nil)
+                health.setBackingOff(.batch, nil)
                 let committed = CommittedBatch(
                     rows: rows,
                     offsets: Dictionary(plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }) {
@@ -399,7 +401,7 @@ public final class ContactWorkerService: Service, Sendable {
                     return (.unprocessable(messages: messages, error: error), false)
                 }
                 let delay = backoff.next()
-                health.setBackingOff("\(error)")
+                health.setBackingOff(.batch, "\(error)")
                 observer.retrying(.batch, after: error)
                 logger.log(
                     level: retriable ? .warning : .error,
@@ -566,13 +568,13 @@ public final class ContactWorkerService: Service, Sendable {
         _ operation: RetriedOperation, _ what: String, giveUpWhen giveUp: @Sendable () -> Bool = { false }, _ body: @Sendable () async throws -> T
     ) async throws -> T {
         var backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff)
+        // Succeeded or given up: either way this operation no longer holds readiness back.
+        defer { health.setBackingOff(operation, nil) }
         while true {
             // Past the shutdown grace a new attempt would only wait for the broker again.
             if shutdown.pastGrace { throw CancellationError() }
             do {
-                let value = try await body()
-                health.setBackingOff(nil)
-                return value
+                return try await body()
             } catch {
                 if error is CancellationError { throw error }
                 if let error = error as? KafkaError, error.isFatal {
@@ -588,7 +590,7 @@ public final class ContactWorkerService: Service, Sendable {
                     throw CancellationError()
                 }
                 let delay = backoff.next()
-                health.setBackingOff("\(what): \(error)")
+                health.setBackingOff(operation, "\(what): \(error)")
                 observer.retrying(operation, after: error)
                 logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
                 try await Task.sleep(for: delay)
@@ -605,7 +607,7 @@ public final class ContactWorkerService: Service, Sendable {
         while true {
             do {
                 try await store.migrate()
-                health.setBackingOff(nil)
+                health.setBackingOff(.migrate, nil)
                 return true
             } catch let error as StoreError where error.isRetriable {
                 if shutdown.requested {
@@ -613,7 +615,7 @@ public final class ContactWorkerService: Service, Sendable {
                     return false
                 }
                 let delay = backoff.next()
-                health.setBackingOff("migrating the database: \(error)")
+                health.setBackingOff(.migrate, "migrating the database: \(error)")
                 observer.retrying(.migrate, after: error)
                 logger.warning(
                     "database unavailable; migrating when it is reachable", metadata: ["error": "\(error)", "delay": "\(delay)"])

@@ -48,7 +48,7 @@ final class RebalanceHooks: KafkaRebalanceListener {
                     if let offset = stored[partition.partition] { start[partition] = offset }
                 }
                 ownership.assign(partitions)
-                health.setBackingOff(nil)
+                health.setBackingOff(.readOffsets, nil)
                 logger.info(
                     "partitions assigned",
                     metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))", "start": "\(start)"])
@@ -64,7 +64,7 @@ final class RebalanceHooks: KafkaRebalanceListener {
                 // Starting without the stored offsets could re-apply or skip commands; wait for
                 // the database instead (the group waits for this member up to the rebalance timeout).
                 let delay = backoff.next()
-                health.setBackingOff("reading stored offsets: \(error)")
+                health.setBackingOff(.readOffsets, "reading stored offsets: \(error)")
                 observer.retrying(.readOffsets, after: error)
                 logger.warning("cannot read stored offsets; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
                 try? await Task.sleep(for: delay)

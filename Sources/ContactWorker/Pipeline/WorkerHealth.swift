@@ -6,7 +6,8 @@ import Synchronization
 public final class WorkerHealth: Sendable {
     private struct State {
         var joined = false
-        var backingOff: String?
+        /// Per operation, so one operation's success does not hide another's outage.
+        var backingOff: [RetriedOperation: String] = [:]
         var brokerUnavailable: String?
         var stopping = false
     }
@@ -20,7 +21,9 @@ public final class WorkerHealth: Sendable {
         state.withLock { state in
             if state.stopping { return "shutting down" }
             // Backing off says more than "not yet subscribed" while the worker waits at start.
-            if let reason = state.backingOff { return "backing off: \(reason)" }
+            for operation in RetriedOperation.allCases {
+                if let reason = state.backingOff[operation] { return "backing off: \(reason)" }
+            }
             if !state.joined { return "not yet subscribed to the commands topic" }
             if let reason = state.brokerUnavailable { return "no Kafka broker reachable: \(reason)" }
             return nil
@@ -28,7 +31,8 @@ public final class WorkerHealth: Sendable {
     }
 
     func setJoined(_ joined: Bool) { state.withLock { $0.joined = joined } }
-    func setBackingOff(_ reason: String?) { state.withLock { $0.backingOff = reason } }
+    /// Records that `operation` is backing off for `reason`, or (nil) that it no longer is.
+    func setBackingOff(_ operation: RetriedOperation, _ reason: String?) { state.withLock { $0.backingOff[operation] = reason } }
     func setStopping() { state.withLock { $0.stopping = true } }
     func setBrokerUnavailable(_ reason: String?) { state.withLock { $0.brokerUnavailable = reason } }
     var brokerUnavailable: Bool { state.withLock { $0.brokerUnavailable != nil } }
