@@ -279,8 +279,13 @@ struct HTTPHealthAndMetricsTests {
             }
         }
 
+        // After the first complete sample the "sampled at" gauge says about now.
+        let before = Date().timeIntervalSince1970
         // Nothing processed and nothing stored for the group: all five wait.
         try await waitForLag(5)
+        let sampledAt = try #require(
+            PrometheusSamples(String(decoding: metrics.exposition(), as: UTF8.self))[WorkerMetrics.Name.lagSampled])
+        #expect(sampledAt >= before.rounded(.down) - 1 && sampledAt <= Date().timeIntervalSince1970 + 1)
         metrics.batchProcessed(BatchSummary(), messages: Array(consumed.prefix(3)), duration: .milliseconds(3))
         try await waitForLag(2)
         metrics.batchProcessed(BatchSummary(), messages: Array(consumed.suffix(2)), duration: .milliseconds(2))

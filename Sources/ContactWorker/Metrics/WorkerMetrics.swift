@@ -22,6 +22,7 @@ import Synchronization
 /// | `contact_worker_batch_size` | histogram | |
 /// | `contact_worker_outbox_backlog` | gauge | |
 /// | `contact_worker_consumer_lag` | gauge | `topic`, `partition` |
+/// | `contact_worker_consumer_lag_sampled_timestamp_seconds` | gauge | |
 public final class WorkerMetrics: WorkerObserver, Sendable {
     /// Metric names, in one place for the README and the tests.
     public enum Name {
@@ -37,6 +38,9 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         public static let batchSize = "contact_worker_batch_size"
         public static let outboxBacklog = "contact_worker_outbox_backlog"
         public static let consumerLag = "contact_worker_consumer_lag"
+        /// When the lag of every assigned partition was last sampled (Unix time): a failing
+        /// sampler keeps the last lag values, so alert on this growing old as well.
+        public static let lagSampled = "contact_worker_consumer_lag_sampled_timestamp_seconds"
     }
 
     /// The registry the metrics live in.
@@ -50,6 +54,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
     private let commandLatency: CoreMetrics.Timer
     private let batchSize: CoreMetrics.Recorder
     private let outboxBacklog: CoreMetrics.Gauge
+    private let lagSampled: CoreMetrics.Gauge
 
     private struct State {
         var processed: [BatchSummary.Outcome: CoreMetrics.Counter] = [:]
@@ -87,6 +92,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         commandLatency = CoreMetrics.Timer(label: Name.commandLatency, factory: factory)
         batchSize = CoreMetrics.Recorder(label: Name.batchSize, aggregate: true, factory: factory)
         outboxBacklog = CoreMetrics.Gauge(label: Name.outboxBacklog, factory: factory)
+        lagSampled = CoreMetrics.Gauge(label: Name.lagSampled, factory: factory)
         state.withLock { state in
             for outcome in ["applied", "duplicate", "rejected", "dead_lettered"] {
                 state.outcomes[outcome] = CoreMetrics.Counter(
@@ -165,6 +171,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
     /// `assigned` (revoked ones must not report a stale lag; an assigned one whose sample failed
     /// keeps its last value).
     func setLag(_ lags: [TopicPartition: Int64], assigned: Set<TopicPartition>) {
+        if assigned.isSubset(of: lags.keys) { lagSampled.record(Date().timeIntervalSince1970.rounded()) }
         let factory = self.factory
         let removed: [CoreMetrics.Gauge] = state.withLock { state in
             var removed: [CoreMetrics.Gauge] = []
