@@ -25,6 +25,7 @@ struct ContactQueryOptions: ParsableArguments {
     /// Runs the query against the configured database and prints the page with `line` per item.
     func run(_ listing: ContactQueries.Listing, noun: String, line: (JSONValue) -> String) async throws {
         let databaseURL = try await settings.loadDatabaseURL()
+        try databaseURL.requireExistingSQLiteFile()
         let store = try await makeContactStore(url: databaseURL, logger: BenchCommand.logger)
         let outcome: ContactQueries.Outcome
         do {

@@ -54,6 +54,7 @@ struct RepublishCommand: AsyncParsableCommand {
         } else {
             return
         }
+        try settings.databaseURL.requireExistingSQLiteFile()
         let store = try await makeContactStore(url: settings.databaseURL, logger: BenchCommand.logger)
         let counts = Mutex((matched: 0, delivered: 0))
         do {

@@ -63,3 +63,13 @@ struct SettingsOptions: ParsableArguments {
         return overrides
     }
 }
+
+extension DatabaseURL {
+    /// For commands that only read: fails when an SQLite file does not exist, instead of
+    /// creating an empty database and then failing with "no such table".
+    func requireExistingSQLiteFile() throws {
+        if case .sqlite(let settings) = self, let path = settings.path, !FileManager.default.fileExists(atPath: path) {
+            throw OperatorError("no database at \(path) (DATABASE_URL); the worker creates it when it first starts")
+        }
+    }
+}

@@ -61,5 +61,14 @@ struct OperatorQueryToolTests {
         let otherBusiness = try await processes.runCLI(["history", contactID, "--business", "biz-2"])
         #expect(otherBusiness.status == .exited(1))
         #expect(otherBusiness.output.contains("contact \(contactID) not found in business biz-2"), "\(otherBusiness.output)")
+
+        // A mistyped SQLite path is an error naming it, and no empty database is left behind.
+        let missing = processes.directory.appendingPathComponent("no-such.sqlite").path
+        for arguments in [["history", contactID, "--business", "biz-1"], ["republish", "--contact", contactID]] {
+            let run = try await processes.runCLI(arguments + ["--database-url", "sqlite:\(missing)"])
+            #expect(run.status == .exited(1), "\(arguments[0])")
+            #expect(run.output.contains("no database at \(missing) (DATABASE_URL)"), "\(run.output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: missing))
     }
 }
