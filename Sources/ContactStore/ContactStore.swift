@@ -61,6 +61,12 @@ public protocol ContactStore: Sendable {
     /// The stored next offset of every partition of `topic` for `group`.
     func offsets(group: String, topic: String) async throws -> [Int32: Int64]
 
+    /// Per partition of `topic` for `group`, the first offset of the first batch stored
+    /// (``ConsumerOffset/firstOffset``): from there to the stored next offset the group's workers
+    /// decided every message against this database. Partitions stored before that was recorded
+    /// (migration 5) are absent.
+    func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64]
+
     /// Reads the stored events `selection` names, in original order, and hands them to `body` in
     /// pages of at most `pageSize`.
     ///

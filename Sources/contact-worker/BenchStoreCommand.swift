@@ -135,7 +135,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
                     headers: [("correlation-id", Array(commandID.utf8))], contactID: contactID))
         }
         batch.offsets = (0..<6).map {
-            ConsumerOffset(group: "contact-worker", topic: "contacts.commands", partition: Int32($0), nextOffset: Int64(number * 200))
+            ConsumerOffset(group: "contact-worker", topic: "contacts.commands", partition: Int32($0), nextOffset: Int64(number * 200),
+                firstOffset: 0)
         }
         return batch
     }

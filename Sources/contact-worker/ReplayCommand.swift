@@ -44,6 +44,11 @@ struct ReplayCommand: AsyncParsableCommand {
         help: "Also replay commands the group has not processed yet (only with its workers stopped).")
     var beyondGroupPosition = false
 
+    @Flag(
+        name: .customLong("redecide-unrecorded"),
+        help: "Also decide again the messages the workers answered 401/403 or dead-lettered (a database restored from a backup).")
+    var redecideUnrecorded = false
+
     @OptionGroup var settings: SettingsOptions
 
     func validate() throws {
@@ -103,7 +108,9 @@ struct ReplayCommand: AsyncParsableCommand {
         let progress = ProgressReporter(noun: dryRun ? "commands planned" : "commands replayed")
         let report: CommandReplay.Report
         do {
-            report = try await replay.run(range, dryRun: dryRun, beyondGroupPosition: beyondGroupPosition) {
+            report = try await replay.run(
+                range, dryRun: dryRun, beyondGroupPosition: beyondGroupPosition, redecideUnrecorded: redecideUnrecorded
+            ) {
                 progress.advance(by: $0)
             }
         } catch {

@@ -13,7 +13,7 @@ struct ContactStoreSuite {
     func migrationsAreIdempotent(backend: Backend) async throws {
         try await withStore(backend) { store in
             let first = try await store.appliedMigrations()
-            #expect(first == [1, 2, 3, 4])
+            #expect(first == [1, 2, 3, 4, 5])
             try await store.migrate()
             try await store.migrate()
             #expect(try await store.appliedMigrations() == first)
@@ -361,6 +361,28 @@ struct ContactStoreSuite {
             // make the next owner re-read what was already processed.
             try await store.apply(StoreBatch(offsets: [ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 0)]))
             #expect(try await store.offsets(group: "g", topic: "t")[0] == 6)
+        }
+    }
+
+    @Test("the first offset is kept from a partition's first stored batch; unknown ones are absent", arguments: Backend.allCases)
+    func firstOffsetsAreKept(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            #expect(try await store.firstOffsets(group: "g", topic: "t").isEmpty)
+            try await store.apply(
+                StoreBatch(offsets: [
+                    ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 40, firstOffset: 30),
+                    ConsumerOffset(group: "g", topic: "t", partition: 1, nextOffset: 7),
+                    ConsumerOffset(group: "h", topic: "t", partition: 0, nextOffset: 9, firstOffset: 2),
+                ]))
+            // Later batches move the position on but never the first offset.
+            try await store.apply(
+                StoreBatch(offsets: [
+                    ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 50, firstOffset: 40),
+                    ConsumerOffset(group: "g", topic: "t", partition: 1, nextOffset: 9, firstOffset: 7),
+                ]))
+            #expect(try await store.offsets(group: "g", topic: "t") == [0: 50, 1: 9])
+            #expect(try await store.firstOffsets(group: "g", topic: "t") == [0: 30])
+            #expect(try await store.firstOffsets(group: "h", topic: "t") == [0: 2])
         }
     }
 

@@ -90,6 +90,9 @@ private final class RefusingStore: ContactStore {
     func pendingOutboxCount() async throws -> Int { try await base.pendingOutboxCount() }
     func markPublished(sequences: [Int64]) async throws { try await base.markPublished(sequences: sequences) }
     func offsets(group: String, topic: String) async throws -> [Int32: Int64] { try await base.offsets(group: group, topic: topic) }
+    func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
+        try await base.firstOffsets(group: group, topic: topic)
+    }
     func forEachEventPage(
         _ selection: EventSelection, pageSize: Int, _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
     ) async throws {

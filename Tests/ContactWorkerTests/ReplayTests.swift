@@ -124,6 +124,43 @@ struct ReplayTests {
         #expect(try await harness.messageCount(harness.topics.results) == 3)
     }
 
+    @Test("only from the workers' first stored batch on are unrecorded messages left alone; before it everything is replayed")
+    func replayBeforeTheFirstStoredBatch() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
+        defer { Task { await harness.close() } }
+        let token = try await harness.token()
+        let before = TestCommand(
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000f1", payload: #"{"first_name": "Before"}"#, token: token)
+        let unrecorded = TestCommand(
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000f2", payload: #"{"first_name": "Refused"}"#, token: token)
+        try await harness.send([
+            harness.message(before),
+            KafkaOutgoingMessage(topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("{no".utf8)),
+            harness.message(unrecorded),
+        ])
+        // A database rebuilt after a loss: its workers started at the group's Kafka commit
+        // (offset 1) and decided offsets 1 and 2 without leaving a record (a dead letter, a 401).
+        try await harness.store.apply(
+            StoreBatch(offsets: [
+                ConsumerOffset(group: "rebuilt", topic: harness.topics.commands, partition: 0, nextOffset: 3, firstOffset: 1)
+            ]))
+
+        let report = try await replay(harness, into: harness.store, dryRun: false, group: "rebuilt")
+        #expect(report.summary.applied == 1)
+        #expect(report.summary.skipped == 2)
+        #expect(report.summary.deadLettered == 0)
+        #expect(try await harness.store.contact(id: try #require(UUID(uuidString: before.contactID)), businessID: "biz-1") != nil)
+        #expect(try await harness.store.contact(id: try #require(UUID(uuidString: unrecorded.contactID)), businessID: "biz-1") == nil)
+
+        // Restored from a backup, or workers that ran with a wrong key: decide them again.
+        let again = try await replay(harness, into: harness.store, dryRun: false, group: "rebuilt", redecideUnrecorded: true)
+        #expect(again.summary.duplicates == 1)
+        #expect(again.summary.applied == 1)
+        #expect(again.summary.deadLettered == 1)
+        #expect(again.summary.skipped == 0)
+        #expect(try await harness.store.contact(id: try #require(UUID(uuidString: unrecorded.contactID)), businessID: "biz-1") != nil)
+    }
+
     @Test("replay never migrates: on a database behind this build it stops and says to migrate first")
     func replayDoesNotMigrate() async throws {
         guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
@@ -156,7 +193,7 @@ struct ReplayTests {
 
     private func replay(
         _ harness: WorkerHarness, into store: any ContactStore, dryRun: Bool, group: String = "replay-test",
-        beyondGroupPosition: Bool = false
+        beyondGroupPosition: Bool = false, redecideUnrecorded: Bool = false
     ) async throws -> CommandReplay.Report {
         let consumer = try KafkaConsumer(
             configuration: TopicRange.consumerConfiguration(KafkaConfiguration(bootstrapServers: harness.cluster.bootstrapServers)),
@@ -167,7 +204,9 @@ struct ReplayTests {
             consumer: consumer, producer: producer, store: store, verifier: harness.verifier, topics: harness.topics,
             group: group, logger: testLogger)
         let report = try await within(120, "the replay") {
-            try await replay.run(.init(from: .offset(0)), dryRun: dryRun, beyondGroupPosition: beyondGroupPosition)
+            try await replay.run(
+                .init(from: .offset(0)), dryRun: dryRun, beyondGroupPosition: beyondGroupPosition,
+                redecideUnrecorded: redecideUnrecorded)
         }
         await consumer.close()
         await producer.shutdown()

@@ -8,7 +8,7 @@ import ContactDomain
 enum SchemaMigrations {
     /// Every migration, in version order.
     static let all: [Migration] = [
-        initialSchema, contactsFillFactor, processedCommandsInArrivalOrder, outboxInBatches,
+        initialSchema, contactsFillFactor, processedCommandsInArrivalOrder, outboxInBatches, firstStoredOffsets,
     ]
 
     /// The newest version this build knows.
@@ -350,5 +350,20 @@ enum SchemaMigrations {
             """,
         ],
         dataStep: .packLegacyOutbox
+    )
+
+    // MARK: - 5: where the group's decisions in this database start
+
+    /// `replay` leaves alone, below the group's stored position, messages the workers decided
+    /// without a record (401/403, dead letters). That is only true from where the workers started
+    /// writing to this database: a database rebuilt after a loss starts at the group's Kafka
+    /// commit, and everything before it must be replayed. Set once, by a partition's first stored
+    /// batch; NULL (unknown) for rows written before this migration. Adding a nullable column is
+    /// compatible with workers of the previous build still running.
+    private static let firstStoredOffsets = Migration(
+        version: 5,
+        name: "first stored offsets",
+        sqlite: ["ALTER TABLE consumer_offsets ADD COLUMN first_offset INTEGER"],
+        postgres: ["ALTER TABLE consumer_offsets ADD COLUMN first_offset bigint"]
     )
 }

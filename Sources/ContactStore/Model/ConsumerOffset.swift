@@ -11,13 +11,19 @@ public struct ConsumerOffset: Sendable, Hashable {
     public var partition: Int32
     /// The offset of the next message to consume (last processed offset + 1).
     public var nextOffset: Int64
+    /// The first offset of the batch this record comes from. The store keeps the one from the
+    /// partition's first record only: from there on the group's workers decided every message
+    /// in this database (`replay` relies on it), while what lies before was decided against
+    /// another database, or never.
+    public var firstOffset: Int64?
 
     /// Creates an offset record. The store only moves a stored offset forward (a smaller one is
     /// ignored), so a late batch of a worker that lost the partition cannot rewind its new owner.
-    public init(group: String, topic: String, partition: Int32, nextOffset: Int64) {
+    public init(group: String, topic: String, partition: Int32, nextOffset: Int64, firstOffset: Int64? = nil) {
         self.group = group
         self.topic = topic
         self.partition = partition
         self.nextOffset = nextOffset
+        self.firstOffset = firstOffset
     }
 }

@@ -264,9 +264,9 @@ public final class PostgresContactStore: ContactStore {
 
     private static func offsetsQuery(_ offsets: [ConsumerOffset]) -> PostgresQuery {
         """
-        INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
+        INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, first_offset)
         SELECT * FROM UNNEST(\(offsets.map(\.group)), \(offsets.map(\.topic)), \(offsets.map(\.partition)),
-            \(offsets.map(\.nextOffset)))
+            \(offsets.map(\.nextOffset)), \(PostgresNullableArray(offsets.map(\.firstOffset))))
         ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
             WHERE consumer_offsets.next_offset < EXCLUDED.next_offset
         """
@@ -580,6 +580,24 @@ public final class PostgresContactStore: ContactStore {
     public func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
         let rows = try await collect(
             "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = \(group) AND topic = \(topic)")
+        var result: [Int32: Int64] = [:]
+        for row in rows {
+            let (partition, offset) = try decoding(table: "consumer_offsets") {
+                try row.decode((Int32, Int64).self)
+            }
+            result[partition] = offset
+        }
+        return result
+    }
+
+    /// Per partition of `topic` for `group`, the first offset of the first batch stored (absent
+    /// for partitions stored before migration 5 recorded it).
+    public func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
+        let rows = try await collect(
+            """
+            SELECT partition, first_offset FROM consumer_offsets
+            WHERE group_id = \(group) AND topic = \(topic) AND first_offset IS NOT NULL
+            """)
         var result: [Int32: Int64] = [:]
         for row in rows {
             let (partition, offset) = try decoding(table: "consumer_offsets") {

@@ -264,12 +264,12 @@ public final class SQLiteContactStore: ContactStore {
         guard !offsets.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES (?, ?, ?, ?)
+                INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, first_offset) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset
                     WHERE consumer_offsets.next_offset < excluded.next_offset
                 """)
         for offset in offsets {
-            try statement.execute(arguments: [offset.group, offset.topic, offset.partition, offset.nextOffset])
+            try statement.execute(arguments: [offset.group, offset.topic, offset.partition, offset.nextOffset, offset.firstOffset])
         }
     }
 
@@ -544,6 +544,25 @@ public final class SQLiteContactStore: ContactStore {
         try await read { db in
             let rows = try Row.fetchAll(
                 db, sql: "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = ? AND topic = ?",
+                arguments: [group, topic])
+            var result: [Int32: Int64] = [:]
+            for row in rows {
+                result[try row.decode(Int32.self, atIndex: 0)] = try row.decode(Int64.self, atIndex: 1)
+            }
+            return result
+        }
+    }
+
+    /// Per partition of `topic` for `group`, the first offset of the first batch stored (absent
+    /// for partitions stored before migration 5 recorded it).
+    public func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
+        try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT partition, first_offset FROM consumer_offsets
+                    WHERE group_id = ? AND topic = ? AND first_offset IS NOT NULL
+                    """,
                 arguments: [group, topic])
             var result: [Int32: Int64] = [:]
             for row in rows {

@@ -21,10 +21,14 @@ import Logging
 /// 404 as its permanent result). Partitions without a stored position (a database rebuilt from
 /// the topic) have no such limit.
 ///
-/// Below that position the workers decided every message. Those that left no idempotency record
-/// (answered 401/403, or dead-lettered) are skipped, not decided again: a command refused because
-/// its token had expired by the time a worker saw it stays refused, and a poison message is not
-/// dead-lettered a second time (`dlq redrive` is the way to retry it).
+/// Between the first batch the workers stored in this database and their position, they decided
+/// every message. There, those that left no idempotency record (answered 401/403, or
+/// dead-lettered) are skipped, not decided again: a command refused because its token had
+/// expired by the time a worker saw it stays refused, and a poison message is not dead-lettered
+/// a second time (`dlq redrive` is the way to retry it). Before that first batch (a database
+/// rebuilt after a loss: its workers started at the group's Kafka commit) everything is replayed.
+/// `redecideUnrecorded` decides those messages again too (a database restored from a backup, or
+/// workers that ran with a wrong key).
 public struct CommandReplay: Sendable {
     /// Which part of the topic to replay.
     public struct Range: Sendable {
@@ -86,7 +90,8 @@ public struct CommandReplay: Sendable {
     /// memory). `progress` is called with the number of messages after each batch. With
     /// `beyondGroupPosition`, partitions are not cut at the group's stored position.
     public func run(
-        _ range: Range, dryRun: Bool, beyondGroupPosition: Bool = false, progress: @Sendable (Int) -> Void = { _ in }
+        _ range: Range, dryRun: Bool, beyondGroupPosition: Bool = false, redecideUnrecorded: Bool = false,
+        progress: @Sendable (Int) -> Void = { _ in }
     ) async throws -> Report {
         let partitions = try await consumer.partitions(of: topic).filter { range.partition == nil || $0.partition == range.partition }
         guard !partitions.isEmpty else {
@@ -98,6 +103,15 @@ public struct CommandReplay: Sendable {
 
         var report = Report()
         let stored = try await store.offsets(group: group, topic: topic)
+        // Where the workers decided every message against this database: from the first batch
+        // they stored to their position. Before it (a database rebuilt after a loss) nothing was
+        // decided here, so everything there is replayed.
+        var decided: [Int32: Swift.Range<Int64>] = [:]
+        if !redecideUnrecorded {
+            for (partition, first) in try await store.firstOffsets(group: group, topic: topic) {
+                if let next = stored[partition], first < next { decided[partition] = first..<next }
+            }
+        }
         if !beyondGroupPosition {
             for partition in partitions.map(\.partition) {
                 guard let position = stored[partition], position < end?[partition] ?? Int64.max else { continue }
@@ -121,7 +135,7 @@ public struct CommandReplay: Sendable {
             }
             let plan = try await processor.plan(
                 messages, now: ContactWorkerService.now(), storeOffsets: false, authorizeAtMessageTime: true,
-                unwritten: unwritten, decidedBelow: stored)
+                unwritten: unwritten, decided: decided)
             if !dryRun {
                 try await publisher.publish(try await store.applyReturningOutbox(plan.batch))
             }

@@ -73,14 +73,14 @@ public struct CommandBatchProcessor: Sendable {
     ///     so replaying last month's commands rebuilds the same state).
     ///   - unwritten: state planned by earlier batches that were never written (a dry run): it is
     ///     read on top of the store, and this batch's outcome is added to it.
-    ///   - decidedBelow: per partition, the offset below which the group's workers decided every
-    ///     message (`replay`). There a message without an idempotency record was answered 401/403
-    ///     or dead-lettered; it is skipped rather than decided again with today's inputs (a token
-    ///     that had expired when the worker saw it must not authorise the command now, and a poison
-    ///     message must not be dead-lettered twice).
+    ///   - decided: per partition, the offsets where the group's workers decided every message
+    ///     against this database (`replay`). There a message without an idempotency record was
+    ///     answered 401/403 or dead-lettered; it is skipped rather than decided again with today's
+    ///     inputs (a token that had expired when the worker saw it must not authorise the command
+    ///     now, and a poison message must not be dead-lettered twice).
     public func plan(
         _ messages: [KafkaMessage], now: Timestamp, storeOffsets: Bool = true, authorizeAtMessageTime: Bool = false,
-        unwritten: UnwrittenState? = nil, decidedBelow: [Int32: Int64] = [:]
+        unwritten: UnwrittenState? = nil, decided: [Int32: Range<Int64>] = [:]
     ) async throws -> Plan {
         var summary = BatchSummary()
         var batch = StoreBatch()
@@ -115,12 +115,12 @@ public struct CommandBatchProcessor: Sendable {
         var touched: Set<UUID> = []
 
         for (message, classification) in zip(messages, classified) {
-            let decided = decidedBelow[message.partition].map { message.offset < $0 } ?? false
+            let wasDecided = decided[message.partition]?.contains(message.offset) ?? false
             switch classification {
-            case .deadLetter where decided:
+            case .deadLetter where wasDecided:
                 summary.skipped += 1
 
-            case .command(let decoded) where decided && processed[decoded.commandID] == nil:
+            case .command(let decoded) where wasDecided && processed[decoded.commandID] == nil:
                 summary.skipped += 1
 
             case .deadLetter(let reason):
@@ -235,12 +235,17 @@ public struct CommandBatchProcessor: Sendable {
             }
         }
         if storeOffsets {
-            var next: [TopicPartition: Int64] = [:]
+            var range: [TopicPartition: (first: Int64, next: Int64)] = [:]
             for message in messages {
-                next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
+                let known = range[message.topicPartition]
+                range[message.topicPartition] = (
+                    min(known?.first ?? message.offset, message.offset), max(known?.next ?? 0, message.offset + 1)
+                )
             }
-            batch.offsets = next.sorted { $0.key < $1.key }.map {
-                ConsumerOffset(group: context.group, topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value)
+            batch.offsets = range.sorted { $0.key < $1.key }.map {
+                ConsumerOffset(
+                    group: context.group, topic: $0.key.topic, partition: $0.key.partition, nextOffset: $0.value.next,
+                    firstOffset: $0.value.first)
             }
         }
         return Plan(batch: batch, summary: summary, decisions: decisions)

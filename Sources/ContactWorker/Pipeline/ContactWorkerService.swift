@@ -492,7 +492,7 @@ public final class ContactWorkerService: Service, Sendable {
         batch.offsets = [
             ConsumerOffset(
                 group: configuration.group, topic: message.topic, partition: message.partition,
-                nextOffset: message.offset + 1)
+                nextOffset: message.offset + 1, firstOffset: message.offset)
         ]
         let deadLetterBatch = batch
         let started = ContinuousClock.now

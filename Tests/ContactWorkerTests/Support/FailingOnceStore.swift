@@ -28,6 +28,9 @@ final class FailingOnceStore: ContactStore {
         return try await base.offsets(group: group, topic: topic)
     }
 
+    func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
+        try await base.firstOffsets(group: group, topic: topic)
+    }
     func migrate() async throws { try await base.migrate() }
     func appliedMigrations() async throws -> [Int] { try await base.appliedMigrations() }
     func contact(id: UUID, businessID: String) async throws -> Contact? { try await base.contact(id: id, businessID: businessID) }
