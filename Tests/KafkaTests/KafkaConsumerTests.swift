@@ -208,26 +208,4 @@ struct KafkaConsumerTests {
         #expect(error.code == KafkaErrorCode.autoOffsetReset, "\(error)")
         await consumer.close()
     }
-
-    @Test("without enable.partition.eof no partition events are reported")
-    func noPartitionEventsByDefault() async throws {
-        let cluster = try MockCluster()
-        let topic = TestSupport.unique("noeof")
-        try cluster.createTopic(topic, partitions: 1)
-        try await TestSupport.produce(cluster, topic: topic, count: 3, onto: [0])
-        let consumer = try TestSupport.consumer(cluster, group: nil)
-        try await consumer.assign([TopicPartition(topic, 0): .beginning])
-        let count = try await TestSupport.within(20, "three messages") {
-            var count = 0
-            for await batch in consumer.batches {
-                count += batch.count
-                if count >= 3 { break }
-            }
-            return count
-        }
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(count == 3)
-        #expect(consumer.takePartitionEvents().isEmpty)
-        await consumer.close()
-    }
 }

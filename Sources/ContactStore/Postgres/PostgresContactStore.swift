@@ -608,71 +608,79 @@ public final class PostgresContactStore: ContactStore {
         return result
     }
 
-    /// Reads matching events with one query whose rows are streamed: PostgresNIO stops reading
-    /// from the socket while `body` works on a page, so the server waits instead of the worker
-    /// buffering. One statement also means one snapshot: the pages never skip or repeat an event.
+    /// Reads matching events in keyset pages by sequence, each page one short query, so a long
+    /// back-fill holds no statement, snapshot or connection while the pages are published (a
+    /// server's `statement_timeout` cannot cut it off halfway). A contact's events come through
+    /// `events_contact`. A time range is walked through the primary key in windows of sequences
+    /// between its first and last event (found once through `events_time`), so every page reads
+    /// a bounded slice, never the whole range again.
     public func forEachEventPage(
         _ selection: EventSelection,
         pageSize: Int,
         _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
     ) async throws {
         let limit = max(1, pageSize)
-        let query: PostgresQuery
+        let columns = "sequence, id, contact_id, business_id, command_id, type, time, body"
         switch selection {
         case .contact(let id):
-            query = """
-                SELECT id, contact_id, business_id, command_id, type, time, body FROM events
-                WHERE contact_id = \(id) ORDER BY sequence
-                """
-        case .time(let since, nil):
-            query = """
-                SELECT id, contact_id, business_id, command_id, type, time, body FROM events
-                WHERE time >= \(PostgresTimestamp(since)) ORDER BY sequence
-                """
-        case .time(let since, let until?):
-            query = """
-                SELECT id, contact_id, business_id, command_id, type, time, body FROM events
-                WHERE time >= \(PostgresTimestamp(since)) AND time < \(PostgresTimestamp(until)) ORDER BY sequence
-                """
-        }
-        let logger = self.logger
-        // The caller's own errors pass through untouched rather than becoming StoreErrors.
-        let deliver: @Sendable ([StoredEvent]) async throws -> Void = { page in
-            do {
-                try await body(page)
-            } catch {
-                throw PageHandlerError(underlying: error)
+            var cursor: Int64 = 0
+            while true {
+                let rows = try await collect(
+                    """
+                    SELECT \(unescaped: columns) FROM events
+                    WHERE contact_id = \(id) AND sequence > \(cursor) ORDER BY sequence LIMIT \(limit)
+                    """)
+                let page = try rows.map(decodeEvent)
+                guard let last = page.last else { return }
+                try await body(page.map(\.event))
+                guard page.count == limit else { return }
+                cursor = last.sequence
             }
-        }
-        do {
-            try await withConnection { [self] connection in
-                var page: [StoredEvent] = []
-                page.reserveCapacity(limit)
-                for try await row in try await connection.query(query, logger: logger) {
-                    page.append(try decodeEvent(row))
-                    if page.count == limit {
-                        try await deliver(page)
-                        page.removeAll(keepingCapacity: true)
-                    }
+        case .time(let since, let until):
+            // No upper bound: a timestamp far in the future would be outside PostgreSQL's range.
+            func inRange(_ prefix: String, _ suffix: String) -> PostgresQuery {
+                if let until {
+                    return "\(unescaped: prefix) time >= \(PostgresTimestamp(since)) AND time < \(PostgresTimestamp(until)) \(unescaped: suffix)"
                 }
-                if !page.isEmpty { try await deliver(page) }
+                return "\(unescaped: prefix) time >= \(PostgresTimestamp(since)) \(unescaped: suffix)"
             }
-        } catch let error as PageHandlerError {
-            throw error.underlying
+            let spanRows = try await collect(inRange("SELECT min(sequence), max(sequence) FROM events WHERE", ""))
+            guard let span = spanRows.first else { return }
+            let (lowest, highest) = try decoding(table: "events") { try span.decode((Int64?, Int64?).self) }
+            guard let first = lowest, let last = highest else { return }
+            // A few pages' worth of sequences per query: bounded work, few round trips.
+            let window = Int64(limit) * 4
+            var cursor = first - 1
+            var page: [StoredEvent] = []
+            while cursor < last {
+                let windowEnd = min(cursor + window, last)
+                let rows = try await collect(
+                    inRange(
+                        "SELECT \(columns) FROM events WHERE sequence > \(cursor) AND sequence <= \(windowEnd) AND",
+                        "ORDER BY sequence LIMIT \(limit - page.count)"))
+                let read = try rows.map(decodeEvent)
+                page += read.map(\.event)
+                // A full page may have stopped inside the window: continue after its last row.
+                cursor = page.count == limit ? (read.last?.sequence ?? windowEnd) : windowEnd
+                if page.count == limit {
+                    try await body(page)
+                    page.removeAll(keepingCapacity: true)
+                }
+            }
+            if !page.isEmpty { try await body(page) }
         }
     }
 
-    private struct PageHandlerError: Error {
-        var underlying: any Error
-    }
-
-    private func decodeEvent(_ row: PostgresRow) throws -> StoredEvent {
+    private func decodeEvent(_ row: PostgresRow) throws -> (sequence: Int64, event: StoredEvent) {
         try decoding(table: "events") {
-            let (id, contact, business, command, type, time, body) = try row.decode(
-                (UUID, UUID, String, String, String, PostgresTimestamp, ByteBuffer).self)
-            return StoredEvent(
-                id: id, contactID: contact, businessID: business, commandID: command, type: type,
-                time: time.timestamp, body: Array(body.readableBytesView))
+            let (sequence, id, contact, business, command, type, time, body) = try row.decode(
+                (Int64, UUID, UUID, String, String, String, PostgresTimestamp, ByteBuffer).self)
+            return (
+                sequence,
+                StoredEvent(
+                    id: id, contactID: contact, businessID: business, commandID: command, type: type,
+                    time: time.timestamp, body: Array(body.readableBytesView))
+            )
         }
     }
 
@@ -797,7 +805,7 @@ public final class PostgresContactStore: ContactStore {
         switch error {
         case let error as StoreError:
             return error
-        case is CancellationError, is PageHandlerError:
+        case is CancellationError:
             return error
         case let error as PostgresTransactionError:
             if let inner = error.closureError ?? error.commitError ?? error.beginError {

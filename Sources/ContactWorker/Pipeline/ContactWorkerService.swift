@@ -290,7 +290,9 @@ public final class ContactWorkerService: Service, Sendable {
         // and a revoke never waits for more than three.
         var unpublished: [Task<Void, Never>] = []
         for await messages in consumer.batches {
-            // Only a consumer reporting partition ends hands out empty batches (KAFKA_ENABLE_PARTITION_EOF=true).
+            // Partition ends mean nothing to the worker; with KAFKA_ENABLE_PARTITION_EOF=true they
+            // would pile up untaken (and come with empty batches).
+            _ = consumer.takePartitionEvents()
             guard !messages.isEmpty else { continue }
             while unpublished.count >= 3 { await unpublished.removeFirst().value }
             let ticket = ownership.begin(messages)

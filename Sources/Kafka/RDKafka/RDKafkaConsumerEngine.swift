@@ -63,7 +63,8 @@ final class RDKafkaConsumerEngine: Sendable {
         bufferCapacity: Int, maxBatchSize: Int, blocking: RDKafkaBlockingQueue, logger: Logger
     ) throws(KafkaError) {
         self.blocking = blocking
-        self.reportsPartitionEvents = properties["enable.partition.eof"] == "true"
+        // librdkafka's spellings of true for a boolean property.
+        self.reportsPartitionEvents = ["true", "t", "1"].contains(properties["enable.partition.eof"]?.lowercased() ?? "")
         self.prefetchMessages = properties["queued.min.messages"].flatMap { Int($0) } ?? 100_000
         self.prefetchBytes = Double(properties["queued.max.messages.kbytes"].flatMap { Int($0) } ?? 65_536) * 1024
         guard let queue = rd_kafka_queue_get_consumer(client.handle) else {
@@ -208,14 +209,20 @@ final class RDKafkaConsumerEngine: Sendable {
                 setPaused(true, [tp])
                 rewind(tp, to: offset)
             }
+            // An end read after held-back messages is not reached yet.
+            events.removeAll { paused.contains($0.topicPartition) }
         }
         if poll.revokedDuringPoll {
             // A rebalance ran inside this poll: messages read before it may belong to partitions
             // we no longer own.
             let assigned = poll.assigned
             batch.removeAll { !assigned.contains($0.topicPartition) }
+            events.removeAll { !assigned.contains($0.topicPartition) }
         }
-        if !poll.checkAfterResume.isEmpty { skipGapsAfterResume(&batch) }
+        if !poll.checkAfterResume.isEmpty {
+            let heldBack = skipGapsAfterResume(&batch)
+            events.removeAll { heldBack.contains($0.topicPartition) }
+        }
         for message in batch { poll.expected[message.topicPartition] = message.offset + 1 }
         let resume = shared.withLock { $0.buffer.append(batch, events: events) }
         if let (waiter, batch) = resume { waiter.resume(returning: batch) }
@@ -224,20 +231,21 @@ final class RDKafkaConsumerEngine: Sendable {
     /// For each partition resumed after a flow-control pause, compares its first message with
     /// the offset that should come next; when librdkafka resumed further on, holds the
     /// partition's messages back and seeks to the missing offset, once (a later gap is a real one:
-    /// compaction or transaction markers).
-    private func skipGapsAfterResume(_ batch: inout [KafkaMessage]) {
+    /// compaction or transaction markers). Returns the partitions held back.
+    private func skipGapsAfterResume(_ batch: inout [KafkaMessage]) -> Set<TopicPartition> {
         var gaps: [TopicPartition: Int64] = [:]
         for message in batch where poll.checkAfterResume.contains(message.topicPartition) {
             let tp = message.topicPartition
             poll.checkAfterResume.remove(tp)
             if let expected = poll.expected[tp], message.offset > expected { gaps[tp] = expected }
         }
-        guard !gaps.isEmpty else { return }
+        guard !gaps.isEmpty else { return [] }
         batch.removeAll { gaps[$0.topicPartition] != nil }
         for (tp, expected) in gaps.sorted(by: { $0.key < $1.key }) {
             logger.warning("resumed \(tp) past offset \(expected) without handing it out; seeking back to it")
             if let error = seekFetching(tp, expected) { logger.warning("\(error)") }
         }
+        return Set(gaps.keys)
     }
 
     /// librdkafka stops fetching while its local queue is over `queued.min.messages` or
