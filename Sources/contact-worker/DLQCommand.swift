@@ -174,9 +174,12 @@ struct DLQCommand: AsyncParsableCommand {
                         _ = try report.get()
                     } catch {
                         await producer.shutdown()
+                        let after = zip(chunk, reports).drop { $0.0.offset != letter.offset || $0.0.partition != letter.partition }
+                            .dropFirst().filter { $0.1.isDelivered }.count
                         throw OperatorError(
-                            "re-drove \(redriven) dead letter(s); \(letter.partition)@\(letter.offset) failed: \(error); "
-                                + "run again from it (--offset \(letter.offset) --partition \(letter.partition), or --all)")
+                            "re-drove \(redriven) dead letter(s); \(letter.partition)@\(letter.offset) failed: \(error)"
+                                + (after > 0 ? " (\(after) later letter(s) of the same chunk were delivered anyway)" : "")
+                                + "; re-drive it and the ones after it with --offset, one at a time, or all again with --all")
                     }
                     redriven += 1
                 }

@@ -277,11 +277,8 @@ public struct CommandBatchProcessor: Sendable {
     /// plus the worker's own headers stay under librdkafka's default 1,000,000 bytes).
     public static let deadLetterKeyLimit = 128 * 1024
 
-    /// The original key, value and headers, plus where it came from and why (SPEC §8). A value
-    /// over ``deadLetterValueLimit`` is truncated and `x-original-value-bytes` gives its size;
-    /// headers past ``deadLetterHeadersLimit`` are left out and `x-original-headers-bytes` gives
-    /// their total; a key over ``deadLetterKeyLimit`` is cut and `x-original-key-bytes` gives its
-    /// size.
+    /// A decision to log for a command (see ``CommandDecision``); the result body, cut to 300
+    /// bytes, says why when it was a rejection.
     private static func decision(
         _ message: KafkaMessage, _ decoded: DecodedCommand, status: Int, _ outcome: CommandDecision.Outcome, body: [UInt8]? = nil
     ) -> CommandDecision {
@@ -290,6 +287,11 @@ public struct CommandBatchProcessor: Sendable {
             detail: body.map { String(decoding: $0.prefix(300), as: UTF8.self) })
     }
 
+    /// The original key, value and headers, plus where it came from and why (SPEC §8). A value
+    /// over ``deadLetterValueLimit`` is truncated and `x-original-value-bytes` gives its size;
+    /// headers past ``deadLetterHeadersLimit`` are left out and `x-original-headers-bytes` gives
+    /// their total; a key over ``deadLetterKeyLimit`` is cut and `x-original-key-bytes` gives its
+    /// size.
     func deadLetter(_ message: KafkaMessage, reason: String) -> OutboxMessage {
         var headers: [(name: String, value: [UInt8])] = []
         var headerBytes = 0

@@ -621,7 +621,15 @@ public final class ContactWorkerService: Service, Sendable {
                 observer.retrying(.migrate, after: error)
                 logger.warning(
                     "database unavailable; migrating when it is reachable", metadata: ["error": "\(error)", "delay": "\(delay)"])
-                do { try await Task.sleep(for: delay) } catch { return false }
+                // Waits in short steps, so a SIGTERM meanwhile stops the worker at once.
+                let wakeUp = ContinuousClock.now + delay
+                while ContinuousClock.now < wakeUp && !shutdown.requested {
+                    do { try await Task.sleep(for: .milliseconds(100)) } catch { return false }
+                }
+                if shutdown.requested {
+                    logger.notice("stopped before the database was reachable")
+                    return false
+                }
             }
         }
     }
