@@ -92,7 +92,9 @@ struct SendCommand: AsyncParsableCommand {
 
         guard let reader = resultsReader else { return }
         let deadline = ContinuousClock.now + .seconds(30)
-        let needle = Array("\"command_id\":\"\(commandID)\"".utf8)
+        // The worker answers with a UUID command id in lower case, however it was sent.
+        let answered = UUID(uuidString: commandID).map { $0.uuidString.lowercased() } ?? commandID
+        let needle = Array("\"command_id\":\"\(answered)\"".utf8)
         let found: String? = await withTaskGroup(of: String?.self) { group in
             group.addTask {
                 for await batch in reader.batches {

@@ -31,6 +31,12 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "The HS256 secret; defaults to JWT_HS256_SECRET or the config file's jwt.hs256.secret.")
     var secret: String?
 
+    @Option(help: "The iss claim; defaults to JWT_ISSUER (a worker with an issuer set refuses tokens without it).")
+    var issuer: String?
+
+    @Option(help: "The aud claim; defaults to JWT_AUDIENCE (likewise).")
+    var audience: String?
+
     @Option(help: "Configuration file (YAML).")
     var config: String?
 
@@ -38,12 +44,16 @@ struct TokenCommand: AsyncParsableCommand {
         guard Role(rawValue: role) != nil else {
             throw ValidationError("--role: \"\(role)\" is not one of owner, admin, manager, employee, contractor, viewer")
         }
-        let key = try await resolveSecret()
-        print(try await Self.mint(secret: key, sub: sub, name: name, business: business, role: role, permissions: permission, ttl: ttl))
+        let (key, configuredIssuer, configuredAudience) = try await resolveKey()
+        print(
+            try await Self.mint(
+                secret: key, sub: sub, name: name, business: business, role: role, permissions: permission, ttl: ttl,
+                issuer: issuer ?? configuredIssuer, audience: audience ?? configuredAudience))
     }
 
-    private func resolveSecret() async throws -> String {
-        if let secret { return secret }
+    /// The secret, and the issuer and audience the worker checks, from the flags or the configuration.
+    private func resolveKey() async throws -> (secret: String, issuer: String?, audience: String?) {
+        if let secret { return (secret, nil, nil) }
         var environment = ProcessInfo.processInfo.environment
         // Only the JWT settings matter here; let the rest default.
         environment["KAFKA_BROKERS"] = environment["KAFKA_BROKERS"] ?? "unused:9092"
@@ -53,16 +63,17 @@ struct TokenCommand: AsyncParsableCommand {
         guard case .hs256(let secret) = settings.tokenKey else {
             throw ValidationError("the configured JWT key is a public key; minting needs JWT_HS256_SECRET or --secret")
         }
-        return String(decoding: secret, as: UTF8.self)
+        return (String(decoding: secret, as: UTF8.self), settings.jwtIssuer, settings.jwtAudience)
     }
 
     static func mint(
-        secret: String, sub: String, name: String, business: String, role: String, permissions: [String] = [], ttl: Int
+        secret: String, sub: String, name: String, business: String, role: String, permissions: [String] = [], ttl: Int,
+        issuer: String? = nil, audience: String? = nil
     ) async throws -> String {
         let signer = try await TokenSigner(hs256Secret: secret)
         let claims = TokenClaims(
             sub: sub, exp: Date().timeIntervalSince1970.rounded(.down) + Double(ttl), name: name, businessID: business,
-            role: role, permissions: permissions.isEmpty ? nil : permissions)
+            role: role, permissions: permissions.isEmpty ? nil : permissions, iss: issuer, aud: audience.map { [$0] })
         return try await signer.sign(claims)
     }
 }

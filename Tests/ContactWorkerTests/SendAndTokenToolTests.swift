@@ -26,6 +26,7 @@ struct SendAndTokenToolTests {
             results:
               topic: \(harness.topics.results)
             jwt:
+              issuer: crm-test
               hs256:
                 secret: \(WorkerHarness.secret)
             """.utf8
@@ -43,6 +44,13 @@ struct SendAndTokenToolTests {
         #expect(tokenStatus == .exited(0))
         let token = tokenOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.split(separator: ".").count == 3)
+        // The configured issuer is in the token: a worker checking JWT_ISSUER accepts it.
+        var payload = String(token.split(separator: ".")[1]).replacingOccurrences(of: "-", with: "+")
+            .replacingOccurrences(of: "_", with: "/")
+        payload += String(repeating: "=", count: (4 - payload.count % 4) % 4)
+        let claims = try JSONValue.parse(Array(try #require(Data(base64Encoded: payload))))
+        #expect(claims["iss"]?.stringValue == "crm-test")
+        #expect(claims["sub"]?.stringValue == "u-9")
 
         let contact = "00000000-0000-4000-8000-0000000000d4"
         let (sendStatus, sendOutput) = try await run([
