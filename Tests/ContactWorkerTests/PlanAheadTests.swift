@@ -54,8 +54,8 @@ struct PlanAheadTests {
 
 /// The harness's store, except that every batch holding one given command fails with a
 /// constraint violation (not retriable): the worker must split the batch and dead-letter it.
-private final class RefusingStore: ContactStore {
-    private let base: any ContactStore
+private final class RefusingStore: ForwardingStore {
+    let base: any ContactStore
     private let refused: String
     private let count = Mutex(0)
 
@@ -74,30 +74,4 @@ private final class RefusingStore: ContactStore {
         }
         return try await base.apply(batch)
     }
-
-    func migrate() async throws { try await base.migrate() }
-    func appliedMigrations() async throws -> [Int] { try await base.appliedMigrations() }
-    func contact(id: UUID, businessID: String) async throws -> Contact? { try await base.contact(id: id, businessID: businessID) }
-    func contacts(ids: [UUID]) async throws -> [UUID: Contact] { try await base.contacts(ids: ids) }
-    func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
-        try await base.interactions(contactID: contactID, skip: skip, limit: limit)
-    }
-    func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
-        try await base.statusHistory(contactID: contactID, skip: skip, limit: limit)
-    }
-    func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] { try await base.processedCommands(ids: ids) }
-    func pendingOutbox(limit: Int) async throws -> [OutboxMessage] { try await base.pendingOutbox(limit: limit) }
-    func pendingOutboxCount() async throws -> Int { try await base.pendingOutboxCount() }
-    func markPublished(sequences: [Int64]) async throws { try await base.markPublished(sequences: sequences) }
-    func offsets(group: String, topic: String) async throws -> [Int32: Int64] { try await base.offsets(group: group, topic: topic) }
-    func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
-        try await base.firstOffsets(group: group, topic: topic)
-    }
-    func forEachEventPage(
-        _ selection: EventSelection, pageSize: Int, _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
-    ) async throws {
-        try await base.forEachEventPage(selection, pageSize: pageSize, body)
-    }
-    func ping() async throws { try await base.ping() }
-    func close() async { await base.close() }
 }

@@ -578,28 +578,24 @@ public final class PostgresContactStore: ContactStore {
 
     /// The stored next offset per partition of `topic` for `group`.
     public func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
-        let rows = try await collect(
+        try await partitionOffsets(
             "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = \(group) AND topic = \(topic)")
-        var result: [Int32: Int64] = [:]
-        for row in rows {
-            let (partition, offset) = try decoding(table: "consumer_offsets") {
-                try row.decode((Int32, Int64).self)
-            }
-            result[partition] = offset
-        }
-        return result
     }
 
     /// Per partition of `topic` for `group`, the first offset of the first batch stored (absent
     /// for partitions stored before migration 5 recorded it).
     public func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
-        let rows = try await collect(
+        try await partitionOffsets(
             """
             SELECT partition, first_offset FROM consumer_offsets
             WHERE group_id = \(group) AND topic = \(topic) AND first_offset IS NOT NULL
             """)
+    }
+
+    /// Rows of (partition, offset) from `consumer_offsets`, by partition.
+    private func partitionOffsets(_ query: PostgresQuery) async throws -> [Int32: Int64] {
         var result: [Int32: Int64] = [:]
-        for row in rows {
+        for row in try await collect(query) {
             let (partition, offset) = try decoding(table: "consumer_offsets") {
                 try row.decode((Int32, Int64).self)
             }

@@ -6,8 +6,8 @@ import Synchronization
 /// The harness's store, except that the first `apply` holding a processed command and the first
 /// `offsets` read each fail with a retriable "database unavailable": a short outage the worker
 /// must back off from and count.
-final class FailingOnceStore: ContactStore {
-    private let base: any ContactStore
+final class FailingOnceStore: ForwardingStore {
+    let base: any ContactStore
     private let failed = Mutex((apply: false, offsets: false))
 
     init(_ base: any ContactStore) {
@@ -27,29 +27,4 @@ final class FailingOnceStore: ContactStore {
         if failed.withLock({ state in defer { state.offsets = true }; return !state.offsets }) { throw Self.outage }
         return try await base.offsets(group: group, topic: topic)
     }
-
-    func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
-        try await base.firstOffsets(group: group, topic: topic)
-    }
-    func migrate() async throws { try await base.migrate() }
-    func appliedMigrations() async throws -> [Int] { try await base.appliedMigrations() }
-    func contact(id: UUID, businessID: String) async throws -> Contact? { try await base.contact(id: id, businessID: businessID) }
-    func contacts(ids: [UUID]) async throws -> [UUID: Contact] { try await base.contacts(ids: ids) }
-    func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
-        try await base.interactions(contactID: contactID, skip: skip, limit: limit)
-    }
-    func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
-        try await base.statusHistory(contactID: contactID, skip: skip, limit: limit)
-    }
-    func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] { try await base.processedCommands(ids: ids) }
-    func pendingOutbox(limit: Int) async throws -> [OutboxMessage] { try await base.pendingOutbox(limit: limit) }
-    func pendingOutboxCount() async throws -> Int { try await base.pendingOutboxCount() }
-    func markPublished(sequences: [Int64]) async throws { try await base.markPublished(sequences: sequences) }
-    func forEachEventPage(
-        _ selection: EventSelection, pageSize: Int, _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
-    ) async throws {
-        try await base.forEachEventPage(selection, pageSize: pageSize, body)
-    }
-    func ping() async throws { try await base.ping() }
-    func close() async { await base.close() }
 }

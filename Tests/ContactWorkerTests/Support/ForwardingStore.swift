@@ -1,0 +1,38 @@
+import ContactDomain
+import ContactStore
+import Foundation
+
+/// A test double around a real store: every call goes to `base` unless the double implements it
+/// itself (as ``FailingOnceStore`` does for `apply` and `offsets`).
+protocol ForwardingStore: ContactStore {
+    var base: any ContactStore { get }
+}
+
+extension ForwardingStore {
+    func migrate() async throws { try await base.migrate() }
+    func appliedMigrations() async throws -> [Int] { try await base.appliedMigrations() }
+    func apply(_ batch: StoreBatch) async throws -> [Int64] { try await base.apply(batch) }
+    func contact(id: UUID, businessID: String) async throws -> Contact? { try await base.contact(id: id, businessID: businessID) }
+    func contacts(ids: [UUID]) async throws -> [UUID: Contact] { try await base.contacts(ids: ids) }
+    func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
+        try await base.interactions(contactID: contactID, skip: skip, limit: limit)
+    }
+    func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
+        try await base.statusHistory(contactID: contactID, skip: skip, limit: limit)
+    }
+    func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] { try await base.processedCommands(ids: ids) }
+    func pendingOutbox(limit: Int) async throws -> [OutboxMessage] { try await base.pendingOutbox(limit: limit) }
+    func pendingOutboxCount() async throws -> Int { try await base.pendingOutboxCount() }
+    func markPublished(sequences: [Int64]) async throws { try await base.markPublished(sequences: sequences) }
+    func offsets(group: String, topic: String) async throws -> [Int32: Int64] { try await base.offsets(group: group, topic: topic) }
+    func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
+        try await base.firstOffsets(group: group, topic: topic)
+    }
+    func forEachEventPage(
+        _ selection: EventSelection, pageSize: Int, _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
+    ) async throws {
+        try await base.forEachEventPage(selection, pageSize: pageSize, body)
+    }
+    func ping() async throws { try await base.ping() }
+    func close() async { await base.close() }
+}
