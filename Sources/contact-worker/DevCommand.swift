@@ -17,8 +17,12 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Where the dev database lives.")
     var database: String = ".contact-worker/dev.sqlite"
 
-    @Option(name: .customLong("log-level"), help: "Worker log level.")
-    var logLevel: String = "notice"
+    // Every outcome is printed readably below, so the worker's own per-command lines (a dead
+    // letter is a notice) would only repeat them.
+    @Option(
+        name: .customLong("log-level"),
+        help: "Worker log level (outcomes are printed readably anyway; info or debug adds the worker's own lines).")
+    var logLevel: String = "warning"
 
     static let secret = "dev-only-secret-change-me-0123456789abcdef"
     static let business = "acme-field-services"
