@@ -463,14 +463,16 @@ struct ContactStoreSuite {
 
     // MARK: - Events
 
+    /// `seconds` after the fixtures' base time.
+    private func at(_ seconds: Int64) -> Timestamp {
+        Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + seconds * 1_000_000)
+    }
+
     @Test("events come back by contact and by time range in their original order", arguments: Backend.allCases)
     func eventsByContactAndTime(backend: Backend) async throws {
         try await withStore(backend) { store in
             let a = UUID()
             let b = UUID()
-            func at(_ seconds: Int64) -> Timestamp {
-                Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + seconds * 1_000_000)
-            }
             let first = [
                 Fixtures.event(contactID: a, type: "ContactCreated", at: at(0)),
                 Fixtures.event(contactID: b, type: "ContactCreated", at: at(1)),
@@ -498,9 +500,6 @@ struct ContactStoreSuite {
         try await withStore(backend) { store in
             let a = UUID()
             let b = UUID()
-            func at(_ seconds: Int64) -> Timestamp {
-                Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + seconds * 1_000_000)
-            }
             // Times go round in a 50-second cycle, so a time range's events are scattered over the
             // whole sequence and not in time order.
             let all: [StoredEvent] = (0..<2_501).map { (index: Int) -> StoredEvent in

@@ -541,31 +541,26 @@ public final class SQLiteContactStore: ContactStore {
 
     /// The stored next offset per partition of `topic` for `group`.
     public func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
-        try await read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = ? AND topic = ?",
-                arguments: [group, topic])
-            var result: [Int32: Int64] = [:]
-            for row in rows {
-                result[try row.decode(Int32.self, atIndex: 0)] = try row.decode(Int64.self, atIndex: 1)
-            }
-            return result
-        }
+        try await partitionOffsets(
+            sql: "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = ? AND topic = ?", group: group, topic: topic)
     }
 
     /// Per partition of `topic` for `group`, the first offset of the first batch stored (absent
     /// for partitions stored before migration 5 recorded it).
     public func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
+        try await partitionOffsets(
+            sql: """
+                SELECT partition, first_offset FROM consumer_offsets
+                WHERE group_id = ? AND topic = ? AND first_offset IS NOT NULL
+                """,
+            group: group, topic: topic)
+    }
+
+    /// Rows of (partition, offset) from `consumer_offsets` for `group` and `topic`, by partition.
+    private func partitionOffsets(sql: String, group: String, topic: String) async throws -> [Int32: Int64] {
         try await read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT partition, first_offset FROM consumer_offsets
-                    WHERE group_id = ? AND topic = ? AND first_offset IS NOT NULL
-                    """,
-                arguments: [group, topic])
             var result: [Int32: Int64] = [:]
-            for row in rows {
+            for row in try Row.fetchAll(db, sql: sql, arguments: [group, topic]) {
                 result[try row.decode(Int32.self, atIndex: 0)] = try row.decode(Int64.self, atIndex: 1)
             }
             return result
