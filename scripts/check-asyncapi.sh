@@ -14,9 +14,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! python3 -c 'import jsonschema, yaml' 2>/dev/null; then
-  echo "==> installing jsonschema and PyYAML"
-  python3 -m pip install -q jsonschema pyyaml
+# The first python3 with jsonschema and PyYAML (scripts/install-deps.sh installs Debian's).
+python=""
+for candidate in python3 /usr/bin/python3; do
+  if "$candidate" -c 'import jsonschema, yaml' >/dev/null 2>&1; then python=$candidate; break; fi
+done
+if [ -z "$python" ]; then
+  echo "check-asyncapi: no python3 with jsonschema and PyYAML; run scripts/install-deps.sh" >&2
+  exit 1
 fi
 
 samples="${1:-}"
@@ -35,4 +40,4 @@ if [ -z "$samples" ]; then
 fi
 
 echo "==> validating samples against config/asyncapi.yaml"
-python3 scripts/validate_asyncapi_samples.py config/asyncapi.yaml "$samples"
+"$python" scripts/validate_asyncapi_samples.py config/asyncapi.yaml "$samples"

@@ -105,6 +105,9 @@ shared_buffers = 128MB
 CONF
     # Another test run may take the port between our check and the server's bind: then try the
     # next one (a later `port =` line overrides an earlier one).
+    # Registered before starting: a start that times out may still leave a postmaster running,
+    # and the cleanup must stop it (stopping a server that never started is harmless).
+    STARTED_DATADIRS+=("$CLUSTER_DATADIR")
     local attempt
     for attempt in 1 2 3 4 5; do
         pick_port
@@ -118,7 +121,6 @@ CONF
         fi
         log "port $CLUSTER_PORT was taken meanwhile; trying the next one"
     done
-    STARTED_DATADIRS+=("$CLUSTER_DATADIR")
     local tries=0
     until as_pg "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$CLUSTER_PORT"; do
         tries=$((tries + 1))

@@ -44,7 +44,7 @@ struct PostgresPoolTests {
         // Waits for the lock while holding the pool's only connection.
         let applying = Task { try await store.apply(pending) }
         let deadline = ContinuousClock.now + .seconds(30)
-        while try await Self.waitingLocks(locker, logger) == 0 {
+        while try await Self.waitingLocks(on: "\(schema).consumer_offsets", locker, logger) == 0 {
             guard ContinuousClock.now < deadline else { throw PoolTestError("the batch never waited for the lock") }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -66,8 +66,11 @@ struct PostgresPoolTests {
         return base
     }
 
-    private static func waitingLocks(_ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
-        let rows = try await connection.query("SELECT count(*) FROM pg_locks WHERE NOT granted", logger: logger).collect()
+    /// Lock requests waiting on `table` (only that table's: other suites share the server).
+    private static func waitingLocks(on table: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+        let rows = try await connection.query(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = to_regclass(\(table))", logger: logger
+        ).collect()
         return try rows.first?.decode(Int64.self) ?? 0
     }
 

@@ -60,15 +60,27 @@ enum TestSupport {
 
     /// Runs `body`, failing with ``TimedOut`` after `seconds`.
     static func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-                return nil
+        // Not a task group: a group waits for its children, so a body that ignores cancellation
+        // (awaiting another task's value, say) would hang the test instead of failing it. The body
+        // runs in a task of its own, cancelled and left behind on timeout.
+        let outcome = Locked<CheckedContinuation<T, any Error>?>(nil)
+        return try await withCheckedThrowingContinuation { continuation in
+            outcome.withLock { $0 = continuation }
+            @Sendable func finish(_ result: Result<T, any Error>) -> Bool {
+                guard let continuation = outcome.withLock({ state -> CheckedContinuation<T, any Error>? in
+                    defer { state = nil }
+                    return state
+                }) else { return false }
+                continuation.resume(with: result)
+                return true
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw TimedOut(what: what) }
-            return value
+            let work = Task {
+                do { _ = finish(.success(try await body())) } catch { _ = finish(.failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                if finish(.failure(TimedOut(what: what))) { work.cancel() }
+            }
         }
     }
 
