@@ -157,12 +157,16 @@ public final class KafkaConsumer: Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.operation("store offsets", err) }
     }
 
-    /// Commits the stored offsets and waits for the broker. Having nothing to commit is success.
-    public func commit() async throws {
+    /// Commits the stored offsets and waits for the broker, at most `timeout` (then it throws
+    /// `__TIMED_OUT`; the commit may still land). Having nothing to commit is success.
+    ///
+    /// Bounded because without a reachable coordinator librdkafka holds a commit for up to
+    /// `session.timeout.ms`, and a commit still waiting would hold up ``close()``.
+    public func commit(timeout: Duration = .seconds(5)) async throws {
         let client = engine.client
         let err = await blocking.run { () -> rd_kafka_resp_err_t? in
             guard !client.isDestroyed else { return nil }
-            return rd_kafka_commit(client.handle, nil, 0)
+            return RDKafkaConsumerEngine.commitStored(client.handle, until: .now + timeout)
         }
         guard let err else { throw KafkaError.closed(operation: "commit") }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET {

@@ -38,4 +38,10 @@ public struct KafkaMessage: Hashable, Sendable {
     public func header(named name: String) -> KafkaHeader? {
         headers.first { $0.name == name }
     }
+
+    /// The last header called `name`, if any: the one a processor appended after the headers
+    /// the record already carried (a dead letter's `x-error-reason` behind a stale copy, say).
+    public func lastHeader(named name: String) -> KafkaHeader? {
+        headers.last { $0.name == name }
+    }
 }

@@ -172,7 +172,11 @@ public final class KafkaProducer: Sendable {
     /// keeps its own copy of what it sent: a record already in flight may still be delivered.
     public func purge() {
         guard !closed.load(ordering: .acquiring) else { return }
-        _ = client.using { rd_kafka_purge($0, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)) }
+        // Non-blocking: the caller may be on the cooperative pool, and the purged records'
+        // reports reach their senders through the poll thread anyway.
+        _ = client.using {
+            rd_kafka_purge($0, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING))
+        }
     }
 
     /// Flushes queued records (up to `timeout`), fails whatever remains so no `send` waits

@@ -129,7 +129,7 @@ struct DLQCommand: AsyncParsableCommand {
 
             // With --all, a letter that a later letter was re-driven from has been tried again
             // already: only the newest of each chain is re-driven.
-            let superseded = all ? Set(letters.compactMap { $0.header(named: "x-redriven-from")?.stringValue }) : []
+            let superseded = all ? Set(letters.compactMap { $0.lastHeader(named: "x-redriven-from")?.stringValue }) : []
             var selected: [KafkaMessage] = []
             var skipped = 0
             for letter in letters {
@@ -210,7 +210,7 @@ struct DLQCommand: AsyncParsableCommand {
         }
         if let token { headers.append(KafkaHeader(name: "authorization", string: "Bearer \(token)")) }
         headers.append(KafkaHeader(name: "x-redriven-from", string: "\(letter.topic)/\(letter.partition)@\(letter.offset)"))
-        let originalTime = letter.header(named: "x-original-timestamp")?.stringValue.flatMap { Int64($0) }
+        let originalTime = letter.lastHeader(named: "x-original-timestamp")?.stringValue.flatMap { Int64($0) }
         return KafkaOutgoingMessage(
             topic: topic, key: letter.key, value: value ?? letter.value, headers: headers,
             timestampMilliseconds: originalTime ?? letter.timestamp?.milliseconds)
@@ -219,7 +219,7 @@ struct DLQCommand: AsyncParsableCommand {
     /// Which parts of a dead letter were cut to fit the topic (`value, key`), or nil when none was.
     static func cutParts(_ letter: KafkaMessage) -> String? {
         let cut = [("value", "x-original-value-bytes"), ("headers", "x-original-headers-bytes"), ("key", "x-original-key-bytes")]
-            .filter { letter.header(named: $0.1) != nil }.map(\.0)
+            .filter { letter.lastHeader(named: $0.1) != nil }.map(\.0)
         return cut.isEmpty ? nil : cut.joined(separator: ", ")
     }
 
@@ -246,8 +246,8 @@ struct DLQCommand: AsyncParsableCommand {
     /// `partition@offset  time  reason  value preview`.
     static func describe(_ letter: KafkaMessage) -> String {
         let time = letter.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds).rfc3339 } ?? "-"
-        let reason = letter.header(named: "x-error-reason")?.stringValue ?? "(no reason)"
-        let origin = [letter.header(named: "x-original-partition"), letter.header(named: "x-original-offset")]
+        let reason = letter.lastHeader(named: "x-error-reason")?.stringValue ?? "(no reason)"
+        let origin = [letter.lastHeader(named: "x-original-partition"), letter.lastHeader(named: "x-original-offset")]
             .map { $0?.stringValue ?? "?" }.joined(separator: "@")
         var preview = String(decoding: letter.value.prefix(80), as: UTF8.self)
             .map { $0.isNewline || $0 == "\t" ? " " : String($0) }.joined()

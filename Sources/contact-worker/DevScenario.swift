@@ -49,8 +49,8 @@ enum DevScenario {
         let text = String(decoding: message.value, as: UTF8.self)
         let object = (try? JSONSerialization.jsonObject(with: Data(message.value))) as? [String: Any]
         if message.topic == topics.deadLetters {
-            let reason = message.header(named: "x-error-reason")?.stringValue ?? "?"
-            return "  ✗ dead letter   offset \(message.header(named: "x-original-offset")?.stringValue ?? "?"): \(reason)"
+            let reason = message.lastHeader(named: "x-error-reason")?.stringValue ?? "?"
+            return "  ✗ dead letter   offset \(message.lastHeader(named: "x-original-offset")?.stringValue ?? "?"): \(reason)"
         }
         guard let object else { return "  ? \(message.topic): \(text)" }
         if message.topic == topics.results {

@@ -76,11 +76,16 @@ struct DeadLetterToolTests {
         let contactID = "00000000-0000-4000-8000-00000000d2a9"
         let fixed =
             #"{"command_id": "22222222-2222-4222-8222-222222222222", "type": "CreateContact", "business_id": "biz-1", "contact_id": "\#(contactID)", "payload": {"company_name": "Late Ltd"}}"#
-        // Broken, and signed with a token that expires before anyone re-drives it.
+        // Broken, and signed with a token that expires before anyone re-drives it. It already
+        // carries an x-original-timestamp of its own: the tools must read the worker's (the last).
         let shortLived = try await harness.token(expiresIn: 2)
-        try await harness.send([harness.message(TestCommand(raw: String(fixed.dropLast(2)), contactID: contactID, token: shortLived))])
+        var broken = harness.message(TestCommand(raw: String(fixed.dropLast(2)), contactID: contactID, token: shortLived))
+        broken.headers.append(KafkaHeader(name: "x-original-timestamp", string: "1"))
+        try await harness.send([broken])
         let first = try #require(try await harness.read(harness.topics.deadLetters, count: 1).first)
+        #expect(first.headers.filter { $0.name == "x-original-timestamp" }.count == 2)
         let sentAt = try #require(first.header("x-original-timestamp").flatMap { Int64($0) })
+        #expect(sentAt > 1)
         try await Task.sleep(for: .milliseconds(2_500))
 
         let file = processes.directory.appendingPathComponent("fixed.json")

@@ -108,6 +108,26 @@ struct KafkaProducerTests {
         await producer.shutdown()
     }
 
+    @Test("an injected error the producer cannot retry reaches the sender (the injection the fault tests rely on works)")
+    func injectedPermanentErrorFailsTheSend() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("inject-fail")
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try TestSupport.producer(cluster)
+        try cluster.pushRequestErrors(apiKey: .produce, errors: [.topicAuthorizationFailed])
+        do {
+            _ = try await producer.send(KafkaOutgoingMessage(topic: topic, key: "k", value: "v"))
+            Issue.record("the send succeeded although its Produce request was refused")
+        } catch let error as KafkaError {
+            guard case .deliveryFailed(_, let code, _, _, _) = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+            #expect(code == .topicAuthorizationFailed)
+        }
+        await producer.shutdown()
+    }
+
     @Test("a rejected property fails creation naming the key")
     func invalidConfigurationNamesKey() throws {
         var configuration = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")

@@ -413,9 +413,11 @@ final class RDKafkaConsumerEngine: Sendable {
                     // The group moved on while the application drained (another rebalance began,
                     // or this member's generation ended): expected in busy groups, and the next
                     // owner starts from what the application stored elsewhere or re-reads.
+                    // A commit that timed out (no coordinator: a broker outage) changes nothing
+                    // for an application that keeps its positions elsewhere.
                     let groupMovedOn = [
                         RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION,
-                        RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID,
+                        RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID, RD_KAFKA_RESP_ERR__TIMED_OUT,
                     ].contains(commitErr)
                     logger.log(level: groupMovedOn ? .warning : .error, "\(error)")
                     client.context.report(error)
@@ -436,16 +438,45 @@ final class RDKafkaConsumerEngine: Sendable {
         }
     }
 
-    /// Commits stored offsets synchronously, retrying briefly on transient coordinator errors.
+    /// Commits stored offsets, retrying briefly on transient coordinator errors, for at most
+    /// five seconds in all.
+    ///
+    /// Bounded because a synchronous `rd_kafka_commit` without a reachable coordinator waits up
+    /// to `session.timeout.ms` (45 s by default) inside the revoke, and a graceful shutdown during
+    /// a broker outage must end within 30 s (SPEC §9). An application that stores its positions
+    /// elsewhere (the worker's database) loses nothing when this commit times out.
     private func commitBeforeRelease() -> rd_kafka_resp_err_t {
-        var err = rd_kafka_commit(rk, nil, 0)
-        var attempts = 1
-        while attempts < 5, err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET, KafkaErrorCode(err).isRetriable {
+        let deadline = ContinuousClock.now + .seconds(5)
+        var err = commit(until: deadline)
+        while err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET, err != RD_KAFKA_RESP_ERR__TIMED_OUT,
+            KafkaErrorCode(err).isRetriable, ContinuousClock.now < deadline
+        {
             usleep(100_000)
-            err = rd_kafka_commit(rk, nil, 0)
-            attempts += 1
+            err = commit(until: deadline)
         }
         return err
+    }
+
+    private func commit(until deadline: ContinuousClock.Instant) -> rd_kafka_resp_err_t {
+        Self.commitStored(rk, until: deadline)
+    }
+
+    /// One commit of the stored offsets of `rk`, waiting for its result until `deadline`
+    /// (`__TIMED_OUT` past it). Blocks the calling thread: call it on the poll thread or a
+    /// blocking queue, never on the cooperative pool.
+    static func commitStored(_ rk: OpaquePointer, until deadline: ContinuousClock.Instant) -> rd_kafka_resp_err_t {
+        guard let queue = rd_kafka_queue_new(rk) else { return rd_kafka_commit(rk, nil, 0) }
+        defer { rd_kafka_queue_destroy(queue) }
+        let err = rd_kafka_commit_queue(rk, nil, queue, nil, nil)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { return err }
+        while true {
+            let remaining = deadline - ContinuousClock.now
+            let milliseconds = Int32(
+                clamping: remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000)
+            guard milliseconds > 0, let event = rd_kafka_queue_poll(queue, milliseconds) else { return RD_KAFKA_RESP_ERR__TIMED_OUT }
+            defer { rd_kafka_event_destroy(event) }
+            if rd_kafka_event_type(event) == RD_KAFKA_EVENT_OFFSET_COMMIT { return rd_kafka_event_error(event) }
+        }
     }
 
     private func assign(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
