@@ -100,16 +100,21 @@ public final class OutboxPublisher: Sendable {
         }
     }
 
-    /// Publishes everything pending, oldest first, until nothing is left; returns how many rows.
-    /// Acknowledged rows are marked first, so they are not published twice.
+    /// Publishes everything pending, oldest first, through the end of the outbox as the drain
+    /// finds it; returns how many rows. Acknowledged rows are marked first, so they are not
+    /// published twice.
+    ///
+    /// A page shorter than `pageSize` is the last one: rows that other workers of the group keep
+    /// committing meanwhile (their own batches, published by them) must not keep a starting
+    /// worker or an assign hook draining for ever.
     public func drain(pageSize: Int = 5_000) async throws -> Int {
         try await flushAcknowledged()
         var total = 0
         while true {
             let rows = try await store.pendingOutbox(limit: pageSize)
-            if rows.isEmpty { return total }
-            try await publish(rows)
+            if !rows.isEmpty { try await publish(rows) }
             total += rows.count
+            if rows.count < pageSize { return total }
         }
     }
 }

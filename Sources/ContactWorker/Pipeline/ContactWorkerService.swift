@@ -87,8 +87,10 @@ public final class ContactWorkerService: Service, Sendable {
     private let observer: any WorkerObserver
     private let logger: Logger
     /// Set when a batch's publishing was abandoned with its rows left pending: until those rows
-    /// are out, no later batch may publish its own rows past them (see ``publish(_:)``).
-    private let abandonedRowsPending = Mutex(false)
+    /// are out, no later batch may publish its own rows past them (see ``publish(_:)``). The
+    /// generation counts every time it is set, so a drain clears only what it started after: rows
+    /// left behind while it ran wait for the next one.
+    private let abandonedRowsPending = Mutex((pending: false, generation: 0))
     /// The graceful shutdown's progress (shared with the rebalance hooks).
     private let shutdown: ShutdownProgress
     /// Fatal errors met while retrying (the idempotent producer fenced, say): no retry can help,
@@ -183,9 +185,7 @@ public final class ContactWorkerService: Service, Sendable {
     }
 
     private func work() async throws {
-        if configuration.migrateStore {
-            guard try await migrateWhenReachable() else { return }
-        }
+        guard try await prepareStoreWhenReachable() else { return }
         // Whatever a previous run committed but did not publish goes out before new work.
         let republished: Int
         do {
@@ -231,7 +231,15 @@ public final class ContactWorkerService: Service, Sendable {
             }
             group.addTask { await self.consumeLoop() }
             // The consume loop ends on shutdown (the consumer closed); the others then stop.
-            try await group.next()
+            do {
+                try await group.next()
+            } catch {
+                // A fatal error: the group waits for the consume loop, whose batches may be
+                // retrying a database that is down. Nothing is retried any more, so it ends
+                // within one backoff and the process exits (what is written stays in the outbox).
+                shutdown.endGrace()
+                throw error
+            }
             group.cancelAll()
         }
     }
@@ -346,8 +354,9 @@ public final class ContactWorkerService: Service, Sendable {
     }
 
     /// Applies one batch in one store transaction, retrying transient failures with backoff.
-    /// The first attempt writes `prepared` when given; every other attempt plans again, after
-    /// dropping the messages of partitions revoked meanwhile (the next owner re-reads them).
+    /// The first attempt writes `prepared` when given; every other attempt plans again. Every
+    /// attempt first drops the messages of partitions no longer owned (the next owner re-reads
+    /// them), and a prepared plan that covered any of them is made again.
     ///
     /// - Returns: the outcome, and whether what was written is exactly `prepared`.
     private func commit(
@@ -359,7 +368,20 @@ public final class ContactWorkerService: Service, Sendable {
         var backoff = Backoff(initial: configuration.initialBackoff, maximum: configuration.maximumBackoff)
         // However the batch ends (written, split, abandoned), it no longer holds readiness back.
         defer { health.setBackingOff(.batch, nil) }
-        while !messages.isEmpty {
+        while true {
+            // Checked before every attempt, the first one included. A batch before this one may
+            // have given up on some of these partitions (revoked while it waited to retry, or
+            // past the shutdown grace); writing this batch's messages of those partitions would
+            // store offsets past the ones it gave up on, and they would never be processed. The
+            // revoke removed the partitions before that batch saw it, so they are gone here too.
+            if shutdown.pastGrace { return (.abandoned, false) }
+            let owned = ownership.stillOwned(messages)
+            if owned.count != messages.count {
+                // The plan covered messages that are no longer this worker's: plan again.
+                prepared = nil
+                messages = owned
+            }
+            guard !messages.isEmpty else { return (.abandoned, false) }
             var started = ContinuousClock.now
             let fromPrepared = prepared != nil
             do {
@@ -384,7 +406,7 @@ public final class ContactWorkerService: Service, Sendable {
                     // finds the commands processed and publishes only duplicates, and the
                     // original rows wait in the outbox. The next publish takes every pending row
                     // in outbox order, so they go out before anything later for their contacts.
-                    abandonedRowsPending.withLock { $0 = true }
+                    markRowsLeftPending()
                     throw error
                 }
                 health.setBackingOff(.batch, nil)
@@ -414,13 +436,19 @@ public final class ContactWorkerService: Service, Sendable {
                         "topic": "\(messages.first?.topic ?? "-")", "partition": "\(messages.first.map { "\($0.partition)" } ?? "-")",
                         "offset": "\(messages.first.map { "\($0.offset)" } ?? "-")",
                     ])
+                // Past the shutdown grace nothing is retried (checked above): the next start
+                // re-reads the batch.
                 do { try await Task.sleep(for: delay) } catch { return (.abandoned, false) }
-                // Past the shutdown grace nothing is retried: the next start re-reads the batch.
-                if shutdown.pastGrace { return (.abandoned, false) }
-                messages = ownership.stillOwned(messages)
             }
         }
-        return (.abandoned, false)
+    }
+
+    /// Records that rows were left pending behind a batch (see ``abandonedRowsPending``).
+    private func markRowsLeftPending() {
+        abandonedRowsPending.withLock { state in
+            state.pending = true
+            state.generation += 1
+        }
     }
 
     /// Publishes a committed batch's rows, then stores its offsets for the next Kafka commit.
@@ -439,16 +467,16 @@ public final class ContactWorkerService: Service, Sendable {
         let publishing = ContinuousClock.now
         do {
             try await retrying(.publish, "publishing a committed batch", giveUpWhen: { !self.ownership.ownsAll(partitions) }) {
-                if self.abandonedRowsPending.withLock({ $0 }) {
+                if let generation = self.abandonedRowsPending.withLock({ $0.pending ? $0.generation : nil }) {
                     _ = try await self.publisher.drain()
-                    self.abandonedRowsPending.withLock { $0 = false }
+                    self.abandonedRowsPending.withLock { if $0.generation == generation { $0.pending = false } }
                 } else {
                     try await self.publisher.publish(batch.rows, deferMarking: true)
                 }
             }
         } catch {
             // Cancelled or revoked: the rows stay pending and are published by the next owner or start.
-            abandonedRowsPending.withLock { $0 = true }
+            markRowsLeftPending()
             return
         }
         do {
@@ -512,7 +540,7 @@ public final class ContactWorkerService: Service, Sendable {
                 }
             } catch {
                 // Written: the next publish, start or owner sends it, in outbox order.
-                abandonedRowsPending.withLock { $0 = true }
+                markRowsLeftPending()
                 throw error
             }
             try consumer.storeOffsets([message.topicPartition: message.offset + 1])
@@ -600,15 +628,28 @@ public final class ContactWorkerService: Service, Sendable {
         }
     }
 
-    /// Applies pending migrations, waiting with capped backoff while the database is unreachable
-    /// (PostgreSQL still starting next to the worker). Returns `false` when a shutdown was asked
-    /// for first: the worker then stops cleanly without having started. Any other store error
-    /// (a schema newer than this build, a failed migration) stops the worker.
-    private func migrateWhenReachable() async throws -> Bool {
+    /// Migrates the store (``Configuration/migrateStore``), or else checks that its schema is
+    /// exactly this build's, waiting with capped backoff while the database is unreachable
+    /// (PostgreSQL still starting next to the worker). Without the check, a forgotten
+    /// `contact-worker migrate` (or a rollback past a migration) would show only as failures in
+    /// the middle of the run. Any other store error (a schema newer than this build, a failed
+    /// migration) stops the worker.
+    ///
+    /// - Returns: false when a shutdown was asked for first: the worker then stops cleanly
+    ///   without having started.
+    private func prepareStoreWhenReachable() async throws -> Bool {
+        let what = configuration.migrateStore ? "migrating the database" : "checking the database's schema"
         var backoff = Backoff(initial: .milliseconds(200), maximum: configuration.maximumBackoff)
         while true {
             do {
-                try await store.migrate()
+                if configuration.migrateStore {
+                    try await store.migrate()
+                } else {
+                    let current = try await store.appliedMigrations().max() ?? 0
+                    guard current == ContactStoreSchema.latestVersion else {
+                        throw WorkerError.schemaMismatch(database: current, build: ContactStoreSchema.latestVersion)
+                    }
+                }
                 health.setBackingOff(.migrate, nil)
                 return true
             } catch let error as StoreError where error.isRetriable {
@@ -617,10 +658,10 @@ public final class ContactWorkerService: Service, Sendable {
                     return false
                 }
                 let delay = backoff.next()
-                health.setBackingOff(.migrate, "migrating the database: \(error)")
+                health.setBackingOff(.migrate, "\(what): \(error)")
                 observer.retrying(.migrate, after: error)
                 logger.warning(
-                    "database unavailable; migrating when it is reachable", metadata: ["error": "\(error)", "delay": "\(delay)"])
+                    "database unavailable; \(what) when it is reachable", metadata: ["error": "\(error)", "delay": "\(delay)"])
                 // Waits in short steps, so a SIGTERM meanwhile stops the worker at once.
                 let wakeUp = ContinuousClock.now + delay
                 while ContinuousClock.now < wakeUp && !shutdown.requested {
@@ -649,10 +690,18 @@ public final class ContactWorkerService: Service, Sendable {
 /// Why the worker stopped on its own.
 public enum WorkerError: Error, CustomStringConvertible {
     case fatalKafkaError(String)
+    /// The database's schema is not this build's and the worker was told not to migrate it.
+    case schemaMismatch(database: Int, build: Int)
 
     public var description: String {
         switch self {
         case .fatalKafkaError(let text): "fatal Kafka error, the worker cannot continue: \(text)"
+        case .schemaMismatch(let database, let build) where database < build:
+            "the database's schema is at version \(database), this build's at \(build), and DATABASE_MIGRATE is false: "
+                + "run `contact-worker migrate` first (or start with DATABASE_MIGRATE=true)"
+        case .schemaMismatch(let database, let build):
+            "the database's schema is at version \(database), newer than this build's \(build): a newer build migrated it; "
+                + "run a build at least that new"
         }
     }
 }
