@@ -42,13 +42,17 @@ public struct WorkerApplication: Sendable {
             var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
             for (key, value) in settings.kafkaProperties { kafka.set(key, value) }
             var producerConfiguration = KafkaProducerConfiguration(kafka)
-            if settings.kafkaProperties["linger.ms"] == nil {
+            // Each default below yields to the property or its librdkafka alias, whichever is set
+            // (librdkafka applies properties in name order, so a default under the other name
+            // would silently override the user's).
+            func isSet(_ names: String...) -> Bool { names.contains { settings.kafkaProperties[$0] != nil } }
+            if !isSet("linger.ms", "queue.buffering.max.ms") {
                 // The worker hands a whole batch's rows to the producer at once and waits for
                 // them, so lingering only delays the batch (measured with the mock: p50 latency
                 // at 2,000 commands/s 22 ms at 1 ms, 28 ms at the producer default of 5 ms).
                 producerConfiguration.set("linger.ms", "1")
             }
-            if settings.kafkaProperties["message.timeout.ms"] == nil {
+            if !isSet("message.timeout.ms", "delivery.timeout.ms") {
                 // A delivery still unacknowledged after 30 s fails and the worker publishes the
                 // rows again (same bytes, same ids). librdkafka's 300 s default would hold a
                 // revoke, which waits for the batches in flight, past the group's patience.

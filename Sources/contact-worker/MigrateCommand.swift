@@ -8,8 +8,9 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Apply pending database migrations (SQLite or PostgreSQL) and exit.",
         discussion: """
-            Safe to run from several processes at once and on every deploy; `run` also migrates at \
-            start unless database.migrate (DATABASE_MIGRATE) is false. Prints the versions applied before and after.
+            Safe to run from several processes at once; `run` also migrates at start unless \
+            database.migrate (DATABASE_MIGRATE) is false. Older workers keep running on the new schema \
+            unless a migration's notes say otherwise (README, Upgrades). Prints the versions applied.
             """
     )
 

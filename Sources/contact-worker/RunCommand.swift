@@ -10,7 +10,8 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Settings come from --config (YAML), then the environment (KAFKA_BROKERS, KAFKA_GROUP_ID, \
             COMMANDS_TOPIC, EVENTS_TOPIC, RESULTS_TOPIC, DLQ_TOPIC, DATABASE_URL, JWT_HS256_SECRET or \
-            JWT_PUBLIC_KEY_FILE, JWT_ISSUER, JWT_AUDIENCE, HTTP_PORT, LOG_FORMAT, LOG_LEVEL), then flags. \
+            JWT_PUBLIC_KEY_FILE with JWT_ALGORITHM, JWT_ISSUER, JWT_AUDIENCE, HTTP_PORT, LOG_FORMAT, LOG_LEVEL, \
+            DATABASE_MIGRATE), then flags; an empty variable counts as unset. \
             Any other KAFKA_* variable sets a librdkafka property: KAFKA_SESSION_TIMEOUT_MS=6000 sets \
             session.timeout.ms. SIGTERM or SIGINT stops it gracefully.
             """

@@ -51,15 +51,15 @@ struct TokenCommand: AsyncParsableCommand {
                 issuer: issuer ?? configuredIssuer, audience: audience ?? configuredAudience))
     }
 
-    /// The secret, and the issuer and audience the worker checks, from the flags or the configuration.
+    /// The secret, and the issuer and audience the worker checks, from the flags or the configuration
+    /// (a `--secret` still takes the configured issuer and audience: the worker checks them too).
     private func resolveKey() async throws -> (secret: String, issuer: String?, audience: String?) {
-        if let secret { return (secret, nil, nil) }
         var environment = ProcessInfo.processInfo.environment
         // Only the JWT settings matter here; let the rest default.
         environment["KAFKA_BROKERS"] = environment["KAFKA_BROKERS"] ?? "unused:9092"
         let settings = try await WorkerSettings.load(
             file: config ?? (FileManager.default.fileExists(atPath: "config/default.yaml") ? "config/default.yaml" : nil),
-            environment: environment)
+            environment: environment, overrides: secret.map { ["jwt.hs256.secret": $0] } ?? [:])
         guard case .hs256(let secret) = settings.tokenKey else {
             throw ValidationError("the configured JWT key is a public key; minting needs JWT_HS256_SECRET or --secret")
         }

@@ -45,12 +45,13 @@ struct SendAndTokenToolTests {
         let token = tokenOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.split(separator: ".").count == 3)
         // The configured issuer is in the token: a worker checking JWT_ISSUER accepts it.
-        var payload = String(token.split(separator: ".")[1]).replacingOccurrences(of: "-", with: "+")
-            .replacingOccurrences(of: "_", with: "/")
-        payload += String(repeating: "=", count: (4 - payload.count % 4) % 4)
-        let claims = try JSONValue.parse(Array(try #require(Data(base64Encoded: payload))))
+        let claims = try Self.claims(of: token)
         #expect(claims["iss"]?.stringValue == "crm-test")
         #expect(claims["sub"]?.stringValue == "u-9")
+        // A secret given as a flag still takes the configured issuer.
+        let (_, flagged) = try await run(
+            ["token", "--config", config.path, "--secret", WorkerHarness.secret, "--business", "biz-1"])
+        #expect(try Self.claims(of: flagged)["iss"]?.stringValue == "crm-test", "\(flagged)")
 
         let contact = "00000000-0000-4000-8000-0000000000d4"
         let (sendStatus, sendOutput) = try await run([
@@ -67,5 +68,14 @@ struct SendAndTokenToolTests {
         let stored = try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
         #expect(stored?.firstName == "Hand")
         #expect(try await harness.store.statusHistory(contactID: try #require(UUID(uuidString: contact)), skip: 0, limit: 1).items.first?.changedBy == "Ada Hand")
+    }
+
+    /// The claims of a JWT (the CLI's output, trimmed).
+    static func claims(of token: String) throws -> JSONValue {
+        let parts = token.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".")
+        try #require(parts.count == 3, "not a JWT: \(token)")
+        var payload = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        payload += String(repeating: "=", count: (4 - payload.count % 4) % 4)
+        return try JSONValue.parse(Array(try #require(Data(base64Encoded: payload))))
     }
 }

@@ -34,6 +34,20 @@ struct WorkerSettingsTests {
         }
     }
 
+    @Test("an empty variable or flag counts as unset: the file answers, not the built-in default")
+    func emptyMeansUnset() async throws {
+        try await withFile("kafka:\n  brokers: file:9092\ndatabase:\n  url: postgres://app@db:5432/contacts\njwt:\n  hs256:\n    secret: \(Self.secret)\n") { path in
+            // An unset ${DATABASE_URL} in a compose file arrives as an empty variable.
+            let settings = try await WorkerSettings.load(
+                file: path, environment: ["DATABASE_URL": "", "KAFKA_BROKERS": "  "], overrides: ["kafka.group.id": ""])
+            #expect(settings.databaseURLText == "postgres://app@db:5432/contacts")
+            #expect(settings.kafkaBrokers == "file:9092")
+            #expect(settings.groupID == "contact-worker")
+            let database = try await WorkerSettings.loadDatabaseURL(file: path, environment: ["DATABASE_URL": ""])
+            #expect(database == (try DatabaseURL(parsing: "postgres://app@db:5432/contacts")))
+        }
+    }
+
     @Test("any other KAFKA_ variable becomes a librdkafka property")
     func passthrough() async throws {
         let settings = try await WorkerSettings.load(
@@ -54,6 +68,11 @@ struct WorkerSettingsTests {
         (["KAFKA_BOOTSTRAP_SERVERS": "env:9092"], "KAFKA_BOOTSTRAP_SERVERS: sets bootstrap.servers, which the worker takes from KAFKA_BROKERS (kafka.brokers, --brokers)"),
         (["JWT_HS256_SECRET": "short"], "JWT_HS256_SECRET: must be at least 32 bytes (got 5)"),
         (["LOG_FORMAT": "xml"], #"LOG_FORMAT: "xml" is not one of text, json"#),
+        (["RESULTS_TOPIC": "contacts.commands"], #"RESULTS_TOPIC: "contacts.commands" is also COMMANDS_TOPIC; each topic needs its own name"#),
+        (["DLQ_TOPIC": "contacts.events"], #"DLQ_TOPIC: "contacts.events" is also EVENTS_TOPIC; each topic needs its own name"#),
+        (["KAFKA_ACKS": "1"], "KAFKA_ACKS: acks=1 is not allowed: a broker could lose an event the worker has already deleted from its outbox (allowed: all, -1)"),
+        (["KAFKA_ENABLE_IDEMPOTENCE": "false"], "KAFKA_ENABLE_IDEMPOTENCE: enable.idempotence=false is not allowed: the producer must be idempotent, or a retried send can duplicate or reorder a contact's events (allowed: true)"),
+        (["KAFKA_ENABLE_AUTO_OFFSET_STORE": "true"], "KAFKA_ENABLE_AUTO_OFFSET_STORE: enable.auto.offset.store=true is not allowed: offsets must be stored only once a batch is written and published, or a crash skips commands (allowed: false)"),
     ] as [([String: String], String?)])
     func badValues(overrides: [String: String], message: String?) async throws {
         var environment = ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret]

@@ -45,6 +45,7 @@ public struct WorkerSettings: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         overrides: [String: String] = [:]
     ) async throws(ConfigurationError) -> WorkerSettings {
+        let (environment, overrides) = (setValues(environment), setValues(overrides))
         let reader = try await reader(file: file, environment: environment, overrides: overrides)
         return try WorkerSettings(reader: reader, environment: environment, overrides: overrides)
     }
@@ -57,7 +58,7 @@ public struct WorkerSettings: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         overrides: [String: String] = [:]
     ) async throws(ConfigurationError) -> DatabaseURL {
-        let reader = try await reader(file: file, environment: environment, overrides: overrides)
+        let reader = try await reader(file: file, environment: setValues(environment), overrides: setValues(overrides))
         let text = reader.string(forKey: ConfigKey("database.url"))?.trimmingCharacters(in: .whitespaces) ?? ""
         return try databaseURL(text.isEmpty ? defaultDatabaseURL : text)
     }
@@ -70,8 +71,16 @@ public struct WorkerSettings: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         overrides: [String: String] = [:]
     ) async throws(ConfigurationError) -> KafkaConnectionSettings {
+        let (environment, overrides) = (setValues(environment), setValues(overrides))
         let reader = try await reader(file: file, environment: environment, overrides: overrides)
         return try kafkaConnection(reader: reader, environment: environment, overrides: overrides)
+    }
+
+    /// The values that are set: an empty (or blank) variable or flag counts as unset, so the
+    /// next source answers. `DATABASE_URL=` from an unset `${DATABASE_URL}` in a compose file
+    /// must fall back to the config file's URL, not to the built-in SQLite default.
+    private static func setValues(_ values: [String: String]) -> [String: String] {
+        values.filter { !$0.value.trimmingCharacters(in: .whitespaces).isEmpty }
     }
 
     private static func databaseURL(_ text: String) throws(ConfigurationError) -> DatabaseURL {
@@ -105,11 +114,20 @@ public struct WorkerSettings: Sendable {
         reader: ConfigReader, environment: [String: String], overrides: [String: String]
     ) throws(ConfigurationError) -> KafkaConnectionSettings {
         let brokers = try required(reader, "kafka.brokers", "KAFKA_BROKERS")
-        let topics = WorkerTopics(
-            commands: try required(reader, "commands.topic", "COMMANDS_TOPIC", default: "contacts.commands"),
-            events: try required(reader, "events.topic", "EVENTS_TOPIC", default: "contacts.events"),
-            results: try required(reader, "results.topic", "RESULTS_TOPIC", default: "contacts.command-results"),
-            deadLetters: try required(reader, "dlq.topic", "DLQ_TOPIC", default: "contacts.commands.dlq"))
+        let named = [
+            ("COMMANDS_TOPIC", try required(reader, "commands.topic", "COMMANDS_TOPIC", default: "contacts.commands")),
+            ("EVENTS_TOPIC", try required(reader, "events.topic", "EVENTS_TOPIC", default: "contacts.events")),
+            ("RESULTS_TOPIC", try required(reader, "results.topic", "RESULTS_TOPIC", default: "contacts.command-results")),
+            ("DLQ_TOPIC", try required(reader, "dlq.topic", "DLQ_TOPIC", default: "contacts.commands.dlq")),
+        ]
+        // One topic for two roles is always a mistake, and with the commands topic a loop: the
+        // worker would read its own results (each one a 422 answered by another result).
+        for (index, (variable, topic)) in named.enumerated() {
+            if let earlier = named[..<index].first(where: { $0.1 == topic }) {
+                throw ConfigurationError(key: variable, message: "\"\(topic)\" is also \(earlier.0); each topic needs its own name")
+            }
+        }
+        let topics = WorkerTopics(commands: named[0].1, events: named[1].1, results: named[2].1, deadLetters: named[3].1)
         return KafkaConnectionSettings(
             brokers: brokers, topics: topics, properties: try kafkaProperties(environment: environment, overrides: overrides))
     }
@@ -246,6 +264,12 @@ public struct WorkerSettings: Sendable {
                 throw ConfigurationError(key: given.source, message: "sets \(property), which the worker takes from \(setting)")
             }
         }
+        for (property, allowed, reason) in Self.guaranteeingKafkaProperties {
+            if let given = properties[property], !allowed.contains(given.value.lowercased()) {
+                throw ConfigurationError(
+                    key: given.source, message: "\(property)=\(given.value) is not allowed: \(reason) (allowed: \(allowed.joined(separator: ", ")))")
+            }
+        }
         if let (property, reason) = KafkaConfiguration.firstRejected(properties.mapValues(\.value)),
             let given = properties[property]
         {
@@ -259,6 +283,15 @@ public struct WorkerSettings: Sendable {
     static let ownedKafkaProperties = [
         ("bootstrap.servers", "KAFKA_BROKERS (kafka.brokers, --brokers)"),
         ("group.id", "KAFKA_GROUP_ID (kafka.group.id, --group-id)"),
+    ]
+
+    /// librdkafka properties the delivery guarantees rest on (SPEC §9), with the values that keep
+    /// them. Anything else is refused at start rather than quietly weakening them.
+    static let guaranteeingKafkaProperties: [(property: String, allowed: [String], reason: String)] = [
+        ("enable.idempotence", ["true"], "the producer must be idempotent, or a retried send can duplicate or reorder a contact's events"),
+        ("acks", ["all", "-1"], "a broker could lose an event the worker has already deleted from its outbox"),
+        ("request.required.acks", ["all", "-1"], "a broker could lose an event the worker has already deleted from its outbox"),
+        ("enable.auto.offset.store", ["false"], "offsets must be stored only once a batch is written and published, or a crash skips commands"),
     ]
 
     /// Whether `name` is one of the variables Kubernetes adds for a Service named `kafka`
