@@ -25,6 +25,10 @@ struct DevCommand: AsyncParsableCommand {
     var logLevel: String = "warning"
 
     static let secret = "dev-only-secret-change-me-0123456789abcdef"
+
+    /// How this process was started (`.build/debug/contact-worker` from scripts/dev.sh), so the
+    /// printed `send` line can be pasted as it is.
+    static var invocation: String { CommandLine.arguments.first ?? "contact-worker" }
     static let business = "acme-field-services"
 
     func run() async throws {
@@ -39,15 +43,18 @@ struct DevCommand: AsyncParsableCommand {
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
 
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAFKA_") }
-        environment["KAFKA_BROKERS"] = bootstrap
-        environment["DATABASE_URL"] = "sqlite:\(database)"
-        environment["JWT_HS256_SECRET"] = Self.secret
-        environment.removeValue(forKey: "JWT_PUBLIC_KEY_FILE")
-        environment["LOG_LEVEL"] = logLevel
-        // Any free port unless one is asked for: a second `dev`, or anything on 8080, must not
-        // stop the demo. The address is printed once the server listens.
-        if environment["HTTP_PORT"] == nil { environment["HTTP_PORT"] = "0" }
+        // Built from scratch: the scenario, the printer and the mock cluster use the default
+        // topics and this secret, so a COMMANDS_TOPIC, JWT_ISSUER or DATABASE_MIGRATE=false left
+        // in the shell would only make the demo process nothing. HTTP_PORT is the one setting
+        // taken over; any free port unless one is asked for (a second `dev`, or anything on
+        // 8080, must not stop the demo). The address is printed once the server listens.
+        let environment = [
+            "KAFKA_BROKERS": bootstrap,
+            "DATABASE_URL": "sqlite:\(database)",
+            "JWT_HS256_SECRET": Self.secret,
+            "LOG_LEVEL": logLevel,
+            "HTTP_PORT": ProcessInfo.processInfo.environment["HTTP_PORT"] ?? "0",
+        ]
         let settings = try await WorkerSettings.load(file: nil, environment: environment).onMockCluster()
         let logger = WorkerLogging.bootstrap(format: "text", level: settings.logLevel)
 
@@ -87,7 +94,7 @@ struct DevCommand: AsyncParsableCommand {
                     The worker keeps running. Drive it by hand from another terminal:
 
                       export TOKEN='\(token)'
-                      contact-worker send --brokers \(bootstrap) --token "$TOKEN" --business \(Self.business) \\
+                      \(Self.invocation) send --brokers \(bootstrap) --token "$TOKEN" --business \(Self.business) \\
                         --contact \(DevScenario.cooper) --type AddInteraction \\
                         --payload '{"type":"note","description":"Sent the service agreement"}' --wait
 
