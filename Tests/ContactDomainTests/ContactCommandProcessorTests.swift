@@ -95,6 +95,17 @@ struct AuthorizationTests {
         #expect(outcome.result.businessID == nil)
     }
 
+    @Test(
+        "an invalid but present business_id is still not the sender's business: 403 before 422",
+        arguments: ["", String(repeating: "b", count: 256), "biz\u{0}1"])
+    func invalidBusinessIDIsNotAMember(businessID: String) throws {
+        let decoded = try Fixtures.decode(Fixtures.envelope(businessID: .string(businessID)))
+        #expect(decoded.problems.map(\.loc).contains(["body", "business_id"]))
+        let outcome = ContactCommandProcessor.process(decoded: decoded, auth: .success(Fixtures.actor()), current: nil)
+        #expect(outcome.result.status == 403)
+        #expect(outcome.result.body.encodedString == #"{"detail":"Not a member of this business"}"#)
+    }
+
     @Test("422 beats 404: an invalid payload for a missing contact is a 422")
     func validationBeforeExistence() throws {
         let decoded = try Fixtures.decode(

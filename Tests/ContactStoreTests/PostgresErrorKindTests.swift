@@ -5,7 +5,7 @@ import Testing
 @Suite("PostgreSQL errors: which ones the worker waits out")
 struct PostgresErrorKindTests {
     @Test(
-        "states a healthy server passes through are retried, never dead-lettered",
+        "states a healthy server passes through, and faults only an operator can fix, are retried, never dead-lettered",
         arguments: [
             ("40001", PostgresContactStore.ServerErrorKind.transientConflict),  // serialization failure
             ("40P01", .transientConflict),  // deadlock
@@ -19,6 +19,8 @@ struct PostgresErrorKindTests {
             ("53100", .unavailable),  // disk full
             ("53300", .unavailable),  // too many connections
             ("58030", .unavailable),  // I/O error
+            ("42501", .unavailable),  // insufficient privilege (a GRANT missing): an operator's fix, no command's fault
+            ("42P01", .unavailable),  // undefined table
         ])
     func retriable(sqlState: String, kind: PostgresContactStore.ServerErrorKind) {
         #expect(PostgresContactStore.serverErrorKind(sqlState: sqlState) == kind)
@@ -30,7 +32,6 @@ struct PostgresErrorKindTests {
             ("23505", PostgresContactStore.ServerErrorKind.constraintViolation),  // unique violation
             ("23503", .constraintViolation),  // foreign key violation
             ("22021", .unexpected),  // character not in repertoire (a NUL in text)
-            ("42P01", .unexpected),  // undefined table
             ("54000", .unexpected),  // program limit exceeded
             ("", .unexpected),
         ])

@@ -7,9 +7,9 @@ import Testing
 
 @Suite("Malformed input (SPEC §8)")
 struct PoisonInputTests {
-    @Test("poison input never crashes the worker or stalls a partition")
-    func poisonInput() async throws {
-        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 2) else { return }
+    @Test("poison input never crashes the worker or stalls a partition", arguments: Backend.allCases)
+    func poisonInput(backend: Backend) async throws {
+        guard let harness = try await WorkerHarness.make(backend, commandPartitions: 2) else { return }
         defer { Task { await harness.close() } }
         let token = try await harness.token()
         let topic = harness.topics.commands
@@ -152,8 +152,13 @@ struct PoisonInputTests {
         let longCommandID = TestCommand(
             raw: #"{"command_id": "\#(longID)", "type": "CreateContact", "business_id": "biz-1", "contact_id": "\#(contact)", "payload": {}}"#,
             contactID: contact, token: token)
+        // The same invalid command_id again, for another command: a 422 again, not a 409 (an
+        // invalid id is no idempotency key and is never remembered).
+        let sameLongCommandID = TestCommand(
+            raw: #"{"command_id": "\#(longID)", "type": "CreateContact", "business_id": "biz-1", "contact_id": "\#(contact)", "payload": {"first_name": "Other"}}"#,
+            contactID: contact, token: token)
         let valid = TestCommand(type: "CreateContact", contactID: contact, payload: #"{"first_name": "Still"}"#, token: token)
-        let commands = [nul, nulName, ancient, longCorrelation, longCommandID, valid]
+        let commands = [nul, nulName, ancient, longCorrelation, longCommandID, sameLongCommandID, valid]
 
         let worker = try harness.startWorker()
         try await harness.send(commands.map(harness.message))
@@ -161,11 +166,13 @@ struct PoisonInputTests {
         #expect(worker.health.notReadyReason == nil)
         try await worker.stop()
 
-        #expect(results.map(\.status) == [422, 401, 422, 422, 422, 201])
+        #expect(results.map(\.status) == [422, 401, 422, 422, 422, 422, 201])
         #expect(results.map(\.commandID) == [
             nul.commandID, nulName.commandID, ancient.commandID, longCorrelation.commandID, String(longID.prefix(255)),
-            valid.commandID,
+            String(longID.prefix(255)), valid.commandID,
         ])
+        #expect(results[5].body?["detail"]?.arrayValue?.first?["loc"] == .array([.string("body"), .string("command_id")]))
+        #expect(try await harness.store.processedCommands(ids: [String(longID.prefix(255))]).isEmpty)
         #expect(results.allSatisfy { $0.message.value.count < 10_000 })
         #expect(results[3].json["correlation_id"]?.stringValue == String(repeating: "c", count: 255))
         #expect(results[3].message.header("correlation-id") == String(repeating: "c", count: 255))

@@ -61,10 +61,17 @@ public struct DecodedCommand: Sendable, Hashable {
         return []
     }
 
-    /// The `business_id` to compare with the token's, or `nil` when it is missing or invalid —
-    /// then the business check cannot run and the 422 answers instead.
-    public var comparableBusinessID: String? {
-        guard let businessID, !problems.contains(where: { $0.loc == ["body", "business_id"] }) else { return nil }
-        return businessID
+    /// The `business_id` to compare with the token's: any string the envelope holds, valid or
+    /// not (an empty or over-long id is still not the sender's business, and 403 comes before
+    /// 422, SPEC §4); `nil` when it is missing or not a string, when there is nothing to compare
+    /// and the 422 answers instead.
+    public var comparableBusinessID: String? { businessID }
+
+    /// Whether `command_id` is a valid UUID and so can serve as the idempotency key. An invalid
+    /// one (`""`, `"undefined"` from a client bug) is answered 422 every time and never
+    /// remembered: otherwise every later command carrying the same garbage, from any business,
+    /// would get a 409 that hides the real problem.
+    public var hasIdempotencyKey: Bool {
+        !problems.contains { $0.loc == ["body", "command_id"] }
     }
 }

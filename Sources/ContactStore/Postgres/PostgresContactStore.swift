@@ -862,7 +862,11 @@ public final class PostgresContactStore: ContactStore {
         case transientConflict
         /// Back off and retry: the server cannot serve now but will (connection failures, shut
         /// down or restarting, statement timeout or cancel, resources exhausted, system I/O
-        /// errors, rejected credentials during a rotation, read-only during a failover).
+        /// errors, rejected credentials during a rotation, read-only during a failover), or only
+        /// an operator can fix it (class 42: a privilege missing after a migration, a table
+        /// dropped). No command can cause a class 42 error (every value is a bound parameter), so
+        /// setting commands aside one by one would dead-letter every command; waiting keeps
+        /// them, reports not ready and resumes once the grant or table is back.
         case unavailable
         /// The data breaks a constraint: retrying the same batch cannot help.
         case constraintViolation
@@ -879,7 +883,7 @@ public final class PostgresContactStore: ContactStore {
             return .transientConflict
         case "25006":
             return .unavailable
-        case let state where ["08", "28", "53", "57", "58"].contains(state.prefix(2)):
+        case let state where ["08", "28", "42", "53", "57", "58"].contains(state.prefix(2)):
             return .unavailable
         case let state where state.hasPrefix("23"):
             return .constraintViolation

@@ -96,7 +96,7 @@ public struct CommandBatchProcessor: Sendable {
         var commandIDs: [String] = []
         var contactIDs: Set<UUID> = []
         for case .command(let decoded) in classified {
-            commandIDs.append(decoded.commandID)
+            if decoded.hasIdempotencyKey { commandIDs.append(decoded.commandID) }
             if let contactID = decoded.envelope?.contactID { contactIDs.insert(contactID) }
         }
         // The two lookups are independent: one round trip's wait instead of two.
@@ -134,7 +134,7 @@ public struct CommandBatchProcessor: Sendable {
                     authorizeAtMessageTime
                     ? message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) } ?? now : now
                 let auth = await context.verifier.verify(authorizationHeader: decoded.headers.authorization, now: authorizedAt)
-                if let previous = processed[decoded.commandID] {
+                if decoded.hasIdempotencyKey, let previous = processed[decoded.commandID] {
                     // A seen command_id is answered (stored result or 409) only to a sender who
                     // may send the command: 401 and 403 come first, as for a new command (SPEC §4).
                     if case .failure(let rejection) = ContactCommandProcessor.authorize(decoded: decoded, auth: auth) {
@@ -205,8 +205,9 @@ public struct CommandBatchProcessor: Sendable {
                 summary.outcomes[.init(commandType: decoded.commandType, status: result.status), default: 0] += 1
 
                 // Auth failures (401/403) say nothing about the command itself: the sender may
-                // retry the same command_id with a valid token, so they are not remembered.
-                if result.status != 401 && result.status != 403 {
+                // retry the same command_id with a valid token, so they are not remembered; nor is
+                // a command whose command_id is no key at all.
+                if result.status != 401 && result.status != 403 && decoded.hasIdempotencyKey {
                     let record = ProcessedCommand(
                         commandID: decoded.commandID, fingerprint: decoded.fingerprint,
                         businessID: result.businessID, contactID: result.contactID,
