@@ -661,7 +661,10 @@ public final class ContactWorkerService: Service, Sendable {
                 health.setBackingOff(.migrate, "\(what): \(error)")
                 observer.retrying(.migrate, after: error)
                 logger.warning(
-                    "database unavailable; \(what) when it is reachable", metadata: ["error": "\(error)", "delay": "\(delay)"])
+                    configuration.migrateStore
+                        ? "database unavailable; migrating when it is reachable"
+                        : "database unavailable; checking the schema version when it is reachable",
+                    metadata: ["error": "\(error)", "delay": "\(delay)"])
                 // Waits in short steps, so a SIGTERM meanwhile stops the worker at once.
                 let wakeUp = ContinuousClock.now + delay
                 while ContinuousClock.now < wakeUp && !shutdown.requested {
