@@ -48,6 +48,14 @@ struct WorkerSettingsTests {
         }
     }
 
+    @Test("a list in the file where one value belongs is an error naming the key, not a check quietly turned off")
+    func listWhereOneValueBelongs() async throws {
+        try await withFile("kafka:\n  brokers: file:9092\njwt:\n  audience: [crm, billing]\n  hs256:\n    secret: \(Self.secret)\n") { path in
+            let error = await #expect(throws: ConfigurationError.self) { _ = try await WorkerSettings.load(file: path, environment: [:]) }
+            #expect(error?.description == "JWT_AUDIENCE: is a list; it takes one value")
+        }
+    }
+
     @Test("any other KAFKA_ variable becomes a librdkafka property")
     func passthrough() async throws {
         let settings = try await WorkerSettings.load(

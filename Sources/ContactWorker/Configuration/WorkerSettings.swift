@@ -59,8 +59,7 @@ public struct WorkerSettings: Sendable {
         overrides: [String: String] = [:]
     ) async throws(ConfigurationError) -> DatabaseURL {
         let reader = try await reader(file: file, environment: setValues(environment), overrides: setValues(overrides))
-        let text = reader.string(forKey: ConfigKey("database.url"))?.trimmingCharacters(in: .whitespaces) ?? ""
-        return try databaseURL(text.isEmpty ? defaultDatabaseURL : text)
+        return try databaseURL(try text(reader, "database.url", default: defaultDatabaseURL) ?? defaultDatabaseURL)
     }
 
     /// Only the Kafka connection (brokers, topics, librdkafka properties), with the same
@@ -94,17 +93,29 @@ public struct WorkerSettings: Sendable {
         }
     }
 
-    /// A setting's value (trimmed; empty counts as unset), else `value`.
-    private static func text(_ reader: ConfigReader, _ key: String, default value: String? = nil) -> String? {
-        let found = reader.string(forKey: ConfigKey(key))?.trimmingCharacters(in: .whitespaces)
-        if let found, !found.isEmpty { return found }
+    /// A setting's value (trimmed; empty counts as unset), else `value`. A list where one value
+    /// belongs (`audience: [a, b]` in the file) is an error: read as unset, it would silently
+    /// turn the check off.
+    private static func text(
+        _ reader: ConfigReader, _ key: String, default value: String? = nil
+    ) throws(ConfigurationError) -> String? {
+        let configKey = ConfigKey(key)
+        if let found = reader.string(forKey: configKey)?.trimmingCharacters(in: .whitespaces), !found.isEmpty { return found }
+        if reader.stringArray(forKey: configKey) != nil {
+            throw ConfigurationError(key: variable(for: key), message: "is a list; it takes one value")
+        }
         return value
+    }
+
+    /// The environment variable of a dotted key (`jwt.audience` → `JWT_AUDIENCE`).
+    static func variable(for key: String) -> String {
+        key.uppercased().replacingOccurrences(of: ".", with: "_")
     }
 
     private static func required(
         _ reader: ConfigReader, _ key: String, _ variable: String, default value: String? = nil
     ) throws(ConfigurationError) -> String {
-        guard let found = text(reader, key, default: value) else {
+        guard let found = try text(reader, key, default: value) else {
             throw ConfigurationError(key: variable, message: "is required")
         }
         return found
@@ -161,8 +172,8 @@ public struct WorkerSettings: Sendable {
     }
 
     init(reader: ConfigReader, environment: [String: String], overrides: [String: String]) throws(ConfigurationError) {
-        func text(_ key: String, default value: String? = nil) -> String? {
-            Self.text(reader, key, default: value)
+        func text(_ key: String, default value: String? = nil) throws(ConfigurationError) -> String? {
+            try Self.text(reader, key, default: value)
         }
         func required(_ key: String, _ variable: String, default value: String? = nil) throws(ConfigurationError) -> String {
             try Self.required(reader, key, variable, default: value)
@@ -176,8 +187,8 @@ public struct WorkerSettings: Sendable {
         databaseURLText = try required("database.url", "DATABASE_URL", default: Self.defaultDatabaseURL)
         databaseURL = try Self.databaseURL(databaseURLText)
 
-        var secret = text("jwt.hs256.secret")
-        var publicKeyFile = text("jwt.public.key.file")
+        var secret = try text("jwt.hs256.secret")
+        var publicKeyFile = try text("jwt.public.key.file")
         if secret != nil, publicKeyFile != nil {
             // Both set: the one from the higher-precedence source wins (flags, then environment,
             // then the file), so a secret in the environment beats a key file in the YAML and a
@@ -206,7 +217,7 @@ public struct WorkerSettings: Sendable {
             guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw ConfigurationError(key: "JWT_PUBLIC_KEY_FILE", message: "cannot read \(path)")
             }
-            let algorithm = text("jwt.algorithm")?.uppercased()
+            let algorithm = try text("jwt.algorithm")?.uppercased()
             switch algorithm {
             case "ES256": tokenKey = .es256(publicKeyPEM: pem)
             case "RS256": tokenKey = .rs256(publicKeyPEM: pem)
@@ -217,8 +228,8 @@ public struct WorkerSettings: Sendable {
                 throw ConfigurationError(key: "JWT_ALGORITHM", message: "\"\(other)\" is not supported with a public key (use ES256 or RS256)")
             }
         }
-        jwtIssuer = text("jwt.issuer")
-        jwtAudience = text("jwt.audience")
+        jwtIssuer = try text("jwt.issuer")
+        jwtAudience = try text("jwt.audience")
 
         let portText = try required("http.port", "HTTP_PORT", default: "8080")
         guard let port = Int(portText), (0...65_535).contains(port) else {
