@@ -24,7 +24,7 @@ struct DevCommand: AsyncParsableCommand {
         help: "Worker log level (outcomes are printed readably anyway; info or debug adds the worker's own lines).")
     var logLevel: String = "warning"
 
-    static let secret = "dev-only-secret-change-me-0123456789abcdef"
+    static let secret = WorkerSettings.developmentSecret
 
     /// How this process was started (`.build/debug/contact-worker` from scripts/dev.sh), so the
     /// printed `send` line can be pasted as it is.

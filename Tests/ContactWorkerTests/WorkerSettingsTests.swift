@@ -56,6 +56,15 @@ struct WorkerSettingsTests {
         }
     }
 
+    @Test("config/default.yaml's secret is the public development secret `run` warns about")
+    func defaultFileUsesDevelopmentSecret() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let settings = try await WorkerSettings.load(file: root.appendingPathComponent("config/default.yaml").path, environment: [:])
+        #expect(settings.usesDevelopmentSecret)
+        let own = try await WorkerSettings.load(file: nil, environment: ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret])
+        #expect(!own.usesDevelopmentSecret)
+    }
+
     @Test("any other KAFKA_ variable becomes a librdkafka property")
     func passthrough() async throws {
         let settings = try await WorkerSettings.load(

@@ -31,6 +31,16 @@ public struct WorkerSettings: Sendable {
     /// Apply migrations when the worker starts (default true).
     public var migrateOnStart: Bool
 
+    /// The HS256 secret of `config/default.yaml` and `contact-worker dev`: public, so anyone can
+    /// mint tokens a worker using it accepts.
+    public static let developmentSecret = "dev-only-secret-change-me-0123456789abcdef"
+
+    /// Whether the token key is ``developmentSecret`` (fine for `dev`, never for production).
+    public var usesDevelopmentSecret: Bool {
+        if case .hs256(let secret) = tokenKey { return secret == Array(Self.developmentSecret.utf8) }
+        return false
+    }
+
     /// Keys that have a meaning of their own; every other `KAFKA_…` variable is a librdkafka property.
     static let reservedKafkaVariables: Set<String> = ["KAFKA_BROKERS", "KAFKA_GROUP_ID"]
 
