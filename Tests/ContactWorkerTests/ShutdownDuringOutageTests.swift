@@ -53,18 +53,30 @@ extension WorkerProcessTests {
                 extraEnvironment: [
                     "DATABASE_URL": "postgres://worker@127.0.0.1:1/contacts?connect_timeout=1", "HTTP_PORT": "0", "LOG_FORMAT": "json",
                 ])
+            let started = ContinuousClock.now
             let worker = try workers.start("early")
-            try await Task.sleep(for: .seconds(4))
-            #expect(worker.poll() == nil, "the worker exited instead of waiting for its database:\n\(worker.tail())")
-            #expect(worker.tail().contains("database unavailable; migrating when it is reachable"))
-            // The HTTP side answers while the worker waits: alive (no restart loop), not ready.
-            let port = try #require(HTTPProcessTests.listeningPort(in: worker.log), "\(worker.tail())")
-            #expect(try await HTTPReply.get(port: port, path: "/health/live", authorization: nil).status == 200)
-            let ready = try await HTTPReply.get(port: port, path: "/health/ready", authorization: nil)
-            #expect(ready.status == 503)
-            #expect(ready.text.hasPrefix(#"{"status":"not_ready","reason":"backing off: migrating the database: "#), "\(ready.text)")
-            worker.send(SIGTERM)
-            #expect(try await worker.waitForExit(seconds: 10) == .exited(0), "\(worker.tail())")
+            do {
+                // Polled, not slept: the log line and the port may take a while on a busy machine.
+                try await eventually(60, "the worker to wait for its database") {
+                    worker.tail().contains("database unavailable; migrating when it is reachable")
+                        && HTTPProcessTests.listeningPort(in: worker.log) != nil
+                }
+                // Still there seconds later: it waits instead of giving up.
+                try await Task.sleep(until: started + .seconds(4), clock: .continuous)
+                #expect(worker.poll() == nil, "the worker exited instead of waiting for its database:\n\(worker.tail())")
+                // The HTTP side answers while the worker waits: alive (no restart loop), not ready.
+                let port = try #require(HTTPProcessTests.listeningPort(in: worker.log), "\(worker.tail())")
+                #expect(try await HTTPReply.get(port: port, path: "/health/live", authorization: nil).status == 200)
+                let ready = try await HTTPReply.get(port: port, path: "/health/ready", authorization: nil)
+                #expect(ready.status == 503)
+                #expect(ready.text.hasPrefix(#"{"status":"not_ready","reason":"backing off: migrating the database: "#), "\(ready.text)")
+                worker.send(SIGTERM)
+                #expect(try await worker.waitForExit(seconds: 10) == .exited(0), "\(worker.tail())")
+            } catch {
+                // A worker left behind would retry its database for ever.
+                await workers.killAll()
+                throw error
+            }
             workers.removeLogs()
         }
     }
