@@ -167,7 +167,6 @@ struct CommandClassificationTests {
         #expect(decoded.commandType == "DeleteContact")
         #expect(decoded.businessID == nil)
         #expect(decoded.contactID == "also-nope")
-        #expect(decoded.comparableBusinessID == nil)
     }
 
     @Test("non-string ids and date-times get the *_type problems")
@@ -188,7 +187,6 @@ struct CommandClassificationTests {
         #expect(decoded.commandType == "AddInteraction")
         #expect(decoded.businessID == Fixtures.businessID)
         #expect(decoded.contactID == Fixtures.contactID.lowercasedString)
-        #expect(decoded.comparableBusinessID == Fixtures.businessID)
     }
 
     @Test("Kafka headers: case-insensitive names, last one wins, non-UTF-8 is absent")

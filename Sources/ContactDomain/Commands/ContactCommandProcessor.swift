@@ -54,8 +54,10 @@ public enum ContactCommandProcessor {
         case .success(let authenticated):
             actor = authenticated
         }
-        let businessID = decoded.envelope?.businessID ?? decoded.comparableBusinessID
-        if let businessID, businessID != actor.businessID {
+        // Any string business_id is compared, valid or not: an empty or over-long id is still not
+        // the sender's business, and 403 comes before 422. Missing or not a string, there is
+        // nothing to compare and the 422 answers.
+        if let businessID = decoded.businessID, businessID != actor.businessID {
             return .failure(Rejection(reject(decoded, status: 403, detail: ResultDetail.notAMember)))
         }
         guard actor.has(.editContacts) else {

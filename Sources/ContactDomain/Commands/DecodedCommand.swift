@@ -61,12 +61,6 @@ public struct DecodedCommand: Sendable, Hashable {
         return []
     }
 
-    /// The `business_id` to compare with the token's: any string the envelope holds, valid or
-    /// not (an empty or over-long id is still not the sender's business, and 403 comes before
-    /// 422, SPEC §4); `nil` when it is missing or not a string, when there is nothing to compare
-    /// and the 422 answers instead.
-    public var comparableBusinessID: String? { businessID }
-
     /// Whether `command_id` is a valid UUID and so can serve as the idempotency key. An invalid
     /// one (`""`, `"undefined"` from a client bug) is answered 422 every time and never
     /// remembered: otherwise every later command carrying the same garbage, from any business,

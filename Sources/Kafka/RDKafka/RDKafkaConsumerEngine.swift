@@ -447,18 +447,14 @@ final class RDKafkaConsumerEngine: Sendable {
     /// elsewhere (the worker's database) loses nothing when this commit times out.
     private func commitBeforeRelease() -> rd_kafka_resp_err_t {
         let deadline = ContinuousClock.now + .seconds(5)
-        var err = commit(until: deadline)
+        var err = Self.commitStored(rk, until: deadline)
         while err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET, err != RD_KAFKA_RESP_ERR__TIMED_OUT,
             KafkaErrorCode(err).isRetriable, ContinuousClock.now < deadline
         {
             usleep(100_000)
-            err = commit(until: deadline)
+            err = Self.commitStored(rk, until: deadline)
         }
         return err
-    }
-
-    private func commit(until deadline: ContinuousClock.Instant) -> rd_kafka_resp_err_t {
-        Self.commitStored(rk, until: deadline)
     }
 
     /// One commit of the stored offsets of `rk`, waiting for its result until `deadline`
