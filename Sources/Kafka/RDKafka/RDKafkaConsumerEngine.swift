@@ -243,7 +243,13 @@ final class RDKafkaConsumerEngine: Sendable {
         batch.removeAll { gaps[$0.topicPartition] != nil }
         for (tp, expected) in gaps.sorted(by: { $0.key < $1.key }) {
             logger.warning("resumed \(tp) past offset \(expected) without handing it out; seeking back to it")
-            if let error = seekFetching(tp, expected) { logger.warning("\(error)") }
+            if poll.flowPaused || poll.userPaused.contains(tp) {
+                // Paused again meanwhile: a seek would not complete in 2.0.2; seek on resume.
+                rewind(tp, to: expected)
+            } else if let error = seekFetching(tp, expected) {
+                logger.warning("\(error)")
+                checkAgain(tp, from: expected)
+            }
         }
         return Set(gaps.keys)
     }
@@ -377,6 +383,9 @@ final class RDKafkaConsumerEngine: Sendable {
             if let listener {
                 let offsets = runHook { await listener.partitionsAssigned(partitions) }
                 RDKafkaTopicPartitionList.setOffsets(offsets, in: list)
+                // Where each partition must start, so a flow-control pause before its first
+                // message is handed out is still checked on resume (upstream #4208).
+                for (tp, offset) in offsets where offset >= 0 { poll.expected[tp] = offset }
             }
             assign(list)
             let added = Set(partitions)
@@ -515,7 +524,9 @@ final class RDKafkaConsumerEngine: Sendable {
         poll.assigned = assigned
         poll.userPaused = []
         poll.rewinds = [:]
-        poll.expected = [:]
+        // Absolute start offsets are where the partitions' first messages must be (checked
+        // after a flow-control resume, as for a group assignment).
+        poll.expected = partitions.compactMapValues { $0.rawValue >= 0 ? $0.rawValue : nil }
         poll.checkAfterResume = []
         shared.withLock { shared in
             // Whatever was buffered belongs to the previous assignment or start positions.
@@ -572,12 +583,23 @@ final class RDKafkaConsumerEngine: Sendable {
             guard let offset = poll.rewinds.removeValue(forKey: tp) else { continue }
             if let error = seekFetching(tp, offset) {
                 logger.warning("\(error)")
+                checkAgain(tp, from: offset)
                 firstError = firstError ?? error
             }
         }
         return firstError
     }
 
+    /// After a seek that failed: the partition's next messages are checked against `offset`
+    /// again, so messages past it are held back and the seek is tried again rather than the
+    /// messages before them skipped for good.
+    private func checkAgain(_ partition: TopicPartition, from offset: Int64) {
+        poll.expected[partition] = offset
+        poll.checkAfterResume.insert(partition)
+    }
+
+    /// Seeks a partition that is fetching; on success its next message is expected at `offset`
+    /// (what the check after a flow-control resume compares with).
     private func seekFetching(_ partition: TopicPartition, _ offset: Int64) -> KafkaError? {
         poll.expected[partition] = nil
         poll.checkAfterResume.remove(partition)
@@ -586,6 +608,7 @@ final class RDKafkaConsumerEngine: Sendable {
         var attempt = 1
         while true {
             let error = seekFetchingOnce(partition, offset)
+            if error == nil, offset >= 0 { poll.expected[partition] = offset }
             guard let error, error.code == .timedOut, attempt < Self.seekAttempts else { return error }
             logger.warning(
                 "seek timed out; trying again",
