@@ -118,6 +118,38 @@ struct DeliveryFailureTests {
         #expect(try await harness.store.pendingOutboxCount() == 2)
     }
 
+    @Test("a fatal error while another batch waits for the database still stops the worker (retries end)")
+    func fatalErrorDuringDatabaseOutageStopsTheWorker() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
+        defer { Task { await harness.close() } }
+        let token = try await harness.token()
+        let first = TestCommand(
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000e6", payload: #"{"first_name": "Ada"}"#, token: token)
+        let second = TestCommand(
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000e7", payload: #"{"first_name": "Bo"}"#, token: token)
+        // The database goes away after the first batch: the second batch retries it for ever.
+        let store = OutageAfterFirstBatchStore(base: harness.store)
+        let worker = try harness.startWorker(store: store, beforeSending: { _ in
+            // The first batch's publish fails fatally once the second batch is retrying.
+            while store.refusals == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            throw KafkaError.deliveryFailed(
+                topic: "results", code: .fatal, reason: "the idempotent producer was fenced", isRetriable: false, isFatal: true)
+        })
+        try await harness.send([harness.message(first)])
+        try await eventually(30, "the first command to be written") {
+            try await !harness.store.processedCommands(ids: [first.commandID]).isEmpty
+        }
+        try await harness.send([harness.message(second)])
+        let outcome = try await within(30, "the worker to stop") { await worker.task.result }
+        guard case .failure(let error) = outcome else {
+            Issue.record("the worker kept running after a fatal error")
+            return
+        }
+        #expect("\(error)".contains("the idempotent producer was fenced"), "\(error)")
+        #expect(store.refusals >= 1)
+        #expect(try await harness.store.processedCommands(ids: [second.commandID]).isEmpty)
+    }
+
     /// `ids` with repeats dropped (a re-published message keeps its id), in first-seen order.
     private func firstOccurrences(_ ids: [String]) -> [String] {
         var seen: Set<String> = []
@@ -128,4 +160,31 @@ struct DeliveryFailureTests {
 /// The test's refusal of a publish (``OutboxPublisher/beforeSending``).
 private struct HeldBack: Error, CustomStringConvertible {
     var description: String { "held back by the test" }
+}
+
+/// The harness's store, with the database "down" for every batch after the first one that
+/// holds a command (a retriable error, counted).
+private final class OutageAfterFirstBatchStore: ForwardingStore {
+    let base: any ContactStore
+    private let state = Locked((written: 0, refused: 0))
+
+    init(base: any ContactStore) {
+        self.base = base
+    }
+
+    var refusals: Int { state.value.refused }
+
+    func apply(_ batch: StoreBatch) async throws -> [Int64] {
+        guard !batch.processedCommands.isEmpty else { return try await base.apply(batch) }
+        let refuse = state.withLock { state -> Bool in
+            if state.written == 0 {
+                state.written += 1
+                return false
+            }
+            state.refused += 1
+            return true
+        }
+        if refuse { throw StoreError.unavailable(database: "test", underlying: "down for the test") }
+        return try await base.apply(batch)
+    }
 }
