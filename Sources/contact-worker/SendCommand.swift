@@ -26,7 +26,7 @@ struct SendCommand: AsyncParsableCommand {
     @Option(name: .customLong("kafka-property"), help: "A librdkafka property as key=value; repeatable.")
     var kafkaProperties: [String] = []
 
-    @Option(help: "A JSON file holding the whole command envelope (instead of the flags below).")
+    @Option(help: "A JSON file holding the whole command envelope (instead of --type, --business, --contact, --payload and --command-id).")
     var file: String?
 
     @Option(help: "Command type: CreateContact, AddInteraction or UpdateStatus.")
@@ -58,6 +58,15 @@ struct SendCommand: AsyncParsableCommand {
 
     @Flag(help: "Wait (up to 30 s) for the command's result and print it.")
     var wait = false
+
+    func validate() throws {
+        // With --file the envelope is the file's: an envelope flag beside it would be ignored.
+        let envelopeFlags = [("--type", type != nil), ("--business", business != nil), ("--contact", contact != nil),
+            ("--payload", payload != "{}"), ("--command-id", commandID != nil)].filter(\.1).map(\.0)
+        if file != nil, !envelopeFlags.isEmpty {
+            throw ValidationError("--file holds the whole envelope; drop \(envelopeFlags.joined(separator: ", "))")
+        }
+    }
 
     func run() async throws {
         var overrides = try SettingsOptions.kafkaPropertyOverrides(kafkaProperties)

@@ -53,6 +53,11 @@ struct SendAndTokenToolTests {
             ["token", "--config", config.path, "--secret", WorkerHarness.secret, "--business", "biz-1"])
         #expect(try Self.claims(of: flagged)["iss"]?.stringValue == "crm-test", "\(flagged)")
 
+        // --file holds the whole envelope: an envelope flag beside it is refused, not ignored.
+        let (refused, refusal) = try await run(["send", "--config", config.path, "--file", config.path, "--type", "CreateContact"])
+        #expect(refused == .exited(64))
+        #expect(refusal.contains("--file holds the whole envelope; drop --type"), "\(refusal)")
+
         let contact = "00000000-0000-4000-8000-0000000000d4"
         let (sendStatus, sendOutput) = try await run([
             "send", "--config", config.path, "--token", token, "--business", "biz-1", "--contact", contact,
