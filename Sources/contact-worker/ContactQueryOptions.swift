@@ -20,7 +20,7 @@ struct ContactQueryOptions: ParsableArguments {
     @Flag(help: "Print the HTTP read side's JSON body instead of readable lines.")
     var json = false
 
-    @OptionGroup var settings: SettingsOptions
+    @OptionGroup var settings: DatabaseOptions
 
     /// Runs the query against the configured database and prints the page with `line` per item.
     func run(_ listing: ContactQueries.Listing, noun: String, line: (JSONValue) -> String) async throws {

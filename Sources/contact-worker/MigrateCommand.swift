@@ -14,7 +14,7 @@ struct MigrateCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var settings: SettingsOptions
+    @OptionGroup var settings: DatabaseOptions
 
     func run() async throws {
         let databaseURL = try await settings.loadDatabaseURL()

@@ -49,11 +49,6 @@ struct SettingsOptions: ParsableArguments {
         try await WorkerSettings.load(file: configFile, overrides: overrides())
     }
 
-    /// Only the database URL, for subcommands that need nothing else.
-    func loadDatabaseURL() async throws -> DatabaseURL {
-        try await WorkerSettings.loadDatabaseURL(file: configFile, overrides: overrides())
-    }
-
     private func overrides() throws -> [String: String] {
         var overrides = try Self.kafkaPropertyOverrides(kafkaProperties)
         if let brokers { overrides["kafka.brokers"] = brokers }
