@@ -65,6 +65,22 @@ struct WorkerSettingsTests {
         #expect(!own.usesDevelopmentSecret)
     }
 
+    @Test("a bad value is named the way it was given: flag, variable, or key in the file")
+    func badValueNamesItsSource() async throws {
+        try await withFile("kafka:\n  brokers: file:9092\nhttp:\n  port: abc\njwt:\n  hs256:\n    secret: \(Self.secret)\n") { path in
+            let fromFile = await #expect(throws: ConfigurationError.self) { _ = try await WorkerSettings.load(file: path, environment: [:]) }
+            #expect(fromFile?.description == #"http.port in \#(path): "abc" is not a port number (0–65535)"#)
+            let fromEnvironment = await #expect(throws: ConfigurationError.self) {
+                _ = try await WorkerSettings.load(file: path, environment: ["HTTP_PORT": "99999"])
+            }
+            #expect(fromEnvironment?.description == #"HTTP_PORT: "99999" is not a port number (0–65535)"#)
+            let fromFlag = await #expect(throws: ConfigurationError.self) {
+                _ = try await WorkerSettings.load(file: path, environment: ["HTTP_PORT": "99999"], overrides: ["http.port": "70000"])
+            }
+            #expect(fromFlag?.description == #"--http-port: "70000" is not a port number (0–65535)"#)
+        }
+    }
+
     @Test("any other KAFKA_ variable becomes a librdkafka property")
     func passthrough() async throws {
         let settings = try await WorkerSettings.load(

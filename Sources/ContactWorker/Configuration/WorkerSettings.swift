@@ -55,9 +55,8 @@ public struct WorkerSettings: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         overrides: [String: String] = [:]
     ) async throws(ConfigurationError) -> WorkerSettings {
-        let (environment, overrides) = (setValues(environment), setValues(overrides))
-        let reader = try await reader(file: file, environment: environment, overrides: overrides)
-        return try WorkerSettings(reader: reader, environment: environment, overrides: overrides)
+        let sources = SettingSources(environment: environment, overrides: overrides, file: file)
+        return try WorkerSettings(reader: try await reader(sources), sources: sources)
     }
 
     /// Only `DATABASE_URL`, with the same precedence as ``load(file:environment:overrides:)``: for
@@ -68,8 +67,9 @@ public struct WorkerSettings: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         overrides: [String: String] = [:]
     ) async throws(ConfigurationError) -> DatabaseURL {
-        let reader = try await reader(file: file, environment: setValues(environment), overrides: setValues(overrides))
-        return try databaseURL(try text(reader, "database.url", default: defaultDatabaseURL) ?? defaultDatabaseURL)
+        let sources = SettingSources(environment: environment, overrides: overrides, file: file)
+        let reader = try await reader(sources)
+        return try databaseURL(try text(reader, "database.url") ?? defaultDatabaseURL, name: sources.name(of: "database.url"))
     }
 
     /// Only the Kafka connection (brokers, topics, librdkafka properties), with the same
@@ -80,26 +80,18 @@ public struct WorkerSettings: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         overrides: [String: String] = [:]
     ) async throws(ConfigurationError) -> KafkaConnectionSettings {
-        let (environment, overrides) = (setValues(environment), setValues(overrides))
-        let reader = try await reader(file: file, environment: environment, overrides: overrides)
-        return try kafkaConnection(reader: reader, environment: environment, overrides: overrides)
+        let sources = SettingSources(environment: environment, overrides: overrides, file: file)
+        return try kafkaConnection(reader: try await reader(sources), sources: sources)
     }
 
-    /// The values that are set: an empty (or blank) variable or flag counts as unset, so the
-    /// next source answers. `DATABASE_URL=` from an unset `${DATABASE_URL}` in a compose file
-    /// must fall back to the config file's URL, not to the built-in SQLite default.
-    private static func setValues(_ values: [String: String]) -> [String: String] {
-        values.filter { !$0.value.trimmingCharacters(in: .whitespaces).isEmpty }
-    }
-
-    private static func databaseURL(_ text: String) throws(ConfigurationError) -> DatabaseURL {
+    private static func databaseURL(_ text: String, name: String) throws(ConfigurationError) -> DatabaseURL {
         do {
             return try DatabaseURL(parsing: text)
         } catch StoreError.invalidURL(_, _, let reason) {
             // StoreError's own description already starts with "DATABASE_URL:".
-            throw ConfigurationError(key: "DATABASE_URL", message: reason)
+            throw ConfigurationError(key: name, message: reason)
         } catch {
-            throw ConfigurationError(key: "DATABASE_URL", message: "\(error)")
+            throw ConfigurationError(key: name, message: "\(error)")
         }
     }
 
@@ -112,14 +104,9 @@ public struct WorkerSettings: Sendable {
         let configKey = ConfigKey(key)
         if let found = reader.string(forKey: configKey)?.trimmingCharacters(in: .whitespaces), !found.isEmpty { return found }
         if reader.stringArray(forKey: configKey) != nil {
-            throw ConfigurationError(key: variable(for: key), message: "is a list; it takes one value")
+            throw ConfigurationError(key: SettingSources.variable(for: key), message: "is a list; it takes one value")
         }
         return value
-    }
-
-    /// The environment variable of a dotted key (`jwt.audience` → `JWT_AUDIENCE`).
-    static func variable(for key: String) -> String {
-        key.uppercased().replacingOccurrences(of: ".", with: "_")
     }
 
     private static func required(
@@ -132,33 +119,34 @@ public struct WorkerSettings: Sendable {
     }
 
     private static func kafkaConnection(
-        reader: ConfigReader, environment: [String: String], overrides: [String: String]
+        reader: ConfigReader, sources: SettingSources
     ) throws(ConfigurationError) -> KafkaConnectionSettings {
         let brokers = try required(reader, "kafka.brokers", "KAFKA_BROKERS")
         let named = [
-            ("COMMANDS_TOPIC", try required(reader, "commands.topic", "COMMANDS_TOPIC", default: "contacts.commands")),
-            ("EVENTS_TOPIC", try required(reader, "events.topic", "EVENTS_TOPIC", default: "contacts.events")),
-            ("RESULTS_TOPIC", try required(reader, "results.topic", "RESULTS_TOPIC", default: "contacts.command-results")),
-            ("DLQ_TOPIC", try required(reader, "dlq.topic", "DLQ_TOPIC", default: "contacts.commands.dlq")),
+            ("commands.topic", try required(reader, "commands.topic", "COMMANDS_TOPIC", default: "contacts.commands")),
+            ("events.topic", try required(reader, "events.topic", "EVENTS_TOPIC", default: "contacts.events")),
+            ("results.topic", try required(reader, "results.topic", "RESULTS_TOPIC", default: "contacts.command-results")),
+            ("dlq.topic", try required(reader, "dlq.topic", "DLQ_TOPIC", default: "contacts.commands.dlq")),
         ]
         // One topic for two roles is always a mistake, and with the commands topic a loop: the
         // worker would read its own results (each one a 422 answered by another result).
-        for (index, (variable, topic)) in named.enumerated() {
+        for (index, (key, topic)) in named.enumerated() {
             if let earlier = named[..<index].first(where: { $0.1 == topic }) {
-                throw ConfigurationError(key: variable, message: "\"\(topic)\" is also \(earlier.0); each topic needs its own name")
+                throw ConfigurationError(
+                    key: sources.name(of: key),
+                    message: "\"\(topic)\" is also \(SettingSources.variable(for: earlier.0)); each topic needs its own name")
             }
         }
         let topics = WorkerTopics(commands: named[0].1, events: named[1].1, results: named[2].1, deadLetters: named[3].1)
         return KafkaConnectionSettings(
-            brokers: brokers, topics: topics, properties: try kafkaProperties(environment: environment, overrides: overrides))
+            brokers: brokers, topics: topics, properties: try kafkaProperties(environment: sources.environment, overrides: sources.overrides))
     }
 
     /// Where the worker keeps its data when nothing else is configured.
     static let defaultDatabaseURL = "sqlite:.contact-worker/worker.sqlite"
 
-    private static func reader(
-        file: String?, environment: [String: String], overrides: [String: String]
-    ) async throws(ConfigurationError) -> ConfigReader {
+    private static func reader(_ sources: SettingSources) async throws(ConfigurationError) -> ConfigReader {
+        let (environment, overrides, file) = (sources.environment, sources.overrides, sources.file)
         var providers: [any ConfigProvider] = [
             InMemoryProvider(
                 name: "flags",
@@ -181,7 +169,8 @@ public struct WorkerSettings: Sendable {
         return ConfigReader(providers: providers)
     }
 
-    init(reader: ConfigReader, environment: [String: String], overrides: [String: String]) throws(ConfigurationError) {
+    init(reader: ConfigReader, sources: SettingSources) throws(ConfigurationError) {
+        let (environment, overrides) = (sources.environment, sources.overrides)
         func text(_ key: String, default value: String? = nil) throws(ConfigurationError) -> String? {
             try Self.text(reader, key, default: value)
         }
@@ -189,13 +178,13 @@ public struct WorkerSettings: Sendable {
             try Self.required(reader, key, variable, default: value)
         }
 
-        let connection = try Self.kafkaConnection(reader: reader, environment: environment, overrides: overrides)
+        let connection = try Self.kafkaConnection(reader: reader, sources: sources)
         kafkaBrokers = connection.brokers
         groupID = try required("kafka.group.id", "KAFKA_GROUP_ID", default: "contact-worker")
         topics = connection.topics
 
         databaseURLText = try required("database.url", "DATABASE_URL", default: Self.defaultDatabaseURL)
-        databaseURL = try Self.databaseURL(databaseURLText)
+        databaseURL = try Self.databaseURL(databaseURLText, name: sources.name(of: "database.url"))
 
         var secret = try text("jwt.hs256.secret")
         var publicKeyFile = try text("jwt.public.key.file")
@@ -220,7 +209,8 @@ public struct WorkerSettings: Sendable {
             throw ConfigurationError(key: "JWT_HS256_SECRET", message: "is required (or JWT_PUBLIC_KEY_FILE for ES256/RS256)")
         case (let secret?, _):
             guard secret.utf8.count >= 32 else {
-                throw ConfigurationError(key: "JWT_HS256_SECRET", message: "must be at least 32 bytes (got \(secret.utf8.count))")
+                throw ConfigurationError(
+                    key: sources.name(of: "jwt.hs256.secret"), message: "must be at least 32 bytes (got \(secret.utf8.count))")
             }
             tokenKey = .hs256(secret: secret)
         case (nil, let path?):
@@ -235,7 +225,8 @@ public struct WorkerSettings: Sendable {
                 // An EC key can only be ES256 and an RSA key only RS256 here; sniff it from the PEM.
                 tokenKey = pem.contains("BEGIN RSA PUBLIC KEY") || Self.looksLikeRSA(pem) ? .rs256(publicKeyPEM: pem) : .es256(publicKeyPEM: pem)
             case let other?:
-                throw ConfigurationError(key: "JWT_ALGORITHM", message: "\"\(other)\" is not supported with a public key (use ES256 or RS256)")
+                throw ConfigurationError(
+                    key: sources.name(of: "jwt.algorithm"), message: "\"\(other)\" is not supported with a public key (use ES256 or RS256)")
             }
         }
         jwtIssuer = try text("jwt.issuer")
@@ -243,21 +234,21 @@ public struct WorkerSettings: Sendable {
 
         let portText = try required("http.port", "HTTP_PORT", default: "8080")
         guard let port = Int(portText), (0...65_535).contains(port) else {
-            throw ConfigurationError(key: "HTTP_PORT", message: "\"\(portText)\" is not a port number (0–65535)")
+            throw ConfigurationError(key: sources.name(of: "http.port"), message: "\"\(portText)\" is not a port number (0–65535)")
         }
         httpPort = port
 
         logFormat = try required("log.format", "LOG_FORMAT", default: "text")
         guard ["text", "json"].contains(logFormat) else {
-            throw ConfigurationError(key: "LOG_FORMAT", message: "\"\(logFormat)\" is not one of text, json")
+            throw ConfigurationError(key: sources.name(of: "log.format"), message: "\"\(logFormat)\" is not one of text, json")
         }
         logLevel = try required("log.level", "LOG_LEVEL", default: "info")
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
-            throw ConfigurationError(key: "LOG_LEVEL", message: "\"\(logLevel)\" is not a log level (trace … critical)")
+            throw ConfigurationError(key: sources.name(of: "log.level"), message: "\"\(logLevel)\" is not a log level (trace … critical)")
         }
         let migrate = try required("database.migrate", "DATABASE_MIGRATE", default: "true").lowercased()
         guard let migrateOnStart = ["true": true, "false": false, "1": true, "0": false][migrate] else {
-            throw ConfigurationError(key: "DATABASE_MIGRATE", message: "\"\(migrate)\" is not true or false")
+            throw ConfigurationError(key: sources.name(of: "database.migrate"), message: "\"\(migrate)\" is not true or false")
         }
         self.migrateOnStart = migrateOnStart
 
