@@ -21,7 +21,10 @@ struct PoisonInputTests {
         func text(_ value: String, key: [UInt8]? = Array("poison".utf8)) -> KafkaOutgoingMessage {
             raw(Array(value.utf8), key: key)
         }
-        var generator = SystemRandomNumberGenerator()
+        // Seeded: CONTACT_WORKER_TEST_SEED repeats a run, and the checks of the dead letters
+        // (where the random bytes end up) name the seed.
+        let seed = Scenario.seed()
+        var generator = SeededGenerator(seed: seed)
         let randomBytes = [0xFF, 0xFE] + (0..<4_096).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let huge = Array(#"{"command_id": ""#.utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 2 << 20) + Array(#""}"#.utf8)
         let deepArray = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
@@ -82,7 +85,7 @@ struct PoisonInputTests {
         #expect(worker.health.notReadyReason == nil)
         try await worker.stop()
 
-        #expect(try await harness.messageCount(harness.topics.deadLetters) == Int64(deadLetters.count))
+        #expect(try await harness.messageCount(harness.topics.deadLetters) == Int64(deadLetters.count), "seed \(seed)")
         #expect(try await harness.messageCount(harness.topics.results) == Int64(unprocessable.count + valid.count))
         #expect(try await harness.messageCount(harness.topics.events) == 2)
 
@@ -107,7 +110,7 @@ struct PoisonInputTests {
         // Dead letters keep their original key and value, in order, with the offsets they had.
         // The 2 MiB value is cut to what a producer can always publish, and its size is recorded.
         let limit = CommandBatchProcessor.deadLetterValueLimit
-        #expect(dlq.map(\.value) == deadLetters.map { $0.value.count > limit ? Array($0.value.prefix(limit)) : $0.value })
+        #expect(dlq.map(\.value) == deadLetters.map { $0.value.count > limit ? Array($0.value.prefix(limit)) : $0.value }, "seed \(seed)")
         #expect(dlq.map { $0.header("x-original-value-bytes") } == deadLetters.map { $0.value.count > limit ? String($0.value.count) : nil })
         let keyLimit = CommandBatchProcessor.deadLetterKeyLimit
         #expect(dlq.map(\.key) == deadLetters.map { $0.key.map { Array($0.prefix(keyLimit)) } })
