@@ -126,6 +126,7 @@ struct HTTPHealthAndMetricsTests {
         let before = PrometheusSamples(scrape.text)
         #expect(before[WorkerMetrics.Name.commandsConsumed] == 0)
         #expect(before[WorkerMetrics.Name.deadLetters] == 0)
+        #expect(before[WorkerMetrics.Name.misrouted] == 0)
         for operation in RetriedOperation.allCases {
             #expect(before[WorkerMetrics.Name.retries, ["operation": operation.rawValue]] == 0)
         }
@@ -191,6 +192,7 @@ struct HTTPHealthAndMetricsTests {
         #expect(delta(outcomes, ["outcome": "duplicate"]) == 0)
         #expect(delta(outcomes, ["outcome": "dead_lettered"]) == 1)
         #expect(delta(WorkerMetrics.Name.deadLetters) == 1)
+        #expect(delta(WorkerMetrics.Name.misrouted) == 0)
         #expect(after.series(WorkerMetrics.Name.retries).values.allSatisfy { $0 == 0 })
         #expect(after[WorkerMetrics.Name.outboxBacklog] == 0)
         // Every consumed message is in exactly one batch; every batch has a duration.
@@ -207,13 +209,17 @@ struct HTTPHealthAndMetricsTests {
         }
 
         // A re-sent command is a duplicate: counted as consumed and processed again, not applied.
-        try await harness.send([messages[0]])
+        // Sent with another key, it is counted as not keyed by its contact_id.
+        var rekeyed = messages[0]
+        rekeyed.key = Array("not-the-contact-id".utf8)
+        try await harness.send([rekeyed])
         _ = try await harness.read(harness.topics.results, count: 9)
         let again = PrometheusSamples(
             try await harness.poll(worker, "/metrics") { PrometheusSamples($0.text)[WorkerMetrics.Name.commandsConsumed] == 10 }.text)
         #expect(again[outcomes, ["outcome": "duplicate"]] == 1)
         #expect(again[outcomes, ["outcome": "applied"]] == 5)
         #expect(again[processed, ["command_type": "CreateContact", "status": "201"]] == 4)
+        #expect(again[WorkerMetrics.Name.misrouted] == 1)
         try await worker.stop()
     }
 

@@ -16,6 +16,7 @@ import Synchronization
 /// | `contact_worker_commands_processed_total` | counter | `command_type`, `status` |
 /// | `contact_worker_command_outcomes_total` | counter | `outcome` (`applied`, `duplicate`, `rejected`, `dead_lettered`) |
 /// | `contact_worker_dead_letters_total` | counter | |
+/// | `contact_worker_misrouted_commands_total` | counter | |
 /// | `contact_worker_retries_total` | counter | `operation` (`batch`, `publish`, `dead_letter`, `read_offsets`, `migrate`) |
 /// | `contact_worker_batch_processing_seconds` | histogram | |
 /// | `contact_worker_command_latency_seconds` | histogram | |
@@ -30,6 +31,8 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         public static let commandsProcessed = "contact_worker_commands_processed_total"
         public static let commandOutcomes = "contact_worker_command_outcomes_total"
         public static let deadLetters = "contact_worker_dead_letters_total"
+        /// Commands whose Kafka key is not their contact_id (see ``BatchSummary/misrouted``).
+        public static let misrouted = "contact_worker_misrouted_commands_total"
         public static let retries = "contact_worker_retries_total"
         public static let batchDuration = "contact_worker_batch_processing_seconds"
         /// Per message: from its Kafka timestamp (when it was produced) to its result and events
@@ -49,6 +52,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
 
     private let consumed: CoreMetrics.Counter
     private let deadLetters: CoreMetrics.Counter
+    private let misrouted: CoreMetrics.Counter
     private let retries: [RetriedOperation: CoreMetrics.Counter]
     private let batchDuration: CoreMetrics.Timer
     private let commandLatency: CoreMetrics.Timer
@@ -84,6 +88,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         self.factory = factory
         consumed = CoreMetrics.Counter(label: Name.commandsConsumed, factory: factory)
         deadLetters = CoreMetrics.Counter(label: Name.deadLetters, factory: factory)
+        misrouted = CoreMetrics.Counter(label: Name.misrouted, factory: factory)
         retries = Dictionary(
             uniqueKeysWithValues: RetriedOperation.allCases.map { operation in
                 (operation, CoreMetrics.Counter(label: Name.retries, dimensions: [("operation", operation.rawValue)], factory: factory))
@@ -112,6 +117,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
     public func batchProcessed(_ summary: BatchSummary, messages: [KafkaMessage], duration: Duration) {
         consumed.increment(by: messages.count)
         deadLetters.increment(by: summary.deadLettered)
+        misrouted.increment(by: summary.misrouted)
         batchSize.record(messages.count)
         batchDuration.recordNanoseconds(Self.nanoseconds(duration))
         // Wall clock against the producer's (or broker's) clock: skew can make it negative.

@@ -180,6 +180,7 @@ extension BatchSummary {
         rejected += other.rejected
         deadLettered += other.deadLettered
         skipped += other.skipped
+        misrouted += other.misrouted
         for (outcome, count) in other.outcomes { outcomes[outcome, default: 0] += count }
     }
 }

@@ -129,6 +129,17 @@ public struct CommandBatchProcessor: Sendable {
                 decisions.append(CommandDecision(message, outcome: .deadLettered, detail: reason))
 
             case .command(let decoded):
+                if let contactID = decoded.envelope?.contactID, !Self.isKeyed(message, by: contactID) {
+                    summary.misrouted += 1
+                    if summary.misrouted == 1 {
+                        context.logger.warning(
+                            "command not keyed by its contact_id: its order with the contact's other commands is not guaranteed",
+                            metadata: [
+                                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+                                "command_id": "\(decoded.commandID)", "key": "\(message.key.map { String(decoding: $0.prefix(100), as: UTF8.self) } ?? "-")",
+                            ])
+                    }
+                }
                 let correlationID = decoded.headers.correlationID
                 let authorizedAt =
                     authorizeAtMessageTime
@@ -250,6 +261,12 @@ public struct CommandBatchProcessor: Sendable {
             }
         }
         return Plan(batch: batch, summary: summary, decisions: decisions)
+    }
+
+    /// Whether the message's key is `contactID` (any letter case, as a UUID's text).
+    static func isKeyed(_ message: KafkaMessage, by contactID: UUID) -> Bool {
+        guard let key = message.key, key.count == 36 else { return false }
+        return UUID(uuidString: String(decoding: key, as: UTF8.self)) == contactID
     }
 
     // MARK: - Outbox messages
