@@ -68,17 +68,24 @@ public final class KafkaProducer: Sendable {
     /// Produces many records, then waits once for all their acknowledgements.
     ///
     /// - Returns: one report per input record, in input order; a record that failed carries its
-    ///   ``KafkaDeliveryReport/error`` instead of making the whole call throw.
+    ///   ``KafkaDeliveryReport/error`` instead of making the whole call throw. Records after one
+    ///   that librdkafka refused to take (an unknown topic, too large) are not sent and carry the
+    ///   same error, so a batch never reaches the topic with a gap in its order.
     /// - Throws: ``KafkaError/closed(operation:)`` when the producer was already shut down.
     public func send(batch messages: [KafkaOutgoingMessage]) async throws -> [KafkaDeliveryReport] {
         guard !messages.isEmpty else { return [] }
         guard !closed.load(ordering: .acquiring) else { throw KafkaError.closed(operation: "send") }
         let waiter = RDKafkaDeliveryWaiter(count: messages.count)
+        // Once a record cannot be handed over, the ones after it are not sent (each reports the
+        // same error): sending them would let a later record of a key reach the topic before an
+        // earlier one that the caller then has to send again.
+        var failure: KafkaError?
         for (index, message) in messages.enumerated() {
-            if let error = await enqueue(message, waiter: waiter, index: index) {
+            if failure == nil { failure = await enqueue(message, waiter: waiter, index: index) }
+            if let failure {
                 waiter.complete(
                     index: index,
-                    report: KafkaDeliveryReport(topic: message.topic, partition: message.partition ?? -1, offset: nil, error: error)
+                    report: KafkaDeliveryReport(topic: message.topic, partition: message.partition ?? -1, offset: nil, error: failure)
                 )
             }
         }

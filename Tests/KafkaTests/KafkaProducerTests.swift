@@ -128,6 +128,27 @@ struct KafkaProducerTests {
         await producer.shutdown()
     }
 
+    @Test("records after one librdkafka refuses to take are not sent: a batch reaches the topic without a gap")
+    func batchStopsAtTheFirstRefusedRecord() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("refused")
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try TestSupport.producer(cluster) { $0.set("message.max.bytes", "10000") }
+        let messages = [
+            KafkaOutgoingMessage(topic: topic, key: "k", value: "first"),
+            KafkaOutgoingMessage(topic: topic, key: "k", value: String(repeating: "x", count: 20_000)),
+            KafkaOutgoingMessage(topic: topic, key: "k", value: "third"),
+        ]
+        let reports = try await producer.send(batch: messages)
+        await producer.shutdown()
+        #expect(reports.map(\.isDelivered) == [true, false, false])
+        #expect(reports[1].error?.code == .messageSizeTooLarge, "\(String(describing: reports[1].error))")
+        #expect(reports[2].error?.code == .messageSizeTooLarge)
+        let reader = try TestSupport.consumer(cluster, group: nil)
+        #expect(try await reader.watermarks(topic: topic, partition: 0).high == 1)
+        await reader.close()
+    }
+
     @Test("a rejected property fails creation naming the key")
     func invalidConfigurationNamesKey() throws {
         var configuration = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1")
