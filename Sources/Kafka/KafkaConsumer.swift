@@ -81,7 +81,14 @@ public final class KafkaConsumer: Sendable {
         self.thread = RDKafkaThread(name: "kafka-consumer-poll") { thread in
             engine.run(thread)
             // Serialised with commit/committed/watermarks, which check for destruction first.
-            blocking.runBlocking { client.destroy() }
+            if client.skipsConsumerClose {
+                // The close was given up on (no broker answering): librdkafka's destroy still
+                // waits for the group state to wind down, up to session.timeout.ms. Let it do so
+                // in the background instead of holding close() (and a shutdown) for that long.
+                blocking.async { client.destroy() }
+            } else {
+                blocking.runBlocking { client.destroy() }
+            }
         }
     }
 

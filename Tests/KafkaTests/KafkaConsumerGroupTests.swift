@@ -167,4 +167,28 @@ struct KafkaConsumerGroupTests {
         #expect(messages.first { $0.partition == 1 }?.offset == 0)
         await consumer.close()
     }
+
+    @Test("closing during a broker outage does not wait session.timeout.ms for a commit still outstanding")
+    func closeDuringOutageIsBounded() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("close-outage")
+        try cluster.createTopic(topic, partitions: 1)
+        try await TestSupport.produce(cluster, topic: topic, count: 1, partitions: 1)
+        // librdkafka's default session timeout: without the bound, close waits about this long.
+        let consumer = try TestSupport.consumer(cluster, group: TestSupport.unique("group"), strategy: "range") {
+            $0.set("session.timeout.ms", "45000")
+        }
+        try await consumer.subscribe(topics: [topic])
+        let message = try #require(try await TestSupport.collect(consumer, count: 1, seconds: 40).first)
+        try consumer.storeOffsets([message.topicPartition: message.offset + 1])
+
+        try cluster.setBrokerDown(1)
+        // A commit that cannot reach the coordinator: the caller stops waiting, librdkafka keeps it.
+        await #expect(throws: KafkaError.self) { try await consumer.commit(timeout: .seconds(1)) }
+        let closing = ContinuousClock.now
+        await consumer.close()
+        let took = ContinuousClock.now - closing
+        #expect(took < .seconds(20), "close took \(took)")
+        try cluster.setBrokerUp(1)
+    }
 }

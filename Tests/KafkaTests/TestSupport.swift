@@ -11,7 +11,7 @@ enum TestSupport {
 
     static var logger: Logger {
         var logger = Logger(label: "kafka.test")
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["CONTACT_WORKER_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         return logger
     }
 

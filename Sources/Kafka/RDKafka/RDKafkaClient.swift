@@ -19,6 +19,9 @@ final class RDKafkaClient: @unchecked Sendable {
     private let destroyed = Atomic<Bool>(false)
     /// Calls inside ``using(_:)`` right now; ``destroy()`` waits for them.
     private let users = Atomic<Int>(0)
+    /// Destroy without librdkafka's own consumer close (it was given up on: see
+    /// `RDKafkaConsumerEngine.closeWithinBound`).
+    private let skipsConsumerCloseFlag = Atomic<Bool>(false)
 
     /// Creates the handle. `configure` may install further callbacks (delivery reports,
     /// rebalances) on the configuration before the handle takes ownership of it.
@@ -87,10 +90,18 @@ final class RDKafkaClient: @unchecked Sendable {
         guard !destroyed.exchange(true, ordering: .sequentiallyConsistent) else { return }
         // A quick call that saw the handle alive may still be using it.
         while users.load(ordering: .sequentiallyConsistent) > 0 { usleep(100) }
-        rd_kafka_destroy(handle)
+        rd_kafka_destroy_flags(handle, skipsConsumerClose ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE : 0)
         context.setRebalanceHandler(nil)
         context.finishErrors()
     }
+
+    /// Makes ``destroy()`` skip the consumer close librdkafka would otherwise wait for again.
+    func skipConsumerCloseOnDestroy() {
+        skipsConsumerCloseFlag.store(true, ordering: .releasing)
+    }
+
+    /// Whether the consumer close was given up on (see ``skipConsumerCloseOnDestroy()``).
+    var skipsConsumerClose: Bool { skipsConsumerCloseFlag.load(ordering: .acquiring) }
 
     deinit {
         destroy()

@@ -39,6 +39,8 @@ final class RDKafkaConsumerEngine: Sendable {
         var backlogPeak = 0
         var averageMessageBytes = 512.0
         var reader = RDKafkaMessageReader()
+        /// When the last rebalance callback returned (a close waits a bounded time after it).
+        var lastRebalanceEnd = ContinuousClock.now
     }
 
     let client: RDKafkaClient
@@ -346,10 +348,7 @@ final class RDKafkaConsumerEngine: Sendable {
                 owned.withPointer { unassign($0) }
             }
         }
-        let err = rd_kafka_consumer_close(rk)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            logger.warning("\(KafkaError.operation("close", err))")
-        }
+        closeWithinBound()
         let waiter = shared.withLock { shared in
             shared.assignment = []
             return shared.buffer.finish()
@@ -368,6 +367,46 @@ final class RDKafkaConsumerEngine: Sendable {
         }
     }
 
+    /// How long a close may wait for librdkafka after the last rebalance callback returned.
+    static let closeWait: Duration = .seconds(5)
+
+    /// Leaves the group: the revoke callback runs (and commits) as in `rd_kafka_consumer_close`,
+    /// but the wait is bounded. While no broker answers, librdkafka holds the close until every
+    /// commit still outstanding expires, up to `session.timeout.ms` (45 s by default; measured
+    /// here: a SIGTERM during a broker outage took 50 s), and a graceful shutdown must end within
+    /// 30 s (SPEC §9). Past ``closeWait`` after the last callback, the client is destroyed without
+    /// waiting further; what was not committed is only Kafka's copy of the positions.
+    private func closeWithinBound() {
+        guard let queue = consumerQueue.withLock({ $0 }) else {
+            let err = rd_kafka_consumer_close(rk)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { logger.warning("\(KafkaError.operation("close", err))") }
+            return
+        }
+        if let error = rd_kafka_consumer_close_queue(rk, queue) {
+            // A consumer outside any group (assigned by hand) has no group to leave.
+            let outsideGroup = rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__UNKNOWN_GROUP
+            let failure = KafkaError.consuming(error, operation: "close")
+            if !outsideGroup { logger.warning("\(failure)") }
+            return
+        }
+        let started = ContinuousClock.now
+        defer { logger.debug("consumer closed", metadata: ["duration": "\(ContinuousClock.now - started)"]) }
+        let capacity = 64
+        let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
+        defer { messages.deallocate() }
+        while rd_kafka_consumer_closed(rk) == 0 {
+            guard ContinuousClock.now < max(started, poll.lastRebalanceEnd) + Self.closeWait else {
+                logger.warning(
+                    "the consumer did not finish leaving its group within \(Self.closeWait) (no broker answering?); closing without waiting further")
+                client.skipConsumerCloseOnDestroy()
+                return
+            }
+            // Serves the revoke callback; messages still arriving are not handed out any more.
+            let count = rd_kafka_consume_batch_queue(queue, 100, messages, capacity)
+            for index in 0..<max(count, 0) { rd_kafka_message_destroy(messages[index]) }
+        }
+    }
+
     // MARK: - Rebalance (poll thread, inside librdkafka's rebalance callback)
 
     private var isCooperative: Bool {
@@ -376,6 +415,7 @@ final class RDKafkaConsumerEngine: Sendable {
     }
 
     func rebalance(err: rd_kafka_resp_err_t, partitions list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        defer { poll.lastRebalanceEnd = .now }
         let partitions = RDKafkaTopicPartitionList.entries(of: list).map(\.topicPartition)
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
