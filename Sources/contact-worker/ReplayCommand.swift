@@ -69,8 +69,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     /// Fails with a clear line unless the database has exactly this build's migrations.
     static func requireCurrentSchema(_ store: any ContactStore) async throws {
-        let applied = try await store.appliedMigrations()
-        let current = applied.max() ?? 0
+        guard let current = try await ContactStoreSchema.mismatchedVersion(of: store) else { return }
         let latest = ContactStoreSchema.latestVersion
         if current < latest {
             throw OperatorError(

@@ -184,7 +184,7 @@ private final class OutageAfterFirstBatchStore: ForwardingStore {
             state.refused += 1
             return true
         }
-        if refuse { throw StoreError.unavailable(database: "test", underlying: "down for the test") }
+        if refuse { throw StoreError.testOutage }
         return try await base.apply(batch)
     }
 }

@@ -121,7 +121,7 @@ private final class StallingStore: ForwardingStore {
                 return state.stalling
             })
         {
-            throw StoreError.unavailable(database: "test", underlying: "down for the test")
+            throw StoreError.testOutage
         }
         return try await base.apply(batch)
     }

@@ -62,7 +62,8 @@ enum TestSupport {
     static func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         // Not a task group: a group waits for its children, so a body that ignores cancellation
         // (awaiting another task's value, say) would hang the test instead of failing it. The body
-        // runs in a task of its own, cancelled and left behind on timeout.
+        // runs in a task of its own, cancelled and left behind on timeout. ContactWorkerTests has a
+        // twin of this function: test modules cannot share code.
         let outcome = Locked<CheckedContinuation<T, any Error>?>(nil)
         return try await withCheckedThrowingContinuation { continuation in
             outcome.withLock { $0 = continuation }

@@ -645,8 +645,7 @@ public final class ContactWorkerService: Service, Sendable {
                 if configuration.migrateStore {
                     try await store.migrate()
                 } else {
-                    let current = try await store.appliedMigrations().max() ?? 0
-                    guard current == ContactStoreSchema.latestVersion else {
+                    if let current = try await ContactStoreSchema.mismatchedVersion(of: store) {
                         throw WorkerError.schemaMismatch(database: current, build: ContactStoreSchema.latestVersion)
                     }
                 }

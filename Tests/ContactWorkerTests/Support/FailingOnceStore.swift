@@ -14,17 +14,15 @@ final class FailingOnceStore: ForwardingStore {
         self.base = base
     }
 
-    private static var outage: StoreError { .unavailable(database: "test", underlying: "down for the test") }
-
     func apply(_ batch: StoreBatch) async throws -> [Int64] {
         if !batch.processedCommands.isEmpty, failed.withLock({ state in defer { state.apply = true }; return !state.apply }) {
-            throw Self.outage
+            throw StoreError.testOutage
         }
         return try await base.apply(batch)
     }
 
     func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
-        if failed.withLock({ state in defer { state.offsets = true }; return !state.offsets }) { throw Self.outage }
+        if failed.withLock({ state in defer { state.offsets = true }; return !state.offsets }) { throw StoreError.testOutage }
         return try await base.offsets(group: group, topic: topic)
     }
 }

@@ -4,6 +4,11 @@ import Foundation
 
 /// A test double around a real store: every call goes to `base` unless the double implements it
 /// itself (as ``FailingOnceStore`` does for `apply` and `offsets`).
+extension StoreError {
+    /// The "database unavailable" the test doubles throw: retriable, so the worker backs off.
+    static var testOutage: StoreError { .unavailable(database: "test", underlying: "down for the test") }
+}
+
 protocol ForwardingStore: ContactStore {
     var base: any ContactStore { get }
 }
