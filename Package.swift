@@ -114,8 +114,10 @@ let package = Package(
             name: "ContactStoreTests",
             dependencies: [
                 "ContactStore", "ContactDomain",
-                // A connection of the test's own, to hold locks the store must wait for.
+                // Connections of the test's own: to hold locks the store must wait for, and to
+                // write rows the way an older schema held them.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

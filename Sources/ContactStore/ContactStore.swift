@@ -23,6 +23,9 @@ public protocol ContactStore: Sendable {
 
     /// Writes a whole batch in one transaction: all of it becomes durable, or none of it does
     /// (a constraint violation anywhere rolls everything back, including offsets and outbox).
+    /// An offset that names an owner epoch (``ConsumerOffset/ownerEpoch``) that is no longer its
+    /// partition's current one fails the whole batch with
+    /// ``StoreError/fenced(database:topic:partitions:)``.
     ///
     /// - Returns: the sequence numbers assigned to `batch.outbox`, in the same order, so the
     ///   caller can publish exactly those messages and mark them published. Sequences increase
@@ -58,8 +61,16 @@ public protocol ContactStore: Sendable {
     /// Marks messages as acknowledged by Kafka; they are removed and never returned again.
     func markPublished(sequences: [Int64]) async throws
 
-    /// The stored next offset of every partition of `topic` for `group`.
+    /// The stored next offset of every partition of `topic` for `group` (partitions claimed
+    /// but never written are absent).
     func offsets(group: String, topic: String) async throws -> [Int32: Int64]
+
+    /// Takes over `partitions` of `topic` for a worker of `group`: in one transaction, raises
+    /// each partition's owner epoch and reads where it resumes (see ``PartitionClaim``). From
+    /// then on a batch naming an older epoch fails with
+    /// ``StoreError/fenced(database:topic:partitions:)``, and a batch of the previous owner that
+    /// committed first is already counted in the returned offsets.
+    func claimPartitions(group: String, topic: String, partitions: [Int32]) async throws -> [Int32: PartitionClaim]
 
     /// Per partition of `topic` for `group`, the first offset of the first batch stored
     /// (``ConsumerOffset/firstOffset``): from there to the stored next offset the group's workers

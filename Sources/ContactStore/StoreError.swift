@@ -26,6 +26,11 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case corruptRow(database: String, table: String, detail: String)
     /// The store was closed and cannot be used any more.
     case closed(database: String)
+    /// Another worker took over these partitions of `topic` (their owner epoch moved past the one
+    /// the batch was taken under), so the batch was rolled back whole: this worker must drop the
+    /// partitions and publish nothing of the batch. Not retriable: the new owner decides those
+    /// commands.
+    case fenced(database: String, topic: String, partitions: [Int32])
     /// Any other database error; not retriable, since its cause is unknown.
     case unexpected(database: String, underlying: String)
 
@@ -34,7 +39,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .unavailable, .transientConflict:
             return true
-        case .invalidURL, .constraintViolation, .migrationMismatch, .corruptRow, .closed, .unexpected:
+        case .invalidURL, .constraintViolation, .migrationMismatch, .corruptRow, .closed, .fenced, .unexpected:
             return false
         }
     }
@@ -58,6 +63,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "database \(database): unreadable row in \(table): \(detail)"
         case .closed(let database):
             return "database \(database): the store was closed"
+        case .fenced(let database, let topic, let partitions):
+            let list = partitions.map(String.init).joined(separator: ", ")
+            return "database \(database): partitions \(list) of \(topic) were taken over by another worker; "
+                + "the batch was rolled back and its commands are left to the new owner"
         case .unexpected(let database, let underlying):
             return "database \(database): \(underlying)"
         }

@@ -40,7 +40,7 @@ struct ContactEventTests {
         #expect(
             String(decoding: event.encoded(), as: UTF8.self)
                 == #"{"specversion":"1.0","id":""# + id
-                + #"","source":"contact-worker","type":"StatusChanged","subject":"00000000-0000-4000-8000-0000000000c0","time":"2024-01-10T14:30:00.123Z","datacontenttype":"application/json","businessid":"biz-1","commandid":"0b6f3c1e-7d5a-4a53-9d8e-2f1c7e9a4b10","data":{"contact_id":"00000000-0000-4000-8000-0000000000c0","old_status":"opportunity","new_status":"lost_lead","old_lifecycle_stage":"decision","new_lifecycle_stage":"decision","changed_by":"u-1","changed_by_id":"u-1","timestamp":"2024-01-10T14:30:00.123Z","reason":null,"notes":null}}"#
+                + #"","source":"contact-worker","type":"StatusChanged","subject":"00000000-0000-4000-8000-0000000000c0","time":"2024-01-10T14:30:00.123Z","datacontenttype":"application/json","businessid":"biz-1","commandid":"0b6f3c1e-7d5a-4a53-9d8e-2f1c7e9a4b10","contactversion":2,"data":{"contact_id":"00000000-0000-4000-8000-0000000000c0","old_status":"opportunity","new_status":"lost_lead","old_lifecycle_stage":"decision","new_lifecycle_stage":"decision","changed_by":"u-1","changed_by_id":"u-1","timestamp":"2024-01-10T14:30:00.123Z","reason":null,"notes":null}}"#
         )
         #expect(event.data == outcome.result.body)
         #expect(ContactEvent.contentType == "application/cloudevents+json")
@@ -56,6 +56,33 @@ struct ContactEventTests {
         #expect(custom["id"] == .string(DeterministicID.event(commandID: command.commandID, type: .contactCreated).lowercasedString))
         #expect(custom["subject"] == .string(Fixtures.contactID.lowercasedString))
         #expect(custom["time"] == .string("2024-01-10T14:30:00Z"))
+    }
+
+    @Test("contactversion is 1 at creation and one more with every accepted command; a refused one keeps it")
+    func contactVersions() throws {
+        var contact: Contact?
+        var versions: [Int] = []
+        let payloads: [CommandPayload] = [
+            .createContact(CreateContactPayload(firstName: "Ada")),
+            .addInteraction(AddInteractionPayload(type: .call, description: "Intro call")),
+            .updateStatus(UpdateStatusPayload(relationshipStatus: .qualifiedLead)),
+            // qualified_lead cannot jump to active_client: refused, no event, no new version.
+            .updateStatus(UpdateStatusPayload(relationshipStatus: .activeClient)),
+            .updateStatus(UpdateStatusPayload(relationshipStatus: .opportunity)),
+        ]
+        for (index, payload) in payloads.enumerated() {
+            let outcome = ContactCommandProcessor.decide(
+                command: Fixtures.commandEnvelope(payload, commandID: Fixtures.uuid(10 + index)), actor: Fixtures.actor(),
+                current: contact)
+            guard let change = outcome.change else { continue }
+            contact = change.contact
+            for event in change.events {
+                versions.append(event.contactVersion)
+                #expect(try JSONValue.parse(event.encoded())["contactversion"] == .integer(event.contactVersion))
+            }
+        }
+        #expect(versions == [1, 2, 3, 4])
+        #expect(contact?.version == 4)
     }
 
     @Test("rejected commands produce no change and no events")

@@ -1,6 +1,9 @@
 import ContactDomain
 @testable import ContactStore
 import Foundation
+import GRDB
+import Logging
+import PostgresNIO
 import Testing
 
 /// Upgrading a database that holds data: a migration that rebuilds a table must keep every row
@@ -35,7 +38,8 @@ struct MigrationUpgradeTests {
                 commandID: "not-a-uuid", fingerprint: "f", businessID: nil, contactID: nil, commandType: nil,
                 resultStatus: 422, resultBody: Array("{}".utf8), processedAt: Fixtures.baseTime),
         ]
-        try await store.apply(StoreBatch(contacts: [contact], processedCommands: commands))
+        // No contact row: contacts gained a column since (migration 8) that this build writes.
+        try await store.apply(StoreBatch(processedCommands: commands))
         // Outbox rows as builds before migration 4 wrote them: one row per message.
         let legacy =
             // More than one page of the migration's copy (OutboxPacking.legacyPageSize).
@@ -49,7 +53,7 @@ struct MigrationUpgradeTests {
         try await insertLegacyOutbox(store, legacy)
 
         try await store.migrate()
-        #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5])
+        #expect(try await store.appliedMigrations() == SchemaMigrations.all.map(\.version))
 
         // The pending messages survive in order, renumbered.
         let pending = try await store.pendingOutbox(limit: 5_000)
@@ -81,6 +85,96 @@ struct MigrationUpgradeTests {
 
         try await store.apply(StoreBatch(processedCommands: [fresh]))
         #expect(try await store.processedCommands(ids: [fresh.commandID]) == [fresh.commandID: fresh])
+    }
+
+    @Test(
+        "contacts stored before versions existed are numbered from their history and interactions; offsets keep their place",
+        arguments: Backend.allCases)
+    func contactVersionsFromHistory(backend: Backend) async throws {
+        try await withStoreURL(backend) { url in
+            let store = try await makeContactStore(url: url)
+            defer { Task { await store.close() } }
+            try await migrate(store, through: 7)
+            let created = UUID(uuidString: "00000000-0000-4000-a000-000000000001") ?? UUID()
+            let busy = UUID(uuidString: "00000000-0000-4000-a000-000000000002") ?? UUID()
+            let rows = OldSchemaRows(backend: backend)
+            var statements = [
+                rows.contact(created), rows.contact(busy), rows.history(created, 1), rows.history(busy, 2),
+                rows.history(busy, 3),
+                "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, first_offset) VALUES ('g', 't', 0, 42, 7)",
+            ]
+            statements += (4..<7).map { rows.interaction(busy, $0) }
+            try await execute(statements, url: url, backend: backend)
+
+            try await store.migrate()
+            let contacts = try await store.contacts(ids: [created, busy])
+            #expect(contacts[created]?.version == 1)
+            #expect(contacts[busy]?.version == 5)
+            #expect(try await store.offsets(group: "g", topic: "t") == [0: 42])
+            #expect(try await store.firstOffsets(group: "g", topic: "t") == [0: 7])
+            #expect(try await store.claimPartitions(group: "g", topic: "t", partitions: [0]) == [0: PartitionClaim(epoch: 1, nextOffset: 42)])
+        }
+    }
+
+    /// Rows written with SQL, as a build of an older schema left them.
+    private struct OldSchemaRows {
+        let backend: Backend
+
+        func contact(_ id: UUID) -> String {
+            """
+            INSERT INTO contacts (id, business_id, display_name, relationship_status, lifecycle_stage, created_at, updated_at)
+            VALUES ('\(id.lowercasedString)', 'b', 'Ada', 'prospect', 'awareness', \(timestamp(0)), \(timestamp(0)))
+            """
+        }
+
+        func history(_ contact: UUID, _ index: Int) -> String {
+            """
+            INSERT INTO status_history (id, contact_id, to_status, to_lifecycle_stage, "timestamp", changed_by, changed_by_id)
+            VALUES ('\(rowID(index))', '\(contact.lowercasedString)', 'prospect', 'awareness', \(timestamp(index)), 'Grace', 'u')
+            """
+        }
+
+        func interaction(_ contact: UUID, _ index: Int) -> String {
+            """
+            INSERT INTO interactions (id, contact_id, type, description, "timestamp", performed_by, performed_by_id)
+            VALUES ('\(rowID(index))', '\(contact.lowercasedString)', 'call', 'Called', \(timestamp(index)), 'Grace', 'u')
+            """
+        }
+
+        private func rowID(_ index: Int) -> String { String(format: "00000000-0000-4000-b000-%012d", index) }
+
+        /// Microseconds since the epoch in SQLite, `timestamptz` in PostgreSQL.
+        private func timestamp(_ second: Int) -> String {
+            let microseconds = 1_704_897_000_000_000 + second * 1_000_000
+            switch backend {
+            case .sqlite: return "\(microseconds)"
+            case .postgres: return "to_timestamp(\(microseconds) / 1000000.0)"
+            }
+        }
+    }
+
+    /// Runs `statements` on the store's database through a connection of the test's own.
+    private func execute(_ statements: [String], url: String, backend: Backend) async throws {
+        switch try DatabaseURL(parsing: url) {
+        case .sqlite(let settings):
+            let queue = try DatabaseQueue(path: try #require(settings.path))
+            try await queue.write { db in for statement in statements { try db.execute(sql: statement) } }
+            try queue.close()
+        case .postgres(let settings):
+            let logger = Logger(label: "MigrationUpgradeTests")
+            let connection = try await PostgresConnection.connect(
+                configuration: .init(
+                    host: settings.host, port: settings.port, username: settings.username, password: settings.password,
+                    database: settings.database, tls: .disable),
+                id: 1, logger: logger)
+            defer { Task { try? await connection.close() } }
+            if let schema = settings.schema {
+                try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \"\(schema)\""), logger: logger)
+            }
+            for statement in statements {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
     }
 
     /// Writes `messages` the way builds before migration 4 did.

@@ -124,7 +124,8 @@ public enum ContactCommandProcessor {
             lifecycleStage: stage,
             lastContacted: nil,
             createdAt: command.issuedAt,
-            updatedAt: command.issuedAt)
+            updatedAt: command.issuedAt,
+            version: 1)
         let entry = StatusHistoryEntry(
             id: DeterministicID.historyEntry(commandID: command.commandID),
             contactID: contact.id,
@@ -142,7 +143,7 @@ public enum ContactCommandProcessor {
             command, status: 201, body: body,
             change: ContactChange(
                 contact: contact, isNewContact: true, interaction: nil, historyEntry: entry,
-                events: [ContactEvent(type: .contactCreated, envelope: command, data: body)]))
+                events: [ContactEvent(type: .contactCreated, envelope: command, contactVersion: contact.version, data: body)]))
     }
 
     private static func addInteraction(
@@ -164,12 +165,13 @@ public enum ContactCommandProcessor {
         // Like last_contacted: a command issued before the last change (delivered late, or
         // replayed) does not move updated_at back.
         updated.updatedAt = max(contact.updatedAt, command.issuedAt)
+        updated.version = contact.version + 1
         let body = ResultBodies.interaction(interaction)
         return accept(
             command, status: 201, body: body,
             change: ContactChange(
                 contact: updated, isNewContact: false, interaction: interaction, historyEntry: nil,
-                events: [ContactEvent(type: .interactionRecorded, envelope: command, data: body)]))
+                events: [ContactEvent(type: .interactionRecorded, envelope: command, contactVersion: updated.version, data: body)]))
     }
 
     private static func updateStatus(
@@ -203,12 +205,13 @@ public enum ContactCommandProcessor {
         // Like last_contacted: a command issued before the last change (delivered late, or
         // replayed) does not move updated_at back.
         updated.updatedAt = max(contact.updatedAt, command.issuedAt)
+        updated.version = contact.version + 1
         let body = ResultBodies.statusChange(entry)
         return accept(
             command, status: 200, body: body,
             change: ContactChange(
                 contact: updated, isNewContact: false, interaction: nil, historyEntry: entry,
-                events: [ContactEvent(type: .statusChanged, envelope: command, data: body)]))
+                events: [ContactEvent(type: .statusChanged, envelope: command, contactVersion: updated.version, data: body)]))
     }
 
     // MARK: - Helpers

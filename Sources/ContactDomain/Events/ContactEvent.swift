@@ -26,13 +26,17 @@ public struct ContactEvent: Sendable, Hashable {
     public var commandID: UUID
     /// CloudEvents `time`: the timestamp of the change.
     public var time: Timestamp
+    /// Extension attribute `contactversion`: the contact's ``Contact/version`` after the change.
+    /// Consecutive events of a contact carry consecutive versions, starting at 1 with
+    /// `ContactCreated`.
+    public var contactVersion: Int
     /// The success body of the command (§6).
     public var data: JSONValue
 
     /// Creates an event.
     public init(
         id: UUID, type: ContactEventType, contactID: UUID, businessID: String, commandID: UUID, time: Timestamp,
-        data: JSONValue
+        contactVersion: Int, data: JSONValue
     ) {
         self.id = id
         self.type = type
@@ -40,15 +44,17 @@ public struct ContactEvent: Sendable, Hashable {
         self.businessID = businessID
         self.commandID = commandID
         self.time = time
+        self.contactVersion = contactVersion
         self.data = data
     }
 
-    /// The event of `type` for `envelope`, with its deterministic id.
-    public init(type: ContactEventType, envelope: CommandEnvelope, data: JSONValue) {
+    /// The event of `type` for `envelope`, with its deterministic id, announcing that the contact
+    /// reached `contactVersion`.
+    public init(type: ContactEventType, envelope: CommandEnvelope, contactVersion: Int, data: JSONValue) {
         self.init(
             id: DeterministicID.event(commandID: envelope.commandID, type: type), type: type,
             contactID: envelope.contactID, businessID: envelope.businessID, commandID: envelope.commandID,
-            time: envelope.issuedAt, data: data)
+            time: envelope.issuedAt, contactVersion: contactVersion, data: data)
     }
 
     /// The structured-mode CloudEvent as a JSON value.
@@ -63,6 +69,7 @@ public struct ContactEvent: Sendable, Hashable {
             "datacontenttype": .string(Self.dataContentType),
             "businessid": .string(businessID),
             "commandid": .string(commandID.lowercasedString),
+            "contactversion": .integer(contactVersion),
             "data": data,
         ])
     }

@@ -30,6 +30,13 @@ public struct Contact: Sendable, Hashable {
     public var createdAt: Timestamp
     /// The timestamp of the last command that changed the contact.
     public var updatedAt: Timestamp
+    /// How many accepted commands have changed the contact: 1 after `CreateContact`, one more
+    /// with every accepted `AddInteraction` and `UpdateStatus`. Every event carries the version
+    /// the contact reached with it (`contactversion`), so a subscriber can order events, drop
+    /// re-deliveries and notice a gap. It is derived from the commands alone, so a replay into an
+    /// empty database and `republish` give the same numbers; it also always equals the number of
+    /// the contact's status-history entries plus its interactions.
+    public var version: Int
 
     /// Creates a contact state.
     public init(
@@ -45,7 +52,8 @@ public struct Contact: Sendable, Hashable {
         lifecycleStage: LifecycleStage,
         lastContacted: Timestamp?,
         createdAt: Timestamp,
-        updatedAt: Timestamp
+        updatedAt: Timestamp,
+        version: Int = 1
     ) {
         self.id = id
         self.businessID = businessID
@@ -60,5 +68,6 @@ public struct Contact: Sendable, Hashable {
         self.lastContacted = lastContacted
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.version = version
     }
 }

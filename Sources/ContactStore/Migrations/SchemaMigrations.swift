@@ -9,6 +9,7 @@ enum SchemaMigrations {
     /// Every migration, in version order.
     static let all: [Migration] = [
         initialSchema, contactsFillFactor, processedCommandsInArrivalOrder, outboxInBatches, firstStoredOffsets,
+        ownerEpochsAndContactVersions,
     ]
 
     /// The newest version this build knows.
@@ -366,4 +367,52 @@ enum SchemaMigrations {
         sqlite: ["ALTER TABLE consumer_offsets ADD COLUMN first_offset INTEGER"],
         postgres: ["ALTER TABLE consumer_offsets ADD COLUMN first_offset bigint"]
     )
+
+    // MARK: - 8: owner epochs and contact versions
+
+    /// `consumer_offsets.owner_epoch` fences a worker whose partition was taken over: claiming a
+    /// partition raises it, and a batch naming an older epoch is refused (see `PartitionClaim`).
+    /// Claiming writes the partition's row before any batch of it is stored, so `next_offset`
+    /// becomes nullable (SQLite cannot drop a NOT NULL, hence the copy). `contacts.version` counts
+    /// the accepted commands that changed a contact; each of them added exactly one status-history
+    /// entry or one interaction, so existing contacts are numbered from those. Workers of an older
+    /// build neither raise epochs nor count versions: stop them before this migration runs.
+    private static let ownerEpochsAndContactVersions = Migration(
+        version: 8,
+        name: "owner epochs and contact versions",
+        sqlite: [
+            """
+            CREATE TABLE consumer_offsets_v8 (
+                group_id TEXT NOT NULL,
+                topic TEXT NOT NULL,
+                partition INTEGER NOT NULL,
+                next_offset INTEGER,
+                first_offset INTEGER,
+                owner_epoch INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (group_id, topic, partition)
+            ) WITHOUT ROWID
+            """,
+            """
+            INSERT INTO consumer_offsets_v8 (group_id, topic, partition, next_offset, first_offset)
+            SELECT group_id, topic, partition, next_offset, first_offset FROM consumer_offsets
+            """,
+            "DROP TABLE consumer_offsets",
+            "ALTER TABLE consumer_offsets_v8 RENAME TO consumer_offsets",
+            "ALTER TABLE contacts ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+            contactVersionsFromHistory,
+        ],
+        postgres: [
+            "ALTER TABLE consumer_offsets ALTER COLUMN next_offset DROP NOT NULL",
+            "ALTER TABLE consumer_offsets ADD COLUMN owner_epoch bigint NOT NULL DEFAULT 0",
+            "ALTER TABLE contacts ADD COLUMN version integer NOT NULL DEFAULT 0",
+            contactVersionsFromHistory,
+        ]
+    )
+
+    /// Numbers every contact from what it recorded (the same SQL on both backends).
+    private static let contactVersionsFromHistory = """
+        UPDATE contacts SET version =
+            (SELECT count(*) FROM status_history h WHERE h.contact_id = contacts.id)
+            + (SELECT count(*) FROM interactions i WHERE i.contact_id = contacts.id)
+        """
 }

@@ -16,14 +16,24 @@ public struct ConsumerOffset: Sendable, Hashable {
     /// in this database (`replay` relies on it), while what lies before was decided against
     /// another database, or never.
     public var firstOffset: Int64?
+    /// The owner epoch the batch was taken under (``PartitionClaim/epoch``). When set, the batch's
+    /// transaction fails with ``StoreError/fenced(database:topic:partitions:)`` unless it is still
+    /// the partition's current epoch: a worker whose partition was taken over cannot write its
+    /// batch after the new owner started. `nil` writes without that check (tools and tests that
+    /// own no partition).
+    public var ownerEpoch: Int64?
 
     /// Creates an offset record. The store only moves a stored offset forward (a smaller one is
     /// ignored), so a late batch of a worker that lost the partition cannot rewind its new owner.
-    public init(group: String, topic: String, partition: Int32, nextOffset: Int64, firstOffset: Int64? = nil) {
+    public init(
+        group: String, topic: String, partition: Int32, nextOffset: Int64, firstOffset: Int64? = nil,
+        ownerEpoch: Int64? = nil
+    ) {
         self.group = group
         self.topic = topic
         self.partition = partition
         self.nextOffset = nextOffset
         self.firstOffset = firstOffset
+        self.ownerEpoch = ownerEpoch
     }
 }

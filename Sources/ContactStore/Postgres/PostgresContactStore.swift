@@ -170,9 +170,7 @@ public final class PostgresContactStore: ContactStore {
                 }
                 let sequences = try await Self.insertOutbox(batch.outbox, connection, database: database, logger: logger)
                 try await Self.deleteOutbox(batch.published, connection, database: database, logger: logger)
-                if !batch.offsets.isEmpty {
-                    try await connection.query(Self.offsetsQuery(batch.offsets), logger: logger)
-                }
+                try await Self.storeOffsets(batch.offsets, connection, database: database, logger: logger)
                 return sequences
             }
         }
@@ -187,21 +185,22 @@ public final class PostgresContactStore: ContactStore {
             queries.append(
                 """
                 INSERT INTO contacts (id, business_id, first_name, last_name, company_name, display_name, email,
-                    phone, relationship_status, lifecycle_stage, last_contacted, created_at, updated_at)
+                    phone, relationship_status, lifecycle_stage, last_contacted, created_at, updated_at, version)
                 SELECT * FROM UNNEST(\(contacts.map(\.id)), \(contacts.map(\.businessID)),
                     \(PostgresNullableArray(contacts.map(\.firstName))), \(PostgresNullableArray(contacts.map(\.lastName))),
                     \(PostgresNullableArray(contacts.map(\.companyName))), \(contacts.map(\.displayName)),
                     \(PostgresNullableArray(contacts.map(\.email))), \(PostgresNullableArray(contacts.map(\.phone))),
                     \(contacts.map(\.relationshipStatus.rawValue)), \(contacts.map(\.lifecycleStage.rawValue)),
                     \(PostgresNullableArray(contacts.map { $0.lastContacted.map(PostgresTimestamp.init) })),
-                    \(contacts.map { PostgresTimestamp($0.createdAt) }), \(contacts.map { PostgresTimestamp($0.updatedAt) }))
+                    \(contacts.map { PostgresTimestamp($0.createdAt) }), \(contacts.map { PostgresTimestamp($0.updatedAt) }),
+                    \(contacts.map { Int32(clamping: $0.version) }))
                 ON CONFLICT (id) DO UPDATE SET
                     business_id = EXCLUDED.business_id, first_name = EXCLUDED.first_name,
                     last_name = EXCLUDED.last_name, company_name = EXCLUDED.company_name,
                     display_name = EXCLUDED.display_name, email = EXCLUDED.email, phone = EXCLUDED.phone,
                     relationship_status = EXCLUDED.relationship_status, lifecycle_stage = EXCLUDED.lifecycle_stage,
                     last_contacted = EXCLUDED.last_contacted, created_at = EXCLUDED.created_at,
-                    updated_at = EXCLUDED.updated_at
+                    updated_at = EXCLUDED.updated_at, version = EXCLUDED.version
                 """)
         }
         let interactions = batch.interactions
@@ -262,14 +261,50 @@ public final class PostgresContactStore: ContactStore {
         return queries
     }
 
-    private static func offsetsQuery(_ offsets: [ConsumerOffset]) -> PostgresQuery {
-        """
-        INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, first_offset)
-        SELECT * FROM UNNEST(\(offsets.map(\.group)), \(offsets.map(\.topic)), \(offsets.map(\.partition)),
-            \(offsets.map(\.nextOffset)), \(PostgresNullableArray(offsets.map(\.firstOffset))))
-        ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
-            WHERE consumer_offsets.next_offset < EXCLUDED.next_offset
-        """
+    /// Stores the batch's offsets, last in its transaction: an offset naming an owner epoch must
+    /// find its partition still at that epoch, or the whole batch is refused (see
+    /// ``PartitionClaim``). The UPDATE waits for a claim in progress on the same row and then
+    /// sees the raised epoch, so a batch and a claim of one partition never both succeed unless
+    /// the batch committed first. The first offset is set by a partition's first stored batch
+    /// only (a claimed row has none yet); a row stored before migration 5 keeps none.
+    private static func storeOffsets(
+        _ offsets: [ConsumerOffset], _ connection: PostgresConnection, database: String, logger: Logger
+    ) async throws {
+        let unfenced = offsets.filter { $0.ownerEpoch == nil }
+        if !unfenced.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, first_offset)
+                SELECT * FROM UNNEST(\(unfenced.map(\.group)), \(unfenced.map(\.topic)), \(unfenced.map(\.partition)),
+                    \(unfenced.map(\.nextOffset)), \(PostgresNullableArray(unfenced.map(\.firstOffset))))
+                ON CONFLICT (group_id, topic, partition) DO UPDATE SET
+                    next_offset = GREATEST(consumer_offsets.next_offset, EXCLUDED.next_offset),
+                    first_offset = CASE WHEN consumer_offsets.next_offset IS NULL THEN EXCLUDED.first_offset
+                        ELSE consumer_offsets.first_offset END
+                """, logger: logger)
+        }
+        let fenced = offsets.filter { $0.ownerEpoch != nil }
+        guard !fenced.isEmpty else { return }
+        let rows = try await connection.query(
+            """
+            UPDATE consumer_offsets AS o SET
+                next_offset = GREATEST(o.next_offset, u.next_offset),
+                first_offset = CASE WHEN o.next_offset IS NULL THEN u.first_offset ELSE o.first_offset END
+            FROM UNNEST(\(fenced.map(\.group)), \(fenced.map(\.topic)), \(fenced.map(\.partition)),
+                \(fenced.map(\.nextOffset)), \(PostgresNullableArray(fenced.map(\.firstOffset))),
+                \(fenced.map { $0.ownerEpoch ?? 0 }))
+                AS u (group_id, topic, partition, next_offset, first_offset, owner_epoch)
+            WHERE o.group_id = u.group_id AND o.topic = u.topic AND o.partition = u.partition
+                AND o.owner_epoch = u.owner_epoch
+            RETURNING o.topic, o.partition
+            """, logger: logger)
+        var stored = Set<String>()
+        for try await (topic, partition) in rows.decode((String, Int32).self) { stored.insert("\(topic)/\(partition)") }
+        let refused = fenced.filter { !stored.contains("\($0.topic)/\($0.partition)") }
+        if let first = refused.first {
+            // Thrown inside the transaction, so nothing of the batch is applied.
+            throw StoreError.fenced(database: database, topic: first.topic, partitions: refused.map(\.partition).sorted())
+        }
     }
 
     // MARK: - Outbox
@@ -423,7 +458,7 @@ public final class PostgresContactStore: ContactStore {
 
     private static let contactColumns = """
         id, business_id, first_name, last_name, company_name, display_name, email, phone, relationship_status,
-        lifecycle_stage, last_contacted, created_at, updated_at
+        lifecycle_stage, last_contacted, created_at, updated_at, version
         """
 
     /// The contact with `id` if it belongs to `businessID`, else `nil` (another business's contact reads as missing).
@@ -579,7 +614,38 @@ public final class PostgresContactStore: ContactStore {
     /// The stored next offset per partition of `topic` for `group`.
     public func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
         try await partitionOffsets(
-            "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = \(group) AND topic = \(topic)")
+            """
+            SELECT partition, next_offset FROM consumer_offsets
+            WHERE group_id = \(group) AND topic = \(topic) AND next_offset IS NOT NULL
+            """)
+    }
+
+    /// Raises each partition's owner epoch and reads where it resumes, in one transaction.
+    public func claimPartitions(group: String, topic: String, partitions: [Int32]) async throws -> [Int32: PartitionClaim] {
+        guard !partitions.isEmpty else { return [:] }
+        let logger = self.logger
+        let database = self.database
+        return try await withConnection { connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                // Sorted, so two workers claiming overlapping sets lock rows in one order.
+                let sorted = Set(partitions).sorted()
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO consumer_offsets (group_id, topic, partition, owner_epoch)
+                    SELECT \(group), \(topic), partition, 1 FROM UNNEST(\(sorted)) AS p (partition)
+                    ON CONFLICT (group_id, topic, partition) DO UPDATE SET owner_epoch = consumer_offsets.owner_epoch + 1
+                    RETURNING partition, owner_epoch, next_offset
+                    """, logger: logger)
+                var claims: [Int32: PartitionClaim] = [:]
+                for try await (partition, epoch, next) in rows.decode((Int32, Int64, Int64?).self) {
+                    claims[partition] = PartitionClaim(epoch: epoch, nextOffset: next)
+                }
+                guard claims.count == Set(partitions).count else {
+                    throw StoreError.unexpected(database: database, underlying: "claiming partitions returned \(claims.count) rows")
+                }
+                return claims
+            }
+        }
     }
 
     /// Per partition of `topic` for `group`, the first offset of the first batch stored (absent
@@ -904,14 +970,14 @@ public final class PostgresContactStore: ContactStore {
     private func decodeContact(_ row: PostgresRow) throws -> Contact {
         try decoding(table: "contacts") {
             let (id, business, first, last, company, display, email, phone, status, stage, lastContacted, created,
-                updated) = try row.decode(
+                updated, version) = try row.decode(
                     (UUID, String, String?, String?, String?, String, String?, String?, String, String,
-                        PostgresTimestamp?, PostgresTimestamp, PostgresTimestamp).self)
+                        PostgresTimestamp?, PostgresTimestamp, PostgresTimestamp, Int32).self)
             return Contact(
                 id: id, businessID: business, firstName: first, lastName: last, companyName: company,
                 displayName: display, email: email, phone: phone, relationshipStatus: try Self.enumValue(status),
                 lifecycleStage: try Self.enumValue(stage), lastContacted: lastContacted?.timestamp,
-                createdAt: created.timestamp, updatedAt: updated.timestamp)
+                createdAt: created.timestamp, updatedAt: updated.timestamp, version: Int(version))
         }
     }
 

@@ -128,7 +128,7 @@ public final class SQLiteContactStore: ContactStore {
             try Self.insertEvents(batch.events, db)
             let sequences = try Self.insertOutbox(batch.outbox, db)
             try Self.deleteOutbox(batch.published, db, database: database)
-            try Self.upsertOffsets(batch.offsets, db)
+            try Self.upsertOffsets(batch.offsets, db, database: database)
             return sequences
         }
     }
@@ -143,28 +143,28 @@ public final class SQLiteContactStore: ContactStore {
         let update = try db.cachedStatement(
             sql: """
                 UPDATE contacts SET first_name = ?, last_name = ?, company_name = ?, display_name = ?, email = ?,
-                    phone = ?, lifecycle_stage = ?, last_contacted = ?, created_at = ?, updated_at = ?
+                    phone = ?, lifecycle_stage = ?, last_contacted = ?, created_at = ?, updated_at = ?, version = ?
                 WHERE id = ? AND business_id = ? AND relationship_status = ?
                 """)
         let upsert = try db.cachedStatement(
             sql: """
                 INSERT INTO contacts (id, business_id, first_name, last_name, company_name, display_name, email,
-                    phone, relationship_status, lifecycle_stage, last_contacted, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    phone, relationship_status, lifecycle_stage, last_contacted, created_at, updated_at, version)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET
                     business_id = excluded.business_id, first_name = excluded.first_name,
                     last_name = excluded.last_name, company_name = excluded.company_name,
                     display_name = excluded.display_name, email = excluded.email, phone = excluded.phone,
                     relationship_status = excluded.relationship_status, lifecycle_stage = excluded.lifecycle_stage,
                     last_contacted = excluded.last_contacted, created_at = excluded.created_at,
-                    updated_at = excluded.updated_at
+                    updated_at = excluded.updated_at, version = excluded.version
                 """)
         for contact in contacts {
             let id = contact.id.lowercasedString
             try update.execute(arguments: [
                 contact.firstName, contact.lastName, contact.companyName, contact.displayName, contact.email,
                 contact.phone, contact.lifecycleStage.rawValue, contact.lastContacted?.microsecondsSinceEpoch,
-                contact.createdAt.microsecondsSinceEpoch, contact.updatedAt.microsecondsSinceEpoch,
+                contact.createdAt.microsecondsSinceEpoch, contact.updatedAt.microsecondsSinceEpoch, contact.version,
                 id, contact.businessID, contact.relationshipStatus.rawValue,
             ])
             guard db.changesCount == 0 else { continue }
@@ -173,7 +173,7 @@ public final class SQLiteContactStore: ContactStore {
                 contact.companyName, contact.displayName, contact.email, contact.phone,
                 contact.relationshipStatus.rawValue, contact.lifecycleStage.rawValue,
                 contact.lastContacted?.microsecondsSinceEpoch, contact.createdAt.microsecondsSinceEpoch,
-                contact.updatedAt.microsecondsSinceEpoch,
+                contact.updatedAt.microsecondsSinceEpoch, contact.version,
             ])
         }
     }
@@ -260,16 +260,39 @@ public final class SQLiteContactStore: ContactStore {
         return sequences
     }
 
-    private static func upsertOffsets(_ offsets: [ConsumerOffset], _ db: Database) throws {
+    /// Stores the batch's offsets; checked last, so a batch whose partition was claimed by
+    /// another worker meanwhile is refused however long its writes took (see ``PartitionClaim``).
+    /// The first offset is set by a partition's first stored batch only (a claimed row has
+    /// none yet); a row stored before migration 5 keeps none.
+    private static func upsertOffsets(_ offsets: [ConsumerOffset], _ db: Database, database: String) throws {
         guard !offsets.isEmpty else { return }
-        let statement = try db.cachedStatement(
+        let unfenced = try db.cachedStatement(
             sql: """
                 INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, first_offset) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset
-                    WHERE consumer_offsets.next_offset < excluded.next_offset
+                ON CONFLICT (group_id, topic, partition) DO UPDATE SET
+                    next_offset = max(coalesce(consumer_offsets.next_offset, excluded.next_offset), excluded.next_offset),
+                    first_offset = CASE WHEN consumer_offsets.next_offset IS NULL THEN excluded.first_offset
+                        ELSE consumer_offsets.first_offset END
                 """)
+        let fenced = try db.cachedStatement(
+            sql: """
+                UPDATE consumer_offsets SET
+                    next_offset = max(coalesce(next_offset, ?1), ?1),
+                    first_offset = CASE WHEN next_offset IS NULL THEN ?2 ELSE first_offset END
+                WHERE group_id = ?3 AND topic = ?4 AND partition = ?5 AND owner_epoch = ?6
+                """)
+        var refused: [ConsumerOffset] = []
         for offset in offsets {
-            try statement.execute(arguments: [offset.group, offset.topic, offset.partition, offset.nextOffset, offset.firstOffset])
+            guard let epoch = offset.ownerEpoch else {
+                try unfenced.execute(arguments: [offset.group, offset.topic, offset.partition, offset.nextOffset, offset.firstOffset])
+                continue
+            }
+            try fenced.execute(arguments: [offset.nextOffset, offset.firstOffset, offset.group, offset.topic, offset.partition, epoch])
+            if db.changesCount == 0 { refused.append(offset) }
+        }
+        if let first = refused.first {
+            // Thrown inside the transaction, so nothing of the batch is applied.
+            throw StoreError.fenced(database: database, topic: first.topic, partitions: refused.map(\.partition).sorted())
         }
     }
 
@@ -542,7 +565,30 @@ public final class SQLiteContactStore: ContactStore {
     /// The stored next offset per partition of `topic` for `group`.
     public func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
         try await partitionOffsets(
-            sql: "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = ? AND topic = ?", group: group, topic: topic)
+            sql: """
+                SELECT partition, next_offset FROM consumer_offsets
+                WHERE group_id = ? AND topic = ? AND next_offset IS NOT NULL
+                """,
+            group: group, topic: topic)
+    }
+
+    /// Raises each partition's owner epoch and reads where it resumes, in one transaction.
+    public func claimPartitions(group: String, topic: String, partitions: [Int32]) async throws -> [Int32: PartitionClaim] {
+        guard !partitions.isEmpty else { return [:] }
+        return try await write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO consumer_offsets (group_id, topic, partition, owner_epoch) VALUES (?, ?, ?, 1)
+                    ON CONFLICT (group_id, topic, partition) DO UPDATE SET owner_epoch = consumer_offsets.owner_epoch + 1
+                    RETURNING owner_epoch, next_offset
+                    """)
+            var claims: [Int32: PartitionClaim] = [:]
+            for partition in partitions {
+                guard let row = try Row.fetchOne(statement, arguments: [group, topic, partition]) else { continue }
+                claims[partition] = PartitionClaim(epoch: try row.decode(atIndex: 0), nextOffset: try row.decode(atIndex: 1))
+            }
+            return claims
+        }
     }
 
     /// Per partition of `topic` for `group`, the first offset of the first batch stored (absent
@@ -735,7 +781,7 @@ public final class SQLiteContactStore: ContactStore {
 
     private static let contactColumns = """
         id, business_id, first_name, last_name, company_name, display_name, email, phone, relationship_status,
-        lifecycle_stage, last_contacted, created_at, updated_at
+        lifecycle_stage, last_contacted, created_at, updated_at, version
         """
 
     private static func decodeContact(_ row: Row, database: String) throws -> Contact {
@@ -753,7 +799,8 @@ public final class SQLiteContactStore: ContactStore {
                 lifecycleStage: try enumValue(row, 9),
                 lastContacted: try timestamp(row, 10),
                 createdAt: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 11)),
-                updatedAt: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 12)))
+                updatedAt: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 12)),
+                version: try row.decode(atIndex: 13))
         }
     }
 

@@ -18,4 +18,8 @@ public struct CombinedWorkerObserver: WorkerObserver {
     public func retrying(_ operation: RetriedOperation, after error: any Error) {
         for observer in observers { observer.retrying(operation, after: error) }
     }
+
+    public func fenced(_ partitions: [TopicPartition]) {
+        for observer in observers { observer.fenced(partitions) }
+    }
 }

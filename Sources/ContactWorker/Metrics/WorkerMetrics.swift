@@ -17,6 +17,7 @@ import Synchronization
 /// | `contact_worker_command_outcomes_total` | counter | `outcome` (`applied`, `duplicate`, `rejected`, `dead_lettered`) |
 /// | `contact_worker_dead_letters_total` | counter | |
 /// | `contact_worker_misrouted_commands_total` | counter | |
+/// | `contact_worker_fenced_batches_total` | counter | |
 /// | `contact_worker_retries_total` | counter | `operation` (`batch`, `publish`, `dead_letter`, `read_offsets`, `migrate`) |
 /// | `contact_worker_batch_processing_seconds` | histogram | |
 /// | `contact_worker_command_latency_seconds` | histogram | |
@@ -33,6 +34,8 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         public static let deadLetters = "contact_worker_dead_letters_total"
         /// Commands whose Kafka key is not their contact_id (see ``BatchSummary/misrouted``).
         public static let misrouted = "contact_worker_misrouted_commands_total"
+        /// Batches refused because another worker had taken over their partitions.
+        public static let fencedBatches = "contact_worker_fenced_batches_total"
         public static let retries = "contact_worker_retries_total"
         public static let batchDuration = "contact_worker_batch_processing_seconds"
         /// Per message: from its Kafka timestamp (when it was produced) to its result and events
@@ -53,6 +56,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
     private let consumed: CoreMetrics.Counter
     private let deadLetters: CoreMetrics.Counter
     private let misrouted: CoreMetrics.Counter
+    private let fencedBatches: CoreMetrics.Counter
     private let retries: [RetriedOperation: CoreMetrics.Counter]
     private let batchDuration: CoreMetrics.Timer
     private let commandLatency: CoreMetrics.Timer
@@ -89,6 +93,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         consumed = CoreMetrics.Counter(label: Name.commandsConsumed, factory: factory)
         deadLetters = CoreMetrics.Counter(label: Name.deadLetters, factory: factory)
         misrouted = CoreMetrics.Counter(label: Name.misrouted, factory: factory)
+        fencedBatches = CoreMetrics.Counter(label: Name.fencedBatches, factory: factory)
         retries = Dictionary(
             uniqueKeysWithValues: RetriedOperation.allCases.map { operation in
                 (operation, CoreMetrics.Counter(label: Name.retries, dimensions: [("operation", operation.rawValue)], factory: factory))
@@ -112,6 +117,11 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
     }
 
     // MARK: - WorkerObserver
+
+    /// Counts a batch refused by the partitions' owner epoch.
+    public func fenced(_ partitions: [TopicPartition]) {
+        fencedBatches.increment()
+    }
 
     /// Counts the batch's messages and outcomes, and records its size and duration.
     public func batchProcessed(_ summary: BatchSummary, messages: [KafkaMessage], duration: Duration) {

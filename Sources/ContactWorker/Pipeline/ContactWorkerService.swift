@@ -395,6 +395,7 @@ public final class ContactWorkerService: Service, Sendable {
                     planned = .now
                 }
                 var batch = plan.batch
+                batch.offsets = ownership.stampingEpochs(batch.offsets)
                 // Rows earlier batches delivered are deleted by this batch's transaction.
                 batch.published = publisher.takeAcknowledged()
                 let rows: [OutboxMessage]
@@ -419,6 +420,14 @@ public final class ContactWorkerService: Service, Sendable {
                     committed: .now)
                 return (.committed(committed), fromPrepared)
             } catch {
+                if case .fenced(_, let topic, let partitions)? = error as? StoreError {
+                    // Another worker claimed these partitions: nothing of the batch was written,
+                    // and their commands are the new owner's to decide. The next attempt keeps
+                    // the messages of the partitions still owned and plans them again.
+                    dropFenced(topic: topic, partitions: partitions, error: error)
+                    prepared = nil
+                    continue
+                }
                 let retriable = Self.isRetriable(error)
                 if !retriable && !(error is CancellationError) {
                     // Not a passing outage: retrying the same batch would stall its partitions.
@@ -441,6 +450,17 @@ public final class ContactWorkerService: Service, Sendable {
                 do { try await Task.sleep(for: delay) } catch { return (.abandoned, false) }
             }
         }
+    }
+
+    /// Gives up partitions another worker claimed while a batch was written (the store refused
+    /// the batch): their messages are not taken again until a rebalance assigns them back.
+    private func dropFenced(topic: String, partitions: [Int32], error: any Error) {
+        let dropped = partitions.map { TopicPartition(topic, $0) }
+        ownership.drop(dropped)
+        observer.fenced(dropped)
+        logger.warning(
+            "another worker took over partitions while a batch was written; the batch was refused and is left to it",
+            metadata: ["topic": "\(topic)", "partitions": "\(partitions)", "error": "\(error)"])
     }
 
     /// Records that rows were left pending behind a batch (see ``abandonedRowsPending``).
@@ -532,7 +552,17 @@ public final class ContactWorkerService: Service, Sendable {
             // one step wrote the dead letter again on every failed publish).
             let revoked: @Sendable () -> Bool = { !self.ownership.ownsAll([message.topicPartition]) }
             let rows = try await retrying(.deadLetter, "dead-lettering an unprocessable message", giveUpWhen: revoked) {
-                try await self.store.applyReturningOutbox(deadLetterBatch)
+                var batch = deadLetterBatch
+                batch.offsets = self.ownership.stampingEpochs(batch.offsets)
+                do {
+                    return try await self.store.applyReturningOutbox(batch)
+                } catch let error as StoreError {
+                    // Claimed by another worker: dropping the partition makes the retry give up.
+                    if case .fenced(_, let topic, let partitions) = error {
+                        self.dropFenced(topic: topic, partitions: partitions, error: error)
+                    }
+                    throw error
+                }
             }
             do {
                 try await retrying(.deadLetter, "publishing a dead letter", giveUpWhen: revoked) {

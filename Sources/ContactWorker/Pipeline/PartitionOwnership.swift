@@ -1,3 +1,4 @@
+import ContactStore
 import Kafka
 import Synchronization
 
@@ -9,6 +10,9 @@ import Synchronization
 /// published, or abandoned). So a revoked partition's messages are either finished before the
 /// revoke returns or never started. Batches end in the order they began (the worker publishes
 /// them in order), so "ended through ticket N" is one number.
+///
+/// Each owned partition carries the owner epoch its claim got (``PartitionClaim``); the batch's
+/// offsets name it, so the store refuses the batch if another worker claimed the partition since.
 final class PartitionOwnership: Sendable {
     /// A started batch: its messages (owned partitions only) and its place in the order.
     struct Ticket: Sendable {
@@ -22,7 +26,8 @@ final class PartitionOwnership: Sendable {
     }
 
     private struct State {
-        var owned: Set<TopicPartition> = []
+        /// Owned partitions and the owner epoch of each.
+        var owned: [TopicPartition: Int64] = [:]
         var started = 0
         var endedThrough = 0
         var waiters: [Waiter] = []
@@ -30,15 +35,41 @@ final class PartitionOwnership: Sendable {
 
     private let state = Mutex(State())
 
-    func assign(_ partitions: [TopicPartition]) {
-        state.withLock { $0.owned.formUnion(partitions) }
+    /// Takes `partitions`, each under the owner epoch its claim got.
+    func assign(_ epochs: [TopicPartition: Int64]) {
+        state.withLock { $0.owned.merge(epochs) { $1 } }
     }
+
+    /// Gives up `partitions` at once, without waiting for batches: for a batch that found them
+    /// claimed by another worker (it must not wait for itself). The consumer's next rebalance
+    /// revokes them properly; until then their messages are not taken.
+    func drop(_ partitions: [TopicPartition]) {
+        state.withLock { state in
+            for partition in partitions { state.owned[partition] = nil }
+        }
+    }
+
+    /// `offsets` with the owner epoch of each partition set (see ``ConsumerOffset/ownerEpoch``).
+    /// A partition revoked since the caller last checked gets an epoch no claim ever has, so the
+    /// store refuses the batch rather than write it without the check.
+    func stampingEpochs(_ offsets: [ConsumerOffset]) -> [ConsumerOffset] {
+        state.withLock { state in
+            offsets.map { offset in
+                var offset = offset
+                offset.ownerEpoch = state.owned[TopicPartition(offset.topic, offset.partition)] ?? Self.noEpoch
+                return offset
+            }
+        }
+    }
+
+    /// Claims start at epoch 1, so no partition is ever at this one.
+    static let noEpoch: Int64 = -1
 
     /// Removes `partitions` and waits until every batch started so far has ended.
     func revoke(_ partitions: [TopicPartition]) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
-                state.owned.subtract(partitions)
+                for partition in partitions { state.owned[partition] = nil }
                 guard state.endedThrough < state.started else { return true }
                 state.waiters.append(Waiter(through: state.started, continuation: continuation))
                 return false
@@ -51,18 +82,18 @@ final class PartitionOwnership: Sendable {
     func begin(_ messages: [KafkaMessage]) -> Ticket {
         state.withLock { state in
             state.started += 1
-            return Ticket(number: state.started, messages: messages.filter { state.owned.contains($0.topicPartition) })
+            return Ticket(number: state.started, messages: messages.filter { state.owned[$0.topicPartition] != nil })
         }
     }
 
     /// The messages of `messages` whose partitions are still owned (a retry after a revoke).
     func stillOwned(_ messages: [KafkaMessage]) -> [KafkaMessage] {
-        state.withLock { state in messages.filter { state.owned.contains($0.topicPartition) } }
+        state.withLock { state in messages.filter { state.owned[$0.topicPartition] != nil } }
     }
 
     /// Whether every one of `partitions` is still owned.
     func ownsAll(_ partitions: some Sequence<TopicPartition>) -> Bool {
-        state.withLock { state in partitions.allSatisfy { state.owned.contains($0) } }
+        state.withLock { state in partitions.allSatisfy { state.owned[$0] != nil } }
     }
 
     /// Ends a batch (and, batches ending in order, every one before it); releases the revokes

@@ -4,9 +4,10 @@ import Logging
 
 /// The worker's side of consumer-group rebalances.
 ///
-/// On assignment, partitions start from the offsets stored in the database with the last batch
-/// (the source of truth: Kafka commits may lag behind it), after anything a previous owner
-/// committed but did not publish has been published. On revocation, the in-flight batch finishes
+/// On assignment, the worker claims the partitions in the database (raising their owner epochs,
+/// which fences any earlier owner still writing) and starts each from the offset stored with its
+/// last batch (the source of truth: Kafka commits may lag behind it), after anything a previous
+/// owner committed but did not publish has been published. On revocation, the in-flight batch finishes
 /// first and its offsets are stored, so the consumer's commit-before-release covers it.
 final class RebalanceHooks: KafkaRebalanceListener {
     let store: any ContactStore
@@ -42,16 +43,25 @@ final class RebalanceHooks: KafkaRebalanceListener {
         while true {
             do {
                 _ = try await publisher.drain()
-                let stored = try await store.offsets(group: group, topic: topic)
+                // Claiming raises each partition's owner epoch: from here on a batch of any
+                // earlier owner is refused, and one that committed first is in the offsets read.
+                let ours = partitions.filter { $0.topic == topic }
+                let claims = try await store.claimPartitions(group: group, topic: topic, partitions: ours.map(\.partition))
                 var start: [TopicPartition: Int64] = [:]
-                for partition in partitions where partition.topic == topic {
-                    if let offset = stored[partition.partition] { start[partition] = offset }
+                var epochs: [TopicPartition: Int64] = [:]
+                for partition in ours {
+                    guard let claim = claims[partition.partition] else { continue }
+                    epochs[partition] = claim.epoch
+                    if let offset = claim.nextOffset { start[partition] = offset }
                 }
-                ownership.assign(partitions)
+                ownership.assign(epochs)
                 health.setBackingOff(.readOffsets, nil)
                 logger.info(
                     "partitions assigned",
-                    metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))", "start": "\(start)"])
+                    metadata: [
+                        "partitions": "\(partitions.map(\.description).joined(separator: ","))", "start": "\(start)",
+                        "epochs": "\(epochs)",
+                    ])
                 return start
             } catch {
                 if shutdown.requested {

@@ -6,6 +6,9 @@ public protocol WorkerObserver: Sendable {
     func batchProcessed(_ summary: BatchSummary, messages: [KafkaMessage], duration: Duration)
     /// An operation failed and will be retried after a backoff.
     func retrying(_ operation: RetriedOperation, after error: any Error)
+    /// A batch was refused because another worker had taken over these partitions (their owner
+    /// epoch moved on); the worker dropped them and published nothing of the batch.
+    func fenced(_ partitions: [TopicPartition])
 }
 
 /// The observer that observes nothing.
@@ -13,4 +16,5 @@ public struct NoWorkerObserver: WorkerObserver {
     public init() {}
     public func batchProcessed(_ summary: BatchSummary, messages: [KafkaMessage], duration: Duration) {}
     public func retrying(_ operation: RetriedOperation, after error: any Error) {}
+    public func fenced(_ partitions: [TopicPartition]) {}
 }

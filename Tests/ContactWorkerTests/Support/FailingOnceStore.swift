@@ -4,7 +4,7 @@ import Foundation
 import Synchronization
 
 /// The harness's store, except that the first `apply` holding a processed command and the first
-/// `offsets` read each fail with a retriable "database unavailable": a short outage the worker
+/// partition claim (the stored offsets read on assignment) each fail with a retriable "database unavailable": a short outage the worker
 /// must back off from and count.
 final class FailingOnceStore: ForwardingStore {
     let base: any ContactStore
@@ -21,8 +21,8 @@ final class FailingOnceStore: ForwardingStore {
         return try await base.apply(batch)
     }
 
-    func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
+    func claimPartitions(group: String, topic: String, partitions: [Int32]) async throws -> [Int32: PartitionClaim] {
         if failed.withLock({ state in defer { state.offsets = true }; return !state.offsets }) { throw StoreError.testOutage }
-        return try await base.offsets(group: group, topic: topic)
+        return try await base.claimPartitions(group: group, topic: topic, partitions: partitions)
     }
 }

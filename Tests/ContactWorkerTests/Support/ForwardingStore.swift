@@ -30,6 +30,9 @@ extension ForwardingStore {
     func pendingOutboxCount() async throws -> Int { try await base.pendingOutboxCount() }
     func markPublished(sequences: [Int64]) async throws { try await base.markPublished(sequences: sequences) }
     func offsets(group: String, topic: String) async throws -> [Int32: Int64] { try await base.offsets(group: group, topic: topic) }
+    func claimPartitions(group: String, topic: String, partitions: [Int32]) async throws -> [Int32: PartitionClaim] {
+        try await base.claimPartitions(group: group, topic: topic, partitions: partitions)
+    }
     func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
         try await base.firstOffsets(group: group, topic: topic)
     }
