@@ -124,7 +124,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ContactWorkerTests",
-            dependencies: ["ContactWorker", "Kafka", "ContactDomain", "ContactStore"],
+            dependencies: [
+                "ContactWorker", "Kafka", "ContactDomain", "ContactStore",
+                // A session of the test's own, to hold row locks a worker's batch must wait for.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],

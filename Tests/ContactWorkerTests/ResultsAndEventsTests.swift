@@ -175,25 +175,27 @@ struct ResultsAndEventsTests {
 
         // MARK: Events: the accepted commands only, in command order per contact.
         let events = try eventMessages.map { try JSONValue.parse($0.value) }
-        let expectedEvents: [(TestCommand, String, String, String)] = [
-            (create, "ContactCreated", "2024-01-10T14:30:00Z", contactBody),
-            (interact, "InteractionRecorded", "2024-01-10T14:31:00Z", interactionBody),
-            (qualify, "StatusChanged", "2024-01-10T14:32:00Z", statusBody),
-            (createOther, "ContactCreated", "2024-01-10T14:30:00Z", otherContactBody),
+        // The contact's version after each change: 1 at creation, one more per accepted command.
+        let expectedEvents: [(TestCommand, String, String, Int, String)] = [
+            (create, "ContactCreated", "2024-01-10T14:30:00Z", 1, contactBody),
+            (interact, "InteractionRecorded", "2024-01-10T14:31:00Z", 2, interactionBody),
+            (qualify, "StatusChanged", "2024-01-10T14:32:00Z", 3, statusBody),
+            (createOther, "ContactCreated", "2024-01-10T14:30:00Z", 1, otherContactBody),
         ]
         let c1Events = zip(eventMessages, events).filter { $0.1["subject"]?.stringValue == c1 }
         let c2Events = zip(eventMessages, events).filter { $0.1["subject"]?.stringValue == c2 }
         #expect(c1Events.count == 3)
         #expect(c2Events.count == 1)
         for ((message, event), expected) in zip(c1Events + c2Events, expectedEvents) {
-            let (command, type, time, data) = expected
+            let (command, type, time, version, data) = expected
             let eventType = try #require(ContactEventType(rawValue: type))
             let id = DeterministicID.event(commandID: try #require(UUID(uuidString: command.commandID)), type: eventType)
             let business = command.contactID == c2 ? "biz-2" : "biz-1"
             let envelope = #"""
                 {"specversion": "1.0", "id": "\#(id.lowercasedString)", "source": "contact-worker", "type": "\#(type)",
                  "subject": "\#(command.contactID)", "time": "\#(time)", "datacontenttype": "application/json",
-                 "businessid": "\#(business)", "commandid": "\#(command.commandID)", "data": \#(data)}
+                 "businessid": "\#(business)", "commandid": "\#(command.commandID)", "contactversion": \#(version),
+                 "data": \#(data)}
                 """#
             #expect(event.canonicalized == (try json(envelope)))
             #expect(message.header("content-type") == "application/cloudevents+json")
