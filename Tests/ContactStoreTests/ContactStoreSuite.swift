@@ -276,6 +276,63 @@ struct ContactStoreSuite {
         }
     }
 
+    @Test(
+        "entries with one timestamp come back newest recorded first, the creation entry last, on every page",
+        arguments: Backend.allCases)
+    func equalTimestampsInRecordingOrder(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            // Commands carrying one issued_at, written over three batches as a worker would: a
+            // contact's creation, ten status changes and ten interactions, all at `issued`.
+            let contact = Fixtures.contact()
+            let issued = Fixtures.baseTime
+            let creation = Fixtures.historyEntry(contactID: contact.id, at: issued)
+            let statuses: [RelationshipStatus] = [.qualifiedLead, .prospect]
+            let changes = (0..<10).map { index in
+                Fixtures.historyEntry(
+                    contactID: contact.id, from: statuses[(index + 1) % 2], to: statuses[index % 2], at: issued)
+            }
+            let interactions = (0..<10).map { index in
+                Fixtures.interaction(contactID: contact.id, at: issued, description: "interaction \(index)")
+            }
+            // A timestamp still comes first: a later one recorded early, an earlier one recorded last.
+            let later = Fixtures.interaction(
+                contactID: contact.id, at: Timestamp(microsecondsSinceEpoch: issued.microsecondsSinceEpoch + 1),
+                description: "later")
+            let earlier = Fixtures.interaction(
+                contactID: contact.id, at: Timestamp(microsecondsSinceEpoch: issued.microsecondsSinceEpoch - 1),
+                description: "earlier")
+            try await store.apply(
+                StoreBatch(
+                    contacts: [contact], interactions: [later] + interactions[0..<3],
+                    statusHistory: [creation] + changes[0..<3]))
+            try await store.apply(
+                StoreBatch(interactions: Array(interactions[3..<7]), statusHistory: Array(changes[3..<7])))
+            try await store.apply(
+                StoreBatch(interactions: interactions[7..<10] + [earlier], statusHistory: Array(changes[7..<10])))
+
+            let expectedInteractions = [later] + interactions.reversed() + [earlier]
+            let expectedHistory = changes.reversed() + [creation]
+            #expect(
+                try await store.interactions(contactID: contact.id, skip: 0, limit: 100).items.map(\.description)
+                    == expectedInteractions.map(\.description))
+            #expect(try await store.statusHistory(contactID: contact.id, skip: 0, limit: 100).items == expectedHistory)
+            // Pages of 3 split the runs of equal timestamps and still add up to the same order.
+            var interactionPages: [Interaction] = []
+            var historyPages: [StatusHistoryEntry] = []
+            for skip in stride(from: 0, to: 12, by: 3) {
+                let interactionPage = try await store.interactions(contactID: contact.id, skip: skip, limit: 3)
+                #expect(interactionPage.total == 12)
+                interactionPages += interactionPage.items
+                let historyPage = try await store.statusHistory(contactID: contact.id, skip: skip, limit: 3)
+                #expect(historyPage.total == 11)
+                historyPages += historyPage.items
+            }
+            #expect(interactionPages == expectedInteractions)
+            #expect(historyPages == expectedHistory)
+            #expect(historyPages.last?.fromStatus == nil)
+        }
+    }
+
     // MARK: - Business isolation
 
     @Test("another business's contact reads as missing", arguments: Backend.allCases)
