@@ -41,10 +41,13 @@ public protocol ContactStore: Sendable {
     /// business check. Missing ids are absent from the result.
     func contacts(ids: [UUID]) async throws -> [UUID: Contact]
 
-    /// A contact's interactions, newest first (timestamp descending, then id), with the total count.
+    /// A contact's interactions, newest first, with the total count: by timestamp descending, and
+    /// among equal timestamps the last recorded first (the order ``apply(_:)`` wrote them in, across
+    /// batches and within one).
     func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction>
 
-    /// A contact's status history, newest first (timestamp descending, then id), with the total count.
+    /// A contact's status history, newest first, with the total count: by timestamp descending,
+    /// and among equal timestamps the last recorded first, so the creation entry comes last.
     func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry>
 
     /// Bulk idempotency lookup: the stored records for those of `ids` that were processed before.

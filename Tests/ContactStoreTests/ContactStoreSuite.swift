@@ -13,7 +13,7 @@ struct ContactStoreSuite {
     func migrationsAreIdempotent(backend: Backend) async throws {
         try await withStore(backend) { store in
             let first = try await store.appliedMigrations()
-            #expect(first == [1, 2, 3, 4, 5, 8])
+            #expect(first == Array(1...ContactStoreSchema.latestVersion))
             try await store.migrate()
             try await store.migrate()
             #expect(try await store.appliedMigrations() == first)
@@ -222,18 +222,15 @@ struct ContactStoreSuite {
     func interactionPagination(backend: Backend) async throws {
         try await withStore(backend) { store in
             let contact = Fixtures.contact()
-            // 250 interactions; timestamps repeat in runs of 5 so the id tie-break matters.
-            let ids = Fixtures.sortedIDs(250)
-            let interactions = ids.enumerated().map { index, id in
+            // 250 interactions, written out of time order; timestamps repeat in runs of 5 so the
+            // recording-order tie-break matters.
+            let recorded = (0..<250).map { index in
                 Fixtures.interaction(
-                    id: id, contactID: contact.id,
+                    contactID: contact.id,
                     at: Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + Int64(index / 5)))
-            }
-            try await store.apply(StoreBatch(contacts: [contact], interactions: interactions.shuffled()))
-            let expected = interactions.sorted {
-                $0.timestamp != $1.timestamp
-                    ? $0.timestamp > $1.timestamp : $0.id.uuidString.lowercased() < $1.id.uuidString.lowercased()
-            }
+            }.shuffled()
+            try await store.apply(StoreBatch(contacts: [contact], interactions: recorded))
+            let expected = newestFirst(recorded, \.timestamp)
 
             let first = try await store.interactions(contactID: contact.id, skip: 0, limit: 100)
             #expect(first.items == Array(expected[0..<100]))
@@ -255,18 +252,14 @@ struct ContactStoreSuite {
     func statusHistoryPagination(backend: Backend) async throws {
         try await withStore(backend) { store in
             let contact = Fixtures.contact()
-            let ids = Fixtures.sortedIDs(120)
-            let entries = ids.enumerated().map { index, id in
+            let recorded = (0..<120).map { index in
                 Fixtures.historyEntry(
-                    id: id, contactID: contact.id, from: index == 0 ? nil : .prospect,
+                    contactID: contact.id, from: index == 0 ? nil : .prospect,
                     to: index.isMultiple(of: 2) ? .prospect : .lostLead,
                     at: Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + Int64(index / 3)))
-            }
-            try await store.apply(StoreBatch(contacts: [contact], statusHistory: entries.shuffled()))
-            let expected = entries.sorted {
-                $0.timestamp != $1.timestamp
-                    ? $0.timestamp > $1.timestamp : $0.id.uuidString.lowercased() < $1.id.uuidString.lowercased()
-            }
+            }.shuffled()
+            try await store.apply(StoreBatch(contacts: [contact], statusHistory: recorded))
+            let expected = newestFirst(recorded, \.timestamp)
             let first = try await store.statusHistory(contactID: contact.id, skip: 0, limit: 100)
             #expect(first.items == Array(expected[0..<100]) && first.total == 120)
             let rest = try await store.statusHistory(contactID: contact.id, skip: 100, limit: 100)
@@ -333,6 +326,15 @@ struct ContactStoreSuite {
         }
     }
 
+    /// `recorded`, in the order it was written, as the stores list it: timestamp descending, and
+    /// among equal timestamps the last recorded first.
+    private func newestFirst<Item>(_ recorded: [Item], _ timestamp: (Item) -> Timestamp) -> [Item] {
+        recorded.enumerated().sorted { newer, older in
+            let (newerTime, olderTime) = (timestamp(newer.element), timestamp(older.element))
+            return newerTime != olderTime ? newerTime > olderTime : newer.offset > older.offset
+        }.map(\.element)
+    }
+
     // MARK: - Business isolation
 
     @Test("another business's contact reads as missing", arguments: Backend.allCases)
@@ -382,13 +384,7 @@ struct ContactStoreSuite {
                 skip += 100
             }
             #expect(seen.count == count)
-            #expect(Set(seen.map(\.id)) == Set(all.map(\.id)))
-            let inOrder = zip(seen, seen.dropFirst()).allSatisfy { newer, older in
-                newer.timestamp > older.timestamp
-                    || (newer.timestamp == older.timestamp
-                        && newer.id.uuidString.lowercased() < older.id.uuidString.lowercased())
-            }
-            #expect(inOrder)
+            #expect(seen.map(\.id) == newestFirst(all, \.timestamp).map(\.id))
         }
     }
 

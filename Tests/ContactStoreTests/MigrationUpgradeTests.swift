@@ -177,6 +177,77 @@ struct MigrationUpgradeTests {
         }
     }
 
+    @Test(
+        "a version 5 database upgrades to recording order: its entries keep theirs, later ones list before them",
+        arguments: Backend.allCases)
+    func upgradeFromVersion5(backend: Backend) async throws {
+        try await withStoreURL(backend) { url in
+            let store = try await makeContactStore(url: url)
+            do {
+                try await upgradeToRecordingOrder(store, url: url, backend: backend)
+            } catch {
+                await store.close()
+                throw error
+            }
+            await store.close()
+        }
+    }
+
+    private func upgradeToRecordingOrder(_ store: any ContactStore, url: String, backend: Backend) async throws {
+        try await migrate(store, through: 5)
+        #expect(try await store.appliedMigrations() == [1, 2, 3, 4, 5])
+
+        // Two contacts whose commands carry one issued_at, over two batches, plus entries at
+        // other times, written by the version 5 schema.
+        let issued = Fixtures.baseTime
+        let contacts = [Fixtures.contact(), Fixtures.contact()]
+        var interactions: [UUID: [Interaction]] = [:]
+        var history: [UUID: [StatusHistoryEntry]] = [:]
+        // Contact rows as the version 5 schema held them (this build writes a later column).
+        try await execute(contacts.map { OldSchemaRows(backend: backend).contact($0.id) }, url: url, backend: backend)
+        var batches = [StoreBatch(), StoreBatch()]
+        for contact in contacts {
+            let creation = Fixtures.historyEntry(contactID: contact.id, at: issued)
+            let changes = (0..<4).map { index in
+                Fixtures.historyEntry(
+                    contactID: contact.id, from: index.isMultiple(of: 2) ? .prospect : .qualifiedLead,
+                    to: index.isMultiple(of: 2) ? .qualifiedLead : .prospect, at: issued)
+            }
+            let later = Fixtures.interaction(
+                contactID: contact.id, at: Timestamp(microsecondsSinceEpoch: issued.microsecondsSinceEpoch + 1))
+            let sameTime = (0..<4).map { _ in Fixtures.interaction(contactID: contact.id, at: issued) }
+            batches[0].interactions += [later] + sameTime[0..<2]
+            batches[0].statusHistory += [creation] + changes[0..<2]
+            batches[1].interactions += sameTime[2..<4]
+            batches[1].statusHistory += changes[2..<4]
+            interactions[contact.id] = [later] + sameTime.reversed()
+            history[contact.id] = changes.reversed() + [creation]
+        }
+        for batch in batches { try await store.apply(batch) }
+
+        try await store.migrate()
+        #expect(try await store.appliedMigrations() == SchemaMigrations.all.map(\.version))
+        for contact in contacts {
+            #expect(
+                try await store.interactions(contactID: contact.id, skip: 0, limit: 100).items
+                    == interactions[contact.id])
+            #expect(try await store.statusHistory(contactID: contact.id, skip: 0, limit: 100).items == history[contact.id])
+        }
+
+        // Entries recorded after the upgrade, with the same timestamp, list before the older ones.
+        let contact = contacts[0]
+        let newInteraction = Fixtures.interaction(contactID: contact.id, at: issued)
+        let newEntry = Fixtures.historyEntry(contactID: contact.id, from: .qualifiedLead, to: .prospect, at: issued)
+        try await store.apply(StoreBatch(interactions: [newInteraction], statusHistory: [newEntry]))
+        let listed = interactions[contact.id] ?? []
+        #expect(
+            try await store.interactions(contactID: contact.id, skip: 0, limit: 100).items
+                == [listed[0], newInteraction] + listed.dropFirst())
+        #expect(
+            try await store.statusHistory(contactID: contact.id, skip: 0, limit: 100).items
+                == [newEntry] + (history[contact.id] ?? []))
+    }
+
     /// Writes `messages` the way builds before migration 4 did.
     private func insertLegacyOutbox(_ store: any ContactStore, _ messages: [OutboxMessage]) async throws {
         switch store {

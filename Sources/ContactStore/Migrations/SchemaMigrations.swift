@@ -9,6 +9,7 @@ enum SchemaMigrations {
     /// Every migration, in version order.
     static let all: [Migration] = [
         initialSchema, contactsFillFactor, processedCommandsInArrivalOrder, outboxInBatches, firstStoredOffsets,
+        recordingOrder,
         ownerEpochsAndContactVersions,
     ]
 
@@ -368,6 +369,70 @@ enum SchemaMigrations {
         postgres: ["ALTER TABLE consumer_offsets ADD COLUMN first_offset bigint"]
     )
 
+    // MARK: - 6: recording order breaks timestamp ties
+
+    /// A contact's interactions and status history list newest first: by timestamp, and among equal
+    /// timestamps (commands carrying one `issued_at`) by recording order, last recorded first, so
+    /// the creation entry is always last. The entry id cannot break the tie: it is a name-based
+    /// UUID, in no particular order.
+    ///
+    /// SQLite: both are rowid tables whose rows are never updated or deleted, so a new row's rowid
+    /// (one more than the largest) is recording order; `VACUUM` either keeps rowids or renumbers
+    /// rows in rowid order. An index on `(contact_id, timestamp)` ends in the implicit rowid and,
+    /// read backwards, serves `ORDER BY timestamp DESC, rowid DESC` without a sort.
+    ///
+    /// PostgreSQL: a heap has no such order, so each table gets `recorded`, an identity column the
+    /// batch inserts fill in the batch's order. Rows written before this migration carry no record
+    /// of their order; they are numbered by timestamp, then (status history) the creation entry
+    /// first, then their place in the table. These tables are only ever appended to, so that place
+    /// is the order the rows were inserted in, unless a row reused space freed by a rolled-back
+    /// batch. Such a row can only swap places with an entry of its contact that has the same
+    /// timestamp (order by timestamp comes first), and the creation entry is last regardless: an
+    /// acceptable approximation for rows whose true order was never stored. The numbering is explicit (an
+    /// `UPDATE`) because the table rewrite of `ADD COLUMN … GENERATED` numbers rows in scan order,
+    /// and a synchronized scan may start mid-table. The `UPDATE` writes every row once more; the
+    /// space comes back at the next vacuum.
+    ///
+    /// Workers of the previous build keep working against the new schema: their inserts leave
+    /// `recorded` to its default and their reads sort on columns that still exist.
+    private static let recordingOrder = Migration(
+        version: 6,
+        name: "recording order",
+        sqlite: [
+            "DROP INDEX interactions_contact_timeline",
+            "CREATE INDEX interactions_contact_recorded ON interactions (contact_id, timestamp)",
+            "DROP INDEX status_history_contact_timeline",
+            "CREATE INDEX status_history_contact_recorded ON status_history (contact_id, timestamp)",
+        ],
+        postgres: [
+            "ALTER TABLE interactions ADD COLUMN recorded bigint",
+            """
+            UPDATE interactions AS i SET recorded = n.recorded
+            FROM (SELECT id, row_number() OVER (ORDER BY "timestamp", ctid) AS recorded FROM interactions) AS n
+            WHERE i.id = n.id
+            """,
+            "ALTER TABLE interactions ALTER COLUMN recorded SET NOT NULL",
+            "ALTER TABLE interactions ALTER COLUMN recorded ADD GENERATED ALWAYS AS IDENTITY",
+            // setval with NULL (an empty table) does nothing: the identity then starts at 1.
+            "SELECT setval(pg_get_serial_sequence('interactions', 'recorded'), max(recorded)) FROM interactions",
+            "DROP INDEX interactions_contact_timeline",
+            #"CREATE INDEX interactions_contact_recorded ON interactions (contact_id, "timestamp" DESC, recorded DESC)"#,
+            "ALTER TABLE status_history ADD COLUMN recorded bigint",
+            """
+            UPDATE status_history AS h SET recorded = n.recorded
+            FROM (
+                SELECT id, row_number() OVER (ORDER BY "timestamp", from_status IS NOT NULL, ctid) AS recorded
+                FROM status_history
+            ) AS n
+            WHERE h.id = n.id
+            """,
+            "ALTER TABLE status_history ALTER COLUMN recorded SET NOT NULL",
+            "ALTER TABLE status_history ALTER COLUMN recorded ADD GENERATED ALWAYS AS IDENTITY",
+            "SELECT setval(pg_get_serial_sequence('status_history', 'recorded'), max(recorded)) FROM status_history",
+            "DROP INDEX status_history_contact_timeline",
+            #"CREATE INDEX status_history_contact_recorded ON status_history (contact_id, "timestamp" DESC, recorded DESC)"#,
+        ]
+    )
     // MARK: - 8: owner epochs and contact versions
 
     /// `consumer_offsets.owner_epoch` fences a worker whose partition was taken over: claiming a

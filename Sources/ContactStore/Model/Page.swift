@@ -3,7 +3,7 @@
 /// The HTTP read side returns `total`, `skip` and `limit` next to the items, so a client can page
 /// without a second count query.
 public struct Page<Item: Sendable>: Sendable {
-    /// The items of this page, newest first (timestamp descending, then id for a stable order).
+    /// The items of this page, newest first (timestamp descending, then the last recorded first).
     public var items: [Item]
     /// How many items the whole list holds, independent of `skip` and `limit`.
     public var total: Int

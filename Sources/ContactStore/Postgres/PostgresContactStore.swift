@@ -203,19 +203,26 @@ public final class PostgresContactStore: ContactStore {
                     updated_at = EXCLUDED.updated_at, version = EXCLUDED.version
                 """)
         }
+        // Interactions and status history list equal timestamps by recording order (the identity
+        // column `recorded`); ORDER BY ordinality numbers the rows in the batch's order.
         let interactions = batch.interactions
         if !interactions.isEmpty {
             queries.append(
                 """
                 INSERT INTO interactions (id, contact_id, type, description, "timestamp", outcome, next_action,
                     scheduled_follow_up, performed_by, performed_by_id)
-                SELECT * FROM UNNEST(\(interactions.map(\.id)), \(interactions.map(\.contactID)),
+                SELECT id, contact_id, type, description, "timestamp", outcome, next_action, scheduled_follow_up,
+                    performed_by, performed_by_id
+                FROM UNNEST(\(interactions.map(\.id)), \(interactions.map(\.contactID)),
                     \(interactions.map(\.type.rawValue)), \(interactions.map(\.description)),
                     \(interactions.map { PostgresTimestamp($0.timestamp) }),
                     \(PostgresNullableArray(interactions.map(\.outcome))),
                     \(PostgresNullableArray(interactions.map(\.nextAction))),
                     \(PostgresNullableArray(interactions.map { $0.scheduledFollowUp.map(PostgresTimestamp.init) })),
                     \(interactions.map(\.performedBy)), \(interactions.map(\.performedByID)))
+                    WITH ORDINALITY AS i (id, contact_id, type, description, "timestamp", outcome, next_action,
+                        scheduled_follow_up, performed_by, performed_by_id, position)
+                ORDER BY position
                 """)
         }
         let history = batch.statusHistory
@@ -224,12 +231,17 @@ public final class PostgresContactStore: ContactStore {
                 """
                 INSERT INTO status_history (id, contact_id, from_status, to_status, from_lifecycle_stage,
                     to_lifecycle_stage, "timestamp", changed_by, changed_by_id, reason, notes)
-                SELECT * FROM UNNEST(\(history.map(\.id)), \(history.map(\.contactID)),
+                SELECT id, contact_id, from_status, to_status, from_lifecycle_stage, to_lifecycle_stage, "timestamp",
+                    changed_by, changed_by_id, reason, notes
+                FROM UNNEST(\(history.map(\.id)), \(history.map(\.contactID)),
                     \(PostgresNullableArray(history.map { $0.fromStatus?.rawValue })), \(history.map(\.toStatus.rawValue)),
                     \(PostgresNullableArray(history.map { $0.fromLifecycleStage?.rawValue })),
                     \(history.map(\.toLifecycleStage.rawValue)), \(history.map { PostgresTimestamp($0.timestamp) }),
                     \(history.map(\.changedBy)), \(history.map(\.changedByID)),
                     \(PostgresNullableArray(history.map(\.reason))), \(PostgresNullableArray(history.map(\.notes))))
+                    WITH ORDINALITY AS h (id, contact_id, from_status, to_status, from_lifecycle_stage,
+                        to_lifecycle_stage, "timestamp", changed_by, changed_by_id, reason, notes, position)
+                ORDER BY position
                 """)
         }
         let commands = batch.processedCommands
@@ -482,7 +494,8 @@ public final class PostgresContactStore: ContactStore {
         return result
     }
 
-    /// One page of a contact's interactions, newest first (timestamp descending, then id), with the total count.
+    /// One page of a contact's interactions, newest first (timestamp descending, then last recorded
+    /// first), with the total count.
     public func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
         let skip = max(skip, 0)
         let limit = max(limit, 0)
@@ -492,7 +505,7 @@ public final class PostgresContactStore: ContactStore {
                 SELECT id, contact_id, type, description, "timestamp", outcome, next_action, scheduled_follow_up,
                     performed_by, performed_by_id
                 FROM interactions WHERE contact_id = \(contactID)
-                ORDER BY "timestamp" DESC, id LIMIT \(limit) OFFSET \(skip)
+                ORDER BY "timestamp" DESC, recorded DESC LIMIT \(limit) OFFSET \(skip)
                 """)
         let items = try rows.map { row in
             try decoding(table: "interactions") {
@@ -509,7 +522,8 @@ public final class PostgresContactStore: ContactStore {
         return Page(items: items, total: total, skip: skip, limit: limit)
     }
 
-    /// One page of a contact's status history, newest first (timestamp descending, then id), with the total count.
+    /// One page of a contact's status history, newest first (timestamp descending, then last
+    /// recorded first), with the total count.
     public func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
         let skip = max(skip, 0)
         let limit = max(limit, 0)
@@ -519,7 +533,7 @@ public final class PostgresContactStore: ContactStore {
                 SELECT id, contact_id, from_status, to_status, from_lifecycle_stage, to_lifecycle_stage,
                     "timestamp", changed_by, changed_by_id, reason, notes
                 FROM status_history WHERE contact_id = \(contactID)
-                ORDER BY "timestamp" DESC, id LIMIT \(limit) OFFSET \(skip)
+                ORDER BY "timestamp" DESC, recorded DESC LIMIT \(limit) OFFSET \(skip)
                 """)
         let items = try rows.map { row in
             try decoding(table: "status_history") {

@@ -331,7 +331,8 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
-    /// One page of a contact's interactions, newest first (timestamp descending, then id), with the total count.
+    /// One page of a contact's interactions, newest first (timestamp descending, then last recorded
+    /// first), with the total count. The rowid is recording order: rows are only ever appended.
     public func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
         let database = self.database
         let skip = max(skip, 0)
@@ -345,7 +346,7 @@ public final class SQLiteContactStore: ContactStore {
                     SELECT id, contact_id, type, description, timestamp, outcome, next_action, scheduled_follow_up,
                         performed_by, performed_by_id
                     FROM interactions WHERE contact_id = ?
-                    ORDER BY timestamp DESC, id LIMIT ? OFFSET ?
+                    ORDER BY timestamp DESC, rowid DESC LIMIT ? OFFSET ?
                     """,
                 arguments: [id, limit, skip])
             let items = try rows.map { row in
@@ -367,7 +368,8 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
-    /// One page of a contact's status history, newest first (timestamp descending, then id), with the total count.
+    /// One page of a contact's status history, newest first (timestamp descending, then last
+    /// recorded first), with the total count. The rowid is recording order: rows are only ever appended.
     public func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
         let database = self.database
         let skip = max(skip, 0)
@@ -381,7 +383,7 @@ public final class SQLiteContactStore: ContactStore {
                     SELECT id, contact_id, from_status, to_status, from_lifecycle_stage, to_lifecycle_stage,
                         timestamp, changed_by, changed_by_id, reason, notes
                     FROM status_history WHERE contact_id = ?
-                    ORDER BY timestamp DESC, id LIMIT ? OFFSET ?
+                    ORDER BY timestamp DESC, rowid DESC LIMIT ? OFFSET ?
                     """,
                 arguments: [id, limit, skip])
             let items = try rows.map { row in

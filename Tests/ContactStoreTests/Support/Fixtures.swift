@@ -78,9 +78,4 @@ enum Fixtures {
             headers: [("content-type", Array("application/cloudevents+json".utf8))],
             contactID: contactID.uuidString.lowercased())
     }
-
-    /// `count` UUIDs in ascending text order, for checking the id tie-break.
-    static func sortedIDs(_ count: Int) -> [UUID] {
-        (0..<count).map { _ in UUID() }.sorted { $0.uuidString.lowercased() < $1.uuidString.lowercased() }
-    }
 }
