@@ -202,6 +202,22 @@ struct TokenVerifierTests {
         #expect(verifier.cachedTokenCount == 2)
     }
 
+    @Test("a cached token is checked against nbf and exp at each call's now, which may go backwards (replay)")
+    func cacheChecksNotBefore() async throws {
+        let verifier = try await Tokens.verifier()
+        let token = try await Tokens.hs256(Tokens.claims(exp: Tokens.nowSeconds + 3600, nbf: Tokens.nowSeconds))
+        func at(_ seconds: Int64) -> Timestamp {
+            Timestamp(microsecondsSinceEpoch: Tokens.now.microsecondsSinceEpoch + seconds * 1_000_000)
+        }
+        #expect(try await verify("Bearer \(token)", with: verifier, now: at(60)).isSuccess)
+        #expect(verifier.cachedTokenCount == 1)
+        #expect(try await verify("Bearer \(token)", with: verifier, now: at(-1)) == .failure(.expired))
+        #expect(try await verify("Bearer \(token)", with: verifier, now: at(0)).isSuccess)
+        #expect(try await verify("Bearer \(token)", with: verifier, now: at(3600)) == .failure(.expired))
+        #expect(try await verify("Bearer \(token)", with: verifier, now: at(-3600)) == .failure(.expired))
+        #expect(try await verify("Bearer \(token)", with: verifier, now: at(3599)).isSuccess)
+    }
+
     @Test("failures are never cached")
     func failuresNotCached() async throws {
         let verifier = try await Tokens.verifier()
