@@ -13,7 +13,8 @@ import JWTKit
 /// - `sub`, `business_id` and a known `role` are required.
 ///
 /// Every failure is an ``AuthFailure``, all answered with the same 401. Verified tokens are cached
-/// (bounded, until their `exp`) because the worker sees the same token on many commands.
+/// (bounded, until their `exp`) because the worker sees the same token on many commands; a cached
+/// token is still checked against `nbf` and `exp` at each call's `now`.
 public struct TokenVerifier: Sendable {
     /// What to verify tokens against.
     public struct Configuration: Sendable, Hashable {
@@ -76,9 +77,11 @@ public struct TokenVerifier: Sendable {
             return .success(actor)
         }
         switch await verifyToken(token, now: nowSeconds) {
-        case .success(let (actor, expiresAt)):
-            cache.insert(token: token, actor: actor, expiresAt: expiresAt, now: nowSeconds)
-            return .success(actor)
+        case .success(let verified):
+            cache.insert(
+                token: token, actor: verified.actor, notBefore: verified.notBefore, expiresAt: verified.expiresAt,
+                now: nowSeconds)
+            return .success(verified.actor)
         case .failure(let failure):
             return .failure(failure)
         }
@@ -100,7 +103,14 @@ public struct TokenVerifier: Sendable {
         return token.isEmpty ? nil : token
     }
 
-    private func verifyToken(_ token: String, now: Double) async -> Result<(Principal, Double), AuthFailure> {
+    /// A token that verified at some `now`, with the validity window the cache re-checks.
+    private struct VerifiedToken {
+        var actor: Principal
+        var notBefore: Double?
+        var expiresAt: Double
+    }
+
+    private func verifyToken(_ token: String, now: Double) async -> Result<VerifiedToken, AuthFailure> {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
             let headerBytes = Self.base64URLDecode(parts[0]),
@@ -140,7 +150,7 @@ public struct TokenVerifier: Sendable {
         let actor = Principal(
             userID: sub, name: name, businessID: businessID, role: role,
             permissions: role.defaultPermissions.union(extra))
-        return .success((actor, exp))
+        return .success(VerifiedToken(actor: actor, notBefore: claims.nbf, expiresAt: exp))
     }
 
     /// Decodes unpadded base64url (RFC 4648 §5), or `nil`.

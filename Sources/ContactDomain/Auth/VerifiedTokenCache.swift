@@ -3,12 +3,17 @@ import Synchronization
 /// A small bounded cache of tokens that already verified, so a burst of commands carrying the
 /// same token pays for one signature check.
 ///
-/// An entry is used only while its `exp` is after the caller's `now`; expired entries are dropped
-/// on lookup and when the cache is full, then the oldest entries go first. All state sits behind
-/// one `Mutex`, so the cache can be shared across tasks.
+/// An entry is used only when the caller's `now` is within the token's validity, `nbf` (if any) at
+/// or before it and `exp` after it, checked at every lookup: `now` is the caller's (a message's
+/// time during `replay`) and may go backwards. A miss sends the caller back to a full
+/// verification, which answers the exact failure. Entries expired at a lookup's `now` are dropped
+/// then, and when the cache is full, then the oldest entries go first; an entry whose `nbf` is
+/// after `now` stays, since it is valid at later times. All state sits behind one `Mutex`, so the
+/// cache can be shared across tasks.
 final class VerifiedTokenCache: Sendable {
     private struct Entry {
         var actor: Principal
+        var notBefore: Double?
         var expiresAt: Double
     }
 
@@ -24,7 +29,8 @@ final class VerifiedTokenCache: Sendable {
         self.capacity = max(0, capacity)
     }
 
-    /// The cached actor for `token`, if it verified before and has not expired at `now`.
+    /// The cached actor for `token`, if it verified before and is valid at `now`: not before its
+    /// `nbf`, not at or after its `exp`.
     func actor(for token: String, now: Double) -> Principal? {
         state.withLock { state in
             guard let entry = state.entries[token] else { return nil }
@@ -33,12 +39,13 @@ final class VerifiedTokenCache: Sendable {
                 state.insertionOrder.removeAll { $0 == token }
                 return nil
             }
+            if let notBefore = entry.notBefore, now < notBefore { return nil }
             return entry.actor
         }
     }
 
-    /// Remembers a verified token until `expiresAt`.
-    func insert(token: String, actor: Principal, expiresAt: Double, now: Double) {
+    /// Remembers a verified token, valid from `notBefore` (its `nbf`, if it has one) until `expiresAt`.
+    func insert(token: String, actor: Principal, notBefore: Double?, expiresAt: Double, now: Double) {
         guard capacity > 0 else { return }
         state.withLock { state in
             if state.entries[token] != nil { return }
@@ -50,7 +57,7 @@ final class VerifiedTokenCache: Sendable {
                     state.entries[oldest] = nil
                 }
             }
-            state.entries[token] = Entry(actor: actor, expiresAt: expiresAt)
+            state.entries[token] = Entry(actor: actor, notBefore: notBefore, expiresAt: expiresAt)
             state.insertionOrder.append(token)
         }
     }
