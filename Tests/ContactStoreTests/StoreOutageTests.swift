@@ -1,6 +1,8 @@
 import ContactDomain
-import ContactStore
+@testable import ContactStore
 import Foundation
+import Logging
+import PostgresNIO
 import Synchronization
 import Testing
 
@@ -95,6 +97,83 @@ struct StoreOutageTests {
         }
     }
 
+    @Test("PostgreSQL: a call hung by a server stop fails and stops holding the pool; the next outage still replaces the pool")
+    func hungCallReleasesThePool() async throws {
+        try await onOutageServer { anyStore, contact, control in
+            let store = try #require(anyStore as? PostgresContactStore)
+            var serverIsUp = true
+            defer { if !serverIsUp { try? runShell("\(control) start") } }
+
+            // PostgresNIO 1.33 writes a query to its channel without a promise, so a query written
+            // once the connection's pipeline is gone is never answered and never failed. The
+            // channel's close future completes only after the pipeline is torn down, so this body,
+            // which queries after it, hangs every time the server closes its connection. (In the
+            // worker the hanging query is the ROLLBACK that withTransaction sends after the
+            // stopping server cut a statement off; whether that ROLLBACK beats the teardown is a
+            // race, which is why the test does not go through `apply`.)
+            let logger = Logger(label: "StoreOutageTests")
+            let hung = Task {
+                try await store.withConnection { connection in
+                    try? await connection.closeFuture.get()
+                    return try await connection.query("SELECT 1", logger: logger).collect().count
+                }
+            }
+            try await Self.waitFor("the hung call to hold a connection") { store.leasedCalls == 1 }
+            try runShell("\(control) stop -m fast")
+            serverIsUp = false
+            let lost = await #expect(throws: StoreError.self) { _ = try await hung.value }
+            if case .unavailable = lost {} else { Issue.record("expected .unavailable, got \(String(describing: lost))") }
+            #expect(store.leasedCalls == 0, "a call reported as failed still counts as holding a connection")
+
+            // Back, then down again: a call that cannot connect must retire the pool, so that
+            // the call after the restart starts a fresh pool instead of waiting out the old
+            // pool's reconnect backoff.
+            try runShell("\(control) start")
+            serverIsUp = true
+            try await Self.untilAvailable { try await store.ping() }
+            let generation = store.poolGeneration
+            try runShell("\(control) stop -m fast")
+            serverIsUp = false
+            // A connection the pool has not yet seen close fails with a connection error rather
+            // than a timeout, so a few calls are allowed before the replacement.
+            for _ in 0..<5 where store.poolGeneration == generation {
+                await #expect(throws: StoreError.self) { try await store.ping() }
+            }
+            #expect(store.poolGeneration == generation + 1, "the pool was not replaced after failing to connect")
+
+            try runShell("\(control) start")
+            serverIsUp = true
+            let later = Timestamp(microsecondsSinceEpoch: Fixtures.baseTime.microsecondsSinceEpoch + 3_600_000_000)
+            let interaction = Fixtures.interaction(contactID: contact.id, at: later)
+            try await Self.untilAvailable { try await store.apply(StoreBatch(interactions: [interaction])) }
+            #expect(try await store.interactions(contactID: contact.id, skip: 0, limit: 1).items == [interaction])
+            await store.close()
+        }
+    }
+
+    /// Runs `body` until it does not fail with a retriable ``StoreError``, at most `attempts` times
+    /// a second apart: right after a (re)start a loaded machine may miss a short connect timeout.
+    private static func untilAvailable(attempts: Int = 15, _ body: () async throws -> Void) async throws {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let error as StoreError where error.isRetriable && attempt < attempts {
+                attempt += 1
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Polls `condition` every 20 ms until it holds; fails after 30 s.
+    private static func waitFor(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw WaitTimeout(description: "timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Runs `body` on the outage server, which the worker's fault-recovery test also stops and
     /// starts (so its lock is held meanwhile): a migrated store with a 2 s connect timeout and two
     /// connections, one contact already written, and `control`, the pg_ctl command line to which
@@ -112,16 +191,7 @@ struct StoreOutageTests {
         let store = try await makeContactStore(url: postgresURL(base, options: "connect_timeout=2&max_connections=2"))
         // The short timeout is for the outages; on a loaded machine (the whole suite runs in
         // parallel) the very first connection may miss it, so the set-up retries.
-        var attempt = 1
-        while true {
-            do {
-                try await store.migrate()
-                break
-            } catch let error as StoreError where error.isRetriable && attempt < 15 {
-                attempt += 1
-                try await Task.sleep(for: .seconds(1))
-            }
-        }
+        try await Self.untilAvailable { try await store.migrate() }
         let contact = Fixtures.contact()
         try await store.apply(StoreBatch(contacts: [contact]))
         try await body(store, contact, control)
@@ -223,6 +293,10 @@ final class CallWatch: Sendable {
             return age > limit ? "\(oldest.name) for \(age)" : nil
         }
     }
+}
+
+private struct WaitTimeout: Error, CustomStringConvertible {
+    var description: String
 }
 
 struct ShellError: Error, CustomStringConvertible {

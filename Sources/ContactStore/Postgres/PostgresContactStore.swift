@@ -810,8 +810,8 @@ public final class PostgresContactStore: ContactStore {
     }
 
     /// Leases a pooled connection for `body`, waiting at most `connect_timeout` for it, and maps
-    /// every failure to a ``StoreError``.
-    private func withConnection<Result: Sendable>(
+    /// every failure to a ``StoreError``. Internal so tests can hold a connection themselves.
+    func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let (client, generation) = try currentClient()
@@ -837,6 +837,12 @@ public final class PostgresContactStore: ContactStore {
             throw mapped
         }
     }
+
+    /// How many pools this store has retired (tests watch it to see a replacement happen).
+    var poolGeneration: Int { state.withLock { $0.generation } }
+
+    /// The calls of the current pool counted as holding one of its connections.
+    var leasedCalls: Int { state.withLock { $0.leased } }
 
     private func currentClient() throws -> (PostgresClient, Int) {
         let settings = self.settings
