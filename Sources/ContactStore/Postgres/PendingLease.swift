@@ -16,7 +16,10 @@ import Synchronization
 /// connection (a restart, `pg_ctl stop -m fast`) is never answered and never failed: the call
 /// would hang forever. When the connection has been closed for a full check interval and the
 /// body still has not returned, the caller gets ``ConnectionLost`` and the stuck body is
-/// abandoned (its task stays suspended; the closed connection can never commit anything).
+/// abandoned: its task stays suspended, and so does everything on its stack (the body's closures
+/// and what they capture, the closed connection, the pool's lease); the closed connection can
+/// never commit anything. Once the caller has its outcome, this object keeps no reference of its
+/// own (no continuation, timer, watchdog or outcome), since the abandoned task keeps it alive.
 final class PendingLease<Result: Sendable>: Sendable {
     /// Thrown when no connection arrived before the deadline.
     struct Timeout: Error {}
@@ -31,11 +34,15 @@ final class PendingLease<Result: Sendable>: Sendable {
 
     private struct State: ~Copyable {
         var phase = Phase.waiting
+        /// Whether the outcome is decided; it is decided once.
+        var finished = false
+        /// The decided outcome, until the caller takes it.
         var outcome: Swift.Result<Result, any Error>?
+        /// The waiting caller, until it is resumed.
         var continuation: CheckedContinuation<Result, any Error>?
+        /// The deadline and the watchdog, until the outcome is decided.
         var timer: Scheduled<Void>?
         var watchdog: RepeatedTask?
-        var resumed = false
     }
 
     private let state = Mutex(State())
@@ -91,8 +98,8 @@ final class PendingLease<Result: Sendable>: Sendable {
 
     private func setTimer(_ timer: Scheduled<Void>) {
         let finished = state.withLock { state in
-            state.timer = timer
-            return state.outcome != nil
+            if !state.finished { state.timer = timer }
+            return state.finished
         }
         if finished { timer.cancel() }
     }
@@ -113,20 +120,21 @@ final class PendingLease<Result: Sendable>: Sendable {
             }
         }
         let finished = state.withLock { state in
-            state.watchdog = watchdog
-            return state.outcome != nil
+            if !state.finished { state.watchdog = watchdog }
+            return state.finished
         }
         if finished { watchdog.cancel() }
     }
 
+    /// Decides the outcome, unless it is decided already, and hands it to the caller if it waits.
     private func complete(_ outcome: Swift.Result<Result, any Error>) {
         let (continuation, timer, watchdog):
             (CheckedContinuation<Result, any Error>?, Scheduled<Void>?, RepeatedTask?) = state.withLock { state in
-                guard state.outcome == nil else { return (nil, nil, nil) }
-                state.outcome = outcome
-                guard let continuation = state.continuation, !state.resumed else { return (nil, state.timer, state.watchdog) }
-                state.resumed = true
-                return (continuation, state.timer, state.watchdog)
+                guard !state.finished else { return (nil, nil, nil) }
+                state.finished = true
+                let continuation = state.continuation.take()
+                if continuation == nil { state.outcome = outcome }
+                return (continuation, state.timer.take(), state.watchdog.take())
             }
         timer?.cancel()
         watchdog?.cancel()
@@ -136,12 +144,11 @@ final class PendingLease<Result: Sendable>: Sendable {
     private func wait() async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             let ready: Swift.Result<Result, any Error>? = state.withLock { state in
-                if let outcome = state.outcome {
-                    state.resumed = true
-                    return outcome
+                guard state.finished else {
+                    state.continuation = continuation
+                    return nil
                 }
-                state.continuation = continuation
-                return nil
+                return state.outcome.take()
             }
             if let ready { continuation.resume(with: ready) }
         }

@@ -10,8 +10,9 @@ import Synchronization
 /// The store owns the pool's lifecycle: the first call starts `PostgresClient.run()` in a task, and
 /// ``close()`` cancels it. Each call waits at most `connect_timeout` (URL option, default 10 s)
 /// for a pooled connection and then fails with a retriable ``StoreError/unavailable(database:underlying:)``;
-/// after such a timeout the pool is retired and the next call starts a fresh one, so when the server
-/// comes back that call connects at once instead of waiting out a pool's reconnect backoff.
+/// after such a timeout, or after a call lost its connection, the pool is retired and the next call
+/// starts a fresh one, so when the server comes back that call connects at once instead of waiting
+/// out a pool's reconnect backoff.
 ///
 /// Batches are written with one statement per table, binding one array per column
 /// (`INSERT … SELECT … FROM UNNEST($1, $2, …)`): a 1,000-command batch is a handful of round
@@ -27,10 +28,9 @@ public final class PostgresContactStore: ContactStore {
         var runTask: Task<Void, Never>?
         /// Run tasks of pools replaced after connection failures; awaited by `close()`.
         var retiredTasks: [Task<Void, Never>] = []
-        var generation = 0
         var closed = false
-        /// Calls of the current pool holding a connection right now.
-        var leased = 0
+        /// The current pool's generation and the calls holding its connections.
+        var leases = PoolLeases()
     }
 
     /// Creates the store; its connection pool starts with the first call, and connections are
@@ -159,8 +159,9 @@ public final class PostgresContactStore: ContactStore {
         guard !batch.isEmpty else { return [] }
         let logger = self.logger
         let database = self.database
-        return try await withConnection { connection in
+        return try await withConnection(input: batch) { connection, input in
             try await connection.withTransaction(logger: logger) { connection in
+                let batch = try input.value()
                 // A lock held elsewhere (an operator's open transaction, VACUUM FULL) would block
                 // the batch, and its partitions, with no end; this turns it into a retriable
                 // error after 30 s (SQLSTATE 57014): the worker backs off and reports not-ready.
@@ -811,72 +812,103 @@ public final class PostgresContactStore: ContactStore {
 
     /// Leases a pooled connection for `body`, waiting at most `connect_timeout` for it, and maps
     /// every failure to a ``StoreError``. Internal so tests can hold a connection themselves.
+    ///
+    /// The call holds its connection, as far as retiring the pool goes, until it returns here:
+    /// a body abandoned after a lost connection stops counting when its caller gets the error.
     func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        let (client, generation) = try currentClient()
+        let (client, call) = try beginCall()
         do {
-            return try await PendingLease.run(client, timeout: settings.connectTimeout) { [self] connection in
-                state.withLock { if $0.generation == generation { $0.leased += 1 } }
-                defer { state.withLock { if $0.generation == generation { $0.leased -= 1 } } }
+            // Weak: an abandoned body stays suspended for good and must not keep the store alive.
+            let value = try await PendingLease.run(client, timeout: settings.connectTimeout) { [weak self] connection in
+                self?.state.withLock { $0.leases.hold(call) }
                 return try await body(connection)
             }
-        } catch is PendingLease<Result>.ConnectionLost {
-            throw StoreError.unavailable(
-                database: database, underlying: "the connection closed during the call (server restarted or unreachable?)")
-        } catch is PendingLease<Result>.Timeout {
-            replaceClient(generation: generation)
-            throw StoreError.unavailable(
-                database: database,
-                underlying: "no connection within \(settings.connectTimeout) (server down or unreachable?)")
+            state.withLock { $0.leases.end(call) }
+            return value
         } catch {
-            let mapped = storeError(from: error)
-            if Self.isConnectionPoolError(error) {
-                replaceClient(generation: generation)
+            state.withLock { $0.leases.end(call) }
+            switch error {
+            case is PendingLease<Result>.ConnectionLost:
+                replaceClient(generation: call.generation, after: "losing a connection")
+                throw StoreError.unavailable(
+                    database: database, underlying: "the connection closed during the call (server restarted or unreachable?)")
+            case is PendingLease<Result>.Timeout:
+                replaceClient(generation: call.generation, after: "failing to connect")
+                throw StoreError.unavailable(
+                    database: database,
+                    underlying: "no connection within \(settings.connectTimeout) (server down or unreachable?)")
+            case _ where Self.isConnectionPoolError(error):
+                replaceClient(generation: call.generation, after: "a connection pool error")
+                throw storeError(from: error)
+            default:
+                throw storeError(from: error)
             }
-            throw mapped
         }
     }
 
+    /// ``withConnection(_:)`` for a body that works on `input` (a batch): the body reads it
+    /// through a ``CallInput`` that is emptied when the call returns, so a body abandoned after a
+    /// lost connection does not keep the input in memory (only what it had already read out).
+    func withConnection<Input: Sendable, Result: Sendable>(
+        input: Input,
+        _ body: @escaping @Sendable (PostgresConnection, CallInput<Input>) async throws -> Result
+    ) async throws -> Result {
+        let input = CallInput(input)
+        defer { input.release() }
+        return try await withConnection { connection in try await body(connection, input) }
+    }
+
     /// How many pools this store has retired (tests watch it to see a replacement happen).
-    var poolGeneration: Int { state.withLock { $0.generation } }
+    var poolGeneration: Int { state.withLock { $0.leases.generation } }
 
     /// The calls of the current pool counted as holding one of its connections.
-    var leasedCalls: Int { state.withLock { $0.leased } }
+    var leasedCalls: Int { state.withLock { $0.leases.holding } }
 
-    private func currentClient() throws -> (PostgresClient, Int) {
+    /// The current pool (started if there is none) and a call begun on it.
+    private func beginCall() throws -> (PostgresClient, PoolLeases.Call) {
         let settings = self.settings
         let logger = self.logger
         return try state.withLock { state in
             guard !state.closed else { throw StoreError.closed(database: database) }
-            if let client = state.client { return (client, state.generation) }
-            let (client, task) = Self.startClient(settings, logger: logger)
-            state.client = client
-            state.runTask = task
-            return (client, state.generation)
+            let client: PostgresClient
+            if let current = state.client {
+                client = current
+            } else {
+                let (started, task) = Self.startClient(settings, logger: logger)
+                state.client = started
+                state.runTask = task
+                client = started
+            }
+            return (client, state.leases.begin())
         }
     }
 
-    /// Retires the pool that could not connect, unless another call already did; the next call
-    /// starts a fresh one. The old pool backs off exponentially (up to a minute) between attempts,
-    /// and so would a replacement started now while the server is still down; a pool started by
-    /// the next call tries at once, so recovery follows the worker's own retry cadence.
+    /// Retires the pool of `generation` after a call of it could not connect or lost its
+    /// connection, unless another call already did; the next call starts a fresh one. The old
+    /// pool backs off exponentially (up to a minute) between attempts, and so would a replacement
+    /// started now while the server is still down; a pool started by the next call tries at once,
+    /// so recovery follows the worker's own retry cadence.
     ///
-    /// A pool with a call holding a connection is not retired: the server answers, the pool is
-    /// only busy, and retiring it would close the connections in use mid-transaction.
-    private func replaceClient(generation: Int) {
+    /// A pool with a call holding a connection is not retired: retiring it would close the
+    /// connections in use mid-transaction. After a timeout, such a call means the server answers
+    /// and the pool is only busy. After a lost connection, the other connections may well be
+    /// alive (one server process was terminated); if the server went away they fail too, and once
+    /// none is held, the next call that cannot connect retires the pool. A call stops holding a
+    /// connection when it returns to its caller, even when its body is stuck (see ``PoolLeases``).
+    private func replaceClient(generation: Int, after reason: String) {
         let oldTask: Task<Void, Never>? = state.withLock { state in
-            guard !state.closed, state.generation == generation, state.client != nil, state.leased == 0 else { return nil }
+            guard !state.closed, state.client != nil, state.leases.retire(generation) else { return nil }
             let old = state.runTask
             state.client = nil
             state.runTask = nil
-            state.generation += 1
-            state.leased = 0
             if let old { state.retiredTasks.append(old) }
             return old
         }
         if let oldTask {
-            logger.warning("replacing PostgreSQL connection pool after failing to connect", metadata: ["database": "\(database)"])
+            logger.warning(
+                "replacing PostgreSQL connection pool after \(reason)", metadata: ["database": "\(database)"])
             oldTask.cancel()
         }
     }
