@@ -1,5 +1,6 @@
 import ContactDomain
 import ContactStore
+import ContactWorker
 import Foundation
 import Kafka
 import Synchronization
@@ -93,6 +94,153 @@ extension PlanAheadTests {
         try await worker.stop()
         #expect(Set(results.compactMap(\.commandID)) == Set(commands.map(\.commandID)))
         #expect(try await harness.store.offsets(group: group, topic: harness.topics.commands)[0] == 1_000)
+    }
+}
+
+extension PlanAheadTests {
+    @Test("after a handover a batch is planned against the database, not against what this worker planned before it lost the partition")
+    func handoverDropsCarriedState() async throws {
+        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 2) else { return }
+        defer { Task { await harness.close() } }
+        let token = try await harness.token()
+        let group = "handover-\(UUID().uuidString.prefix(8).lowercased())"
+        // One contact on each partition: a newcomer takes one of the two, and which one depends on
+        // the member ids the mock broker makes up (heap addresses, not client.id), so the test
+        // follows the contact of whichever partition the newcomer gets.
+        let contacts = ["00000000-0000-4000-e000-000000000000", "00000000-0000-4000-e000-000000000001"]
+        func command(on partition: Int32, contact: String, _ type: String, at issued: String, _ payload: String) -> TestCommand {
+            var command = TestCommand(type: type, contactID: contact, issuedAt: issued, payload: payload, token: token)
+            command.partition = partition
+            return command
+        }
+        func status(_ partition: Int32, _ status: String, at issued: String) -> TestCommand {
+            command(
+                on: partition, contact: contacts[Int(partition)], "UpdateStatus", at: issued, #"{"relationship_status": "\#(status)"}"#)
+        }
+        let creates = (0..<2).map { partition in
+            command(
+                on: Int32(partition), contact: contacts[partition], "CreateContact", at: "2024-01-10T14:30:00Z",
+                #"{"company_name": "Handed Over \#(partition)"}"#)
+        }
+        let blockerContact = "00000000-0000-4000-e000-0000000000ff"
+        let blocker = command(on: 0, contact: blockerContact, "CreateContact", at: "2024-01-10T14:30:00Z", #"{"company_name": "Blocker"}"#)
+        let qualifies = (0..<2).map { status(Int32($0), "qualified_lead", at: "2024-01-10T14:31:00Z") }
+
+        // Every batch is planned ahead (a minimum of one message): after an idle spell the
+        // consumer hands the first message over alone, and the first batch after the handover
+        // must be planned ahead for the test to mean anything.
+        let store = PlanHoldingStore(harness.store, holding: try #require(UUID(uuidString: blockerContact)))
+        let batches = BatchRecorder()
+        let worker = try harness.startWorker(group: group, store: store, planAheadMinimum: 1, observer: batches)
+        try await harness.send(creates.map(harness.message))
+        _ = try await harness.read(harness.topics.results, count: 2)
+        // The worker's last batch before the handover moves both contacts to qualified_lead: the
+        // loop is held while planning the batch ahead of it until both are fetched, so the next
+        // batch takes them together.
+        try await harness.send([harness.message(blocker)])
+        try await eventually(60, "the blocker's batch to be held in planning") { store.held }
+        try await harness.send(qualifies.map(harness.message))
+        try await Task.sleep(for: .seconds(1))
+        store.release()
+        _ = try await harness.read(harness.topics.results, count: 5)
+        try await eventually(60, "the qualifying batch to be published") {
+            Set(batches.recorded.joined()).isSuperset(of: qualifies.map(\.commandID))
+        }
+        try #require(
+            Set(batches.recorded.last ?? []) == Set(qualifies.map(\.commandID)),
+            "set-up: the two status changes must make the worker's last batch: \(batches.recorded)")
+
+        // A member joins and takes one partition; while it holds it, another worker moves that
+        // partition's contact to opportunity (state, result and offset in one transaction, as a
+        // worker writes them; its rows published).
+        let newcomer = try KafkaConsumer(configuration: harness.groupMemberConfiguration(group: group), logger: testLogger)
+        try await newcomer.subscribe(topics: [harness.topics.commands])
+        try await eventually(60, "the rebalance to give the newcomer a partition") { !newcomer.assignment().isEmpty }
+        let taken = try #require(newcomer.assignment().first).partition
+        let contact = contacts[Int(taken)]
+        let advance = status(taken, "opportunity", at: "2024-01-10T14:32:00Z")
+        try await harness.send([harness.message(advance)])
+        let sent = try await harness.read(harness.topics.commands, count: 6)
+        let advanceMessage = try #require(sent.first { (try? JSONValue.parse($0.value))?["command_id"]?.stringValue == advance.commandID })
+        let otherWorker = CommandBatchProcessor(
+            context: .init(store: harness.store, verifier: harness.verifier, topics: harness.topics, group: group))
+        let now = Timestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000_000))
+        let written = try await otherWorker.plan([advanceMessage], now: now)
+        #expect(written.summary.applied == 1)
+        try await harness.store.markPublished(sequences: try await harness.store.apply(written.batch))
+
+        // The member leaves; the partition comes back with a backlog that opens with the step
+        // after opportunity.
+        let promote = status(taken, "active_client", at: "2024-01-10T14:33:00Z")
+        let fillers = (0..<9).map { index in
+            command(
+                on: taken, contact: String(format: "00000000-0000-4000-f000-%012d", index), "CreateContact",
+                at: "2024-01-10T14:34:00Z", #"{"company_name": "Backlog \#(index)"}"#)
+        }
+        try await harness.send(([promote] + fillers).map(harness.message))
+        await newcomer.close()
+        let results = try await harness.read(harness.topics.results, count: 5 + 10).map(PublishedResult.init)
+        try await worker.stop()
+
+        let promoted = try #require(results.first { $0.commandID == promote.commandID })
+        #expect(promoted.status == 200)
+        #expect(
+            promoted.body?.canonicalized
+                == (try json(
+                    #"""
+                    {"contact_id": "\#(contact)", "old_status": "opportunity", "new_status": "active_client",
+                     "old_lifecycle_stage": "consideration", "new_lifecycle_stage": "customer", "changed_by": "Ada Owner",
+                     "changed_by_id": "u-1", "timestamp": "2024-01-10T14:33:00Z", "reason": null, "notes": null}
+                    """#)))
+        let stored = try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
+        #expect(stored?.relationshipStatus == .activeClient)
+        #expect(stored?.lifecycleStage == .customer)
+        #expect(try await harness.messageCount(harness.topics.results) == 5 + 10)
+        #expect(try await harness.messageCount(harness.topics.deadLetters) == 0)
+    }
+}
+
+/// Records the command ids of every batch the worker published, in order.
+private final class BatchRecorder: WorkerObserver {
+    private let batches = Mutex<[[String]]>([])
+
+    var recorded: [[String]] { batches.withLock { $0 } }
+
+    func batchProcessed(_ summary: BatchSummary, messages: [KafkaMessage], duration: Duration) {
+        let ids = messages.map { (try? JSONValue.parse($0.value))?["command_id"]?.stringValue ?? "-" }
+        batches.withLock { $0.append(ids) }
+    }
+
+    func retrying(_ operation: RetriedOperation, after error: any Error) {}
+}
+
+/// The harness's store, except that reading one given contact (planning the batch that holds
+/// it) waits until the test releases it: the worker's consume loop stands still meanwhile.
+private final class PlanHoldingStore: ForwardingStore {
+    let base: any ContactStore
+    private let contact: UUID
+    private let state = Mutex((holding: true, held: false))
+
+    init(_ base: any ContactStore, holding contact: UUID) {
+        self.base = base
+        self.contact = contact
+    }
+
+    /// Whether a read of the contact is waiting (or has waited).
+    var held: Bool { state.withLock { $0.held } }
+
+    func release() { state.withLock { $0.holding = false } }
+
+    func contacts(ids: [UUID]) async throws -> [UUID: Contact] {
+        if ids.contains(contact) {
+            while state.withLock({ state in
+                if state.holding { state.held = true }
+                return state.holding
+            }) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        return try await base.contacts(ids: ids)
     }
 }
 
