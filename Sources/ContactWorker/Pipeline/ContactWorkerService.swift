@@ -278,7 +278,37 @@ public final class ContactWorkerService: Service, Sendable {
         var finished: Task<Void, Never>
         /// What the batch was planned to write, when the loop planned it (nil when its commit
         /// plans for itself).
-        var plan: StoreBatch?
+        var basis: PlanBasis?
+    }
+
+    /// What a batch was planned to write, for planning the next batch on top of it.
+    ///
+    /// State carried from a previous plan is valid only while that batch is still being written
+    /// and no revoke or assign has happened since; anything else reads the database. Once the
+    /// batch is written the database has it, and after an assignment change another worker may
+    /// have changed the same contacts since this worker planned them.
+    private final class PlanBasis: Sendable {
+        let batch: StoreBatch
+        /// ``PartitionOwnership/generation`` when the plan was made.
+        let generation: Int
+        private let writing = Atomic<Bool>(true)
+
+        init(batch: StoreBatch, generation: Int) {
+            self.batch = batch
+            self.generation = generation
+        }
+
+        /// The batch's write ended (written or not): nothing is carried from it any more.
+        func writeEnded() {
+            writing.store(false, ordering: .releasing)
+        }
+
+        /// The state to plan the next batch on top of under assignment `generation`, or nil when
+        /// that plan must read the database.
+        func unwritten(generation current: Int) -> UnwrittenState? {
+            guard writing.load(ordering: .acquiring), generation == current else { return nil }
+            return UnwrittenState(planned: batch)
+        }
     }
 
     /// Consumes batches in order, three at a time: while batch N is published, batch N+1 is
@@ -290,7 +320,8 @@ public final class ContactWorkerService: Service, Sendable {
     /// are handed to the producer only after the previous batch's were delivered, so each
     /// contact's events and results reach Kafka in command order. When a batch is not written as
     /// planned (a retry re-planned it, or it failed), the plan made on top of it is discarded and
-    /// the next batch is planned again once everything before it is finished.
+    /// the next batch is planned again once everything before it is finished. What may be carried
+    /// from one plan to the next is ``PlanBasis``'s rule.
     private func consumeLoop() async {
         var previous: InFlight?
         // Batches not yet published, oldest first. At most three: when publishing stalls (a
@@ -307,27 +338,41 @@ public final class ContactWorkerService: Service, Sendable {
             var plan: CommandBatchProcessor.Plan?
             var planned: ContinuousClock.Instant?
             let started = ContinuousClock.now
-            if let previous, let basis = previous.plan, ticket.messages.count >= configuration.planAheadMinimum {
+            let firstOffset = ticket.messages.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "-"
+            var generation = ownership.generation
+            if ticket.messages.count >= configuration.planAheadMinimum,
+                let unwritten = previous?.basis?.unwritten(generation: generation)
+            {
                 // A failure here only means planning again below, once the previous batch is written.
-                plan = try? await processor.plan(ticket.messages, now: Self.now(), unwritten: UnwrittenState(planned: basis))
+                plan = try? await processor.plan(ticket.messages, now: Self.now(), unwritten: unwritten)
                 planned = .now
             }
             if let previous, await !previous.written.value {
                 if plan != nil {
                     logger.debug(
-                        "previous batch not written as planned; planning this one again",
-                        metadata: ["first_offset": "\(ticket.messages.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "-")"])
+                        "previous batch not written as planned; planning this one again", metadata: ["first_offset": "\(firstOffset)"])
                 }
                 plan = nil
                 await previous.finished.value
             }
+            if plan != nil, ownership.generation != generation {
+                logger.debug(
+                    "partitions assigned or revoked while planning ahead; planning this batch again",
+                    metadata: ["first_offset": "\(firstOffset)"])
+                plan = nil
+            }
             if plan == nil, !ticket.messages.isEmpty {
                 // Without a plan here, commit() plans (and retries) by itself.
+                generation = ownership.generation
                 plan = try? await processor.plan(ticket.messages, now: Self.now())
                 planned = .now
             }
             let prepared = plan.map { (plan: $0, started: started, planned: planned ?? .now) }
-            let written = Task { await self.commit(ticket.messages, prepared: prepared) }
+            let basis = plan.map { PlanBasis(batch: $0.batch, generation: generation) }
+            let written = Task {
+                defer { basis?.writeEnded() }
+                return await self.commit(ticket.messages, prepared: prepared)
+            }
             let finished = Task { [previousFinished = previous?.finished] in
                 let outcome = await written.value.outcome
                 await previousFinished?.value
@@ -345,8 +390,7 @@ public final class ContactWorkerService: Service, Sendable {
                 _ = await written.value
                 await previous?.finished.value
             }
-            previous = InFlight(
-                written: Task { await written.value.asPlanned }, finished: finished, plan: plan?.batch)
+            previous = InFlight(written: Task { await written.value.asPlanned }, finished: finished, basis: basis)
             unpublished.append(finished)
         }
         await previous?.finished.value

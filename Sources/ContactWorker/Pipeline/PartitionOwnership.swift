@@ -28,6 +28,7 @@ final class PartitionOwnership: Sendable {
     private struct State {
         /// Owned partitions and the owner epoch of each.
         var owned: [TopicPartition: Int64] = [:]
+        var generation = 0
         var started = 0
         var endedThrough = 0
         var waiters: [Waiter] = []
@@ -35,9 +36,19 @@ final class PartitionOwnership: Sendable {
 
     private let state = Mutex(State())
 
+    /// Counts assignment changes: every assign, every revoke (from its start) and every drop
+    /// raises it. State a worker read or planned under one generation may have been changed by
+    /// another owner under the next.
+    var generation: Int {
+        state.withLock { $0.generation }
+    }
+
     /// Takes `partitions`, each under the owner epoch its claim got.
     func assign(_ epochs: [TopicPartition: Int64]) {
-        state.withLock { $0.owned.merge(epochs) { $1 } }
+        state.withLock { state in
+            state.owned.merge(epochs) { $1 }
+            state.generation += 1
+        }
     }
 
     /// Gives up `partitions` at once, without waiting for batches: for a batch that found them
@@ -46,6 +57,7 @@ final class PartitionOwnership: Sendable {
     func drop(_ partitions: [TopicPartition]) {
         state.withLock { state in
             for partition in partitions { state.owned[partition] = nil }
+            state.generation += 1
         }
     }
 
@@ -70,6 +82,7 @@ final class PartitionOwnership: Sendable {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
                 for partition in partitions { state.owned[partition] = nil }
+                state.generation += 1
                 guard state.endedThrough < state.started else { return true }
                 state.waiters.append(Waiter(through: state.started, continuation: continuation))
                 return false

@@ -11,10 +11,14 @@ public protocol WorkerObserver: Sendable {
     func fenced(_ partitions: [TopicPartition])
 }
 
+extension WorkerObserver {
+    /// Observers that do not count refused batches ignore them.
+    public func fenced(_ partitions: [TopicPartition]) {}
+}
+
 /// The observer that observes nothing.
 public struct NoWorkerObserver: WorkerObserver {
     public init() {}
     public func batchProcessed(_ summary: BatchSummary, messages: [KafkaMessage], duration: Duration) {}
     public func retrying(_ operation: RetriedOperation, after error: any Error) {}
-    public func fenced(_ partitions: [TopicPartition]) {}
 }
