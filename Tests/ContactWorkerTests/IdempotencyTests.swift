@@ -3,6 +3,7 @@ import ContactStore
 import ContactWorker
 import Foundation
 import Kafka
+import Synchronization
 import Testing
 
 /// 100 contacts, each created and then given nine interactions: 1,000 state-changing commands.
@@ -112,5 +113,68 @@ struct IdempotencyTests {
         ])
         #expect(results[6].body == results[0].body)
         #expect(try await harness.messageCount(harness.topics.events) == 1)
+    }
+}
+
+extension IdempotencyTests {
+    @Test(
+        "a one-message batch that another writer's record of the same command breaks (unique key) is planned again: a duplicate, not a dead letter",
+        arguments: Backend.allCases)
+    func commandRecordedMeanwhileIsADuplicate(backend: Backend) async throws {
+        guard let harness = try await WorkerHarness.make(backend, commandPartitions: 1) else { return }
+        defer { Task { await harness.close() } }
+        let contact = "00000000-0000-4000-8000-0000000000b1"
+        let create = TestCommand(
+            type: "CreateContact", contactID: contact, payload: #"{"first_name": "Ada"}"#, token: try await harness.token())
+        let store = RacedStore(harness.store)
+        let worker = try harness.startWorker(store: store)
+        try await harness.send([harness.message(create)])
+        // Whichever comes: the result, or (wrongly) a dead letter.
+        try await eventually(60, "a result or a dead letter") {
+            try await harness.messageCount(harness.topics.results) + harness.messageCount(harness.topics.deadLetters) > 0
+        }
+        try await worker.stop()
+
+        #expect(store.raced, "set-up: the other writer's record must have come first")
+        #expect(try await harness.messageCount(harness.topics.deadLetters) == 0)
+        #expect(try await harness.messageCount(harness.topics.events) == 0, "the other writer publishes its own events")
+        try #require(try await harness.messageCount(harness.topics.results) == 1)
+        let result = try PublishedResult(try #require(try await harness.read(harness.topics.results, count: 1).first))
+        let stored = try #require(try await harness.store.processedCommands(ids: [create.commandID])[create.commandID])
+        #expect(result.commandID == create.commandID)
+        #expect(result.duplicate == true)
+        #expect(result.status == 201)
+        #expect(result.status == stored.resultStatus)
+        #expect(result.body == (try JSONValue.parse(stored.resultBody)))
+        #expect(result.body?["first_name"]?.stringValue == "Ada")
+        let contactID = try #require(UUID(uuidString: contact))
+        #expect(try await harness.store.contact(id: contactID, businessID: "biz-1")?.firstName == "Ada")
+        #expect(try await harness.store.statusHistory(contactID: contactID, skip: 0, limit: 10).total == 1)
+    }
+}
+
+/// The harness's store, as if another worker wrote the same command first: the first time a
+/// one-message batch comes, what that batch changes (state, event log, idempotency record) is
+/// written through the base store, then the batch itself is forwarded and breaks the
+/// `processed_commands` unique key.
+private final class RacedStore: ForwardingStore {
+    let base: any ContactStore
+    private let done = Mutex(false)
+
+    init(_ base: any ContactStore) {
+        self.base = base
+    }
+
+    /// Whether the other writer's transaction was written.
+    var raced: Bool { done.withLock { $0 } }
+
+    func apply(_ batch: StoreBatch) async throws -> [Int64] {
+        if batch.processedCommands.count == 1, done.withLock({ done in defer { done = true }; return !done }) {
+            try await base.apply(
+                StoreBatch(
+                    contacts: batch.contacts, interactions: batch.interactions, statusHistory: batch.statusHistory,
+                    processedCommands: batch.processedCommands, events: batch.events))
+        }
+        return try await base.apply(batch)
     }
 }
