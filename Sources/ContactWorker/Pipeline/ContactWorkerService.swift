@@ -563,15 +563,21 @@ public final class ContactWorkerService: Service, Sendable {
             ])
     }
 
-    /// A batch failed for a reason retrying cannot fix: process its messages one by one, and
-    /// dead-letter a single message that still fails, so its partition moves on.
-    private func isolateFailure(_ messages: [KafkaMessage], error: any Error) async {
-        guard messages.count == 1, let message = messages.first else {
+    /// A batch failed for a reason retrying cannot fix: plan and write each of its messages again
+    /// on its own, and dead-letter a message only when it failed on its own after that, so its
+    /// partition moves on. A one-message batch is planned again too: the failure may be another
+    /// writer's record of the same command (a unique violation), and planned again the command is
+    /// a duplicate that gets its stored result.
+    ///
+    /// - Parameter alone: `messages` is one message that already failed when planned and written
+    ///   on its own.
+    private func isolateFailure(_ messages: [KafkaMessage], error: any Error, alone: Bool = false) async {
+        guard alone, messages.count == 1, let message = messages.first else {
             for message in messages {
                 switch await commit([message]).outcome {
                 case .committed(let batch): await publish(batch)
                 case .abandoned: continue
-                case .unprocessable(let messages, let error): await isolateFailure(messages, error: error)
+                case .unprocessable(let messages, let error): await isolateFailure(messages, error: error, alone: true)
                 }
             }
             return
