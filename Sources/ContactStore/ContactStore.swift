@@ -53,9 +53,14 @@ public protocol ContactStore: Sendable {
     /// Bulk idempotency lookup: the stored records for those of `ids` that were processed before.
     func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand]
 
-    /// Up to `limit` messages not yet marked published, oldest first (by sequence), each with its
-    /// ``OutboxMessage/sequence`` set.
-    func pendingOutbox(limit: Int) async throws -> [OutboxMessage]
+    /// Up to `limit` of the messages `selection` names that are not yet marked published, oldest
+    /// first (by sequence), each with its ``OutboxMessage/sequence`` and
+    /// ``OutboxMessage/sourcePartition`` set.
+    func pendingOutbox(_ selection: OutboxSelection, limit: Int) async throws -> [OutboxMessage]
+
+    /// The sequence of the newest message in the outbox, `nil` when it is empty: where a drain
+    /// that must cover only the messages already there stops (``OutboxSelection/throughSequence``).
+    func lastOutboxSequence() async throws -> Int64?
 
     /// How many messages are waiting to be published (a count, without reading them): the
     /// outbox backlog metric.
@@ -103,6 +108,12 @@ public protocol ContactStore: Sendable {
 }
 
 extension ContactStore {
+    /// Up to `limit` pending messages of every source partition, oldest first
+    /// (``pendingOutbox(_:limit:)`` with ``OutboxSelection/all``).
+    public func pendingOutbox(limit: Int) async throws -> [OutboxMessage] {
+        try await pendingOutbox(.all, limit: limit)
+    }
+
     /// Every stored event `selection` names, in original order, in one array: for small
     /// selections and tests. Use ``forEachEventPage(_:pageSize:_:)`` for anything that may be large.
     public func events(_ selection: EventSelection) async throws -> [StoredEvent] {

@@ -514,6 +514,83 @@ struct ContactStoreSuite {
         }
     }
 
+    @Test(
+        "pending rows are selected by source partition, rows without one by every selection; a batch keeps its order per partition",
+        arguments: Backend.allCases)
+    func outboxSelectedBySourcePartition(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let contact = UUID()
+            func message(_ value: String, _ partition: Int32?) -> OutboxMessage {
+                var message = Fixtures.outbox(contactID: contact, value: value)
+                message.sourcePartition = partition
+                return message
+            }
+            let first = [message("a", 0), message("b", 1), message("c", nil), message("d", 0), message("e", 2)]
+            let second = [message("f", 1), message("g", 0)]
+            let firstSequences = try await store.apply(StoreBatch(outbox: first))
+            let secondSequences = try await store.apply(StoreBatch(outbox: second))
+
+            // Stored one row per partition, in the order the partitions first appear in the batch.
+            let pending = try await store.pendingOutbox(limit: 100)
+            #expect(pending.map { String(decoding: $0.value, as: UTF8.self) } == ["a", "d", "b", "c", "e", "f", "g"])
+            #expect(pending.map(\.sourcePartition) == [0, 0, 1, nil, 2, 1, 0])
+            // The sequences `apply` returned are each message's, in the batch's order.
+            let sequenceByValue = Dictionary(uniqueKeysWithValues: pending.map { (String(decoding: $0.value, as: UTF8.self), $0.sequence) })
+            #expect(firstSequences == ["a", "b", "c", "d", "e"].map { sequenceByValue[$0] ?? nil })
+            #expect(secondSequences == ["f", "g"].map { sequenceByValue[$0] ?? nil })
+
+            func values(_ partitions: Set<Int32>?, limit: Int = 100) async throws -> [String] {
+                try await store.pendingOutbox(OutboxSelection(sourcePartitions: partitions), limit: limit)
+                    .map { String(decoding: $0.value, as: UTF8.self) }
+            }
+            #expect(try await values([0]) == ["a", "d", "c", "g"])
+            #expect(try await values([1, 2]) == ["b", "c", "e", "f"])
+            #expect(try await values([]) == ["c"])
+            #expect(try await values([7]) == ["c"])
+            #expect(try await values(nil) == ["a", "d", "b", "c", "e", "f", "g"])
+            #expect(try await values([0], limit: 3) == ["a", "d", "c"])
+
+            // A row marked in part keeps its partition.
+            try await store.markPublished(sequences: [firstSequences[0]])
+            let left = try await store.pendingOutbox(OutboxSelection(sourcePartitions: [0]), limit: 100)
+            #expect(left.map { String(decoding: $0.value, as: UTF8.self) } == ["d", "c", "g"])
+            #expect(left.map(\.sourcePartition) == [0, nil, 0])
+            #expect(try await store.pendingOutboxCount() == 6)
+        }
+    }
+
+    @Test("a selection bounded by the last sequence leaves out the rows committed after it was read", arguments: Backend.allCases)
+    func outboxSelectionBoundedBySequence(backend: Backend) async throws {
+        try await withStore(backend) { store in
+            #expect(try await store.lastOutboxSequence() == nil)
+            let contact = UUID()
+            func message(_ value: String, _ partition: Int32?) -> OutboxMessage {
+                var message = Fixtures.outbox(contactID: contact, value: value)
+                message.sourcePartition = partition
+                return message
+            }
+            let before = try await store.apply(StoreBatch(outbox: [message("a", 0), message("b", 1), message("c", 0)]))
+            let last = try #require(try await store.lastOutboxSequence())
+            #expect(last == before.max())
+            try await store.apply(StoreBatch(outbox: [message("d", 0), message("e", nil)]))
+
+            func values(_ selection: OutboxSelection) async throws -> [String] {
+                try await store.pendingOutbox(selection, limit: 100).map { String(decoding: $0.value, as: UTF8.self) }
+            }
+            #expect(try await values(OutboxSelection(throughSequence: last)) == ["a", "c", "b"])
+            #expect(try await values(OutboxSelection(sourcePartitions: [0], throughSequence: last)) == ["a", "c"])
+            #expect(try await values(OutboxSelection(sourcePartitions: [], throughSequence: last)) == [])
+            #expect(try await values(OutboxSelection(sourcePartitions: [])) == ["e"])
+
+            // Emptied, the outbox has no last sequence; the numbering goes on from where it was.
+            try await store.markPublished(sequences: try await store.pendingOutbox(limit: 100).compactMap(\.sequence))
+            #expect(try await store.lastOutboxSequence() == nil)
+            let later = try await store.apply(StoreBatch(outbox: [message("f", 0)]))
+            #expect(try await store.lastOutboxSequence() == later.first)
+            #expect((later.first ?? 0) > last)
+        }
+    }
+
     // MARK: - Events
 
     /// `seconds` after the fixtures' base time.

@@ -27,6 +27,27 @@ struct OutboxPackingTests {
         #expect(OutboxPacking.unpack(OutboxPacking.pack([OutboxMessage]()), batchID: 1)?.isEmpty == true)
     }
 
+    @Test("a batch is stored as one row per source partition, in first-appearance order, and its sequences come back in its order")
+    func partitionGroups() {
+        let partitions: [Int32?] = [3, 1, nil, 3, 1, 3, nil, 0]
+        let messages = partitions.map { partition in
+            var message = Self.messages[0]
+            message.sourcePartition = partition
+            return message
+        }
+        let groups = OutboxPacking.partitionGroups(messages)
+        #expect(
+            groups == [
+                .init(sourcePartition: 3, positions: [0, 3, 5]), .init(sourcePartition: 1, positions: [1, 4]),
+                .init(sourcePartition: nil, positions: [2, 6]), .init(sourcePartition: 0, positions: [7]),
+            ])
+        let expected: [(batchID: Int64, index: Int)] = [(10, 0), (11, 0), (12, 0), (10, 1), (11, 1), (10, 2), (12, 1), (13, 0)]
+        #expect(
+            OutboxPacking.sequences(of: groups, batchIDs: [10, 11, 12, 13], count: messages.count)
+                == expected.map { OutboxPacking.sequence(batchID: $0.batchID, index: $0.index) })
+        #expect(OutboxPacking.partitionGroups([]).isEmpty)
+    }
+
     @Test("every truncation and a wrong version byte read as corrupt, never trap")
     func corruptBytes() {
         let bytes = OutboxPacking.pack(Self.messages)

@@ -9,8 +9,7 @@ enum SchemaMigrations {
     /// Every migration, in version order.
     static let all: [Migration] = [
         initialSchema, contactsFillFactor, processedCommandsInArrivalOrder, outboxInBatches, firstStoredOffsets,
-        recordingOrder,
-        ownerEpochsAndContactVersions,
+        recordingOrder, outboxSourcePartitions, ownerEpochsAndContactVersions,
     ]
 
     /// The newest version this build knows.
@@ -433,6 +432,22 @@ enum SchemaMigrations {
             #"CREATE INDEX status_history_contact_recorded ON status_history (contact_id, "timestamp" DESC, recorded DESC)"#,
         ]
     )
+
+    // MARK: - 7: the commands partition of each outbox row
+
+    /// A worker drains the outbox on assignment and after a failed write; reading every pending
+    /// row, it re-published its peers' in-flight rows and, with busy peers, could go on for as
+    /// long as their load. With the partition of the commands topic stored per packed row, a
+    /// drain takes only the rows of the partitions it is responsible for. NULL for rows written
+    /// before this migration and by workers of the previous build still running: every drain
+    /// takes those. Adding a nullable column is compatible with those workers.
+    private static let outboxSourcePartitions = Migration(
+        version: 7,
+        name: "outbox source partitions",
+        sqlite: ["ALTER TABLE outbox_batches ADD COLUMN source_partition INTEGER"],
+        postgres: ["ALTER TABLE outbox_batches ADD COLUMN source_partition integer"]
+    )
+
     // MARK: - 8: owner epochs and contact versions
 
     /// `consumer_offsets.owner_epoch` fences a worker whose partition was taken over: claiming a

@@ -6,7 +6,7 @@
 /// batches.
 public struct OutboxMessage: Sendable, Equatable {
     /// The store-assigned position; `nil` on messages handed to ``ContactStore/apply(_:)``, set on
-    /// every message returned by ``ContactStore/pendingOutbox(limit:)``.
+    /// every message returned by ``ContactStore/pendingOutbox(_:limit:)``.
     public var sequence: Int64?
     /// The topic to publish to.
     public var topic: String
@@ -18,6 +18,10 @@ public struct OutboxMessage: Sendable, Equatable {
     public var headers: [(name: String, value: [UInt8])]
     /// The contact this message is about, when there is one (for diagnostics and ordering checks).
     public var contactID: String?
+    /// The partition of the commands topic whose message caused this one: the worker that owns
+    /// that partition publishes what is left of it (see ``OutboxSelection``). `nil` on messages
+    /// written by builds before schema version 7, which any worker publishes.
+    public var sourcePartition: Int32?
 
     /// Creates a message to enqueue; leave `sequence` nil, the store assigns it.
     public init(
@@ -26,7 +30,8 @@ public struct OutboxMessage: Sendable, Equatable {
         key: [UInt8]?,
         value: [UInt8],
         headers: [(name: String, value: [UInt8])] = [],
-        contactID: String?
+        contactID: String?,
+        sourcePartition: Int32? = nil
     ) {
         self.sequence = sequence
         self.topic = topic
@@ -34,12 +39,13 @@ public struct OutboxMessage: Sendable, Equatable {
         self.value = value
         self.headers = headers
         self.contactID = contactID
+        self.sourcePartition = sourcePartition
     }
 
     /// Messages are equal when every field, including each header in order, is equal.
     public static func == (lhs: OutboxMessage, rhs: OutboxMessage) -> Bool {
         lhs.sequence == rhs.sequence && lhs.topic == rhs.topic && lhs.key == rhs.key
-            && lhs.value == rhs.value && lhs.contactID == rhs.contactID
+            && lhs.value == rhs.value && lhs.contactID == rhs.contactID && lhs.sourcePartition == rhs.sourcePartition
             && lhs.headers.count == rhs.headers.count
             && zip(lhs.headers, rhs.headers).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }

@@ -322,26 +322,33 @@ public final class PostgresContactStore: ContactStore {
 
     // MARK: - Outbox
 
-    /// Inserts `messages` as packed rows (see ``OutboxPacking``) and returns their sequences.
+    /// Inserts `messages` as packed rows, one per source partition (see ``OutboxPacking``), in
+    /// one statement, and returns their sequences in the order of `messages`.
     private static func insertOutbox(
         _ messages: [OutboxMessage], _ connection: PostgresConnection, database: String, logger: Logger
     ) async throws -> [Int64] {
-        var sequences: [Int64] = []
-        sequences.reserveCapacity(messages.count)
-        for group in OutboxPacking.groups(messages) {
-            let rows = try await connection.query(
-                """
-                INSERT INTO outbox_batches (first_index, last_index, message_count, messages)
-                VALUES (0, \(group.count - 1), \(group.count), \(ByteBuffer(bytes: OutboxPacking.pack(group))))
-                RETURNING id
-                """, logger: logger
-            ).collect()
-            guard let batchID = try rows.first?.decode(Int64.self) else {
-                throw StoreError.unexpected(database: database, underlying: "INSERT … RETURNING id returned no row")
-            }
-            sequences.append(contentsOf: OutboxPacking.sequences(batchID: batchID, count: group.count))
+        guard !messages.isEmpty else { return [] }
+        let groups = OutboxPacking.partitionGroups(messages)
+        // ORDER BY position makes the identity column number the rows in the groups' order, so
+        // the ids sorted ascending are the groups' ids in order.
+        let rows = try await connection.query(
+            """
+            INSERT INTO outbox_batches (first_index, last_index, message_count, messages, source_partition)
+            SELECT 0, last_index, message_count, messages, source_partition
+            FROM UNNEST(\(groups.map { Int32($0.positions.count - 1) }), \(groups.map { Int32($0.positions.count) }),
+                \(groups.map { ByteBuffer(bytes: OutboxPacking.pack($0.positions.map { messages[$0] })) }),
+                \(PostgresNullableArray(groups.map(\.sourcePartition))))
+                WITH ORDINALITY AS g (last_index, message_count, messages, source_partition, position)
+            ORDER BY position
+            RETURNING id
+            """, logger: logger
+        ).collect()
+        let batchIDs = try rows.map { row in try corruptRowOnFailure(database: database) { try row.decode(Int64.self) } }.sorted()
+        guard batchIDs.count == groups.count else {
+            throw StoreError.unexpected(
+                database: database, underlying: "INSERT … RETURNING id returned \(batchIDs.count) ids for \(groups.count) rows")
         }
-        return sequences
+        return OutboxPacking.sequences(of: groups, batchIDs: batchIDs, count: messages.count)
     }
 
     /// Removes the messages with these sequences: rows marked whole are deleted in one statement;
@@ -435,7 +442,14 @@ public final class PostgresContactStore: ContactStore {
                 after = sequence
             }
             guard !messages.isEmpty else { break }
-            _ = try await insertOutbox(messages, connection, database: database, logger: logger)
+            // Version 4's columns: the source partition comes with migration 7.
+            for group in OutboxPacking.groups(messages) {
+                try await connection.query(
+                    """
+                    INSERT INTO outbox_batches (first_index, last_index, message_count, messages)
+                    VALUES (0, \(group.count - 1), \(group.count), \(ByteBuffer(bytes: OutboxPacking.pack(group))))
+                    """, logger: logger)
+            }
         }
         try await connection.query("DROP TABLE outbox", logger: logger)
     }
@@ -576,18 +590,27 @@ public final class PostgresContactStore: ContactStore {
         return result
     }
 
-    /// Up to `limit` unpublished messages in sequence (insertion) order, each with its sequence set.
-    public func pendingOutbox(limit: Int) async throws -> [OutboxMessage] {
+    /// Up to `limit` unpublished messages of `selection` in sequence (insertion) order, each with
+    /// its sequence and source partition set.
+    public func pendingOutbox(_ selection: OutboxSelection, limit: Int) async throws -> [OutboxMessage] {
         guard limit > 0 else { return [] }
         let logger = self.logger
         let database = self.database
+        let lastBatchID = selection.throughSequence.map(OutboxPacking.lastBatchID(through:)) ?? .max
+        let everyPartition = selection.sourcePartitions == nil
+        let partitions = (selection.sourcePartitions ?? []).sorted()
         return try await withConnection { connection in
             try await connection.withTransaction(logger: logger) { connection in
                 // The counts first (small), then only the rows needed to fill `limit`.
                 var needed: [Int64] = []
                 var total = 0
                 let counts = try await connection.query(
-                    "SELECT id, message_count FROM outbox_batches ORDER BY id", logger: logger)
+                    """
+                    SELECT id, message_count FROM outbox_batches
+                    WHERE id <= \(lastBatchID)
+                        AND (\(everyPartition) OR source_partition IS NULL OR source_partition = ANY(\(partitions)))
+                    ORDER BY id
+                    """, logger: logger)
                 for try await (id, count) in counts.decode((Int64, Int32).self) where total < limit {
                     needed.append(id)
                     total += Int(count)
@@ -595,16 +618,32 @@ public final class PostgresContactStore: ContactStore {
                 guard !needed.isEmpty else { return [] }
                 var result: [OutboxMessage] = []
                 let rows = try await connection.query(
-                    "SELECT id, messages FROM outbox_batches WHERE id = ANY(\(needed)) ORDER BY id", logger: logger)
+                    "SELECT id, messages, source_partition FROM outbox_batches WHERE id = ANY(\(needed)) ORDER BY id",
+                    logger: logger)
                 for try await row in rows where result.count < limit {
-                    let (id, bytes) = try Self.corruptRowOnFailure(database: database) {
-                        try row.decode((Int64, ByteBuffer).self)
+                    let (id, bytes, partition) = try Self.corruptRowOnFailure(database: database) {
+                        try row.decode((Int64, ByteBuffer, Int32?).self)
                     }
                     let messages = try OutboxPacking.unpack(bytes.readableBytesView, batchID: id, database: database)
-                    result.append(contentsOf: messages.prefix(limit - result.count).map(\.message))
+                    result.append(
+                        contentsOf: messages.prefix(limit - result.count).map { entry in
+                            var message = entry.message
+                            message.sourcePartition = partition
+                            return message
+                        })
                 }
                 return result
             }
+        }
+    }
+
+    /// The sequence of the newest message in the outbox, `nil` when it is empty.
+    public func lastOutboxSequence() async throws -> Int64? {
+        let rows = try await collect("SELECT id, last_index FROM outbox_batches ORDER BY id DESC LIMIT 1")
+        guard let row = rows.first else { return nil }
+        return try decoding(table: "outbox_batches") {
+            let (id, lastIndex) = try row.decode((Int64, Int32).self)
+            return OutboxPacking.sequence(batchID: id, index: Int(lastIndex))
         }
     }
 

@@ -245,19 +245,26 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
+    /// Inserts `messages` as packed rows, one per source partition (see ``OutboxPacking``), and
+    /// returns their sequences in the order of `messages`.
     private static func insertOutbox(_ messages: [OutboxMessage], _ db: Database) throws -> [Int64] {
         guard !messages.isEmpty else { return [] }
         // AUTOINCREMENT never reuses an id, even after published rows are deleted, so sequence
         // order is publication order across batches.
         let statement = try db.cachedStatement(
-            sql: "INSERT INTO outbox_batches (first_index, last_index, message_count, messages) VALUES (0, ?, ?, ?)")
-        var sequences: [Int64] = []
-        sequences.reserveCapacity(messages.count)
-        for group in OutboxPacking.groups(messages) {
-            try statement.execute(arguments: [group.count - 1, group.count, Data(OutboxPacking.pack(group))])
-            sequences.append(contentsOf: OutboxPacking.sequences(batchID: db.lastInsertedRowID, count: group.count))
+            sql: """
+                INSERT INTO outbox_batches (first_index, last_index, message_count, messages, source_partition)
+                VALUES (0, ?, ?, ?, ?)
+                """)
+        let groups = OutboxPacking.partitionGroups(messages)
+        var batchIDs: [Int64] = []
+        batchIDs.reserveCapacity(groups.count)
+        for group in groups {
+            let packed = OutboxPacking.pack(group.positions.map { messages[$0] })
+            try statement.execute(arguments: [group.positions.count - 1, group.positions.count, Data(packed), group.sourcePartition])
+            batchIDs.append(db.lastInsertedRowID)
         }
-        return sequences
+        return OutboxPacking.sequences(of: groups, batchIDs: batchIDs, count: messages.count)
     }
 
     /// Stores the batch's offsets; checked last, so a batch whose partition was claimed by
@@ -441,22 +448,58 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
-    /// Up to `limit` unpublished messages in sequence (insertion) order, each with its sequence set.
-    public func pendingOutbox(limit: Int) async throws -> [OutboxMessage] {
+    /// Up to `limit` unpublished messages of `selection` in sequence (insertion) order, each with
+    /// its sequence and source partition set.
+    public func pendingOutbox(_ selection: OutboxSelection, limit: Int) async throws -> [OutboxMessage] {
         guard limit > 0 else { return [] }
         let database = self.database
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let through = selection.throughSequence {
+            conditions.append("id <= ?")
+            arguments += [OutboxPacking.lastBatchID(through: through)]
+        }
+        if let partitions = selection.sourcePartitions {
+            if partitions.isEmpty {
+                conditions.append("source_partition IS NULL")
+            } else {
+                let placeholders = Array(repeating: "?", count: partitions.count).joined(separator: ", ")
+                conditions.append("(source_partition IS NULL OR source_partition IN (\(placeholders)))")
+                arguments += StatementArguments(partitions.sorted())
+            }
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT id, messages, source_partition FROM outbox_batches \(filter) ORDER BY id"
+        let bound = arguments
         return try await read { db in
             var result: [OutboxMessage] = []
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, messages FROM outbox_batches ORDER BY id")
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: bound)
             while result.count < limit, let row = try rows.next() {
-                let batchID: Int64 = try row.decode(atIndex: 0)
-                let bytes = try Self.decoding(table: "outbox_batches", database: database) {
-                    try row.decode(Data.self, atIndex: 1)
+                let (batchID, bytes, partition) = try Self.decoding(table: "outbox_batches", database: database) {
+                    (try row.decode(Int64.self, atIndex: 0), try row.decode(Data.self, atIndex: 1), try row.decode(Int32?.self, atIndex: 2))
                 }
                 let messages = try OutboxPacking.unpack(bytes, batchID: batchID, database: database)
-                result.append(contentsOf: messages.prefix(limit - result.count).map(\.message))
+                result.append(
+                    contentsOf: messages.prefix(limit - result.count).map { entry in
+                        var message = entry.message
+                        message.sourcePartition = partition
+                        return message
+                    })
             }
             return result
+        }
+    }
+
+    /// The sequence of the newest message in the outbox, `nil` when it is empty.
+    public func lastOutboxSequence() async throws -> Int64? {
+        let database = self.database
+        return try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, last_index FROM outbox_batches ORDER BY id DESC LIMIT 1") else {
+                return nil
+            }
+            return try Self.decoding(table: "outbox_batches", database: database) {
+                OutboxPacking.sequence(batchID: try row.decode(Int64.self, atIndex: 0), index: try row.decode(Int.self, atIndex: 1))
+            }
         }
     }
 
@@ -543,7 +586,12 @@ public final class SQLiteContactStore: ContactStore {
                         contactID: try row.decode(atIndex: 5))
                 }
             }
-            _ = try insertOutbox(messages, db)
+            // Version 4's columns: the source partition comes with migration 7.
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO outbox_batches (first_index, last_index, message_count, messages) VALUES (0, ?, ?, ?)")
+            for group in OutboxPacking.groups(messages) {
+                try statement.execute(arguments: [group.count - 1, group.count, Data(OutboxPacking.pack(group))])
+            }
             after = try last.decode(atIndex: 0)
         }
         try db.execute(sql: "DROP TABLE outbox")

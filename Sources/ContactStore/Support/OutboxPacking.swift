@@ -45,9 +45,56 @@ enum OutboxPacking {
         (0..<count).map { sequence(batchID: batchID, index: $0) }
     }
 
-    /// Splits `messages` into the groups stored as one row each (at most ``maxMessages``).
+    /// Splits `messages` into the groups stored as one row each (at most ``maxMessages``), for
+    /// rows without a source partition (migration 4's move of the per-message outbox).
     static func groups(_ messages: [OutboxMessage]) -> [ArraySlice<OutboxMessage>] {
         messages.chunked(into: maxMessages)
+    }
+
+    /// The messages of one stored row: they share a source partition, and `positions` are their
+    /// places in the batch's outbox, in order.
+    struct PartitionGroup: Sendable, Equatable {
+        var sourcePartition: Int32?
+        var positions: [Int]
+    }
+
+    /// Splits a batch's messages into the rows stored: one per source partition, in the order the
+    /// partitions first appear, each cut at ``maxMessages``. A drain selects rows by partition, so
+    /// a row never mixes partitions; within a row the batch's order holds, and so does each
+    /// contact's (a contact's commands share a partition).
+    static func partitionGroups(_ messages: [OutboxMessage]) -> [PartitionGroup] {
+        var indexByPartition: [Int32?: Int] = [:]
+        var groups: [PartitionGroup] = []
+        for (position, message) in messages.enumerated() {
+            if let index = indexByPartition[message.sourcePartition] {
+                groups[index].positions.append(position)
+            } else {
+                indexByPartition[message.sourcePartition] = groups.count
+                groups.append(PartitionGroup(sourcePartition: message.sourcePartition, positions: [position]))
+            }
+        }
+        return groups.flatMap { group in
+            group.positions.chunked(into: maxMessages).map { PartitionGroup(sourcePartition: group.sourcePartition, positions: Array($0)) }
+        }
+    }
+
+    /// The sequences of a batch's `count` messages in the batch's order, given the id each of
+    /// `groups` was stored under (`batchIDs[i]` for `groups[i]`).
+    static func sequences(of groups: [PartitionGroup], batchIDs: [Int64], count: Int) -> [Int64] {
+        var sequences = [Int64](repeating: -1, count: count)
+        for (group, batchID) in zip(groups, batchIDs) {
+            for (index, position) in group.positions.enumerated() {
+                sequences[position] = sequence(batchID: batchID, index: index)
+            }
+        }
+        return sequences
+    }
+
+    /// The batch id of `sequence`: the last stored row ``OutboxSelection/throughSequence`` takes
+    /// (as ``ContactStore/lastOutboxSequence()`` gives it, the last message of that row). A row
+    /// never gains messages, so the rows up to it are exactly those that existed when it was read.
+    static func lastBatchID(through sequence: Int64) -> Int64 {
+        sequence >> Int64(indexBits)
     }
 
     // MARK: - Marking

@@ -100,18 +100,23 @@ public final class OutboxPublisher: Sendable {
         }
     }
 
-    /// Publishes everything pending, oldest first, through the end of the outbox as the drain
-    /// finds it; returns how many rows. Acknowledged rows are marked first, so they are not
-    /// published twice.
+    /// Publishes the pending rows of the commands-topic partitions `sourcePartitions`, and the
+    /// rows without a source partition (written before schema version 7), oldest first; returns
+    /// how many rows. Acknowledged rows are marked first, so they are not published twice.
     ///
-    /// A page shorter than `pageSize` is the last one: rows that other workers of the group keep
-    /// committing meanwhile (their own batches, published by them) must not keep a starting
-    /// worker or an assign hook draining for ever.
-    public func drain(pageSize: Int = 5_000) async throws -> Int {
+    /// The drain covers only the rows that existed when it started: it reads the newest sequence
+    /// first and pages up to it. Rows committed meanwhile, by this worker's next batch or by
+    /// workers of a previous build still writing rows without a partition, are left to their own
+    /// publishing or the next drain, so a drain ends however busy the group is.
+    public func drain(sourcePartitions: Set<Int32>, pageSize: Int = 5_000) async throws -> Int {
         try await flushAcknowledged()
+        guard let last = try await store.lastOutboxSequence() else { return 0 }
+        let selection = OutboxSelection(sourcePartitions: sourcePartitions, throughSequence: last)
         var total = 0
         while true {
-            let rows = try await store.pendingOutbox(limit: pageSize)
+            // Each page is published and marked before the next is read, so the next starts
+            // after it; a short page is the end of the selection.
+            let rows = try await store.pendingOutbox(selection, limit: pageSize)
             if !rows.isEmpty { try await publish(rows) }
             total += rows.count
             if rows.count < pageSize { return total }

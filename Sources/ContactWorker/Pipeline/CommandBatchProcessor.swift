@@ -156,7 +156,7 @@ public struct CommandBatchProcessor: Sendable {
                         batch.outbox.append(
                             resultMessage(
                                 ResultMessage.encode(result: result, correlationID: correlationID, duplicate: false, processedAt: now),
-                                contactID: decoded.contactID, correlationID: correlationID))
+                                contactID: decoded.contactID, correlationID: correlationID, from: message))
                         continue
                     }
                     let result: [UInt8]
@@ -180,7 +180,7 @@ public struct CommandBatchProcessor: Sendable {
                         decisions.append(Self.decision(message, decoded, status: status, .rejected, body: conflict.bodyBytes))
                     }
                     summary.outcomes[.init(commandType: decoded.commandType, status: status), default: 0] += 1
-                    batch.outbox.append(resultMessage(result, contactID: decoded.contactID, correlationID: correlationID))
+                    batch.outbox.append(resultMessage(result, contactID: decoded.contactID, correlationID: correlationID, from: message))
                     continue
                 }
 
@@ -205,7 +205,7 @@ public struct CommandBatchProcessor: Sendable {
                                 topic: context.topics.events, key: Array(event.contactID.lowercasedString.utf8),
                                 value: body,
                                 headers: [(name: "content-type", value: Array(ContactEvent.contentType.utf8))],
-                                contactID: event.contactID.lowercasedString))
+                                contactID: event.contactID.lowercasedString, sourcePartition: message.partition))
                     }
                     summary.applied += 1
                     if decidesRoutineToo { decisions.append(Self.decision(message, decoded, status: result.status, .applied)) }
@@ -230,7 +230,7 @@ public struct CommandBatchProcessor: Sendable {
                 batch.outbox.append(
                     resultMessage(
                         ResultMessage.encode(result: result, correlationID: correlationID, duplicate: false, processedAt: now),
-                        contactID: decoded.contactID, correlationID: correlationID))
+                        contactID: decoded.contactID, correlationID: correlationID, from: message))
             }
         }
 
@@ -271,14 +271,15 @@ public struct CommandBatchProcessor: Sendable {
 
     // MARK: - Outbox messages
 
-    private func resultMessage(_ value: [UInt8], contactID: String?, correlationID: String?) -> OutboxMessage {
+    /// The result of the command in `command`, published by the owner of its partition.
+    private func resultMessage(_ value: [UInt8], contactID: String?, correlationID: String?, from command: KafkaMessage) -> OutboxMessage {
         var headers: [(name: String, value: [UInt8])] = [(name: "content-type", value: Array(ResultMessage.contentType.utf8))]
         if let correlationID {
             headers.append((name: CommandHeaders.correlationIDKey, value: Array(correlationID.utf8)))
         }
         return OutboxMessage(
             topic: context.topics.results, key: contactID.map { Array($0.utf8) }, value: value, headers: headers,
-            contactID: contactID)
+            contactID: contactID, sourcePartition: command.partition)
     }
 
     /// The largest value a dead letter carries whole. Larger values (only oversized messages
@@ -309,7 +310,7 @@ public struct CommandBatchProcessor: Sendable {
     /// over ``deadLetterValueLimit`` is truncated and `x-original-value-bytes` gives its size;
     /// headers past ``deadLetterHeadersLimit`` are left out and `x-original-headers-bytes` gives
     /// their total; a key over ``deadLetterKeyLimit`` is cut and `x-original-key-bytes` gives its
-    /// size.
+    /// size. Like results and events, it is left to the owner of the message's partition.
     func deadLetter(_ message: KafkaMessage, reason: String) -> OutboxMessage {
         var headers: [(name: String, value: [UInt8])] = []
         var headerBytes = 0
@@ -340,7 +341,8 @@ public struct CommandBatchProcessor: Sendable {
             headers.append((name: "x-original-timestamp", value: Array(String(timestamp.milliseconds).utf8)))
         }
         return OutboxMessage(
-            topic: context.topics.deadLetters, key: key, value: value, headers: headers, contactID: nil)
+            topic: context.topics.deadLetters, key: key, value: value, headers: headers, contactID: nil,
+            sourcePartition: message.partition)
     }
 }
 

@@ -186,16 +186,20 @@ public final class ContactWorkerService: Service, Sendable {
 
     private func work() async throws {
         guard try await prepareStoreWhenReachable() else { return }
-        // Whatever a previous run committed but did not publish goes out before new work.
+        // Rows a previous run committed but did not publish go out with their partitions: whoever
+        // is assigned a partition publishes its rows first (RebalanceHooks). Rows written before
+        // source partitions were stored belong to no partition and go out here, before new work.
         let republished: Int
         do {
-            republished = try await retrying(.publish, "publishing pending outbox rows") { try await self.publisher.drain() }
+            republished = try await retrying(.publish, "publishing pending outbox rows") {
+                try await self.publisher.drain(sourcePartitions: [])
+            }
         } catch is CancellationError where shutdown.requested {
-            logger.notice("stopped before the rows left by a previous run were published; the next start publishes them")
+            logger.notice("stopped before the rows left by a previous build were published; the next start publishes them")
             return
         }
         if republished > 0 {
-            logger.info("published outbox rows left by a previous run", metadata: ["count": "\(republished)"])
+            logger.info("published outbox rows left by a previous build", metadata: ["count": "\(republished)"])
         }
         guard !shutdown.requested else { return }
         try await consumer.subscribe(topics: [configuration.topics.commands])
@@ -522,17 +526,21 @@ public final class ContactWorkerService: Service, Sendable {
     /// If a rebalance takes any of the batch's partitions meanwhile, the rows are left pending:
     /// the assignment that follows publishes them (a revoke must not wait on a broker outage).
     ///
-    /// A batch after such an abandoned one publishes every pending row in outbox order instead of
-    /// only its own: its rows must not reach Kafka before the earlier batch's rows for the same
-    /// contacts (events per contact stay in order; what the next owner also publishes is a
-    /// duplicate with the same id).
+    /// A batch after such an abandoned one publishes every pending row of the partitions this
+    /// worker owns, in outbox order, instead of only its own: its rows must not reach Kafka before
+    /// the earlier batch's rows for the same contacts (events per contact stay in order; what the
+    /// next owner also publishes is a duplicate with the same id). Rows of partitions revoked
+    /// meanwhile, this batch's included, are left to their next owner, which publishes them on
+    /// assignment: the revoke waits for this batch, so they are written by then.
     private func publish(_ batch: CommittedBatch) async {
         let partitions = Set(batch.offsets.keys)
         let publishing = ContinuousClock.now
         do {
             try await retrying(.publish, "publishing a committed batch", giveUpWhen: { !self.ownership.ownsAll(partitions) }) {
                 if let generation = self.abandonedRowsPending.withLock({ $0.pending ? $0.generation : nil }) {
-                    _ = try await self.publisher.drain()
+                    // The rows left behind that are this worker's: those of the partitions it
+                    // owns. A revoked partition's rows are its next owner's, published on assign.
+                    _ = try await self.publisher.drain(sourcePartitions: self.ownership.owned(in: self.configuration.topics.commands))
                     self.abandonedRowsPending.withLock { if $0.generation == generation { $0.pending = false } }
                 } else {
                     try await self.publisher.publish(batch.rows, deferMarking: true)

@@ -104,6 +104,11 @@ final class PartitionOwnership: Sendable {
         state.withLock { state in messages.filter { state.owned[$0.topicPartition] != nil } }
     }
 
+    /// The partitions of `topic` owned right now.
+    func owned(in topic: String) -> Set<Int32> {
+        state.withLock { state in Set(state.owned.keys.filter { $0.topic == topic }.map(\.partition)) }
+    }
+
     /// Whether every one of `partitions` is still owned.
     func ownsAll(_ partitions: some Sequence<TopicPartition>) -> Bool {
         state.withLock { state in partitions.allSatisfy { state.owned[$0] != nil } }

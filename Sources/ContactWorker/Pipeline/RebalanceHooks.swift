@@ -4,10 +4,10 @@ import Logging
 
 /// The worker's side of consumer-group rebalances.
 ///
-/// On assignment, the worker claims the partitions in the database (raising their owner epochs,
-/// which fences any earlier owner still writing) and starts each from the offset stored with its
-/// last batch (the source of truth: Kafka commits may lag behind it), after anything a previous
-/// owner committed but did not publish has been published. On revocation, the in-flight batch finishes
+/// On assignment, the worker publishes what a previous owner committed for the partitions but did
+/// not publish, then claims them in the database (raising their owner epochs, which fences any
+/// earlier owner still writing) and starts each from the offset stored with its last batch (the
+/// source of truth: Kafka commits may lag behind it). On revocation, the in-flight batch finishes
 /// first and its offsets are stored, so the consumer's commit-before-release covers it.
 final class RebalanceHooks: KafkaRebalanceListener {
     let store: any ContactStore
@@ -42,10 +42,13 @@ final class RebalanceHooks: KafkaRebalanceListener {
         var backoff = self.backoff
         while true {
             do {
-                _ = try await publisher.drain()
+                // Only the partitions being assigned, and rows without a source partition (written
+                // by an earlier build): rows of partitions this worker keeps are its own pipeline's
+                // to publish, and the other members publish theirs.
+                let ours = partitions.filter { $0.topic == topic }
+                _ = try await publisher.drain(sourcePartitions: Set(ours.map(\.partition)))
                 // Claiming raises each partition's owner epoch: from here on a batch of any
                 // earlier owner is refused, and one that committed first is in the offsets read.
-                let ours = partitions.filter { $0.topic == topic }
                 let claims = try await store.claimPartitions(group: group, topic: topic, partitions: ours.map(\.partition))
                 var start: [TopicPartition: Int64] = [:]
                 var epochs: [TopicPartition: Int64] = [:]

@@ -26,7 +26,10 @@ extension ForwardingStore {
         try await base.statusHistory(contactID: contactID, skip: skip, limit: limit)
     }
     func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] { try await base.processedCommands(ids: ids) }
-    func pendingOutbox(limit: Int) async throws -> [OutboxMessage] { try await base.pendingOutbox(limit: limit) }
+    func pendingOutbox(_ selection: OutboxSelection, limit: Int) async throws -> [OutboxMessage] {
+        try await base.pendingOutbox(selection, limit: limit)
+    }
+    func lastOutboxSequence() async throws -> Int64? { try await base.lastOutboxSequence() }
     func pendingOutboxCount() async throws -> Int { try await base.pendingOutboxCount() }
     func markPublished(sequences: [Int64]) async throws { try await base.markPublished(sequences: sequences) }
     func offsets(group: String, topic: String) async throws -> [Int32: Int64] { try await base.offsets(group: group, topic: topic) }
