@@ -92,6 +92,38 @@ public final class KafkaProducer: Sendable {
         return await waiter.wait()
     }
 
+    /// Produces many records so that no record reaches its topic before every earlier record with
+    /// the same topic and key was delivered; waits for all their acknowledgements.
+    ///
+    /// librdkafka keeps a partition's records in order while it retries them, but a record that
+    /// fails for good (a permanent produce error, or `message.timeout.ms`) leaves a gap: later
+    /// records of the partition in other requests are still written (the idempotent producer
+    /// re-sequences them), so sending the failed one again puts it after them. Here the records go
+    /// in rounds: round `k` holds the `k`-th record of every topic and key (records without a key
+    /// go in the first) and is sent once the round before it was delivered whole. A batch whose keys each have one record
+    /// is one round, as with ``send(batch:)``; each further record of one key costs a round trip.
+    ///
+    /// - Returns: one report per input record, in input order. After a round with a failed record
+    ///   the later rounds are not sent: their records carry that failure's error, so a caller that
+    ///   sends the batch again sends each key's records from its first undelivered one on, in order.
+    /// - Throws: ``KafkaError/closed(operation:)`` when the producer was already shut down.
+    public func send(keyOrdered messages: [KafkaOutgoingMessage]) async throws -> [KafkaDeliveryReport] {
+        let rounds = KafkaKeyOrder.rounds(messages)
+        guard rounds.count > 1 else { return try await send(batch: messages) }
+        var reports = messages.map { KafkaDeliveryReport(topic: $0.topic, partition: $0.partition ?? -1, offset: nil) }
+        var failure: KafkaError?
+        for round in rounds {
+            if let failure {
+                for index in round { reports[index].error = failure }
+                continue
+            }
+            let delivered = try await send(batch: round.map { messages[$0] })
+            for (index, report) in zip(round, delivered) { reports[index] = report }
+            failure = delivered.lazy.compactMap(\.error).first
+        }
+        return reports
+    }
+
     /// Hands one record to librdkafka, backing off asynchronously while its queue is full.
     private func enqueue(_ message: KafkaOutgoingMessage, waiter: RDKafkaDeliveryWaiter, index: Int) async -> KafkaError? {
         var backoffMilliseconds = 1

@@ -95,6 +95,53 @@ struct DeliveryFailureTests {
         #expect(refused.value >= 1)
     }
 
+    @Test(
+        "a produce request refused for good in the middle of a batch lets none of a contact's later results or events overtake the refused one",
+        arguments: Backend.allCases)
+    func partialRefusalKeepsEachContactsOrder(backend: Backend) async throws {
+        guard let harness = try await WorkerHarness.make(backend, commandPartitions: 1) else { return }
+        defer { Task { await harness.close() } }
+        let token = try await harness.token()
+        let contact = "00000000-0000-4000-a000-000000000001"
+        let commands =
+            [TestCommand(type: "CreateContact", contactID: contact, payload: #"{"company_name": "Refused In Part"}"#, token: token)]
+            + (0..<5).map { index in
+                TestCommand(
+                    type: "AddInteraction", contactID: contact, payload: #"{"type": "call", "description": "Call \#(index)"}"#,
+                    token: token)
+            }
+        // The first publish holding several of the contact's events arms one refusal of a Produce
+        // request, for good (librdkafka does not retry MSG_SIZE_TOO_LARGE). With one record per
+        // request, as a batch's records are once they outgrow one request (`batch.size`), the
+        // refusal hits one record while requests behind it carry later ones of the contact.
+        let armed = Locked(false)
+        let cluster = harness.cluster
+        let events = harness.topics.events
+        let worker = try harness.startWorker(producerProperties: ["batch.num.messages": "1"]) { rows in
+            guard rows.count(where: { $0.topic == events }) >= 2 else { return }
+            guard armed.withLock({ armed in defer { armed = true }; return !armed }) else { return }
+            try cluster.pushRequestErrors(apiKey: .produce, errors: [.messageSizeTooLarge])
+        }
+        try await harness.send(commands.map(harness.message))
+        _ = try await harness.read(harness.topics.results, count: commands.count)
+        try await eventually(30, "the outbox to be published") { try await harness.store.pendingOutboxCount() == 0 }
+        try await worker.stop()
+
+        let results = try await harness.read(
+            harness.topics.results, count: Int(try await harness.messageCount(harness.topics.results))
+        ).map(PublishedResult.init)
+        let published = try await harness.read(events, count: Int(try await harness.messageCount(events)))
+            .map { try JSONValue.parse($0.value) }
+        #expect(armed.value)
+        // Per contact, each message is first written after all earlier ones: skipping repeated
+        // ids, the topics hold the commands' results and events in command order.
+        let position = Dictionary(uniqueKeysWithValues: commands.enumerated().map { ($1.commandID, $0) })
+        let inOrder = Array(commands.indices)
+        #expect(firstOccurrences(results.compactMap(\.commandID)).map { position[$0] ?? -1 } == inOrder)
+        #expect(firstOccurrences(published.compactMap { $0["commandid"]?.stringValue }).map { position[$0] ?? -1 } == inOrder)
+        #expect(results.filter { $0.duplicate == true }.isEmpty)
+    }
+
     @Test("a fatal Kafka error while publishing stops the worker with that error instead of retrying for ever")
     func fatalPublishErrorStopsTheWorker() async throws {
         guard let harness = try await WorkerHarness.make(.sqlite) else { return }

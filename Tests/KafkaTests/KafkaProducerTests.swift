@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+@testable import Kafka
 import Testing
 
 @Suite("KafkaProducer against a mock cluster")
@@ -147,6 +147,54 @@ struct KafkaProducerTests {
         let reader = try TestSupport.consumer(cluster, group: nil)
         #expect(try await reader.watermarks(topic: topic, partition: 0).high == 1)
         await reader.close()
+    }
+
+    @Test("a Produce request refused for good stops every later record of the batch's keys: nothing overtakes the refused one")
+    func keyOrderedSendStopsBehindARefusal() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("key-ordered")
+        try cluster.createTopic(topic, partitions: 1)
+        // One record per Produce request, so the refusal hits one record while requests behind it
+        // carry later ones (as happens once a batch outgrows one request).
+        let producer = try TestSupport.producer(cluster) { $0.set("batch.num.messages", "1") }
+        let keys = ["a", "b", "c"]
+        let messages = (0..<3).flatMap { step in
+            keys.map { KafkaOutgoingMessage(topic: topic, key: $0, value: "\($0)\(step)") }
+        }
+        // The first request (a0) is refused for good: librdkafka does not retry MSG_SIZE_TOO_LARGE.
+        try cluster.pushRequestErrors(apiKey: .produce, errors: [.messageSizeTooLarge])
+        let first = try await producer.send(keyOrdered: messages)
+        #expect(first.map(\.isDelivered) == [false, true, true, false, false, false, false, false, false])
+        #expect(first.allSatisfy { $0.isDelivered || $0.error?.code == .messageSizeTooLarge })
+        // Sent again, the batch goes through; duplicates of what was delivered keep their place.
+        let second = try await producer.send(keyOrdered: messages)
+        #expect(second.allSatisfy { $0.isDelivered })
+        await producer.shutdown()
+
+        let reader = try TestSupport.consumer(cluster, group: nil)
+        try await reader.assign([TopicPartition(topic, 0): .beginning])
+        let written = try await TestSupport.collect(reader, count: 11).map { String(decoding: $0.value, as: UTF8.self) }
+        #expect(try await reader.watermarks(topic: topic, partition: 0).high == 11)
+        await reader.close()
+        // Only b0 and c0 were written by the first send; each key's first copies are in order.
+        #expect(Array(written.prefix(2)) == ["b0", "c0"])
+        for key in keys {
+            var seen: Set<String> = []
+            let firstCopies = written.filter { $0.hasPrefix(key) && seen.insert($0).inserted }
+            #expect(firstCopies == ["\(key)0", "\(key)1", "\(key)2"])
+        }
+    }
+
+    @Test("records of a batch are sent in rounds holding at most one record per topic and key; keyless records go first")
+    func keyOrderRounds() {
+        let messages = [
+            KafkaOutgoingMessage(topic: "t", key: "a", value: "a0"), KafkaOutgoingMessage(topic: "t", key: "a", value: "a1"),
+            KafkaOutgoingMessage(topic: "u", key: "a", value: "a0 on u"), KafkaOutgoingMessage(topic: "t", key: nil, value: "n0"),
+            KafkaOutgoingMessage(topic: "t", key: "b", value: "b0"), KafkaOutgoingMessage(topic: "t", key: "a", value: "a2"),
+            KafkaOutgoingMessage(topic: "t", key: nil, value: "n1"), KafkaOutgoingMessage(topic: "t", key: "b", value: "b1"),
+        ]
+        #expect(KafkaKeyOrder.rounds(messages) == [[0, 2, 3, 4, 6], [1, 7], [5]])
+        #expect(KafkaKeyOrder.rounds([]).isEmpty)
     }
 
     @Test("a rejected property fails creation naming the key")

@@ -43,6 +43,15 @@ public final class OutboxPublisher: Sendable {
     /// published, at once or, with `deferMarking`, with a later batch or flush. Throws the first
     /// delivery error; nothing is marked then, so the rows are published again later (duplicates
     /// keep their ids).
+    ///
+    /// Per key (a contact's events, its results) a row is handed to the producer only once the
+    /// rows before it were delivered (``KafkaProducer/send(keyOrdered:)``), so a failed delivery
+    /// cannot be overtaken by a later row of its contact. What a subscriber gets, per contact on
+    /// each topic: every message is first written after every earlier message of the contact was
+    /// written, so the topic with repeated ids skipped is the contact's messages in command order,
+    /// without gaps. A repeat (same bytes, same id) may come after later messages of its contact:
+    /// a failed publish sends the batch's rows again from the first one, and a crash before
+    /// marking, a revoke or `republish` send delivered rows again.
     public func publish(_ rows: [OutboxMessage], deferMarking: Bool = false) async throws {
         guard !rows.isEmpty else { return }
         try await beforeSending?(rows)
@@ -51,9 +60,9 @@ public final class OutboxPublisher: Sendable {
                 topic: row.topic, key: row.key, value: row.value,
                 headers: row.headers.map { KafkaHeader(name: $0.name, value: $0.value) })
         }
-        // `send(batch:)` reports a record that was not delivered in its report instead of
-        // throwing: a row whose delivery failed must stay pending, so nothing is marked then.
-        for report in try await producer.send(batch: messages) {
+        // The send reports a record that was not delivered in its report instead of throwing: a
+        // row whose delivery failed must stay pending, so nothing is marked then.
+        for report in try await producer.send(keyOrdered: messages) {
             _ = try report.get()
         }
         let sequences = rows.compactMap(\.sequence)

@@ -203,15 +203,18 @@ final class WorkerHarness: Sendable {
     /// Starts a worker in a `ServiceGroup` in this process; stop it with ``RunningWorker/stop()``.
     /// `store` replaces the harness's own (a test double around it), `maxBatchSize` the consumer's default;
     /// `beforeSending` runs before every publish and fails it by throwing (``OutboxPublisher/beforeSending``);
-    /// `planAheadMinimum` replaces the pipeline's default (``ContactWorkerService/Configuration/planAheadMinimum``).
+    /// `planAheadMinimum` replaces the pipeline's default (``ContactWorkerService/Configuration/planAheadMinimum``);
+    /// `producerProperties` are set on the worker's producer.
     func startWorker(
         group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())", store: (any ContactStore)? = nil,
         maxBatchSize: Int? = nil, planAheadMinimum: Int? = nil, observer: any WorkerObserver = NoWorkerObserver(),
-        logger: Logger = testLogger, beforeSending: (@Sendable ([OutboxMessage]) async throws -> Void)? = nil
+        logger: Logger = testLogger, producerProperties: [String: String] = [:],
+        beforeSending: (@Sendable ([OutboxMessage]) async throws -> Void)? = nil
     ) throws -> RunningWorker {
         var consumer = groupMemberConfiguration(group: group)
         if let maxBatchSize { consumer.maxBatchSize = maxBatchSize }
-        let producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
+        for (key, value) in producerProperties { producerConfiguration.set(key, value) }
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: testLogger)
         var configuration = ContactWorkerService.Configuration(
             topics: topics, group: group, initialBackoff: .milliseconds(50), maximumBackoff: .seconds(1))

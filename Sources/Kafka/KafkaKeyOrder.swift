@@ -1,0 +1,29 @@
+/// How ``KafkaProducer/send(keyOrdered:)`` splits records into rounds: round `k` holds the `k`-th
+/// record of every topic and key, so no two records of one key are ever in flight together.
+///
+/// A failed record then cannot be overtaken by a later record of its key: the later one is in a
+/// later round, which is sent only once every record of the rounds before it was acknowledged.
+/// Records without a key have no order to keep and all go in the first round.
+enum KafkaKeyOrder {
+    private struct Key: Hashable {
+        let topic: String
+        let key: [UInt8]
+    }
+
+    /// The indexes of `messages` per round, each round in input order; empty for no messages.
+    static func rounds(_ messages: [KafkaOutgoingMessage]) -> [[Int]] {
+        var seen: [Key: Int] = [:]
+        var rounds: [[Int]] = []
+        for (index, message) in messages.enumerated() {
+            var round = 0
+            if let key = message.key {
+                let id = Key(topic: message.topic, key: key)
+                round = seen[id, default: 0]
+                seen[id] = round + 1
+            }
+            if round == rounds.count { rounds.append([]) }
+            rounds[round].append(index)
+        }
+        return rounds
+    }
+}
