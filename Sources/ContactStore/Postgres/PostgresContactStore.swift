@@ -653,7 +653,7 @@ public final class PostgresContactStore: ContactStore {
         return try decoding(table: "outbox_batches") { Int(try rows.first?.decode(Int64.self) ?? 0) }
     }
 
-    /// Deletes acknowledged messages so they are never returned by ``pendingOutbox(limit:)`` again.
+    /// Deletes acknowledged messages so they are never returned by ``pendingOutbox(_:limit:)`` again.
     public func markPublished(sequences: [Int64]) async throws {
         guard !sequences.isEmpty else { return }
         let logger = self.logger

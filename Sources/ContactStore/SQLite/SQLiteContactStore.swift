@@ -510,7 +510,7 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
-    /// Deletes acknowledged messages so they are never returned by ``pendingOutbox(limit:)`` again.
+    /// Deletes acknowledged messages so they are never returned by ``pendingOutbox(_:limit:)`` again.
     public func markPublished(sequences: [Int64]) async throws {
         guard !sequences.isEmpty else { return }
         let database = self.database
