@@ -45,14 +45,6 @@ struct Scenario: Sendable {
         var state: [ContactExpectation] = []
         commands.reserveCapacity(total)
 
-        func uuid() -> String {
-            let high = random.next()
-            let low = random.next()
-            let hex = String(format: "%016llx%016llx", high, low)
-            let chars = Array(hex)
-            // Shape it like a version 4 UUID; the worker only needs a string, but keep it realistic.
-            return "\(String(chars[0..<8]))-\(String(chars[8..<12]))-4\(String(chars[13..<16]))-a\(String(chars[17..<20]))-\(String(chars[20..<32]))"
-        }
         func issuedAt(_ index: Int) -> (String, Timestamp) {
             let timestamp = Timestamp(microsecondsSinceEpoch: (start + Int64(index)) * 1_000_000)
             return (timestamp.rfc3339, timestamp)
@@ -60,7 +52,7 @@ struct Scenario: Sendable {
 
         for contact in 0..<contactCount {
             let id = String(format: "00000000-0000-4000-b000-%012d", contact)
-            let commandID = uuid()
+            let commandID = random.uuidString()
             let (issued, _) = issuedAt(commands.count)
             commands.append(
                 TestCommand(
@@ -80,7 +72,7 @@ struct Scenario: Sendable {
         while commands.count < total {
             let index = Int(random.next() % UInt64(contactCount))
             let id = String(format: "00000000-0000-4000-b000-%012d", index)
-            let commandID = uuid()
+            let commandID = random.uuidString()
             let (issued, timestamp) = issuedAt(commands.count)
             if random.next() % 4 != 0 {
                 let type = interactionTypes[Int(random.next() % UInt64(interactionTypes.count))]
@@ -120,6 +112,16 @@ struct Scenario: Sendable {
         self.commands = commands
         self.expectedStatus = expectedStatus
         self.contacts = state
+    }
+
+    /// A scenario built elsewhere (the churn test's serial model), so ``FinalStateCheck`` can
+    /// check it: `expectedStatus` must hold every command, `contacts` every contact the commands
+    /// create, with `acceptedCommands` in command order.
+    init(seed: UInt64, commands: [TestCommand], expectedStatus: [String: Int], contacts: [ContactExpectation]) {
+        self.seed = seed
+        self.commands = commands
+        self.expectedStatus = expectedStatus
+        self.contacts = contacts
     }
 
     /// `CONTACT_WORKER_TEST_SEED` when set (to replay a failure), else a fresh random seed.
