@@ -162,11 +162,7 @@ struct MigrationUpgradeTests {
             try queue.close()
         case .postgres(let settings):
             let logger = Logger(label: "MigrationUpgradeTests")
-            let connection = try await PostgresConnection.connect(
-                configuration: .init(
-                    host: settings.host, port: settings.port, username: settings.username, password: settings.password,
-                    database: settings.database, tls: .disable),
-                id: 1, logger: logger)
+            let connection = try await settings.connectForTest(logger: logger)
             defer { Task { try? await connection.close() } }
             if let schema = settings.schema {
                 try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \"\(schema)\""), logger: logger)

@@ -29,11 +29,7 @@ struct PostgresPoolTests {
 
         // A session of the test's own holds a lock the batch needs.
         let logger = Logger(label: "PostgresPoolTests")
-        let locker = try await PostgresConnection.connect(
-            configuration: .init(
-                host: server.host, port: server.port, username: server.username, password: server.password,
-                database: server.database, tls: .disable),
-            id: 1, logger: logger)
+        let locker = try await server.connectForTest(logger: logger)
         try await locker.query("BEGIN", logger: logger)
         try await locker.query(
             PostgresQuery(unsafeSQL: "LOCK TABLE \(schema).consumer_offsets IN ACCESS EXCLUSIVE MODE"), logger: logger)

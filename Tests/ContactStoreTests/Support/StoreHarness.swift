@@ -1,6 +1,8 @@
 import ContactDomain
 import ContactStore
 import Foundation
+import Logging
+import PostgresNIO
 import Testing
 
 /// The backends every shared store test runs against.
@@ -87,4 +89,14 @@ func postgresURL(_ base: String, options: String) -> String {
     let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     let separator = base.contains("?") ? "&" : "?"
     return base + separator + "schema=\(schema)" + (options.isEmpty ? "" : "&\(options)")
+}
+
+extension DatabaseURL.Postgres {
+    /// A session of the test's own on this server (no TLS), outside the store's pool: to hold
+    /// locks the store must wait for, or to write rows as an older schema held them.
+    func connectForTest(logger: Logger) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(
+            configuration: .init(host: host, port: port, username: username, password: password, database: database, tls: .disable),
+            id: 1, logger: logger)
+    }
 }
