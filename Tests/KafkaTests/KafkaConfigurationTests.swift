@@ -29,4 +29,13 @@ struct KafkaConfigurationTests {
         #expect(consumer["max.in.flight"] == "2")
         #expect(consumer["group.id"] == "g")
     }
+
+    @Test("producers and consumers turn off Nagle's algorithm unless told otherwise")
+    func nagleOffByDefault() {
+        #expect(KafkaProducerConfiguration(Self.shared).kafka["socket.nagle.disable"] == "true")
+        #expect(KafkaConsumerConfiguration(Self.shared).kafka["socket.nagle.disable"] == "true")
+        let keepNagle = KafkaConfiguration(bootstrapServers: "localhost:9092", properties: ["socket.nagle.disable": "false"])
+        #expect(KafkaProducerConfiguration(keepNagle).kafka["socket.nagle.disable"] == "false")
+        #expect(KafkaConsumerConfiguration(keepNagle).kafka["socket.nagle.disable"] == "false")
+    }
 }

@@ -2,7 +2,8 @@
 /// at-least-once worker that stores and commits offsets itself, plus the in-memory buffer bounds.
 ///
 /// Defaults (each overridable with ``set(_:_:)``): `partition.assignment.strategy=cooperative-sticky`,
-/// `enable.auto.offset.store=false`, `enable.auto.commit=false`, `auto.offset.reset=earliest`.
+/// `enable.auto.offset.store=false`, `enable.auto.commit=false`, `auto.offset.reset=earliest`,
+/// `socket.nagle.disable=true` (see ``KafkaConfiguration/noDelayProperty``).
 public struct KafkaConsumerConfiguration: Sendable, Hashable {
     /// The librdkafka properties, defaults included.
     public var kafka: KafkaConfiguration
@@ -29,6 +30,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
         self.kafka.setDefault("enable.auto.offset.store", "false")
         self.kafka.setDefault("enable.auto.commit", "false")
         self.kafka.setDefault("auto.offset.reset", "earliest")
+        self.kafka.setDefault(KafkaConfiguration.noDelayProperty, "true")
     }
 
     /// Sets any librdkafka property, e.g. `session.timeout.ms`.

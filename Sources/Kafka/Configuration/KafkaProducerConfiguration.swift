@@ -2,7 +2,8 @@
 ///
 /// Defaults (each overridable with ``set(_:_:)``): `enable.idempotence=true` and `acks=all`, so a
 /// retried send never duplicates or reorders messages; `linger.ms=5` for batching; a large
-/// `queue.buffering.max.messages` so bursts rarely meet a full queue.
+/// `queue.buffering.max.messages` so bursts rarely meet a full queue; `socket.nagle.disable=true`
+/// (see ``KafkaConfiguration/noDelayProperty``).
 public struct KafkaProducerConfiguration: Sendable, Hashable {
     /// The librdkafka properties, defaults included.
     public var kafka: KafkaConfiguration
@@ -21,6 +22,7 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
         self.kafka.setDefault("acks", "all")
         self.kafka.setDefault("linger.ms", "5")
         self.kafka.setDefault("queue.buffering.max.messages", "1000000")
+        self.kafka.setDefault(KafkaConfiguration.noDelayProperty, "true")
     }
 
     /// Sets any librdkafka property, e.g. `compression.type`.
