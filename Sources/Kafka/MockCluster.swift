@@ -73,6 +73,8 @@ public final class MockCluster: Sendable {
         self.client = client
         self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
         self.cluster = Mutex(cluster)
+        // Before any client connects, so every connection answers without Nagle's delay.
+        MockListenerSockets.disableNagle(ports: MockListenerSockets.ports(bootstrapServers: bootstrapServers))
     }
 
     deinit {
