@@ -12,6 +12,8 @@ struct ContactReadController: Sendable {
     let access: ReadAccess
     let queries: ContactQueries
     let logger: Logger
+    /// Token expiry is checked against this clock.
+    var clock: WorkerClock = .system
 
     /// Detail of the answer when the store cannot be reached (the worker is backing off too).
     static let unavailableDetail = "Service temporarily unavailable"
@@ -29,7 +31,7 @@ struct ContactReadController: Sendable {
 
     func respond(_ listing: ContactQueries.Listing, request: Request, contactID: String?) async -> Response {
         let principal: Principal
-        switch await access.authorize(authorizationHeader: request.headers[.authorization], now: ContactWorkerService.now()) {
+        switch await access.authorize(authorizationHeader: request.headers[.authorization], now: clock.now()) {
         case .success(let authorized):
             principal = authorized
         case .failure(let denial):
@@ -50,7 +52,7 @@ struct ContactReadController: Sendable {
                 skip: parameters[values: "skip"].last.map(String.init), limit: parameters[values: "limit"].last.map(String.init))
             return JSONResponse.make(status: outcome.status, body: outcome.body)
         } catch {
-            let retriable = ContactWorkerService.isRetriable(error)
+            let retriable = Retrier.isRetriable(error)
             logger.log(
                 level: retriable ? .warning : .error, "read failed",
                 metadata: ["error": "\(error)", "path": "\(request.uri.path)"])

@@ -70,10 +70,12 @@ public struct CommandReplay: Sendable {
     let topic: String
     let group: String
     let logger: Logger
+    /// `processed_at` of the commands replayed; tokens are checked at each message's own time.
+    let clock: WorkerClock
 
     public init(
         consumer: KafkaConsumer, producer: KafkaProducer, store: any ContactStore, verifier: TokenVerifier,
-        topics: WorkerTopics, group: String, logger: Logger
+        topics: WorkerTopics, group: String, clock: WorkerClock = .system, logger: Logger
     ) {
         self.consumer = consumer
         self.store = store
@@ -82,6 +84,7 @@ public struct CommandReplay: Sendable {
             context: .init(store: store, verifier: verifier, topics: topics, group: group))
         self.topic = topics.commands
         self.group = group
+        self.clock = clock
         self.logger = logger
     }
 
@@ -134,7 +137,7 @@ public struct CommandReplay: Sendable {
                 report.ranges[message.partition] = (seen?.lowerBound ?? message.offset)...message.offset
             }
             let plan = try await processor.plan(
-                messages, now: ContactWorkerService.now(), storeOffsets: false, authorizeAtMessageTime: true,
+                messages, now: clock.now(), storeOffsets: false, authorizeAtMessageTime: true,
                 unwritten: unwritten, decided: decided)
             if !dryRun {
                 try await publisher.publish(try await store.applyReturningOutbox(plan.batch))

@@ -16,15 +16,13 @@ final class RebalanceHooks: KafkaRebalanceListener {
     let shutdown: ShutdownProgress
     let group: String
     let topic: String
-    let backoff: Backoff
-    let health: WorkerHealth
-    let observer: any WorkerObserver
+    let retrier: Retrier
     let logger: Logger
 
     init(
         store: any ContactStore, publisher: OutboxPublisher, ownership: PartitionOwnership, shutdown: ShutdownProgress,
         group: String, topic: String,
-        backoff: Backoff, health: WorkerHealth, observer: any WorkerObserver, logger: Logger
+        retrier: Retrier, logger: Logger
     ) {
         self.store = store
         self.publisher = publisher
@@ -32,57 +30,57 @@ final class RebalanceHooks: KafkaRebalanceListener {
         self.shutdown = shutdown
         self.group = group
         self.topic = topic
-        self.backoff = backoff
-        self.health = health
-        self.observer = observer
+        self.retrier = retrier
         self.logger = logger
     }
 
     func partitionsAssigned(_ partitions: [TopicPartition]) async -> [TopicPartition: Int64] {
-        var backoff = self.backoff
-        while true {
-            do {
-                // Only the partitions being assigned, and rows without a source partition (written
-                // by an earlier build): rows of partitions this worker keeps are its own pipeline's
-                // to publish, and the other members publish theirs.
-                let ours = partitions.filter { $0.topic == topic }
-                _ = try await publisher.drain(sourcePartitions: Set(ours.map(\.partition)))
-                // Claiming raises each partition's owner epoch: from here on a batch of any
-                // earlier owner is refused, and one that committed first is in the offsets read.
-                let claims = try await store.claimPartitions(group: group, topic: topic, partitions: ours.map(\.partition))
-                var start: [TopicPartition: Int64] = [:]
-                var epochs: [TopicPartition: Int64] = [:]
-                for partition in ours {
-                    guard let claim = claims[partition.partition] else { continue }
-                    epochs[partition] = claim.epoch
-                    if let offset = claim.nextOffset { start[partition] = offset }
-                }
-                ownership.assign(epochs)
-                health.setBackingOff(.readOffsets, nil)
-                logger.info(
-                    "partitions assigned",
-                    metadata: [
-                        "partitions": "\(partitions.map(\.description).joined(separator: ","))", "start": "\(start)",
-                        "epochs": "\(epochs)",
-                    ])
-                return start
-            } catch {
-                if shutdown.requested {
-                    // Shutting down: take nothing. The partitions stay unowned, so no batch touches
-                    // them, and the close that follows hands them back.
-                    logger.notice(
-                        "partitions assigned during shutdown left untouched", metadata: ["error": "\(error)"])
-                    return [:]
-                }
-                // Starting without the stored offsets could re-apply or skip commands; wait for
-                // the database instead (the group waits for this member up to the rebalance timeout).
-                let delay = backoff.next()
-                health.setBackingOff(.readOffsets, "reading stored offsets: \(error)")
-                observer.retrying(.readOffsets, after: error)
-                logger.warning("cannot read stored offsets; retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
-                try? await Task.sleep(for: delay)
+        let report = Retrier.Report(
+            operation: .readOffsets, context: "reading stored offsets", message: "cannot read stored offsets; retrying")
+        let result = await retrier.run(report) { error in
+            if shutdown.requested {
+                // Shutting down: take nothing. The partitions stay unowned, so no batch touches
+                // them, and the close that follows hands them back.
+                logger.notice("partitions assigned during shutdown left untouched", metadata: ["error": "\(error)"])
+                return .stop
             }
+            // Starting without the stored offsets could re-apply or skip commands; wait for the
+            // database instead (the group waits for this member up to the rebalance timeout).
+            return .retry(.warning)
+        } wait: { delay in
+            try? await Task.sleep(for: delay)
+            return true
+        } _: {
+            try await claim(partitions)
         }
+        return (try? result.get()) ?? [:]
+    }
+
+    /// Publishes what earlier owners left of `partitions`, claims them and reads where each starts.
+    private func claim(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+        // Only the partitions being assigned, and rows without a source partition (written by an
+        // earlier build): rows of partitions this worker keeps are its own pipeline's to publish,
+        // and the other members publish theirs.
+        let ours = partitions.filter { $0.topic == topic }
+        _ = try await publisher.drain(sourcePartitions: Set(ours.map(\.partition)))
+        // Claiming raises each partition's owner epoch: from here on a batch of any earlier owner
+        // is refused, and one that committed first is in the offsets read.
+        let claims = try await store.claimPartitions(group: group, topic: topic, partitions: ours.map(\.partition))
+        var start: [TopicPartition: Int64] = [:]
+        var epochs: [TopicPartition: Int64] = [:]
+        for partition in ours {
+            guard let claim = claims[partition.partition] else { continue }
+            epochs[partition] = claim.epoch
+            if let offset = claim.nextOffset { start[partition] = offset }
+        }
+        ownership.assign(epochs)
+        logger.info(
+            "partitions assigned",
+            metadata: [
+                "partitions": "\(partitions.map(\.description).joined(separator: ","))", "start": "\(start)",
+                "epochs": "\(epochs)",
+            ])
+        return start
     }
 
     func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool) async {
