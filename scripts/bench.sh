@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's benchmarks, on a release build:
+# The benchmarks of docs/benchmarks.md, on a release build:
 #   - `contact-worker bench store`: ContactStore alone, batches of 1,000 AddInteraction outcomes;
 #   - `contact-worker bench e2e`: the whole worker on an embedded mock cluster, throughput of
 #     pre-loaded AddInteraction commands, then produce-to-result latency at 2,000 commands/s;
