@@ -3,7 +3,7 @@ import Foundation
 import Kafka
 import Logging
 
-/// `contact-worker bench`: the benchmarks behind the README's numbers. `consume` and `produce`
+/// `contact-worker bench`: the benchmarks behind docs/benchmarks.md. `consume` and `produce`
 /// measure the Kafka layer alone (to compare with `kcat` on the same cluster and topic), `store`
 /// the database alone, `e2e` the whole worker.
 struct BenchCommand: AsyncParsableCommand {

@@ -201,7 +201,7 @@ struct DLQCommand: AsyncParsableCommand {
 
     /// The message to publish for a dead letter: original key, value, headers and time, plus
     /// where it came from. The time matters: a command without `issued_at` takes its time from
-    /// the message (SPEC §3), so a re-driven command records when it was sent, not when it was
+    /// the message (docs/contract.md §3), so a re-driven command records when it was sent, not when it was
     /// re-driven.
     static func redriven(_ letter: KafkaMessage, to topic: String, value: [UInt8]? = nil, token: String? = nil) -> KafkaOutgoingMessage {
         var headers = letter.headers.filter {

@@ -10,7 +10,7 @@ struct MigrateCommand: AsyncParsableCommand {
         discussion: """
             Safe to run from several processes at once; `run` also migrates at start unless \
             database.migrate (DATABASE_MIGRATE) is false. Older workers keep running on the new schema \
-            unless a migration's notes say otherwise (README, Upgrades). Prints the versions applied.
+            unless a migration's notes say otherwise (docs/operations.md, Upgrades). Prints the versions applied.
             """
     )
 

@@ -3,7 +3,7 @@ import Testing
 
 @testable import ContactDomain
 
-@Suite("Classifying raw messages (SPEC §8)")
+@Suite("Classifying raw messages (docs/contract.md §8)")
 struct CommandClassificationTests {
     @Test(
         "anything that is not an object with a string command_id is dead-lettered",
@@ -232,7 +232,7 @@ struct CommandClassificationTests {
     }
 }
 
-@Suite("Payload validation (SPEC §3, 422 of §4)")
+@Suite("Payload validation (docs/contract.md §3, 422 of §4)")
 struct PayloadValidationTests {
     @Test("CreateContact needs at least one non-blank name")
     func nameRequired() throws {

@@ -29,7 +29,7 @@ struct CommandCase: Sendable, CustomTestStringConvertible {
 
 private func detail(_ text: String) -> JSONValue { .object(["detail": .string(text)]) }
 
-@Suite("Authorization and the check order of SPEC §4")
+@Suite("Authorization and the check order of docs/contract.md §4")
 struct AuthorizationTests {
     @Test(
         "every role against every command: allowed iff the role holds edit_contacts",
@@ -150,7 +150,7 @@ struct AuthorizationTests {
     }
 }
 
-@Suite("Accepted commands: state, history, exact bodies (SPEC §5, §6)")
+@Suite("Accepted commands: state, history, exact bodies (docs/contract.md §5, §6)")
 struct AcceptedCommandTests {
     static let commandID = UUID(uuidString: "0b6f3c1e-7d5a-4a53-9d8e-2f1c7e9a4b10")!
 

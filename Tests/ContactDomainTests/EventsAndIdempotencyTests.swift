@@ -24,7 +24,7 @@ struct DeterministicIDTests {
     }
 }
 
-@Suite("Events: CloudEvents 1.0 structured mode (SPEC §7)")
+@Suite("Events: CloudEvents 1.0 structured mode (docs/contract.md §7)")
 struct ContactEventTests {
     @Test("golden bytes of a StatusChanged event")
     func goldenStatusChanged() throws {
@@ -95,7 +95,7 @@ struct ContactEventTests {
     }
 }
 
-@Suite("Result messages and idempotency (SPEC §6)")
+@Suite("Result messages and idempotency (docs/contract.md §6)")
 struct ResultMessageTests {
     @Test("duplicate re-publication changes only duplicate, correlation_id and processed_at")
     func duplicate() throws {

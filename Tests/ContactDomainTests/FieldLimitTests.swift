@@ -2,7 +2,7 @@ import Testing
 
 @testable import ContactDomain
 
-/// One length boundary of SPEC §3: the field, the command, the longest accepted length and the
+/// One length boundary of docs/contract.md §3: the field, the command, the longest accepted length and the
 /// shortest accepted length.
 struct LimitCase: Sendable, CustomTestStringConvertible {
     var type: String
@@ -33,7 +33,7 @@ struct LimitCase: Sendable, CustomTestStringConvertible {
     }
 }
 
-@Suite("Field limits at their boundaries (SPEC §3)")
+@Suite("Field limits at their boundaries (docs/contract.md §3)")
 struct FieldLimitTests {
     @Test("the maximum is accepted, one more is string_too_long", arguments: LimitCase.all)
     func maximum(limit: LimitCase) throws {

@@ -2,7 +2,7 @@ import Testing
 
 @testable import ContactDomain
 
-/// The transition table of SPEC §5, written out independently of ``StatusTransitions`` so the two
+/// The transition table of docs/contract.md §5, written out independently of ``StatusTransitions`` so the two
 /// must agree.
 private let specTable: [RelationshipStatus: Set<RelationshipStatus>] = [
     .prospect: [.qualifiedLead, .lostLead, .inactive],
@@ -36,7 +36,7 @@ enum StageRequest: Sendable, CustomTestStringConvertible {
     }
 }
 
-@Suite("Status transitions (SPEC §5)")
+@Suite("Status transitions (docs/contract.md §5)")
 struct StatusTransitionsTests {
     static let currentStage: LifecycleStage = .consideration
     static let differentStage: LifecycleStage = .decision
@@ -130,7 +130,7 @@ struct StatusTransitionsTests {
     }
 }
 
-@Suite("Lifecycle alignment (SPEC §5)")
+@Suite("Lifecycle alignment (docs/contract.md §5)")
 struct LifecycleAlignmentTests {
     @Test(
         "aligned statuses map to their stage; the others keep the current one",

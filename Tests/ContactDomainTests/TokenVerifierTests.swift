@@ -4,7 +4,7 @@ import Testing
 
 @testable import ContactDomain
 
-@Suite("Token verification: every 401 of SPEC §4")
+@Suite("Token verification: every 401 of docs/contract.md §4")
 struct TokenVerifierTests {
     private func verify(
         _ header: String?, with verifier: TokenVerifier? = nil, now: Timestamp = Tokens.now

@@ -6,7 +6,7 @@ import Kafka
 import Testing
 
 extension WorkerProcessTests {
-    @Suite("Crash safety (SPEC §9): kill -9 at any instant")
+    @Suite("Crash safety (docs/contract.md §9): kill -9 at any instant")
     struct CrashSafetyTests {
         static let commandCount = 20_000
         static let kills = 12

@@ -7,7 +7,7 @@ import Testing
 
 /// `contact-worker dlq list` and `dlq redrive`, run as an operator would: the real executable,
 /// configured through the environment, against a running worker.
-@Suite("Dead-letter tooling (SPEC §8, §10)")
+@Suite("Dead-letter tooling (docs/contract.md §8, §10)")
 struct DeadLetterToolTests {
     @Test("poison lands in the DLQ, dlq list shows it, a corrected message re-driven is processed")
     func listAndRedrive() async throws {

@@ -5,7 +5,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("Publishing failures (SPEC §9)")
+@Suite("Publishing failures (docs/contract.md §9)")
 struct DeliveryFailureTests {
     @Test("results and events the broker refused are published again as originals, never as duplicates")
     func refusedDeliveriesArePublishedAgain() async throws {

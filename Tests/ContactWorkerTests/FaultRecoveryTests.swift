@@ -6,7 +6,7 @@ import Kafka
 import Testing
 
 extension WorkerProcessTests {
-    @Suite("Fault recovery (SPEC §9): broker and database outages mid-run")
+    @Suite("Fault recovery (docs/contract.md §9): broker and database outages mid-run")
     struct FaultRecoveryTests {
         static let commandCount = 6_000
 

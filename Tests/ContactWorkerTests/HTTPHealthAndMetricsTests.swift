@@ -7,7 +7,7 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 
-@Suite("HTTP health and metrics of a running worker (SPEC §9, §10)")
+@Suite("HTTP health and metrics of a running worker (docs/contract.md §9, §10)")
 struct HTTPHealthAndMetricsTests {
     @Test("liveness answers 200; readiness 200 once the worker joined its group", arguments: Backend.allCases)
     func liveAndReady(backend: Backend) async throws {

@@ -5,7 +5,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("HTTP read side: interactions and status history over HTTP (SPEC §4, §10)")
+@Suite("HTTP read side: interactions and status history over HTTP (docs/contract.md §4, §10)")
 struct HTTPReadSideTests {
     static let contact = "550e8400-e29b-41d4-a716-446655440001"
     static let foreignContact = "550e8400-e29b-41d4-a716-446655440002"
@@ -133,7 +133,7 @@ struct HTTPReadSideTests {
         let history = try await worker.get("/contacts/\(Self.contact)/status-history", token: owner)
         #expect(history.status == 200)
         #expect(history.contentType == "application/json")
-        // Exactly the three entries, with the ids derived from the command ids (SPEC §5).
+        // Exactly the three entries, with the ids derived from the command ids (docs/contract.md §5).
         let creation = commands[0]
         let qualify = commands[Self.interactionCount + 1]
         let opportunity = commands[Self.interactionCount + 2]

@@ -25,7 +25,7 @@ func thousandCommands(token: String) -> [TestCommand] {
     return commands
 }
 
-@Suite("Idempotency (SPEC §6, §9)")
+@Suite("Idempotency (docs/contract.md §6, §9)")
 struct IdempotencyTests {
     @Test(
         "the same 1,000 commands sent twice: 1,000 state changes, 1,000 events, 2,000 results (1,000 duplicate)",

@@ -7,7 +7,7 @@ import Testing
 
 /// `contact-worker republish`, `interactions` and `history`, run as an operator would: the real
 /// executable, configured through the environment.
-@Suite("Operator tools: republish, interactions, history (SPEC §10)")
+@Suite("Operator tools: republish, interactions, history (docs/contract.md §10)")
 struct OperatorQueryToolTests {
     @Test("republish re-emits a contact's stored events byte for byte; interactions and history list them newest first")
     func republishAndQueries() async throws {

@@ -5,7 +5,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("Malformed input (SPEC §8)")
+@Suite("Malformed input (docs/contract.md §8)")
 struct PoisonInputTests {
     @Test("poison input never crashes the worker or stalls a partition", arguments: Backend.allCases)
     func poisonInput(backend: Backend) async throws {

@@ -5,7 +5,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("Replay (SPEC §10)")
+@Suite("Replay (docs/contract.md §10)")
 struct ReplayTests {
     @Test(
         "replaying processed commands changes nothing; replaying into an empty database rebuilds the same state",

@@ -5,7 +5,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("Restarts and shutdown (SPEC §9)")
+@Suite("Restarts and shutdown (docs/contract.md §9)")
 struct RestartTests {
     static func contactID(_ index: Int) -> String { String(format: "00000000-0000-4000-9000-%012d", index) }
 

@@ -5,9 +5,9 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("Results and events of real commands (SPEC §4–§8)")
+@Suite("Results and events of real commands (docs/contract.md §4–§8)")
 struct ResultsAndEventsTests {
-    @Test("every status of SPEC §4–§6 on the results topic", arguments: Backend.allCases)
+    @Test("every status of docs/contract.md §4–§6 on the results topic", arguments: Backend.allCases)
     func everyStatusOnTheResultsTopic(backend: Backend) async throws {
         guard let harness = try await WorkerHarness.make(backend) else { return }
         defer { Task { await harness.close() } }

@@ -6,7 +6,7 @@ import Kafka
 import Testing
 
 extension WorkerProcessTests {
-    @Suite("Scale-out (SPEC §1, §9): worker processes sharing one group and one database")
+    @Suite("Scale-out (docs/contract.md §1, §9): worker processes sharing one group and one database")
     struct ScaleOutTests {
         static let commandCount = 12_000
 

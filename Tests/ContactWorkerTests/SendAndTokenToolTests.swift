@@ -5,7 +5,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("send and token, as a person drives the worker by hand (SPEC §10)")
+@Suite("send and token, as a person drives the worker by hand (docs/contract.md §10)")
 struct SendAndTokenToolTests {
     @Test("token mints a key the worker accepts; send reads the Kafka connection from --config and waits for the result")
     func tokenThenSend() async throws {

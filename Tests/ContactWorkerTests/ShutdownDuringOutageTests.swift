@@ -6,7 +6,7 @@ import Kafka
 import Testing
 
 extension WorkerProcessTests {
-    @Suite("Graceful shutdown during a broker outage (SPEC §9)")
+    @Suite("Graceful shutdown during a broker outage (docs/contract.md §9)")
     struct ShutdownDuringOutageTests {
         static let commandCount = 3_000
 

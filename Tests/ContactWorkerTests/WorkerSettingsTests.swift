@@ -4,7 +4,7 @@ import ContactWorker
 import Foundation
 import Testing
 
-@Suite("Configuration: file < environment < flags (SPEC §11)")
+@Suite("Configuration: file < environment < flags (docs/contract.md §11)")
 struct WorkerSettingsTests {
     static let secret = "test-secret-0123456789-abcdefghijklmnop"
 

@@ -1,4 +1,4 @@
-/// Why a token was rejected. Every case is answered with the same 401 body (SPEC §4,
+/// Why a token was rejected. Every case is answered with the same 401 body (docs/contract.md §4,
 /// ``ResultDetail/invalidCredentials``) so a caller learns nothing about which check failed; the
 /// case is for the worker's logs and metrics.
 public enum AuthFailure: Error, Sendable, Hashable, CustomStringConvertible {

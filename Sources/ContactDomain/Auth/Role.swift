@@ -16,7 +16,7 @@ public enum Role: String, Sendable, Hashable, CaseIterable, Codable {
     /// Read-only user.
     case viewer
 
-    /// SPEC §4: owner, admin, manager and employee may view and edit contacts; contractor and
+    /// docs/contract.md §4: owner, admin, manager and employee may view and edit contacts; contractor and
     /// viewer may only view them.
     public var defaultPermissions: Set<Permission> {
         switch self {

@@ -1,6 +1,6 @@
 import JWTKit
 
-/// The claims of a contact-worker token (SPEC §4), as signed by ``TokenSigner`` and read by
+/// The claims of a contact-worker token (docs/contract.md §4), as signed by ``TokenSigner`` and read by
 /// ``TokenVerifier``.
 ///
 /// Every claim is optional at the decoding level so that a token lacking one is reported as such

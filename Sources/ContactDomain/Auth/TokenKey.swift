@@ -1,4 +1,4 @@
-/// The key tokens are verified with (SPEC §4, §11): an HS256 shared secret, or an ES256 / RS256
+/// The key tokens are verified with (docs/contract.md §4, §11): an HS256 shared secret, or an ES256 / RS256
 /// public key in PEM form. Exactly one algorithm is accepted per key, so a token claiming any
 /// other `alg` (including `none`) is rejected before its signature is looked at.
 public enum TokenKey: Sendable, Hashable {

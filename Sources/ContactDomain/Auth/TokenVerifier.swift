@@ -2,7 +2,7 @@ import Foundation
 import JWTKit
 
 /// Verifies the `authorization: Bearer <JWT>` header of a command and turns its claims into an
-/// ``Principal`` (SPEC §4, check 1).
+/// ``Principal`` (docs/contract.md §4, check 1).
 ///
 /// Signature checking is jwt-kit's (`JWTKeyCollection`); everything clock- or policy-related is
 /// done here against the caller's `now`, so the outcome is deterministic:

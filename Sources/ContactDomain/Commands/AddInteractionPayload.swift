@@ -1,4 +1,4 @@
-/// The payload of `AddInteraction` (SPEC §3; the source API's `POST /contacts/{id}/interactions`
+/// The payload of `AddInteraction` (docs/contract.md §3; the source API's `POST /contacts/{id}/interactions`
 /// body), validated. The interaction's timestamp is the command's, not part of the payload.
 public struct AddInteractionPayload: Sendable, Hashable {
     /// What kind of touch point it was.

@@ -1,4 +1,4 @@
-/// The first decision about a message on the commands topic (SPEC §8): a command, which always
+/// The first decision about a message on the commands topic (docs/contract.md §8): a command, which always
 /// gets a result, or something else, which goes to the dead-letter topic untouched.
 public enum CommandClassification: Sendable, Hashable {
     /// A JSON object with a string `command_id`.

@@ -5,7 +5,7 @@ import Foundation
 /// Total: any bytes whatsoever produce an answer, never a trap. The checks, in order:
 /// size (``maximumSize``), JSON syntax, top-level object, string `command_id` — failing any of
 /// these dead-letters the message. Past that point the message is a command and every remaining
-/// problem becomes a 422 entry (SPEC §4), all reported; nesting deeper than ``maximumDepth`` is
+/// problem becomes a 422 entry (docs/contract.md §4), all reported; nesting deeper than ``maximumDepth`` is
 /// one of them (the too-deep part is checked without recursion and not decoded).
 public struct CommandDecoder: Sendable {
     /// Default upper bound on a message value: 1 MiB.

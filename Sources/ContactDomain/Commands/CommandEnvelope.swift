@@ -1,6 +1,6 @@
 import Foundation
 
-/// A fully valid command (SPEC §3): who it concerns, when it happened, and what it asks for.
+/// A fully valid command (docs/contract.md §3): who it concerns, when it happened, and what it asks for.
 ///
 /// Produced by ``CommandDecoder`` from untrusted bytes, or built directly by tools that send
 /// commands (`contact-worker send`, tests) and serialised with ``encoded()``.

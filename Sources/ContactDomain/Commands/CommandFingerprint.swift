@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// The content fingerprint that tells a re-sent command from a different command reusing its
-/// `command_id` (SPEC §6 idempotency).
+/// `command_id` (docs/contract.md §6 idempotency).
 ///
 /// SHA-256 (lowercase hex) over a versioned canonical JSON document of the envelope fields that
 /// define the command — `type`, `business_id`, `contact_id`, `issued_at`, `payload` — with object

@@ -1,4 +1,4 @@
-/// The Kafka headers a command message carries that matter to processing (SPEC §3).
+/// The Kafka headers a command message carries that matter to processing (docs/contract.md §3).
 public struct CommandHeaders: Sendable, Hashable {
     /// The header carrying `Bearer <JWT>`.
     public static let authorizationKey = "authorization"

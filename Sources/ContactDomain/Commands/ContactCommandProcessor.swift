@@ -2,7 +2,7 @@
 ///
 /// Pure: no clock, no randomness, no I/O. Timestamps are the command's, ids are derived from the
 /// `command_id` (``DeterministicID``), so processing the same inputs always gives the same
-/// outcome, byte for byte. The checks run in the order of SPEC §4, first failure wins:
+/// outcome, byte for byte. The checks run in the order of docs/contract.md §4, first failure wins:
 ///
 /// 1. 401 — token missing or invalid (``TokenVerifier``);
 /// 2. 403 — token `business_id` ≠ envelope `business_id` (skipped when the envelope's

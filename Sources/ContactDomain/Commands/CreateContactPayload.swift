@@ -1,4 +1,4 @@
-/// The payload of `CreateContact` (SPEC §3), validated.
+/// The payload of `CreateContact` (docs/contract.md §3), validated.
 ///
 /// Names, email and phone are stored exactly as sent (never trimmed); only `display_name` is
 /// derived with trimming (``DisplayName``).

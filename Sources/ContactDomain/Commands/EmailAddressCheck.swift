@@ -1,4 +1,4 @@
-/// Decides whether a string "looks like an email address" (SPEC §3), explaining why not.
+/// Decides whether a string "looks like an email address" (docs/contract.md §3), explaining why not.
 ///
 /// A deliberately small subset of what the source API's `email-validator` enforced, with its
 /// wording: one `@`, a non-empty local part of letters, digits and ``allowedLocalSymbols`` with no

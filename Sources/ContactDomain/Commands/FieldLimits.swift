@@ -1,4 +1,4 @@
-/// The length limits of SPEC §3, in characters.
+/// The length limits of docs/contract.md §3, in characters.
 ///
 /// "Characters" are Unicode scalars, which is what the source API (Python `len`) counted, so a
 /// limit means the same thing on both sides; an emoji made of several scalars counts as several.
@@ -32,7 +32,7 @@ public enum FieldLimits {
         text.unicodeScalars.count
     }
 
-    /// The most characters of a `correlation-id` header (longer ones are a 422, SPEC §4 step 4).
+    /// The most characters of a `correlation-id` header (longer ones are a 422, docs/contract.md §4 step 4).
     public static let correlationID = 255
 
     /// The most characters of a token's `sub`, `name` or `business_id` claim the worker accepts

@@ -1,4 +1,4 @@
-/// What to do with a command whose `command_id` already has a stored result (SPEC §6).
+/// What to do with a command whose `command_id` already has a stored result (docs/contract.md §6).
 public enum IdempotencyVerdict: Sendable, Hashable {
     /// Same content: change nothing, publish no event, re-publish the stored result with
     /// `"duplicate": true`.

@@ -1,4 +1,4 @@
-/// The payload of `UpdateStatus` (SPEC §3; the source API's `PUT /contacts/{id}/status` body),
+/// The payload of `UpdateStatus` (docs/contract.md §3; the source API's `PUT /contacts/{id}/status` body),
 /// validated.
 public struct UpdateStatusPayload: Sendable, Hashable {
     /// The status to move to.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One domain event, published as a CloudEvents 1.0 structured-mode JSON message (SPEC §7).
+/// One domain event, published as a CloudEvents 1.0 structured-mode JSON message (docs/contract.md §7).
 ///
 /// The `id` is a name-based UUID of the command id and the event type, and `time` is the
 /// command's timestamp, so re-delivering or re-publishing an event yields the same bytes.

@@ -1,4 +1,4 @@
-/// The success bodies of SPEC §6 with their exact field names and order; also the `data` of the
+/// The success bodies of docs/contract.md §6 with their exact field names and order; also the `data` of the
 /// events (§7) and the rows of the read side (§10).
 ///
 /// Every field is always present; absent values are written as JSON `null`. Ids are lower-case,
@@ -56,7 +56,7 @@ public enum ResultBodies {
         ])
     }
 
-    /// One status-history row as the read side lists it (SPEC §5 field names).
+    /// One status-history row as the read side lists it (docs/contract.md §5 field names).
     public static func historyEntry(_ entry: StatusHistoryEntry) -> JSONValue {
         .object([
             "id": .string(entry.id.lowercasedString),

@@ -1,4 +1,4 @@
-/// The exact `detail` strings of the error results (SPEC §4, §6), in one place so the worker, the
+/// The exact `detail` strings of the error results (docs/contract.md §4, §6), in one place so the worker, the
 /// HTTP side and the tests agree byte for byte.
 public enum ResultDetail {
     /// 401: token missing, malformed, badly signed, expired, or lacking required claims.

@@ -1,4 +1,4 @@
-/// Renders the message published on the results topic (SPEC §6).
+/// Renders the message published on the results topic (docs/contract.md §6).
 ///
 /// `{"command_id", "correlation_id", "command_type", "business_id", "contact_id", "status",
 /// "body", "duplicate", "processed_at"}` in that order; absent echo fields are `null`. The same

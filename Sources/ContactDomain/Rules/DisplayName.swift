@@ -1,4 +1,4 @@
-/// Derives a contact's `display_name` (SPEC §3): `company_name` if present, else
+/// Derives a contact's `display_name` (docs/contract.md §3): `company_name` if present, else
 /// `first_name last_name` trimmed.
 ///
 /// "Present" means not blank: a company name of only whitespace does not count, so a display name

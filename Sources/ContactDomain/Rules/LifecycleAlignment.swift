@@ -1,4 +1,4 @@
-/// The lifecycle stage a relationship status implies when the sender does not name one (SPEC §5).
+/// The lifecycle stage a relationship status implies when the sender does not name one (docs/contract.md §5).
 ///
 /// prospect → awareness, qualified_lead → interest, opportunity → consideration,
 /// active_client → customer; past_client, lost_lead and inactive keep the current stage.

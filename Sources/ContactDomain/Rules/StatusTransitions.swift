@@ -1,6 +1,6 @@
 /// Decides whether a contact may move from one relationship status to another.
 ///
-/// The table is the single source of truth for transitions (SPEC §5); the command processor, the
+/// The table is the single source of truth for transitions (docs/contract.md §5); the command processor, the
 /// HTTP side and the tests all ask it rather than re-encoding rules.
 ///
 /// | from | to |

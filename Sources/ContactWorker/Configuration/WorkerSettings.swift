@@ -6,7 +6,7 @@ import Kafka
 import SystemPackage
 
 /// Everything `contact-worker` reads at start: one YAML file, overridden by environment
-/// variables, overridden by flags (SPEC §11).
+/// variables, overridden by flags (docs/contract.md §11).
 ///
 /// Keys are dotted paths; the environment spells them upper-case with underscores, so
 /// `kafka.brokers` is `KAFKA_BROKERS` and `database.url` is `DATABASE_URL`. Any other `KAFKA_…`
@@ -297,7 +297,7 @@ public struct WorkerSettings: Sendable {
         ("group.id", "KAFKA_GROUP_ID (kafka.group.id, --group-id)"),
     ]
 
-    /// librdkafka properties the delivery guarantees rest on (SPEC §9), with the values that keep
+    /// librdkafka properties the delivery guarantees rest on (docs/contract.md §9), with the values that keep
     /// them. Anything else is refused at start rather than quietly weakening them.
     static let guaranteeingKafkaProperties: [(property: String, allowed: [String], reason: String)] = [
         ("enable.idempotence", ["true"], "the producer must be idempotent, or a retried send can duplicate or reorder a contact's events"),

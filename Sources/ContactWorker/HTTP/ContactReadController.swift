@@ -3,9 +3,9 @@ import ContactStore
 import Hummingbird
 import Logging
 
-/// `GET /contacts/{id}/interactions` and `GET /contacts/{id}/status-history` (SPEC §10).
+/// `GET /contacts/{id}/interactions` and `GET /contacts/{id}/status-history` (docs/contract.md §10).
 ///
-/// Each request is checked in SPEC §4's order: credentials (401), `view_contacts` (403), then
+/// Each request is checked in docs/contract.md §4's order: credentials (401), `view_contacts` (403), then
 /// ``ContactQueries`` validates the id and paging (422) and scopes the contact to the token's
 /// business (404). Bodies and statuses are exactly ``ContactQueries/Outcome``'s.
 struct ContactReadController: Sendable {

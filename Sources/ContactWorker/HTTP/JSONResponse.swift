@@ -4,7 +4,7 @@ import Hummingbird
 /// Builds the JSON responses of the HTTP side.
 ///
 /// Bodies are written with ``JSONValue/encoded()`` rather than `Codable`, so members keep the
-/// order SPEC §10 shows (`{"interactions": […], "total", "skip", "limit"}`) and the bytes are the
+/// order docs/contract.md §10 shows (`{"interactions": […], "total", "skip", "limit"}`) and the bytes are the
 /// same as the worker's results.
 enum JSONResponse {
     /// The content type of every JSON response.
@@ -18,7 +18,7 @@ enum JSONResponse {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.encoded())))
     }
 
-    /// A response `{"detail": "<detail>"}`, the shape of every error of SPEC §4.
+    /// A response `{"detail": "<detail>"}`, the shape of every error of docs/contract.md §4.
     static func detail(status: Int, _ detail: String) -> Response {
         make(status: status, body: .object(["detail": .string(detail)]))
     }

@@ -1,6 +1,6 @@
 import ContactDomain
 
-/// Who may read contacts over HTTP (SPEC §4 and §10): a Bearer JWT verified with the worker's
+/// Who may read contacts over HTTP (docs/contract.md §4 and §10): a Bearer JWT verified with the worker's
 /// ``TokenVerifier`` (same key, issuer and audience as the commands), holding `view_contacts`.
 ///
 /// The business a request may read is the token's `business_id`; ``ContactQueries`` applies it,

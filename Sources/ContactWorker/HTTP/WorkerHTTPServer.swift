@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// The worker's HTTP side (SPEC §10), one Hummingbird application on one port:
+/// The worker's HTTP side (docs/contract.md §10), one Hummingbird application on one port:
 ///
 /// - `GET /contacts/{id}/interactions?skip&limit` and `GET /contacts/{id}/status-history?skip&limit`:
 ///   Bearer JWT with `view_contacts`, scoped to the token's business (``ReadAccess``, ``ContactQueries``);

@@ -26,7 +26,7 @@ import Synchronization
 /// | `contact_worker_consumer_lag` | gauge | `topic`, `partition` |
 /// | `contact_worker_consumer_lag_sampled_timestamp_seconds` | gauge | |
 public final class WorkerMetrics: WorkerObserver, Sendable {
-    /// Metric names, in one place for the README and the tests.
+    /// Metric names, in one place for docs/operations.md (Metrics) and the tests.
     public enum Name {
         public static let commandsConsumed = "contact_worker_commands_consumed_total"
         public static let commandsProcessed = "contact_worker_commands_processed_total"

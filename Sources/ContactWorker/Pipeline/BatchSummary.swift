@@ -14,7 +14,7 @@ public struct BatchSummary: Sendable, Hashable {
     /// `replay` only: messages the group's workers had already decided without leaving a record
     /// (answered 401/403, or dead-lettered), which a replay leaves alone.
     public var skipped = 0
-    /// Commands whose Kafka key is not their `contact_id` (SPEC §2 keys commands by contact):
+    /// Commands whose Kafka key is not their `contact_id` (docs/contract.md §2 keys commands by contact):
     /// processed as usual, but they may be processed out of order with the contact's other
     /// commands, or by two workers at once. A producer keying by anything else needs fixing.
     public var misrouted = 0

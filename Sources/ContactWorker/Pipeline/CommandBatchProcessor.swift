@@ -147,7 +147,7 @@ public struct CommandBatchProcessor: Sendable {
                 let auth = await context.verifier.verify(authorizationHeader: decoded.headers.authorization, now: authorizedAt)
                 if decoded.hasIdempotencyKey, let previous = processed[decoded.commandID] {
                     // A seen command_id is answered (stored result or 409) only to a sender who
-                    // may send the command: 401 and 403 come first, as for a new command (SPEC §4).
+                    // may send the command: 401 and 403 come first, as for a new command (docs/contract.md §4).
                     if case .failure(let rejection) = ContactCommandProcessor.authorize(decoded: decoded, auth: auth) {
                         let result = rejection.outcome.result
                         summary.rejected += 1
@@ -306,7 +306,7 @@ public struct CommandBatchProcessor: Sendable {
             detail: body.map { String(decoding: $0.prefix(300), as: UTF8.self) })
     }
 
-    /// The original key, value and headers, plus where it came from and why (SPEC §8). A value
+    /// The original key, value and headers, plus where it came from and why (docs/contract.md §8). A value
     /// over ``deadLetterValueLimit`` is truncated and `x-original-value-bytes` gives its size;
     /// headers past ``deadLetterHeadersLimit`` are left out and `x-original-headers-bytes` gives
     /// their total; a key over ``deadLetterKeyLimit`` is cut and `x-original-key-bytes` gives its

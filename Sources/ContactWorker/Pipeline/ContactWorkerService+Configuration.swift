@@ -21,7 +21,7 @@ extension ContactWorkerService {
         public var markPublishedInterval: Duration
         /// How long a graceful shutdown waits for publishing to finish. Past it, deliveries still
         /// waiting for the broker are given up (the rows stay in the outbox and the next start
-        /// publishes them), so a shutdown during a broker outage still ends in time (SPEC §9:
+        /// publishes them), so a shutdown during a broker outage still ends in time (docs/contract.md §9:
         /// under 30 s).
         public var shutdownPublishGrace: Duration
         /// Apply pending migrations before anything else (`DATABASE_MIGRATE`), waiting with

@@ -1,4 +1,4 @@
-/// The four topic names the worker uses (SPEC §2); every name is configurable.
+/// The four topic names the worker uses (docs/contract.md §2); every name is configurable.
 public struct WorkerTopics: Sendable, Hashable {
     /// Commands from upstream, keyed by `contact_id`.
     public var commands: String

@@ -2,7 +2,7 @@ import ContactDomain
 import ContactStore
 import Foundation
 
-/// The read side of SPEC §10: a contact's interactions and status history, newest first, paged.
+/// The read side of docs/contract.md §10: a contact's interactions and status history, newest first, paged.
 ///
 /// Shared by the HTTP endpoints and the `interactions` / `history` subcommands, so both validate
 /// paging the same way and return the same bodies. Authentication and permissions are the

@@ -3,7 +3,7 @@ import Foundation
 
 /// The churn test's script, generated from a seed: bursts of state-dependent commands, the
 /// membership changes between and during them, and what applying every command serially by the
-/// SPEC §5 rules (``StatusTransitions``) makes of it.
+/// docs/contract.md §5 rules (``StatusTransitions``) makes of it.
 ///
 /// All contacts are created first. Every later burst walks each contact in its scope (all
 /// contacts, or only those of one commands partition) one or more status steps, with
