@@ -62,7 +62,7 @@ public struct WorkerApplication: Sendable {
             var consumerConfiguration = KafkaConsumerConfiguration(kafka, groupID: settings.groupID)
             if settings.kafkaProperties["partition.assignment.strategy"] == nil {
                 // librdkafka 2.0.2's cooperative-sticky assignor can abort the process when a consumer
-                // closes before its first assignment (upstream #4312, fixed in 2.3.0): a worker
+                // closes before its first assignment (LRK-1, upstream #4312, fixed in 2.3.0): a worker
                 // stopped right after start would not exit cleanly. Eager `range` rebalances are
                 // safe and, with drain-before-release, just as correct.
                 consumerConfiguration.assignmentStrategy = "range"

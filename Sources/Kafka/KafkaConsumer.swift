@@ -51,8 +51,8 @@ public final class KafkaConsumer: Sendable {
             // never-joined group id gives direct assignment without any group membership.
             properties["group.id"] = "kafka-direct-\(UInt64.random(in: 0...UInt64.max))"
             // No group is ever joined, so no assignor runs; librdkafka 2.0.2's cooperative-sticky
-            // assignor can abort on destroy when it never produced an assignment (upstream
-            // issue #4312, fixed in 2.3.0).
+            // assignor can abort on destroy when it never produced an assignment (LRK-1,
+            // upstream #4312, fixed in 2.3.0).
             if configuration.kafka["partition.assignment.strategy"] == "cooperative-sticky" {
                 properties["partition.assignment.strategy"] = "range"
             }
@@ -83,7 +83,7 @@ public final class KafkaConsumer: Sendable {
             // Serialised with commit/committed/watermarks, which check for destruction first.
             if client.skipsConsumerClose {
                 // The close was given up on (no broker answering): librdkafka's destroy still
-                // waits for the group state to wind down, up to session.timeout.ms. Let it do so
+                // waits for the group state to wind down, up to session.timeout.ms (LRK-10). Let it do so
                 // in the background instead of holding close() (and a shutdown) for that long.
                 blocking.async { client.destroy() }
             } else {
@@ -168,7 +168,7 @@ public final class KafkaConsumer: Sendable {
     /// `__TIMED_OUT`; the commit may still land). Having nothing to commit is success.
     ///
     /// Bounded because without a reachable coordinator librdkafka holds a commit for up to
-    /// `session.timeout.ms`, and a commit still waiting would hold up ``close()``.
+    /// `session.timeout.ms`, and a commit still waiting would hold up ``close()`` (LRK-10).
     public func commit(timeout: Duration = .seconds(5)) async throws {
         let client = engine.client
         let err = await blocking.run { () -> rd_kafka_resp_err_t? in

@@ -44,7 +44,7 @@ public final class MockCluster: Sendable {
     public let bootstrapServers: String
 
     /// Client properties for talking to the mock fast, for tools that run the worker on it (`dev`,
-    /// `bench e2e`); not needed, and not meant, for a real cluster. Measured with librdkafka 2.0.2:
+    /// `bench e2e`); not needed, and not meant, for a real cluster (LRK-12). Measured with librdkafka 2.0.2:
     /// - `max.in.flight=2`: with 3–5 requests in flight (the idempotent producer's default is 5)
     ///   the mock answers one small produce request at a time, about 0.45 ms each, capping a
     ///   producer near 2,100 messages/s with an idle CPU; with 2, requests fill up and the same
@@ -73,7 +73,7 @@ public final class MockCluster: Sendable {
         self.client = client
         self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
         self.cluster = Mutex(cluster)
-        // Before any client connects, so every connection answers without Nagle's delay.
+        // Before any client connects, so every connection answers without Nagle's delay (LRK-11).
         MockListenerSockets.disableNagle(ports: MockListenerSockets.ports(bootstrapServers: bootstrapServers))
     }
 

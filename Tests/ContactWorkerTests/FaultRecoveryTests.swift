@@ -17,7 +17,7 @@ extension WorkerProcessTests {
             guard let harness = try await WorkerHarness.make(backend, commandPartitions: 12, outputPartitions: 12) else { return }
             let cluster = harness.cluster
             // The 2.0.2 mock sometimes leaves a connection open but silent when its broker goes down;
-            // the client then waits socket.timeout.ms (60 s by default) before reconnecting.
+            // the client then waits socket.timeout.ms (60 s by default) before reconnecting (LRK-14).
             let environment = ["KAFKA_SOCKET_TIMEOUT_MS": "10000"]
             // The permanent produce error is injected after the next commands are on the topic, so
             // only the worker's own publishing can run into it.

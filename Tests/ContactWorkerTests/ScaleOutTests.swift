@@ -19,7 +19,7 @@ extension WorkerProcessTests {
             let scenario = Scenario(contacts: 300, total: Self.commandCount, seed: seed, token: try await harness.token())
             let group = "scale-\(UUID().uuidString.prefix(8).lowercased())"
             // Nobody is killed here, so no restart waits on a session timeout; a longer one lets a
-            // member that drains a large in-flight batch on revoke rejoin in time. The 2.0.2 mock
+            // member that drains a large in-flight batch on revoke rejoin in time (LRK-13). The 2.0.2 mock
             // waits only session.timeout.ms - 1000 for members to rejoin (a real broker waits
             // max.poll.interval.ms); with 3 s, SQLite workers contending for the write lock under
             // load were evicted mid-drain and their partitions re-processed by the next owner.

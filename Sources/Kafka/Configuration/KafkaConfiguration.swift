@@ -15,7 +15,7 @@ public struct KafkaConfiguration: Sendable, Hashable {
     /// request written while the previous one on the connection is unacknowledged waits for the
     /// broker's delayed ACK (about 40 ms on Linux); the worker keeps several requests in flight, and
     /// its key-ordered publishing waits for each round trip. Kafka's Java client disables Nagle
-    /// too, and librdkafka made this its default later (upstream #4986).
+    /// too, and librdkafka made this its default later (LRK-2, upstream #4986).
     public static let noDelayProperty = "socket.nagle.disable"
 
     /// A configuration that connects to `bootstrapServers` (`host:port[,host:port…]`).

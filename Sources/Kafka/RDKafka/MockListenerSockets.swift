@@ -10,7 +10,7 @@ import Glibc
 /// so any client that keeps two requests in flight sees round trips of 40 ms instead of well under
 /// one (the reason upstream librdkafka made `socket.nagle.disable=true` its default, #4986). Linux
 /// copies `TCP_NODELAY` from a listening socket to the sockets it accepts, so setting it on the
-/// listeners before any client connects makes the mock answer like a broker.
+/// listeners before any client connects makes the mock answer like a broker (LRK-11).
 ///
 /// The mock does not expose its sockets, so they are found by address: the process's descriptors
 /// are scanned for listening TCP sockets bound to the brokers' ports. Written by hand because no

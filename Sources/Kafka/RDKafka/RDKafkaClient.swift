@@ -20,7 +20,7 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Calls inside ``using(_:)`` right now; ``destroy()`` waits for them.
     private let users = Atomic<Int>(0)
     /// Destroy without librdkafka's own consumer close (it was given up on: see
-    /// `RDKafkaConsumerEngine.closeWithinBound`).
+    /// `RDKafkaConsumerEngine.closeWithinBound`, LRK-10).
     private let skipsConsumerCloseFlag = Atomic<Bool>(false)
 
     /// Creates the handle. `configure` may install further callbacks (delivery reports,

@@ -7,7 +7,7 @@ import Testing
 /// The mock cluster lives in the test process, so it outlives any worker killed with SIGKILL.
 /// Each worker's output goes to its own log file; ``tails()`` collects their ends for a failure.
 final class WorkerProcesses: Sendable {
-    /// Consumer-group timing for fast restarts against librdkafka 2.0.2's mock cluster.
+    /// Consumer-group timing for fast restarts against librdkafka 2.0.2's mock cluster (LRK-13).
     ///
     /// A SIGKILLed member stays in the group until its session times out, and the mock waits
     /// `session.timeout.ms - 1000` for members to rejoin before it elects a leader. Static
