@@ -13,7 +13,7 @@ extension WorkerProcessTests {
 
         @Test(
             "20,000 commands through a `contact-worker run` killed with SIGKILL 12 times (3 during start-up) and restarted: nothing lost, nothing applied twice",
-            arguments: Backend.allCases)
+            arguments: Backend.available)
         func killedAtRandomMoments(backend: Backend) async throws {
             guard let harness = try await WorkerHarness.make(backend, commandPartitions: 12, outputPartitions: 12) else { return }
             let seed = Scenario.seed()

@@ -12,7 +12,7 @@ extension WorkerProcessTests {
 
         @Test(
             "three workers on 12 partitions, one stopped with SIGTERM and one added mid-run: the same final state, no command applied twice",
-            arguments: Backend.allCases)
+            arguments: Backend.available)
         func threeWorkersOneLeavesOneJoins(backend: Backend) async throws {
             guard let harness = try await WorkerHarness.make(backend, commandPartitions: 12, outputPartitions: 12) else { return }
             let seed = Scenario.seed()

@@ -40,7 +40,7 @@ extension RDKafkaConsumerEngine {
     /// Leaves the group: the revoke callback runs (and commits) as in `rd_kafka_consumer_close`,
     /// but the wait is bounded. While no broker answers, librdkafka holds the close until every
     /// commit still outstanding expires, up to `session.timeout.ms` (45 s by default; LRK-10), and
-    /// a graceful shutdown must end within 30 s (SPEC §9). Past ``closeWait`` after the last callback, the client is destroyed without
+    /// a graceful shutdown must end within 30 s (docs/contract.md §9). Past ``closeWait`` after the last callback, the client is destroyed without
     /// waiting further; what was not committed is only Kafka's copy of the positions.
     private func closeWithinBound() {
         guard let queue = consumerQueue.withLock({ $0 }) else {

@@ -80,7 +80,7 @@ extension RDKafkaConsumerEngine {
     ///
     /// Bounded because a synchronous `rd_kafka_commit` without a reachable coordinator waits up
     /// to `session.timeout.ms` (45 s by default; LRK-10) inside the revoke, and a graceful shutdown during
-    /// a broker outage must end within 30 s (SPEC §9). An application that stores its positions
+    /// a broker outage must end within 30 s (docs/contract.md §9). An application that stores its positions
     /// elsewhere (the worker's database) loses nothing when this commit times out.
     private func commitBeforeRelease() -> rd_kafka_resp_err_t {
         let deadline = ContinuousClock.now + .seconds(5)

@@ -1,0 +1,26 @@
+import ContactStore
+import Foundation
+import Testing
+
+/// Reports, as a test of its own, whether this run covers PostgreSQL: with no server the worker
+/// tests generate only their SQLite cases (``Backend/available``), and this test is the one that
+/// shows up as skipped, with the reason.
+@Suite("PostgreSQL test server (worker tests)")
+struct PostgresAvailabilityTests {
+    @Test(
+        "the worker's store opens and migrates on the test server (without one, every PostgreSQL case is skipped)",
+        .enabled(if: TestEnvironment.postgresURL != nil, Comment(rawValue: TestEnvironment.missingPostgres)))
+    func storeOpens() async throws {
+        let base = try #require(TestEnvironment.postgresURL)
+        let schema = "a_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let store = try await makeContactStore(url: base + (base.contains("?") ? "&" : "?") + "schema=\(schema)")
+        do {
+            try await store.migrate()
+            #expect(try await ContactStoreSchema.mismatchedVersion(of: store) == nil)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+}
