@@ -130,12 +130,16 @@ extension ContactStore {
 /// For PostgreSQL this starts the connection pool's background task, owned by the store and
 /// stopped by ``ContactStore/close()``; connections are made lazily, so an unreachable server
 /// shows up as a retriable error on the first call, not here.
-public func makeContactStore(url: String, logger: Logger = Logger(label: "ContactStore")) async throws -> any ContactStore {
+public func makeContactStore(
+    url: String, logger: Logger = Logger(label: "ContactStore")
+) async throws -> any ContactStore {
     try await makeContactStore(url: DatabaseURL(parsing: url), logger: logger)
 }
 
 /// Opens the store for an already parsed ``DatabaseURL`` without migrating it.
-public func makeContactStore(url: DatabaseURL, logger: Logger = Logger(label: "ContactStore")) async throws -> any ContactStore {
+public func makeContactStore(
+    url: DatabaseURL, logger: Logger = Logger(label: "ContactStore")
+) async throws -> any ContactStore {
     switch url {
     case .sqlite(let settings):
         return try SQLiteContactStore(settings, logger: logger)

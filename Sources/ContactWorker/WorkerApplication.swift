@@ -38,7 +38,8 @@ public struct WorkerApplication: Sendable {
         let store = try await makeContactStore(url: settings.databaseURL, logger: logger)
         do {
             let verifier = try await TokenVerifier(
-                configuration: .init(key: settings.tokenKey, issuer: settings.jwtIssuer, audience: settings.jwtAudience))
+                configuration: .init(key: settings.tokenKey, issuer: settings.jwtIssuer, audience: settings.jwtAudience)
+            )
             var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
             for (key, value) in settings.kafkaProperties { kafka.set(key, value) }
             var producerConfiguration = KafkaProducerConfiguration(kafka)
@@ -70,9 +71,11 @@ public struct WorkerApplication: Sendable {
             let metrics = WorkerMetrics()
             let health = WorkerHealth()
             let worker = try ContactWorkerService(
-                configuration: .init(topics: settings.topics, group: settings.groupID, migrateStore: settings.migrateOnStart),
+                configuration: .init(
+                    topics: settings.topics, group: settings.groupID, migrateStore: settings.migrateOnStart),
                 consumerConfiguration: consumerConfiguration, producer: producer, store: store,
-                verifier: verifier, observer: CombinedWorkerObserver([metrics, observer]), health: health, logger: logger)
+                verifier: verifier, observer: CombinedWorkerObserver([metrics, observer]), health: health,
+                logger: logger)
             let http = WorkerHTTPServer(
                 configuration: .init(port: settings.httpPort), store: store, verifier: verifier, health: health,
                 metrics: metrics, logger: logger, onServerRunning: onHTTPServerRunning)

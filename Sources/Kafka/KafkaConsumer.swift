@@ -57,7 +57,8 @@ public final class KafkaConsumer: Sendable {
                 properties["partition.assignment.strategy"] = "range"
             }
         }
-        let (errors, errorContinuation) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(100))
+        let (errors, errorContinuation) = AsyncStream.makeStream(
+            of: KafkaError.self, bufferingPolicy: .bufferingNewest(100))
         let context = RDKafkaCallbackContext(
             logger: logger, bootstrapServers: configuration.kafka.bootstrapServers, errors: errorContinuation
         )
@@ -69,7 +70,8 @@ public final class KafkaConsumer: Sendable {
         }
         let blocking = RDKafkaBlockingQueue(label: "kafka.consumer.blocking")
         let engine = try RDKafkaConsumerEngine(
-            client: client, properties: properties, listener: rebalanceListener, bufferCapacity: configuration.bufferCapacity,
+            client: client, properties: properties, listener: rebalanceListener,
+            bufferCapacity: configuration.bufferCapacity,
             maxBatchSize: configuration.maxBatchSize, blocking: blocking, logger: logger
         )
         context.setRebalanceHandler { _, err, partitions in
@@ -104,7 +106,8 @@ public final class KafkaConsumer: Sendable {
     /// - Throws: ``KafkaError`` when the consumer has no `group.id` or librdkafka refuses.
     public func subscribe(topics: [String]) async throws {
         guard hasGroup else {
-            throw KafkaError.invalidConfiguration(key: "group.id", value: "", reason: "subscribe(topics:) needs a consumer group")
+            throw KafkaError.invalidConfiguration(
+                key: "group.id", value: "", reason: "subscribe(topics:) needs a consumer group")
         }
         if let error = try await perform("subscribe", { $0.subscribeNow(topics) }) { throw error }
     }
@@ -140,7 +143,9 @@ public final class KafkaConsumer: Sendable {
         if let error = try await perform("seek", { $0.seekNow(partition, offset) }) { throw error }
     }
 
-    private func perform(_ operation: String, _ body: @escaping @Sendable (RDKafkaConsumerEngine) -> KafkaError?) async throws -> KafkaError? {
+    private func perform(
+        _ operation: String, _ body: @escaping @Sendable (RDKafkaConsumerEngine) -> KafkaError?
+    ) async throws -> KafkaError? {
         guard let result = await engine.perform(body) else { throw KafkaError.closed(operation: operation) }
         return result
     }
@@ -155,7 +160,8 @@ public final class KafkaConsumer: Sendable {
     public func storeOffsets(_ offsets: [TopicPartition: Int64]) throws {
         guard !offsets.isEmpty else { return }
         let list = RDKafkaTopicPartitionList(offsets: offsets)
-        guard let err = engine.client.using({ handle in list.withPointer { rd_kafka_offsets_store(handle, $0) } }) else {
+        guard let err = engine.client.using({ handle in list.withPointer { rd_kafka_offsets_store(handle, $0) } })
+        else {
             throw KafkaError.closed(operation: "store offsets")
         }
         if let failed = list.entries.first(where: { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }) {
@@ -199,7 +205,9 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// The group's committed offsets (next offset to consume), nil where none is committed.
-    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws -> [TopicPartition: Int64?] {
+    public func committed(
+        _ partitions: [TopicPartition], timeout: Duration = .seconds(10)
+    ) async throws -> [TopicPartition: Int64?] {
         guard !partitions.isEmpty else { return [:] }
         let client = engine.client
         let milliseconds = KafkaProducer.milliseconds(timeout)
@@ -222,7 +230,9 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// The low (oldest) and high (next to be written) offsets of a partition, asked of its leader.
-    public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(10)) async throws -> (low: Int64, high: Int64) {
+    public func watermarks(
+        topic: String, partition: Int32, timeout: Duration = .seconds(10)
+    ) async throws -> (low: Int64, high: Int64) {
         let client = engine.client
         let milliseconds = KafkaProducer.milliseconds(timeout)
         let result = await blocking.run { () -> (rd_kafka_resp_err_t, Int64, Int64)? in
@@ -233,7 +243,9 @@ public final class KafkaConsumer: Sendable {
             return (err, low, high)
         }
         guard let (err, low, high) = result else { throw KafkaError.closed(operation: "watermarks") }
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.operation("query watermarks of \(topic)[\(partition)]", err) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError.operation("query watermarks of \(topic)[\(partition)]", err)
+        }
         return (low, high)
     }
 

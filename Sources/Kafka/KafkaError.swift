@@ -58,11 +58,14 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidConfiguration(let key, let value, let reason):
             return "Kafka configuration \(key)=\"\(value)\" rejected: \(reason)"
         case .brokerUnreachable(let bootstrap, let underlying, _):
-            return "Kafka brokers \(bootstrap) unreachable: \(underlying) (check bootstrap.servers and that the brokers are up)"
+            return
+                "Kafka brokers \(bootstrap) unreachable: \(underlying) (check bootstrap.servers and that the brokers are up)"
         case .deliveryFailed(let topic, let code, let reason, let retriable, let fatal):
-            return "Kafka delivery to topic '\(topic)' failed: \(code.name) (\(code.rawValue)): \(reason)\(Self.suffix(retriable: retriable, fatal: fatal))"
+            return
+                "Kafka delivery to topic '\(topic)' failed: \(code.name) (\(code.rawValue)): \(reason)\(Self.suffix(retriable: retriable, fatal: fatal))"
         case .operationFailed(let operation, let code, let reason, let retriable, let fatal):
-            return "Kafka \(operation) failed: \(code.name) (\(code.rawValue)): \(reason)\(Self.suffix(retriable: retriable, fatal: fatal))"
+            return
+                "Kafka \(operation) failed: \(code.name) (\(code.rawValue)): \(reason)\(Self.suffix(retriable: retriable, fatal: fatal))"
         case .clientCreationFailed(let reason):
             return "Kafka client could not be created: \(reason)"
         case .closed(let operation):

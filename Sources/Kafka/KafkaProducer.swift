@@ -24,12 +24,16 @@ public final class KafkaProducer: Sendable {
     /// Creates the producer and starts its delivery-report thread.
     ///
     /// - Throws: ``KafkaError/invalidConfiguration(key:value:reason:)`` naming a rejected property.
-    public init(configuration: KafkaProducerConfiguration, logger: Logger = Logger(label: "kafka.producer")) throws(KafkaError) {
-        let (errors, errorContinuation) = AsyncStream.makeStream(of: KafkaError.self, bufferingPolicy: .bufferingNewest(100))
+    public init(
+        configuration: KafkaProducerConfiguration, logger: Logger = Logger(label: "kafka.producer")
+    ) throws(KafkaError) {
+        let (errors, errorContinuation) = AsyncStream.makeStream(
+            of: KafkaError.self, bufferingPolicy: .bufferingNewest(100))
         let context = RDKafkaCallbackContext(
             logger: logger, bootstrapServers: configuration.kafka.bootstrapServers, errors: errorContinuation
         )
-        let client = try RDKafkaClient(kind: .producer, properties: configuration.kafka.properties, context: context) { conf in
+        let client = try RDKafkaClient(kind: .producer, properties: configuration.kafka.properties, context: context) {
+            conf in
             rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
                 guard let message, let opaque = message.pointee._private else { return }
                 let ticket = Unmanaged<RDKafkaDeliveryTicket>.fromOpaque(opaque).takeRetainedValue()
@@ -85,7 +89,8 @@ public final class KafkaProducer: Sendable {
             if let failure {
                 waiter.complete(
                     index: index,
-                    report: KafkaDeliveryReport(topic: message.topic, partition: message.partition ?? -1, offset: nil, error: failure)
+                    report: KafkaDeliveryReport(
+                        topic: message.topic, partition: message.partition ?? -1, offset: nil, error: failure)
                 )
             }
         }
@@ -125,11 +130,14 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Hands one record to librdkafka, backing off asynchronously while its queue is full.
-    private func enqueue(_ message: KafkaOutgoingMessage, waiter: RDKafkaDeliveryWaiter, index: Int) async -> KafkaError? {
+    private func enqueue(
+        _ message: KafkaOutgoingMessage, waiter: RDKafkaDeliveryWaiter, index: Int
+    ) async -> KafkaError? {
         var backoffMilliseconds = 1
         while true {
             guard !closed.load(ordering: .acquiring) else { return .closed(operation: "send") }
-            let err = produce(message, ticket: RDKafkaDeliveryTicket(waiter: waiter, index: index, topic: message.topic))
+            let err = produce(
+                message, ticket: RDKafkaDeliveryTicket(waiter: waiter, index: index, topic: message.topic))
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return nil }
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                 // The poll thread keeps draining delivery reports meanwhile; sleeping (not
@@ -214,7 +222,8 @@ public final class KafkaProducer: Sendable {
         // Non-blocking: the caller may be on the cooperative pool, and the purged records'
         // reports reach their senders through the poll thread anyway.
         _ = client.using {
-            rd_kafka_purge($0, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING))
+            rd_kafka_purge(
+                $0, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING))
         }
     }
 
@@ -227,7 +236,8 @@ public final class KafkaProducer: Sendable {
         let logger = self.logger
         await blocking.run {
             if rd_kafka_flush(client.handle, milliseconds) != RD_KAFKA_RESP_ERR_NO_ERROR {
-                logger.warning("producer shutdown: \(rd_kafka_outq_len(client.handle)) records not delivered in time; purging")
+                logger.warning(
+                    "producer shutdown: \(rd_kafka_outq_len(client.handle)) records not delivered in time; purging")
                 rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
                 // Serves the purge delivery reports so awaiting senders get an error.
                 rd_kafka_flush(client.handle, 1_000)

@@ -17,7 +17,8 @@ struct BenchCommand: AsyncParsableCommand {
     struct Consume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Consume N messages from every partition of a topic, from the beginning, without a group.",
-            discussion: "Prints one line: consumed N messages in S s: R msg/s (timed from the start of consumption to the Nth message)."
+            discussion:
+                "Prints one line: consumed N messages in S s: R msg/s (timed from the start of consumption to the Nth message)."
         )
 
         @Option(help: "Bootstrap servers, host:port[,host:port…].")
@@ -38,7 +39,9 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(help: "Log the Kafka layer at debug level (flow control, rebalances).")
         var verbose = false
 
-        @Option(name: .customShort("X"), help: ArgumentHelp("Extra librdkafka property, key=value (repeatable).", valueName: "key=value"))
+        @Option(
+            name: .customShort("X"),
+            help: ArgumentHelp("Extra librdkafka property, key=value (repeatable).", valueName: "key=value"))
         var properties: [String] = []
 
         func run() async throws {
@@ -92,11 +95,15 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Messages per batched send.")
         var batchSize: Int = 10_000
 
-        @Option(name: .customShort("X"), help: ArgumentHelp("Extra librdkafka property, key=value (repeatable).", valueName: "key=value"))
+        @Option(
+            name: .customShort("X"),
+            help: ArgumentHelp("Extra librdkafka property, key=value (repeatable).", valueName: "key=value"))
         var properties: [String] = []
 
         func validate() throws {
-            guard count > 0, size >= 0, batchSize > 0 else { throw ValidationError("count and batch-size must be positive") }
+            guard count > 0, size >= 0, batchSize > 0 else {
+                throw ValidationError("count and batch-size must be positive")
+            }
             if let partitions, partitions <= 0 { throw ValidationError("--partitions must be positive") }
         }
 

@@ -49,7 +49,9 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
     @Option(help: "Worker log level.")
     var logLevel = "warning"
 
-    @Option(name: .customShort("X"), help: ArgumentHelp("Extra librdkafka property for the worker, key=value (repeatable).", valueName: "key=value"))
+    @Option(
+        name: .customShort("X"),
+        help: ArgumentHelp("Extra librdkafka property for the worker, key=value (repeatable).", valueName: "key=value"))
     var properties: [String] = []
 
     static let secret = "bench-only-secret-0123456789abcdef0123456789"
@@ -71,13 +73,15 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         try cluster.createTopic(topics.deadLetters, partitions: 1)
         let bootstrap = cluster.bootstrapServers
 
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("contact-worker-bench-\(UUID().uuidString)")
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contact-worker-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: temporary) }
         let database = databaseURL ?? "sqlite:\(temporary.appendingPathComponent("bench.sqlite").path)"
 
         var environment: [String: String] = [
-            "KAFKA_BROKERS": bootstrap, "DATABASE_URL": database, "JWT_HS256_SECRET": Self.secret, "LOG_LEVEL": logLevel,
+            "KAFKA_BROKERS": bootstrap, "DATABASE_URL": database, "JWT_HS256_SECRET": Self.secret,
+            "LOG_LEVEL": logLevel,
         ]
         for (key, value) in try BenchCommand.parse(properties) {
             environment["KAFKA_" + key.uppercased().replacingOccurrences(of: ".", with: "_")] = value
@@ -95,7 +99,9 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         let builder = BenchCommandBuilder(topic: topics.commands, business: Self.business, tokens: tokens)
 
         // Everything the throughput run processes is on the topic before the worker starts.
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(MockCluster.configuration(bootstrap)), logger: BenchCommand.logger)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(MockCluster.configuration(bootstrap)), logger: BenchCommand.logger
+        )
         let preloaded = contacts + count
         let preloadStart = ContinuousClock.now
         try await Self.send(contactIDs.enumerated().map { builder.create(contact: $1, index: $0) }, with: producer)
@@ -103,11 +109,15 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         while next < count {
             let end = min(next + 10_000, count)
             try await Self.send(
-                (next..<end).map { builder.addInteraction(contact: contactIDs[$0 % contactIDs.count], index: $0, correlationID: nil) },
+                (next..<end).map {
+                    builder.addInteraction(contact: contactIDs[$0 % contactIDs.count], index: $0, correlationID: nil)
+                },
                 with: producer)
             next = end
         }
-        say("produced \(preloaded) commands (\(contacts) CreateContact + \(count) AddInteraction) on \(partitions) partitions in \(BenchCommand.seconds(preloadStart.duration(to: .now))) s")
+        say(
+            "produced \(preloaded) commands (\(contacts) CreateContact + \(count) AddInteraction) on \(partitions) partitions in \(BenchCommand.seconds(preloadStart.duration(to: .now))) s"
+        )
 
         let results = try await BenchResultsReader(bootstrap: bootstrap, topic: topics.results)
         let workerStart = ContinuousClock.now
@@ -123,9 +133,12 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         try await results.waitFor(total: preloaded, timeout: .seconds(600))
         let throughput = results.snapshot()
         let cpu = ProcessCPUTime.now() - cpuAtStart
-        guard let first = throughput.first, let last = throughput.last else { throw ValidationError("no results arrived") }
+        guard let first = throughput.first, let last = throughput.last else {
+            throw ValidationError("no results arrived")
+        }
         let steady = first.duration(to: last)
-        say("""
+        say(
+            """
             throughput on \(database.hasPrefix("sqlite:") ? "SQLite" : "PostgreSQL"): \(preloaded) results in \(BenchCommand.seconds(steady)) s \
             = \(Self.rate(preloaded, steady)) commands/s (first to last result; \
             \(BenchCommand.seconds(workerStart.duration(to: last))) s from worker start incl. group join)
@@ -162,7 +175,8 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
                 while index < total {
                     let range = index..<min(index + perTick, total)
                     let messages = range.map {
-                        builder.addInteraction(contact: contactIDs[$0 % contactIDs.count], index: count + $0, correlationID: "lat-\($0)")
+                        builder.addInteraction(
+                            contact: contactIDs[$0 % contactIDs.count], index: count + $0, correlationID: "lat-\($0)")
                     }
                     times.mark(range, .enqueued, at: clock.now)
                     group.addTask {
@@ -180,7 +194,8 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
             try await results.waitFor(total: preloaded + warmUp + total, timeout: .seconds(120))
             let fromSend = times.latencies(from: .enqueued)
             let fromBroker = times.latencies(from: .acknowledged)
-            say("""
+            say(
+                """
                 latency at \(rate) commands/s for \(seconds) s (\(fromSend.count) results; the broker acknowledged \(Int(acknowledgedRate)) commands/s):
                   handed to the producer → result received:     \(Self.percentiles(fromSend))
                   acknowledged by the broker → result received: \(Self.percentiles(fromBroker))
@@ -202,7 +217,8 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         let sorted = latencies.sorted()
         guard let last = sorted.last else { return "no samples" }
         func at(_ p: Double) -> String {
-            BenchCommand.milliseconds(sorted[max(0, min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1))])
+            BenchCommand.milliseconds(
+                sorted[max(0, min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1))])
         }
         return "p50 \(at(0.50)) ms, p99 \(at(0.99)) ms, max \(BenchCommand.milliseconds(last)) ms"
     }
@@ -222,17 +238,24 @@ struct BenchCommandBuilder: Sendable {
     func create(contact: String, index: Int) -> KafkaOutgoingMessage {
         message(
             contact: contact, index: index, type: "CreateContact", correlationID: nil,
-            payload: #"{"first_name":"Jane","last_name":"Cooper \#(index)","company_name":"Cooper Plumbing","email":"jane\#(index)@cooper.example","phone":"+1 555 0101"}"#)
+            payload:
+                #"{"first_name":"Jane","last_name":"Cooper \#(index)","company_name":"Cooper Plumbing","email":"jane\#(index)@cooper.example","phone":"+1 555 0101"}"#
+        )
     }
 
     func addInteraction(contact: String, index: Int, correlationID: String?) -> KafkaOutgoingMessage {
         message(
             contact: contact, index: index, type: "AddInteraction", correlationID: correlationID,
-            payload: #"{"type":"call","description":"Discussed the maintenance contract renewal and next quarter's schedule (\#(index))","outcome":"positive","next_action":"send quote"}"#)
+            payload:
+                #"{"type":"call","description":"Discussed the maintenance contract renewal and next quarter's schedule (\#(index))","outcome":"positive","next_action":"send quote"}"#
+        )
     }
 
-    private func message(contact: String, index: Int, type: String, correlationID: String?, payload: String) -> KafkaOutgoingMessage {
-        let value = #"{"command_id":"\#(UUID().uuidString.lowercased())","type":"\#(type)","business_id":"\#(business)","contact_id":"\#(contact)","payload":\#(payload)}"#
+    private func message(
+        contact: String, index: Int, type: String, correlationID: String?, payload: String
+    ) -> KafkaOutgoingMessage {
+        let value =
+            #"{"command_id":"\#(UUID().uuidString.lowercased())","type":"\#(type)","business_id":"\#(business)","contact_id":"\#(contact)","payload":\#(payload)}"#
         var headers = [KafkaHeader(name: "authorization", string: "Bearer \(tokens[index % tokens.count])")]
         if let correlationID { headers.append(KafkaHeader(name: "correlation-id", string: correlationID)) }
         return KafkaOutgoingMessage(topic: topic, key: contact, value: value, headers: headers)
@@ -338,12 +361,12 @@ final class BenchResultsReader: Sendable {
 
     func snapshot() -> Snapshot { state.withLock { $0 } }
 
-
     func waitFor(total: Int, timeout: Duration) async throws {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while state.withLock({ $0.received }) < total {
             guard ContinuousClock.now < deadline else {
-                throw ValidationError("only \(state.withLock { $0.received }) of \(total) results arrived within \(timeout)")
+                throw ValidationError(
+                    "only \(state.withLock { $0.received }) of \(total) results arrived within \(timeout)")
             }
             try await Task.sleep(for: .milliseconds(2))
         }

@@ -13,7 +13,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Measure ContactStore throughput for batches of AddInteraction outcomes.",
-        discussion: "Uses a fresh SQLite file in a temporary directory unless --database-url is given (PostgreSQL: an empty database)."
+        discussion:
+            "Uses a fresh SQLite file in a temporary directory unless --database-url is given (PostgreSQL: an empty database)."
     )
 
     @Option(help: "DATABASE_URL to measure (default: sqlite in a temporary directory).")
@@ -30,7 +31,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("contact-worker-bench-\(UUID().uuidString)")
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contact-worker-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: temporary) }
         let url = databaseURL ?? "sqlite:\(temporary.appendingPathComponent("bench.sqlite").path)"
@@ -49,8 +51,10 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let start = Timestamp(microsecondsSinceEpoch: 1_704_067_200_000_000)
         let contacts = (0..<batchSize).map { index in
             Contact(
-                id: UUID(), businessID: "bench-business", firstName: "Ada", lastName: "Lovelace \(index)", companyName: nil,
-                displayName: "Ada Lovelace \(index)", email: "ada@example.com", phone: nil, relationshipStatus: .prospect,
+                id: UUID(), businessID: "bench-business", firstName: "Ada", lastName: "Lovelace \(index)",
+                companyName: nil,
+                displayName: "Ada Lovelace \(index)", email: "ada@example.com", phone: nil,
+                relationshipStatus: .prospect,
                 lifecycleStage: .awareness, lastContacted: nil, createdAt: start, updatedAt: start)
         }
         try await store.apply(StoreBatch(contacts: contacts))
@@ -64,7 +68,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
         var rows = 0
         for number in 0..<batches {
             let batch = Self.batch(number: number, contacts: contacts, start: start)
-            rows += batch.contacts.count + batch.interactions.count + batch.processedCommands.count + batch.events.count
+            rows +=
+                batch.contacts.count + batch.interactions.count + batch.processedCommands.count + batch.events.count
                 + batch.outbox.count + batch.offsets.count
             lookup += try await clock.measure {
                 _ = try await store.contacts(ids: contacts.map(\.id))
@@ -84,7 +89,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
             "  \(what.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%8d", BenchEndToEndCommand.rate(commands, duration))) commands/s"
                 + "  (\(BenchCommand.milliseconds(duration / batches)) ms per batch)\(extra)"
         }
-        say("""
+        say(
+            """
             store on \(name): \(batches) batches x \(batchSize) AddInteraction outcomes (\(rows / batches) records per batch)
             \(line("lookups", lookup))
             \(line("apply", apply, extra: "  \(BenchEndToEndCommand.rate(rows, apply)) records/s"))
@@ -111,15 +117,17 @@ struct BenchStoreCommand: AsyncParsableCommand {
                 #"{"id":"\#(interaction.id.uuidString.lowercased())","contact_id":"\#(contactID)","type":"call","description":"\#(interaction.description)","timestamp":"\#(time.rfc3339)","outcome":"positive","next_action":"send quote","scheduled_follow_up":null,"performed_by":"Grace Hopper","performed_by_id":"user-42"}"#
                     .utf8)
             let eventID = UUID()
-            let eventBody = Array(
-                #"{"specversion":"1.0","id":"\#(eventID.uuidString.lowercased())","source":"contact-worker","type":"InteractionRecorded","subject":"\#(contactID)","time":"\#(time.rfc3339)","datacontenttype":"application/json","businessid":"\#(contact.businessID)","commandid":"\#(commandID)","data":"#
-                    .utf8) + resultBody + [UInt8(ascii: "}")]
+            let eventBody =
+                Array(
+                    #"{"specversion":"1.0","id":"\#(eventID.uuidString.lowercased())","source":"contact-worker","type":"InteractionRecorded","subject":"\#(contactID)","time":"\#(time.rfc3339)","datacontenttype":"application/json","businessid":"\#(contact.businessID)","commandid":"\#(commandID)","data":"#
+                        .utf8) + resultBody + [UInt8(ascii: "}")]
             batch.contacts.append(contact)
             batch.interactions.append(interaction)
             batch.processedCommands.append(
                 ProcessedCommand(
                     commandID: commandID, fingerprint: "sha256:" + String(repeating: "ab", count: 32),
-                    businessID: contact.businessID, contactID: contactID, commandType: "AddInteraction", resultStatus: 201,
+                    businessID: contact.businessID, contactID: contactID, commandType: "AddInteraction",
+                    resultStatus: 201,
                     resultBody: resultBody, processedAt: time))
             batch.events.append(
                 StoredEvent(
@@ -135,7 +143,9 @@ struct BenchStoreCommand: AsyncParsableCommand {
                     headers: [("correlation-id", Array(commandID.utf8))], contactID: contactID))
         }
         batch.offsets = (0..<6).map {
-            ConsumerOffset(group: "contact-worker", topic: "contacts.commands", partition: Int32($0), nextOffset: Int64(number * 200),
+            ConsumerOffset(
+                group: "contact-worker", topic: "contacts.commands", partition: Int32($0),
+                nextOffset: Int64(number * 200),
                 firstOffset: 0)
         }
         return batch

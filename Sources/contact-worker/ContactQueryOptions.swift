@@ -40,7 +40,9 @@ struct ContactQueryOptions: ParsableArguments {
         case .page(let body) where !json:
             let items = body[listing.itemsKey]?.arrayValue ?? []
             let total = body["total"]?.intValue ?? 0
-            say("\(items.count) of \(total) \(noun) of contact \(contactID) (skip \(skip), limit \(limit)), newest first")
+            say(
+                "\(items.count) of \(total) \(noun) of contact \(contactID) (skip \(skip), limit \(limit)), newest first"
+            )
             for item in items { say("  " + line(item)) }
         case .page(let body):
             say(String(decoding: body.encoded(), as: UTF8.self))

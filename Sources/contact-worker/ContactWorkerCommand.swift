@@ -5,7 +5,8 @@ import ArgumentParser
 struct ContactWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "contact-worker",
-        abstract: "Consumes contact commands from Kafka, applies the contact rules, stores the result and publishes events and results.",
+        abstract:
+            "Consumes contact commands from Kafka, applies the contact rules, stores the result and publishes events and results.",
         discussion: """
             Configuration comes from a YAML file (--config, default config/default.yaml), overridden by \
             environment variables (KAFKA_BROKERS, DATABASE_URL, …), overridden by flags.

@@ -41,7 +41,11 @@ struct DLQCommand: AsyncParsableCommand {
             var letters: [KafkaMessage] = []
             try await TopicRange(consumer: consumer, topic: topic).read(from: start) { letters.append(contentsOf: $0) }
             await consumer.close()
-            letters.sort { ($0.timestamp?.milliseconds ?? 0, $0.partition, $0.offset) < ($1.timestamp?.milliseconds ?? 0, $1.partition, $1.offset) }
+            letters.sort {
+                ($0.timestamp?.milliseconds ?? 0, $0.partition, $0.offset) < (
+                    $1.timestamp?.milliseconds ?? 0, $1.partition, $1.offset
+                )
+            }
             let shown = letters.suffix(limit)
             say("\(shown.count) dead letter(s) on \(topic)\(letters.count > shown.count ? " (newest \(limit))" : "")")
             for letter in shown { say(DLQCommand.describe(letter)) }
@@ -75,7 +79,9 @@ struct DLQCommand: AsyncParsableCommand {
         @Flag(help: "Re-drive every dead letter.")
         var all = false
 
-        @Option(name: .customLong("value-file"), help: "With --offset: publish this file's content as the value instead (a corrected command).")
+        @Option(
+            name: .customLong("value-file"),
+            help: "With --offset: publish this file's content as the value instead (a corrected command).")
         var valueFile: String?
 
         @Option(help: "Replace the letters' authorization header with this token (theirs may have expired since).")
@@ -86,7 +92,9 @@ struct DLQCommand: AsyncParsableCommand {
         func validate() throws {
             guard (offset == nil) != !all else { throw ValidationError("give either --offset N or --all") }
             if valueFile != nil && offset == nil { throw ValidationError("--value-file needs --offset") }
-            if let token, token.isEmpty || token.contains(where: \.isWhitespace) { throw ValidationError("--token: not a JWT") }
+            if let token, token.isEmpty || token.contains(where: \.isWhitespace) {
+                throw ValidationError("--token: not a JWT")
+            }
         }
 
         func run() async throws {
@@ -105,7 +113,8 @@ struct DLQCommand: AsyncParsableCommand {
                 start[partition ?? 0] = offset
                 end = [partition ?? 0: offset + 1]
             } else {
-                for candidate in try await consumer.partitions(of: topic) where partition == nil || candidate.partition == partition {
+                for candidate in try await consumer.partitions(of: topic)
+                where partition == nil || candidate.partition == partition {
                     start[candidate.partition] = 0
                 }
                 if let partition, start.isEmpty {
@@ -124,7 +133,8 @@ struct DLQCommand: AsyncParsableCommand {
             }
             await consumer.close()
             if let offset, letters.isEmpty {
-                throw OperatorError("no dead letter at \(topic)/\(partition ?? 0)@\(offset) (see contact-worker dlq list)")
+                throw OperatorError(
+                    "no dead letter at \(topic)/\(partition ?? 0)@\(offset) (see contact-worker dlq list)")
             }
 
             // With --all, a letter that a later letter was re-driven from has been tried again
@@ -138,7 +148,8 @@ struct DLQCommand: AsyncParsableCommand {
                     continue
                 }
                 if replacement == nil, let cut = DLQCommand.cutParts(letter) {
-                    let message = "\(letter.partition)@\(letter.offset) was cut to fit the dead-letter topic (\(cut)); re-drive it with --value-file"
+                    let message =
+                        "\(letter.partition)@\(letter.offset) was cut to fit the dead-letter topic (\(cut)); re-drive it with --value-file"
                     guard all else { throw OperatorError(message) }
                     say("  skipped \(message)")
                     skipped += 1
@@ -152,7 +163,8 @@ struct DLQCommand: AsyncParsableCommand {
 
             var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
             for (key, value) in settings.kafkaProperties { kafka.set(key, value) }
-            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka), logger: BenchCommand.logger)
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(kafka), logger: BenchCommand.logger)
             let progress = ProgressReporter(noun: "dead letters re-driven")
             var redriven = 0
             // In order, a chunk at a time, stopping at the first failure: re-driving later letters
@@ -167,19 +179,24 @@ struct DLQCommand: AsyncParsableCommand {
                     reports = try await producer.send(batch: messages)
                 } catch {
                     await producer.shutdown()
-                    throw OperatorError("re-drove \(redriven) dead letter(s), then publishing failed: \(error); run again to continue")
+                    throw OperatorError(
+                        "re-drove \(redriven) dead letter(s), then publishing failed: \(error); run again to continue")
                 }
                 for (letter, report) in zip(chunk, reports) {
                     do {
                         _ = try report.get()
                     } catch {
                         await producer.shutdown()
-                        let after = zip(chunk, reports).drop { $0.0.offset != letter.offset || $0.0.partition != letter.partition }
-                            .dropFirst().filter { $0.1.isDelivered }.count
+                        let after = zip(chunk, reports).drop {
+                            $0.0.offset != letter.offset || $0.0.partition != letter.partition
+                        }
+                        .dropFirst().filter { $0.1.isDelivered }.count
                         throw OperatorError(
                             "re-drove \(redriven) dead letter(s); \(letter.partition)@\(letter.offset) failed: \(error)"
-                                + (after > 0 ? " (\(after) later letter(s) of the same chunk were delivered anyway)" : "")
-                                + "; re-drive it and the ones after it with --offset, one at a time, or all again with --all")
+                                + (after > 0
+                                    ? " (\(after) later letter(s) of the same chunk were delivered anyway)" : "")
+                                + "; re-drive it and the ones after it with --offset, one at a time, or all again with --all"
+                        )
                     }
                     redriven += 1
                 }
@@ -203,13 +220,16 @@ struct DLQCommand: AsyncParsableCommand {
     /// where it came from. The time matters: a command without `issued_at` takes its time from
     /// the message (docs/contract.md §3), so a re-driven command records when it was sent, not when it was
     /// re-driven.
-    static func redriven(_ letter: KafkaMessage, to topic: String, value: [UInt8]? = nil, token: String? = nil) -> KafkaOutgoingMessage {
+    static func redriven(
+        _ letter: KafkaMessage, to topic: String, value: [UInt8]? = nil, token: String? = nil
+    ) -> KafkaOutgoingMessage {
         var headers = letter.headers.filter {
             !$0.name.hasPrefix("x-error-") && !$0.name.hasPrefix("x-original-") && $0.name != "x-redriven-from"
                 && !(token != nil && $0.name.lowercased() == "authorization")
         }
         if let token { headers.append(KafkaHeader(name: "authorization", string: "Bearer \(token)")) }
-        headers.append(KafkaHeader(name: "x-redriven-from", string: "\(letter.topic)/\(letter.partition)@\(letter.offset)"))
+        headers.append(
+            KafkaHeader(name: "x-redriven-from", string: "\(letter.topic)/\(letter.partition)@\(letter.offset)"))
         let originalTime = letter.lastHeader(named: "x-original-timestamp")?.stringValue.flatMap { Int64($0) }
         return KafkaOutgoingMessage(
             topic: topic, key: letter.key, value: value ?? letter.value, headers: headers,
@@ -218,8 +238,11 @@ struct DLQCommand: AsyncParsableCommand {
 
     /// Which parts of a dead letter were cut to fit the topic (`value, key`), or nil when none was.
     static func cutParts(_ letter: KafkaMessage) -> String? {
-        let cut = [("value", "x-original-value-bytes"), ("headers", "x-original-headers-bytes"), ("key", "x-original-key-bytes")]
-            .filter { letter.lastHeader(named: $0.1) != nil }.map(\.0)
+        let cut = [
+            ("value", "x-original-value-bytes"), ("headers", "x-original-headers-bytes"),
+            ("key", "x-original-key-bytes"),
+        ]
+        .filter { letter.lastHeader(named: $0.1) != nil }.map(\.0)
         return cut.isEmpty ? nil : cut.joined(separator: ", ")
     }
 
@@ -228,7 +251,8 @@ struct DLQCommand: AsyncParsableCommand {
     static func warnAboutExpiredTokens(_ letters: [KafkaMessage], settings: WorkerSettings) async {
         guard
             let verifier = try? await TokenVerifier(
-                configuration: .init(key: settings.tokenKey, issuer: settings.jwtIssuer, audience: settings.jwtAudience))
+                configuration: .init(key: settings.tokenKey, issuer: settings.jwtIssuer, audience: settings.jwtAudience)
+            )
         else { return }
         let now = Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
         var expired: [String] = []
@@ -240,7 +264,9 @@ struct DLQCommand: AsyncParsableCommand {
         }
         guard !expired.isEmpty else { return }
         let listed = expired.prefix(10).joined(separator: ", ") + (expired.count > 10 ? ", …" : "")
-        say("  warning: \(expired.count) letter(s) carry an expired token (\(listed)); the worker will answer 401: re-drive with --token")
+        say(
+            "  warning: \(expired.count) letter(s) carry an expired token (\(listed)); the worker will answer 401: re-drive with --token"
+        )
     }
 
     /// `partition@offset  time  reason  value preview`.

@@ -8,7 +8,8 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Configuration file (YAML); environment variables and flags override it.")
     var config: String?
 
-    @Option(name: .customLong("database-url"), help: "sqlite:<path> or postgres://user:pass@host:port/db (DATABASE_URL).")
+    @Option(
+        name: .customLong("database-url"), help: "sqlite:<path> or postgres://user:pass@host:port/db (DATABASE_URL).")
     var databaseURL: String?
 
     /// `DATABASE_URL` from the flag, the environment or the config file, in that order.

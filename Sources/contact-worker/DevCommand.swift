@@ -7,7 +7,8 @@ import Kafka
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run the worker on an embedded Kafka mock cluster and SQLite, publish a sample scenario and show what happens.",
+        abstract:
+            "Run the worker on an embedded Kafka mock cluster and SQLite, publish a sample scenario and show what happens.",
         discussion: """
             The database (.contact-worker/dev.sqlite) is recreated on every start, because the embedded \
             cluster starts empty too. Ctrl-C stops everything.
@@ -34,13 +35,17 @@ struct DevCommand: AsyncParsableCommand {
     func run() async throws {
         let cluster = try MockCluster(brokers: 1)
         let topics = WorkerTopics()
-        for (topic, partitions) in [(topics.commands, 6), (topics.events, 6), (topics.results, 6), (topics.deadLetters, 1)] {
+        for (topic, partitions) in [
+            (topics.commands, 6), (topics.events, 6), (topics.results, 6), (topics.deadLetters, 1),
+        ] {
             try cluster.createTopic(topic, partitions: partitions)
         }
         let bootstrap = cluster.bootstrapServers
 
         let directory = (database as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
 
         // Built from scratch: the scenario, the printer and the mock cluster use the default
@@ -65,7 +70,8 @@ struct DevCommand: AsyncParsableCommand {
         }
         try await printer.assign(start)
 
-        say("""
+        say(
+            """
             contact-worker dev
               Kafka (embedded mock cluster): \(bootstrap)
               database: \(database)
@@ -85,11 +91,14 @@ struct DevCommand: AsyncParsableCommand {
                 }
             }
             group.addTask {
-                try await DevScenario.publish(bootstrap: bootstrap, topics: topics, secret: Self.secret, business: Self.business)
+                try await DevScenario.publish(
+                    bootstrap: bootstrap, topics: topics, secret: Self.secret, business: Self.business)
                 try await Task.sleep(for: .seconds(2))
                 let token = try await TokenCommand.mint(
-                    secret: Self.secret, sub: "u-maria", name: "Maria Lopez", business: Self.business, role: "manager", ttl: 86_400)
-                say("""
+                    secret: Self.secret, sub: "u-maria", name: "Maria Lopez", business: Self.business, role: "manager",
+                    ttl: 86_400)
+                say(
+                    """
 
                     The worker keeps running. Drive it by hand from another terminal:
 

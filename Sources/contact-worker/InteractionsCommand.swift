@@ -11,7 +11,8 @@ struct InteractionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await query.run(.interactions, noun: "interactions") { item in
-            var line = "\(item.text("timestamp"))  \(item.text("type").padding(toLength: 9, withPad: " ", startingAt: 0)) \(item.text("description"))"
+            var line =
+                "\(item.text("timestamp"))  \(item.text("type").padding(toLength: 9, withPad: " ", startingAt: 0)) \(item.text("description"))"
             if let outcome = item["outcome"]?.stringValue { line += "  → \(outcome)" }
             if let next = item["next_action"]?.stringValue { line += "  next: \(next)" }
             return line + "  (by \(item.text("performed_by")))"

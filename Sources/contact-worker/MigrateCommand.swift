@@ -27,7 +27,8 @@ struct MigrateCommand: AsyncParsableCommand {
             say(
                 applied.isEmpty
                     ? "\(databaseURL): up to date (schema version \(after.last ?? 0))"
-                    : "\(databaseURL): applied migration(s) \(applied.map(String.init).joined(separator: ", ")); schema version \(after.last ?? 0)")
+                    : "\(databaseURL): applied migration(s) \(applied.map(String.init).joined(separator: ", ")); schema version \(after.last ?? 0)"
+            )
         } catch {
             await store.close()
             throw error

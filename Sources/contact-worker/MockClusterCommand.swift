@@ -15,7 +15,9 @@ struct MockClusterCommand: AsyncParsableCommand {
     @Option(help: "Number of brokers.")
     var brokers: Int = 1
 
-    @Option(name: .customLong("topic"), help: ArgumentHelp("Topic to create, NAME:PARTITIONS (repeatable).", valueName: "name:partitions"))
+    @Option(
+        name: .customLong("topic"),
+        help: ArgumentHelp("Topic to create, NAME:PARTITIONS (repeatable).", valueName: "name:partitions"))
     var topics: [String] = []
 
     func validate() throws {

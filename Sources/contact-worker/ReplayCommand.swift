@@ -46,24 +46,34 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @Flag(
         name: .customLong("redecide-unrecorded"),
-        help: "Also decide again the messages the workers answered 401/403 or dead-lettered (a database restored from a backup).")
+        help:
+            "Also decide again the messages the workers answered 401/403 or dead-lettered (a database restored from a backup)."
+    )
     var redecideUnrecorded = false
 
     @OptionGroup var settings: SettingsOptions
 
     func validate() throws {
-        guard (fromOffset == nil) != (fromTime == nil) else { throw ValidationError("give either --from-offset or --from-time") }
-        guard toOffset == nil || toTime == nil else { throw ValidationError("give at most one of --to-offset and --to-time") }
+        guard (fromOffset == nil) != (fromTime == nil) else {
+            throw ValidationError("give either --from-offset or --from-time")
+        }
+        guard toOffset == nil || toTime == nil else {
+            throw ValidationError("give at most one of --to-offset and --to-time")
+        }
         for (flag, value) in [("--from-time", fromTime), ("--to-time", toTime)] {
-            if let value, Timestamp(rfc3339: value) == nil { throw ValidationError("\(flag): \"\(value)\" is not an RFC 3339 time") }
+            if let value, Timestamp(rfc3339: value) == nil {
+                throw ValidationError("\(flag): \"\(value)\" is not an RFC 3339 time")
+            }
         }
         if let fromOffset, fromOffset < 0 { throw ValidationError("--from-offset must be 0 or more") }
     }
 
     var range: CommandReplay.Range {
         let from: CommandReplay.Range.Bound =
-            fromOffset.map { .offset($0) } ?? .time(fromTime.flatMap { Timestamp(rfc3339: $0) } ?? Timestamp(microsecondsSinceEpoch: 0))
-        let to: CommandReplay.Range.Bound? = toOffset.map { .offset($0) } ?? toTime.flatMap { Timestamp(rfc3339: $0) }.map { .time($0) }
+            fromOffset.map { .offset($0) }
+            ?? .time(fromTime.flatMap { Timestamp(rfc3339: $0) } ?? Timestamp(microsecondsSinceEpoch: 0))
+        let to: CommandReplay.Range.Bound? =
+            toOffset.map { .offset($0) } ?? toTime.flatMap { Timestamp(rfc3339: $0) }.map { .time($0) }
         return CommandReplay.Range(from: from, to: to, partition: partition)
     }
 
@@ -124,8 +134,11 @@ struct ReplayCommand: AsyncParsableCommand {
         await store.close()
 
         let summary = report.summary
-        let ranges = report.ranges.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value.lowerBound)-\($0.value.upperBound)" }
-        say("""
+        let ranges = report.ranges.sorted { $0.key < $1.key }.map {
+            "\($0.key):\($0.value.lowerBound)-\($0.value.upperBound)"
+        }
+        say(
+            """
             \(dryRun ? "dry run, nothing written: " : "")\(summary.messages) messages from \(settings.topics.commands) \
             (partition:offsets \(ranges.isEmpty ? "none" : ranges.joined(separator: " ")))
               \(dryRun ? "would apply" : "applied") \(summary.applied), duplicates \(summary.duplicates), \
@@ -133,15 +146,19 @@ struct ReplayCommand: AsyncParsableCommand {
             \(summary.skipped > 0 ? ", left alone \(summary.skipped) (answered 401/403 or dead-lettered when the workers processed them)" : "")
             """)
         if !report.removedByRetention.isEmpty {
-            let gaps = report.removedByRetention.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value.lowerBound)-\($0.value.upperBound - 1)" }
-            say("""
+            let gaps = report.removedByRetention.sorted { $0.key < $1.key }.map {
+                "\($0.key):\($0.value.lowerBound)-\($0.value.upperBound - 1)"
+            }
+            say(
+                """
                   warning: retention already removed part of the range (partition:offsets \(gaps.joined(separator: " "))); \
                 those commands were not replayed, and commands after them about the same contacts may answer 404
                 """)
         }
         if !report.stoppedAtGroupPosition.isEmpty {
             let stops = report.stoppedAtGroupPosition.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }
-            say("""
+            say(
+                """
                   stopped at group \(settings.groupID)'s stored position (partition:offset \(stops.joined(separator: " "))); \
                 the workers process what follows (--beyond-group-position replays it too)
                 """)

@@ -38,9 +38,13 @@ struct RepublishCommand: AsyncParsableCommand {
             throw ValidationError("give either --contact ID or --since TIME (with an optional --until TIME)")
         }
         if until != nil && since == nil { throw ValidationError("--until needs --since") }
-        if let contact, UUID(strictString: contact) == nil { throw ValidationError("--contact: \"\(contact)\" is not a UUID") }
+        if let contact, UUID(strictString: contact) == nil {
+            throw ValidationError("--contact: \"\(contact)\" is not a UUID")
+        }
         for (flag, value) in [("--since", since), ("--until", until)] {
-            if let value, Timestamp(rfc3339: value) == nil { throw ValidationError("\(flag): \"\(value)\" is not an RFC 3339 time") }
+            if let value, Timestamp(rfc3339: value) == nil {
+                throw ValidationError("\(flag): \"\(value)\" is not an RFC 3339 time")
+            }
         }
     }
 
@@ -68,7 +72,8 @@ struct RepublishCommand: AsyncParsableCommand {
             }
             var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
             for (key, value) in settings.kafkaProperties { kafka.set(key, value) }
-            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka), logger: BenchCommand.logger)
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(kafka), logger: BenchCommand.logger)
             let progress = ProgressReporter(noun: "events republished")
             let topic = settings.topics.events
             // Page by page, each awaited before the next is read: order per contact holds and

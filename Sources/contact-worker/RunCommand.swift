@@ -25,7 +25,8 @@ struct RunCommand: AsyncParsableCommand {
         if settings.usesDevelopmentSecret {
             // config/default.yaml is read when run starts in the repository without --config.
             logger.warning(
-                "JWT_HS256_SECRET is the public development secret of config/default.yaml: anyone can mint tokens this worker accepts; set your own secret or JWT_PUBLIC_KEY_FILE")
+                "JWT_HS256_SECRET is the public development secret of config/default.yaml: anyone can mint tokens this worker accepts; set your own secret or JWT_PUBLIC_KEY_FILE"
+            )
         }
         try await WorkerApplication(settings: settings, logger: logger).run()
     }

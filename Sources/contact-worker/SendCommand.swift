@@ -26,7 +26,10 @@ struct SendCommand: AsyncParsableCommand {
     @Option(name: .customLong("kafka-property"), help: "A librdkafka property as key=value; repeatable.")
     var kafkaProperties: [String] = []
 
-    @Option(help: "A JSON file holding the whole command envelope (instead of --type, --business, --contact, --payload and --command-id).")
+    @Option(
+        help:
+            "A JSON file holding the whole command envelope (instead of --type, --business, --contact, --payload and --command-id)."
+    )
     var file: String?
 
     @Option(help: "Command type: CreateContact, AddInteraction or UpdateStatus.")
@@ -61,8 +64,10 @@ struct SendCommand: AsyncParsableCommand {
 
     func validate() throws {
         // With --file the envelope is the file's: an envelope flag beside it would be ignored.
-        let envelopeFlags = [("--type", type != nil), ("--business", business != nil), ("--contact", contact != nil),
-            ("--payload", payload != "{}"), ("--command-id", commandID != nil)].filter(\.1).map(\.0)
+        let envelopeFlags = [
+            ("--type", type != nil), ("--business", business != nil), ("--contact", contact != nil),
+            ("--payload", payload != "{}"), ("--command-id", commandID != nil),
+        ].filter(\.1).map(\.0)
         if file != nil, !envelopeFlags.isEmpty {
             throw ValidationError("--file holds the whole envelope; drop \(envelopeFlags.joined(separator: ", "))")
         }
@@ -95,9 +100,12 @@ struct SendCommand: AsyncParsableCommand {
         if let correlationID { headers.append(KafkaHeader(name: "correlation-id", string: correlationID)) }
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(connection.kafka))
         let report = try await producer.send(
-            KafkaOutgoingMessage(topic: commandsTopic, key: contactID.map { Array($0.utf8) }, value: value, headers: headers))
+            KafkaOutgoingMessage(
+                topic: commandsTopic, key: contactID.map { Array($0.utf8) }, value: value, headers: headers))
         await producer.shutdown()
-        print("sent command \(commandID) to \(commandsTopic)[\(report.partition)]@\(report.offset.map(String.init) ?? "?")")
+        print(
+            "sent command \(commandID) to \(commandsTopic)[\(report.partition)]@\(report.offset.map(String.init) ?? "?")"
+        )
 
         guard let reader = resultsReader else { return }
         let deadline = ContinuousClock.now + .seconds(30)
@@ -144,12 +152,15 @@ struct SendCommand: AsyncParsableCommand {
         guard let type, let business, let contact else {
             throw ValidationError("give --file, or all of --type, --business and --contact")
         }
-        guard let payloadObject = try? JSONSerialization.jsonObject(with: Data(payload.utf8)), payloadObject is [String: Any] else {
+        guard let payloadObject = try? JSONSerialization.jsonObject(with: Data(payload.utf8)),
+            payloadObject is [String: Any]
+        else {
             throw ValidationError("--payload: not a JSON object: \(payload)")
         }
         let commandID = self.commandID ?? UUID().uuidString.lowercased()
         let object: [String: Any] = [
-            "command_id": commandID, "type": type, "business_id": business, "contact_id": contact, "payload": payloadObject,
+            "command_id": commandID, "type": type, "business_id": business, "contact_id": contact,
+            "payload": payloadObject,
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return (Array(data), commandID, contact)

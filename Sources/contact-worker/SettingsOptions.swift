@@ -15,7 +15,8 @@ struct SettingsOptions: ParsableArguments {
     @Option(name: .customLong("group-id"), help: "Consumer group (KAFKA_GROUP_ID, default contact-worker).")
     var groupID: String?
 
-    @Option(name: .customLong("database-url"), help: "sqlite:<path> or postgres://user:pass@host:port/db (DATABASE_URL).")
+    @Option(
+        name: .customLong("database-url"), help: "sqlite:<path> or postgres://user:pass@host:port/db (DATABASE_URL).")
     var databaseURL: String?
 
     @Option(name: .customLong("http-port"), help: "Port of the HTTP read side, health and metrics (HTTP_PORT).")

@@ -42,7 +42,8 @@ struct TokenCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard Role(rawValue: role) != nil else {
-            throw ValidationError("--role: \"\(role)\" is not one of owner, admin, manager, employee, contractor, viewer")
+            throw ValidationError(
+                "--role: \"\(role)\" is not one of owner, admin, manager, employee, contractor, viewer")
         }
         let (key, configuredIssuer, configuredAudience) = try await resolveKey()
         print(
@@ -58,7 +59,8 @@ struct TokenCommand: AsyncParsableCommand {
         // Only the JWT settings matter here; let the rest default.
         environment["KAFKA_BROKERS"] = environment["KAFKA_BROKERS"] ?? "unused:9092"
         let settings = try await WorkerSettings.load(
-            file: config ?? (FileManager.default.fileExists(atPath: "config/default.yaml") ? "config/default.yaml" : nil),
+            file: config
+                ?? (FileManager.default.fileExists(atPath: "config/default.yaml") ? "config/default.yaml" : nil),
             environment: environment, overrides: secret.map { ["jwt.hs256.secret": $0] } ?? [:])
         guard case .hs256(let secret) = settings.tokenKey else {
             throw ValidationError("the configured JWT key is a public key; minting needs JWT_HS256_SECRET or --secret")

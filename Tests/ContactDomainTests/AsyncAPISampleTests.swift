@@ -58,7 +58,8 @@ struct AsyncAPISampleTests {
         minimalInteraction.issuedAtIsExplicit = false
         let status = Fixtures.commandEnvelope(
             .updateStatus(
-                UpdateStatusPayload(relationshipStatus: .qualifiedLead, lifecycleStage: .decision, reason: "r", notes: "n")),
+                UpdateStatusPayload(
+                    relationshipStatus: .qualifiedLead, lifecycleStage: .decision, reason: "r", notes: "n")),
             commandID: Fixtures.uuid(4))
         for command in [create, interaction, minimalInteraction, status] {
             samples.append(Sample(message: "ContactCommand", value: command.encoded(), headers: commandHeaders))
@@ -68,16 +69,22 @@ struct AsyncAPISampleTests {
         let contact = try #require(created.change?.contact)
         let interacted = ContactCommandProcessor.decide(command: interaction, actor: actor, current: contact)
         result(interacted)
-        result(ContactCommandProcessor.decide(command: minimalInteraction, actor: actor, current: contact), correlationID: nil)
+        result(
+            ContactCommandProcessor.decide(command: minimalInteraction, actor: actor, current: contact),
+            correlationID: nil)
         result(ContactCommandProcessor.decide(command: status, actor: actor, current: interacted.change?.contact))
 
         // Every error result.
-        let decodedStatus = try #require(CommandDecoder().classify(value: status.encoded(), messageTimestamp: nil).command)
+        let decodedStatus = try #require(
+            CommandDecoder().classify(value: status.encoded(), messageTimestamp: nil).command)
         result(ContactCommandProcessor.process(decoded: decodedStatus, auth: .failure(.expired), current: nil))
         result(
             ContactCommandProcessor.process(
-                decoded: decodedStatus, auth: .success(Fixtures.actor(businessID: Fixtures.otherBusinessID)), current: nil))
-        result(ContactCommandProcessor.process(decoded: decodedStatus, auth: .success(Fixtures.actor(role: .viewer)), current: nil))
+                decoded: decodedStatus, auth: .success(Fixtures.actor(businessID: Fixtures.otherBusinessID)),
+                current: nil))
+        result(
+            ContactCommandProcessor.process(
+                decoded: decodedStatus, auth: .success(Fixtures.actor(role: .viewer)), current: nil))
         result(ContactCommandProcessor.process(decoded: decodedStatus, auth: .success(actor), current: nil))
         result(
             ContactCommandProcessor.process(
@@ -87,11 +94,14 @@ struct AsyncAPISampleTests {
         result(CommandOutcome(result: CommandResult.idempotencyConflict(for: decodedStatus)))
         let broken = try #require(
             CommandDecoder().classify(
-                value: Array(#"{"command_id":"x","type":"Nope","contact_id":7,"payload":[]}"#.utf8), messageTimestamp: nil
+                value: Array(#"{"command_id":"x","type":"Nope","contact_id":7,"payload":[]}"#.utf8),
+                messageTimestamp: nil
             ).command)
         result(ContactCommandProcessor.process(decoded: broken, auth: .success(actor), current: nil))
         let invalidPayload = try Fixtures.decode(
-            Fixtures.envelope(type: .string("AddInteraction"), payload: .object(["type": .string("fax"), "description": .string("")])))
+            Fixtures.envelope(
+                type: .string("AddInteraction"), payload: .object(["type": .string("fax"), "description": .string("")]))
+        )
         result(ContactCommandProcessor.process(decoded: invalidPayload, auth: .success(actor), current: nil))
 
         // A dead letter: original bytes plus the x- headers.
@@ -104,7 +114,8 @@ struct AsyncAPISampleTests {
             Sample(
                 message: "DeadLetter", value: garbage,
                 headers: [
-                    "authorization": "Bearer \(token)", "x-error-reason": reason, "x-original-topic": "contacts.commands",
+                    "authorization": "Bearer \(token)", "x-error-reason": reason,
+                    "x-original-topic": "contacts.commands",
                     "x-original-partition": "3", "x-original-offset": "42", "x-original-timestamp": "1704897000000",
                 ]))
         return samples
@@ -115,7 +126,10 @@ struct AsyncAPISampleTests {
         let samples = try await Self.samples()
         let kinds = Set(samples.map(\.message))
         #expect(
-            kinds == ["ContactCommand", "CommandResult", "ContactCreated", "InteractionRecorded", "StatusChanged", "DeadLetter"])
+            kinds == [
+                "ContactCommand", "CommandResult", "ContactCreated", "InteractionRecorded", "StatusChanged",
+                "DeadLetter",
+            ])
         let statuses = samples.filter { $0.message == "CommandResult" }.compactMap {
             try? JSONValue.parse($0.value)["status"]?.intValue
         }

@@ -28,7 +28,8 @@ struct CommandClassificationTests {
 
     @Test("oversized values are dead-lettered before parsing; the limit is configurable")
     func oversized() {
-        let big = Array(#"{"command_id":""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 1 << 20) + Array(#""}"#.utf8)
+        let big =
+            Array(#"{"command_id":""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: 1 << 20) + Array(#""}"#.utf8)
         #expect(
             CommandDecoder().classify(value: big, messageTimestamp: nil)
                 == .deadLetter(reason: "value is \(big.count) bytes, more than the maximum of 1048576"))
@@ -46,7 +47,9 @@ struct CommandClassificationTests {
         }
         #expect(reason == "value is not valid JSON: nesting deeper than 64 levels at offset 91")
         let noCommandID = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
-        guard case .deadLetter(let other) = CommandDecoder().classify(value: Array(noCommandID.utf8), messageTimestamp: nil)
+        guard
+            case .deadLetter(let other) = CommandDecoder().classify(
+                value: Array(noCommandID.utf8), messageTimestamp: nil)
         else {
             Issue.record("expected a dead letter")
             return
@@ -60,10 +63,13 @@ struct CommandClassificationTests {
         let text =
             #"{"command_id":"\#(Fixtures.uuid(1).lowercasedString)","type":"AddInteraction","business_id":"biz-1","contact_id":"\#(Fixtures.contactID.lowercasedString)","payload":{"type":"call","description":"d","extra":"#
             + deep + "}}"
-        let decoded = try #require(CommandDecoder().classify(value: Array(text.utf8), messageTimestamp: Fixtures.messageTimestamp).command)
+        let decoded = try #require(
+            CommandDecoder().classify(value: Array(text.utf8), messageTimestamp: Fixtures.messageTimestamp).command)
         #expect(
             decoded.problems == [
-                ValidationProblem(loc: ["body", "payload"], msg: "Value error, JSON nested deeper than 64 levels", type: "value_error")
+                ValidationProblem(
+                    loc: ["body", "payload"], msg: "Value error, JSON nested deeper than 64 levels", type: "value_error"
+                )
             ])
         #expect(decoded.commandID == Fixtures.uuid(1).lowercasedString)
         #expect(decoded.commandType == "AddInteraction")
@@ -76,8 +82,10 @@ struct CommandClassificationTests {
     @Test("a string command_id makes it a command, whatever else is wrong")
     func commandEvenIfBroken() throws {
         let decoded = try #require(
-            CommandDecoder().classify(value: Array(#"{"command_id":"not-a-uuid","type":7}"#.utf8), messageTimestamp: nil)
-                .command)
+            CommandDecoder().classify(
+                value: Array(#"{"command_id":"not-a-uuid","type":7}"#.utf8), messageTimestamp: nil
+            )
+            .command)
         #expect(decoded.commandID == "not-a-uuid")
         #expect(decoded.commandType == nil)
         #expect(
@@ -115,12 +123,15 @@ struct CommandClassificationTests {
         let decoded = try Fixtures.decode(withoutIssuedAt, messageTimestamp: Fixtures.messageTimestamp)
         #expect(decoded.envelope?.issuedAt == Fixtures.messageTimestamp)
         #expect(decoded.envelope?.issuedAtIsExplicit == false)
-        let nullIssuedAt = try Fixtures.decode(Fixtures.envelope(issuedAt: .null), messageTimestamp: Fixtures.messageTimestamp)
+        let nullIssuedAt = try Fixtures.decode(
+            Fixtures.envelope(issuedAt: .null), messageTimestamp: Fixtures.messageTimestamp)
         #expect(nullIssuedAt.envelope?.issuedAt == Fixtures.messageTimestamp)
         let neither = try Fixtures.decode(withoutIssuedAt, messageTimestamp: nil)
-        #expect(neither.problems == [ValidationProblem(loc: ["body", "issued_at"], msg: "Field required", type: "missing")])
+        #expect(
+            neither.problems == [ValidationProblem(loc: ["body", "issued_at"], msg: "Field required", type: "missing")])
         let explicit = try Fixtures.decode(
-            Fixtures.envelope(issuedAt: .string("2024-01-10T16:30:00+02:00")), messageTimestamp: Fixtures.messageTimestamp)
+            Fixtures.envelope(issuedAt: .string("2024-01-10T16:30:00+02:00")),
+            messageTimestamp: Fixtures.messageTimestamp)
         #expect(explicit.envelope?.issuedAt == Fixtures.issuedAt)
     }
 
@@ -132,7 +143,8 @@ struct CommandClassificationTests {
                 decoded.problems == [
                     ValidationProblem(
                         loc: ["body", "issued_at"],
-                        msg: "Input should be a valid datetime, expected an RFC 3339 date-time such as 2024-01-10T14:30:00Z",
+                        msg:
+                            "Input should be a valid datetime, expected an RFC 3339 date-time such as 2024-01-10T14:30:00Z",
                         type: "datetime_parsing")
                 ])
         }
@@ -148,21 +160,26 @@ struct CommandClassificationTests {
             decoded.problems == [
                 ValidationProblem(
                     loc: ["body", "command_id"],
-                    msg: "Input should be a valid UUID, expected the hyphenated form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                    msg:
+                        "Input should be a valid UUID, expected the hyphenated form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
                     type: "uuid_parsing"),
                 ValidationProblem(
                     loc: ["body", "type"], msg: "Input should be 'CreateContact', 'AddInteraction' or 'UpdateStatus'",
                     type: "enum"),
-                ValidationProblem(loc: ["body", "business_id"], msg: "Input should be a valid string", type: "string_type"),
+                ValidationProblem(
+                    loc: ["body", "business_id"], msg: "Input should be a valid string", type: "string_type"),
                 ValidationProblem(
                     loc: ["body", "contact_id"],
-                    msg: "Input should be a valid UUID, expected the hyphenated form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+                    msg:
+                        "Input should be a valid UUID, expected the hyphenated form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
                     type: "uuid_parsing"),
                 ValidationProblem(
                     loc: ["body", "issued_at"],
-                    msg: "Input should be a valid datetime, expected an RFC 3339 date-time such as 2024-01-10T14:30:00Z",
+                    msg:
+                        "Input should be a valid datetime, expected an RFC 3339 date-time such as 2024-01-10T14:30:00Z",
                     type: "datetime_parsing"),
-                ValidationProblem(loc: ["body", "payload"], msg: "Input should be a valid dictionary", type: "dict_type"),
+                ValidationProblem(
+                    loc: ["body", "payload"], msg: "Input should be a valid dictionary", type: "dict_type"),
             ])
         #expect(decoded.commandType == "DeleteContact")
         #expect(decoded.businessID == nil)
@@ -177,7 +194,8 @@ struct CommandClassificationTests {
         #expect(
             empty.problems == [
                 ValidationProblem(
-                    loc: ["body", "business_id"], msg: "String should have at least 1 character", type: "string_too_short")
+                    loc: ["body", "business_id"], msg: "String should have at least 1 character",
+                    type: "string_too_short")
             ])
     }
 
@@ -263,10 +281,12 @@ struct PayloadValidationTests {
         #expect(
             problems == [
                 ValidationProblem(
-                    loc: ["body", "first_name"], msg: "String should have at most 100 characters", type: "string_too_long"),
+                    loc: ["body", "first_name"], msg: "String should have at most 100 characters",
+                    type: "string_too_long"),
                 ValidationProblem(
                     loc: ["body", "email"],
-                    msg: "value is not a valid email address: The email address is not valid. It must have exactly one @-sign.",
+                    msg:
+                        "value is not a valid email address: The email address is not valid. It must have exactly one @-sign.",
                     type: "value_error"),
                 ValidationProblem(loc: ["body", "phone"], msg: "Input should be a valid string", type: "string_type"),
                 ValidationProblem(
@@ -276,7 +296,8 @@ struct PayloadValidationTests {
                     type: "enum"),
                 ValidationProblem(
                     loc: ["body", "lifecycle_stage"],
-                    msg: "Input should be 'awareness', 'interest', 'consideration', 'decision', 'retention' or 'customer'",
+                    msg:
+                        "Input should be 'awareness', 'interest', 'consideration', 'decision', 'retention' or 'customer'",
                     type: "enum"),
             ])
     }
@@ -299,7 +320,8 @@ struct PayloadValidationTests {
                         msg:
                             "Input should be 'call', 'email', 'meeting', 'proposal', 'quote', 'contract', 'service', 'follow_up' or 'note'",
                         type: "enum"),
-                    ValidationProblem(loc: ["body", "description"], msg: "Input should be a valid string", type: "string_type"),
+                    ValidationProblem(
+                        loc: ["body", "description"], msg: "Input should be a valid string", type: "string_type"),
                     ValidationProblem(
                         loc: ["body", "scheduled_follow_up"],
                         msg:
@@ -316,7 +338,8 @@ struct PayloadValidationTests {
             ])
         #expect(
             try Fixtures.problems(
-                type: "UpdateStatus", payload: .object(["relationship_status": .string("active_client"), "lifecycle_stage": .null]))
+                type: "UpdateStatus",
+                payload: .object(["relationship_status": .string("active_client"), "lifecycle_stage": .null]))
                 == [])
     }
 
@@ -333,7 +356,8 @@ struct PayloadValidationTests {
         let decoded = try Fixtures.decode(
             Fixtures.envelope(
                 payload: .object(["first_name": .string("  Ada "), "phone": .string(" +44 1 ")])))
-        #expect(decoded.envelope?.payload == .createContact(CreateContactPayload(firstName: "  Ada ", phone: " +44 1 ")))
+        #expect(
+            decoded.envelope?.payload == .createContact(CreateContactPayload(firstName: "  Ada ", phone: " +44 1 ")))
     }
 
     @Test(
@@ -361,6 +385,14 @@ struct PayloadValidationTests {
         #expect(EmailAddressCheck.problem(in: address) == reason)
         let problems = try Fixtures.problems(
             type: "CreateContact", payload: .object(["first_name": .string("A"), "email": .string(address)]))
-        #expect(problems == (reason.map { [ValidationProblem(loc: ["body", "email"], msg: "value is not a valid email address: \($0)", type: "value_error")] } ?? []))
+        #expect(
+            problems
+                == (reason.map {
+                    [
+                        ValidationProblem(
+                            loc: ["body", "email"], msg: "value is not a valid email address: \($0)",
+                            type: "value_error")
+                    ]
+                } ?? []))
     }
 }

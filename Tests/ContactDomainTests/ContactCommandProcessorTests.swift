@@ -44,11 +44,14 @@ struct AuthorizationTests {
         } else {
             #expect(outcome.result.status == 403)
             #expect(outcome.result.body == detail("Insufficient permissions: edit_contacts required"))
-            #expect(outcome.result.body.encodedString == #"{"detail":"Insufficient permissions: edit_contacts required"}"#)
+            #expect(
+                outcome.result.body.encodedString == #"{"detail":"Insufficient permissions: edit_contacts required"}"#)
         }
     }
 
-    @Test("an extra edit_contacts permission claim lets any role run every command", arguments: Role.allCases, CommandCase.all)
+    @Test(
+        "an extra edit_contacts permission claim lets any role run every command", arguments: Role.allCases,
+        CommandCase.all)
     func extraPermissionGrants(role: Role, command: CommandCase) throws {
         let actor = Fixtures.actor(role: role, permissions: role.defaultPermissions.union([.editContacts]))
         let outcome = ContactCommandProcessor.process(
@@ -58,7 +61,8 @@ struct AuthorizationTests {
 
     @Test("401 comes first, whatever else is wrong", arguments: [AuthFailure.missingHeader, .expired, .badSignature])
     func unauthenticatedFirst(failure: AuthFailure) throws {
-        let decoded = try Fixtures.decode(Fixtures.envelope(businessID: .string(Fixtures.otherBusinessID), payload: .null))
+        let decoded = try Fixtures.decode(
+            Fixtures.envelope(businessID: .string(Fixtures.otherBusinessID), payload: .null))
         let outcome = ContactCommandProcessor.process(decoded: decoded, auth: .failure(failure), current: nil)
         #expect(outcome.result.status == 401)
         #expect(outcome.result.body.encodedString == #"{"detail":"Invalid or missing credentials"}"#)
@@ -70,7 +74,8 @@ struct AuthorizationTests {
         let invalid = try Fixtures.decode(Fixtures.envelope(payload: .object([:])))
         let viewerElsewhere = Fixtures.actor(role: .viewer, businessID: Fixtures.otherBusinessID)
         for decoded in [invalid, try CommandCase.all[2].decoded()] {
-            let outcome = ContactCommandProcessor.process(decoded: decoded, auth: .success(viewerElsewhere), current: nil)
+            let outcome = ContactCommandProcessor.process(
+                decoded: decoded, auth: .success(viewerElsewhere), current: nil)
             #expect(outcome.result.status == 403)
             #expect(outcome.result.body.encodedString == #"{"detail":"Not a member of this business"}"#)
         }
@@ -79,7 +84,8 @@ struct AuthorizationTests {
     @Test("403 permission beats 422")
     func permissionBeforeValidation() throws {
         let invalid = try Fixtures.decode(Fixtures.envelope(payload: .object([:])))
-        let outcome = ContactCommandProcessor.process(decoded: invalid, auth: .success(Fixtures.actor(role: .viewer)), current: nil)
+        let outcome = ContactCommandProcessor.process(
+            decoded: invalid, auth: .success(Fixtures.actor(role: .viewer)), current: nil)
         #expect(outcome.result.body == detail(ResultDetail.insufficientPermissions))
     }
 
@@ -118,7 +124,8 @@ struct AuthorizationTests {
     @Test("404 beats 400: a forbidden transition on a missing contact is a 404")
     func existenceBeforeRules() throws {
         let decoded = try Fixtures.decode(
-            Fixtures.envelope(type: .string("UpdateStatus"), payload: .object(["relationship_status": .string("past_client")])))
+            Fixtures.envelope(
+                type: .string("UpdateStatus"), payload: .object(["relationship_status": .string("past_client")])))
         let outcome = ContactCommandProcessor.process(decoded: decoded, auth: .success(Fixtures.actor()), current: nil)
         #expect(outcome.result.status == 404)
         #expect(outcome.result.body.encodedString == #"{"detail":"Contact not found"}"#)
@@ -131,13 +138,15 @@ struct AuthorizationTests {
         let decoded = try command.decoded()
         let foreign = Fixtures.contact(businessID: Fixtures.otherBusinessID)
         let missing = ContactCommandProcessor.process(decoded: decoded, auth: .success(Fixtures.actor()), current: nil)
-        let other = ContactCommandProcessor.process(decoded: decoded, auth: .success(Fixtures.actor()), current: foreign)
+        let other = ContactCommandProcessor.process(
+            decoded: decoded, auth: .success(Fixtures.actor()), current: foreign)
         #expect(missing.result.status == 404)
         #expect(other == missing)
         let processedAt = Fixtures.issuedAt
         #expect(
             ResultMessage.encode(result: other.result, correlationID: "c", duplicate: false, processedAt: processedAt)
-                == ResultMessage.encode(result: missing.result, correlationID: "c", duplicate: false, processedAt: processedAt))
+                == ResultMessage.encode(
+                    result: missing.result, correlationID: "c", duplicate: false, processedAt: processedAt))
     }
 
     @Test("CreateContact with an existing contact_id is a 409")
@@ -158,7 +167,8 @@ struct AcceptedCommandTests {
     func createContact() throws {
         let command = Fixtures.commandEnvelope(
             .createContact(
-                CreateContactPayload(firstName: "Ada", lastName: "Lovelace", email: "ada@example.com", phone: "+44 20 7946")),
+                CreateContactPayload(
+                    firstName: "Ada", lastName: "Lovelace", email: "ada@example.com", phone: "+44 20 7946")),
             commandID: Self.commandID)
         let outcome = ContactCommandProcessor.decide(command: command, actor: Fixtures.actor(), current: nil)
         let change = try #require(outcome.change)
@@ -186,7 +196,8 @@ struct AcceptedCommandTests {
                 == StatusHistoryEntry(
                     id: DeterministicID.historyEntry(commandID: Self.commandID), contactID: Fixtures.contactID,
                     fromStatus: nil, toStatus: .prospect, fromLifecycleStage: nil, toLifecycleStage: .awareness,
-                    timestamp: Fixtures.issuedAt, changedBy: "Jane Doe", changedByID: "user-1", reason: "Initial status",
+                    timestamp: Fixtures.issuedAt, changedBy: "Jane Doe", changedByID: "user-1",
+                    reason: "Initial status",
                     notes: nil))
         #expect(change.interaction == nil)
         #expect(change.events.map(\.type) == [.contactCreated])
@@ -215,8 +226,10 @@ struct AcceptedCommandTests {
             (.opportunity, .decision, .decision),
         ] {
             let command = Fixtures.commandEnvelope(
-                .createContact(CreateContactPayload(companyName: "Acme", relationshipStatus: status, lifecycleStage: stage)))
-            let change = try #require(ContactCommandProcessor.decide(command: command, actor: Fixtures.actor(), current: nil).change)
+                .createContact(
+                    CreateContactPayload(companyName: "Acme", relationshipStatus: status, lifecycleStage: stage)))
+            let change = try #require(
+                ContactCommandProcessor.decide(command: command, actor: Fixtures.actor(), current: nil).change)
             #expect(change.contact.relationshipStatus == status)
             #expect(change.contact.lifecycleStage == expected)
             #expect(change.historyEntry?.toLifecycleStage == expected)
@@ -228,13 +241,16 @@ struct AcceptedCommandTests {
         var contact = Fixtures.contact(lastContacted: Timestamp(rfc3339: "2024-02-01T09:00:00Z"))
         contact.updatedAt = try #require(Timestamp(rfc3339: "2024-02-01T09:00:00Z"))
         let early = Fixtures.commandEnvelope(
-            .addInteraction(AddInteractionPayload(type: .call, description: "late delivery")), commandID: Self.commandID)
-        let interaction = try #require(ContactCommandProcessor.decide(command: early, actor: Fixtures.actor(), current: contact).change)
+            .addInteraction(AddInteractionPayload(type: .call, description: "late delivery")), commandID: Self.commandID
+        )
+        let interaction = try #require(
+            ContactCommandProcessor.decide(command: early, actor: Fixtures.actor(), current: contact).change)
         #expect(interaction.contact.updatedAt == contact.updatedAt)
         #expect(interaction.contact.lastContacted == contact.lastContacted)
         let status = Fixtures.commandEnvelope(
             .updateStatus(UpdateStatusPayload(relationshipStatus: .qualifiedLead)), commandID: Self.commandID)
-        let changed = try #require(ContactCommandProcessor.decide(command: status, actor: Fixtures.actor(), current: contact).change)
+        let changed = try #require(
+            ContactCommandProcessor.decide(command: status, actor: Fixtures.actor(), current: contact).change)
         #expect(changed.contact.updatedAt == contact.updatedAt)
         #expect(changed.historyEntry?.timestamp == Fixtures.issuedAt)
     }
@@ -279,9 +295,11 @@ struct AcceptedCommandTests {
     @Test("UpdateStatus: exact 200 body and history entry")
     func updateStatus() throws {
         let command = Fixtures.commandEnvelope(
-            .updateStatus(UpdateStatusPayload(relationshipStatus: .qualifiedLead, reason: "Budget confirmed", notes: "Q3")),
+            .updateStatus(
+                UpdateStatusPayload(relationshipStatus: .qualifiedLead, reason: "Budget confirmed", notes: "Q3")),
             commandID: Self.commandID)
-        let outcome = ContactCommandProcessor.decide(command: command, actor: Fixtures.actor(), current: Fixtures.contact())
+        let outcome = ContactCommandProcessor.decide(
+            command: command, actor: Fixtures.actor(), current: Fixtures.contact())
         let change = try #require(outcome.change)
         #expect(outcome.result.status == 200)
         #expect(

@@ -8,17 +8,20 @@ struct DeterministicIDTests {
     @Test("matches the RFC 4122 / Python uuid5 reference vector")
     func referenceVector() {
         let dns = UUID(uuidString: "6ba7b810-9dad-11d1-80b4-00c04fd430c8")!
-        #expect(DeterministicID.uuid(namespace: dns, name: "python.org").lowercasedString == "886313e1-3b8a-5372-9b90-0c9aee199e5d")
+        #expect(
+            DeterministicID.uuid(namespace: dns, name: "python.org").lowercasedString
+                == "886313e1-3b8a-5372-9b90-0c9aee199e5d")
     }
 
     @Test("ids differ by role and by command, and are stable")
     func distinct() {
         let a = Fixtures.uuid(1)
         let b = Fixtures.uuid(2)
-        let ids = [
-            DeterministicID.interaction(commandID: a), DeterministicID.historyEntry(commandID: a),
-            DeterministicID.interaction(commandID: b), DeterministicID.historyEntry(commandID: b),
-        ] + ContactEventType.allCases.map { DeterministicID.event(commandID: a, type: $0) }
+        let ids =
+            [
+                DeterministicID.interaction(commandID: a), DeterministicID.historyEntry(commandID: a),
+                DeterministicID.interaction(commandID: b), DeterministicID.historyEntry(commandID: b),
+            ] + ContactEventType.allCases.map { DeterministicID.event(commandID: a, type: $0) }
         #expect(Set(ids).count == ids.count)
         #expect(DeterministicID.interaction(commandID: a) == DeterministicID.interaction(commandID: a))
     }
@@ -50,10 +53,13 @@ struct ContactEventTests {
     func source() throws {
         let command = Fixtures.commandEnvelope(.createContact(CreateContactPayload(firstName: "Ada")))
         let event = try #require(
-            ContactCommandProcessor.decide(command: command, actor: Fixtures.actor(), current: nil).change?.events.first)
+            ContactCommandProcessor.decide(command: command, actor: Fixtures.actor(), current: nil).change?.events.first
+        )
         let custom = try JSONValue.parse(event.encoded(source: "urn:crm:eu-1"))
         #expect(custom["source"] == .string("urn:crm:eu-1"))
-        #expect(custom["id"] == .string(DeterministicID.event(commandID: command.commandID, type: .contactCreated).lowercasedString))
+        #expect(
+            custom["id"]
+                == .string(DeterministicID.event(commandID: command.commandID, type: .contactCreated).lowercasedString))
         #expect(custom["subject"] == .string(Fixtures.contactID.lowercasedString))
         #expect(custom["time"] == .string("2024-01-10T14:30:00Z"))
     }
@@ -72,7 +78,8 @@ struct ContactEventTests {
         ]
         for (index, payload) in payloads.enumerated() {
             let outcome = ContactCommandProcessor.decide(
-                command: Fixtures.commandEnvelope(payload, commandID: Fixtures.uuid(10 + index)), actor: Fixtures.actor(),
+                command: Fixtures.commandEnvelope(payload, commandID: Fixtures.uuid(10 + index)),
+                actor: Fixtures.actor(),
                 current: contact)
             guard let change = outcome.change else { continue }
             contact = change.contact
@@ -104,7 +111,9 @@ struct ResultMessageTests {
             body: CommandResult.detailBody(ResultDetail.invalidCredentials))
         let at = Timestamp(rfc3339: "2024-01-10T14:30:00Z")!
         #expect(
-            String(decoding: ResultMessage.encode(result: result, correlationID: nil, duplicate: true, processedAt: at), as: UTF8.self)
+            String(
+                decoding: ResultMessage.encode(result: result, correlationID: nil, duplicate: true, processedAt: at),
+                as: UTF8.self)
                 == #"{"command_id":"c-1","correlation_id":null,"command_type":null,"business_id":null,"contact_id":null,"status":401,"body":{"detail":"Invalid or missing credentials"},"duplicate":true,"processed_at":"2024-01-10T14:30:00Z"}"#
         )
     }
@@ -112,7 +121,8 @@ struct ResultMessageTests {
     @Test("stored body bytes parse back to an equal body and re-encode identically")
     func storedBodyRoundTrip() throws {
         let outcome = ContactCommandProcessor.decide(
-            command: Fixtures.commandEnvelope(.createContact(CreateContactPayload(firstName: "Zoë 😀", email: "z@x.io"))),
+            command: Fixtures.commandEnvelope(
+                .createContact(CreateContactPayload(firstName: "Zoë 😀", email: "z@x.io"))),
             actor: Fixtures.actor(), current: nil)
         let stored = outcome.result.bodyBytes
         let restored = try JSONValue.parse(stored)
@@ -135,7 +145,8 @@ struct ResultMessageTests {
             ).command)
         #expect(a.fingerprint == b.fingerprint)
         #expect(a.fingerprint.count == 64)
-        #expect(IdempotencyVerdict.compare(storedFingerprint: a.fingerprint, newFingerprint: b.fingerprint) == .duplicate)
+        #expect(
+            IdempotencyVerdict.compare(storedFingerprint: a.fingerprint, newFingerprint: b.fingerprint) == .duplicate)
     }
 
     @Test("issued_at defaulted from the message timestamp is not part of the fingerprint")
@@ -162,7 +173,9 @@ struct ResultMessageTests {
         let original = try Fixtures.decode(Fixtures.envelope())
         let changed = try Fixtures.decode(other)
         #expect(original.fingerprint != changed.fingerprint)
-        #expect(IdempotencyVerdict.compare(storedFingerprint: original.fingerprint, newFingerprint: changed.fingerprint) == .conflict)
+        #expect(
+            IdempotencyVerdict.compare(storedFingerprint: original.fingerprint, newFingerprint: changed.fingerprint)
+                == .conflict)
         #expect(
             CommandResult.idempotencyConflict(for: changed).body.encodedString
                 == #"{"detail":"command_id was already used for a different command"}"#)

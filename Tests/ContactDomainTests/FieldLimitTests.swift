@@ -20,10 +20,16 @@ struct LimitCase: Sendable, CustomTestStringConvertible {
         LimitCase(type: "CreateContact", field: "company_name", minimum: 0, maximum: 200, base: [:]),
         LimitCase(type: "CreateContact", field: "phone", minimum: 0, maximum: 20, base: ["first_name": "A"]),
         LimitCase(type: "AddInteraction", field: "description", minimum: 1, maximum: 1000, base: ["type": "call"]),
-        LimitCase(type: "AddInteraction", field: "outcome", minimum: 0, maximum: 200, base: ["type": "call", "description": "d"]),
-        LimitCase(type: "AddInteraction", field: "next_action", minimum: 0, maximum: 500, base: ["type": "call", "description": "d"]),
-        LimitCase(type: "UpdateStatus", field: "reason", minimum: 0, maximum: 500, base: ["relationship_status": "inactive"]),
-        LimitCase(type: "UpdateStatus", field: "notes", minimum: 0, maximum: 2000, base: ["relationship_status": "inactive"]),
+        LimitCase(
+            type: "AddInteraction", field: "outcome", minimum: 0, maximum: 200,
+            base: ["type": "call", "description": "d"]),
+        LimitCase(
+            type: "AddInteraction", field: "next_action", minimum: 0, maximum: 500,
+            base: ["type": "call", "description": "d"]),
+        LimitCase(
+            type: "UpdateStatus", field: "reason", minimum: 0, maximum: 500, base: ["relationship_status": "inactive"]),
+        LimitCase(
+            type: "UpdateStatus", field: "notes", minimum: 0, maximum: 2000, base: ["relationship_status": "inactive"]),
     ]
 
     func payload(_ value: String) -> JSONValue {
@@ -52,7 +58,8 @@ struct FieldLimitTests {
         #expect(
             try Fixtures.problems(type: limit.type, payload: limit.payload(Fixtures.string(limit.minimum - 1))) == [
                 ValidationProblem(
-                    loc: ["body", limit.field], msg: "String should have at least 1 character", type: "string_too_short")
+                    loc: ["body", limit.field], msg: "String should have at least 1 character", type: "string_too_short"
+                )
             ])
     }
 
@@ -63,13 +70,16 @@ struct FieldLimitTests {
         let at321 = "l" + at320
         #expect(at320.count == 320)
         #expect(
-            try Fixtures.problems(type: "CreateContact", payload: .object(["first_name": .string("A"), "email": .string(at320)]))
+            try Fixtures.problems(
+                type: "CreateContact", payload: .object(["first_name": .string("A"), "email": .string(at320)]))
                 == [])
         #expect(
-            try Fixtures.problems(type: "CreateContact", payload: .object(["first_name": .string("A"), "email": .string(at321)]))
+            try Fixtures.problems(
+                type: "CreateContact", payload: .object(["first_name": .string("A"), "email": .string(at321)]))
                 == [
                     ValidationProblem(
-                        loc: ["body", "email"], msg: "String should have at most 320 characters", type: "string_too_long")
+                        loc: ["body", "email"], msg: "String should have at most 320 characters",
+                        type: "string_too_long")
                 ])
     }
 
@@ -84,13 +94,19 @@ struct FieldLimitTests {
 
     @Test("limits count characters (Unicode scalars), not bytes")
     func countsCharacters() throws {
-        #expect(try Fixtures.problems(type: "CreateContact", payload: .object(["first_name": .string(Fixtures.string(100, "é"))])) == [])
         #expect(
-            try Fixtures.problems(type: "CreateContact", payload: .object(["first_name": .string(Fixtures.string(101, "é"))]))
-                .map(\.type) == ["string_too_long"])
+            try Fixtures.problems(
+                type: "CreateContact", payload: .object(["first_name": .string(Fixtures.string(100, "é"))])) == [])
+        #expect(
+            try Fixtures.problems(
+                type: "CreateContact", payload: .object(["first_name": .string(Fixtures.string(101, "é"))])
+            )
+            .map(\.type) == ["string_too_long"])
     }
 
-    @Test("a NUL character in any string field is a value_error (PostgreSQL text cannot hold it)", arguments: LimitCase.all)
+    @Test(
+        "a NUL character in any string field is a value_error (PostgreSQL text cannot hold it)",
+        arguments: LimitCase.all)
     func nulCharacter(limit: LimitCase) throws {
         #expect(
             try Fixtures.problems(type: limit.type, payload: limit.payload("a\u{0}b")) == [
@@ -127,7 +143,8 @@ struct FieldLimitTests {
         #expect(
             long.command?.problems == [
                 ValidationProblem(
-                    loc: ["header", "correlation-id"], msg: "String should have at most 255 characters", type: "string_too_long")
+                    loc: ["header", "correlation-id"], msg: "String should have at most 255 characters",
+                    type: "string_too_long")
             ])
         #expect(long.command?.headers.correlationID == Fixtures.string(255))
     }

@@ -55,7 +55,9 @@ struct JSONValueTests {
 
     @Test(
         "rejects invalid UTF-8",
-        arguments: [[0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82]]
+        arguments: [
+            [0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82],
+        ]
             as [[UInt8]])
     func rejectsInvalidUTF8(bytes: [UInt8]) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(bytes) }
@@ -66,14 +68,18 @@ struct JSONValueTests {
         let ok = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
         #expect(throws: Never.self) { try JSONValue.parse(Array(ok.utf8)) }
         let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
-        #expect(throws: JSONParseError(kind: .tooDeep(maximum: 64), offset: 64)) { try JSONValue.parse(Array(deep.utf8)) }
+        #expect(throws: JSONParseError(kind: .tooDeep(maximum: 64), offset: 64)) {
+            try JSONValue.parse(Array(deep.utf8))
+        }
         let hostile = String(repeating: "{\"a\":", count: 100_000)
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(hostile.utf8)) }
     }
 
     @Test("errors name the offset")
     func errorOffsets() {
-        #expect(throws: JSONParseError(kind: .trailingData, offset: 7)) { try JSONValue.parse(Array(#"{"a":1}}"#.utf8)) }
+        #expect(throws: JSONParseError(kind: .trailingData, offset: 7)) {
+            try JSONValue.parse(Array(#"{"a":1}}"#.utf8))
+        }
         #expect(throws: JSONParseError(kind: .unexpectedByte(0x31), offset: 5)) {
             try JSONValue.parse(Array(#"{"a" 1}"#.utf8))
         }
@@ -84,7 +90,8 @@ struct JSONValueTests {
     @Test("Codable: decodes and encodes through Foundation coders")
     func codable() throws {
         let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"b":[1,true,null,"x"],"a":2.5}"#.utf8))
-        #expect(decoded == .object(["a": .number("2.5"), "b": .array([.integer(1), .bool(true), .null, .string("x")])]))
+        #expect(
+            decoded == .object(["a": .number("2.5"), "b": .array([.integer(1), .bool(true), .null, .string("x")])]))
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let data = try encoder.encode(decoded)
@@ -97,13 +104,19 @@ struct JSONValueTests {
         let parsed = try JSONValue.parseReplacingTooDeep(Array(text.utf8), maximumDepth: 2)
         #expect(parsed.replaced)
         #expect(parsed.topLevelKey == "deep")
-        #expect(parsed.value == .object([.init("id", .string("x")), .init("deep", .array([.number("1"), .null, .null])), .init("after", .number("7"))]))
+        #expect(
+            parsed.value
+                == .object([
+                    .init("id", .string("x")), .init("deep", .array([.number("1"), .null, .null])),
+                    .init("after", .number("7")),
+                ]))
         let shallow = try JSONValue.parseReplacingTooDeep(Array(#"{"a":[1]}"#.utf8), maximumDepth: 2)
         #expect(!shallow.replaced)
         #expect(shallow.topLevelKey == nil)
         // 200,000 levels: no recursion, no trap.
         let huge = String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000)
-        #expect(try JSONValue.parseReplacingTooDeep(Array(huge.utf8), maximumDepth: 2).value == .array([.array([.null])]))
+        #expect(
+            try JSONValue.parseReplacingTooDeep(Array(huge.utf8), maximumDepth: 2).value == .array([.array([.null])]))
     }
 
     @Test(

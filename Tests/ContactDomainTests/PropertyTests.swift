@@ -65,7 +65,8 @@ struct Simulation {
             let envelope = Fixtures.envelope(
                 commandID: .string(Fixtures.uuid(0x1000 + index).lowercasedString), type: .string(type),
                 contactID: .string(contactID.lowercasedString), issuedAt: .string(issuedAt.rfc3339), payload: payload)
-            guard let decoded = CommandDecoder().classify(value: envelope.encoded(), messageTimestamp: nil).command else {
+            guard let decoded = CommandDecoder().classify(value: envelope.encoded(), messageTimestamp: nil).command
+            else {
                 Issue.record("a generated command was dead-lettered")
                 return
             }
@@ -164,7 +165,8 @@ struct PropertyTests {
         await propertyCheck(count: 300, input: member.array(of: 0...8), member.array(of: 0...4)) { top, inner in
             var members = [JSONValue.Member("command_id", .string("00000000-0000-4000-8000-000000000001"))] + top
             members.append(.init("payload", .object(inner)))
-            let decoded = CommandDecoder().classify(value: JSONValue.object(members).encoded(), messageTimestamp: nil).command
+            let decoded = CommandDecoder().classify(value: JSONValue.object(members).encoded(), messageTimestamp: nil)
+                .command
             guard let decoded else {
                 Issue.record("an object with a string command_id must be a command")
                 return
@@ -188,6 +190,7 @@ private func classifyAndCheck(_ bytes: [UInt8]) {
         #expect(root?["command_id"]?.stringValue != nil)
         let outcome = ContactCommandProcessor.process(decoded: decoded, auth: .success(Fixtures.actor()), current: nil)
         #expect((200..<500).contains(outcome.result.status))
-        _ = ResultMessage.encode(result: outcome.result, correlationID: nil, duplicate: false, processedAt: Fixtures.issuedAt)
+        _ = ResultMessage.encode(
+            result: outcome.result, correlationID: nil, duplicate: false, processedAt: Fixtures.issuedAt)
     }
 }

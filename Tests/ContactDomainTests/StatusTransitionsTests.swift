@@ -118,15 +118,18 @@ struct StatusTransitionsTests {
     @Test("same status: only a different explicit stage is a change")
     func stageOnlyChange() {
         #expect(
-            StatusTransitions.check(from: .opportunity, to: .opportunity, currentStage: .consideration, requestedStage: .decision)
+            StatusTransitions.check(
+                from: .opportunity, to: .opportunity, currentStage: .consideration, requestedStage: .decision)
                 == .success(.decision))
         #expect(
-            StatusTransitions.check(from: .opportunity, to: .opportunity, currentStage: .consideration, requestedStage: nil)
+            StatusTransitions.check(
+                from: .opportunity, to: .opportunity, currentStage: .consideration, requestedStage: nil)
                 == .failure(.invalidStatusTransition(from: .opportunity, to: .opportunity)))
         #expect(
             StatusTransitions.check(
-                from: .opportunity, to: .opportunity, currentStage: .consideration, requestedStage: .consideration)
-                .failureMessage == "Invalid status transition: cannot move from opportunity to opportunity")
+                from: .opportunity, to: .opportunity, currentStage: .consideration, requestedStage: .consideration
+            )
+            .failureMessage == "Invalid status transition: cannot move from opportunity to opportunity")
     }
 }
 

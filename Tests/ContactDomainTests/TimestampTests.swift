@@ -91,6 +91,8 @@ struct TimestampTests {
         let data = try JSONEncoder().encode([timestamp])
         #expect(String(decoding: data, as: UTF8.self) == #"["2024-01-10T14:30:00.000001Z"]"#)
         #expect(try JSONDecoder().decode([Timestamp].self, from: data) == [timestamp])
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode([Timestamp].self, from: Data(#"["nope"]"#.utf8)) }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([Timestamp].self, from: Data(#"["nope"]"#.utf8))
+        }
     }
 }

@@ -59,7 +59,10 @@ struct TokenVerifierTests {
 
     @Test(
         "malformed tokens",
-        arguments: ["abc", "a.b", "a.b.c.d", "!!!.???.***", "e30.e30.", "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln", "..", "eyJhbGciOjF9.e30.AA"])
+        arguments: [
+            "abc", "a.b", "a.b.c.d", "!!!.???.***", "e30.e30.", "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln", "..",
+            "eyJhbGciOjF9.e30.AA",
+        ])
     func malformed(token: String) async throws {
         let result = try await verify("Bearer \(token)")
         #expect(result.failure == .malformedToken || result.failure == .badSignature)
@@ -73,7 +76,8 @@ struct TokenVerifierTests {
         await keys.add(hmac: HMACKey(from: Tokens.secret), digestAlgorithm: .sha256)
         let algorithm = try await keys.getKey()
         let signature = try algorithm.sign(Array("\(header).\(payload)".utf8))
-        #expect(try await verify("Bearer \(header).\(payload).\(Tokens.base64URL(signature))") == .failure(.malformedToken))
+        #expect(
+            try await verify("Bearer \(header).\(payload).\(Tokens.base64URL(signature))") == .failure(.malformedToken))
     }
 
     @Test("a token signed with another secret has a bad signature")
@@ -128,7 +132,8 @@ struct TokenVerifierTests {
         #expect(try await verify("Bearer \(ecKeyAsSecret)", with: es) == .failure(.algorithmNotAllowed("HS256")))
         #expect(try await verify("Bearer \(try await Tokens.rs256())") == .failure(.algorithmNotAllowed("RS256")))
         #expect(try await verify("Bearer \(try await Tokens.es256())") == .failure(.algorithmNotAllowed("ES256")))
-        #expect(try await verify("Bearer \(try await Tokens.es256())", with: rs) == .failure(.algorithmNotAllowed("ES256")))
+        #expect(
+            try await verify("Bearer \(try await Tokens.es256())", with: rs) == .failure(.algorithmNotAllowed("ES256")))
         // Right algorithm name, wrong kind of signature.
         let forged = try Tokens.raw(header: #"{"alg":"RS256"}"#, signature: Array(repeating: 7, count: 256))
         #expect(try await verify("Bearer \(forged)", with: rs) == .failure(.badSignature))
@@ -137,9 +142,11 @@ struct TokenVerifierTests {
     @Test("issuer and audience are checked when configured, ignored otherwise")
     func issuerAndAudience() async throws {
         let configured = try await Tokens.verifier(issuer: "https://id.example.com", audience: "contact-worker")
-        let good = try await Tokens.hs256(Tokens.claims(iss: "https://id.example.com", aud: ["other", "contact-worker"]))
+        let good = try await Tokens.hs256(
+            Tokens.claims(iss: "https://id.example.com", aud: ["other", "contact-worker"]))
         #expect(try await verify("Bearer \(good)", with: configured).isSuccess)
-        let wrongIssuer = try await Tokens.hs256(Tokens.claims(iss: "https://evil.example.com", aud: ["contact-worker"]))
+        let wrongIssuer = try await Tokens.hs256(
+            Tokens.claims(iss: "https://evil.example.com", aud: ["contact-worker"]))
         #expect(try await verify("Bearer \(wrongIssuer)", with: configured) == .failure(.wrongIssuer))
         let noIssuer = try await Tokens.hs256(Tokens.claims(aud: ["contact-worker"]))
         #expect(try await verify("Bearer \(noIssuer)", with: configured) == .failure(.wrongIssuer))
@@ -152,12 +159,18 @@ struct TokenVerifierTests {
 
     @Test("sub, business_id and a known role are required; name falls back to sub")
     func requiredClaims() async throws {
-        #expect(try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(sub: nil)))") == .failure(.missingClaim("sub")))
-        #expect(try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(sub: "")))") == .failure(.missingClaim("sub")))
+        #expect(
+            try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(sub: nil)))")
+                == .failure(.missingClaim("sub")))
+        #expect(
+            try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(sub: "")))")
+                == .failure(.missingClaim("sub")))
         #expect(
             try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(businessID: nil)))")
                 == .failure(.missingClaim("business_id")))
-        #expect(try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(role: nil)))") == .failure(.missingClaim("role")))
+        #expect(
+            try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(role: nil)))")
+                == .failure(.missingClaim("role")))
         #expect(
             try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(role: "superuser")))")
                 == .failure(.unknownRole("superuser")))
@@ -168,18 +181,24 @@ struct TokenVerifierTests {
     @Test("sub, name and business_id the worker could not record are a 401: over 255 characters or holding NUL")
     func unusableClaims() async throws {
         let long = String(repeating: "é", count: 256)
-        #expect(try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(sub: long)))") == .failure(.unusableClaim("sub")))
-        #expect(try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(name: "a\u{0}b")))") == .failure(.unusableClaim("name")))
+        #expect(
+            try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(sub: long)))")
+                == .failure(.unusableClaim("sub")))
+        #expect(
+            try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(name: "a\u{0}b")))")
+                == .failure(.unusableClaim("name")))
         #expect(
             try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(businessID: long)))")
                 == .failure(.unusableClaim("business_id")))
         let longest = String(repeating: "é", count: 255)
-        #expect(try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(name: longest)))").success?.name == longest)
+        #expect(
+            try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(name: longest)))").success?.name == longest)
     }
 
     @Test("extra permissions add to the role's", arguments: Role.allCases)
     func extraPermissions(role: Role) async throws {
-        let token = try await Tokens.hs256(Tokens.claims(role: role.rawValue, permissions: ["edit_contacts", "export"]))
+        let token = try await Tokens.hs256(
+            Tokens.claims(role: role.rawValue, permissions: ["edit_contacts", "export"]))
         let actor = try #require(try await verify("Bearer \(token)").success)
         #expect(actor.role == role)
         #expect(actor.permissions == role.defaultPermissions.union([.editContacts, Permission(rawValue: "export")]))
@@ -197,7 +216,8 @@ struct TokenVerifierTests {
         #expect(try await verify("Bearer \(token)", with: verifier, now: later) == .failure(.expired))
         #expect(verifier.cachedTokenCount == 0)
         for sub in ["a", "b", "c"] {
-            #expect(try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(sub: sub)))", with: verifier).isSuccess)
+            #expect(
+                try await verify("Bearer \(try await Tokens.hs256(Tokens.claims(sub: sub)))", with: verifier).isSuccess)
         }
         #expect(verifier.cachedTokenCount == 2)
     }
@@ -255,7 +275,9 @@ struct TokenVerifierTests {
     func mintRoundTrip() async throws {
         let actor = ContactDomain.Principal(userID: "u-9", name: "Sam", businessID: "b-9", role: .manager)
         let token = try await TokenSigner(hs256Secret: Tokens.secret).sign(
-            TokenClaims(for: actor, expiresAt: Timestamp(microsecondsSinceEpoch: Tokens.now.microsecondsSinceEpoch + 60_000_000)))
+            TokenClaims(
+                for: actor, expiresAt: Timestamp(microsecondsSinceEpoch: Tokens.now.microsecondsSinceEpoch + 60_000_000)
+            ))
         #expect(try await verify("Bearer \(token)") == .success(actor))
     }
 }

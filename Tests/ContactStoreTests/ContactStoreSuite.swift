@@ -42,7 +42,8 @@ struct ContactStoreSuite {
                 lifecycleStage: .interest, lastContacted: times[4], createdAt: times[0], updatedAt: times[3])
             let interactions = times.enumerated().map { index, time in
                 Interaction(
-                    id: UUID(), contactID: contactID, type: InteractionType.allCases[index], description: "é ✓ \(index)",
+                    id: UUID(), contactID: contactID, type: InteractionType.allCases[index],
+                    description: "é ✓ \(index)",
                     timestamp: time, outcome: index.isMultiple(of: 2) ? nil : "ok", nextAction: "call back",
                     scheduledFollowUp: index.isMultiple(of: 2) ? time : nil, performedBy: "Grace Hopper",
                     performedByID: "user-\(index)")
@@ -169,7 +170,8 @@ struct ContactStoreSuite {
                 offsets: [ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 11)])
 
             let error = await #expect(throws: StoreError.self) { try await store.apply(batch) }
-            if case .constraintViolation = error {} else {
+            if case .constraintViolation = error {
+            } else {
                 Issue.record("expected a constraint violation, got \(String(describing: error))")
             }
             #expect(error?.isRetriable == false)
@@ -182,7 +184,8 @@ struct ContactStoreSuite {
             #expect(try await store.pendingOutbox(limit: 100) == before)
             #expect(try await store.offsets(group: "g", topic: "t") == [0: 10])
             // The store is still usable after the rollback.
-            try await store.apply(StoreBatch(offsets: [ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 12)]))
+            try await store.apply(
+                StoreBatch(offsets: [ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 12)]))
             #expect(try await store.offsets(group: "g", topic: "t") == [0: 12])
         }
     }
@@ -349,7 +352,8 @@ struct ContactStoreSuite {
             #expect(try await store.contact(id: UUID(), businessID: Fixtures.business) == nil)
             // The bulk load is unscoped on purpose: the domain makes the business check.
             let missing = UUID()
-            #expect(try await store.contacts(ids: [mine.id, theirs.id, missing]) == [mine.id: mine, theirs.id: theirs])
+            #expect(
+                try await store.contacts(ids: [mine.id, theirs.id, missing]) == [mine.id: mine, theirs.id: theirs])
         }
     }
 
@@ -412,12 +416,15 @@ struct ContactStoreSuite {
             // Offsets only move forward: a batch finished late by a worker that lost the
             // partition (or a message isolated after a newer batch) cannot rewind it, which would
             // make the next owner re-read what was already processed.
-            try await store.apply(StoreBatch(offsets: [ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 0)]))
+            try await store.apply(
+                StoreBatch(offsets: [ConsumerOffset(group: "g", topic: "t", partition: 0, nextOffset: 0)]))
             #expect(try await store.offsets(group: "g", topic: "t")[0] == 6)
         }
     }
 
-    @Test("the first offset is kept from a partition's first stored batch; unknown ones are absent", arguments: Backend.available)
+    @Test(
+        "the first offset is kept from a partition's first stored batch; unknown ones are absent",
+        arguments: Backend.available)
     func firstOffsetsAreKept(backend: Backend) async throws {
         try await withStore(backend) { store in
             #expect(try await store.firstOffsets(group: "g", topic: "t").isEmpty)
@@ -441,7 +448,8 @@ struct ContactStoreSuite {
 
     // MARK: - Outbox
 
-    @Test("outbox order is insertion order across batches; published rows never come back", arguments: Backend.available)
+    @Test(
+        "outbox order is insertion order across batches; published rows never come back", arguments: Backend.available)
     func outboxOrdering(backend: Backend) async throws {
         try await withStore(backend) { store in
             let contacts = [UUID(), UUID(), UUID()]
@@ -473,7 +481,9 @@ struct ContactStoreSuite {
             #expect(try await store.pendingOutboxCount() == 26)
 
             // Scattered, unsorted, repeated and already-deleted sequences: exactly those rows go.
-            let scattered = [sequences[12], sequences[11], sequences[14], sequences[20], sequences[21], sequences[12], sequences[0]]
+            let scattered = [
+                sequences[12], sequences[11], sequences[14], sequences[20], sequences[21], sequences[12], sequences[0],
+            ]
             try await store.markPublished(sequences: scattered)
             let gone: Set<Int64> = Set(sequences.prefix(10)).union(scattered)
             #expect(try await store.pendingOutbox(limit: 1_000) == pending.filter { !gone.contains($0.sequence ?? -1) })
@@ -492,22 +502,27 @@ struct ContactStoreSuite {
         }
     }
 
-    @Test("a batch can mark earlier outbox rows published in its own transaction, atomically", arguments: Backend.available)
+    @Test(
+        "a batch can mark earlier outbox rows published in its own transaction, atomically",
+        arguments: Backend.available)
     func batchMarksPublished(backend: Backend) async throws {
         try await withStore(backend) { store in
             let contact = UUID()
             let first = try await store.apply(
                 StoreBatch(outbox: (0..<4).map { Fixtures.outbox(contactID: contact, value: "first-\($0)") }))
             let second = StoreBatch(
-                outbox: [Fixtures.outbox(contactID: contact, value: "second")], published: Array(first.prefix(3)) + [999_999])
+                outbox: [Fixtures.outbox(contactID: contact, value: "second")],
+                published: Array(first.prefix(3)) + [999_999])
             let added = try await store.apply(second)
-            #expect(try await store.pendingOutbox(limit: 10).map(\.value) == [Array("first-3".utf8), Array("second".utf8)])
+            #expect(
+                try await store.pendingOutbox(limit: 10).map(\.value) == [Array("first-3".utf8), Array("second".utf8)])
             #expect(try await store.pendingOutbox(limit: 10).compactMap(\.sequence) == [first[3]] + added)
 
             // A batch that fails rolls back its deletions too.
             let fresh = Fixtures.contact()
             let failing = StoreBatch(
-                interactions: [Fixtures.interaction(contactID: UUID())], outbox: [Fixtures.outbox(contactID: fresh.id, value: "lost")],
+                interactions: [Fixtures.interaction(contactID: UUID())],
+                outbox: [Fixtures.outbox(contactID: fresh.id, value: "lost")],
                 published: [first[3]] + added)
             await #expect(throws: StoreError.self) { try await store.apply(failing) }
             #expect(try await store.pendingOutboxCount() == 2)
@@ -535,7 +550,8 @@ struct ContactStoreSuite {
             #expect(pending.map { String(decoding: $0.value, as: UTF8.self) } == ["a", "d", "b", "c", "e", "f", "g"])
             #expect(pending.map(\.sourcePartition) == [0, 0, 1, nil, 2, 1, 0])
             // The sequences `apply` returned are each message's, in the batch's order.
-            let sequenceByValue = Dictionary(uniqueKeysWithValues: pending.map { (String(decoding: $0.value, as: UTF8.self), $0.sequence) })
+            let sequenceByValue = Dictionary(
+                uniqueKeysWithValues: pending.map { (String(decoding: $0.value, as: UTF8.self), $0.sequence) })
             #expect(firstSequences == ["a", "b", "c", "d", "e"].map { sequenceByValue[$0] ?? nil })
             #expect(secondSequences == ["f", "g"].map { sequenceByValue[$0] ?? nil })
 
@@ -559,7 +575,9 @@ struct ContactStoreSuite {
         }
     }
 
-    @Test("a selection bounded by the last sequence leaves out the rows committed after it was read", arguments: Backend.available)
+    @Test(
+        "a selection bounded by the last sequence leaves out the rows committed after it was read",
+        arguments: Backend.available)
     func outboxSelectionBoundedBySequence(backend: Backend) async throws {
         try await withStore(backend) { store in
             #expect(try await store.lastOutboxSequence() == nil)
@@ -643,7 +661,8 @@ struct ContactStoreSuite {
 
             func pages(_ selection: EventSelection, size: Int) async throws -> [[StoredEvent]] {
                 let pages = Mutex<[[StoredEvent]]>([])
-                try await store.forEachEventPage(selection, pageSize: size) { page in pages.withLock { $0.append(page) } }
+                try await store.forEachEventPage(selection, pageSize: size) { page in pages.withLock { $0.append(page) }
+                }
                 return pages.withLock { $0 }
             }
             let ofA = all.filter { $0.contactID == a }

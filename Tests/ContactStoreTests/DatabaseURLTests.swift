@@ -5,9 +5,11 @@ import Testing
 struct DatabaseURLTests {
     @Test("sqlite:<path> forms")
     func sqliteForms() throws {
-        #expect(try DatabaseURL(parsing: "sqlite:.contact-worker/contacts.sqlite")
-            == .sqlite(.init(path: ".contact-worker/contacts.sqlite")))
-        #expect(try DatabaseURL(parsing: "sqlite:///var/lib/cw/db.sqlite") == .sqlite(.init(path: "/var/lib/cw/db.sqlite")))
+        #expect(
+            try DatabaseURL(parsing: "sqlite:.contact-worker/contacts.sqlite")
+                == .sqlite(.init(path: ".contact-worker/contacts.sqlite")))
+        #expect(
+            try DatabaseURL(parsing: "sqlite:///var/lib/cw/db.sqlite") == .sqlite(.init(path: "/var/lib/cw/db.sqlite")))
         #expect(try DatabaseURL(parsing: "sqlite::memory:") == .sqlite(.init(path: nil)))
         #expect(
             try DatabaseURL(parsing: "sqlite:/data/c.sqlite?synchronous=full&busy_timeout_ms=250")
@@ -17,10 +19,15 @@ struct DatabaseURLTests {
     @Test("postgres:// and postgresql:// forms, with options")
     func postgresForms() throws {
         let url = try DatabaseURL(parsing: "postgres://worker:s%40cret@db.internal:6543/contacts")
-        #expect(url == .postgres(.init(host: "db.internal", port: 6543, username: "worker", password: "s@cret", database: "contacts")))
+        #expect(
+            url
+                == .postgres(
+                    .init(host: "db.internal", port: 6543, username: "worker", password: "s@cret", database: "contacts")
+                ))
         #expect(url.description == "postgres://worker:***@db.internal:6543/contacts")
         let withOptions = try DatabaseURL(
-            parsing: "postgresql://u@localhost/db?sslmode=disable&schema=tenant_1&connect_timeout=2.5&max_connections=3")
+            parsing: "postgresql://u@localhost/db?sslmode=disable&schema=tenant_1&connect_timeout=2.5&max_connections=3"
+        )
         #expect(
             withOptions
                 == .postgres(
@@ -31,7 +38,11 @@ struct DatabaseURLTests {
         #expect(encodedName == .postgres(.init(host: "h", port: 5432, username: "u", password: nil, database: "a%41")))
         let verified = try DatabaseURL(parsing: "postgres://u@h/db?sslmode=verify-full&connect_timeout=3600")
         #expect(
-            verified == .postgres(.init(host: "h", port: 5432, username: "u", password: nil, database: "db", tls: .verifyFull, connectTimeout: .seconds(3600))))
+            verified
+                == .postgres(
+                    .init(
+                        host: "h", port: 5432, username: "u", password: nil, database: "db", tls: .verifyFull,
+                        connectTimeout: .seconds(3600))))
     }
 
     @Test("an unsupported scheme names the key and says what would work")
@@ -39,7 +50,8 @@ struct DatabaseURLTests {
         let error = #expect(throws: StoreError.self) { try DatabaseURL(parsing: "mysql://u:p@h/db") }
         #expect(
             error?.description
-                == #"DATABASE_URL: unsupported scheme "mysql" (use sqlite:<path> or postgres://user:pass@host:port/db)"#)
+                == #"DATABASE_URL: unsupported scheme "mysql" (use sqlite:<path> or postgres://user:pass@host:port/db)"#
+        )
         #expect(error?.isRetriable == false)
     }
 

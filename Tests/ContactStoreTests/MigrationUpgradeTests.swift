@@ -43,7 +43,9 @@ struct MigrationUpgradeTests {
         // Outbox rows as builds before migration 4 wrote them: one row per message.
         let legacy =
             // More than one page of the migration's copy (OutboxPacking.legacyPageSize).
-            (0..<(OutboxPacking.legacyPageSize + 30)).map { Fixtures.outbox(contactID: contact.id, value: "legacy-\($0)") } + [
+            (0..<(OutboxPacking.legacyPageSize + 30)).map {
+                Fixtures.outbox(contactID: contact.id, value: "legacy-\($0)")
+            } + [
                 OutboxMessage(topic: "contacts.dead-letter", key: nil, value: [], headers: [], contactID: nil),
                 OutboxMessage(
                     topic: "contacts.command-results", key: [0xFF, 0x00], value: [0, 1, 255],
@@ -57,7 +59,12 @@ struct MigrationUpgradeTests {
 
         // The pending messages survive in order, renumbered.
         let pending = try await store.pendingOutbox(limit: 5_000)
-        #expect(pending.map { message in var copy = message; copy.sequence = nil; return copy } == legacy)
+        #expect(
+            pending.map { message in
+                var copy = message
+                copy.sequence = nil
+                return copy
+            } == legacy)
         let sequences = pending.compactMap(\.sequence)
         #expect(sequences.count == legacy.count)
         #expect(zip(sequences, sequences.dropFirst()).allSatisfy { $0 < $1 })
@@ -76,9 +83,11 @@ struct MigrationUpgradeTests {
         // A command id seen before the upgrade is still rejected, and the batch rolls back.
         let fresh = Fixtures.processed(contactID: contact.id)
         let error = await #expect(throws: StoreError.self) {
-            try await store.apply(StoreBatch(processedCommands: [fresh, Fixtures.processed(id: commands[0].commandID)]))
+            try await store.apply(
+                StoreBatch(processedCommands: [fresh, Fixtures.processed(id: commands[0].commandID)]))
         }
-        if case .constraintViolation = error {} else {
+        if case .constraintViolation = error {
+        } else {
             Issue.record("expected a constraint violation, got \(String(describing: error))")
         }
         #expect(try await store.processedCommands(ids: [fresh.commandID]).isEmpty)
@@ -112,7 +121,10 @@ struct MigrationUpgradeTests {
             #expect(contacts[busy]?.version == 5)
             #expect(try await store.offsets(group: "g", topic: "t") == [0: 42])
             #expect(try await store.firstOffsets(group: "g", topic: "t") == [0: 7])
-            #expect(try await store.claimPartitions(group: "g", topic: "t", partitions: [0]) == [0: PartitionClaim(epoch: 1, nextOffset: 42)])
+            #expect(
+                try await store.claimPartitions(group: "g", topic: "t", partitions: [0]) == [
+                    0: PartitionClaim(epoch: 1, nextOffset: 42)
+                ])
         }
     }
 
@@ -227,7 +239,8 @@ struct MigrationUpgradeTests {
             #expect(
                 try await store.interactions(contactID: contact.id, skip: 0, limit: 100).items
                     == interactions[contact.id])
-            #expect(try await store.statusHistory(contactID: contact.id, skip: 0, limit: 100).items == history[contact.id])
+            #expect(
+                try await store.statusHistory(contactID: contact.id, skip: 0, limit: 100).items == history[contact.id])
         }
 
         // Entries recorded after the upgrade, with the same timestamp, list before the older ones.

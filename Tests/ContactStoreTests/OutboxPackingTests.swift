@@ -15,7 +15,10 @@ struct OutboxPackingTests {
 
     @Test("messages round-trip exactly, with their indexes and sequences")
     func roundTrip() throws {
-        let indexed = [(index: 0, message: Self.messages[0]), (index: 7, message: Self.messages[1]), (index: 1_048_575, message: Self.messages[2])]
+        let indexed = [
+            (index: 0, message: Self.messages[0]), (index: 7, message: Self.messages[1]),
+            (index: 1_048_575, message: Self.messages[2]),
+        ]
         let unpacked = try #require(OutboxPacking.unpack(OutboxPacking.pack(indexed), batchID: 3))
         #expect(unpacked.map(\.index) == [0, 7, 1_048_575])
         #expect(unpacked.map(\.message.sequence) == [3 << 20, 3 << 20 | 7, 3 << 20 | 1_048_575])
@@ -27,7 +30,9 @@ struct OutboxPackingTests {
         #expect(OutboxPacking.unpack(OutboxPacking.pack([OutboxMessage]()), batchID: 1)?.isEmpty == true)
     }
 
-    @Test("a batch is stored as one row per source partition, in first-appearance order, and its sequences come back in its order")
+    @Test(
+        "a batch is stored as one row per source partition, in first-appearance order, and its sequences come back in its order"
+    )
     func partitionGroups() {
         let partitions: [Int32?] = [3, 1, nil, 3, 1, 3, nil, 0]
         let messages = partitions.map { partition in
@@ -41,7 +46,9 @@ struct OutboxPackingTests {
                 .init(sourcePartition: 3, positions: [0, 3, 5]), .init(sourcePartition: 1, positions: [1, 4]),
                 .init(sourcePartition: nil, positions: [2, 6]), .init(sourcePartition: 0, positions: [7]),
             ])
-        let expected: [(batchID: Int64, index: Int)] = [(10, 0), (11, 0), (12, 0), (10, 1), (11, 1), (10, 2), (12, 1), (13, 0)]
+        let expected: [(batchID: Int64, index: Int)] = [
+            (10, 0), (11, 0), (12, 0), (10, 1), (11, 1), (10, 2), (12, 1), (13, 0),
+        ]
         #expect(
             OutboxPacking.sequences(of: groups, batchIDs: [10, 11, 12, 13], count: messages.count)
                 == expected.map { OutboxPacking.sequence(batchID: $0.batchID, index: $0.index) })
@@ -82,11 +89,17 @@ struct OutboxPackingTests {
 
     @Test("rewriting a stored batch keeps exactly the unmarked messages with their indexes")
     func rewrite() throws {
-        let stored = [(index: 2, message: Self.messages[0]), (index: 3, message: Self.messages[1]), (index: 5, message: Self.messages[2])]
+        let stored = [
+            (index: 2, message: Self.messages[0]), (index: 3, message: Self.messages[1]),
+            (index: 5, message: Self.messages[2]),
+        ]
         #expect(OutboxPacking.rewrite(stored, without: [0...1, 4...4, 6...9]) == .unchanged)
         #expect(OutboxPacking.rewrite(stored, without: [2...3, 5...5]) == .delete)
         let rewritten = OutboxPacking.rewrite(stored, without: [3...3])
-        #expect(rewritten == .replace(firstIndex: 2, lastIndex: 5, count: 2, messages: OutboxPacking.pack([stored[0], stored[2]])))
+        #expect(
+            rewritten
+                == .replace(
+                    firstIndex: 2, lastIndex: 5, count: 2, messages: OutboxPacking.pack([stored[0], stored[2]])))
         guard case .replace(_, _, _, let packed) = rewritten else { return }
         let kept = try #require(OutboxPacking.unpack(packed, batchID: 9))
         #expect(kept.map(\.message.sequence) == [9 << 20 | 2, 9 << 20 | 5])

@@ -12,7 +12,8 @@ struct PartitionClaimTests {
 
     private func offset(_ partition: Int32, next: Int64, first: Int64? = nil, epoch: Int64?) -> ConsumerOffset {
         ConsumerOffset(
-            group: Self.group, topic: Self.topic, partition: partition, nextOffset: next, firstOffset: first ?? next - 1,
+            group: Self.group, topic: Self.topic, partition: partition, nextOffset: next,
+            firstOffset: first ?? next - 1,
             ownerEpoch: epoch)
     }
 
@@ -20,7 +21,8 @@ struct PartitionClaimTests {
     func claimsRaiseTheEpoch(backend: Backend) async throws {
         try await withStore(backend) { store in
             let first = try await store.claimPartitions(group: Self.group, topic: Self.topic, partitions: [0, 1])
-            #expect(first == [0: PartitionClaim(epoch: 1, nextOffset: nil), 1: PartitionClaim(epoch: 1, nextOffset: nil)])
+            #expect(
+                first == [0: PartitionClaim(epoch: 1, nextOffset: nil), 1: PartitionClaim(epoch: 1, nextOffset: nil)])
             // Claimed but never written: no stored offset to resume from.
             #expect(try await store.offsets(group: Self.group, topic: Self.topic).isEmpty)
 

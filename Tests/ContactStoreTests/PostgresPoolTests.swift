@@ -10,7 +10,9 @@ struct PostgresPoolTests {
     @Test("a call that waits out connect_timeout while another holds the only connection leaves that connection alone")
     func busyPoolIsNotRetired() async throws {
         let base = try Self.postgresBase()
-        guard case .postgres(let server) = try DatabaseURL(parsing: base) else { throw PoolTestError("not a postgres URL: \(base)") }
+        guard case .postgres(let server) = try DatabaseURL(parsing: base) else {
+            throw PoolTestError("not a postgres URL: \(base)")
+        }
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         // Migrated with the default connect_timeout: at the suite's start the machine is busy and a
         // first connection can take longer than the short timeout this test is about.
@@ -62,7 +64,9 @@ struct PostgresPoolTests {
     }
 
     /// Lock requests waiting on `table` (only that table's: other suites share the server).
-    private static func waitingLocks(on table: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+    private static func waitingLocks(
+        on table: String, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> Int64 {
         let rows = try await connection.query(
             "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = to_regclass(\(table))", logger: logger
         ).collect()

@@ -24,7 +24,10 @@ struct StoreOutageTests {
                     try await store.apply(StoreBatch(interactions: [Fixtures.interaction(contactID: contact.id)]))
                 }
                 #expect(error?.isRetriable == true, "\(String(describing: error))")
-                if case .unavailable = error {} else { Issue.record("expected .unavailable, got \(String(describing: error))") }
+                if case .unavailable = error {
+                } else {
+                    Issue.record("expected .unavailable, got \(String(describing: error))")
+                }
             }
             let pingError = await #expect(throws: StoreError.self) { try await store.ping() }
             #expect(pingError?.isRetriable == true)
@@ -40,7 +43,9 @@ struct StoreOutageTests {
         }
     }
 
-    @Test("PostgreSQL stopped and started under concurrent batches, reads and marks: every call returns (success or retriable error), none hangs")
+    @Test(
+        "PostgreSQL stopped and started under concurrent batches, reads and marks: every call returns (success or retriable error), none hangs"
+    )
     func postgresOutageUnderConcurrentCalls() async throws {
         // Three callers and two connections, as in the worker: calls queue for the pool during the outage.
         try await onOutageServer { store, contact, control in
@@ -53,8 +58,12 @@ struct StoreOutageTests {
                         let outbox = interactions.map { Fixtures.outbox(contactID: contact.id, value: "\($0.id)") }
                         do {
                             let batch = StoreBatch(interactions: interactions, outbox: outbox, published: published)
-                            published = try await calls.watch("caller \(caller): apply") { try await store.apply(batch) }
-                            try await calls.watch("caller \(caller): mark") { try await store.markPublished(sequences: published.prefix(10).map { $0 }) }
+                            published = try await calls.watch("caller \(caller): apply") {
+                                try await store.apply(batch)
+                            }
+                            try await calls.watch("caller \(caller): mark") {
+                                try await store.markPublished(sequences: published.prefix(10).map { $0 })
+                            }
                             _ = try await calls.watch("caller \(caller): read") {
                                 try await store.interactions(contactID: contact.id, skip: 0, limit: 100)
                             }
@@ -77,7 +86,9 @@ struct StoreOutageTests {
                 try await Task.sleep(for: .seconds(downtime))
                 try runShell("\(control) start")
                 serverIsUp = true
-                if let hung = calls.longest(over: .seconds(30)) { Issue.record("a store call has not returned: \(hung)") }
+                if let hung = calls.longest(over: .seconds(30)) {
+                    Issue.record("a store call has not returned: \(hung)")
+                }
             }
             // Every caller finishes its current round; none may be stuck in a call.
             calls.stop()
@@ -97,7 +108,9 @@ struct StoreOutageTests {
         }
     }
 
-    @Test("PostgreSQL: a call hung by a server stop fails and stops holding the pool; the next outage still replaces the pool")
+    @Test(
+        "PostgreSQL: a call hung by a server stop fails and stops holding the pool; the next outage still replaces the pool"
+    )
     func hungCallReleasesThePool() async throws {
         try await onOutageServer { anyStore, contact, control in
             let store = try #require(anyStore as? PostgresContactStore)
@@ -110,7 +123,10 @@ struct StoreOutageTests {
             try runShell("\(control) stop -m fast")
             serverIsUp = false
             let lost = await #expect(throws: StoreError.self) { _ = try await hung.value }
-            if case .unavailable = lost {} else { Issue.record("expected .unavailable, got \(String(describing: lost))") }
+            if case .unavailable = lost {
+            } else {
+                Issue.record("expected .unavailable, got \(String(describing: lost))")
+            }
             #expect(store.leasedCalls == 0, "a call reported as failed still counts as holding a connection")
             #expect(store.poolGeneration == generation + 1, "the pool was not replaced after the connection was lost")
 
@@ -197,7 +213,9 @@ struct StoreOutageTests {
     private static func waitFor(_ what: String, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while !condition() {
-            guard ContinuousClock.now < deadline else { throw WaitTimeout(description: "timed out waiting for \(what)") }
+            guard ContinuousClock.now < deadline else {
+                throw WaitTimeout(description: "timed out waiting for \(what)")
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -225,7 +243,8 @@ struct StoreOutageTests {
 
     @Test("SQLite file that cannot be opened: typed error naming the path; fixed: opening works")
     func sqliteUnopenable() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("contact-store-outage-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contact-store-outage-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         // A regular file where the database's directory should be: unopenable even for root.
@@ -250,7 +269,8 @@ struct StoreOutageTests {
 
     @Test("SQLite file that is not a database: typed, non-retriable error")
     func sqliteGarbageFile() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("contact-store-garbage-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contact-store-garbage-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let file = root.appendingPathComponent("contacts.sqlite")

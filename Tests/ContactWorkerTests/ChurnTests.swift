@@ -42,7 +42,8 @@ extension WorkerProcessTests {
             "workers killed, stopped, added and removed under bursts of status steps: every result is the serial model's, every contact's StatusChanged chain and versions too, nothing dead-lettered"
         )
         func churn() async throws {
-            guard let harness = try await WorkerHarness.make(.postgres, commandPartitions: 12, outputPartitions: 12) else { return }
+            guard let harness = try await WorkerHarness.make(.postgres, commandPartitions: 12, outputPartitions: 12)
+            else { return }
             let seed = Scenario.seed()
             let plan = ChurnPlan(
                 seed: seed, contacts: Self.contacts, rounds: max(4, Self.churnSeconds / Self.secondsPerRound),
@@ -68,7 +69,9 @@ extension WorkerProcessTests {
                 for member in fleet.running { member.send(SIGTERM) }
                 for member in fleet.running {
                     let ended = try await member.waitForExit(seconds: 30)
-                    if ended != .exited(0) { fleet.problems.append("SIGTERM at the end: \(member.name) \(ended), expected exit 0") }
+                    if ended != .exited(0) {
+                        fleet.problems.append("SIGTERM at the end: \(member.name) \(ended), expected exit 0")
+                    }
                 }
 
                 var report = try await check.run()
@@ -127,7 +130,8 @@ extension WorkerProcessTests {
 
             mutating func run(_ step: ChurnPlan.Step) async throws {
                 if let dead = running.first(where: { !$0.isRunning }) {
-                    throw ChildProcessError(description: "\(dead.name) \(dead.poll().map(\.description) ?? "ended") on its own")
+                    throw ChildProcessError(
+                        description: "\(dead.name) \(dead.poll().map(\.description) ?? "ended") on its own")
                 }
                 switch step {
                 case .send(let index):
@@ -144,7 +148,8 @@ extension WorkerProcessTests {
                     if handingBack, let handover {
                         handovers.append(
                             "partition \(handover.partition): "
-                                + (handover.owners + [owner(of: handover.partition)?.name ?? "nobody"]).joined(separator: " → "))
+                                + (handover.owners + [owner(of: handover.partition)?.name ?? "nobody"]).joined(
+                                    separator: " → "))
                         self.handover = nil
                         handingBack = false
                     }
@@ -167,7 +172,9 @@ extension WorkerProcessTests {
                     let child = running.remove(at: member % running.count)
                     child.send(SIGKILL)
                     let ended = try await child.waitForExit(seconds: 10)
-                    if ended != .signalled(SIGKILL) { problems.append("\(child.name) ended before it was killed: \(ended)") }
+                    if ended != .signalled(SIGKILL) {
+                        problems.append("\(child.name) ended before it was killed: \(ended)")
+                    }
                     if restart { try startMember() }
                 case .stop(let member, let restart):
                     counts[restart ? "stop+restart" : "stop", default: 0] += 1
@@ -217,9 +224,11 @@ extension WorkerProcessTests {
                     let log = (try? String(contentsOf: member.log, encoding: .utf8)) ?? ""
                     guard
                         let line = log.split(separator: "\n").last(where: {
-                            $0.hasSuffix("[ContactWorker] partitions assigned") || $0.hasSuffix("[ContactWorker] partitions revoked")
+                            $0.hasSuffix("[ContactWorker] partitions assigned")
+                                || $0.hasSuffix("[ContactWorker] partitions revoked")
                         }),
-                        line.hasSuffix("assigned"), let field = line.split(separator: " ").first(where: { $0.hasPrefix("partitions=") })
+                        line.hasSuffix("assigned"),
+                        let field = line.split(separator: " ").first(where: { $0.hasPrefix("partitions=") })
                     else { return false }
                     return field.split(separator: ",").contains { $0.hasSuffix("[\(partition)]") }
                 }
@@ -233,7 +242,8 @@ extension WorkerProcessTests {
                 _ = try await within(60, "\(members.map(\.name).joined(separator: ", ")) to be assigned partitions") {
                     while !members.allSatisfy({ Self.assignments($0) > before[$0.name] ?? 0 }) {
                         if let dead = members.first(where: { !$0.isRunning }) {
-                            throw ChildProcessError(description: "\(dead.name) \(dead.poll().map(\.description) ?? "ended") on its own")
+                            throw ChildProcessError(
+                                description: "\(dead.name) \(dead.poll().map(\.description) ?? "ended") on its own")
                         }
                         try await Task.sleep(for: .milliseconds(100))
                     }

@@ -8,20 +8,25 @@ import Testing
 
 @Suite("Per-command log lines (issue 5: topic, partition, offset, command_id)")
 struct CommandLogTests {
-    @Test("each decision is logged once published: applied and duplicate at debug, rejected at info, dead letters at notice")
+    @Test(
+        "each decision is logged once published: applied and duplicate at debug, rejected at info, dead letters at notice"
+    )
     func decisionsAreLogged() async throws {
         guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
         defer { Task { await harness.close() } }
         let owner = try await harness.token()
         let viewer = try await harness.token(sub: "u-2", name: "Vic Viewer", role: "viewer")
         let contact = "00000000-0000-4000-8000-0000000000e1"
-        let create = TestCommand(type: "CreateContact", contactID: contact, payload: #"{"company_name": "Logged Co"}"#, token: owner)
+        let create = TestCommand(
+            type: "CreateContact", contactID: contact, payload: #"{"company_name": "Logged Co"}"#, token: owner)
         let refused = TestCommand(
-            type: "UpdateStatus", contactID: contact, payload: #"{"relationship_status": "qualified_lead"}"#, token: viewer)
+            type: "UpdateStatus", contactID: contact, payload: #"{"relationship_status": "qualified_lead"}"#,
+            token: viewer)
         try await harness.send([
             harness.message(create),
             harness.message(refused),
-            KafkaOutgoingMessage(topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("[1, 2".utf8)),
+            KafkaOutgoingMessage(
+                topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("[1, 2".utf8)),
             harness.message(create),
         ])
         let records = RecordingLogHandler.Records()
@@ -32,11 +37,15 @@ struct CommandLogTests {
         #expect(results.map(\.status) == [201, 403, 201])
 
         let lines = records.all.filter { $0.message.hasPrefix("command ") }
-        #expect(lines.map(\.message) == ["command applied", "command rejected", "command dead_lettered", "command duplicate"])
+        #expect(
+            lines.map(\.message) == [
+                "command applied", "command rejected", "command dead_lettered", "command duplicate",
+            ])
         #expect(lines.map(\.level) == [.debug, .info, .notice, .debug])
         #expect(lines.map { $0.metadata["offset"] } == ["0", "1", "2", "3"])
         #expect(lines.allSatisfy { $0.metadata["topic"] == harness.topics.commands && $0.metadata["partition"] == "0" })
-        #expect(lines.map { $0.metadata["command_id"] } == [create.commandID, refused.commandID, nil, create.commandID])
+        #expect(
+            lines.map { $0.metadata["command_id"] } == [create.commandID, refused.commandID, nil, create.commandID])
         #expect(lines.map { $0.metadata["status"] } == ["201", "403", nil, "201"])
         #expect(lines.map { $0.metadata["command_type"] } == ["CreateContact", "UpdateStatus", nil, "CreateContact"])
         let rejection = try #require(lines.dropFirst().first?.metadata["detail"])

@@ -15,9 +15,11 @@ extension WorkerProcessTests {
             "20,000 commands through a `contact-worker run` killed with SIGKILL 12 times (3 during start-up) and restarted: nothing lost, nothing applied twice",
             arguments: Backend.available)
         func killedAtRandomMoments(backend: Backend) async throws {
-            guard let harness = try await WorkerHarness.make(backend, commandPartitions: 12, outputPartitions: 12) else { return }
+            guard let harness = try await WorkerHarness.make(backend, commandPartitions: 12, outputPartitions: 12)
+            else { return }
             let seed = Scenario.seed()
-            let scenario = Scenario(contacts: 400, total: Self.commandCount, seed: seed, token: try await harness.token())
+            let scenario = Scenario(
+                contacts: 400, total: Self.commandCount, seed: seed, token: try await harness.token())
             let group = "crash-\(UUID().uuidString.prefix(8).lowercased())"
             let workers = try WorkerProcesses(harness: harness, group: group)
             let check = FinalStateCheck(harness: harness, scenario: scenario, group: group)

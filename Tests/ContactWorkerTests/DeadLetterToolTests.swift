@@ -48,7 +48,8 @@ struct DeadLetterToolTests {
         #expect(redrive.status == .exited(0), "\(redrive.output)")
         #expect(redrive.output.contains("1 dead letters re-driven"), "\(redrive.output)")
 
-        let result = try #require(try await harness.read(harness.topics.results, count: 1).map(PublishedResult.init).first)
+        let result = try #require(
+            try await harness.read(harness.topics.results, count: 1).map(PublishedResult.init).first)
         #expect(result.commandID == commandID)
         #expect(result.status == 201)
         #expect(result.message.header("correlation-id") == "fix-me")
@@ -79,7 +80,8 @@ struct DeadLetterToolTests {
         // Broken, and signed with a token that expires before anyone re-drives it. It already
         // carries an x-original-timestamp of its own: the tools must read the worker's (the last).
         let shortLived = try await harness.token(expiresIn: 2)
-        var broken = harness.message(TestCommand(raw: String(fixed.dropLast(2)), contactID: contactID, token: shortLived))
+        var broken = harness.message(
+            TestCommand(raw: String(fixed.dropLast(2)), contactID: contactID, token: shortLived))
         broken.headers.append(KafkaHeader(name: "x-original-timestamp", string: "1"))
         try await harness.send([broken])
         let first = try #require(try await harness.read(harness.topics.deadLetters, count: 1).first)
@@ -93,12 +95,18 @@ struct DeadLetterToolTests {
         let expired = try await processes.runCLI(["dlq", "redrive", "--offset", "0", "--value-file", file.path])
         #expect(expired.status == .exited(0), "\(expired.output)")
         #expect(expired.output.contains("1 letter(s) carry an expired token (0@0)"), "\(expired.output)")
-        #expect(try await harness.read(harness.topics.results, count: 1).map(PublishedResult.init).map(\.status) == [401])
+        #expect(
+            try await harness.read(harness.topics.results, count: 1).map(PublishedResult.init).map(\.status) == [401])
 
         let fresh = try await harness.token()
-        let renewed = try await processes.runCLI(["dlq", "redrive", "--offset", "0", "--value-file", file.path, "--token", fresh])
+        let renewed = try await processes.runCLI([
+            "dlq", "redrive", "--offset", "0", "--value-file", file.path, "--token", fresh,
+        ])
         #expect(renewed.status == .exited(0), "\(renewed.output)")
-        #expect(try await harness.read(harness.topics.results, count: 2).map(PublishedResult.init).map(\.status) == [401, 201])
+        #expect(
+            try await harness.read(harness.topics.results, count: 2).map(PublishedResult.init).map(\.status) == [
+                401, 201,
+            ])
         // No issued_at: the contact was created when the command was first sent, not re-driven.
         let id = try #require(UUID(uuidString: contactID))
         let stored = try #require(try await harness.store.contact(id: id, businessID: "biz-1"))
@@ -119,7 +127,10 @@ struct DeadLetterToolTests {
         #expect(try await harness.messageCount(harness.topics.deadLetters) == 6)
         let letters = try await harness.read(harness.topics.deadLetters, count: 6)
         let dlq = harness.topics.deadLetters
-        #expect(letters.map { $0.header("x-redriven-from") } == [nil, nil, "\(dlq)/0@0", "\(dlq)/0@1", "\(dlq)/0@2", "\(dlq)/0@3"])
+        #expect(
+            letters.map { $0.header("x-redriven-from") } == [
+                nil, nil, "\(dlq)/0@0", "\(dlq)/0@1", "\(dlq)/0@2", "\(dlq)/0@3",
+            ])
         try await worker.stop()
     }
 }

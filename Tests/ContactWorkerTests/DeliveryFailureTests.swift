@@ -20,7 +20,8 @@ struct DeliveryFailureTests {
         try await harness.send(commands.map(harness.message))
         // The worker's first produce requests are refused for good (not retried by librdkafka),
         // after its batch is already committed to the database.
-        try harness.cluster.pushRequestErrors(apiKey: .produce, errors: [.topicAuthorizationFailed, .topicAuthorizationFailed])
+        try harness.cluster.pushRequestErrors(
+            apiKey: .produce, errors: [.topicAuthorizationFailed, .topicAuthorizationFailed])
 
         let worker = try harness.startWorker()
         let results = try await harness.read(harness.topics.results, count: commands.count).map(PublishedResult.init)
@@ -43,18 +44,23 @@ struct DeliveryFailureTests {
         defer { Task { await harness.close() } }
         let token = try await harness.token()
         let contact = "00000000-0000-4000-a000-000000000001"
-        let create = TestCommand(type: "CreateContact", contactID: contact, payload: #"{"company_name": "Held Back"}"#, token: token)
+        let create = TestCommand(
+            type: "CreateContact", contactID: contact, payload: #"{"company_name": "Held Back"}"#, token: token)
         let first = TestCommand(
-            type: "AddInteraction", contactID: contact, payload: #"{"type": "call", "description": "First"}"#, token: token)
+            type: "AddInteraction", contactID: contact, payload: #"{"type": "call", "description": "First"}"#,
+            token: token)
         let second = TestCommand(
-            type: "AddInteraction", contactID: contact, payload: #"{"type": "call", "description": "Second"}"#, token: token)
+            type: "AddInteraction", contactID: contact, payload: #"{"type": "call", "description": "Second"}"#,
+            token: token)
 
         // Every publish that carries the first interaction's rows is refused while `holding`.
         let holding = Locked(true)
         let refused = Locked(0)
         let group = "held-\(UUID().uuidString.prefix(8).lowercased())"
         let worker = try harness.startWorker(group: group) { rows in
-            guard holding.value, rows.contains(where: { String(decoding: $0.value, as: UTF8.self).contains(first.commandID) }) else {
+            guard holding.value,
+                rows.contains(where: { String(decoding: $0.value, as: UTF8.self).contains(first.commandID) })
+            else {
                 return
             }
             refused.withLock { $0 += 1 }
@@ -75,7 +81,8 @@ struct DeliveryFailureTests {
         // A second member joins: the worker's revoke waits for both batches. N gives up (its
         // partition is gone); N + 1 must not publish its rows past N's. The newcomer gets a
         // partition only once the worker's revoke has returned.
-        let newcomer = try KafkaConsumer(configuration: harness.groupMemberConfiguration(group: group), logger: testLogger)
+        let newcomer = try KafkaConsumer(
+            configuration: harness.groupMemberConfiguration(group: group), logger: testLogger)
         try await newcomer.subscribe(topics: [harness.topics.commands])
         try await eventually(60, "the rebalance to give the newcomer a partition") { !newcomer.assignment().isEmpty }
         #expect(try await harness.messageCount(harness.topics.results) == 1, "nothing may overtake the held-back batch")
@@ -104,10 +111,15 @@ struct DeliveryFailureTests {
         let token = try await harness.token()
         let contact = "00000000-0000-4000-a000-000000000001"
         let commands =
-            [TestCommand(type: "CreateContact", contactID: contact, payload: #"{"company_name": "Refused In Part"}"#, token: token)]
+            [
+                TestCommand(
+                    type: "CreateContact", contactID: contact, payload: #"{"company_name": "Refused In Part"}"#,
+                    token: token)
+            ]
             + (0..<5).map { index in
                 TestCommand(
-                    type: "AddInteraction", contactID: contact, payload: #"{"type": "call", "description": "Call \#(index)"}"#,
+                    type: "AddInteraction", contactID: contact,
+                    payload: #"{"type": "call", "description": "Call \#(index)"}"#,
                     token: token)
             }
         // The first publish holding several of the contact's events arms one refusal of a Produce
@@ -119,7 +131,12 @@ struct DeliveryFailureTests {
         let events = harness.topics.events
         let worker = try harness.startWorker(producerProperties: ["batch.num.messages": "1"]) { rows in
             guard rows.count(where: { $0.topic == events }) >= 2 else { return }
-            guard armed.withLock({ armed in defer { armed = true }; return !armed }) else { return }
+            guard
+                armed.withLock({ armed in
+                    defer { armed = true }
+                    return !armed
+                })
+            else { return }
             try cluster.pushRequestErrors(apiKey: .produce, errors: [.messageSizeTooLarge])
         }
         try await harness.send(commands.map(harness.message))
@@ -138,7 +155,9 @@ struct DeliveryFailureTests {
         let position = Dictionary(uniqueKeysWithValues: commands.enumerated().map { ($1.commandID, $0) })
         let inOrder = Array(commands.indices)
         #expect(firstOccurrences(results.compactMap(\.commandID)).map { position[$0] ?? -1 } == inOrder)
-        #expect(firstOccurrences(published.compactMap { $0["commandid"]?.stringValue }).map { position[$0] ?? -1 } == inOrder)
+        #expect(
+            firstOccurrences(published.compactMap { $0["commandid"]?.stringValue }).map { position[$0] ?? -1 }
+                == inOrder)
         #expect(results.filter { $0.duplicate == true }.isEmpty)
     }
 
@@ -148,12 +167,15 @@ struct DeliveryFailureTests {
         defer { Task { await harness.close() } }
         let worker = try harness.startWorker(beforeSending: { _ in
             throw KafkaError.deliveryFailed(
-                topic: "results", code: .fatal, reason: "the idempotent producer was fenced", isRetriable: false, isFatal: true)
+                topic: "results", code: .fatal, reason: "the idempotent producer was fenced", isRetriable: false,
+                isFatal: true)
         })
         let contact = "00000000-0000-4000-8000-0000000000e5"
         try await harness.send([
             harness.message(
-                TestCommand(type: "CreateContact", contactID: contact, payload: #"{"first_name": "Ada"}"#, token: try await harness.token()))
+                TestCommand(
+                    type: "CreateContact", contactID: contact, payload: #"{"first_name": "Ada"}"#,
+                    token: try await harness.token()))
         ])
         let outcome = try await within(30, "the worker to stop") { await worker.task.result }
         guard case .failure(let error) = outcome else {
@@ -171,17 +193,22 @@ struct DeliveryFailureTests {
         defer { Task { await harness.close() } }
         let token = try await harness.token()
         let first = TestCommand(
-            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000e6", payload: #"{"first_name": "Ada"}"#, token: token)
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000e6",
+            payload: #"{"first_name": "Ada"}"#, token: token)
         let second = TestCommand(
-            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000e7", payload: #"{"first_name": "Bo"}"#, token: token)
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000e7", payload: #"{"first_name": "Bo"}"#,
+            token: token)
         // The database goes away after the first batch: the second batch retries it for ever.
         let store = OutageAfterFirstBatchStore(base: harness.store)
-        let worker = try harness.startWorker(store: store, beforeSending: { _ in
-            // The first batch's publish fails fatally once the second batch is retrying.
-            while store.refusals == 0 { try await Task.sleep(for: .milliseconds(20)) }
-            throw KafkaError.deliveryFailed(
-                topic: "results", code: .fatal, reason: "the idempotent producer was fenced", isRetriable: false, isFatal: true)
-        })
+        let worker = try harness.startWorker(
+            store: store,
+            beforeSending: { _ in
+                // The first batch's publish fails fatally once the second batch is retrying.
+                while store.refusals == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                throw KafkaError.deliveryFailed(
+                    topic: "results", code: .fatal, reason: "the idempotent producer was fenced", isRetriable: false,
+                    isFatal: true)
+            })
         try await harness.send([harness.message(first)])
         try await eventually(30, "the first command to be written") {
             try await !harness.store.processedCommands(ids: [first.commandID]).isEmpty

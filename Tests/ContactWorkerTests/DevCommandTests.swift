@@ -3,14 +3,19 @@ import Testing
 
 @Suite("contact-worker dev: the README's first command")
 struct DevCommandTests {
-    @Test("dev prints every result, event and dead letter of its scenario, and its send line works as pasted; SIGTERM exits 0")
+    @Test(
+        "dev prints every result, event and dead letter of its scenario, and its send line works as pasted; SIGTERM exits 0"
+    )
     func devRunsTheScenario() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dev-\(UUID().uuidString.prefix(8))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dev-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let executable = try WorkerProcesses.executable()
         // Settings in the caller's shell must not reach the demo (it builds its own).
-        let shellEnvironment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path]
+        let shellEnvironment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path,
+        ]
         let environment = shellEnvironment.merging([
             "COMMANDS_TOPIC": "somewhere-else", "JWT_ISSUER": "not-the-dev-issuer", "DATABASE_MIGRATE": "false",
         ]) { $1 }
@@ -21,7 +26,9 @@ struct DevCommandTests {
         do {
             @Sendable func output() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
             @Sendable func lines(_ prefix: String) -> [String] {
-                output().split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix(prefix) }
+                output().split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                    $0.hasPrefix(prefix)
+                }
             }
             func waitFor(_ what: String, _ condition: @escaping @Sendable () -> Bool) async throws {
                 try await eventually(120, what, every: .milliseconds(100)) {
@@ -35,17 +42,22 @@ struct DevCommandTests {
             }
             // Partitions interleave, so compare status and command type as a sorted list.
             func outcomes() -> [String] {
-                lines("← result").map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).prefix(2).joined(separator: " ") }
-                    .sorted()
+                lines("← result").map {
+                    $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(2).prefix(2).joined(
+                        separator: " ")
+                }
+                .sorted()
             }
             #expect(
                 outcomes() == [
-                    "200 UpdateStatus", "200 UpdateStatus", "200 UpdateStatus", "201 AddInteraction", "201 AddInteraction",
+                    "200 UpdateStatus", "200 UpdateStatus", "200 UpdateStatus", "201 AddInteraction",
+                    "201 AddInteraction",
                     "201 CreateContact", "201 CreateContact", "400 UpdateStatus", "403 AddInteraction",
                 ], "\(output())")
             #expect(
                 lines("★ event").map { $0.split(separator: " ", omittingEmptySubsequences: true)[2] }.sorted() == [
-                    "ContactCreated", "ContactCreated", "InteractionRecorded", "InteractionRecorded", "StatusChanged", "StatusChanged",
+                    "ContactCreated", "ContactCreated", "InteractionRecorded", "InteractionRecorded", "StatusChanged",
+                    "StatusChanged",
                     "StatusChanged",
                 ])
             #expect(lines("✗ dead letter").first?.contains(": value is not valid JSON: ") == true, "\(output())")
@@ -60,13 +72,17 @@ struct DevCommandTests {
             #expect(pasted.contains("\(executable) send --brokers 127.0.0.1:"), "\(pasted)")
             let shellLog = directory.appendingPathComponent("send.log")
             let shell = try ChildProcess.spawn(
-                "/bin/sh", arguments: ["-c", "set -e\n" + pasted], environment: shellEnvironment, name: "send", log: shellLog)
+                "/bin/sh", arguments: ["-c", "set -e\n" + pasted], environment: shellEnvironment, name: "send",
+                log: shellLog)
             let sent = try await shell.waitForExit(seconds: 90)
             let sendOutput = (try? String(contentsOf: shellLog, encoding: .utf8)) ?? ""
             #expect(sent == .exited(0), "\(sendOutput)")
             #expect(sendOutput.contains(#""status":201"#), "\(sendOutput)")
             try await waitFor("dev to print the pasted command's result") { lines("← result").count == 10 }
-            #expect(lines("← result").contains { $0.contains("201 AddInteraction") && $0.contains("Sent the service agreement") })
+            #expect(
+                lines("← result").contains {
+                    $0.contains("201 AddInteraction") && $0.contains("Sent the service agreement")
+                })
 
             dev.send(SIGTERM)
             #expect(try await dev.waitForExit(seconds: 30) == .exited(0), "\(dev.tail())")

@@ -14,7 +14,8 @@ extension WorkerProcessTests {
             "broker down and up twice (once past the session timeout) and request errors on produce, fetch, commit and heartbeat: the worker recovers by itself",
             arguments: Backend.available)
         func brokerFaults(backend: Backend) async throws {
-            guard let harness = try await WorkerHarness.make(backend, commandPartitions: 12, outputPartitions: 12) else { return }
+            guard let harness = try await WorkerHarness.make(backend, commandPartitions: 12, outputPartitions: 12)
+            else { return }
             let cluster = harness.cluster
             // The 2.0.2 mock sometimes leaves a connection open but silent when its broker goes down;
             // the client then waits socket.timeout.ms (60 s by default) before reconnecting (LRK-14).
@@ -32,9 +33,12 @@ extension WorkerProcessTests {
                 case 1:
                     // Retriable errors librdkafka handles itself, and a heartbeat answer that
                     // forces a rebalance (revoke, drain, re-assign from the database's offsets).
-                    try cluster.pushRequestErrors(apiKey: .produce, errors: [.notLeaderForPartition, .requestTimedOut, .notEnoughReplicas])
-                    try cluster.pushRequestErrors(apiKey: .fetch, errors: [.notLeaderForPartition, .unknownTopicOrPartition, .requestTimedOut])
-                    try cluster.pushRequestErrors(apiKey: .offsetCommit, errors: [.coordinatorNotAvailable, .requestTimedOut])
+                    try cluster.pushRequestErrors(
+                        apiKey: .produce, errors: [.notLeaderForPartition, .requestTimedOut, .notEnoughReplicas])
+                    try cluster.pushRequestErrors(
+                        apiKey: .fetch, errors: [.notLeaderForPartition, .unknownTopicOrPartition, .requestTimedOut])
+                    try cluster.pushRequestErrors(
+                        apiKey: .offsetCommit, errors: [.coordinatorNotAvailable, .requestTimedOut])
                     try cluster.pushRequestErrors(apiKey: .heartbeat, errors: [.rebalanceInProgress])
                 case 2:
                     // A delivery the broker refuses for good: the committed batch is re-published.
@@ -92,7 +96,8 @@ extension WorkerProcessTests {
             sendBeforeInjecting: Set<Int> = [], inject: @escaping (Int) async throws -> Void
         ) async throws {
             let seed = Scenario.seed()
-            let scenario = Scenario(contacts: 200, total: Self.commandCount, seed: seed, token: try await harness.token())
+            let scenario = Scenario(
+                contacts: 200, total: Self.commandCount, seed: seed, token: try await harness.token())
             let group = "\(name)-\(UUID().uuidString.prefix(8).lowercased())"
             let workers = try WorkerProcesses(harness: harness, group: group, extraEnvironment: environment)
             let check = FinalStateCheck(harness: harness, scenario: scenario, group: group)

@@ -34,7 +34,8 @@ extension WorkerProcessTests {
         private func scenario(harness: WorkerHarness, workers: WorkerProcesses, locker: RowLocker) async throws {
             let token = try await harness.token()
             let contact = "00000000-0000-4000-f000-000000000001"
-            let create = TestCommand(type: "CreateContact", contactID: contact, payload: #"{"company_name": "Fenced Co"}"#, token: token)
+            let create = TestCommand(
+                type: "CreateContact", contactID: contact, payload: #"{"company_name": "Fenced Co"}"#, token: token)
             let qualify = TestCommand(
                 type: "UpdateStatus", contactID: contact, issuedAt: "2024-01-10T14:31:00Z",
                 payload: #"{"relationship_status": "qualified_lead"}"#, token: token)
@@ -47,7 +48,9 @@ extension WorkerProcessTests {
             // its transaction.
             try await locker.lockContact(contact)
             try await harness.send([harness.message(qualify)])
-            try await eventually(60, "worker-1's batch to wait for the row lock") { try await locker.waitingLocks() > 0 }
+            try await eventually(60, "worker-1's batch to wait for the row lock") {
+                try await locker.waitingLocks() > 0
+            }
 
             // Paused past its session: the group gives the partition to worker-2, whose claim
             // raises the owner epoch.
@@ -65,7 +68,8 @@ extension WorkerProcessTests {
             try await Task.sleep(for: .seconds(1))
             first.send(SIGCONT)
 
-            let results = try await harness.read(harness.topics.results, count: 2, seconds: 90).map(PublishedResult.init)
+            let results = try await harness.read(harness.topics.results, count: 2, seconds: 90).map(
+                PublishedResult.init)
             // Anything worker-1 would still publish has had time to arrive before the counts.
             try await Task.sleep(for: .seconds(3))
             let allResults = try await harness.read(
@@ -79,16 +83,22 @@ extension WorkerProcessTests {
             #expect(answers.first?.body?["old_status"] == .string("prospect"))
             let events = try await harness.read(
                 harness.topics.events, count: Int(try await harness.messageCount(harness.topics.events)))
-            let changes = events.compactMap { try? JSONValue.parse($0.value) }.filter { $0["commandid"] == .string(qualify.commandID) }
+            let changes = events.compactMap { try? JSONValue.parse($0.value) }.filter {
+                $0["commandid"] == .string(qualify.commandID)
+            }
             #expect(changes.count == 1, "one StatusChanged for the command: \(changes.count)")
             #expect(changes.first?["contactversion"] == .integer(2))
             #expect(try await harness.messageCount(harness.topics.deadLetters) == 0)
             let log = (try? String(contentsOf: first.log, encoding: .utf8)) ?? ""
             #expect(log.contains("another worker took over partitions"), "worker-1 must say its batch was refused")
-            let stored = try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
+            let stored = try await harness.store.contact(
+                id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
             #expect(stored?.relationshipStatus == .qualifiedLead)
             #expect(stored?.version == 2)
-            #expect(try await harness.store.statusHistory(contactID: try #require(UUID(uuidString: contact)), skip: 0, limit: 10).total == 2)
+            #expect(
+                try await harness.store.statusHistory(
+                    contactID: try #require(UUID(uuidString: contact)), skip: 0, limit: 10
+                ).total == 2)
         }
     }
 }
@@ -120,7 +130,8 @@ private final class RowLocker: Sendable {
     func lockContact(_ id: String) async throws {
         try await connection.query("BEGIN", logger: logger)
         try await connection.query(
-            PostgresQuery(unsafeSQL: "SELECT 1 FROM \"\(schema)\".contacts WHERE id = '\(id)' FOR UPDATE"), logger: logger)
+            PostgresQuery(unsafeSQL: "SELECT 1 FROM \"\(schema)\".contacts WHERE id = '\(id)' FOR UPDATE"),
+            logger: logger)
     }
 
     func release() async throws {
@@ -152,7 +163,8 @@ private final class RowLocker: Sendable {
             """, logger: logger
         ).collect()
         return try rows.map { row in
-            let (pid, state, type, event, blockers, query) = try row.decode((Int32, String, String, String, String, String).self)
+            let (pid, state, type, event, blockers, query) = try row.decode(
+                (Int32, String, String, String, String, String).self)
             return "\(pid) \(state) \(type)/\(event) blocked by \(blockers): \(query)"
         }.joined(separator: "\n")
     }

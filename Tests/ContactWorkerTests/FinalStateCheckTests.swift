@@ -10,9 +10,13 @@ import Testing
 /// damage those tests are there to catch.
 @Suite("The final state check of the process-level tests")
 struct FinalStateCheckTests {
-    @Test("finds nothing after a clean run; names a lost command, a doubled interaction, a changed re-published event and a duplicate result")
+    @Test(
+        "finds nothing after a clean run; names a lost command, a doubled interaction, a changed re-published event and a duplicate result"
+    )
     func noticesEveryKindOfDamage() async throws {
-        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 4, outputPartitions: 2) else { return }
+        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 4, outputPartitions: 2) else {
+            return
+        }
         defer { Task { await harness.close() } }
         let token = try await harness.token()
         let scenario = Scenario(contacts: 10, total: 200, seed: 7, token: token)
@@ -42,7 +46,8 @@ struct FinalStateCheckTests {
         var doubled = StoreBatch()
         doubled.interactions = [
             Interaction(
-                id: UUID(), contactID: contact.id, type: .note, description: "applied twice", timestamp: Timestamp(microsecondsSinceEpoch: 0),
+                id: UUID(), contactID: contact.id, type: .note, description: "applied twice",
+                timestamp: Timestamp(microsecondsSinceEpoch: 0),
                 outcome: nil, nextAction: nil, scheduledFollowUp: nil, performedBy: "Ada Owner", performedByID: "u-1")
         ]
         try await harness.store.apply(doubled)
@@ -62,7 +67,9 @@ struct FinalStateCheckTests {
 
         let damaged = try await check.run().problems
         let name = contact.id.uuidString.lowercased()
-        #expect(damaged.contains("contact \(name): \(contact.interactions + 1) interactions, expected \(contact.interactions)"))
+        #expect(
+            damaged.contains(
+                "contact \(name): \(contact.interactions + 1) interactions, expected \(contact.interactions)"))
         #expect(damaged.contains("event \(eventID) was published twice with different bytes"))
         #expect(damaged.contains("command \(duplicateID) was processed twice: a result says duplicate: true"))
         #expect(damaged.contains("command \(duplicateID): re-published results differ from the first"))

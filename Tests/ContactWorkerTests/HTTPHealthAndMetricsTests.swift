@@ -107,7 +107,9 @@ struct HTTPHealthAndMetricsTests {
         #expect(reply.status == 503)
         #expect(
             reply.text
-                == JSONValue.object(["status": .string("not_ready"), "reason": .string("store unreachable: \(pingError)")])
+                == JSONValue.object([
+                    "status": .string("not_ready"), "reason": .string("store unreachable: \(pingError)"),
+                ])
                 .encodedString)
         try await unreachable.stop()
     }
@@ -137,7 +139,10 @@ struct HTTPHealthAndMetricsTests {
         // not JSON (dead-lettered).
         let contacts = (1...3).map { "550e8400-e29b-41d4-a716-44665544000\($0)" }
         var messages = contacts.map {
-            harness.message(TestCommand(type: "CreateContact", contactID: $0, payload: #"{"company_name": "Co \#($0.suffix(1))"}"#, token: owner))
+            harness.message(
+                TestCommand(
+                    type: "CreateContact", contactID: $0, payload: #"{"company_name": "Co \#($0.suffix(1))"}"#,
+                    token: owner))
         }
         messages += (0..<2).map {
             harness.message(
@@ -148,17 +153,20 @@ struct HTTPHealthAndMetricsTests {
         messages.append(
             harness.message(
                 TestCommand(
-                    type: "UpdateStatus", contactID: contacts[1], payload: #"{"relationship_status": "qualified_lead"}"#,
+                    type: "UpdateStatus", contactID: contacts[1],
+                    payload: #"{"relationship_status": "qualified_lead"}"#,
                     token: viewer)))
         // A type made up by the sender must not become a label of its own: any sender could
         // create series without bound.
         messages.append(
             harness.message(TestCommand(type: "Mystery-\(UUID())", contactID: contacts[2], payload: "{}", token: nil)))
         messages.append(
-            harness.message(TestCommand(type: "Mystery-\(UUID())", contactID: contacts[2], payload: "{}", token: owner)))
+            harness.message(TestCommand(type: "Mystery-\(UUID())", contactID: contacts[2], payload: "{}", token: owner))
+        )
         messages.append(
             KafkaOutgoingMessage(
-                topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("not json {".utf8)))
+                topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("not json {".utf8)
+            ))
         try await harness.send(messages)
         let results = try await harness.read(harness.topics.results, count: 8).map(PublishedResult.init)
         #expect(results.map(\.status).sorted { ($0 ?? 0) < ($1 ?? 0) } == [201, 201, 201, 201, 201, 401, 403, 422])
@@ -205,7 +213,9 @@ struct HTTPHealthAndMetricsTests {
         #expect(after[WorkerMetrics.Name.commandLatency + "_count"] == 9)
         #expect(after[WorkerMetrics.Name.commandLatency + "_bucket", ["le": "60.0"]] == 9)
         for partition in 0..<harness.commandPartitions {
-            #expect(after[WorkerMetrics.Name.consumerLag, ["topic": harness.topics.commands, "partition": "\(partition)"]] == 0)
+            #expect(
+                after[WorkerMetrics.Name.consumerLag, ["topic": harness.topics.commands, "partition": "\(partition)"]]
+                    == 0)
         }
 
         // A re-sent command is a duplicate: counted as consumed and processed again, not applied.
@@ -215,7 +225,9 @@ struct HTTPHealthAndMetricsTests {
         try await harness.send([rekeyed])
         _ = try await harness.read(harness.topics.results, count: 9)
         let again = PrometheusSamples(
-            try await harness.poll(worker, "/metrics") { PrometheusSamples($0.text)[WorkerMetrics.Name.commandsConsumed] == 10 }.text)
+            try await harness.poll(worker, "/metrics") {
+                PrometheusSamples($0.text)[WorkerMetrics.Name.commandsConsumed] == 10
+            }.text)
         #expect(again[outcomes, ["outcome": "duplicate"]] == 1)
         #expect(again[outcomes, ["outcome": "applied"]] == 5)
         #expect(again[processed, ["command_type": "CreateContact", "status": "201"]] == 4)
@@ -232,7 +244,10 @@ struct HTTPHealthAndMetricsTests {
         let worker = try harness.startWorker(
             store: FailingOnceStore(harness.store), observer: metrics,
             beforeSending: { _ in
-                if publishFailed.withLock({ failed in defer { failed = true }; return !failed }) {
+                if publishFailed.withLock({ failed in
+                    defer { failed = true }
+                    return !failed
+                }) {
                     throw KafkaError.brokerUnreachable(bootstrap: "test", underlying: "down for the test")
                 }
             })
@@ -240,7 +255,8 @@ struct HTTPHealthAndMetricsTests {
         try await harness.send([
             harness.message(
                 TestCommand(
-                    type: "CreateContact", contactID: "550e8400-e29b-41d4-a716-446655440001", payload: #"{"company_name": "Retry Co"}"#,
+                    type: "CreateContact", contactID: "550e8400-e29b-41d4-a716-446655440001",
+                    payload: #"{"company_name": "Retry Co"}"#,
                     token: token))
         ])
         let results = try await harness.read(harness.topics.results, count: 1).map(PublishedResult.init)
@@ -248,7 +264,9 @@ struct HTTPHealthAndMetricsTests {
         #expect(results.map(\.status) == [201])
 
         let samples = PrometheusSamples(String(decoding: metrics.exposition(), as: UTF8.self))
-        func retries(_ operation: RetriedOperation) -> Double? { samples[WorkerMetrics.Name.retries, ["operation": operation.rawValue]] }
+        func retries(_ operation: RetriedOperation) -> Double? {
+            samples[WorkerMetrics.Name.retries, ["operation": operation.rawValue]]
+        }
         #expect(retries(.readOffsets) == 1)
         #expect(retries(.batch) == 1)
         #expect(retries(.publish) == 1)
@@ -278,7 +296,8 @@ struct HTTPHealthAndMetricsTests {
             store: harness.store, assignment: { assignment.value }, logger: testLogger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: monitor)], logger: testLogger))
         let task = Task { try await group.run() }
-        let series = PrometheusSamples.key(WorkerMetrics.Name.consumerLag, ["topic": partition.topic, "partition": "0"])
+        let series = PrometheusSamples.key(
+            WorkerMetrics.Name.consumerLag, ["topic": partition.topic, "partition": "0"])
         func waitForLag(_ expected: Double?) async throws {
             try await eventually(30, "consumer lag \(String(describing: expected))", every: .milliseconds(50)) {
                 PrometheusSamples(String(decoding: metrics.exposition(), as: UTF8.self)).values[series] == expected

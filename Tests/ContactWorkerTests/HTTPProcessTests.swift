@@ -18,7 +18,9 @@ struct HTTPProcessTests {
             let port = try await within(60, "the worker to log its HTTP port") {
                 while true {
                     if let port = Self.listeningPort(in: child.log) { return port }
-                    if !child.isRunning { throw ChildProcessError(description: "the worker exited:\n\(processes.tails())") }
+                    if !child.isRunning {
+                        throw ChildProcessError(description: "the worker exited:\n\(processes.tails())")
+                    }
                     try await Task.sleep(for: .milliseconds(100))
                 }
             }
@@ -40,7 +42,9 @@ struct HTTPProcessTests {
             let owner = try await harness.token()
             let contact = "550e8400-e29b-41d4-a716-446655440001"
             try await harness.send([
-                harness.message(TestCommand(type: "CreateContact", contactID: contact, payload: #"{"company_name": "Acme"}"#, token: owner))
+                harness.message(
+                    TestCommand(
+                        type: "CreateContact", contactID: contact, payload: #"{"company_name": "Acme"}"#, token: owner))
             ])
             _ = try await harness.read(harness.topics.results, count: 1)
             let history = try await get("/contacts/\(contact)/interactions", token: owner)
@@ -56,7 +60,9 @@ struct HTTPProcessTests {
                     try await Task.sleep(for: .milliseconds(100))
                 }
             }
-            #expect(metrics["contact_worker_commands_processed_total", ["command_type": "CreateContact", "status": "201"]] == 1)
+            #expect(
+                metrics["contact_worker_commands_processed_total", ["command_type": "CreateContact", "status": "201"]]
+                    == 1)
 
             child.send(SIGTERM)
             let ended = try await child.waitForExit(seconds: 30)
@@ -72,7 +78,9 @@ struct HTTPProcessTests {
     static func listeningPort(in log: URL) -> Int? {
         guard let text = try? String(contentsOf: log, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.contains("HTTP server listening") {
-            guard let object = try? JSONValue.parse(Array(line.utf8)), let port = object["port"]?.stringValue else { continue }
+            guard let object = try? JSONValue.parse(Array(line.utf8)), let port = object["port"]?.stringValue else {
+                continue
+            }
             return Int(port)
         }
         return nil

@@ -67,7 +67,9 @@ struct HTTPReadSideTests {
         #expect(interactions.count == Self.interactionCount)
         #expect(interactions.first?["description"]?.stringValue == "Call 119")
 
-        func expectPage(_ query: String, token: String, skip: Int, limit: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        func expectPage(
+            _ query: String, token: String, skip: Int, limit: Int, sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws {
             let reply = try await worker.get("/contacts/\(Self.contact)/interactions\(query)", token: token)
             let items = Array(interactions.dropFirst(skip).prefix(limit))
             let expected = JSONValue.object([
@@ -101,12 +103,16 @@ struct HTTPReadSideTests {
         let invalid: [(String, String)] = [
             ("?limit=101", Self.problem("limit", "Input should be less than or equal to 100", "less_than_equal")),
             // A repeated parameter counts with its last value.
-            ("?limit=10&limit=500", Self.problem("limit", "Input should be less than or equal to 100", "less_than_equal")),
+            (
+                "?limit=10&limit=500",
+                Self.problem("limit", "Input should be less than or equal to 100", "less_than_equal")
+            ),
             ("?limit=0", Self.problem("limit", "Input should be greater than or equal to 1", "greater_than_equal")),
             ("?skip=-1", Self.problem("skip", "Input should be greater than or equal to 0", "greater_than_equal")),
             (
                 "?limit=ten",
-                Self.problem("limit", "Input should be a valid integer, unable to parse string as an integer", "int_parsing")
+                Self.problem(
+                    "limit", "Input should be a valid integer, unable to parse string as an integer", "int_parsing")
             ),
             (
                 "?skip=-1&limit=101",
@@ -127,7 +133,8 @@ struct HTTPReadSideTests {
         )
         let historyLimit = try await worker.get("/contacts/\(Self.contact)/status-history?limit=101", token: owner)
         #expect(historyLimit.status == 422)
-        #expect(historyLimit.text == Self.problem("limit", "Input should be less than or equal to 100", "less_than_equal"))
+        #expect(
+            historyLimit.text == Self.problem("limit", "Input should be less than or equal to 100", "less_than_equal"))
 
         // Status history: newest first, creation last with from_status null and "Initial status".
         let history = try await worker.get("/contacts/\(Self.contact)/status-history", token: owner)
@@ -138,14 +145,16 @@ struct HTTPReadSideTests {
         let qualify = commands[Self.interactionCount + 1]
         let opportunity = commands[Self.interactionCount + 2]
         func entry(
-            _ command: TestCommand, from: String?, to: String, fromStage: String?, toStage: String, at: String, reason: String?,
+            _ command: TestCommand, from: String?, to: String, fromStage: String?, toStage: String, at: String,
+            reason: String?,
             notes: String?
         ) throws -> JSONValue {
             let commandID = try #require(UUID(uuidString: command.commandID))
             return .object([
                 "id": .string(DeterministicID.historyEntry(commandID: commandID).lowercasedString),
                 "contact_id": .string(Self.contact), "from_status": .string(orNull: from), "to_status": .string(to),
-                "from_lifecycle_stage": .string(orNull: fromStage), "to_lifecycle_stage": .string(toStage), "timestamp": .string(at),
+                "from_lifecycle_stage": .string(orNull: fromStage), "to_lifecycle_stage": .string(toStage),
+                "timestamp": .string(at),
                 "changed_by": .string("Ada Owner"), "changed_by_id": .string("u-1"), "reason": .string(orNull: reason),
                 "notes": .string(orNull: notes),
             ])
@@ -163,10 +172,16 @@ struct HTTPReadSideTests {
         ]
         #expect(
             history.text
-                == JSONValue.object(["entries": .array(entries), "total": .integer(3), "skip": .integer(0), "limit": .integer(50)])
+                == JSONValue.object([
+                    "entries": .array(entries), "total": .integer(3), "skip": .integer(0), "limit": .integer(50),
+                ])
                 .encodedString)
         let historyPage = try await worker.get("/contacts/\(Self.contact)/status-history?skip=1&limit=1", token: owner)
-        #expect(historyPage.text == JSONValue.object(["entries": .array([entries[1]]), "total": .integer(3), "skip": .integer(1), "limit": .integer(1)]).encodedString)
+        #expect(
+            historyPage.text
+                == JSONValue.object([
+                    "entries": .array([entries[1]]), "total": .integer(3), "skip": .integer(1), "limit": .integer(1),
+                ]).encodedString)
         let historyPastEnd = try await worker.get("/contacts/\(Self.contact)/status-history?skip=3", token: owner)
         #expect(historyPastEnd.text == #"{"entries":[],"total":3,"skip":3,"limit":50}"#)
 

@@ -14,7 +14,8 @@ func thousandCommands(token: String) -> [TestCommand] {
         commands.append(
             TestCommand(
                 type: "CreateContact", contactID: contactID,
-                payload: #"{"company_name": "Company \#(contact)", "email": "info\#(contact)@example.com"}"#, token: token))
+                payload: #"{"company_name": "Company \#(contact)", "email": "info\#(contact)@example.com"}"#,
+                token: token))
         for interaction in 1...9 {
             commands.append(
                 TestCommand(
@@ -62,7 +63,8 @@ struct IdempotencyTests {
 
         let eventIDs = try events.map { try #require(try JSONValue.parse($0.value)["id"]?.stringValue) }
         #expect(Set(eventIDs).count == 1_000)
-        let eventCommands = Set(try events.map { try #require(try JSONValue.parse($0.value)["commandid"]?.stringValue) })
+        let eventCommands = Set(
+            try events.map { try #require(try JSONValue.parse($0.value)["commandid"]?.stringValue) })
         #expect(eventCommands == Set(commands.map(\.commandID)))
 
         for contact in [0, 42, 99] {
@@ -85,9 +87,11 @@ struct IdempotencyTests {
         defer { Task { await harness.close() } }
         let owner = try await harness.token()
         let contact = "00000000-0000-4000-8000-0000000000a1"
-        let create = TestCommand(type: "CreateContact", contactID: contact, payload: #"{"first_name": "Ada"}"#, token: owner)
+        let create = TestCommand(
+            type: "CreateContact", contactID: contact, payload: #"{"first_name": "Ada"}"#, token: owner)
         func resend(token: String?, payload: String = #"{"first_name": "Ada"}"#) -> TestCommand {
-            TestCommand(commandID: create.commandID, type: "CreateContact", contactID: contact, payload: payload, token: token)
+            TestCommand(
+                commandID: create.commandID, type: "CreateContact", contactID: contact, payload: payload, token: token)
         }
         let worker = try harness.startWorker()
         try await harness.send([create].map(harness.message))
@@ -107,10 +111,11 @@ struct IdempotencyTests {
         #expect(results.map(\.commandID) == Array(repeating: create.commandID, count: 7))
         #expect(results.map(\.status) == [201, 401, 403, 403, 401, 409, 201])
         #expect(results.map(\.duplicate) == [false, false, false, false, false, false, true])
-        #expect(results.map { $0.body?["detail"]?.stringValue } == [
-            nil, ResultDetail.invalidCredentials, ResultDetail.notAMember, ResultDetail.insufficientPermissions,
-            ResultDetail.invalidCredentials, "command_id was already used for a different command", nil,
-        ])
+        #expect(
+            results.map { $0.body?["detail"]?.stringValue } == [
+                nil, ResultDetail.invalidCredentials, ResultDetail.notAMember, ResultDetail.insufficientPermissions,
+                ResultDetail.invalidCredentials, "command_id was already used for a different command", nil,
+            ])
         #expect(results[6].body == results[0].body)
         #expect(try await harness.messageCount(harness.topics.events) == 1)
     }
@@ -125,13 +130,15 @@ extension IdempotencyTests {
         defer { Task { await harness.close() } }
         let contact = "00000000-0000-4000-8000-0000000000b1"
         let create = TestCommand(
-            type: "CreateContact", contactID: contact, payload: #"{"first_name": "Ada"}"#, token: try await harness.token())
+            type: "CreateContact", contactID: contact, payload: #"{"first_name": "Ada"}"#,
+            token: try await harness.token())
         let store = RacedStore(harness.store)
         let worker = try harness.startWorker(store: store)
         try await harness.send([harness.message(create)])
         // Whichever comes: the result, or (wrongly) a dead letter.
         try await eventually(60, "a result or a dead letter") {
-            try await harness.messageCount(harness.topics.results) + harness.messageCount(harness.topics.deadLetters) > 0
+            try await harness.messageCount(harness.topics.results) + harness.messageCount(harness.topics.deadLetters)
+                > 0
         }
         try await worker.stop()
 
@@ -169,7 +176,12 @@ private final class RacedStore: ForwardingStore {
     var raced: Bool { done.withLock { $0 } }
 
     func apply(_ batch: StoreBatch) async throws -> [Int64] {
-        if batch.processedCommands.count == 1, done.withLock({ done in defer { done = true }; return !done }) {
+        if batch.processedCommands.count == 1,
+            done.withLock({ done in
+                defer { done = true }
+                return !done
+            })
+        {
             try await base.apply(
                 StoreBatch(
                     contacts: batch.contacts, interactions: batch.interactions, statusHistory: batch.statusHistory,

@@ -49,8 +49,12 @@ struct OperatorQueryToolTests {
 
         let interactions = try await processes.runCLI(["interactions", contactID, "--business", "biz-1"])
         #expect(interactions.status == .exited(0), "\(interactions.output)")
-        #expect(interactions.output.contains("1 of 1 interactions of contact \(contactID) (skip 0, limit 50), newest first"))
-        #expect(interactions.output.contains("2024-01-10T14:30:00Z  call      Intro call  → Interested"), "\(interactions.output)")
+        #expect(
+            interactions.output.contains("1 of 1 interactions of contact \(contactID) (skip 0, limit 50), newest first")
+        )
+        #expect(
+            interactions.output.contains("2024-01-10T14:30:00Z  call      Intro call  → Interested"),
+            "\(interactions.output)")
 
         let history = try await processes.runCLI(["history", contactID, "--business", "biz-1", "--json"])
         #expect(history.status == .exited(0), "\(history.output)")
@@ -60,7 +64,9 @@ struct OperatorQueryToolTests {
 
         let otherBusiness = try await processes.runCLI(["history", contactID, "--business", "biz-2"])
         #expect(otherBusiness.status == .exited(1))
-        #expect(otherBusiness.output.contains("contact \(contactID) not found in business biz-2"), "\(otherBusiness.output)")
+        #expect(
+            otherBusiness.output.contains("contact \(contactID) not found in business biz-2"), "\(otherBusiness.output)"
+        )
 
         // A mistyped SQLite path is an error naming it, and no empty database is left behind.
         let missing = processes.directory.appendingPathComponent("no-such.sqlite").path

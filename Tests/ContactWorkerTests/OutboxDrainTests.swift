@@ -8,7 +8,8 @@ import Testing
 @Suite("Draining the outbox at start, on assignment and after a failed write")
 struct OutboxDrainTests {
     @Test(
-        "a drain covers the rows that existed when it started and ends, although a peer commits a page of rows before every page it reads")
+        "a drain covers the rows that existed when it started and ends, although a peer commits a page of rows before every page it reads"
+    )
     func drainEndsWhilePeersCommit() async throws {
         guard let harness = try await WorkerHarness.make(.sqlite) else { return }
         defer { Task { await harness.close() } }
@@ -21,7 +22,8 @@ struct OutboxDrainTests {
         // drain's selection includes them.
         let store = BusyOutboxStore(base: harness.store, topic: harness.topics.events, rowsPerPage: 10)
         let producer = try KafkaProducer(
-            configuration: KafkaProducerConfiguration(bootstrapServers: harness.cluster.bootstrapServers), logger: testLogger)
+            configuration: KafkaProducerConfiguration(bootstrapServers: harness.cluster.bootstrapServers),
+            logger: testLogger)
         let publisher = OutboxPublisher(store: store, producer: producer, logger: testLogger)
         // Pages of 10 (of the 25 there at the start): 10, 10, then 5, while the peer adds 10 before each.
         let drained = try await within(30, "the drain to end") {
@@ -29,7 +31,9 @@ struct OutboxDrainTests {
         }
         await producer.shutdown()
         #expect(drained == 25)
-        let published = try await harness.read(harness.topics.events, count: 25).map { String(decoding: $0.value, as: UTF8.self) }
+        let published = try await harness.read(harness.topics.events, count: 25).map {
+            String(decoding: $0.value, as: UTF8.self)
+        }
         #expect(published == (0..<25).map { "left-\($0)" })
         #expect(try await harness.messageCount(harness.topics.events) == 25)
         // The peer's rows, committed after the drain started, wait for their own publisher.
@@ -54,7 +58,8 @@ struct OutboxDrainTests {
 
         // Another member holds both partitions; the worker joins and takes one of them.
         let group = "drain-\(UUID().uuidString.prefix(8).lowercased())"
-        let member = try KafkaConsumer(configuration: harness.groupMemberConfiguration(group: group), logger: testLogger)
+        let member = try KafkaConsumer(
+            configuration: harness.groupMemberConfiguration(group: group), logger: testLogger)
         try await member.subscribe(topics: [harness.topics.commands])
         try await eventually(60, "the other member to own both partitions") { member.assignment().count == 2 }
         // The worker's first write fails (so the publish after it drains) and so does its first read
@@ -71,9 +76,12 @@ struct OutboxDrainTests {
 
         // A command on the worker's partition: its first write fails, its publish drains.
         let contact = try #require(
-            (1...100).map { String(format: "00000000-0000-4000-a000-%012d", $0) }.first { harness.partition(for: $0) == mine })
+            (1...100).map { String(format: "00000000-0000-4000-a000-%012d", $0) }.first {
+                harness.partition(for: $0) == mine
+            })
         let create = TestCommand(
-            type: "CreateContact", contactID: contact, payload: #"{"company_name": "Mine"}"#, token: try await harness.token())
+            type: "CreateContact", contactID: contact, payload: #"{"company_name": "Mine"}"#,
+            token: try await harness.token())
         try await harness.send([harness.message(create)])
         let results = try await harness.read(harness.topics.results, count: 1).map(PublishedResult.init)
         #expect(results.map(\.commandID) == [create.commandID])
@@ -93,7 +101,8 @@ struct OutboxDrainTests {
 
     static func row(_ topic: String, _ value: String, partition: Int32? = nil) -> OutboxMessage {
         OutboxMessage(
-            topic: topic, key: Array("contact".utf8), value: Array(value.utf8), headers: [], contactID: nil, sourcePartition: partition)
+            topic: topic, key: Array("contact".utf8), value: Array(value.utf8), headers: [], contactID: nil,
+            sourcePartition: partition)
     }
 }
 

@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Partition ownership (which partitions the worker holds, and since when)")
 struct PartitionOwnershipTests {
-    @Test("every assign raises the generation, and so does a revoke as soon as it starts, while a batch still holds it back")
+    @Test(
+        "every assign raises the generation, and so does a revoke as soon as it starts, while a batch still holds it back"
+    )
     func generationCountsAssignmentChanges() async throws {
         let ownership = PartitionOwnership()
         let partition = TopicPartition("commands", 0)

@@ -19,7 +19,8 @@ struct PlanAheadTests {
                 type: "CreateContact", contactID: String(format: "00000000-0000-4000-c000-%012d", index),
                 payload: #"{"company_name": "Filler \#(index)"}"#, token: token)
         }
-        let create = TestCommand(type: "CreateContact", contactID: contact, payload: #"{"company_name": "Planned Co"}"#, token: token)
+        let create = TestCommand(
+            type: "CreateContact", contactID: contact, payload: #"{"company_name": "Planned Co"}"#, token: token)
         let qualify = TestCommand(
             type: "UpdateStatus", contactID: contact, issuedAt: "2024-01-10T14:31:00Z",
             payload: #"{"relationship_status": "qualified_lead"}"#, token: token)
@@ -30,13 +31,15 @@ struct PlanAheadTests {
         // topic: `advance` comes one or two batches after `qualify`, and is planned while the
         // batch holding `qualify` is written. That write fails for good, so `qualify` ends up
         // dead-lettered; a plan that still counted it would accept `advance`.
-        let commands = [create] + (0..<400).map(filler) + [qualify] + (400..<700).map(filler) + [advance]
+        let commands =
+            [create] + (0..<400).map(filler) + [qualify] + (400..<700).map(filler) + [advance]
             + (700..<1_000).map(filler)
         try await harness.send(commands.map(harness.message))
 
         let store = RefusingStore(harness.store, refusing: qualify.commandID)
         let worker = try harness.startWorker(store: store, maxBatchSize: 300)
-        let results = try await harness.read(harness.topics.results, count: commands.count - 1).map(PublishedResult.init)
+        let results = try await harness.read(harness.topics.results, count: commands.count - 1).map(
+            PublishedResult.init)
         let letters = try await harness.read(harness.topics.deadLetters, count: 1)
         try await worker.stop()
 
@@ -47,7 +50,8 @@ struct PlanAheadTests {
         #expect(advanced.status == 400)
         #expect(
             advanced.body
-                == (try JSONValue.parse(Array(#"{"detail": "Invalid status transition: cannot move from prospect to opportunity"}"#.utf8))))
+                == (try JSONValue.parse(
+                    Array(#"{"detail": "Invalid status transition: cannot move from prospect to opportunity"}"#.utf8))))
         let stored = try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
         #expect(stored?.relationshipStatus == .prospect)
         #expect(results.filter { $0.status != 201 }.map(\.commandID) == [advance.commandID])
@@ -81,7 +85,8 @@ extension PlanAheadTests {
         // A second member joins: the worker's revoke makes the retrying batch give up partition 0.
         // The batch behind it must give it up too, or the database would store a position past
         // the batch that was given up, and its commands would never be processed.
-        let newcomer = try KafkaConsumer(configuration: harness.groupMemberConfiguration(group: group), logger: testLogger)
+        let newcomer = try KafkaConsumer(
+            configuration: harness.groupMemberConfiguration(group: group), logger: testLogger)
         try await newcomer.subscribe(topics: [harness.topics.commands])
         try await eventually(60, "the rebalance to give the newcomer a partition") { !newcomer.assignment().isEmpty }
         let stored = try await harness.store.offsets(group: group, topic: harness.topics.commands)[0] ?? 0
@@ -90,7 +95,8 @@ extension PlanAheadTests {
         // The outage ends and the newcomer leaves: everything is processed, `stuck` included.
         store.stalling = false
         await newcomer.close()
-        let results = try await harness.read(harness.topics.results, count: commands.count, seconds: 120).map(PublishedResult.init)
+        let results = try await harness.read(harness.topics.results, count: commands.count, seconds: 120).map(
+            PublishedResult.init)
         try await worker.stop()
         #expect(Set(results.compactMap(\.commandID)) == Set(commands.map(\.commandID)))
         #expect(try await harness.store.offsets(group: group, topic: harness.topics.commands)[0] == 1_000)
@@ -98,7 +104,9 @@ extension PlanAheadTests {
 }
 
 extension PlanAheadTests {
-    @Test("after a handover a batch is planned against the database, not against what this worker planned before it lost the partition")
+    @Test(
+        "after a handover a batch is planned against the database, not against what this worker planned before it lost the partition"
+    )
     func handoverDropsCarriedState() async throws {
         guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 2) else { return }
         defer { Task { await harness.close() } }
@@ -108,14 +116,17 @@ extension PlanAheadTests {
         // the member ids the mock broker makes up (heap addresses, not client.id), so the test
         // follows the contact of whichever partition the newcomer gets.
         let contacts = ["00000000-0000-4000-e000-000000000000", "00000000-0000-4000-e000-000000000001"]
-        func command(on partition: Int32, contact: String, _ type: String, at issued: String, _ payload: String) -> TestCommand {
+        func command(
+            on partition: Int32, contact: String, _ type: String, at issued: String, _ payload: String
+        ) -> TestCommand {
             var command = TestCommand(type: type, contactID: contact, issuedAt: issued, payload: payload, token: token)
             command.partition = partition
             return command
         }
         func status(_ partition: Int32, _ status: String, at issued: String) -> TestCommand {
             command(
-                on: partition, contact: contacts[Int(partition)], "UpdateStatus", at: issued, #"{"relationship_status": "\#(status)"}"#)
+                on: partition, contact: contacts[Int(partition)], "UpdateStatus", at: issued,
+                #"{"relationship_status": "\#(status)"}"#)
         }
         let creates = (0..<2).map { partition in
             command(
@@ -123,7 +134,9 @@ extension PlanAheadTests {
                 #"{"company_name": "Handed Over \#(partition)"}"#)
         }
         let blockerContact = "00000000-0000-4000-e000-0000000000ff"
-        let blocker = command(on: 0, contact: blockerContact, "CreateContact", at: "2024-01-10T14:30:00Z", #"{"company_name": "Blocker"}"#)
+        let blocker = command(
+            on: 0, contact: blockerContact, "CreateContact", at: "2024-01-10T14:30:00Z", #"{"company_name": "Blocker"}"#
+        )
         let qualifies = (0..<2).map { status(Int32($0), "qualified_lead", at: "2024-01-10T14:31:00Z") }
 
         // Every batch is planned ahead (a minimum of one message): after an idle spell the
@@ -153,7 +166,8 @@ extension PlanAheadTests {
         // A member joins and takes one partition; while it holds it, another worker moves that
         // partition's contact to opportunity (state, result and offset in one transaction, as a
         // worker writes them; its rows published).
-        let newcomer = try KafkaConsumer(configuration: harness.groupMemberConfiguration(group: group), logger: testLogger)
+        let newcomer = try KafkaConsumer(
+            configuration: harness.groupMemberConfiguration(group: group), logger: testLogger)
         try await newcomer.subscribe(topics: [harness.topics.commands])
         try await eventually(60, "the rebalance to give the newcomer a partition") { !newcomer.assignment().isEmpty }
         let taken = try #require(newcomer.assignment().first).partition
@@ -161,7 +175,8 @@ extension PlanAheadTests {
         let advance = status(taken, "opportunity", at: "2024-01-10T14:32:00Z")
         try await harness.send([harness.message(advance)])
         let sent = try await harness.read(harness.topics.commands, count: 6)
-        let advanceMessage = try #require(sent.first { (try? JSONValue.parse($0.value))?["command_id"]?.stringValue == advance.commandID })
+        let advanceMessage = try #require(
+            sent.first { (try? JSONValue.parse($0.value))?["command_id"]?.stringValue == advance.commandID })
         let otherWorker = CommandBatchProcessor(
             context: .init(store: harness.store, verifier: harness.verifier, topics: harness.topics, group: group))
         let now = Timestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000_000))

@@ -64,7 +64,9 @@ struct ReplayTests {
         let contact = "00000000-0000-4000-8000-0000000000c3"
         let later = [
             TestCommand(type: "CreateContact", contactID: contact, payload: #"{"first_name": "Later"}"#, token: token),
-            TestCommand(type: "UpdateStatus", contactID: contact, payload: #"{"relationship_status": "qualified_lead"}"#, token: token),
+            TestCommand(
+                type: "UpdateStatus", contactID: contact, payload: #"{"relationship_status": "qualified_lead"}"#,
+                token: token),
         ]
         try await harness.send(later.map(harness.message))
 
@@ -74,9 +76,11 @@ struct ReplayTests {
         // Reported only where it left something out: the partition the two later commands went to.
         #expect(stopped.stoppedAtGroupPosition.count == 1)
         #expect(stopped.stoppedAtGroupPosition.allSatisfy { positions[$0.key] == $0.value })
-        #expect(try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1") == nil)
+        #expect(
+            try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1") == nil)
 
-        let beyond = try await replay(harness, into: harness.store, dryRun: false, group: worker.groupID, beyondGroupPosition: true)
+        let beyond = try await replay(
+            harness, into: harness.store, dryRun: false, group: worker.groupID, beyondGroupPosition: true)
         #expect(beyond.summary.applied == 2)
         #expect(beyond.stoppedAtGroupPosition.isEmpty)
         let stored = try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
@@ -91,14 +95,17 @@ struct ReplayTests {
         // keeps no record (the sender may retry with a fresh token).
         let shortLived = try await harness.token(expiresIn: 2)
         let refused = TestCommand(
-            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000d1", payload: #"{"first_name": "Late"}"#,
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000d1",
+            payload: #"{"first_name": "Late"}"#,
             token: shortLived)
         let accepted = TestCommand(
-            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000d2", payload: #"{"first_name": "On time"}"#,
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000d2",
+            payload: #"{"first_name": "On time"}"#,
             token: try await harness.token())
         try await harness.send([
             harness.message(refused),
-            KafkaOutgoingMessage(topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("{oops".utf8)),
+            KafkaOutgoingMessage(
+                topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("{oops".utf8)),
             harness.message(accepted),
         ])
         try await Task.sleep(for: .milliseconds(3_500))
@@ -118,47 +125,62 @@ struct ReplayTests {
             #expect(report.summary.deadLettered == 0, "dry run: \(dryRun)")
             #expect(report.summary.messages == 3, "dry run: \(dryRun)")
         }
-        #expect(try await harness.store.contact(id: try #require(UUID(uuidString: refused.contactID)), businessID: "biz-1") == nil)
+        #expect(
+            try await harness.store.contact(id: try #require(UUID(uuidString: refused.contactID)), businessID: "biz-1")
+                == nil)
         try await harness.waitForCount(harness.topics.results, atLeast: 3)
         #expect(try await harness.messageCount(harness.topics.deadLetters) == 1)
         #expect(try await harness.messageCount(harness.topics.results) == 3)
     }
 
-    @Test("only from the workers' first stored batch on are unrecorded messages left alone; before it everything is replayed")
+    @Test(
+        "only from the workers' first stored batch on are unrecorded messages left alone; before it everything is replayed"
+    )
     func replayBeforeTheFirstStoredBatch() async throws {
         guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
         defer { Task { await harness.close() } }
         let token = try await harness.token()
         let before = TestCommand(
-            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000f1", payload: #"{"first_name": "Before"}"#, token: token)
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000f1",
+            payload: #"{"first_name": "Before"}"#, token: token)
         let unrecorded = TestCommand(
-            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000f2", payload: #"{"first_name": "Refused"}"#, token: token)
+            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000f2",
+            payload: #"{"first_name": "Refused"}"#, token: token)
         try await harness.send([
             harness.message(before),
-            KafkaOutgoingMessage(topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("{no".utf8)),
+            KafkaOutgoingMessage(
+                topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("{no".utf8)),
             harness.message(unrecorded),
         ])
         // A database rebuilt after a loss: its workers started at the group's Kafka commit
         // (offset 1) and decided offsets 1 and 2 without leaving a record (a dead letter, a 401).
         try await harness.store.apply(
             StoreBatch(offsets: [
-                ConsumerOffset(group: "rebuilt", topic: harness.topics.commands, partition: 0, nextOffset: 3, firstOffset: 1)
+                ConsumerOffset(
+                    group: "rebuilt", topic: harness.topics.commands, partition: 0, nextOffset: 3, firstOffset: 1)
             ]))
 
         let report = try await replay(harness, into: harness.store, dryRun: false, group: "rebuilt")
         #expect(report.summary.applied == 1)
         #expect(report.summary.skipped == 2)
         #expect(report.summary.deadLettered == 0)
-        #expect(try await harness.store.contact(id: try #require(UUID(uuidString: before.contactID)), businessID: "biz-1") != nil)
-        #expect(try await harness.store.contact(id: try #require(UUID(uuidString: unrecorded.contactID)), businessID: "biz-1") == nil)
+        #expect(
+            try await harness.store.contact(id: try #require(UUID(uuidString: before.contactID)), businessID: "biz-1")
+                != nil)
+        #expect(
+            try await harness.store.contact(
+                id: try #require(UUID(uuidString: unrecorded.contactID)), businessID: "biz-1") == nil)
 
         // Restored from a backup, or workers that ran with a wrong key: decide them again.
-        let again = try await replay(harness, into: harness.store, dryRun: false, group: "rebuilt", redecideUnrecorded: true)
+        let again = try await replay(
+            harness, into: harness.store, dryRun: false, group: "rebuilt", redecideUnrecorded: true)
         #expect(again.summary.duplicates == 1)
         #expect(again.summary.applied == 1)
         #expect(again.summary.deadLettered == 1)
         #expect(again.summary.skipped == 0)
-        #expect(try await harness.store.contact(id: try #require(UUID(uuidString: unrecorded.contactID)), businessID: "biz-1") != nil)
+        #expect(
+            try await harness.store.contact(
+                id: try #require(UUID(uuidString: unrecorded.contactID)), businessID: "biz-1") != nil)
     }
 
     @Test("replay never migrates: on a database behind this build it stops and says to migrate first")
@@ -184,7 +206,8 @@ struct ReplayTests {
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(
             output.contains(
-                "the database's schema is at version 0, this build's at \(ContactStoreSchema.latestVersion): run `contact-worker migrate` first"),
+                "the database's schema is at version 0, this build's at \(ContactStoreSchema.latestVersion): run `contact-worker migrate` first"
+            ),
             "\(output)")
         let store = try await makeContactStore(url: "sqlite:\(database.path)")
         #expect(try await store.appliedMigrations() == [])
@@ -196,10 +219,12 @@ struct ReplayTests {
         beyondGroupPosition: Bool = false, redecideUnrecorded: Bool = false
     ) async throws -> CommandReplay.Report {
         let consumer = try KafkaConsumer(
-            configuration: TopicRange.consumerConfiguration(KafkaConfiguration(bootstrapServers: harness.cluster.bootstrapServers)),
+            configuration: TopicRange.consumerConfiguration(
+                KafkaConfiguration(bootstrapServers: harness.cluster.bootstrapServers)),
             logger: testLogger)
         let producer = try KafkaProducer(
-            configuration: KafkaProducerConfiguration(bootstrapServers: harness.cluster.bootstrapServers), logger: testLogger)
+            configuration: KafkaProducerConfiguration(bootstrapServers: harness.cluster.bootstrapServers),
+            logger: testLogger)
         let replay = CommandReplay(
             consumer: consumer, producer: producer, store: store, verifier: harness.verifier, topics: harness.topics,
             group: group, logger: testLogger)

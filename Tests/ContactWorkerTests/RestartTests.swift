@@ -16,7 +16,9 @@ struct RestartTests {
         var second: [TestCommand] = []
         for contact in 0..<40 {
             let id = contactID(contact)
-            first.append(TestCommand(type: "CreateContact", contactID: id, payload: #"{"first_name": "C\#(contact)"}"#, token: token))
+            first.append(
+                TestCommand(
+                    type: "CreateContact", contactID: id, payload: #"{"first_name": "C\#(contact)"}"#, token: token))
             for interaction in 1...9 {
                 let command = TestCommand(
                     type: "AddInteraction", contactID: id, issuedAt: "2024-01-10T16:0\(interaction):00Z",
@@ -68,7 +70,9 @@ struct RestartTests {
         // A row committed but never published (a crash between the two) goes out on start-up.
         var leftover = StoreBatch()
         leftover.outbox = [
-            OutboxMessage(topic: harness.topics.results, key: Array("leftover".utf8), value: Array(#"{"leftover": true}"#.utf8), contactID: nil)
+            OutboxMessage(
+                topic: harness.topics.results, key: Array("leftover".utf8), value: Array(#"{"leftover": true}"#.utf8),
+                contactID: nil)
         ]
         _ = try await harness.store.apply(leftover)
 
@@ -80,7 +84,8 @@ struct RestartTests {
 
         #expect(try await harness.messageCount(harness.topics.results) == Int64(first.count + 1 + second.count))
         #expect(try await harness.messageCount(harness.topics.events) == Int64(first.count + second.count))
-        #expect(results.filter { $0.key == Array("leftover".utf8) }.map(\.value) == [Array(#"{"leftover": true}"#.utf8)])
+        #expect(
+            results.filter { $0.key == Array("leftover".utf8) }.map(\.value) == [Array(#"{"leftover": true}"#.utf8)])
         let parsed = try results.filter { $0.key != Array("leftover".utf8) }.map(PublishedResult.init)
         #expect(parsed.allSatisfy { $0.duplicate == false })
         let byCommand = Dictionary(grouping: parsed, by: { $0.commandID ?? "" })

@@ -20,15 +20,19 @@ struct ResultsAndEventsTests {
         let c1 = "550e8400-e29b-41d4-a716-446655440001"
         let c2 = "550e8400-e29b-41d4-a716-446655440002"
         let missing = "550e8400-e29b-41d4-a716-446655440009"
-        let createPayload = #"{"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com", "phone": "+1 555 0100"}"#
+        let createPayload =
+            #"{"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com", "phone": "+1 555 0100"}"#
         let interactionPayload = #"{"type": "call", "description": "Intro call", "outcome": "interested"}"#
         let qualifyPayload = #"{"relationship_status": "qualified_lead", "reason": "Budget confirmed"}"#
 
-        let create = TestCommand(type: "CreateContact", contactID: c1, payload: createPayload, token: owner, correlationID: "corr-create")
+        let create = TestCommand(
+            type: "CreateContact", contactID: c1, payload: createPayload, token: owner, correlationID: "corr-create")
         let interact = TestCommand(
-            type: "AddInteraction", contactID: c1, issuedAt: "2024-01-10T14:31:00Z", payload: interactionPayload, token: owner)
+            type: "AddInteraction", contactID: c1, issuedAt: "2024-01-10T14:31:00Z", payload: interactionPayload,
+            token: owner)
         let qualify = TestCommand(
-            type: "UpdateStatus", contactID: c1, issuedAt: "2024-01-10T14:32:00Z", payload: qualifyPayload, token: owner)
+            type: "UpdateStatus", contactID: c1, issuedAt: "2024-01-10T14:32:00Z", payload: qualifyPayload, token: owner
+        )
         let noToken = TestCommand(type: "UpdateStatus", contactID: c1, payload: qualifyPayload, token: nil)
         let expiredToken = TestCommand(type: "UpdateStatus", contactID: c1, payload: qualifyPayload, token: expired)
         let otherBusiness = TestCommand(type: "UpdateStatus", contactID: c1, payload: qualifyPayload, token: otherOwner)
@@ -37,7 +41,8 @@ struct ResultsAndEventsTests {
             type: "AddInteraction", contactID: c1, payload: #"{"type": "fax", "description": ""}"#, token: owner)
         let absent = TestCommand(type: "AddInteraction", contactID: missing, payload: interactionPayload, token: owner)
         let createOther = TestCommand(
-            type: "CreateContact", business: "biz-2", contactID: c2, payload: #"{"company_name": "Other Co"}"#, token: otherOwner)
+            type: "CreateContact", business: "biz-2", contactID: c2, payload: #"{"company_name": "Other Co"}"#,
+            token: otherOwner)
         let foreign = TestCommand(type: "AddInteraction", contactID: c2, payload: interactionPayload, token: owner)
         let skip = TestCommand(
             type: "UpdateStatus", contactID: c1, payload: #"{"relationship_status": "active_client"}"#, token: owner)
@@ -49,7 +54,8 @@ struct ResultsAndEventsTests {
             payload: #"{"relationship_status": "lost_lead"}"#, token: owner)
 
         let commands = [
-            create, interact, qualify, noToken, expiredToken, otherBusiness, viewerCommand, invalid, absent, createOther,
+            create, interact, qualify, noToken, expiredToken, otherBusiness, viewerCommand, invalid, absent,
+            createOther,
             foreign, skip, recreate, resent, reused,
         ]
         var messages = commands.map(harness.message)
@@ -77,7 +83,8 @@ struct ResultsAndEventsTests {
             allResults.filter { $0.json["contact_id"]?.stringValue == contactID }
         }
         func expectResult(
-            _ result: PublishedResult?, _ command: TestCommand, type: String, status: Int, body: String, duplicate: Bool = false,
+            _ result: PublishedResult?, _ command: TestCommand, type: String, status: Int, body: String,
+            duplicate: Bool = false,
             sourceLocation: SourceLocation = #_sourceLocation
         ) throws {
             guard let result else {
@@ -89,7 +96,9 @@ struct ResultsAndEventsTests {
             #expect(result.status == status, sourceLocation: sourceLocation)
             #expect(result.body?.canonicalized == (try json(body)), sourceLocation: sourceLocation)
             #expect(result.duplicate == duplicate, sourceLocation: sourceLocation)
-            #expect(result.message.key.map { String(decoding: $0, as: UTF8.self) } == command.contactID, sourceLocation: sourceLocation)
+            #expect(
+                result.message.key.map { String(decoding: $0, as: UTF8.self) } == command.contactID,
+                sourceLocation: sourceLocation)
             #expect(result.json["processed_at"]?.stringValue != nil, sourceLocation: sourceLocation)
             if let correlation = command.correlationID {
                 #expect(result.json["correlation_id"]?.stringValue == correlation, sourceLocation: sourceLocation)
@@ -99,7 +108,8 @@ struct ResultsAndEventsTests {
             }
         }
 
-        let interactionID = DeterministicID.interaction(commandID: try #require(UUID(uuidString: interact.commandID))).lowercasedString
+        let interactionID = DeterministicID.interaction(commandID: try #require(UUID(uuidString: interact.commandID)))
+            .lowercasedString
         let contactBody = #"""
             {"id": "\#(c1)", "business_id": "biz-1", "first_name": "Grace", "last_name": "Hopper", "company_name": null,
              "display_name": "Grace Hopper", "email": "grace@example.com", "phone": "+1 555 0100",
@@ -134,7 +144,10 @@ struct ResultsAndEventsTests {
             (noToken, "UpdateStatus", 401, invalidCredentials, false),
             (expiredToken, "UpdateStatus", 401, invalidCredentials, false),
             (otherBusiness, "UpdateStatus", 403, #"{"detail": "Not a member of this business"}"#, false),
-            (viewerCommand, "UpdateStatus", 403, #"{"detail": "Insufficient permissions: edit_contacts required"}"#, false),
+            (
+                viewerCommand, "UpdateStatus", 403, #"{"detail": "Insufficient permissions: edit_contacts required"}"#,
+                false
+            ),
             (
                 invalid, "AddInteraction", 422,
                 #"""
@@ -144,13 +157,17 @@ struct ResultsAndEventsTests {
                 ]}
                 """#, false
             ),
-            (skip, "UpdateStatus", 400, #"{"detail": "Invalid status transition: cannot move from qualified_lead to active_client"}"#, false),
+            (
+                skip, "UpdateStatus", 400,
+                #"{"detail": "Invalid status transition: cannot move from qualified_lead to active_client"}"#, false
+            ),
             (recreate, "CreateContact", 409, #"{"detail": "Contact already exists"}"#, false),
             (resent, "AddInteraction", 201, interactionBody, true),
             (reused, "UpdateStatus", 409, #"{"detail": "command_id was already used for a different command"}"#, false),
         ]
         for (index, expected) in expectations.enumerated() where index < first.count {
-            try expectResult(first[index], expected.0, type: expected.1, status: expected.2, body: expected.3, duplicate: expected.4)
+            try expectResult(
+                first[index], expected.0, type: expected.1, status: expected.2, body: expected.3, duplicate: expected.4)
         }
         let absentResults = results(for: missing)
         let foreignResults = results(for: c2)
@@ -189,7 +206,8 @@ struct ResultsAndEventsTests {
         for ((message, event), expected) in zip(c1Events + c2Events, expectedEvents) {
             let (command, type, time, version, data) = expected
             let eventType = try #require(ContactEventType(rawValue: type))
-            let id = DeterministicID.event(commandID: try #require(UUID(uuidString: command.commandID)), type: eventType)
+            let id = DeterministicID.event(
+                commandID: try #require(UUID(uuidString: command.commandID)), type: eventType)
             let business = command.contactID == c2 ? "biz-2" : "biz-1"
             let envelope = #"""
                 {"specversion": "1.0", "id": "\#(id.lowercasedString)", "source": "contact-worker", "type": "\#(type)",
@@ -227,7 +245,9 @@ struct ResultsAndEventsTests {
         #expect(entries.map(\.toStatus) == [.prospect, .qualifiedLead])
         #expect(entries.map(\.reason) == ["Initial status", "Budget confirmed"])
         #expect(entries.map(\.changedByID) == ["u-1", "u-1"])
-        #expect(entries.last?.id == DeterministicID.historyEntry(commandID: try #require(UUID(uuidString: qualify.commandID))))
+        #expect(
+            entries.last?.id
+                == DeterministicID.historyEntry(commandID: try #require(UUID(uuidString: qualify.commandID))))
 
         let c2ID = try #require(UUID(uuidString: c2))
         let other = try #require(try await harness.store.contact(id: c2ID, businessID: "biz-2"))

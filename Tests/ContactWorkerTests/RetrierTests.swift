@@ -11,7 +11,9 @@ struct RetrierTests {
     final class Recorder: WorkerObserver {
         let retries = Mutex<[RetriedOperation]>([])
         func batchProcessed(_ summary: BatchSummary, messages: [KafkaMessage], duration: Duration) {}
-        func retrying(_ operation: RetriedOperation, after error: any Error) { retries.withLock { $0.append(operation) } }
+        func retrying(_ operation: RetriedOperation, after error: any Error) {
+            retries.withLock { $0.append(operation) }
+        }
     }
 
     struct Outage: Error, CustomStringConvertible {
@@ -25,7 +27,8 @@ struct RetrierTests {
 
     private var retrier: Retrier {
         Retrier(
-            backoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(400)), health: health, observer: recorder,
+            backoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(400)), health: health,
+            observer: recorder,
             logger: Logger(label: "retrier-test"))
     }
 
@@ -35,7 +38,9 @@ struct RetrierTests {
         var waits: [Duration] = []
         var reasons: [String?] = []
         let report = Retrier.Report(operation: .publish, context: "publishing a committed batch", message: "retrying")
-        let result = await retrier.run(report) { _ in .retry(.warning) } wait: { delay in
+        let result = await retrier.run(report) { _ in
+            .retry(.warning)
+        } wait: { delay in
             waits.append(delay)
             reasons.append(health.notReadyReason)
             return true
@@ -46,7 +51,8 @@ struct RetrierTests {
         }
         #expect(try result.get() == 42)
         #expect(waits == [.milliseconds(100), .milliseconds(200), .milliseconds(400)])
-        #expect(reasons == Array(repeating: "backing off: publishing a committed batch: database unavailable", count: 3))
+        #expect(
+            reasons == Array(repeating: "backing off: publishing a committed batch: database unavailable", count: 3))
         #expect(recorder.retries.withLock { $0 } == [.publish, .publish, .publish])
         // Cleared, so readiness falls back to the worker's other state.
         #expect(health.notReadyReason == "not yet subscribed to the commands topic")
@@ -56,7 +62,9 @@ struct RetrierTests {
     func stopReturnsTheError() async {
         var attempts = 0
         let report = Retrier.Report(operation: .batch, context: nil, message: "retrying")
-        let result = await retrier.run(report) { error in error is Broken ? .stop : .retry(.warning) } wait: { _ in
+        let result = await retrier.run(report) { error in
+            error is Broken ? .stop : .retry(.warning)
+        } wait: { _ in
             #expect(health.notReadyReason == "backing off: database unavailable")
             return true
         } _: { () throws -> Int in
@@ -73,7 +81,9 @@ struct RetrierTests {
     func retryAtOnce() async throws {
         var attempts = 0
         let report = Retrier.Report(operation: .batch, context: nil, message: "retrying")
-        let result = await retrier.run(report) { _ in .retryAtOnce } wait: { _ in
+        let result = await retrier.run(report) { _ in
+            .retryAtOnce
+        } wait: { _ in
             Issue.record("waited before an immediate retry")
             return true
         } _: { () throws -> Int in
@@ -88,7 +98,11 @@ struct RetrierTests {
     @Test("a wait that is cut short ends the run with CancellationError")
     func cancelledWait() async {
         let report = Retrier.Report(operation: .readOffsets, context: "reading stored offsets", message: "retrying")
-        let result = await retrier.run(report) { _ in .retry(.warning) } wait: { _ in false } _: { () throws -> Int in
+        let result = await retrier.run(report) { _ in
+            .retry(.warning)
+        } wait: { _ in
+            false
+        } _: { () throws -> Int in
             throw Outage()
         }
         #expect(throws: CancellationError.self) { try result.get() }

@@ -7,7 +7,8 @@ import Testing
 
 @Suite("send and token, as a person drives the worker by hand (docs/contract.md §10)")
 struct SendAndTokenToolTests {
-    @Test("token mints a key the worker accepts; send reads the Kafka connection from --config and waits for the result")
+    @Test(
+        "token mints a key the worker accepts; send reads the Kafka connection from --config and waits for the result")
     func tokenThenSend() async throws {
         guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 2) else { return }
         defer { Task { await harness.close() } }
@@ -15,7 +16,9 @@ struct SendAndTokenToolTests {
         let directory = try #require(harness.directory)
         let executable = try WorkerProcesses.executable()
         // Nothing but the file says where Kafka is and which topics to use.
-        let environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path]
+        let environment = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path,
+        ]
         let config = directory.appendingPathComponent("send.yaml")
         try Data(
             """
@@ -34,13 +37,17 @@ struct SendAndTokenToolTests {
 
         func run(_ arguments: [String]) async throws -> (ChildProcess.Termination, String) {
             let log = directory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8)).log")
-            let child = try ChildProcess.spawn(executable, arguments: arguments, environment: environment, name: "cli", log: log)
+            let child = try ChildProcess.spawn(
+                executable, arguments: arguments, environment: environment, name: "cli", log: log)
             let status = try await child.waitForExit(seconds: 60)
             return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
         }
 
         let (tokenStatus, tokenOutput) = try await run(
-            ["token", "--config", config.path, "--sub", "u-9", "--name", "Ada Hand", "--business", "biz-1", "--role", "owner"])
+            [
+                "token", "--config", config.path, "--sub", "u-9", "--name", "Ada Hand", "--business", "biz-1", "--role",
+                "owner",
+            ])
         #expect(tokenStatus == .exited(0))
         let token = tokenOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.split(separator: ".").count == 3)
@@ -54,7 +61,9 @@ struct SendAndTokenToolTests {
         #expect(try Self.claims(of: flagged)["iss"]?.stringValue == "crm-test", "\(flagged)")
 
         // --file holds the whole envelope: an envelope flag beside it is refused, not ignored.
-        let (refused, refusal) = try await run(["send", "--config", config.path, "--file", config.path, "--type", "CreateContact"])
+        let (refused, refusal) = try await run([
+            "send", "--config", config.path, "--file", config.path, "--type", "CreateContact",
+        ])
         #expect(refused == .exited(64))
         #expect(refusal.contains("--file holds the whole envelope; drop --type"), "\(refusal)")
 
@@ -72,7 +81,9 @@ struct SendAndTokenToolTests {
         #expect(result["body"]?["first_name"]?.stringValue == "Hand")
         let stored = try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
         #expect(stored?.firstName == "Hand")
-        #expect(try await harness.store.statusHistory(contactID: try #require(UUID(uuidString: contact)), skip: 0, limit: 1).items.first?.changedBy == "Ada Hand")
+        #expect(
+            try await harness.store.statusHistory(contactID: try #require(UUID(uuidString: contact)), skip: 0, limit: 1)
+                .items.first?.changedBy == "Ada Hand")
     }
 
     /// The claims of a JWT (the CLI's output, trimmed).

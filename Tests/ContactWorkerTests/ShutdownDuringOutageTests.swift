@@ -10,13 +10,19 @@ extension WorkerProcessTests {
     struct ShutdownDuringOutageTests {
         static let commandCount = 3_000
 
-        @Test("SIGTERM while the broker is down stops the worker within 30 s with exit 0; the next start publishes what was left")
+        @Test(
+            "SIGTERM while the broker is down stops the worker within 30 s with exit 0; the next start publishes what was left"
+        )
         func sigtermWhileBrokerIsDown() async throws {
-            guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 4, outputPartitions: 4) else { return }
+            guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 4, outputPartitions: 4) else {
+                return
+            }
             let seed = Scenario.seed()
-            let scenario = Scenario(contacts: 100, total: Self.commandCount, seed: seed, token: try await harness.token())
+            let scenario = Scenario(
+                contacts: 100, total: Self.commandCount, seed: seed, token: try await harness.token())
             let group = "shutdown-\(UUID().uuidString.prefix(8).lowercased())"
-            let workers = try WorkerProcesses(harness: harness, group: group, extraEnvironment: ["KAFKA_SOCKET_TIMEOUT_MS": "10000"])
+            let workers = try WorkerProcesses(
+                harness: harness, group: group, extraEnvironment: ["KAFKA_SOCKET_TIMEOUT_MS": "10000"])
             let check = FinalStateCheck(harness: harness, scenario: scenario, group: group)
             let context = "seed \(seed) (CONTACT_WORKER_TEST_SEED), logs in \(workers.directory.path)"
             try await workers.runChecked(context: context, closing: harness) {
@@ -43,7 +49,8 @@ extension WorkerProcessTests {
             }
         }
 
-        @Test("a worker started before its database waits for it (instead of exiting) and still stops cleanly on SIGTERM")
+        @Test(
+            "a worker started before its database waits for it (instead of exiting) and still stops cleanly on SIGTERM")
         func startsBeforeTheDatabase() async throws {
             guard let harness = try await WorkerHarness.make(.sqlite) else { return }
             defer { Task { await harness.close() } }
@@ -51,7 +58,8 @@ extension WorkerProcessTests {
             let workers = try WorkerProcesses(
                 harness: harness, group: "early-\(UUID().uuidString.prefix(8).lowercased())",
                 extraEnvironment: [
-                    "DATABASE_URL": "postgres://worker@127.0.0.1:1/contacts?connect_timeout=1", "HTTP_PORT": "0", "LOG_FORMAT": "json",
+                    "DATABASE_URL": "postgres://worker@127.0.0.1:1/contacts?connect_timeout=1", "HTTP_PORT": "0",
+                    "LOG_FORMAT": "json",
                 ])
             let started = ContinuousClock.now
             let worker = try workers.start("early")
@@ -63,13 +71,16 @@ extension WorkerProcessTests {
                 }
                 // Still there seconds later: it waits instead of giving up.
                 try await Task.sleep(until: started + .seconds(4), clock: .continuous)
-                #expect(worker.poll() == nil, "the worker exited instead of waiting for its database:\n\(worker.tail())")
+                #expect(
+                    worker.poll() == nil, "the worker exited instead of waiting for its database:\n\(worker.tail())")
                 // The HTTP side answers while the worker waits: alive (no restart loop), not ready.
                 let port = try #require(HTTPProcessTests.listeningPort(in: worker.log), "\(worker.tail())")
                 #expect(try await HTTPReply.get(port: port, path: "/health/live", authorization: nil).status == 200)
                 let ready = try await HTTPReply.get(port: port, path: "/health/ready", authorization: nil)
                 #expect(ready.status == 503)
-                #expect(ready.text.hasPrefix(#"{"status":"not_ready","reason":"backing off: migrating the database: "#), "\(ready.text)")
+                #expect(
+                    ready.text.hasPrefix(#"{"status":"not_ready","reason":"backing off: migrating the database: "#),
+                    "\(ready.text)")
                 worker.send(SIGTERM)
                 #expect(try await worker.waitForExit(seconds: 10) == .exited(0), "\(worker.tail())")
             } catch {

@@ -10,7 +10,8 @@ struct StartupSchemaTests {
         guard let harness = try await WorkerHarness.make(.sqlite) else { return }
         defer { Task { await harness.close() } }
         let directory = try #require(harness.directory)
-        let fresh = try await makeContactStore(url: "sqlite:\(directory.appendingPathComponent("unmigrated.sqlite").path)")
+        let fresh = try await makeContactStore(
+            url: "sqlite:\(directory.appendingPathComponent("unmigrated.sqlite").path)")
         defer { Task { await fresh.close() } }
 
         let worker = try harness.startWorker(store: fresh)
@@ -32,6 +33,7 @@ struct StartupSchemaTests {
     func newerSchemaIsNamed() {
         #expect(
             WorkerError.schemaMismatch(database: 9, build: 5).description
-                == "the database's schema is at version 9, newer than this build's 5: a newer build migrated it; run a build at least that new")
+                == "the database's schema is at version 9, newer than this build's 5: a newer build migrated it; run a build at least that new"
+        )
     }
 }

@@ -9,7 +9,8 @@ struct WorkerSettingsTests {
     static let secret = "test-secret-0123456789-abcdefghijklmnop"
 
     private func withFile(_ yaml: String, _ body: (String) async throws -> Void) async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("settings-\(UUID().uuidString).yaml").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("settings-\(UUID().uuidString).yaml")
+            .path
         try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         try await body(path)
@@ -17,14 +18,17 @@ struct WorkerSettingsTests {
 
     @Test("the environment overrides the file and flags override the environment")
     func precedence() async throws {
-        try await withFile("kafka:\n  brokers: file:9092\nhttp:\n  port: 9000\njwt:\n  hs256:\n    secret: \(Self.secret)\n") { path in
+        try await withFile(
+            "kafka:\n  brokers: file:9092\nhttp:\n  port: 9000\njwt:\n  hs256:\n    secret: \(Self.secret)\n"
+        ) { path in
             let fileOnly = try await WorkerSettings.load(file: path, environment: [:])
             #expect(fileOnly.kafkaBrokers == "file:9092")
             #expect(fileOnly.httpPort == 9000)
             #expect(fileOnly.groupID == "contact-worker")
             #expect(fileOnly.topics == WorkerTopics())
 
-            let env = try await WorkerSettings.load(file: path, environment: ["KAFKA_BROKERS": "env:9092", "COMMANDS_TOPIC": "cmds"])
+            let env = try await WorkerSettings.load(
+                file: path, environment: ["KAFKA_BROKERS": "env:9092", "COMMANDS_TOPIC": "cmds"])
             #expect(env.kafkaBrokers == "env:9092")
             #expect(env.topics.commands == "cmds")
 
@@ -36,7 +40,9 @@ struct WorkerSettingsTests {
 
     @Test("an empty variable or flag counts as unset: the file answers, not the built-in default")
     func emptyMeansUnset() async throws {
-        try await withFile("kafka:\n  brokers: file:9092\ndatabase:\n  url: postgres://app@db:5432/contacts\njwt:\n  hs256:\n    secret: \(Self.secret)\n") { path in
+        try await withFile(
+            "kafka:\n  brokers: file:9092\ndatabase:\n  url: postgres://app@db:5432/contacts\njwt:\n  hs256:\n    secret: \(Self.secret)\n"
+        ) { path in
             // An unset ${DATABASE_URL} in a compose file arrives as an empty variable.
             let settings = try await WorkerSettings.load(
                 file: path, environment: ["DATABASE_URL": "", "KAFKA_BROKERS": "  "], overrides: ["kafka.group.id": ""])
@@ -50,32 +56,44 @@ struct WorkerSettingsTests {
 
     @Test("a list in the file where one value belongs is an error naming the key, not a check quietly turned off")
     func listWhereOneValueBelongs() async throws {
-        try await withFile("kafka:\n  brokers: file:9092\njwt:\n  audience: [crm, billing]\n  hs256:\n    secret: \(Self.secret)\n") { path in
-            let error = await #expect(throws: ConfigurationError.self) { _ = try await WorkerSettings.load(file: path, environment: [:]) }
+        try await withFile(
+            "kafka:\n  brokers: file:9092\njwt:\n  audience: [crm, billing]\n  hs256:\n    secret: \(Self.secret)\n"
+        ) { path in
+            let error = await #expect(throws: ConfigurationError.self) {
+                _ = try await WorkerSettings.load(file: path, environment: [:])
+            }
             #expect(error?.description == "JWT_AUDIENCE: is a list; it takes one value")
         }
     }
 
     @Test("config/default.yaml's secret is the public development secret `run` warns about")
     func defaultFileUsesDevelopmentSecret() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let settings = try await WorkerSettings.load(file: root.appendingPathComponent("config/default.yaml").path, environment: [:])
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let settings = try await WorkerSettings.load(
+            file: root.appendingPathComponent("config/default.yaml").path, environment: [:])
         #expect(settings.usesDevelopmentSecret)
-        let own = try await WorkerSettings.load(file: nil, environment: ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret])
+        let own = try await WorkerSettings.load(
+            file: nil, environment: ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret])
         #expect(!own.usesDevelopmentSecret)
     }
 
     @Test("a bad value is named the way it was given: flag, variable, or key in the file")
     func badValueNamesItsSource() async throws {
-        try await withFile("kafka:\n  brokers: file:9092\nhttp:\n  port: abc\njwt:\n  hs256:\n    secret: \(Self.secret)\n") { path in
-            let fromFile = await #expect(throws: ConfigurationError.self) { _ = try await WorkerSettings.load(file: path, environment: [:]) }
+        try await withFile(
+            "kafka:\n  brokers: file:9092\nhttp:\n  port: abc\njwt:\n  hs256:\n    secret: \(Self.secret)\n"
+        ) { path in
+            let fromFile = await #expect(throws: ConfigurationError.self) {
+                _ = try await WorkerSettings.load(file: path, environment: [:])
+            }
             #expect(fromFile?.description == #"http.port in \#(path): "abc" is not a port number (0–65535)"#)
             let fromEnvironment = await #expect(throws: ConfigurationError.self) {
                 _ = try await WorkerSettings.load(file: path, environment: ["HTTP_PORT": "99999"])
             }
             #expect(fromEnvironment?.description == #"HTTP_PORT: "99999" is not a port number (0–65535)"#)
             let fromFlag = await #expect(throws: ConfigurationError.self) {
-                _ = try await WorkerSettings.load(file: path, environment: ["HTTP_PORT": "99999"], overrides: ["http.port": "70000"])
+                _ = try await WorkerSettings.load(
+                    file: path, environment: ["HTTP_PORT": "99999"], overrides: ["http.port": "70000"])
             }
             #expect(fromFlag?.description == #"--http-port: "70000" is not a port number (0–65535)"#)
         }
@@ -93,20 +111,43 @@ struct WorkerSettingsTests {
         #expect(settings.groupID == "g")
     }
 
-    @Test("a bad value fails with one line naming the key", arguments: [
-        (["HTTP_PORT": "abc"], #"HTTP_PORT: "abc" is not a port number (0–65535)"#),
-        (["DATABASE_URL": "mysql://x"], #"DATABASE_URL: unsupported scheme "mysql" (use sqlite:<path> or postgres://user:pass@host:port/db)"#),
-        (["KAFKA_SESSION_TIMEOUT_MS": "abc"], nil),
-        (["KAFKA_NO_SUCH_PROPERTY": "1"], nil),
-        (["KAFKA_BOOTSTRAP_SERVERS": "env:9092"], "KAFKA_BOOTSTRAP_SERVERS: sets bootstrap.servers, which the worker takes from KAFKA_BROKERS (kafka.brokers, --brokers)"),
-        (["JWT_HS256_SECRET": "short"], "JWT_HS256_SECRET: must be at least 32 bytes (got 5)"),
-        (["LOG_FORMAT": "xml"], #"LOG_FORMAT: "xml" is not one of text, json"#),
-        (["RESULTS_TOPIC": "contacts.commands"], #"RESULTS_TOPIC: "contacts.commands" is also COMMANDS_TOPIC; each topic needs its own name"#),
-        (["DLQ_TOPIC": "contacts.events"], #"DLQ_TOPIC: "contacts.events" is also EVENTS_TOPIC; each topic needs its own name"#),
-        (["KAFKA_ACKS": "1"], "KAFKA_ACKS: acks=1 is not allowed: a broker could lose an event the worker has already deleted from its outbox (allowed: all, -1)"),
-        (["KAFKA_ENABLE_IDEMPOTENCE": "false"], "KAFKA_ENABLE_IDEMPOTENCE: enable.idempotence=false is not allowed: the producer must be idempotent, or a retried send can duplicate or reorder a contact's events (allowed: true)"),
-        (["KAFKA_ENABLE_AUTO_OFFSET_STORE": "true"], "KAFKA_ENABLE_AUTO_OFFSET_STORE: enable.auto.offset.store=true is not allowed: offsets must be stored only once a batch is written and published, or a crash skips commands (allowed: false)"),
-    ] as [([String: String], String?)])
+    @Test(
+        "a bad value fails with one line naming the key",
+        arguments: [
+            (["HTTP_PORT": "abc"], #"HTTP_PORT: "abc" is not a port number (0–65535)"#),
+            (
+                ["DATABASE_URL": "mysql://x"],
+                #"DATABASE_URL: unsupported scheme "mysql" (use sqlite:<path> or postgres://user:pass@host:port/db)"#
+            ),
+            (["KAFKA_SESSION_TIMEOUT_MS": "abc"], nil),
+            (["KAFKA_NO_SUCH_PROPERTY": "1"], nil),
+            (
+                ["KAFKA_BOOTSTRAP_SERVERS": "env:9092"],
+                "KAFKA_BOOTSTRAP_SERVERS: sets bootstrap.servers, which the worker takes from KAFKA_BROKERS (kafka.brokers, --brokers)"
+            ),
+            (["JWT_HS256_SECRET": "short"], "JWT_HS256_SECRET: must be at least 32 bytes (got 5)"),
+            (["LOG_FORMAT": "xml"], #"LOG_FORMAT: "xml" is not one of text, json"#),
+            (
+                ["RESULTS_TOPIC": "contacts.commands"],
+                #"RESULTS_TOPIC: "contacts.commands" is also COMMANDS_TOPIC; each topic needs its own name"#
+            ),
+            (
+                ["DLQ_TOPIC": "contacts.events"],
+                #"DLQ_TOPIC: "contacts.events" is also EVENTS_TOPIC; each topic needs its own name"#
+            ),
+            (
+                ["KAFKA_ACKS": "1"],
+                "KAFKA_ACKS: acks=1 is not allowed: a broker could lose an event the worker has already deleted from its outbox (allowed: all, -1)"
+            ),
+            (
+                ["KAFKA_ENABLE_IDEMPOTENCE": "false"],
+                "KAFKA_ENABLE_IDEMPOTENCE: enable.idempotence=false is not allowed: the producer must be idempotent, or a retried send can duplicate or reorder a contact's events (allowed: true)"
+            ),
+            (
+                ["KAFKA_ENABLE_AUTO_OFFSET_STORE": "true"],
+                "KAFKA_ENABLE_AUTO_OFFSET_STORE: enable.auto.offset.store=true is not allowed: offsets must be stored only once a batch is written and published, or a crash skips commands (allowed: false)"
+            ),
+        ] as [([String: String], String?)])
     func badValues(overrides: [String: String], message: String?) async throws {
         var environment = ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret]
         environment.merge(overrides) { $1 }
@@ -127,14 +168,19 @@ struct WorkerSettingsTests {
         #expect(error?.key == "JWT_HS256_SECRET")
     }
 
-    @Test("a librdkafka property librdkafka refuses is named as the variable or flag that set it, before anything starts")
+    @Test(
+        "a librdkafka property librdkafka refuses is named as the variable or flag that set it, before anything starts")
     func rejectedKafkaProperties() async throws {
-        let environment = ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret, "KAFKA_SESSION_TIMEOUT_MS": "abc"]
+        let environment = [
+            "KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret, "KAFKA_SESSION_TIMEOUT_MS": "abc",
+        ]
         let fromEnvironment = await #expect(throws: ConfigurationError.self) {
             _ = try await WorkerSettings.load(file: nil, environment: environment)
         }
         #expect(fromEnvironment?.key == "KAFKA_SESSION_TIMEOUT_MS")
-        #expect(fromEnvironment?.description.hasPrefix(#"KAFKA_SESSION_TIMEOUT_MS: librdkafka rejects session.timeout.ms="abc": "#) == true)
+        #expect(
+            fromEnvironment?.description.hasPrefix(
+                #"KAFKA_SESSION_TIMEOUT_MS: librdkafka rejects session.timeout.ms="abc": "#) == true)
         let fromFlag = await #expect(throws: ConfigurationError.self) {
             _ = try await WorkerSettings.load(
                 file: nil, environment: ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret],
@@ -158,7 +204,8 @@ struct WorkerSettingsTests {
     @Test("an HS256 secret and a public key file: the higher-precedence source wins, the same one is an error")
     func jwtKeyPrecedence() async throws {
         let pem = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString).pem").path
-        try Data("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n".utf8).write(to: URL(fileURLWithPath: pem))
+        try Data("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n".utf8).write(
+            to: URL(fileURLWithPath: pem))
         defer { try? FileManager.default.removeItem(atPath: pem) }
         func isHS256(_ key: TokenKey) -> Bool {
             if case .hs256 = key { return true }
@@ -167,13 +214,16 @@ struct WorkerSettingsTests {
         try await withFile("kafka:\n  brokers: b:9092\njwt:\n  public:\n    key:\n      file: \(pem)\n") { path in
             let fileKey = try await WorkerSettings.load(file: path, environment: [:])
             #expect(!isHS256(fileKey.tokenKey))
-            let environmentSecret = try await WorkerSettings.load(file: path, environment: ["JWT_HS256_SECRET": Self.secret])
+            let environmentSecret = try await WorkerSettings.load(
+                file: path, environment: ["JWT_HS256_SECRET": Self.secret])
             #expect(isHS256(environmentSecret.tokenKey))
             let both = await #expect(throws: ConfigurationError.self) {
                 _ = try await WorkerSettings.load(
                     file: path, environment: ["JWT_HS256_SECRET": Self.secret, "JWT_PUBLIC_KEY_FILE": pem])
             }
-            #expect(both?.description == "JWT_PUBLIC_KEY_FILE: and JWT_HS256_SECRET are both set in the environment; set one")
+            #expect(
+                both?.description
+                    == "JWT_PUBLIC_KEY_FILE: and JWT_HS256_SECRET are both set in the environment; set one")
         }
         try await withFile("kafka:\n  brokers: b:9092\njwt:\n  hs256:\n    secret: \(Self.secret)\n") { path in
             let environmentKey = try await WorkerSettings.load(file: path, environment: ["JWT_PUBLIC_KEY_FILE": pem])

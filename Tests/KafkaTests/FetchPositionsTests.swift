@@ -82,7 +82,8 @@ struct FetchPositionsTests {
         _ = positions.setFlowPaused(false)
         let gap = Self.poll(&positions, Self.messages(Self.p0, 42..<44))
         #expect(gap.handedOut.isEmpty)
-        #expect(gap.actions == [.reportResumedPast(Self.p0, expected: 40), .seek(.init(Self.p0, to: 40, .resumedPast))])
+        #expect(
+            gap.actions == [.reportResumedPast(Self.p0, expected: 40), .seek(.init(Self.p0, to: 40, .resumedPast))])
     }
 
     @Test("a failed seek back leaves the partition checked again, so the gap is not skipped for good")

@@ -5,7 +5,9 @@ import Testing
 struct KafkaConfigurationTests {
     private static let shared = KafkaConfiguration(
         bootstrapServers: "localhost:9092",
-        properties: ["fetch.wait.max.ms": "5", "session.timeout.ms": "6000", "linger.ms": "1", "acks": "1", "max.in.flight": "2"])
+        properties: [
+            "fetch.wait.max.ms": "5", "session.timeout.ms": "6000", "linger.ms": "1", "acks": "1", "max.in.flight": "2",
+        ])
 
     @Test("a producer built from shared properties leaves out consumer-only ones and keeps the rest")
     func producerDropsConsumerProperties() {
@@ -34,7 +36,8 @@ struct KafkaConfigurationTests {
     func nagleOffByDefault() {
         #expect(KafkaProducerConfiguration(Self.shared).kafka["socket.nagle.disable"] == "true")
         #expect(KafkaConsumerConfiguration(Self.shared).kafka["socket.nagle.disable"] == "true")
-        let keepNagle = KafkaConfiguration(bootstrapServers: "localhost:9092", properties: ["socket.nagle.disable": "false"])
+        let keepNagle = KafkaConfiguration(
+            bootstrapServers: "localhost:9092", properties: ["socket.nagle.disable": "false"])
         #expect(KafkaProducerConfiguration(keepNagle).kafka["socket.nagle.disable"] == "false")
         #expect(KafkaConsumerConfiguration(keepNagle).kafka["socket.nagle.disable"] == "false")
     }

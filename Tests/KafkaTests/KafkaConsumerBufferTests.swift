@@ -65,7 +65,9 @@ struct KafkaConsumerBufferTests {
         #expect(buffer.takeHandedOutEvents().isEmpty, "the end of partition 0 comes after offsets 3 and 4")
         #expect(Self.positions(buffer.takeBuffered()?.batch) == ["0@3", "0@4"])
         #expect(
-            buffer.takeHandedOutEvents() == [KafkaPartitionEvent(p0, .end(nextOffset: 6)), KafkaPartitionEvent(p1, .end(nextOffset: 0))])
+            buffer.takeHandedOutEvents() == [
+                KafkaPartitionEvent(p0, .end(nextOffset: 6)), KafkaPartitionEvent(p1, .end(nextOffset: 0)),
+            ])
         #expect(buffer.takeHandedOutEvents().isEmpty, "each event is taken once")
         #expect(buffer.takeBuffered() == nil)
 

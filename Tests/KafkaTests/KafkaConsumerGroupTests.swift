@@ -157,7 +157,8 @@ struct KafkaConsumerGroupTests {
         let member = GroupMember(
             name: "A", journal: journal, processed: processed, startOffsets: [TopicPartition(topic, 0): 5]
         )
-        let consumer = try TestSupport.consumer(cluster, group: TestSupport.unique("group"), strategy: "range", listener: member)
+        let consumer = try TestSupport.consumer(
+            cluster, group: TestSupport.unique("group"), strategy: "range", listener: member)
         member.state.withLock { $0.consumer = consumer }
         try await consumer.subscribe(topics: [topic])
         // A first group join on the mock takes 3 s alone and can pass 15 s in a loaded suite.

@@ -133,7 +133,8 @@ struct KafkaConsumerTests {
             $0.bufferCapacity = 40
             $0.maxBatchSize = 10
         }
-        try await consumer.assign(Dictionary(uniqueKeysWithValues: (0..<4).map { (TopicPartition(topic, $0), KafkaOffset.beginning) }))
+        try await consumer.assign(
+            Dictionary(uniqueKeysWithValues: (0..<4).map { (TopicPartition(topic, $0), KafkaOffset.beginning) }))
         let messages = try await TestSupport.within(20, "200 messages") {
             var messages: [KafkaMessage] = []
             for await batch in consumer.batches {
@@ -170,7 +171,9 @@ struct KafkaConsumerTests {
         await #expect(throws: KafkaError.self) { try await consumer.seek(TopicPartition(topic, 0), to: 0) }
     }
 
-    @Test("with enable.partition.eof the end of a partition is reported after its last message; a bad offset is a failure")
+    @Test(
+        "with enable.partition.eof the end of a partition is reported after its last message; a bad offset is a failure"
+    )
     func partitionEventsFollowMessages() async throws {
         let cluster = try MockCluster()
         let topic = TestSupport.unique("eof")
@@ -191,10 +194,16 @@ struct KafkaConsumerTests {
             for await batch in consumer.batches {
                 // An event is only visible once the messages read before it were handed out.
                 let taken = consumer.takePartitionEvents()
-                if taken.contains(KafkaPartitionEvent(p0, .end(nextOffset: 5))) { #expect(offsets.count + batch.count == 5) }
+                if taken.contains(KafkaPartitionEvent(p0, .end(nextOffset: 5))) {
+                    #expect(offsets.count + batch.count == 5)
+                }
                 offsets += batch.map(\.offset)
                 events += taken
-                if events.contains(where: { $0.topicPartition == p0 }) && events.contains(where: { $0.topicPartition == p1 }) { break }
+                if events.contains(where: { $0.topicPartition == p0 })
+                    && events.contains(where: { $0.topicPartition == p1 })
+                {
+                    break
+                }
             }
             return (offsets, events)
         }

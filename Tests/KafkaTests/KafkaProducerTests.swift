@@ -15,10 +15,11 @@ struct KafkaProducerTests {
             KafkaHeader(name: "correlation-id", string: "c-1"),
             KafkaHeader(name: "empty", value: nil),
         ]
-        let report = try await producer.send(KafkaOutgoingMessage(
-            topic: topic, key: Array("contact-1".utf8), value: [0, 1, 2, 255], headers: headers,
-            timestampMilliseconds: 1_704_897_000_123
-        ))
+        let report = try await producer.send(
+            KafkaOutgoingMessage(
+                topic: topic, key: Array("contact-1".utf8), value: [0, 1, 2, 255], headers: headers,
+                timestampMilliseconds: 1_704_897_000_123
+            ))
         #expect(report.partition == 0)
         #expect(report.offset == 0)
         await producer.shutdown()
@@ -108,7 +109,8 @@ struct KafkaProducerTests {
         await producer.shutdown()
     }
 
-    @Test("an injected error the producer cannot retry reaches the sender (the injection the fault tests rely on works)")
+    @Test(
+        "an injected error the producer cannot retry reaches the sender (the injection the fault tests rely on works)")
     func injectedPermanentErrorFailsTheSend() async throws {
         let cluster = try MockCluster()
         let topic = TestSupport.unique("inject-fail")
@@ -149,7 +151,9 @@ struct KafkaProducerTests {
         await reader.close()
     }
 
-    @Test("a Produce request refused for good stops every later record of the batch's keys: nothing overtakes the refused one")
+    @Test(
+        "a Produce request refused for good stops every later record of the batch's keys: nothing overtakes the refused one"
+    )
     func keyOrderedSendStopsBehindARefusal() async throws {
         let cluster = try MockCluster()
         let topic = TestSupport.unique("key-ordered")
@@ -185,13 +189,18 @@ struct KafkaProducerTests {
         }
     }
 
-    @Test("records of a batch are sent in rounds holding at most one record per topic and key; keyless records go first")
+    @Test(
+        "records of a batch are sent in rounds holding at most one record per topic and key; keyless records go first")
     func keyOrderRounds() {
         let messages = [
-            KafkaOutgoingMessage(topic: "t", key: "a", value: "a0"), KafkaOutgoingMessage(topic: "t", key: "a", value: "a1"),
-            KafkaOutgoingMessage(topic: "u", key: "a", value: "a0 on u"), KafkaOutgoingMessage(topic: "t", key: nil, value: "n0"),
-            KafkaOutgoingMessage(topic: "t", key: "b", value: "b0"), KafkaOutgoingMessage(topic: "t", key: "a", value: "a2"),
-            KafkaOutgoingMessage(topic: "t", key: nil, value: "n1"), KafkaOutgoingMessage(topic: "t", key: "b", value: "b1"),
+            KafkaOutgoingMessage(topic: "t", key: "a", value: "a0"),
+            KafkaOutgoingMessage(topic: "t", key: "a", value: "a1"),
+            KafkaOutgoingMessage(topic: "u", key: "a", value: "a0 on u"),
+            KafkaOutgoingMessage(topic: "t", key: nil, value: "n0"),
+            KafkaOutgoingMessage(topic: "t", key: "b", value: "b0"),
+            KafkaOutgoingMessage(topic: "t", key: "a", value: "a2"),
+            KafkaOutgoingMessage(topic: "t", key: nil, value: "n1"),
+            KafkaOutgoingMessage(topic: "t", key: "b", value: "b1"),
         ]
         #expect(KafkaKeyOrder.rounds(messages) == [[0, 2, 3, 4, 6], [1, 7], [5]])
         #expect(KafkaKeyOrder.rounds([]).isEmpty)

@@ -11,11 +11,15 @@ enum TestSupport {
 
     static var logger: Logger {
         var logger = Logger(label: "kafka.test")
-        logger.logLevel = ProcessInfo.processInfo.environment["CONTACT_WORKER_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["CONTACT_WORKER_TEST_LOG"].flatMap(Logger.Level.init(rawValue:))
+            ?? .warning
         return logger
     }
 
-    static func producer(_ cluster: MockCluster, configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws -> KafkaProducer {
+    static func producer(
+        _ cluster: MockCluster, configure: (inout KafkaProducerConfiguration) -> Void = { _ in }
+    ) throws -> KafkaProducer {
         var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         configure(&configuration)
         return try KafkaProducer(configuration: configuration, logger: logger)
@@ -37,16 +41,22 @@ enum TestSupport {
 
     /// Produces `count` keyed messages spread over `partitions` partitions (explicitly).
     @discardableResult
-    static func produce(_ cluster: MockCluster, topic: String, count: Int, partitions: Int32) async throws -> [KafkaDeliveryReport] {
+    static func produce(
+        _ cluster: MockCluster, topic: String, count: Int, partitions: Int32
+    ) async throws -> [KafkaDeliveryReport] {
         try await produce(cluster, topic: topic, count: count, onto: Array(0..<partitions))
     }
 
     /// Produces `count` keyed messages round-robin onto exactly these partitions.
     @discardableResult
-    static func produce(_ cluster: MockCluster, topic: String, count: Int, onto partitions: [Int32]) async throws -> [KafkaDeliveryReport] {
+    static func produce(
+        _ cluster: MockCluster, topic: String, count: Int, onto partitions: [Int32]
+    ) async throws -> [KafkaDeliveryReport] {
         let producer = try producer(cluster)
         let messages = (0..<count).map { index in
-            KafkaOutgoingMessage(topic: topic, partition: partitions[index % partitions.count], key: "key-\(index)", value: "value-\(index)")
+            KafkaOutgoingMessage(
+                topic: topic, partition: partitions[index % partitions.count], key: "key-\(index)",
+                value: "value-\(index)")
         }
         let reports = try await producer.send(batch: messages)
         await producer.shutdown()
@@ -59,7 +69,9 @@ enum TestSupport {
     }
 
     /// Runs `body`, failing with ``TimedOut`` after `seconds`.
-    static func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    static func within<T: Sendable>(
+        _ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         // Not a task group: a group waits for its children, so a body that ignores cancellation
         // (awaiting another task's value, say) would hang the test instead of failing it. The body
         // runs in a task of its own, cancelled and left behind on timeout. ContactWorkerTests has a
@@ -68,10 +80,12 @@ enum TestSupport {
         return try await withCheckedThrowingContinuation { continuation in
             outcome.withLock { $0 = continuation }
             @Sendable func finish(_ result: Result<T, any Error>) -> Bool {
-                guard let continuation = outcome.withLock({ state -> CheckedContinuation<T, any Error>? in
-                    defer { state = nil }
-                    return state
-                }) else { return false }
+                guard
+                    let continuation = outcome.withLock({ state -> CheckedContinuation<T, any Error>? in
+                        defer { state = nil }
+                        return state
+                    })
+                else { return false }
                 continuation.resume(with: result)
                 return true
             }
@@ -98,7 +112,9 @@ enum TestSupport {
     }
 
     /// Polls `condition` every 50 ms until it holds (or times out).
-    static func eventually(_ seconds: Double = 15, _ what: String, _ condition: @escaping @Sendable () async -> Bool) async throws {
+    static func eventually(
+        _ seconds: Double = 15, _ what: String, _ condition: @escaping @Sendable () async -> Bool
+    ) async throws {
         _ = try await within(seconds, what) {
             while !(await condition()) {
                 try await Task.sleep(for: .milliseconds(50))

@@ -45,7 +45,8 @@ public enum AuthFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case .wrongAudience: "token audience does not include the configured one"
         case .missingClaim(let claim): "token lacks the \(claim) claim"
         case .unknownRole(let role): "token role \(role) is unknown"
-        case .unusableClaim(let claim): "token \(claim) claim is longer than \(FieldLimits.claim) characters or holds a NUL character"
+        case .unusableClaim(let claim):
+            "token \(claim) claim is longer than \(FieldLimits.claim) characters or holds a NUL character"
         }
     }
 }

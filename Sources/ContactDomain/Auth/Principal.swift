@@ -15,7 +15,9 @@ public struct Principal: Sendable, Hashable {
     public var permissions: Set<Permission>
 
     /// Creates an actor; `permissions` defaults to the role's.
-    public init(userID: String, name: String? = nil, businessID: String, role: Role, permissions: Set<Permission>? = nil) {
+    public init(
+        userID: String, name: String? = nil, businessID: String, role: Role, permissions: Set<Permission>? = nil
+    ) {
         self.userID = userID
         self.name = name ?? userID
         self.businessID = businessID

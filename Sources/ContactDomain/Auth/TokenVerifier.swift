@@ -144,7 +144,8 @@ public struct TokenVerifier: Sendable {
 
         let extra = (claims.permissions ?? []).map(Permission.init(rawValue:))
         let name = claims.name.flatMap { $0.isEmpty ? nil : $0 } ?? sub
-        for (claim, value) in [("sub", sub), ("name", name), ("business_id", businessID)] where !FieldLimits.isStorableClaim(value) {
+        for (claim, value) in [("sub", sub), ("name", name), ("business_id", businessID)]
+        where !FieldLimits.isStorableClaim(value) {
             return .failure(.unusableClaim(claim))
         }
         let actor = Principal(

@@ -41,7 +41,7 @@ public struct CommandDecoder: Sendable {
         var tooDeepIn: String??
         do {
             root = try JSONValue.parse(value, maximumDepth: maximumDepth)
-        } catch where error.kind == .tooDeep(maximum: maximumDepth) {
+        } catch  where error.kind == .tooDeep(maximum: maximumDepth) {
             // Still a command if the top level holds a string command_id: parse again with the
             // too-deep parts checked but left out, and report them as a problem.
             guard let shallow = try? JSONValue.parseReplacingTooDeep(value, maximumDepth: maximumDepth),
@@ -63,7 +63,8 @@ public struct CommandDecoder: Sendable {
         guard let commandIDText = rawCommandID.stringValue else {
             return .deadLetter(reason: "command_id is a \(rawCommandID.typeName), not a string")
         }
-        var decoded = decodeCommand(root, commandIDText: commandIDText, messageTimestamp: messageTimestamp, headers: headers)
+        var decoded = decodeCommand(
+            root, commandIDText: commandIDText, messageTimestamp: messageTimestamp, headers: headers)
         if let key = tooDeepIn {
             // The replaced value says nothing about the field beyond being too deep.
             let field = key ?? "payload"
@@ -93,10 +94,12 @@ public struct CommandDecoder: Sendable {
         }
         let issuedAt = explicitIssuedAt ?? (issuedAtGiven ? nil : messageTimestamp)
         var headers = headers
-        if let correlationID = headers.correlationID, FieldLimits.length(of: correlationID) > FieldLimits.correlationID {
+        if let correlationID = headers.correlationID, FieldLimits.length(of: correlationID) > FieldLimits.correlationID
+        {
             reader.report(.headerTooLong(CommandHeaders.correlationIDKey, maximum: FieldLimits.correlationID))
             // Echoed cut, so that the result still fits in a message and can be matched by prefix.
-            headers.correlationID = String(String.UnicodeScalarView(correlationID.unicodeScalars.prefix(FieldLimits.correlationID)))
+            headers.correlationID = String(
+                String.UnicodeScalarView(correlationID.unicodeScalars.prefix(FieldLimits.correlationID)))
         }
 
         var payload: CommandPayload?
@@ -109,8 +112,10 @@ public struct CommandDecoder: Sendable {
             if let type {
                 var payloadReader = FieldReader(object: object)
                 switch type {
-                case .createContact: payload = CreateContactPayload.read(&payloadReader).map(CommandPayload.createContact)
-                case .addInteraction: payload = AddInteractionPayload.read(&payloadReader).map(CommandPayload.addInteraction)
+                case .createContact:
+                    payload = CreateContactPayload.read(&payloadReader).map(CommandPayload.createContact)
+                case .addInteraction:
+                    payload = AddInteractionPayload.read(&payloadReader).map(CommandPayload.addInteraction)
                 case .updateStatus: payload = UpdateStatusPayload.read(&payloadReader).map(CommandPayload.updateStatus)
                 }
                 payloadReader.problems.forEach { reader.report($0) }

@@ -50,7 +50,8 @@ public enum ContactCommandProcessor {
         let actor: Principal
         switch auth {
         case .failure:
-            return .failure(Rejection(reject(decoded, status: AuthFailure.status, detail: ResultDetail.invalidCredentials)))
+            return .failure(
+                Rejection(reject(decoded, status: AuthFailure.status, detail: ResultDetail.invalidCredentials)))
         case .success(let authenticated):
             actor = authenticated
         }
@@ -143,7 +144,9 @@ public enum ContactCommandProcessor {
             command, status: 201, body: body,
             change: ContactChange(
                 contact: contact, isNewContact: true, interaction: nil, historyEntry: entry,
-                events: [ContactEvent(type: .contactCreated, envelope: command, contactVersion: contact.version, data: body)]))
+                events: [
+                    ContactEvent(type: .contactCreated, envelope: command, contactVersion: contact.version, data: body)
+                ]))
     }
 
     private static func addInteraction(
@@ -171,7 +174,10 @@ public enum ContactCommandProcessor {
             command, status: 201, body: body,
             change: ContactChange(
                 contact: updated, isNewContact: false, interaction: interaction, historyEntry: nil,
-                events: [ContactEvent(type: .interactionRecorded, envelope: command, contactVersion: updated.version, data: body)]))
+                events: [
+                    ContactEvent(
+                        type: .interactionRecorded, envelope: command, contactVersion: updated.version, data: body)
+                ]))
     }
 
     private static func updateStatus(
@@ -211,7 +217,9 @@ public enum ContactCommandProcessor {
             command, status: 200, body: body,
             change: ContactChange(
                 contact: updated, isNewContact: false, interaction: nil, historyEntry: entry,
-                events: [ContactEvent(type: .statusChanged, envelope: command, contactVersion: updated.version, data: body)]))
+                events: [
+                    ContactEvent(type: .statusChanged, envelope: command, contactVersion: updated.version, data: body)
+                ]))
     }
 
     // MARK: - Helpers

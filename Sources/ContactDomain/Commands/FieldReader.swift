@@ -142,7 +142,9 @@ extension UUID {
                         index += 1
                         continue
                     }
-                    guard let high = Self.nibble(bytes[index]), let low = Self.nibble(bytes[index + 1]) else { return false }
+                    guard let high = Self.nibble(bytes[index]), let low = Self.nibble(bytes[index + 1]) else {
+                        return false
+                    }
                     out[position] = high << 4 | low
                     position += 1
                     index += 2

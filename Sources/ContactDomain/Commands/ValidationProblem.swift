@@ -75,7 +75,8 @@ public struct ValidationProblem: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func nulCharacter(_ field: String) -> Self {
-        .init(loc: ["body", field], msg: "Value error, must not contain the NUL character (U+0000)", type: "value_error")
+        .init(
+            loc: ["body", field], msg: "Value error, must not contain the NUL character (U+0000)", type: "value_error")
     }
 
     static func tooDeep(_ field: String, maximum: Int) -> Self {
@@ -83,7 +84,8 @@ public struct ValidationProblem: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func headerTooLong(_ header: String, maximum: Int) -> Self {
-        .init(loc: ["header", header], msg: "String should have at most \(maximum) characters", type: "string_too_long")
+        .init(
+            loc: ["header", header], msg: "String should have at most \(maximum) characters", type: "string_too_long")
     }
 
     static func notOneOf(_ field: String, allowed: [String]) -> Self {

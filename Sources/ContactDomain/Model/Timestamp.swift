@@ -119,7 +119,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// An instant outside ``earliest``…``latest`` (which neither the parser nor the Kafka
     /// initializer produces) is written as the nearer bound rather than trapping.
     public var rfc3339: String {
-        let clamped = min(max(microsecondsSinceEpoch, Self.earliest.microsecondsSinceEpoch), Self.latest.microsecondsSinceEpoch)
+        let clamped = min(
+            max(microsecondsSinceEpoch, Self.earliest.microsecondsSinceEpoch), Self.latest.microsecondsSinceEpoch)
         var seconds = clamped / 1_000_000
         var micros = clamped % 1_000_000
         if micros < 0 {

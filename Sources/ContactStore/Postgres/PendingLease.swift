@@ -114,7 +114,10 @@ final class PendingLease<Result: Sendable>: Sendable {
         ) { [weak self] task in
             guard let self else { return task.cancel() }
             guard connection.isClosed else { return }
-            if seenClosed.withLock({ seen in defer { seen = true }; return seen }) {
+            if seenClosed.withLock({ seen in
+                defer { seen = true }
+                return seen
+            }) {
                 task.cancel()
                 self.complete(.failure(ConnectionLost()))
             }

@@ -137,9 +137,10 @@ public final class PostgresContactStore: ContactStore {
     public func appliedMigrations() async throws -> [Int] {
         let logger = self.logger
         return try await withConnection { connection in
-            let exists = try await connection.query(
-                "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger
-            ).collect().first?.decode(Bool.self) ?? false
+            let exists =
+                try await connection.query(
+                    "SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger
+                ).collect().first?.decode(Bool.self) ?? false
             guard exists else { return [] }
             var versions: [Int] = []
             for try await version in try await connection.query(
@@ -169,7 +170,8 @@ public final class PostgresContactStore: ContactStore {
                 for query in Self.batchQueries(batch) {
                     try await connection.query(query, logger: logger)
                 }
-                let sequences = try await Self.insertOutbox(batch.outbox, connection, database: database, logger: logger)
+                let sequences = try await Self.insertOutbox(
+                    batch.outbox, connection, database: database, logger: logger)
                 try await Self.deleteOutbox(batch.published, connection, database: database, logger: logger)
                 try await Self.storeOffsets(batch.offsets, connection, database: database, logger: logger)
                 return sequences
@@ -316,7 +318,8 @@ public final class PostgresContactStore: ContactStore {
         let refused = fenced.filter { !stored.contains("\($0.topic)/\($0.partition)") }
         if let first = refused.first {
             // Thrown inside the transaction, so nothing of the batch is applied.
-            throw StoreError.fenced(database: database, topic: first.topic, partitions: refused.map(\.partition).sorted())
+            throw StoreError.fenced(
+                database: database, topic: first.topic, partitions: refused.map(\.partition).sorted())
         }
     }
 
@@ -343,10 +346,12 @@ public final class PostgresContactStore: ContactStore {
             RETURNING id
             """, logger: logger
         ).collect()
-        let batchIDs = try rows.map { row in try corruptRowOnFailure(database: database) { try row.decode(Int64.self) } }.sorted()
+        let batchIDs = try rows.map { row in try corruptRowOnFailure(database: database) { try row.decode(Int64.self) }
+        }.sorted()
         guard batchIDs.count == groups.count else {
             throw StoreError.unexpected(
-                database: database, underlying: "INSERT … RETURNING id returned \(batchIDs.count) ids for \(groups.count) rows")
+                database: database,
+                underlying: "INSERT … RETURNING id returned \(batchIDs.count) ids for \(groups.count) rows")
         }
         return OutboxPacking.sequences(of: groups, batchIDs: batchIDs, count: messages.count)
     }
@@ -415,7 +420,9 @@ public final class PostgresContactStore: ContactStore {
 
     /// Migration 4: moves the rows of the per-message `outbox` table into `outbox_batches`, in
     /// sequence order, and drops the old table.
-    private static func packLegacyOutbox(_ connection: PostgresConnection, database: String, logger: Logger) async throws {
+    private static func packLegacyOutbox(
+        _ connection: PostgresConnection, database: String, logger: Logger
+    ) async throws {
         // An older worker still running during a rolling deploy may be inserting: wait for it and
         // keep it out, so no row is added after the copy and lost with the table.
         try await connection.query("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE", logger: logger)
@@ -429,15 +436,19 @@ public final class PostgresContactStore: ContactStore {
             ).collect()
             var messages: [OutboxMessage] = []
             for row in rows {
-                let (sequence, topic, key, value, headerBytes, contact) = try corruptRowOnFailure(database: database, table: "outbox") {
+                let (sequence, topic, key, value, headerBytes, contact) = try corruptRowOnFailure(
+                    database: database, table: "outbox"
+                ) {
                     try row.decode((Int64, String, ByteBuffer?, ByteBuffer, ByteBuffer, String?).self)
                 }
                 guard let headers = HeaderCoding.decode(headerBytes.readableBytesView) else {
-                    throw StoreError.corruptRow(database: database, table: "outbox", detail: "unreadable headers in row \(sequence)")
+                    throw StoreError.corruptRow(
+                        database: database, table: "outbox", detail: "unreadable headers in row \(sequence)")
                 }
                 messages.append(
                     OutboxMessage(
-                        topic: topic, key: key.map { Array($0.readableBytesView) }, value: Array(value.readableBytesView),
+                        topic: topic, key: key.map { Array($0.readableBytesView) },
+                        value: Array(value.readableBytesView),
                         headers: headers, contactID: contact))
                 after = sequence
             }
@@ -477,7 +488,8 @@ public final class PostgresContactStore: ContactStore {
         do {
             return try body()
         } catch let error as PostgresDecodingError {
-            throw StoreError.corruptRow(database: database, table: table, detail: "column \(error.columnName): \(error.code)")
+            throw StoreError.corruptRow(
+                database: database, table: table, detail: "column \(error.columnName): \(error.code)")
         }
     }
 
@@ -526,8 +538,10 @@ public final class PostgresContactStore: ContactStore {
             try decoding(table: "interactions") {
                 let (id, contact, type, description, timestamp, outcome, nextAction, followUp, by, byID) =
                     try row.decode(
-                        (UUID, UUID, String, String, PostgresTimestamp, String?, String?, PostgresTimestamp?, String,
-                            String).self)
+                        (
+                            UUID, UUID, String, String, PostgresTimestamp, String?, String?, PostgresTimestamp?, String,
+                            String
+                        ).self)
                 return Interaction(
                     id: id, contactID: contact, type: try Self.enumValue(type), description: description,
                     timestamp: timestamp.timestamp, outcome: outcome, nextAction: nextAction,
@@ -554,8 +568,10 @@ public final class PostgresContactStore: ContactStore {
             try decoding(table: "status_history") {
                 let (id, contact, fromStatus, toStatus, fromStage, toStage, timestamp, by, byID, reason, notes) =
                     try row.decode(
-                        (UUID, UUID, String?, String, String?, String, PostgresTimestamp, String, String, String?,
-                            String?).self)
+                        (
+                            UUID, UUID, String?, String, String?, String, PostgresTimestamp, String, String, String?,
+                            String?
+                        ).self)
                 return StatusHistoryEntry(
                     id: id, contactID: contact, fromStatus: try fromStatus.map(Self.enumValue),
                     toStatus: try Self.enumValue(toStatus), fromLifecycleStage: try fromStage.map(Self.enumValue),
@@ -675,7 +691,9 @@ public final class PostgresContactStore: ContactStore {
     }
 
     /// Raises each partition's owner epoch and reads where it resumes, in one transaction.
-    public func claimPartitions(group: String, topic: String, partitions: [Int32]) async throws -> [Int32: PartitionClaim] {
+    public func claimPartitions(
+        group: String, topic: String, partitions: [Int32]
+    ) async throws -> [Int32: PartitionClaim] {
         guard !partitions.isEmpty else { return [:] }
         let logger = self.logger
         let database = self.database
@@ -695,7 +713,8 @@ public final class PostgresContactStore: ContactStore {
                     claims[partition] = PartitionClaim(epoch: epoch, nextOffset: next)
                 }
                 guard claims.count == Set(partitions).count else {
-                    throw StoreError.unexpected(database: database, underlying: "claiming partitions returned \(claims.count) rows")
+                    throw StoreError.unexpected(
+                        database: database, underlying: "claiming partitions returned \(claims.count) rows")
                 }
                 return claims
             }
@@ -756,7 +775,8 @@ public final class PostgresContactStore: ContactStore {
             // No upper bound: a timestamp far in the future would be outside PostgreSQL's range.
             func inRange(_ prefix: String, _ suffix: String) -> PostgresQuery {
                 if let until {
-                    return "\(unescaped: prefix) time >= \(PostgresTimestamp(since)) AND time < \(PostgresTimestamp(until)) \(unescaped: suffix)"
+                    return
+                        "\(unescaped: prefix) time >= \(PostgresTimestamp(since)) AND time < \(PostgresTimestamp(until)) \(unescaped: suffix)"
                 }
                 return "\(unescaped: prefix) time >= \(PostgresTimestamp(since)) \(unescaped: suffix)"
             }
@@ -872,7 +892,8 @@ public final class PostgresContactStore: ContactStore {
             case is PendingLease<Result>.ConnectionLost:
                 replaceClient(generation: call.generation, after: "losing a connection")
                 throw StoreError.unavailable(
-                    database: database, underlying: "the connection closed during the call (server restarted or unreachable?)")
+                    database: database,
+                    underlying: "the connection closed during the call (server restarted or unreachable?)")
             case is PendingLease<Result>.Timeout:
                 replaceClient(generation: call.generation, after: "failing to connect")
                 throw StoreError.unavailable(
@@ -964,12 +985,14 @@ public final class PostgresContactStore: ContactStore {
             if let inner = error.closureError ?? error.commitError ?? error.beginError {
                 return storeError(from: inner)
             }
-            return StoreError.unexpected(database: database, underlying: "transaction failed: \(String(reflecting: error))")
+            return StoreError.unexpected(
+                database: database, underlying: "transaction failed: \(String(reflecting: error))")
         case let error as PSQLError:
             return storeError(from: error)
         case let error as PostgresDecodingError:
             return StoreError.corruptRow(
-                database: database, table: "?", detail: "column \(error.columnName) (\(error.postgresType)): \(error.code)")
+                database: database, table: "?",
+                detail: "column \(error.columnName) (\(error.postgresType)): \(error.code)")
         case is RowValueError:
             return StoreError.corruptRow(database: database, table: "?", detail: "\(error)")
         case is IOError, is ChannelError:
@@ -1060,10 +1083,14 @@ public final class PostgresContactStore: ContactStore {
 
     private func decodeContact(_ row: PostgresRow) throws -> Contact {
         try decoding(table: "contacts") {
-            let (id, business, first, last, company, display, email, phone, status, stage, lastContacted, created,
-                updated, version) = try row.decode(
-                    (UUID, String, String?, String?, String?, String, String?, String?, String, String,
-                        PostgresTimestamp?, PostgresTimestamp, PostgresTimestamp, Int32).self)
+            let (
+                id, business, first, last, company, display, email, phone, status, stage, lastContacted, created,
+                updated, version
+            ) = try row.decode(
+                (
+                    UUID, String, String?, String?, String?, String, String?, String?, String, String,
+                    PostgresTimestamp?, PostgresTimestamp, PostgresTimestamp, Int32
+                ).self)
             return Contact(
                 id: id, businessID: business, firstName: first, lastName: last, companyName: company,
                 displayName: display, email: email, phone: phone, relationshipStatus: try Self.enumValue(status),

@@ -23,7 +23,8 @@ final class SQLiteCheckpointer: Sendable {
         configuration.label = "ContactStore.checkpointer"
         configuration.busyMode = .timeout(5)
         connection = try DatabaseQueue(path: path, configuration: configuration)
-        let milliseconds = Int(interval.components.seconds * 1_000 + interval.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(
+            interval.components.seconds * 1_000 + interval.components.attoseconds / 1_000_000_000_000_000)
         let thread = Thread { [self] in
             while !stopped.withLock({ $0 }) {
                 _ = wakeUp.wait(timeout: .now() + .milliseconds(milliseconds))

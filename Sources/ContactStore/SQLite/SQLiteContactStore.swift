@@ -261,7 +261,9 @@ public final class SQLiteContactStore: ContactStore {
         batchIDs.reserveCapacity(groups.count)
         for group in groups {
             let packed = OutboxPacking.pack(group.positions.map { messages[$0] })
-            try statement.execute(arguments: [group.positions.count - 1, group.positions.count, Data(packed), group.sourcePartition])
+            try statement.execute(arguments: [
+                group.positions.count - 1, group.positions.count, Data(packed), group.sourcePartition,
+            ])
             batchIDs.append(db.lastInsertedRowID)
         }
         return OutboxPacking.sequences(of: groups, batchIDs: batchIDs, count: messages.count)
@@ -291,15 +293,20 @@ public final class SQLiteContactStore: ContactStore {
         var refused: [ConsumerOffset] = []
         for offset in offsets {
             guard let epoch = offset.ownerEpoch else {
-                try unfenced.execute(arguments: [offset.group, offset.topic, offset.partition, offset.nextOffset, offset.firstOffset])
+                try unfenced.execute(arguments: [
+                    offset.group, offset.topic, offset.partition, offset.nextOffset, offset.firstOffset,
+                ])
                 continue
             }
-            try fenced.execute(arguments: [offset.nextOffset, offset.firstOffset, offset.group, offset.topic, offset.partition, epoch])
+            try fenced.execute(arguments: [
+                offset.nextOffset, offset.firstOffset, offset.group, offset.topic, offset.partition, epoch,
+            ])
             if db.changesCount == 0 { refused.append(offset) }
         }
         if let first = refused.first {
             // Thrown inside the transaction, so nothing of the batch is applied.
-            throw StoreError.fenced(database: database, topic: first.topic, partitions: refused.map(\.partition).sorted())
+            throw StoreError.fenced(
+                database: database, topic: first.topic, partitions: refused.map(\.partition).sorted())
         }
     }
 
@@ -346,7 +353,9 @@ public final class SQLiteContactStore: ContactStore {
         let limit = max(limit, 0)
         return try await read { db in
             let id = contactID.lowercasedString
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM interactions WHERE contact_id = ?", arguments: [id]) ?? 0
+            let total =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM interactions WHERE contact_id = ?", arguments: [id])
+                ?? 0
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -383,7 +392,9 @@ public final class SQLiteContactStore: ContactStore {
         let limit = max(limit, 0)
         return try await read { db in
             let id = contactID.lowercasedString
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM status_history WHERE contact_id = ?", arguments: [id]) ?? 0
+            let total =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM status_history WHERE contact_id = ?", arguments: [id])
+                ?? 0
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -476,7 +487,10 @@ public final class SQLiteContactStore: ContactStore {
             let rows = try Row.fetchCursor(db, sql: sql, arguments: bound)
             while result.count < limit, let row = try rows.next() {
                 let (batchID, bytes, partition) = try Self.decoding(table: "outbox_batches", database: database) {
-                    (try row.decode(Int64.self, atIndex: 0), try row.decode(Data.self, atIndex: 1), try row.decode(Int32?.self, atIndex: 2))
+                    (
+                        try row.decode(Int64.self, atIndex: 0), try row.decode(Data.self, atIndex: 1),
+                        try row.decode(Int32?.self, atIndex: 2)
+                    )
                 }
                 let messages = try OutboxPacking.unpack(bytes, batchID: batchID, database: database)
                 result.append(
@@ -494,11 +508,15 @@ public final class SQLiteContactStore: ContactStore {
     public func lastOutboxSequence() async throws -> Int64? {
         let database = self.database
         return try await read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, last_index FROM outbox_batches ORDER BY id DESC LIMIT 1") else {
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT id, last_index FROM outbox_batches ORDER BY id DESC LIMIT 1")
+            else {
                 return nil
             }
             return try Self.decoding(table: "outbox_batches", database: database) {
-                OutboxPacking.sequence(batchID: try row.decode(Int64.self, atIndex: 0), index: try row.decode(Int.self, atIndex: 1))
+                OutboxPacking.sequence(
+                    batchID: try row.decode(Int64.self, atIndex: 0), index: try row.decode(Int.self, atIndex: 1))
             }
         }
     }
@@ -528,7 +546,8 @@ public final class SQLiteContactStore: ContactStore {
         for (batchID, runs) in marks.sorted(by: { $0.key < $1.key }) {
             guard let row = try Row.fetchOne(select, arguments: [batchID]) else { continue }
             let stored = OutboxPacking.StoredBatch(
-                firstIndex: try row.decode(atIndex: 0), lastIndex: try row.decode(atIndex: 1), count: try row.decode(atIndex: 2))
+                firstIndex: try row.decode(atIndex: 0), lastIndex: try row.decode(atIndex: 1),
+                count: try row.decode(atIndex: 2))
             switch OutboxPacking.removesAll(runs, from: stored) {
             case true?:
                 try delete.execute(arguments: [batchID])
@@ -545,7 +564,9 @@ public final class SQLiteContactStore: ContactStore {
     private static func rewriteOutboxBatch(
         _ batchID: Int64, without runs: [ClosedRange<Int>], _ db: Database, database: String
     ) throws {
-        guard let bytes = try Data.fetchOne(db, sql: "SELECT messages FROM outbox_batches WHERE id = ?", arguments: [batchID])
+        guard
+            let bytes = try Data.fetchOne(
+                db, sql: "SELECT messages FROM outbox_batches WHERE id = ?", arguments: [batchID])
         else { return }
         let messages = try OutboxPacking.unpack(bytes, batchID: batchID, database: database)
         switch OutboxPacking.rewrite(messages, without: runs) {
@@ -555,7 +576,8 @@ public final class SQLiteContactStore: ContactStore {
             try db.execute(sql: "DELETE FROM outbox_batches WHERE id = ?", arguments: [batchID])
         case .replace(let firstIndex, let lastIndex, let count, let packed):
             try db.execute(
-                sql: "UPDATE outbox_batches SET first_index = ?, last_index = ?, message_count = ?, messages = ? WHERE id = ?",
+                sql:
+                    "UPDATE outbox_batches SET first_index = ?, last_index = ?, message_count = ?, messages = ? WHERE id = ?",
                 arguments: [firstIndex, lastIndex, count, Data(packed), batchID])
         }
     }
@@ -588,7 +610,8 @@ public final class SQLiteContactStore: ContactStore {
             }
             // Version 4's columns: the source partition comes with migration 7.
             let statement = try db.cachedStatement(
-                sql: "INSERT INTO outbox_batches (first_index, last_index, message_count, messages) VALUES (0, ?, ?, ?)")
+                sql: "INSERT INTO outbox_batches (first_index, last_index, message_count, messages) VALUES (0, ?, ?, ?)"
+            )
             for group in OutboxPacking.groups(messages) {
                 try statement.execute(arguments: [group.count - 1, group.count, Data(OutboxPacking.pack(group))])
             }
@@ -623,7 +646,9 @@ public final class SQLiteContactStore: ContactStore {
     }
 
     /// Raises each partition's owner epoch and reads where it resumes, in one transaction.
-    public func claimPartitions(group: String, topic: String, partitions: [Int32]) async throws -> [Int32: PartitionClaim] {
+    public func claimPartitions(
+        group: String, topic: String, partitions: [Int32]
+    ) async throws -> [Int32: PartitionClaim] {
         guard !partitions.isEmpty else { return [:] }
         return try await write { db in
             let statement = try db.cachedStatement(
@@ -635,7 +660,8 @@ public final class SQLiteContactStore: ContactStore {
             var claims: [Int32: PartitionClaim] = [:]
             for partition in partitions {
                 guard let row = try Row.fetchOne(statement, arguments: [group, topic, partition]) else { continue }
-                claims[partition] = PartitionClaim(epoch: try row.decode(atIndex: 0), nextOffset: try row.decode(atIndex: 1))
+                claims[partition] = PartitionClaim(
+                    epoch: try row.decode(atIndex: 0), nextOffset: try row.decode(atIndex: 1))
             }
             return claims
         }
@@ -690,7 +716,8 @@ public final class SQLiteContactStore: ContactStore {
             let bounds: StatementArguments = [since.microsecondsSinceEpoch, (until?.microsecondsSinceEpoch ?? .max)]
             let span = try await read { db -> (Int64, Int64)? in
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT min(sequence), max(sequence) FROM events WHERE time >= ? AND time < ?", arguments: bounds)
+                    db, sql: "SELECT min(sequence), max(sequence) FROM events WHERE time >= ? AND time < ?",
+                    arguments: bounds)
                 guard let row, let first = try row.decode(Int64?.self, atIndex: 0),
                     let final = try row.decode(Int64?.self, atIndex: 1)
                 else { return nil }
@@ -717,7 +744,9 @@ public final class SQLiteContactStore: ContactStore {
         }
     }
 
-    private func fetchEvents(sql: String, arguments: StatementArguments) async throws -> [(sequence: Int64, event: StoredEvent)] {
+    private func fetchEvents(
+        sql: String, arguments: StatementArguments
+    ) async throws -> [(sequence: Int64, event: StoredEvent)] {
         let database = self.database
         return try await read { db in
             let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)

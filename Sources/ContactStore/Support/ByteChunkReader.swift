@@ -20,7 +20,8 @@ struct ByteChunkReader {
     mutating func readLength() -> Int? {
         guard bytes.count - index >= 4 else { return nil }
         defer { index += 4 }
-        return Int(bytes[index]) << 24 | Int(bytes[index + 1]) << 16 | Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
+        return Int(bytes[index]) << 24 | Int(bytes[index + 1]) << 16 | Int(bytes[index + 2]) << 8
+            | Int(bytes[index + 3])
     }
 
     mutating func readChunk() -> [UInt8]? {

@@ -74,7 +74,9 @@ enum OutboxPacking {
             }
         }
         return groups.flatMap { group in
-            group.positions.chunked(into: maxMessages).map { PartitionGroup(sourcePartition: group.sourcePartition, positions: Array($0)) }
+            group.positions.chunked(into: maxMessages).map {
+                PartitionGroup(sourcePartition: group.sourcePartition, positions: Array($0))
+            }
         }
     }
 
@@ -126,7 +128,9 @@ enum OutboxPacking {
     static func removesAll(_ runs: [ClosedRange<Int>], from batch: StoredBatch) -> Bool? {
         let present = batch.firstIndex...batch.lastIndex
         guard runs.contains(where: { $0.overlaps(present) }) else { return false }
-        if batch.isContiguous, runs.contains(where: { $0.contains(present.lowerBound) && $0.contains(present.upperBound) }) {
+        if batch.isContiguous,
+            runs.contains(where: { $0.contains(present.lowerBound) && $0.contains(present.upperBound) })
+        {
             return true
         }
         return nil
@@ -143,7 +147,8 @@ enum OutboxPacking {
     }
 
     /// `messages` (unpacked from one row) without those whose index is in `runs`.
-    static func rewrite(_ messages: [(index: Int, message: OutboxMessage)], without runs: [ClosedRange<Int>]) -> Rewrite {
+    static func rewrite(_ messages: [(index: Int, message: OutboxMessage)], without runs: [ClosedRange<Int>]) -> Rewrite
+    {
         let kept = messages.filter { entry in !runs.contains { $0.contains(entry.index) } }
         guard kept.count < messages.count else { return .unchanged }
         guard let first = kept.first, let last = kept.last else { return .delete }
@@ -161,12 +166,13 @@ enum OutboxPacking {
     static func pack(_ indexed: [(index: Int, message: OutboxMessage)]) -> [UInt8] {
         var writer = ByteChunkWriter()
         writer.bytes.reserveCapacity(
-            1 + indexed.reduce(0) { total, entry in
-                let message = entry.message
-                return total + 32 + message.topic.utf8.count + (message.key?.count ?? 0) + message.value.count
-                    + (message.contactID?.utf8.count ?? 0)
-                    + message.headers.reduce(0) { $0 + 8 + $1.name.utf8.count + $1.value.count }
-            })
+            1
+                + indexed.reduce(0) { total, entry in
+                    let message = entry.message
+                    return total + 32 + message.topic.utf8.count + (message.key?.count ?? 0) + message.value.count
+                        + (message.contactID?.utf8.count ?? 0)
+                        + message.headers.reduce(0) { $0 + 8 + $1.name.utf8.count + $1.value.count }
+                })
         writer.bytes.append(formatVersion)
         for (index, message) in indexed {
             writer.appendLength(index)
@@ -189,7 +195,8 @@ enum OutboxPacking {
         _ bytes: some Collection<UInt8>, batchID: Int64, database: String
     ) throws(StoreError) -> [(index: Int, message: OutboxMessage)] {
         guard let messages = unpack(bytes, batchID: batchID) else {
-            throw .corruptRow(database: database, table: "outbox_batches", detail: "unreadable messages in batch \(batchID)")
+            throw .corruptRow(
+                database: database, table: "outbox_batches", detail: "unreadable messages in batch \(batchID)")
         }
         return messages
     }

@@ -69,7 +69,8 @@ public struct WorkerSettings: Sendable {
     ) async throws(ConfigurationError) -> DatabaseURL {
         let sources = SettingSources(environment: environment, overrides: overrides, file: file)
         let reader = try await reader(sources)
-        return try databaseURL(try text(reader, "database.url") ?? defaultDatabaseURL, name: sources.name(of: "database.url"))
+        return try databaseURL(
+            try text(reader, "database.url") ?? defaultDatabaseURL, name: sources.name(of: "database.url"))
     }
 
     /// Only the Kafka connection (brokers, topics, librdkafka properties), with the same
@@ -102,7 +103,9 @@ public struct WorkerSettings: Sendable {
         _ reader: ConfigReader, _ key: String, default value: String? = nil
     ) throws(ConfigurationError) -> String? {
         let configKey = ConfigKey(key)
-        if let found = reader.string(forKey: configKey)?.trimmingCharacters(in: .whitespaces), !found.isEmpty { return found }
+        if let found = reader.string(forKey: configKey)?.trimmingCharacters(in: .whitespaces), !found.isEmpty {
+            return found
+        }
         if reader.stringArray(forKey: configKey) != nil {
             throw ConfigurationError(key: SettingSources.variable(for: key), message: "is a list; it takes one value")
         }
@@ -125,7 +128,10 @@ public struct WorkerSettings: Sendable {
         let named = [
             ("commands.topic", try required(reader, "commands.topic", "COMMANDS_TOPIC", default: "contacts.commands")),
             ("events.topic", try required(reader, "events.topic", "EVENTS_TOPIC", default: "contacts.events")),
-            ("results.topic", try required(reader, "results.topic", "RESULTS_TOPIC", default: "contacts.command-results")),
+            (
+                "results.topic",
+                try required(reader, "results.topic", "RESULTS_TOPIC", default: "contacts.command-results")
+            ),
             ("dlq.topic", try required(reader, "dlq.topic", "DLQ_TOPIC", default: "contacts.commands.dlq")),
         ]
         // One topic for two roles is always a mistake, and with the commands topic a loop: the
@@ -134,12 +140,16 @@ public struct WorkerSettings: Sendable {
             if let earlier = named[..<index].first(where: { $0.1 == topic }) {
                 throw ConfigurationError(
                     key: sources.name(of: key),
-                    message: "\"\(topic)\" is also \(SettingSources.variable(for: earlier.0)); each topic needs its own name")
+                    message:
+                        "\"\(topic)\" is also \(SettingSources.variable(for: earlier.0)); each topic needs its own name"
+                )
             }
         }
-        let topics = WorkerTopics(commands: named[0].1, events: named[1].1, results: named[2].1, deadLetters: named[3].1)
+        let topics = WorkerTopics(
+            commands: named[0].1, events: named[1].1, results: named[2].1, deadLetters: named[3].1)
         return KafkaConnectionSettings(
-            brokers: brokers, topics: topics, properties: try kafkaProperties(environment: sources.environment, overrides: sources.overrides))
+            brokers: brokers, topics: topics,
+            properties: try kafkaProperties(environment: sources.environment, overrides: sources.overrides))
     }
 
     /// Where the worker keeps its data when nothing else is configured.
@@ -152,7 +162,10 @@ public struct WorkerSettings: Sendable {
                 name: "flags",
                 values: Dictionary(
                     uniqueKeysWithValues: overrides.map {
-                        (AbsoluteConfigKey($0.key.split(separator: ".").map(String.init)), ConfigValue(.string($0.value), isSecret: false))
+                        (
+                            AbsoluteConfigKey($0.key.split(separator: ".").map(String.init)),
+                            ConfigValue(.string($0.value), isSecret: false)
+                        )
                     })),
             EnvironmentVariablesProvider(environmentVariables: environment),
         ]
@@ -174,7 +187,9 @@ public struct WorkerSettings: Sendable {
         func text(_ key: String, default value: String? = nil) throws(ConfigurationError) -> String? {
             try Self.text(reader, key, default: value)
         }
-        func required(_ key: String, _ variable: String, default value: String? = nil) throws(ConfigurationError) -> String {
+        func required(
+            _ key: String, _ variable: String, default value: String? = nil
+        ) throws(ConfigurationError) -> String {
             try Self.required(reader, key, variable, default: value)
         }
 
@@ -200,17 +215,21 @@ public struct WorkerSettings: Sendable {
             if secretLevel == keyLevel {
                 throw ConfigurationError(
                     key: "JWT_PUBLIC_KEY_FILE",
-                    message: "and JWT_HS256_SECRET are both set in the \(["", "file", "environment", "flags"][keyLevel]); set one")
+                    message:
+                        "and JWT_HS256_SECRET are both set in the \(["", "file", "environment", "flags"][keyLevel]); set one"
+                )
             }
             if secretLevel > keyLevel { publicKeyFile = nil } else { secret = nil }
         }
         switch (secret, publicKeyFile) {
         case (nil, nil):
-            throw ConfigurationError(key: "JWT_HS256_SECRET", message: "is required (or JWT_PUBLIC_KEY_FILE for ES256/RS256)")
+            throw ConfigurationError(
+                key: "JWT_HS256_SECRET", message: "is required (or JWT_PUBLIC_KEY_FILE for ES256/RS256)")
         case (let secret?, _):
             guard secret.utf8.count >= 32 else {
                 throw ConfigurationError(
-                    key: sources.name(of: "jwt.hs256.secret"), message: "must be at least 32 bytes (got \(secret.utf8.count))")
+                    key: sources.name(of: "jwt.hs256.secret"),
+                    message: "must be at least 32 bytes (got \(secret.utf8.count))")
             }
             tokenKey = .hs256(secret: secret)
         case (nil, let path?):
@@ -223,10 +242,13 @@ public struct WorkerSettings: Sendable {
             case "RS256": tokenKey = .rs256(publicKeyPEM: pem)
             case nil:
                 // An EC key can only be ES256 and an RSA key only RS256 here; sniff it from the PEM.
-                tokenKey = pem.contains("BEGIN RSA PUBLIC KEY") || Self.looksLikeRSA(pem) ? .rs256(publicKeyPEM: pem) : .es256(publicKeyPEM: pem)
+                tokenKey =
+                    pem.contains("BEGIN RSA PUBLIC KEY") || Self.looksLikeRSA(pem)
+                    ? .rs256(publicKeyPEM: pem) : .es256(publicKeyPEM: pem)
             case let other?:
                 throw ConfigurationError(
-                    key: sources.name(of: "jwt.algorithm"), message: "\"\(other)\" is not supported with a public key (use ES256 or RS256)")
+                    key: sources.name(of: "jwt.algorithm"),
+                    message: "\"\(other)\" is not supported with a public key (use ES256 or RS256)")
             }
         }
         jwtIssuer = try text("jwt.issuer")
@@ -234,21 +256,25 @@ public struct WorkerSettings: Sendable {
 
         let portText = try required("http.port", "HTTP_PORT", default: "8080")
         guard let port = Int(portText), (0...65_535).contains(port) else {
-            throw ConfigurationError(key: sources.name(of: "http.port"), message: "\"\(portText)\" is not a port number (0–65535)")
+            throw ConfigurationError(
+                key: sources.name(of: "http.port"), message: "\"\(portText)\" is not a port number (0–65535)")
         }
         httpPort = port
 
         logFormat = try required("log.format", "LOG_FORMAT", default: "text")
         guard ["text", "json"].contains(logFormat) else {
-            throw ConfigurationError(key: sources.name(of: "log.format"), message: "\"\(logFormat)\" is not one of text, json")
+            throw ConfigurationError(
+                key: sources.name(of: "log.format"), message: "\"\(logFormat)\" is not one of text, json")
         }
         logLevel = try required("log.level", "LOG_LEVEL", default: "info")
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
-            throw ConfigurationError(key: sources.name(of: "log.level"), message: "\"\(logLevel)\" is not a log level (trace … critical)")
+            throw ConfigurationError(
+                key: sources.name(of: "log.level"), message: "\"\(logLevel)\" is not a log level (trace … critical)")
         }
         let migrate = try required("database.migrate", "DATABASE_MIGRATE", default: "true").lowercased()
         guard let migrateOnStart = ["true": true, "false": false, "1": true, "0": false][migrate] else {
-            throw ConfigurationError(key: sources.name(of: "database.migrate"), message: "\"\(migrate)\" is not true or false")
+            throw ConfigurationError(
+                key: sources.name(of: "database.migrate"), message: "\"\(migrate)\" is not true or false")
         }
         self.migrateOnStart = migrateOnStart
 
@@ -273,19 +299,24 @@ public struct WorkerSettings: Sendable {
         }
         for (property, setting) in Self.ownedKafkaProperties {
             if let given = properties[property] {
-                throw ConfigurationError(key: given.source, message: "sets \(property), which the worker takes from \(setting)")
+                throw ConfigurationError(
+                    key: given.source, message: "sets \(property), which the worker takes from \(setting)")
             }
         }
         for (property, allowed, reason) in Self.guaranteeingKafkaProperties {
             if let given = properties[property], !allowed.contains(given.value.lowercased()) {
                 throw ConfigurationError(
-                    key: given.source, message: "\(property)=\(given.value) is not allowed: \(reason) (allowed: \(allowed.joined(separator: ", ")))")
+                    key: given.source,
+                    message:
+                        "\(property)=\(given.value) is not allowed: \(reason) (allowed: \(allowed.joined(separator: ", ")))"
+                )
             }
         }
         if let (property, reason) = KafkaConfiguration.firstRejected(properties.mapValues(\.value)),
             let given = properties[property]
         {
-            throw ConfigurationError(key: given.source, message: "librdkafka rejects \(property)=\"\(given.value)\": \(reason)")
+            throw ConfigurationError(
+                key: given.source, message: "librdkafka rejects \(property)=\"\(given.value)\": \(reason)")
         }
         return properties.mapValues(\.value)
     }
@@ -300,10 +331,19 @@ public struct WorkerSettings: Sendable {
     /// librdkafka properties the delivery guarantees rest on (docs/contract.md §9), with the values that keep
     /// them. Anything else is refused at start rather than quietly weakening them.
     static let guaranteeingKafkaProperties: [(property: String, allowed: [String], reason: String)] = [
-        ("enable.idempotence", ["true"], "the producer must be idempotent, or a retried send can duplicate or reorder a contact's events"),
+        (
+            "enable.idempotence", ["true"],
+            "the producer must be idempotent, or a retried send can duplicate or reorder a contact's events"
+        ),
         ("acks", ["all", "-1"], "a broker could lose an event the worker has already deleted from its outbox"),
-        ("request.required.acks", ["all", "-1"], "a broker could lose an event the worker has already deleted from its outbox"),
-        ("enable.auto.offset.store", ["false"], "offsets must be stored only once a batch is written and published, or a crash skips commands"),
+        (
+            "request.required.acks", ["all", "-1"],
+            "a broker could lose an event the worker has already deleted from its outbox"
+        ),
+        (
+            "enable.auto.offset.store", ["false"],
+            "offsets must be stored only once a batch is written and published, or a crash skips commands"
+        ),
     ]
 
     /// Whether `name` is one of the variables Kubernetes adds for a Service named `kafka`

@@ -49,7 +49,8 @@ struct ContactReadController: Sendable {
                 listing, contactID: contactID ?? "", businessID: principal.businessID,
                 // A repeated parameter counts with its last value, as in the FastAPI service this
                 // replaces (`?limit=10&limit=500` is a 422, not a page of 10).
-                skip: parameters[values: "skip"].last.map(String.init), limit: parameters[values: "limit"].last.map(String.init))
+                skip: parameters[values: "skip"].last.map(String.init),
+                limit: parameters[values: "limit"].last.map(String.init))
             return JSONResponse.make(status: outcome.status, body: outcome.body)
         } catch {
             let retriable = Retrier.isRetriable(error)

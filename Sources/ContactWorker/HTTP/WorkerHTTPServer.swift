@@ -48,8 +48,10 @@ public struct WorkerHTTPServer: Service {
     ) {
         // HEAD answers like GET without the body (RFC 9110 §9.3.2); some probes and proxies use it.
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
-        ContactReadController(access: ReadAccess(verifier: verifier), queries: ContactQueries(store: store), logger: logger)
-            .addRoutes(to: router)
+        ContactReadController(
+            access: ReadAccess(verifier: verifier), queries: ContactQueries(store: store), logger: logger
+        )
+        .addRoutes(to: router)
         HealthController(health: health, store: store).addRoutes(to: router)
         MetricsController(metrics: metrics).addRoutes(to: router)
         application = Application(

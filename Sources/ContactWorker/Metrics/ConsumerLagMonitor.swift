@@ -87,7 +87,9 @@ public struct ConsumerLagMonitor: Service {
                     // Nothing processed here yet: the partition resumes where the database says
                     // (or, never processed by the group, at its beginning). Remembered, so a
                     // database outage later does not hide the lag.
-                    if stored == nil { stored = try await store.offsets(group: configuration.group, topic: configuration.topic) }
+                    if stored == nil {
+                        stored = try await store.offsets(group: configuration.group, topic: configuration.topic)
+                    }
                     position = stored?[partition.partition] ?? marks.low
                     metrics.seedNextOffset(position, of: partition)
                 }

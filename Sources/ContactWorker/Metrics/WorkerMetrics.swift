@@ -96,7 +96,11 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         fencedBatches = CoreMetrics.Counter(label: Name.fencedBatches, factory: factory)
         retries = Dictionary(
             uniqueKeysWithValues: RetriedOperation.allCases.map { operation in
-                (operation, CoreMetrics.Counter(label: Name.retries, dimensions: [("operation", operation.rawValue)], factory: factory))
+                (
+                    operation,
+                    CoreMetrics.Counter(
+                        label: Name.retries, dimensions: [("operation", operation.rawValue)], factory: factory)
+                )
             })
         batchDuration = CoreMetrics.Timer(label: Name.batchDuration, factory: factory)
         commandLatency = CoreMetrics.Timer(label: Name.commandLatency, factory: factory)

@@ -96,7 +96,9 @@ public struct CommandReplay: Sendable {
         _ range: Range, dryRun: Bool, beyondGroupPosition: Bool = false, redecideUnrecorded: Bool = false,
         progress: @Sendable (Int) -> Void = { _ in }
     ) async throws -> Report {
-        let partitions = try await consumer.partitions(of: topic).filter { range.partition == nil || $0.partition == range.partition }
+        let partitions = try await consumer.partitions(of: topic).filter {
+            range.partition == nil || $0.partition == range.partition
+        }
         guard !partitions.isEmpty else {
             throw ReplayError("the commands topic \(topic) has no partition \(range.partition.map(String.init) ?? "")")
         }
@@ -131,7 +133,8 @@ public struct CommandReplay: Sendable {
             }
         }
         let unwritten = dryRun ? UnwrittenState() : nil
-        report.removedByRetention = try await TopicRange(consumer: consumer, topic: topic).read(from: start, to: end) { messages in
+        report.removedByRetention = try await TopicRange(consumer: consumer, topic: topic).read(from: start, to: end) {
+            messages in
             for message in messages {
                 let seen = report.ranges[message.partition]
                 report.ranges[message.partition] = (seen?.lowerBound ?? message.offset)...message.offset
@@ -149,10 +152,13 @@ public struct CommandReplay: Sendable {
     }
 
     /// Start (or, with `inclusiveEnd`, one past the end) offset per partition for a bound.
-    private func offsets(for bound: Range.Bound, partitions: [TopicPartition], inclusiveEnd: Bool) async throws -> [Int32: Int64] {
+    private func offsets(
+        for bound: Range.Bound, partitions: [TopicPartition], inclusiveEnd: Bool
+    ) async throws -> [Int32: Int64] {
         switch bound {
         case .offset(let offset):
-            return Dictionary(uniqueKeysWithValues: partitions.map { ($0.partition, inclusiveEnd ? offset + 1 : offset) })
+            return Dictionary(
+                uniqueKeysWithValues: partitions.map { ($0.partition, inclusiveEnd ? offset + 1 : offset) })
         case .time(let time):
             // The first message at or after the time; for an end bound, the first one after it.
             let milliseconds = time.microsecondsSinceEpoch / 1_000 + (inclusiveEnd ? 1 : 0)

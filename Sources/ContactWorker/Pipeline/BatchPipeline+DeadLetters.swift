@@ -27,7 +27,8 @@ extension BatchPipeline {
         logger.error(
             "message cannot be processed; sending it to the dead-letter topic",
             metadata: [
-                "error": "\(error)", "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+                "error": "\(error)", "topic": "\(message.topic)", "partition": "\(message.partition)",
+                "offset": "\(message.offset)",
             ])
         var batch = StoreBatch()
         batch.outbox = [processor.deadLetter(message, reason: "processing failed: \(error)")]

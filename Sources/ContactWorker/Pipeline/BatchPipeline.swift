@@ -37,8 +37,10 @@ final class BatchPipeline: Sendable {
 
     init(
         configuration: ContactWorkerService.Configuration, consumer: KafkaConsumer, store: any ContactStore,
-        processor: CommandBatchProcessor, publisher: OutboxPublisher, ownership: PartitionOwnership, shutdown: ShutdownProgress,
-        retrier: Retrier, clock: WorkerClock, observer: any WorkerObserver, logger: Logger, fatal: @escaping @Sendable (String) -> Void
+        processor: CommandBatchProcessor, publisher: OutboxPublisher, ownership: PartitionOwnership,
+        shutdown: ShutdownProgress,
+        retrier: Retrier, clock: WorkerClock, observer: any WorkerObserver, logger: Logger,
+        fatal: @escaping @Sendable (String) -> Void
     ) {
         self.configuration = configuration
         self.consumer = consumer
@@ -65,7 +67,6 @@ final class BatchPipeline: Sendable {
         /// plans for itself).
         var basis: PlanBasis?
     }
-
 
     /// Consumes batches in order, three at a time: while batch N is published, batch N+1 is
     /// written and batch N+2 is planned on top of what N+1 will write (the store does not have it
@@ -106,7 +107,8 @@ final class BatchPipeline: Sendable {
             if let previous, await !previous.written.value {
                 if plan != nil {
                     logger.debug(
-                        "previous batch not written as planned; planning this one again", metadata: ["first_offset": "\(firstOffset)"])
+                        "previous batch not written as planned; planning this one again",
+                        metadata: ["first_offset": "\(firstOffset)"])
                 }
                 plan = nil
                 await previous.finished.value
@@ -161,7 +163,9 @@ final class BatchPipeline: Sendable {
     /// - Returns: the outcome, and whether what was written is exactly `prepared`.
     func commit(
         _ batch: [KafkaMessage],
-        prepared: (plan: CommandBatchProcessor.Plan, started: ContinuousClock.Instant, planned: ContinuousClock.Instant)? = nil
+        prepared: (
+            plan: CommandBatchProcessor.Plan, started: ContinuousClock.Instant, planned: ContinuousClock.Instant
+        )? = nil
     ) async -> (outcome: CommitOutcome, asPlanned: Bool) {
         var messages = batch
         var prepared = prepared
@@ -170,7 +174,8 @@ final class BatchPipeline: Sendable {
             [
                 "retriable": "\(Retrier.isRetriable(error))", "messages": "\(messages.count)",
                 // Where the batch starts, as separate fields like every other line.
-                "topic": "\(messages.first?.topic ?? "-")", "partition": "\(messages.first.map { "\($0.partition)" } ?? "-")",
+                "topic": "\(messages.first?.topic ?? "-")",
+                "partition": "\(messages.first.map { "\($0.partition)" } ?? "-")",
                 "offset": "\(messages.first.map { "\($0.offset)" } ?? "-")",
             ]
         }
@@ -231,10 +236,13 @@ final class BatchPipeline: Sendable {
             return .committed(
                 CommittedBatch(
                     rows: rows,
-                    offsets: Dictionary(plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }) {
+                    offsets: Dictionary(
+                        plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }
+                    ) {
                         max($0, $1)
                     },
-                    summary: plan.summary, decisions: plan.decisions, messages: messages, started: started, planned: planned,
+                    summary: plan.summary, decisions: plan.decisions, messages: messages, started: started,
+                    planned: planned,
                     committed: .now))
         }
         switch result {
@@ -285,11 +293,14 @@ final class BatchPipeline: Sendable {
         let partitions = Set(batch.offsets.keys)
         let publishing = ContinuousClock.now
         do {
-            try await retrying(.publish, "publishing a committed batch", giveUpWhen: { !self.ownership.ownsAll(partitions) }) {
+            try await retrying(
+                .publish, "publishing a committed batch", giveUpWhen: { !self.ownership.ownsAll(partitions) }
+            ) {
                 if let generation = self.abandonedRowsPending.withLock({ $0.pending ? $0.generation : nil }) {
                     // The rows left behind that are this worker's: those of the partitions it
                     // owns. A revoked partition's rows are its next owner's, published on assign.
-                    _ = try await self.publisher.drain(sourcePartitions: self.ownership.owned(in: self.configuration.topics.commands))
+                    _ = try await self.publisher.drain(
+                        sourcePartitions: self.ownership.owned(in: self.configuration.topics.commands))
                     self.abandonedRowsPending.withLock { if $0.generation == generation { $0.pending = false } }
                 } else {
                     try await self.publisher.publish(batch.rows, deferMarking: true)
@@ -315,11 +326,11 @@ final class BatchPipeline: Sendable {
                 "messages": "\(batch.messages.count)", "applied": "\(batch.summary.applied)",
                 "duplicates": "\(batch.summary.duplicates)", "rejected": "\(batch.summary.rejected)",
                 "dead_lettered": "\(batch.summary.deadLettered)", "duration": "\(duration)",
-                "plan": "\(batch.planned - batch.started)", "store": "\(batch.committed - batch.planned)", "queued": "\(publishing - batch.committed)",
+                "plan": "\(batch.planned - batch.started)", "store": "\(batch.committed - batch.planned)",
+                "queued": "\(publishing - batch.committed)",
                 "publish": "\(ContinuousClock.now - publishing)",
             ])
     }
-
 
     /// Runs `body` until it succeeds, with backoff. Throws `CancellationError` when cancelled,
     /// past the shutdown grace, or when `giveUpWhen` became true after a failure; throws a fatal
@@ -337,12 +348,16 @@ final class BatchPipeline: Sendable {
                 return .stop
             }
             if shutdown.pastGrace {
-                logger.notice("\(what) failed after the shutdown grace; leaving it to the next start", metadata: ["error": "\(error)"])
+                logger.notice(
+                    "\(what) failed after the shutdown grace; leaving it to the next start",
+                    metadata: ["error": "\(error)"])
                 givenUp = true
                 return .stop
             }
             if giveUp() {
-                logger.notice("\(what) failed and its partitions were revoked; leaving it to the next owner", metadata: ["error": "\(error)"])
+                logger.notice(
+                    "\(what) failed and its partitions were revoked; leaving it to the next owner",
+                    metadata: ["error": "\(error)"])
                 givenUp = true
                 return .stop
             }

@@ -135,8 +135,10 @@ public struct CommandBatchProcessor: Sendable {
                         context.logger.warning(
                             "command not keyed by its contact_id: its order with the contact's other commands is not guaranteed",
                             metadata: [
-                                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
-                                "command_id": "\(decoded.commandID)", "key": "\(message.key.map { String(decoding: $0.prefix(100), as: UTF8.self) } ?? "-")",
+                                "topic": "\(message.topic)", "partition": "\(message.partition)",
+                                "offset": "\(message.offset)",
+                                "command_id": "\(decoded.commandID)",
+                                "key": "\(message.key.map { String(decoding: $0.prefix(100), as: UTF8.self) } ?? "-")",
                             ])
                     }
                 }
@@ -144,24 +146,30 @@ public struct CommandBatchProcessor: Sendable {
                 let authorizedAt =
                     authorizeAtMessageTime
                     ? message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) } ?? now : now
-                let auth = await context.verifier.verify(authorizationHeader: decoded.headers.authorization, now: authorizedAt)
+                let auth = await context.verifier.verify(
+                    authorizationHeader: decoded.headers.authorization, now: authorizedAt)
                 if decoded.hasIdempotencyKey, let previous = processed[decoded.commandID] {
                     // A seen command_id is answered (stored result or 409) only to a sender who
                     // may send the command: 401 and 403 come first, as for a new command (docs/contract.md §4).
                     if case .failure(let rejection) = ContactCommandProcessor.authorize(decoded: decoded, auth: auth) {
                         let result = rejection.outcome.result
                         summary.rejected += 1
-                        summary.outcomes[.init(commandType: decoded.commandType, status: result.status), default: 0] += 1
-                        decisions.append(Self.decision(message, decoded, status: result.status, .rejected, body: result.bodyBytes))
+                        summary.outcomes[.init(commandType: decoded.commandType, status: result.status), default: 0] +=
+                            1
+                        decisions.append(
+                            Self.decision(message, decoded, status: result.status, .rejected, body: result.bodyBytes))
                         batch.outbox.append(
                             resultMessage(
-                                ResultMessage.encode(result: result, correlationID: correlationID, duplicate: false, processedAt: now),
+                                ResultMessage.encode(
+                                    result: result, correlationID: correlationID, duplicate: false, processedAt: now),
                                 contactID: decoded.contactID, correlationID: correlationID, from: message))
                         continue
                     }
                     let result: [UInt8]
                     let status: Int
-                    switch IdempotencyVerdict.compare(storedFingerprint: previous.fingerprint, newFingerprint: decoded.fingerprint) {
+                    switch IdempotencyVerdict.compare(
+                        storedFingerprint: previous.fingerprint, newFingerprint: decoded.fingerprint)
+                    {
                     case .duplicate:
                         status = previous.resultStatus
                         result = ResultMessage.encode(
@@ -170,17 +178,22 @@ public struct CommandBatchProcessor: Sendable {
                             contactID: previous.contactID, status: previous.resultStatus,
                             bodyBytes: previous.resultBody, duplicate: true, processedAt: now)
                         summary.duplicates += 1
-                        if decidesRoutineToo { decisions.append(Self.decision(message, decoded, status: status, .duplicate)) }
+                        if decidesRoutineToo {
+                            decisions.append(Self.decision(message, decoded, status: status, .duplicate))
+                        }
                     case .conflict:
                         let conflict = CommandResult.idempotencyConflict(for: decoded)
                         status = conflict.status
                         result = ResultMessage.encode(
                             result: conflict, correlationID: correlationID, duplicate: false, processedAt: now)
                         summary.rejected += 1
-                        decisions.append(Self.decision(message, decoded, status: status, .rejected, body: conflict.bodyBytes))
+                        decisions.append(
+                            Self.decision(message, decoded, status: status, .rejected, body: conflict.bodyBytes))
                     }
                     summary.outcomes[.init(commandType: decoded.commandType, status: status), default: 0] += 1
-                    batch.outbox.append(resultMessage(result, contactID: decoded.contactID, correlationID: correlationID, from: message))
+                    batch.outbox.append(
+                        resultMessage(result, contactID: decoded.contactID, correlationID: correlationID, from: message)
+                    )
                     continue
                 }
 
@@ -208,10 +221,13 @@ public struct CommandBatchProcessor: Sendable {
                                 contactID: event.contactID.lowercasedString, sourcePartition: message.partition))
                     }
                     summary.applied += 1
-                    if decidesRoutineToo { decisions.append(Self.decision(message, decoded, status: result.status, .applied)) }
+                    if decidesRoutineToo {
+                        decisions.append(Self.decision(message, decoded, status: result.status, .applied))
+                    }
                 } else {
                     summary.rejected += 1
-                    decisions.append(Self.decision(message, decoded, status: result.status, .rejected, body: result.bodyBytes))
+                    decisions.append(
+                        Self.decision(message, decoded, status: result.status, .rejected, body: result.bodyBytes))
                 }
                 summary.outcomes[.init(commandType: decoded.commandType, status: result.status), default: 0] += 1
 
@@ -229,7 +245,8 @@ public struct CommandBatchProcessor: Sendable {
                 }
                 batch.outbox.append(
                     resultMessage(
-                        ResultMessage.encode(result: result, correlationID: correlationID, duplicate: false, processedAt: now),
+                        ResultMessage.encode(
+                            result: result, correlationID: correlationID, duplicate: false, processedAt: now),
                         contactID: decoded.contactID, correlationID: correlationID, from: message))
             }
         }
@@ -272,8 +289,12 @@ public struct CommandBatchProcessor: Sendable {
     // MARK: - Outbox messages
 
     /// The result of the command in `command`, published by the owner of its partition.
-    private func resultMessage(_ value: [UInt8], contactID: String?, correlationID: String?, from command: KafkaMessage) -> OutboxMessage {
-        var headers: [(name: String, value: [UInt8])] = [(name: "content-type", value: Array(ResultMessage.contentType.utf8))]
+    private func resultMessage(
+        _ value: [UInt8], contactID: String?, correlationID: String?, from command: KafkaMessage
+    ) -> OutboxMessage {
+        var headers: [(name: String, value: [UInt8])] = [
+            (name: "content-type", value: Array(ResultMessage.contentType.utf8))
+        ]
         if let correlationID {
             headers.append((name: CommandHeaders.correlationIDKey, value: Array(correlationID.utf8)))
         }
@@ -299,7 +320,8 @@ public struct CommandBatchProcessor: Sendable {
     /// A decision to log for a command (see ``CommandDecision``); the result body, cut to 300
     /// bytes, says why when it was a rejection.
     private static func decision(
-        _ message: KafkaMessage, _ decoded: DecodedCommand, status: Int, _ outcome: CommandDecision.Outcome, body: [UInt8]? = nil
+        _ message: KafkaMessage, _ decoded: DecodedCommand, status: Int, _ outcome: CommandDecision.Outcome,
+        body: [UInt8]? = nil
     ) -> CommandDecision {
         CommandDecision(
             message, commandID: decoded.commandID, commandType: decoded.commandType, status: status, outcome: outcome,

@@ -40,7 +40,8 @@ public struct CommandDecision: Sendable, Hashable {
     public var detail: String?
 
     init(
-        _ message: KafkaMessage, commandID: String? = nil, commandType: String? = nil, status: Int? = nil, outcome: Outcome,
+        _ message: KafkaMessage, commandID: String? = nil, commandType: String? = nil, status: Int? = nil,
+        outcome: Outcome,
         detail: String? = nil
     ) {
         topic = message.topic

@@ -54,7 +54,8 @@ public final class ContactWorkerService: Service, Sendable {
         logger: Logger = Logger(label: "contact-worker")
     ) throws {
         try self.init(
-            configuration: configuration, consumerConfiguration: consumerConfiguration, producer: producer, store: store,
+            configuration: configuration, consumerConfiguration: consumerConfiguration, producer: producer,
+            store: store,
             verifier: verifier, observer: observer, health: health, clock: clock, logger: logger, beforeSending: nil)
     }
 
@@ -82,7 +83,8 @@ public final class ContactWorkerService: Service, Sendable {
         let listener = RebalanceHooks(
             store: store, publisher: publisher, ownership: ownership, shutdown: shutdown, group: configuration.group,
             topic: configuration.topics.commands, retrier: retrier, logger: logger)
-        let consumer = try KafkaConsumer(configuration: consumerConfiguration, rebalanceListener: listener, logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration, rebalanceListener: listener, logger: logger)
         let fatalReasons = self.fatalReasons.continuation
         self.consumer = consumer
         self.configuration = configuration
@@ -98,12 +100,14 @@ public final class ContactWorkerService: Service, Sendable {
                 context: .init(
                     store: store, verifier: verifier, topics: configuration.topics, group: configuration.group,
                     eventSource: configuration.eventSource, logger: logger)),
-            publisher: publisher, ownership: ownership, shutdown: shutdown, retrier: retrier, clock: clock, observer: observer,
+            publisher: publisher, ownership: ownership, shutdown: shutdown, retrier: retrier, clock: clock,
+            observer: observer,
             logger: logger, fatal: { fatalReasons.yield($0) })
         var startupRetrier = retrier
         startupRetrier.backoff = Backoff(initial: .milliseconds(200), maximum: configuration.maximumBackoff)
         self.startup = StartupGate(
-            store: store, migrate: configuration.migrateStore, shutdown: shutdown, retrier: startupRetrier, logger: logger)
+            store: store, migrate: configuration.migrateStore, shutdown: shutdown, retrier: startupRetrier,
+            logger: logger)
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT through ServiceLifecycle) or a fatal error.
@@ -151,7 +155,8 @@ public final class ContactWorkerService: Service, Sendable {
                 try await self.publisher.drain(sourcePartitions: [])
             }
         } catch is CancellationError where shutdown.requested {
-            logger.notice("stopped before the rows left by a previous build were published; the next start publishes them")
+            logger.notice(
+                "stopped before the rows left by a previous build were published; the next start publishes them")
             return
         }
         if republished > 0 {
@@ -181,7 +186,11 @@ public final class ContactWorkerService: Service, Sendable {
             group.addTask { await self.watchBrokersComingBack() }
             // A failed Kafka commit only means a new owner without access to the database's
             // offsets would re-read (and deduplicate) a little more.
-            group.addTask { await self.every(self.configuration.commitInterval, "offset commit") { try await self.consumer.commit() } }
+            group.addTask {
+                await self.every(self.configuration.commitInterval, "offset commit") {
+                    try await self.consumer.commit()
+                }
+            }
             // Delivered rows no batch picked up (traffic paused): marked so the outbox backlog
             // drains and a restart does not re-publish them.
             group.addTask {

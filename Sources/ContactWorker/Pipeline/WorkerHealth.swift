@@ -32,7 +32,9 @@ public final class WorkerHealth: Sendable {
 
     func setJoined(_ joined: Bool) { state.withLock { $0.joined = joined } }
     /// Records that `operation` is backing off for `reason`, or (nil) that it no longer is.
-    func setBackingOff(_ operation: RetriedOperation, _ reason: String?) { state.withLock { $0.backingOff[operation] = reason } }
+    func setBackingOff(_ operation: RetriedOperation, _ reason: String?) {
+        state.withLock { $0.backingOff[operation] = reason }
+    }
     func setStopping() { state.withLock { $0.stopping = true } }
     func setBrokerUnavailable(_ reason: String?) { state.withLock { $0.brokerUnavailable = reason } }
     var brokerUnavailable: Bool { state.withLock { $0.brokerUnavailable != nil } }

@@ -79,7 +79,8 @@ public struct ContactQueries: Sendable {
         }
         let skipValue = Self.integer(skip, name: "skip", default: 0, minimum: 0, maximum: nil, problems: &problems)
         let limitValue = Self.integer(
-            limit, name: "limit", default: Self.defaultLimit, minimum: 1, maximum: Self.maximumLimit, problems: &problems)
+            limit, name: "limit", default: Self.defaultLimit, minimum: 1, maximum: Self.maximumLimit,
+            problems: &problems)
         guard problems.isEmpty, let id, let skipValue, let limitValue else { return .invalid(problems) }
 
         guard try await store.contact(id: id, businessID: businessID) != nil else { return .notFound }
@@ -127,7 +128,8 @@ public struct ContactQueries: Sendable {
         if let maximum, value > maximum {
             problems.append(
                 ValidationProblem(
-                    loc: ["query", name], msg: "Input should be less than or equal to \(maximum)", type: "less_than_equal"))
+                    loc: ["query", name], msg: "Input should be less than or equal to \(maximum)",
+                    type: "less_than_equal"))
             return nil
         }
         return value

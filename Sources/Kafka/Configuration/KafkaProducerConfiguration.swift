@@ -35,7 +35,11 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
     public var messageTimeoutMilliseconds: Int? {
         get { kafka["message.timeout.ms"].flatMap { Int($0) } }
         set {
-            if let newValue { kafka.set("message.timeout.ms", String(newValue)) } else { kafka.remove("message.timeout.ms") }
+            if let newValue {
+                kafka.set("message.timeout.ms", String(newValue))
+            } else {
+                kafka.remove("message.timeout.ms")
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Turns off Nagle's algorithm on the mock brokers' listening sockets.
@@ -21,74 +21,83 @@ enum MockListenerSockets {
     @discardableResult
     static func disableNagle(ports: Set<UInt16>) -> Int {
         #if os(Linux)
-        var count = 0
-        for descriptor in sockets(on: ports, listening: true) {
-            var on: Int32 = 1
-            if setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 {
-                count += 1
+            var count = 0
+            for descriptor in sockets(on: ports, listening: true) {
+                var on: Int32 = 1
+                if setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+                    == 0
+                {
+                    count += 1
+                }
             }
-        }
-        return count
+            return count
         #else
-        return 0
+            return 0
         #endif
     }
 
     #if os(Linux)
-    /// This process's TCP sockets bound locally to one of `ports`: the listening ones, or the
-    /// connections accepted on them.
-    static func sockets(on ports: Set<UInt16>, listening: Bool) -> [Int32] {
-        guard !ports.isEmpty, let directory = opendir("/proc/self/fd") else { return [] }
-        defer { closedir(directory) }
-        var descriptors: [Int32] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if let descriptor = Int32(name) { descriptors.append(descriptor) }
+        /// This process's TCP sockets bound locally to one of `ports`: the listening ones, or the
+        /// connections accepted on them.
+        static func sockets(on ports: Set<UInt16>, listening: Bool) -> [Int32] {
+            guard !ports.isEmpty, let directory = opendir("/proc/self/fd") else { return [] }
+            defer { closedir(directory) }
+            var descriptors: [Int32] = []
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if let descriptor = Int32(name) { descriptors.append(descriptor) }
+            }
+            return descriptors.filter { descriptor in
+                guard let port = localPort(descriptor), ports.contains(port) else { return false }
+                return isListening(descriptor) == listening
+            }
         }
-        return descriptors.filter { descriptor in
-            guard let port = localPort(descriptor), ports.contains(port) else { return false }
-            return isListening(descriptor) == listening
-        }
-    }
 
-    /// Whether `TCP_NODELAY` is set on `descriptor`.
-    static func hasNoDelay(_ descriptor: Int32) -> Bool {
-        var value: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        return getsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &length) == 0 && value != 0
-    }
+        /// Whether `TCP_NODELAY` is set on `descriptor`.
+        static func hasNoDelay(_ descriptor: Int32) -> Bool {
+            var value: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            return getsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &length) == 0 && value != 0
+        }
     #endif
 
     /// The broker ports of a `host:port,host:port` bootstrap list.
     static func ports(bootstrapServers: String) -> Set<UInt16> {
-        Set(bootstrapServers.split(separator: ",").compactMap { server in
-            server.split(separator: ":").last.flatMap { UInt16($0) }
-        })
+        Set(
+            bootstrapServers.split(separator: ",").compactMap { server in
+                server.split(separator: ":").last.flatMap { UInt16($0) }
+            })
     }
 
     #if os(Linux)
-    private static func isListening(_ descriptor: Int32) -> Bool {
-        var accepting: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        guard getsockopt(descriptor, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 else { return false }
-        return accepting != 0
-    }
+        private static func isListening(_ descriptor: Int32) -> Bool {
+            var accepting: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(descriptor, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 else { return false }
+            return accepting != 0
+        }
 
-    private static func localPort(_ descriptor: Int32) -> UInt16? {
-        var address = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let result = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        private static func localPort(_ descriptor: Int32) -> UInt16? {
+            var address = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let result = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+            }
+            guard result == 0 else { return nil }
+            switch Int32(address.ss_family) {
+            case AF_INET:
+                return withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+                }
+            case AF_INET6:
+                return withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+                }
+            default:
+                return nil
+            }
         }
-        guard result == 0 else { return nil }
-        switch Int32(address.ss_family) {
-        case AF_INET:
-            return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) } }
-        case AF_INET6:
-            return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) } }
-        default:
-            return nil
-        }
-    }
     #endif
 }

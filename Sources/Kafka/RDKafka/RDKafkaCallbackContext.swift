@@ -9,10 +9,11 @@ import Synchronization
 /// because ``RDKafkaClient`` holds it until after `rd_kafka_destroy` returns.
 final class RDKafkaCallbackContext: Sendable {
     /// Handles a rebalance event on the thread that polls the consumer.
-    typealias RebalanceHandler = @Sendable (
-        _ client: OpaquePointer, _ err: rd_kafka_resp_err_t,
-        _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
-    ) -> Void
+    typealias RebalanceHandler =
+        @Sendable (
+            _ client: OpaquePointer, _ err: rd_kafka_resp_err_t,
+            _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+        ) -> Void
 
     let logger: Logger
     let bootstrapServers: String
@@ -58,7 +59,9 @@ final class RDKafkaCallbackContext: Sendable {
         case 6: swiftLevel = .info
         default: swiftLevel = .debug
         }
-        logger.log(level: swiftLevel, "\(message)", metadata: ["rdkafka.facility": "\(facility)", "rdkafka.client": "\(client)"])
+        logger.log(
+            level: swiftLevel, "\(message)",
+            metadata: ["rdkafka.facility": "\(facility)", "rdkafka.client": "\(client)"])
     }
 
     func error(client: OpaquePointer, err: rd_kafka_resp_err_t, reason: String) {
@@ -69,7 +72,9 @@ final class RDKafkaCallbackContext: Sendable {
             let underlying = rd_kafka_fatal_error(client, &buffer, buffer.count)
             let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let code = KafkaErrorCode(underlying)
-            error = .operationFailed(operation: "client", code: code, reason: text.isEmpty ? reason : text, isRetriable: false, isFatal: true)
+            error = .operationFailed(
+                operation: "client", code: code, reason: text.isEmpty ? reason : text, isRetriable: false, isFatal: true
+            )
             logger.critical("librdkafka fatal error: \(error)")
         case .transport, .allBrokersDown, .resolve:
             error = .brokerUnreachable(bootstrap: bootstrapServers, underlying: reason, code: KafkaErrorCode(err))
@@ -81,7 +86,10 @@ final class RDKafkaCallbackContext: Sendable {
         errorContinuation.yield(error)
     }
 
-    func rebalance(client: OpaquePointer, err: rd_kafka_resp_err_t, partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+    func rebalance(
+        client: OpaquePointer, err: rd_kafka_resp_err_t,
+        partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) {
         let handler = rebalanceHandler.withLock { $0 }
         if let handler {
             handler(client, err, partitions)
@@ -95,4 +103,3 @@ final class RDKafkaCallbackContext: Sendable {
         }
     }
 }
-

@@ -54,7 +54,8 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         rd_kafka_conf_set_error_cb(conf) { rk, err, reason, opaque in
             guard let rk, let context = RDKafkaCallbackContext.from(opaque) else { return }
-            context.error(client: rk, err: rd_kafka_resp_err_t(rawValue: err), reason: reason.map { String(cString: $0) } ?? "")
+            context.error(
+                client: rk, err: rd_kafka_resp_err_t(rawValue: err), reason: reason.map { String(cString: $0) } ?? "")
         }
         configure(conf)
         let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER

@@ -63,7 +63,8 @@ extension RDKafkaConsumerEngine {
         while rd_kafka_consumer_closed(rk) == 0 {
             guard ContinuousClock.now < max(started, poll.lastRebalanceEnd) + Self.closeWait else {
                 logger.warning(
-                    "the consumer did not finish leaving its group within \(Self.closeWait) (no broker answering?); closing without waiting further")
+                    "the consumer did not finish leaving its group within \(Self.closeWait) (no broker answering?); closing without waiting further"
+                )
                 client.skipConsumerCloseOnDestroy()
                 return
             }

@@ -5,7 +5,9 @@ import CKafka
 extension RDKafkaConsumerEngine {
     func subscribeNow(_ topics: [String]) -> KafkaError? {
         let list = RDKafkaTopicPartitionList(capacity: topics.count)
-        for topic in topics { list.add(TopicPartition(topic, RD_KAFKA_PARTITION_UA), offset: Int64(RD_KAFKA_OFFSET_INVALID)) }
+        for topic in topics {
+            list.add(TopicPartition(topic, RD_KAFKA_PARTITION_UA), offset: Int64(RD_KAFKA_OFFSET_INVALID))
+        }
         let err = list.withPointer { rd_kafka_subscribe(rk, $0) }
         return err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : .operation("subscribe to \(topics)", err)
     }

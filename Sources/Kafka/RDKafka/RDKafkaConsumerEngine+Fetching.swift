@@ -24,7 +24,8 @@ extension RDKafkaConsumerEngine {
                 if seek.reason != .requested { logger.warning("\(error)") }
                 firstError = firstError ?? error
             case .reportResumedPast(let partition, let expected):
-                logger.warning("resumed \(partition) past offset \(expected) without handing it out; seeking back to it")
+                logger.warning(
+                    "resumed \(partition) past offset \(expected) without handing it out; seeking back to it")
             }
         }
         return firstError
@@ -36,7 +37,9 @@ extension RDKafkaConsumerEngine {
     /// near those limits, wake the fetchers.
     func restartFetchingAfterBacklog() {
         let peak = Double(poll.backlogPeak)
-        guard peak * 2 >= Double(prefetchMessages) || peak * poll.averageMessageBytes * 2 >= prefetchBytes else { return }
+        guard peak * 2 >= Double(prefetchMessages) || peak * poll.averageMessageBytes * 2 >= prefetchBytes else {
+            return
+        }
         poll.backlogPeak = 0
         nudgeFetchers(poll.positions.fetching)
     }
@@ -57,7 +60,8 @@ extension RDKafkaConsumerEngine {
     func reconcileFlowControl() {
         let wanted = shared.withLock { $0.buffer.wantsFlowPause }
         guard wanted != poll.positions.flowPaused else { return }
-        logger.debug("flow control: \(wanted ? "pausing" : "resuming") fetching of \(poll.positions.assigned.count) partitions")
+        logger.debug(
+            "flow control: \(wanted ? "pausing" : "resuming") fetching of \(poll.positions.assigned.count) partitions")
         carryOut(poll.positions.setFlowPaused(wanted))
     }
 

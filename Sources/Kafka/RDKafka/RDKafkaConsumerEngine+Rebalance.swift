@@ -85,7 +85,8 @@ extension RDKafkaConsumerEngine {
     private func commitBeforeRelease() -> rd_kafka_resp_err_t {
         let deadline = ContinuousClock.now + .seconds(5)
         var err = Self.commitStored(rk, until: deadline)
-        while err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET, err != RD_KAFKA_RESP_ERR__TIMED_OUT,
+        while err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET,
+            err != RD_KAFKA_RESP_ERR__TIMED_OUT,
             KafkaErrorCode(err).isRetriable, ContinuousClock.now < deadline
         {
             usleep(100_000)
@@ -105,8 +106,11 @@ extension RDKafkaConsumerEngine {
         while true {
             let remaining = deadline - ContinuousClock.now
             let milliseconds = Int32(
-                clamping: remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000)
-            guard milliseconds > 0, let event = rd_kafka_queue_poll(queue, milliseconds) else { return RD_KAFKA_RESP_ERR__TIMED_OUT }
+                clamping: remaining.components.seconds * 1_000 + remaining.components.attoseconds
+                    / 1_000_000_000_000_000)
+            guard milliseconds > 0, let event = rd_kafka_queue_poll(queue, milliseconds) else {
+                return RD_KAFKA_RESP_ERR__TIMED_OUT
+            }
             defer { rd_kafka_event_destroy(event) }
             if rd_kafka_event_type(event) == RD_KAFKA_EVENT_OFFSET_COMMIT { return rd_kafka_event_error(event) }
         }

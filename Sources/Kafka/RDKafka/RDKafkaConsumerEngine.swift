@@ -62,7 +62,8 @@ final class RDKafkaConsumerEngine: Sendable {
     ) throws(KafkaError) {
         self.blocking = blocking
         // librdkafka's spellings of true for a boolean property.
-        self.reportsPartitionEvents = ["true", "t", "1"].contains(properties["enable.partition.eof"]?.lowercased() ?? "")
+        self.reportsPartitionEvents = ["true", "t", "1"].contains(
+            properties["enable.partition.eof"]?.lowercased() ?? "")
         self.prefetchMessages = properties["queued.min.messages"].flatMap { Int($0) } ?? 100_000
         self.prefetchBytes = Double(properties["queued.max.messages.kbytes"].flatMap { Int($0) } ?? 65_536) * 1024
         guard let queue = rd_kafka_queue_get_consumer(client.handle) else {
@@ -175,7 +176,9 @@ final class RDKafkaConsumerEngine: Sendable {
                 rd_kafka_message_destroy(message)
                 continue
             }
-            let partition = message.pointee.rkt.map { TopicPartition(String(cString: rd_kafka_topic_name($0)), message.pointee.partition) }
+            let partition = message.pointee.rkt.map {
+                TopicPartition(String(cString: rd_kafka_topic_name($0)), message.pointee.partition)
+            }
             if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 if reportsPartitionEvents, let partition {
                     events.append(KafkaPartitionEvent(partition, .end(nextOffset: message.pointee.offset)))
@@ -185,7 +188,9 @@ final class RDKafkaConsumerEngine: Sendable {
                 let error = KafkaError.operation("consume\(partition.map { " \($0)" } ?? "")", err, reason: reason)
                 logger.warning("\(error)")
                 client.context.report(error)
-                if reportsPartitionEvents, let partition { events.append(KafkaPartitionEvent(partition, .failed(error))) }
+                if reportsPartitionEvents, let partition {
+                    events.append(KafkaPartitionEvent(partition, .failed(error)))
+                }
             }
             rd_kafka_message_destroy(message)
         }

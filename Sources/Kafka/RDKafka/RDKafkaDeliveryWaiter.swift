@@ -17,7 +17,8 @@ final class RDKafkaDeliveryWaiter: Sendable {
     }
 
     func complete(index: Int, report: KafkaDeliveryReport) {
-        let resume = state.withLock { state -> (CheckedContinuation<[KafkaDeliveryReport], Never>, [KafkaDeliveryReport])? in
+        let resume = state.withLock {
+            state -> (CheckedContinuation<[KafkaDeliveryReport], Never>, [KafkaDeliveryReport])? in
             guard state.reports[index] == nil else { return nil }
             state.reports[index] = report
             state.remaining -= 1

@@ -3,7 +3,9 @@ import CKafka
 /// Blocking cluster-metadata lookups (call off the cooperative pool).
 enum RDKafkaMetadata {
     /// The number of partitions of `topic`.
-    static func partitionCount(_ rk: OpaquePointer, topic: String, timeoutMilliseconds: Int32) -> Result<Int, KafkaError> {
+    static func partitionCount(
+        _ rk: OpaquePointer, topic: String, timeoutMilliseconds: Int32
+    ) -> Result<Int, KafkaError> {
         guard let rkt = rd_kafka_topic_new(rk, topic, nil) else {
             return .failure(.operation("metadata for topic '\(topic)'", rd_kafka_last_error()))
         }

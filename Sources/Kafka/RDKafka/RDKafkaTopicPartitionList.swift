@@ -63,7 +63,9 @@ final class RDKafkaTopicPartitionList {
     }
 
     /// Sets the start offset of listed partitions found in `offsets` (librdkafka-owned list).
-    static func setOffsets(_ offsets: [TopicPartition: Int64], in list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+    static func setOffsets(
+        _ offsets: [TopicPartition: Int64], in list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) {
         let count = Int(list.pointee.cnt)
         guard count > 0, !offsets.isEmpty, let elems = list.pointee.elems else { return }
         for index in 0..<count {

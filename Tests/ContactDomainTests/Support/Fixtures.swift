@@ -21,7 +21,8 @@ enum Fixtures {
         role: Role = .employee, businessID: String = businessID, name: String? = "Jane Doe",
         permissions: Set<Permission>? = nil
     ) -> ContactDomain.Principal {
-        ContactDomain.Principal(userID: "user-1", name: name, businessID: businessID, role: role, permissions: permissions)
+        ContactDomain.Principal(
+            userID: "user-1", name: name, businessID: businessID, role: role, permissions: permissions)
     }
 
     /// A command envelope as JSON; pass `nil` to leave a field out.

@@ -60,7 +60,8 @@ enum Tokens {
     }
 
     static func verifier(
-        _ key: TokenKey = .hs256(secret: secret), issuer: String? = nil, audience: String? = nil, cacheCapacity: Int = 16
+        _ key: TokenKey = .hs256(secret: secret), issuer: String? = nil, audience: String? = nil,
+        cacheCapacity: Int = 16
     ) async throws -> TokenVerifier {
         try await TokenVerifier(
             configuration: .init(key: key, issuer: issuer, audience: audience, cacheCapacity: cacheCapacity))

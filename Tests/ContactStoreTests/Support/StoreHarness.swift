@@ -36,8 +36,6 @@ enum TestEnvironment {
         + "scripts/with-postgres.sh, e.g. `scripts/with-postgres.sh swift test`"
 }
 
-
-
 /// Runs `body` against a fresh, migrated store of `backend`: a new SQLite file, or a new schema
 /// in the test PostgreSQL database. Without a PostgreSQL server the PostgreSQL case is skipped
 /// (cancelled with the reason), so it is reported as skipped and never passes.
@@ -98,7 +96,8 @@ extension DatabaseURL.Postgres {
     /// locks the store must wait for, or to write rows as an older schema held them.
     func connectForTest(logger: Logger) async throws -> PostgresConnection {
         try await PostgresConnection.connect(
-            configuration: .init(host: host, port: port, username: username, password: password, database: database, tls: .disable),
+            configuration: .init(
+                host: host, port: port, username: username, password: password, database: database, tls: .disable),
             id: 1, logger: logger)
     }
 }

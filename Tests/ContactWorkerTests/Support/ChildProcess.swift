@@ -51,14 +51,16 @@ final class ChildProcess: Sendable {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         guard result == 0 else {
-            throw ChildProcessError(description: "posix_spawn \(executable) failed: \(String(cString: strerror(result)))")
+            throw ChildProcessError(
+                description: "posix_spawn \(executable) failed: \(String(cString: strerror(result)))")
         }
         return ChildProcess(name: name, pid: pid, log: log)
     }
 
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
     private static let addCloseFrom: AddCloseFrom? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        else { return nil }
         return unsafeBitCast(symbol, to: AddCloseFrom.self)
     }()
 
@@ -109,7 +111,8 @@ func runShell(_ command: String, seconds: Double = 90) async throws {
     defer { try? FileManager.default.removeItem(at: log) }
     var environment = ProcessInfo.processInfo.environment
     environment["PATH"] = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-    let child = try ChildProcess.spawn("/bin/sh", arguments: ["-c", command], environment: environment, name: "sh", log: log)
+    let child = try ChildProcess.spawn(
+        "/bin/sh", arguments: ["-c", command], environment: environment, name: "sh", log: log)
     let ended = try await child.waitForExit(seconds: seconds)
     guard ended == .exited(0) else {
         throw ChildProcessError(description: "`\(command)` \(ended): \(child.tail())")

@@ -50,7 +50,8 @@ struct ChurnCheck {
         var resultOrder: [UUID: [String]] = [:]
         for message in results {
             guard let result = try? PublishedResult(message), result.duplicate == false, let id = result.commandID,
-                firstResults[id] == nil, let contact = result.json["contact_id"]?.stringValue.flatMap(UUID.init(uuidString:))
+                firstResults[id] == nil,
+                let contact = result.json["contact_id"]?.stringValue.flatMap(UUID.init(uuidString:))
             else { continue }
             firstResults[id] = result
             resultOrder[contact, default: []].append(id)
@@ -68,9 +69,12 @@ struct ChurnCheck {
             let got = (resultOrder[contact] ?? []).filter(known.contains)
             let present = Set(got)
             let comparable = expected.filter(present.contains)
-            if got != comparable, let index = (0..<min(got.count, comparable.count)).first(where: { got[$0] != comparable[$0] }) {
+            if got != comparable,
+                let index = (0..<min(got.count, comparable.count)).first(where: { got[$0] != comparable[$0] })
+            {
                 problem(
-                    "contact \(contact.lowercasedString): results out of command order at #\(index): \(got[index]) came where \(comparable[index]) belongs")
+                    "contact \(contact.lowercasedString): results out of command order at #\(index): \(got[index]) came where \(comparable[index]) belongs"
+                )
             }
         }
 
@@ -85,7 +89,9 @@ struct ChurnCheck {
                 let subject = event["subject"]?.stringValue, let command = event["commandid"]?.stringValue,
                 let version = event["contactversion"]?.intValue
             else {
-                problem("event at \(message.topicPartition)@\(message.offset) without id, subject, commandid or an integer contactversion")
+                problem(
+                    "event at \(message.topicPartition)@\(message.offset) without id, subject, commandid or an integer contactversion"
+                )
                 continue
             }
             let place = "events \(message.partition)@\(message.offset)"
@@ -100,9 +106,13 @@ struct ChurnCheck {
             }
             let previous = lastVersion[subject] ?? 0
             if version <= previous {
-                problem("contact \(subject): contactversion decreases to \(version) after \(previous) at \(place) (\(describe(command)))")
+                problem(
+                    "contact \(subject): contactversion decreases to \(version) after \(previous) at \(place) (\(describe(command)))"
+                )
             } else if version != previous + 1 {
-                problem("contact \(subject): contactversion jumps from \(previous) to \(version) at \(place) (\(describe(command)))")
+                problem(
+                    "contact \(subject): contactversion jumps from \(previous) to \(version) at \(place) (\(describe(command)))"
+                )
             }
             lastVersion[subject] = version
             if event["type"]?.stringValue == ContactEventType.statusChanged.rawValue {
@@ -122,7 +132,8 @@ struct ChurnCheck {
             problem(
                 "contact \(contact.lowercasedString) (commands partition \(plan.partitions[contact].map { "\($0)" } ?? "-")): "
                     + "\(got.count) StatusChanged, model \(expected.count); first difference at #\(index): "
-                    + "\(index < got.count ? got[index].description : "none") vs model \(index < expected.count ? expected[index].description : "none")")
+                    + "\(index < got.count ? got[index].description : "none") vs model \(index < expected.count ? expected[index].description : "none")"
+            )
         }
 
         // MARK: Database

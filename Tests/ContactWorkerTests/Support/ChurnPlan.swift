@@ -128,7 +128,9 @@ struct ChurnPlan: Sendable {
         func change(_ random: inout SeededGenerator) -> Change {
             var options: [Change] = [.kill(member: 0, restart: true), .stop(member: 0, restart: true)]
             if members < Self.maximumMembers { options.append(.add) }
-            if members > Self.minimumMembers { options += [.kill(member: 0, restart: false), .stop(member: 0, restart: false)] }
+            if members > Self.minimumMembers {
+                options += [.kill(member: 0, restart: false), .stop(member: 0, restart: false)]
+            }
             let member = random.below(members)
             switch options[random.below(options.count)] {
             case .kill(_, let restart):
@@ -169,7 +171,9 @@ struct ChurnPlan: Sendable {
                 round += 3
             } else if roll < 50 {
                 // A quiet round: a change while every worker is idle.
-                steps += [.waitIdle, .change(change(&random)), .waitSettled, .pause(milliseconds: 300 + random.below(700))]
+                steps += [
+                    .waitIdle, .change(change(&random)), .waitSettled, .pause(milliseconds: 300 + random.below(700)),
+                ]
                 round += 1
             } else {
                 // A busy round: a burst, mostly with a change in the middle of it.
@@ -204,10 +208,13 @@ private struct Builder {
         case status
     }
 
-    static let interactionTypes = ["call", "email", "meeting", "proposal", "quote", "contract", "service", "follow_up", "note"]
+    static let interactionTypes = [
+        "call", "email", "meeting", "proposal", "quote", "contract", "service", "follow_up", "note",
+    ]
     /// The step a walk prefers from each status (the table allows it).
     static let forward: [RelationshipStatus: RelationshipStatus] = [
-        .prospect: .qualifiedLead, .qualifiedLead: .opportunity, .opportunity: .activeClient, .activeClient: .pastClient,
+        .prospect: .qualifiedLead, .qualifiedLead: .opportunity, .opportunity: .activeClient,
+        .activeClient: .pastClient,
         .pastClient: .inactive, .lostLead: .prospect, .inactive: .prospect,
     ]
     static let start = Int64(1_704_067_200)  // 2024-01-01T00:00:00Z
@@ -255,7 +262,8 @@ private struct Builder {
             let command = TestCommand(
                 commandID: random.uuidString(), type: "CreateContact", business: Scenario.business, contactID: id,
                 issuedAt: issuedAt.rfc3339,
-                payload: #"{"first_name": "Churn", "last_name": "\#(index)", "email": "churn\#(index)@example.com"}"#, token: token)
+                payload: #"{"first_name": "Churn", "last_name": "\#(index)", "email": "churn\#(index)@example.com"}"#,
+                token: token)
             append(command, contact: index, status: 201)
             contacts.append(
                 Scenario.ContactExpectation(
@@ -296,9 +304,11 @@ private struct Builder {
         let timestamp = issuedAt
         let type = Self.interactionTypes[random.below(Self.interactionTypes.count)]
         let command = TestCommand(
-            commandID: random.uuidString(), type: "AddInteraction", business: Scenario.business, contactID: contactIDs[contact],
+            commandID: random.uuidString(), type: "AddInteraction", business: Scenario.business,
+            contactID: contactIDs[contact],
             issuedAt: timestamp.rfc3339,
-            payload: #"{"type": "\#(type)", "description": "Command \#(commands.count) with contact \#(contact)"}"#, token: token)
+            payload: #"{"type": "\#(type)", "description": "Command \#(commands.count) with contact \#(contact)"}"#,
+            token: token)
         append(command, contact: contact, status: 201)
         contacts[contact].interactions += 1
         contacts[contact].lastContacted = timestamp
@@ -324,13 +334,17 @@ private struct Builder {
             // Sorted: a Set's order differs between processes, the script must not.
             let allowed = StatusTransitions.allowedTargets(from: current).sorted { $0.rawValue < $1.rawValue }
             target = random.below(10) < 7 ? Self.forward[current] ?? allowed[0] : allowed[random.below(allowed.count)]
-            if random.below(100) < 15 { requested = LifecycleStage.allCases[random.below(LifecycleStage.allCases.count)] }
+            if random.below(100) < 15 {
+                requested = LifecycleStage.allCases[random.below(LifecycleStage.allCases.count)]
+            }
         }
         let stagePart = requested.map { #", "lifecycle_stage": "\#($0.rawValue)""# } ?? ""
         let command = TestCommand(
-            commandID: random.uuidString(), type: "UpdateStatus", business: Scenario.business, contactID: contactIDs[contact],
+            commandID: random.uuidString(), type: "UpdateStatus", business: Scenario.business,
+            contactID: contactIDs[contact],
             issuedAt: issuedAt.rfc3339,
-            payload: #"{"relationship_status": "\#(target.rawValue)"\#(stagePart), "reason": "command \#(commands.count)"}"#,
+            payload:
+                #"{"relationship_status": "\#(target.rawValue)"\#(stagePart), "reason": "command \#(commands.count)"}"#,
             token: token)
         switch StatusTransitions.check(from: current, to: target, currentStage: stage, requestedStage: requested) {
         case .success(let newStage):

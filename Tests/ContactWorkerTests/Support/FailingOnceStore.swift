@@ -15,14 +15,24 @@ final class FailingOnceStore: ForwardingStore {
     }
 
     func apply(_ batch: StoreBatch) async throws -> [Int64] {
-        if !batch.processedCommands.isEmpty, failed.withLock({ state in defer { state.apply = true }; return !state.apply }) {
+        if !batch.processedCommands.isEmpty,
+            failed.withLock({ state in
+                defer { state.apply = true }
+                return !state.apply
+            })
+        {
             throw StoreError.testOutage
         }
         return try await base.apply(batch)
     }
 
     func claimPartitions(group: String, topic: String, partitions: [Int32]) async throws -> [Int32: PartitionClaim] {
-        if failed.withLock({ state in defer { state.offsets = true }; return !state.offsets }) { throw StoreError.testOutage }
+        if failed.withLock({ state in
+            defer { state.offsets = true }
+            return !state.offsets
+        }) {
+            throw StoreError.testOutage
+        }
         return try await base.claimPartitions(group: group, topic: topic, partitions: partitions)
     }
 }

@@ -48,7 +48,8 @@ struct FinalStateCheck {
         _ = try await within(seconds, "the workers to process all \(total) commands") {
             while true {
                 if let dead = running.first(where: { !$0.isRunning }) {
-                    throw ChildProcessError(description: "\(dead.name) \(dead.poll().map(\.description) ?? "ended") on its own")
+                    throw ChildProcessError(
+                        description: "\(dead.name) \(dead.poll().map(\.description) ?? "ended") on its own")
                 }
                 if let done = try? await self.processedCount(), done >= total,
                     (try? await self.harness.store.pendingOutbox(limit: 1).isEmpty) == true
@@ -71,7 +72,8 @@ struct FinalStateCheck {
         _ = try await within(seconds, "\(target) processed commands") {
             while (try? await self.processedCount()) ?? 0 < target {
                 if let dead = running.first(where: { !$0.isRunning }) {
-                    throw ChildProcessError(description: "\(dead.name) \(dead.poll().map(\.description) ?? "ended") on its own")
+                    throw ChildProcessError(
+                        description: "\(dead.name) \(dead.poll().map(\.description) ?? "ended") on its own")
                 }
                 try await Task.sleep(for: .milliseconds(25))
             }
@@ -95,13 +97,18 @@ struct FinalStateCheck {
                 continue
             }
             if contact.relationshipStatus != expected.status {
-                problem("contact \(name): status \(contact.relationshipStatus.rawValue), expected \(expected.status.rawValue)")
+                problem(
+                    "contact \(name): status \(contact.relationshipStatus.rawValue), expected \(expected.status.rawValue)"
+                )
             }
             if contact.lifecycleStage != expected.stage {
-                problem("contact \(name): stage \(contact.lifecycleStage.rawValue), expected \(expected.stage.rawValue)")
+                problem(
+                    "contact \(name): stage \(contact.lifecycleStage.rawValue), expected \(expected.stage.rawValue)")
             }
             if contact.lastContacted != expected.lastContacted {
-                problem("contact \(name): last_contacted \(String(describing: contact.lastContacted)), expected \(String(describing: expected.lastContacted))")
+                problem(
+                    "contact \(name): last_contacted \(String(describing: contact.lastContacted)), expected \(String(describing: expected.lastContacted))"
+                )
             }
             let interactions = try await store.interactions(contactID: expected.id, skip: 0, limit: 1).total
             if interactions != expected.interactions {
@@ -113,7 +120,9 @@ struct FinalStateCheck {
             }
             let events = try await store.events(.contact(expected.id))
             if events.map(\.commandID) != expected.acceptedCommands {
-                problem("contact \(name): \(events.count) stored events, expected \(expected.acceptedCommands.count) in command order")
+                problem(
+                    "contact \(name): \(events.count) stored events, expected \(expected.acceptedCommands.count) in command order"
+                )
             }
         }
 
@@ -123,7 +132,9 @@ struct FinalStateCheck {
             let found = try await store.processedCommands(ids: Array(ids[start..<min(start + 500, ids.count)]))
             records += found.count
             for (id, record) in found where record.resultStatus != scenario.expectedStatus[id] {
-                problem("processed command \(id): status \(record.resultStatus), expected \(scenario.expectedStatus[id] ?? -1)")
+                problem(
+                    "processed command \(id): status \(record.resultStatus), expected \(scenario.expectedStatus[id] ?? -1)"
+                )
             }
         }
         if records != ids.count { problem("\(records) idempotency records, expected \(ids.count)") }
@@ -134,7 +145,9 @@ struct FinalStateCheck {
             problem("commands partition \(partition): stored offset \(stored[partition] ?? 0), end \(marks.high)")
         }
         if commandMarks.values.reduce(0, { $0 + $1.high }) != Int64(ids.count) {
-            problem("the commands topic holds \(commandMarks.values.reduce(0) { $0 + $1.high }) messages, expected \(ids.count)")
+            problem(
+                "the commands topic holds \(commandMarks.values.reduce(0) { $0 + $1.high }) messages, expected \(ids.count)"
+            )
         }
         let pending = try await store.pendingOutbox(limit: 100).count
         if pending != 0 { problem("\(pending) outbox rows still pending") }
@@ -170,7 +183,9 @@ struct FinalStateCheck {
             for duplicate in all where toleratesDuplicateResults && duplicate.duplicate != false {
                 report.duplicateResults += 1
                 if duplicate.status != first.status || duplicate.body?.canonicalized != first.body?.canonicalized {
-                    problem("command \(id): a duplicate: true result carries \(duplicate.status ?? -1) \(duplicate.body.map { "\($0)" } ?? "-"), the original \(first.status ?? -1) \(first.body.map { "\($0)" } ?? "-")")
+                    problem(
+                        "command \(id): a duplicate: true result carries \(duplicate.status ?? -1) \(duplicate.body.map { "\($0)" } ?? "-"), the original \(first.status ?? -1) \(first.body.map { "\($0)" } ?? "-")"
+                    )
                 }
             }
         }
@@ -207,7 +222,8 @@ struct FinalStateCheck {
                 let extra = Set(published).subtracting(expected.acceptedCommands).count
                 problem(
                     "contact \(name): \(published.count) events on the topic, expected \(expected.acceptedCommands.count) "
-                        + "(\(missing) missing, \(extra) unexpected\(missing == 0 && extra == 0 ? ", out of order" : ""))")
+                        + "(\(missing) missing, \(extra) unexpected\(missing == 0 && extra == 0 ? ", out of order" : ""))"
+                )
             }
         }
         if eventsByID.count != scenario.acceptedCount {
@@ -238,7 +254,9 @@ struct FinalStateCheck {
     func readAll(_ topic: String) async throws -> [KafkaMessage] {
         let marks = try await watermarks(topic)
         let truncated = marks.filter { $0.value.low != 0 }
-        try #require(truncated.isEmpty, "the mock cluster dropped the start of \(topic) partitions \(truncated.keys.sorted()): use more partitions")
+        try #require(
+            truncated.isEmpty,
+            "the mock cluster dropped the start of \(topic) partitions \(truncated.keys.sorted()): use more partitions")
         let count = marks.values.reduce(0) { $0 + Int($1.high) }
         return try await harness.read(topic, count: count, seconds: 120)
     }

@@ -17,7 +17,9 @@ extension ForwardingStore {
     func migrate() async throws { try await base.migrate() }
     func appliedMigrations() async throws -> [Int] { try await base.appliedMigrations() }
     func apply(_ batch: StoreBatch) async throws -> [Int64] { try await base.apply(batch) }
-    func contact(id: UUID, businessID: String) async throws -> Contact? { try await base.contact(id: id, businessID: businessID) }
+    func contact(id: UUID, businessID: String) async throws -> Contact? {
+        try await base.contact(id: id, businessID: businessID)
+    }
     func contacts(ids: [UUID]) async throws -> [UUID: Contact] { try await base.contacts(ids: ids) }
     func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
         try await base.interactions(contactID: contactID, skip: skip, limit: limit)
@@ -25,14 +27,18 @@ extension ForwardingStore {
     func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
         try await base.statusHistory(contactID: contactID, skip: skip, limit: limit)
     }
-    func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] { try await base.processedCommands(ids: ids) }
+    func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] {
+        try await base.processedCommands(ids: ids)
+    }
     func pendingOutbox(_ selection: OutboxSelection, limit: Int) async throws -> [OutboxMessage] {
         try await base.pendingOutbox(selection, limit: limit)
     }
     func lastOutboxSequence() async throws -> Int64? { try await base.lastOutboxSequence() }
     func pendingOutboxCount() async throws -> Int { try await base.pendingOutboxCount() }
     func markPublished(sequences: [Int64]) async throws { try await base.markPublished(sequences: sequences) }
-    func offsets(group: String, topic: String) async throws -> [Int32: Int64] { try await base.offsets(group: group, topic: topic) }
+    func offsets(group: String, topic: String) async throws -> [Int32: Int64] {
+        try await base.offsets(group: group, topic: topic)
+    }
     func claimPartitions(group: String, topic: String, partitions: [Int32]) async throws -> [Int32: PartitionClaim] {
         try await base.claimPartitions(group: group, topic: topic, partitions: partitions)
     }

@@ -3,7 +3,7 @@ import ContactStore
 @testable import ContactWorker
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 import Kafka
 import ServiceLifecycle
@@ -68,7 +68,8 @@ extension WorkerHarness {
         let metrics = WorkerMetrics()
         let health = WorkerHealth()
         let worker = try ContactWorkerService(
-            configuration: .init(topics: topics, group: group, initialBackoff: .milliseconds(50), maximumBackoff: .seconds(1)),
+            configuration: .init(
+                topics: topics, group: group, initialBackoff: .milliseconds(50), maximumBackoff: .seconds(1)),
             consumerConfiguration: consumer, producer: producer, store: store, verifier: verifier, observer: metrics,
             health: health, logger: testLogger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -93,10 +94,13 @@ extension WorkerHarness {
 
     /// Starts only an HTTP server over `store`, with `health` as given (no worker): for readiness
     /// states a running worker does not hold still in.
-    func startHTTPServer(health: WorkerHealth, store: (any ContactStore)? = nil) async throws -> (port: Int, stop: @Sendable () async throws -> Void) {
+    func startHTTPServer(
+        health: WorkerHealth, store: (any ContactStore)? = nil
+    ) async throws -> (port: Int, stop: @Sendable () async throws -> Void) {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let http = WorkerHTTPServer(
-            configuration: .init(host: "127.0.0.1", port: 0), store: store ?? self.store, verifier: verifier, health: health,
+            configuration: .init(host: "127.0.0.1", port: 0), store: store ?? self.store, verifier: verifier,
+            health: health,
             metrics: WorkerMetrics(), logger: testLogger, onServerRunning: { portContinuation.yield($0) })
         let serviceGroup = ServiceGroup(configuration: .init(services: [.init(service: http)], logger: testLogger))
         let task = Task { try await serviceGroup.run() }
@@ -104,10 +108,13 @@ extension WorkerHarness {
             for await port in ports { return port }
             throw TimedOut(what: "the HTTP server's port")
         }
-        return (port, {
-            await serviceGroup.triggerGracefulShutdown()
-            try await task.value
-        })
+        return (
+            port,
+            {
+                await serviceGroup.triggerGracefulShutdown()
+                try await task.value
+            }
+        )
     }
 
     /// Polls `GET path` until `condition` holds for the reply (30 s at most).
@@ -131,7 +138,9 @@ struct PrometheusSamples: Sendable {
     init(_ text: String) {
         var values: [String: Double] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                continue
+            }
             values[Self.normalise(String(line[..<space]))] = value
         }
         self.values = values
@@ -149,7 +158,8 @@ struct PrometheusSamples: Sendable {
 
     static func key(_ name: String, _ labels: [String: String]) -> String {
         guard !labels.isEmpty else { return name }
-        return name + "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",") + "}"
+        return name + "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",")
+            + "}"
     }
 
     private static func normalise(_ series: String) -> String {

@@ -17,9 +17,12 @@ final class OutageServerLock: Sendable {
     /// Waits (without blocking a thread) until the lock for `serverURL` is free, then takes it.
     static func acquire(serverURL: String, seconds: Double = 300) async throws -> OutageServerLock {
         let name = serverURL.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) ? String($0) : "_" }.joined()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("contact-worker-outage-\(name).lock").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("contact-worker-outage-\(name).lock")
+            .path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else { throw ChildProcessError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw ChildProcessError(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
         do {
             _ = try await within(seconds, "the outage server lock \(path)") {
                 while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {

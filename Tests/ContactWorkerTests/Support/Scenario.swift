@@ -56,8 +56,10 @@ struct Scenario: Sendable {
             let (issued, _) = issuedAt(commands.count)
             commands.append(
                 TestCommand(
-                    commandID: commandID, type: "CreateContact", business: Self.business, contactID: id, issuedAt: issued,
-                    payload: #"{"first_name": "Contact", "last_name": "\#(contact)", "email": "c\#(contact)@example.com"}"#,
+                    commandID: commandID, type: "CreateContact", business: Self.business, contactID: id,
+                    issuedAt: issued,
+                    payload:
+                        #"{"first_name": "Contact", "last_name": "\#(contact)", "email": "c\#(contact)@example.com"}"#,
                     token: token))
             expectedStatus[commandID] = 201
             state.append(
@@ -66,7 +68,9 @@ struct Scenario: Sendable {
                     lastContacted: nil, acceptedCommands: [commandID]))
         }
 
-        let interactionTypes = ["call", "email", "meeting", "proposal", "quote", "contract", "service", "follow_up", "note"]
+        let interactionTypes = [
+            "call", "email", "meeting", "proposal", "quote", "contract", "service", "follow_up", "note",
+        ]
         let statuses = RelationshipStatus.allCases
         let stages = LifecycleStage.allCases
         while commands.count < total {
@@ -78,8 +82,10 @@ struct Scenario: Sendable {
                 let type = interactionTypes[Int(random.next() % UInt64(interactionTypes.count))]
                 commands.append(
                     TestCommand(
-                        commandID: commandID, type: "AddInteraction", business: Self.business, contactID: id, issuedAt: issued,
-                        payload: #"{"type": "\#(type)", "description": "Step \#(commands.count) with contact \#(index)"}"#,
+                        commandID: commandID, type: "AddInteraction", business: Self.business, contactID: id,
+                        issuedAt: issued,
+                        payload:
+                            #"{"type": "\#(type)", "description": "Step \#(commands.count) with contact \#(index)"}"#,
                         token: token))
                 expectedStatus[commandID] = 201
                 state[index].interactions += 1
@@ -91,11 +97,14 @@ struct Scenario: Sendable {
                 let stagePart = requestedStage.map { #", "lifecycle_stage": "\#($0.rawValue)""# } ?? ""
                 commands.append(
                     TestCommand(
-                        commandID: commandID, type: "UpdateStatus", business: Self.business, contactID: id, issuedAt: issued,
-                        payload: #"{"relationship_status": "\#(target.rawValue)"\#(stagePart), "reason": "step \#(commands.count)"}"#,
+                        commandID: commandID, type: "UpdateStatus", business: Self.business, contactID: id,
+                        issuedAt: issued,
+                        payload:
+                            #"{"relationship_status": "\#(target.rawValue)"\#(stagePart), "reason": "step \#(commands.count)"}"#,
                         token: token))
                 switch StatusTransitions.check(
-                    from: state[index].status, to: target, currentStage: state[index].stage, requestedStage: requestedStage)
+                    from: state[index].status, to: target, currentStage: state[index].stage,
+                    requestedStage: requestedStage)
                 {
                 case .success(let stage):
                     expectedStatus[commandID] = 200

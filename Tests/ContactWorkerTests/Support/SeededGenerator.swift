@@ -28,6 +28,7 @@ struct SeededGenerator: RandomNumberGenerator, Sendable {
         let high = next()
         let low = next()
         let chars = Array(String(format: "%016llx%016llx", high, low))
-        return "\(String(chars[0..<8]))-\(String(chars[8..<12]))-4\(String(chars[13..<16]))-a\(String(chars[17..<20]))-\(String(chars[20..<32]))"
+        return
+            "\(String(chars[0..<8]))-\(String(chars[8..<12]))-4\(String(chars[13..<16]))-a\(String(chars[17..<20]))-\(String(chars[20..<32]))"
     }
 }

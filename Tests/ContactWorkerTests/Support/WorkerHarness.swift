@@ -52,7 +52,9 @@ struct HarnessError: Error, CustomStringConvertible {
 }
 
 /// Runs `body`, failing with ``TimedOut`` after `seconds`.
-func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+func within<T: Sendable>(
+    _ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     // Not a task group: a group waits for its children, so a body that ignores cancellation
     // (awaiting another task's value, say) would hang the test instead of failing it. The body
     // runs in a task of its own, cancelled and left behind on timeout. KafkaTests has a twin of
@@ -61,10 +63,12 @@ func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @S
     return try await withCheckedThrowingContinuation { continuation in
         outcome.withLock { $0 = continuation }
         @Sendable func finish(_ result: Result<T, any Error>) -> Bool {
-            guard let continuation = outcome.withLock({ state -> CheckedContinuation<T, any Error>? in
-                defer { state = nil }
-                return state
-            }) else { return false }
+            guard
+                let continuation = outcome.withLock({ state -> CheckedContinuation<T, any Error>? in
+                    defer { state = nil }
+                    return state
+                })
+            else { return false }
             continuation.resume(with: result)
             return true
         }
@@ -99,7 +103,8 @@ final class Locked<Value: Sendable>: Sendable {
 
 var testLogger: Logger {
     var logger = Logger(label: "contact-worker.test")
-    logger.logLevel = TestEnvironment.value("CONTACT_WORKER_TEST_LOG").flatMap(Logger.Level.init(rawValue:)) ?? .critical
+    logger.logLevel =
+        TestEnvironment.value("CONTACT_WORKER_TEST_LOG").flatMap(Logger.Level.init(rawValue:)) ?? .critical
     return logger
 }
 
@@ -130,7 +135,8 @@ final class WorkerHarness: Sendable {
         let url: String
         switch backend {
         case .sqlite:
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("contact-worker-tests-\(UUID().uuidString)")
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "contact-worker-tests-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             directory = dir
             url = "sqlite:" + dir.appendingPathComponent("contacts.sqlite").path
@@ -160,7 +166,8 @@ final class WorkerHarness: Sendable {
     }
 
     private init(
-        cluster: MockCluster, topics: WorkerTopics, databaseURL: String, store: any ContactStore, verifier: TokenVerifier,
+        cluster: MockCluster, topics: WorkerTopics, databaseURL: String, store: any ContactStore,
+        verifier: TokenVerifier,
         signer: TokenSigner, commandPartitions: Int, directory: URL?
     ) {
         self.cluster = cluster
@@ -254,14 +261,17 @@ final class WorkerHarness: Sendable {
             }
         }
         if let first = failures.first {
-            throw HarnessError(description: "\(failures.count) of \(messages.count) test commands were not delivered: \(first)")
+            throw HarnessError(
+                description: "\(failures.count) of \(messages.count) test commands were not delivered: \(first)")
         }
     }
 
     func message(_ command: TestCommand) -> KafkaOutgoingMessage {
         var headers: [KafkaHeader] = []
         if let token = command.token { headers.append(KafkaHeader(name: "authorization", string: "Bearer \(token)")) }
-        if let correlation = command.correlationID { headers.append(KafkaHeader(name: "correlation-id", string: correlation)) }
+        if let correlation = command.correlationID {
+            headers.append(KafkaHeader(name: "correlation-id", string: correlation))
+        }
         return KafkaOutgoingMessage(
             topic: topics.commands, partition: command.partition ?? partition(for: command.contactID),
             key: Array(command.contactID.utf8), value: Array(command.json.utf8), headers: headers)

@@ -32,7 +32,8 @@ final class WorkerProcesses: Sendable {
         self.harness = harness
         self.group = group
         self.extraEnvironment = extraEnvironment
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("contact-worker-processes-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contact-worker-processes-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
@@ -75,7 +76,8 @@ final class WorkerProcesses: Sendable {
         // For diagnosis: CONTACT_WORKER_TEST_WORKER_LOG_LEVEL=debug sets the workers' LOG_LEVEL,
         // CONTACT_WORKER_TEST_WORKER_KAFKA_DEBUG=cgrp their librdkafka `debug`, and so on.
         let prefix = "CONTACT_WORKER_TEST_WORKER_"
-        for (name, value) in ProcessInfo.processInfo.environment where name.hasPrefix(prefix) && name.count > prefix.count {
+        for (name, value) in ProcessInfo.processInfo.environment
+        where name.hasPrefix(prefix) && name.count > prefix.count {
             environment[String(name.dropFirst(prefix.count))] = value
         }
         return environment.merging(extraEnvironment) { $1 }
@@ -93,7 +95,9 @@ final class WorkerProcesses: Sendable {
 
     /// Runs another `contact-worker` subcommand (`dlq list`, `republish`, …) with the workers'
     /// environment, as an operator would, and returns how it ended and everything it printed.
-    func runCLI(_ arguments: [String], seconds: Double = 60) async throws -> (status: ChildProcess.Termination, output: String) {
+    func runCLI(
+        _ arguments: [String], seconds: Double = 60
+    ) async throws -> (status: ChildProcess.Termination, output: String) {
         let log = directory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8)).log")
         let child = try ChildProcess.spawn(
             try Self.executable(), arguments: arguments, environment: environment, name: "cli", log: log)
