@@ -1,0 +1,39 @@
+import ArgumentParser
+import ContactWorker
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// Builds the benchmark's commands: realistic sizes, several senders, one business.
+struct BenchCommandBuilder: Sendable {
+    let topic: String
+    let business: String
+    let tokens: [String]
+
+    func create(contact: String, index: Int) -> KafkaOutgoingMessage {
+        message(
+            contact: contact, index: index, type: "CreateContact", correlationID: nil,
+            payload:
+                #"{"first_name":"Jane","last_name":"Cooper \#(index)","company_name":"Cooper Plumbing","email":"jane\#(index)@cooper.example","phone":"+1 555 0101"}"#
+        )
+    }
+
+    func addInteraction(contact: String, index: Int, correlationID: String?) -> KafkaOutgoingMessage {
+        message(
+            contact: contact, index: index, type: "AddInteraction", correlationID: correlationID,
+            payload:
+                #"{"type":"call","description":"Discussed the maintenance contract renewal and next quarter's schedule (\#(index))","outcome":"positive","next_action":"send quote"}"#
+        )
+    }
+
+    private func message(
+        contact: String, index: Int, type: String, correlationID: String?, payload: String
+    ) -> KafkaOutgoingMessage {
+        let value =
+            #"{"command_id":"\#(UUID().uuidString.lowercased())","type":"\#(type)","business_id":"\#(business)","contact_id":"\#(contact)","payload":\#(payload)}"#
+        var headers = [KafkaHeader(name: "authorization", string: "Bearer \(tokens[index % tokens.count])")]
+        if let correlationID { headers.append(KafkaHeader(name: "correlation-id", string: correlationID)) }
+        return KafkaOutgoingMessage(topic: topic, key: contact, value: value, headers: headers)
+    }
+}
