@@ -14,9 +14,9 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     /// `_RESOLVE` for a name that does not resolve).
     case brokerUnreachable(bootstrap: String, underlying: String, code: KafkaErrorCode = .transport)
     /// A message could not be delivered to `topic` (e.g. `message.timeout.ms` expired).
-    case deliveryFailed(topic: String, code: KafkaErrorCode, reason: String, isRetriable: Bool, isFatal: Bool)
+    case deliveryFailed(topic: String, failure: KafkaFailure)
     /// A librdkafka call failed; `operation` names what the caller was doing.
-    case operationFailed(operation: String, code: KafkaErrorCode, reason: String, isRetriable: Bool, isFatal: Bool)
+    case operationFailed(operation: String, failure: KafkaFailure)
     /// The librdkafka client handle could not be created.
     case clientCreationFailed(reason: String)
     /// The client was already closed or shut down when `operation` was attempted.
@@ -27,8 +27,7 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .invalidConfiguration: return .invalidArgument
         case .brokerUnreachable(_, _, let code): return code
-        case .deliveryFailed(_, let code, _, _, _): return code
-        case .operationFailed(_, let code, _, _, _): return code
+        case .deliveryFailed(_, let failure), .operationFailed(_, let failure): return failure.code
         case .clientCreationFailed: return nil
         case .closed: return .destroyed
         }
@@ -37,7 +36,7 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     /// True when the client instance can no longer be used and must be recreated.
     public var isFatal: Bool {
         switch self {
-        case .deliveryFailed(_, _, _, _, let fatal), .operationFailed(_, _, _, _, let fatal): return fatal
+        case .deliveryFailed(_, let failure), .operationFailed(_, let failure): return failure.isFatal
         case .invalidConfiguration, .brokerUnreachable, .clientCreationFailed, .closed: return false
         }
     }
@@ -46,7 +45,7 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     /// changes, full queues…); false for programming or configuration errors.
     public var isRetriable: Bool {
         switch self {
-        case .deliveryFailed(_, _, _, let retriable, _), .operationFailed(_, _, _, let retriable, _): return retriable
+        case .deliveryFailed(_, let failure), .operationFailed(_, let failure): return failure.isRetriable
         case .brokerUnreachable: return true
         case .invalidConfiguration, .clientCreationFailed, .closed: return false
         }
@@ -60,12 +59,10 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         case .brokerUnreachable(let bootstrap, let underlying, _):
             return
                 "Kafka brokers \(bootstrap) unreachable: \(underlying) (check bootstrap.servers and that the brokers are up)"
-        case .deliveryFailed(let topic, let code, let reason, let retriable, let fatal):
-            return
-                "Kafka delivery to topic '\(topic)' failed: \(code.name) (\(code.rawValue)): \(reason)\(Self.suffix(retriable: retriable, fatal: fatal))"
-        case .operationFailed(let operation, let code, let reason, let retriable, let fatal):
-            return
-                "Kafka \(operation) failed: \(code.name) (\(code.rawValue)): \(reason)\(Self.suffix(retriable: retriable, fatal: fatal))"
+        case .deliveryFailed(let topic, let failure):
+            return "Kafka delivery to topic '\(topic)' failed: \(failure)"
+        case .operationFailed(let operation, let failure):
+            return "Kafka \(operation) failed: \(failure)"
         case .clientCreationFailed(let reason):
             return "Kafka client could not be created: \(reason)"
         case .closed(let operation):
@@ -73,20 +70,12 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private static func suffix(retriable: Bool, fatal: Bool) -> String {
-        if fatal { return " [fatal: recreate the client]" }
-        return retriable ? " [retriable]" : ""
-    }
-
     // MARK: - Construction from librdkafka results
 
     /// An error for a plain `rd_kafka_resp_err_t`, classified with ``KafkaErrorCode/isRetriable``.
     static func operation(_ operation: String, _ err: rd_kafka_resp_err_t, reason: String? = nil) -> KafkaError {
         let code = KafkaErrorCode(err)
-        return .operationFailed(
-            operation: operation, code: code, reason: reason ?? code.text,
-            isRetriable: code.isRetriable, isFatal: code == .fatal
-        )
+        return .operationFailed(operation: operation, failure: KafkaFailure(code: code, reason: reason ?? code.text))
     }
 
     /// An error for an `rd_kafka_error_t`, which carries librdkafka's own retriable/fatal verdict.
@@ -95,10 +84,9 @@ public enum KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         defer { rd_kafka_error_destroy(error) }
         let code = KafkaErrorCode(rd_kafka_error_code(error))
         let reason = rd_kafka_error_string(error).map { String(cString: $0) } ?? code.text
-        return .operationFailed(
-            operation: operation, code: code, reason: reason,
-            isRetriable: rd_kafka_error_is_retriable(error) != 0 || code.isRetriable,
-            isFatal: rd_kafka_error_is_fatal(error) != 0
-        )
+        let failure = KafkaFailure(
+            code: code, reason: reason, isRetriable: rd_kafka_error_is_retriable(error) != 0 || code.isRetriable,
+            isFatal: rd_kafka_error_is_fatal(error) != 0)
+        return .operationFailed(operation: operation, failure: failure)
     }
 }

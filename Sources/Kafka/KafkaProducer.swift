@@ -60,7 +60,7 @@ public final class KafkaProducer: Sendable {
     ///
     /// - Returns: the partition and offset the record was written to.
     /// - Throws: ``KafkaError`` when the record could not be enqueued or was not delivered within
-    ///   `message.timeout.ms` (e.g. ``KafkaError/deliveryFailed(topic:code:reason:isRetriable:isFatal:)``
+    ///   `message.timeout.ms` (e.g. ``KafkaError/deliveryFailed(topic:failure:)``
     ///   with ``KafkaErrorCode/messageTimedOut``).
     public func send(_ message: KafkaOutgoingMessage) async throws -> KafkaDeliveryReport {
         let waiter = RDKafkaDeliveryWaiter(count: 1)
@@ -188,9 +188,7 @@ public final class KafkaProducer: Sendable {
             if code == .messageTimedOut {
                 reason += " (not acknowledged within message.timeout.ms; are the brokers reachable?)"
             }
-            let error = KafkaError.deliveryFailed(
-                topic: topic, code: code, reason: reason, isRetriable: code.isRetriable, isFatal: code == .fatal
-            )
+            let error = KafkaError.deliveryFailed(topic: topic, failure: KafkaFailure(code: code, reason: reason))
             return KafkaDeliveryReport(topic: topic, partition: m.partition, offset: nil, error: error)
         }
         return KafkaDeliveryReport(topic: topic, partition: m.partition, offset: m.offset)

@@ -167,8 +167,7 @@ struct DeliveryFailureTests {
         defer { Task { await harness.close() } }
         let worker = try harness.startWorker(beforeSending: { _ in
             throw KafkaError.deliveryFailed(
-                topic: "results", code: .fatal, reason: "the idempotent producer was fenced", isRetriable: false,
-                isFatal: true)
+                topic: "results", failure: KafkaFailure(code: .fatal, reason: "the idempotent producer was fenced"))
         })
         let contact = "00000000-0000-4000-8000-0000000000e5"
         try await harness.send([
@@ -206,8 +205,7 @@ struct DeliveryFailureTests {
                 // The first batch's publish fails fatally once the second batch is retrying.
                 while store.refusals == 0 { try await Task.sleep(for: .milliseconds(20)) }
                 throw KafkaError.deliveryFailed(
-                    topic: "results", code: .fatal, reason: "the idempotent producer was fenced", isRetriable: false,
-                    isFatal: true)
+                    topic: "results", failure: KafkaFailure(code: .fatal, reason: "the idempotent producer was fenced"))
             })
         try await harness.send([harness.message(first)])
         try await eventually(30, "the first command to be written") {

@@ -73,8 +73,9 @@ final class RDKafkaCallbackContext: Sendable {
             let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let code = KafkaErrorCode(underlying)
             error = .operationFailed(
-                operation: "client", code: code, reason: text.isEmpty ? reason : text, isRetriable: false, isFatal: true
-            )
+                operation: "client",
+                failure: KafkaFailure(
+                    code: code, reason: text.isEmpty ? reason : text, isRetriable: false, isFatal: true))
             logger.critical("librdkafka fatal error: \(error)")
         case .transport, .allBrokersDown, .resolve:
             error = .brokerUnreachable(bootstrap: bootstrapServers, underlying: reason, code: KafkaErrorCode(err))
