@@ -49,8 +49,8 @@ public struct WorkerApplication: Sendable {
             func isSet(_ names: String...) -> Bool { names.contains { settings.kafkaProperties[$0] != nil } }
             if !isSet("linger.ms", "queue.buffering.max.ms") {
                 // The worker hands a whole batch's rows to the producer at once and waits for
-                // them, so lingering only delays the batch (measured with the mock: p50 latency
-                // at 2,000 commands/s 22 ms at 1 ms, 28 ms at the producer default of 5 ms).
+                // them, so lingering only delays the batch
+                // (docs/decisions/0011-mock-cluster-client-settings.md).
                 producerConfiguration.set("linger.ms", "1")
             }
             if !isSet("message.timeout.ms", "delivery.timeout.ms") {

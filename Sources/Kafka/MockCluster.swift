@@ -44,13 +44,12 @@ public final class MockCluster: Sendable {
     public let bootstrapServers: String
 
     /// Client properties for talking to the mock fast, for tools that run the worker on it (`dev`,
-    /// `bench e2e`); not needed, and not meant, for a real cluster (LRK-12). Measured with librdkafka 2.0.2:
-    /// - `max.in.flight=2`: with 3–5 requests in flight (the idempotent producer's default is 5)
-    ///   the mock answers one small produce request at a time, about 0.45 ms each, capping a
-    ///   producer near 2,100 messages/s with an idle CPU; with 2, requests fill up and the same
-    ///   producer sends 84,000 messages/s.
+    /// `bench e2e`); not needed, and not meant, for a real cluster (LRK-12; the measurements are in
+    /// docs/decisions/0011-mock-cluster-client-settings.md):
+    /// - `max.in.flight=2`: with more requests in flight the mock answers small produce requests
+    ///   one at a time, and a producer stalls with an idle CPU; with 2, requests fill up.
     /// - `fetch.wait.max.ms=5`: the mock answers a fetch that finds no data only after this wait
-    ///   (a real broker answers as soon as data arrives), so the default 500 ms becomes latency.
+    ///   (a real broker answers as soon as data arrives), so a longer wait becomes latency.
     public static let clientProperties: [String: String] = ["max.in.flight": "2", "fetch.wait.max.ms": "5"]
 
     /// A configuration for clients of a mock cluster at `bootstrapServers`, with ``clientProperties``.

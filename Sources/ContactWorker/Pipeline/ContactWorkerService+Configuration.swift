@@ -14,7 +14,7 @@ extension ContactWorkerService {
         /// and after which the next batch is taken before this one is written. Under light load
         /// waiting lets more messages join the next batch (fewer, larger transactions: lower
         /// latency); under heavy load (full batches) planning ahead keeps the database busy
-        /// (measured with SQLite: 4,000 → 5,700 commands/s).
+        /// (docs/decisions/0008-plan-ahead.md).
         public var planAheadMinimum: Int
         /// How long delivered outbox rows may wait for the next batch's transaction to mark them
         /// published before they get a transaction of their own (when traffic pauses).
