@@ -7,6 +7,9 @@ import Testing
 
 @Suite("Publishing failures (docs/contract.md §9)")
 struct DeliveryFailureTests {
+    /// The reason of the fatal error the tests inject, which the worker's stop must carry.
+    static let fencedReason = "the idempotent producer was fenced"
+
     @Test("results and events the broker refused are published again as originals, never as duplicates")
     func refusedDeliveriesArePublishedAgain() async throws {
         guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
@@ -167,7 +170,7 @@ struct DeliveryFailureTests {
         defer { Task { await harness.close() } }
         let worker = try harness.startWorker(beforeSending: { _ in
             throw KafkaError.deliveryFailed(
-                topic: "results", failure: KafkaFailure(code: .fatal, reason: "the idempotent producer was fenced"))
+                topic: "results", failure: KafkaFailure(code: .fatal, reason: Self.fencedReason))
         })
         let contact = "00000000-0000-4000-8000-0000000000e5"
         try await harness.send([
@@ -181,7 +184,11 @@ struct DeliveryFailureTests {
             Issue.record("the worker kept running after a fatal error")
             return
         }
-        #expect("\(error)".contains("the idempotent producer was fenced"), "\(error)")
+        guard case WorkerError.fatalKafkaError(let cause) = error else {
+            Issue.record("the worker stopped with \(error), not with the fatal Kafka error")
+            return
+        }
+        #expect(cause.contains(Self.fencedReason), "\(cause)")
         // What was written stays in the outbox for the next start.
         #expect(try await harness.store.pendingOutboxCount() == 2)
     }
@@ -205,7 +212,7 @@ struct DeliveryFailureTests {
                 // The first batch's publish fails fatally once the second batch is retrying.
                 while store.refusals == 0 { try await Task.sleep(for: .milliseconds(20)) }
                 throw KafkaError.deliveryFailed(
-                    topic: "results", failure: KafkaFailure(code: .fatal, reason: "the idempotent producer was fenced"))
+                    topic: "results", failure: KafkaFailure(code: .fatal, reason: Self.fencedReason))
             })
         try await harness.send([harness.message(first)])
         try await eventually(30, "the first command to be written") {
@@ -217,7 +224,11 @@ struct DeliveryFailureTests {
             Issue.record("the worker kept running after a fatal error")
             return
         }
-        #expect("\(error)".contains("the idempotent producer was fenced"), "\(error)")
+        guard case WorkerError.fatalKafkaError(let cause) = error else {
+            Issue.record("the worker stopped with \(error), not with the fatal Kafka error")
+            return
+        }
+        #expect(cause.contains(Self.fencedReason), "\(cause)")
         #expect(store.refusals >= 1)
         #expect(try await harness.store.processedCommands(ids: [second.commandID]).isEmpty)
     }

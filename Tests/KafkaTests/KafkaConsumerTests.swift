@@ -98,14 +98,23 @@ struct KafkaConsumerTests {
         await second.close()
     }
 
-    @Test("commit with nothing stored succeeds")
+    @Test("commit with nothing stored succeeds and leaves the committed offset where it was, not at the read position")
     func commitNothing() async throws {
         let cluster = try MockCluster()
         let topic = TestSupport.unique("commit-nothing")
         try cluster.createTopic(topic, partitions: 1)
+        let p0 = TopicPartition(topic, 0)
+        try await TestSupport.produce(cluster, topic: topic, count: 10, partitions: 1)
         let consumer = try TestSupport.consumer(cluster, group: TestSupport.unique("group"), strategy: "range")
         try await consumer.subscribe(topics: [topic])
+        // Reading moves the position to 10 without storing an offset: only storeOffsets stores.
+        let messages = try await TestSupport.collect(consumer, count: 10, seconds: 40)
+        #expect(messages.map(\.offset) == Array(0..<10))
         try await consumer.commit()
+        #expect(try await consumer.committed([p0]) == [p0: nil])
+        try await consumer.commit(offsets: [p0: 4])
+        try await consumer.commit()
+        #expect(try await consumer.committed([p0]) == [p0: 4])
         await consumer.close()
     }
 

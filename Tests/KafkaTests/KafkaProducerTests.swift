@@ -102,11 +102,31 @@ struct KafkaProducerTests {
         let cluster = try MockCluster()
         let topic = TestSupport.unique("inject")
         try cluster.createTopic(topic, partitions: 1)
+        // A producer that may not retry (idempotence requires retries) meets the injected error:
+        // the injection reaches the producer, so the send below can only succeed by retrying.
+        let noRetries = try TestSupport.producer(cluster) {
+            $0.set("enable.idempotence", "false")
+            $0.set("message.send.max.retries", "0")
+        }
+        try cluster.pushRequestErrors(apiKey: .produce, errors: [.notEnoughReplicas])
+        do {
+            _ = try await noRetries.send(KafkaOutgoingMessage(topic: topic, key: "k", value: "unretried"))
+            Issue.record("the send succeeded although its only Produce request was refused")
+        } catch let error as KafkaError {
+            #expect(error.code == .notEnoughReplicas)
+            #expect(error.isRetriable)
+        }
+
         let producer = try TestSupport.producer(cluster)
         try cluster.pushRequestErrors(apiKey: .produce, errors: [.notEnoughReplicas, .leaderNotAvailable])
         let report = try await producer.send(KafkaOutgoingMessage(topic: topic, key: "k", value: "v"))
         #expect(report.isDelivered)
         await producer.shutdown()
+
+        // The retries used up both injected errors: the next Produce request is not refused.
+        let after = try await noRetries.send(KafkaOutgoingMessage(topic: topic, key: "k", value: "after"))
+        #expect(after.isDelivered)
+        await noRetries.shutdown()
     }
 
     @Test(
