@@ -3,7 +3,7 @@ import PackageDescription
 
 // Every target is Swift 6 language mode (complete concurrency checking is implied by it).
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -96,9 +96,16 @@ let package = Package(
         ),
 
         // MARK: - Tests
+        // What the test targets share: waiting with a deadline, the test environment, the outage
+        // server lock. A regular target, because test targets cannot depend on one another.
+        .target(
+            name: "ContactWorkerTestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka"],
+            dependencies: ["Kafka", "ContactWorkerTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -113,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "ContactStoreTests",
             dependencies: [
-                "ContactStore", "ContactDomain",
+                "ContactStore", "ContactDomain", "ContactWorkerTestSupport",
                 // Connections of the test's own: to hold locks the store must wait for, and to
                 // write rows the way an older schema held them.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -125,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "ContactWorkerTests",
             dependencies: [
-                "ContactWorker", "Kafka", "ContactDomain", "ContactStore",
+                "ContactWorker", "Kafka", "ContactDomain", "ContactStore", "ContactWorkerTestSupport",
                 // A session of the test's own, to hold row locks a worker's batch must wait for.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

@@ -1,4 +1,5 @@
 import ContactStore
+import ContactWorkerTestSupport
 import Logging
 import PostgresNIO
 import Testing

@@ -1,3 +1,4 @@
+import ContactWorkerTestSupport
 import Foundation
 import Testing
 

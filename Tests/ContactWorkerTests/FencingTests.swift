@@ -1,5 +1,6 @@
 import ContactDomain
 import ContactStore
+import ContactWorkerTestSupport
 import Foundation
 import Kafka
 import Logging

@@ -1,4 +1,5 @@
 @testable import ContactWorker
+import ContactWorkerTestSupport
 import Kafka
 import Testing
 

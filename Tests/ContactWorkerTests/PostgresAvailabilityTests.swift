@@ -1,4 +1,5 @@
 import ContactStore
+import ContactWorkerTestSupport
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import ContactWorkerTestSupport
 import Kafka
 import Testing
 
@@ -88,8 +89,8 @@ struct KafkaConsumerGroupTests {
         a.state.withLock { $0.consumer = consumerA }
         let processingA = Task { await a.process(consumerA, delay: .milliseconds(5)) }
         try await consumerA.subscribe(topics: [topic])
-        try await TestSupport.eventually(60, "A owns all partitions") { a.owned == all }
-        try await TestSupport.eventually(60, "A processed and committed the first 200") {
+        try await eventually(60, "A owns all partitions") { a.owned == all }
+        try await eventually(60, "A processed and committed the first 200") {
             let committed = try? await consumerA.committed(Array(all))
             return committed?.values.allSatisfy { $0 == 50 } ?? false
         }
@@ -98,7 +99,7 @@ struct KafkaConsumerGroupTests {
         b.state.withLock { $0.consumer = consumerB }
         let processingB = Task { await b.process(consumerB, delay: .milliseconds(5)) }
         try await consumerB.subscribe(topics: [topic])
-        try await TestSupport.eventually(60, "partitions split between A and B") {
+        try await eventually(60, "partitions split between A and B") {
             a.owned.count == 2 && b.owned.count == 2 && a.owned.union(b.owned) == all
         }
         #expect(a.owned.isDisjoint(with: b.owned))
@@ -110,13 +111,13 @@ struct KafkaConsumerGroupTests {
         let ownedByA = a.owned
         try await TestSupport.produce(cluster, topic: topic, count: 100, onto: ownedByA.map(\.partition).sorted())
         // A has stored progress past its last routine commit: only the commit on revoke carries it over.
-        try await TestSupport.eventually(60, "A to process some of the new messages") {
+        try await eventually(60, "A to process some of the new messages") {
             processed.value.contains { $0.member == "A" && ownedByA.contains($0.partition) && $0.offset >= 50 }
         }
         await consumerA.close()
         await processingA.value
-        try await TestSupport.eventually(60, "B owns all partitions") { b.owned == all }
-        try await TestSupport.eventually(60, "all 300 messages processed") {
+        try await eventually(60, "B owns all partitions") { b.owned == all }
+        try await eventually(60, "all 300 messages processed") {
             Set(processed.value.map { "\($0.partition)@\($0.offset)" }).count == 300
         }
         await consumerB.close()

@@ -1,3 +1,4 @@
+import ContactWorkerTestSupport
 import Kafka
 import Testing
 
@@ -144,7 +145,7 @@ struct KafkaConsumerTests {
         }
         try await consumer.assign(
             Dictionary(uniqueKeysWithValues: (0..<4).map { (TopicPartition(topic, $0), KafkaOffset.beginning) }))
-        let messages = try await TestSupport.within(20, "200 messages") {
+        let messages = try await within(20, "200 messages") {
             var messages: [KafkaMessage] = []
             for await batch in consumer.batches {
                 #expect(batch.count <= 10)
@@ -175,7 +176,7 @@ struct KafkaConsumerTests {
         }
         try await Task.sleep(for: .milliseconds(200))
         await consumer.close()
-        let batches = try await TestSupport.within(10, "sequence end") { await reader.value }
+        let batches = try await within(10, "sequence end") { await reader.value }
         #expect(batches == 0)
         await #expect(throws: KafkaError.self) { try await consumer.seek(TopicPartition(topic, 0), to: 0) }
     }
@@ -197,7 +198,7 @@ struct KafkaConsumerTests {
         // Partition 1 is empty: offset 7 is out of range, and with auto.offset.reset=error that
         // is reported rather than silently reset.
         try await consumer.assign([p0: .beginning, p1: .exact(7)])
-        let seen = try await TestSupport.within(20, "the end of partition 0 and the failure of partition 1") {
+        let seen = try await within(20, "the end of partition 0 and the failure of partition 1") {
             var offsets: [Int64] = []
             var events: [KafkaPartitionEvent] = []
             for await batch in consumer.batches {

@@ -1,3 +1,4 @@
+import ContactWorkerTestSupport
 import Foundation
 @testable import Kafka
 import Testing
@@ -71,7 +72,7 @@ struct KafkaProducerTests {
         let sending = Task { try await producer.send(KafkaOutgoingMessage(topic: topic, key: "k", value: "second")) }
         try await Task.sleep(for: .seconds(1))
         try cluster.setBrokerUp(1)
-        let report = try await TestSupport.within(15, "delivery after broker up") { try await sending.value }
+        let report = try await within(15, "delivery after broker up") { try await sending.value }
         #expect(report.offset == 1)
         await producer.shutdown()
     }

@@ -1,7 +1,7 @@
+import ContactWorkerTestSupport
 import Foundation
 import Kafka
 import Logging
-import Synchronization
 
 /// Helpers shared by the Kafka integration tests (all against a real MockCluster over TCP).
 enum TestSupport {
@@ -63,42 +63,6 @@ enum TestSupport {
         return reports
     }
 
-    struct TimedOut: Error, CustomStringConvertible {
-        let what: String
-        var description: String { "timed out waiting for \(what)" }
-    }
-
-    /// Runs `body`, failing with ``TimedOut`` after `seconds`.
-    static func within<T: Sendable>(
-        _ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        // Not a task group: a group waits for its children, so a body that ignores cancellation
-        // (awaiting another task's value, say) would hang the test instead of failing it. The body
-        // runs in a task of its own, cancelled and left behind on timeout. ContactWorkerTests has a
-        // twin of this function: test modules cannot share code.
-        let outcome = Locked<CheckedContinuation<T, any Error>?>(nil)
-        return try await withCheckedThrowingContinuation { continuation in
-            outcome.withLock { $0 = continuation }
-            @Sendable func finish(_ result: Result<T, any Error>) -> Bool {
-                guard
-                    let continuation = outcome.withLock({ state -> CheckedContinuation<T, any Error>? in
-                        defer { state = nil }
-                        return state
-                    })
-                else { return false }
-                continuation.resume(with: result)
-                return true
-            }
-            let work = Task {
-                do { _ = finish(.success(try await body())) } catch { _ = finish(.failure(error)) }
-            }
-            Task {
-                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-                if finish(.failure(TimedOut(what: what))) { work.cancel() }
-            }
-        }
-    }
-
     /// Reads batches until `count` messages arrived (or times out).
     static func collect(_ consumer: KafkaConsumer, count: Int, seconds: Double = 15) async throws -> [KafkaMessage] {
         try await within(seconds, "\(count) messages") {
@@ -110,24 +74,4 @@ enum TestSupport {
             return messages
         }
     }
-
-    /// Polls `condition` every 50 ms until it holds (or times out).
-    static func eventually(
-        _ seconds: Double = 15, _ what: String, _ condition: @escaping @Sendable () async -> Bool
-    ) async throws {
-        _ = try await within(seconds, what) {
-            while !(await condition()) {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            return true
-        }
-    }
-}
-
-/// A thread-safe box for values tests share with hooks and reader tasks.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-    var value: Value { mutex.withLock { $0 } }
 }

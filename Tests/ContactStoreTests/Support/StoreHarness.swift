@@ -1,5 +1,6 @@
 import ContactDomain
 import ContactStore
+import ContactWorkerTestSupport
 import Foundation
 import Logging
 import PostgresNIO
@@ -17,23 +18,6 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// PostgreSQL cases are not generated, and the PostgreSQL availability test is reported as
     /// skipped with the reason, so a run without PostgreSQL never counts them as passed.
     static var available: [Backend] { TestEnvironment.postgresURL == nil ? [.sqlite] : allCases }
-}
-
-/// Environment knobs of the store tests (set by `scripts/with-postgres.sh`).
-enum TestEnvironment {
-    static var postgresURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_URL") }
-    static var outageURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_URL") }
-    static var outageControl: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_CTL") }
-
-    static func value(_ name: String) -> String? {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
-        return value
-    }
-
-    /// Why a PostgreSQL test case is skipped (cancelled, so it is reported as skipped and never passes).
-    static let missingPostgres =
-        "no PostgreSQL (CONTACT_WORKER_TEST_POSTGRES_URL is not set); run the tests through "
-        + "scripts/with-postgres.sh, e.g. `scripts/with-postgres.sh swift test`"
 }
 
 /// Runs `body` against a fresh, migrated store of `backend`: a new SQLite file, or a new schema

@@ -1,3 +1,4 @@
+import ContactWorkerTestSupport
 import Foundation
 
 /// A child process started by a test, with stdout and stderr going to a log file.

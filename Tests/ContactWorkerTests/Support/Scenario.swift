@@ -1,4 +1,5 @@
 import ContactDomain
+import ContactWorkerTestSupport
 import Foundation
 
 /// A reproducible stream of commands for the process-level tests (crash safety, scale-out, fault

@@ -1,11 +1,11 @@
 import ContactDomain
 import ContactStore
 @testable import ContactWorker
+import ContactWorkerTestSupport
 import Foundation
 import Kafka
 import Logging
 import ServiceLifecycle
-import Synchronization
 import Testing
 
 /// The backends the worker tests run against.
@@ -22,83 +22,9 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     static var available: [Backend] { TestEnvironment.postgresURL == nil ? [.sqlite] : allCases }
 }
 
-/// Environment knobs (set by `scripts/with-postgres.sh`).
-enum TestEnvironment {
-    static var postgresURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_URL") }
-    /// The disposable second server that tests may stop and start (`scripts/with-postgres.sh`).
-    static var outageURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_URL") }
-    /// A `pg_ctl` command line for the disposable server; append `stop -m fast` or `start`.
-    static var outageControl: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_CTL") }
-
-    static func value(_ name: String) -> String? {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
-        return value
-    }
-
-    /// Why a PostgreSQL test case is skipped (cancelled, so it is reported as skipped and never passes).
-    static let missingPostgres =
-        "no PostgreSQL (CONTACT_WORKER_TEST_POSTGRES_URL is not set); run the tests through "
-        + "scripts/with-postgres.sh, e.g. `scripts/with-postgres.sh swift test`"
-}
-
-struct TimedOut: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
 /// The test's own set-up failed (not the code under test).
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
-}
-
-/// Runs `body`, failing with ``TimedOut`` after `seconds`.
-func within<T: Sendable>(
-    _ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    // Not a task group: a group waits for its children, so a body that ignores cancellation
-    // (awaiting another task's value, say) would hang the test instead of failing it. The body
-    // runs in a task of its own, cancelled and left behind on timeout. KafkaTests has a twin of
-    // this function: test modules cannot share code.
-    let outcome = Locked<CheckedContinuation<T, any Error>?>(nil)
-    return try await withCheckedThrowingContinuation { continuation in
-        outcome.withLock { $0 = continuation }
-        @Sendable func finish(_ result: Result<T, any Error>) -> Bool {
-            guard
-                let continuation = outcome.withLock({ state -> CheckedContinuation<T, any Error>? in
-                    defer { state = nil }
-                    return state
-                })
-            else { return false }
-            continuation.resume(with: result)
-            return true
-        }
-        let work = Task {
-            do { _ = finish(.success(try await body())) } catch { _ = finish(.failure(error)) }
-        }
-        Task {
-            try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            if finish(.failure(TimedOut(what: what))) { work.cancel() }
-        }
-    }
-}
-
-/// Polls `condition` every `interval` until it holds, failing with ``TimedOut`` after `seconds`.
-func eventually(
-    _ seconds: Double, _ what: String, every interval: Duration = .milliseconds(20),
-    _ condition: @escaping @Sendable () async throws -> Bool
-) async throws {
-    _ = try await within(seconds, what) {
-        while try await !condition() { try await Task.sleep(for: interval) }
-        return true
-    }
-}
-
-/// A thread-safe box for values shared with reader tasks.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-    var value: Value { mutex.withLock { $0 } }
 }
 
 var testLogger: Logger {

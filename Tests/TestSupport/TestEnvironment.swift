@@ -1,0 +1,22 @@
+import Foundation
+
+/// Environment knobs of the tests (set by `scripts/with-postgres.sh`).
+public enum TestEnvironment {
+    /// The shared test PostgreSQL server; nil when the run has none.
+    public static var postgresURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_URL") }
+    /// The disposable second server that tests may stop and start (`scripts/with-postgres.sh`).
+    public static var outageURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_URL") }
+    /// A `pg_ctl` command line for the disposable server; append `stop -m fast` or `start`.
+    public static var outageControl: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_CTL") }
+
+    /// The environment variable `name`, nil when it is unset or empty.
+    public static func value(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Why a PostgreSQL test case is skipped (cancelled, so it is reported as skipped and never passes).
+    public static let missingPostgres =
+        "no PostgreSQL (CONTACT_WORKER_TEST_POSTGRES_URL is not set); run the tests through "
+        + "scripts/with-postgres.sh, e.g. `scripts/with-postgres.sh swift test`"
+}
