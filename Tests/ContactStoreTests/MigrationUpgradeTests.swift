@@ -1,5 +1,6 @@
 import ContactDomain
 @testable import ContactStore
+import ContactWorkerTestSupport
 import Foundation
 import GRDB
 import Logging
@@ -102,29 +103,30 @@ struct MigrationUpgradeTests {
     func contactVersionsFromHistory(backend: Backend) async throws {
         try await withStoreURL(backend) { url in
             let store = try await makeContactStore(url: url)
-            defer { Task { await store.close() } }
-            try await migrate(store, through: 7)
-            let created = UUID(uuidString: "00000000-0000-4000-a000-000000000001") ?? UUID()
-            let busy = UUID(uuidString: "00000000-0000-4000-a000-000000000002") ?? UUID()
-            let rows = OldSchemaRows(backend: backend)
-            var statements = [
-                rows.contact(created), rows.contact(busy), rows.history(created, 1), rows.history(busy, 2),
-                rows.history(busy, 3),
-                "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, first_offset) VALUES ('g', 't', 0, 42, 7)",
-            ]
-            statements += (4..<7).map { rows.interaction(busy, $0) }
-            try await execute(statements, url: url, backend: backend)
+            try await closing(store, by: { await $0.close() }) { store in
+                try await migrate(store, through: 7)
+                let created = UUID(uuidString: "00000000-0000-4000-a000-000000000001") ?? UUID()
+                let busy = UUID(uuidString: "00000000-0000-4000-a000-000000000002") ?? UUID()
+                let rows = OldSchemaRows(backend: backend)
+                var statements = [
+                    rows.contact(created), rows.contact(busy), rows.history(created, 1), rows.history(busy, 2),
+                    rows.history(busy, 3),
+                    "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, first_offset) VALUES ('g', 't', 0, 42, 7)",
+                ]
+                statements += (4..<7).map { rows.interaction(busy, $0) }
+                try await execute(statements, url: url, backend: backend)
 
-            try await store.migrate()
-            let contacts = try await store.contacts(ids: [created, busy])
-            #expect(contacts[created]?.version == 1)
-            #expect(contacts[busy]?.version == 5)
-            #expect(try await store.offsets(group: "g", topic: "t") == [0: 42])
-            #expect(try await store.firstOffsets(group: "g", topic: "t") == [0: 7])
-            #expect(
-                try await store.claimPartitions(group: "g", topic: "t", partitions: [0]) == [
-                    0: PartitionClaim(epoch: 1, nextOffset: 42)
-                ])
+                try await store.migrate()
+                let contacts = try await store.contacts(ids: [created, busy])
+                #expect(contacts[created]?.version == 1)
+                #expect(contacts[busy]?.version == 5)
+                #expect(try await store.offsets(group: "g", topic: "t") == [0: 42])
+                #expect(try await store.firstOffsets(group: "g", topic: "t") == [0: 7])
+                #expect(
+                    try await store.claimPartitions(group: "g", topic: "t", partitions: [0]) == [
+                        0: PartitionClaim(epoch: 1, nextOffset: 42)
+                    ])
+            }
         }
     }
 

@@ -18,16 +18,17 @@ extension WorkerProcessTests {
             let group = "fence-\(UUID().uuidString.prefix(8).lowercased())"
             let workers = try WorkerProcesses(harness: harness, group: group)
             let locker = try await RowLocker.connect(databaseURL: harness.databaseURL)
-            defer { Task { await locker.close() } }
             do {
                 try await scenario(harness: harness, workers: workers, locker: locker)
             } catch {
                 Issue.record("sessions:\n\((try? await locker.activity()) ?? "-")\nworker logs:\n\(workers.tails())")
                 await workers.killAll()
+                await locker.close()
                 await harness.close()
                 throw error
             }
             await workers.killAll()
+            await locker.close()
             await harness.close()
             workers.removeLogs()
         }

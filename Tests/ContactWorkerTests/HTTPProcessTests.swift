@@ -7,71 +7,73 @@ import Testing
 struct HTTPProcessTests {
     @Test("a real contact-worker run: health, read side and metrics over HTTP, then SIGTERM exits 0")
     func runServesHTTP() async throws {
-        guard let harness = try await WorkerHarness.make(.sqlite) else { return }
-        defer { Task { await harness.close() } }
-        // HTTP_PORT=0: the kernel picks a free port, which the worker logs.
-        let processes = try WorkerProcesses(
-            harness: harness, group: "http-\(UUID().uuidString.prefix(8).lowercased())",
-            extraEnvironment: ["HTTP_PORT": "0", "LOG_FORMAT": "json"])
-        defer { processes.removeLogs() }
-        let child = try processes.start("worker")
-        do {
-            let port = try await within(60, "the worker to log its HTTP port") {
-                while true {
-                    if let port = Self.listeningPort(in: child.log) { return port }
-                    if !child.isRunning {
-                        throw ChildProcessError(description: "the worker exited:\n\(processes.tails())")
+        try await withHarness(.sqlite) { harness in
+            // HTTP_PORT=0: the kernel picks a free port, which the worker logs.
+            let processes = try WorkerProcesses(
+                harness: harness, group: "http-\(UUID().uuidString.prefix(8).lowercased())",
+                extraEnvironment: ["HTTP_PORT": "0", "LOG_FORMAT": "json"])
+            defer { processes.removeLogs() }
+            let child = try processes.start("worker")
+            do {
+                let port = try await within(60, "the worker to log its HTTP port") {
+                    while true {
+                        if let port = Self.listeningPort(in: child.log) { return port }
+                        if !child.isRunning {
+                            throw ChildProcessError(description: "the worker exited:\n\(processes.tails())")
+                        }
+                        try await Task.sleep(for: .milliseconds(100))
                     }
-                    try await Task.sleep(for: .milliseconds(100))
                 }
-            }
-            @Sendable func get(_ path: String, token: String? = nil) async throws -> HTTPReply {
-                try await HTTPReply.get(port: port, path: path, authorization: token.map { "Bearer \($0)" })
-            }
-            let live = try await get("/health/live")
-            #expect(live.status == 200)
-            #expect(live.text == #"{"status":"alive"}"#)
-            let ready = try await within(60, "readiness") {
-                while true {
-                    let reply = try await get("/health/ready")
-                    if reply.status == 200 { return reply }
-                    try await Task.sleep(for: .milliseconds(100))
+                @Sendable func get(_ path: String, token: String? = nil) async throws -> HTTPReply {
+                    try await HTTPReply.get(port: port, path: path, authorization: token.map { "Bearer \($0)" })
                 }
-            }
-            #expect(ready.text == #"{"status":"ready"}"#)
+                let live = try await get("/health/live")
+                #expect(live.status == 200)
+                #expect(live.text == #"{"status":"alive"}"#)
+                let ready = try await within(60, "readiness") {
+                    while true {
+                        let reply = try await get("/health/ready")
+                        if reply.status == 200 { return reply }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                #expect(ready.text == #"{"status":"ready"}"#)
 
-            let owner = try await harness.token()
-            let contact = "550e8400-e29b-41d4-a716-446655440001"
-            try await harness.send([
-                harness.message(
-                    TestCommand(
-                        type: "CreateContact", contactID: contact, payload: #"{"company_name": "Acme"}"#, token: owner))
-            ])
-            _ = try await harness.read(harness.topics.results, count: 1)
-            let history = try await get("/contacts/\(contact)/interactions", token: owner)
-            #expect(history.status == 200)
-            #expect(history.text == #"{"interactions":[],"total":0,"skip":0,"limit":50}"#)
-            let refused = try await get("/contacts/\(contact)/interactions")
-            #expect(refused.status == 401)
-            #expect(refused.text == #"{"detail":"Invalid or missing credentials"}"#)
-            let metrics = try await within(60, "the metrics to count the command") {
-                while true {
-                    let samples = PrometheusSamples(try await get("/metrics").text)
-                    if samples["contact_worker_commands_consumed_total"] == 1 { return samples }
-                    try await Task.sleep(for: .milliseconds(100))
+                let owner = try await harness.token()
+                let contact = "550e8400-e29b-41d4-a716-446655440001"
+                try await harness.send([
+                    harness.message(
+                        TestCommand(
+                            type: "CreateContact", contactID: contact, payload: #"{"company_name": "Acme"}"#,
+                            token: owner))
+                ])
+                _ = try await harness.read(harness.topics.results, count: 1)
+                let history = try await get("/contacts/\(contact)/interactions", token: owner)
+                #expect(history.status == 200)
+                #expect(history.text == #"{"interactions":[],"total":0,"skip":0,"limit":50}"#)
+                let refused = try await get("/contacts/\(contact)/interactions")
+                #expect(refused.status == 401)
+                #expect(refused.text == #"{"detail":"Invalid or missing credentials"}"#)
+                let metrics = try await within(60, "the metrics to count the command") {
+                    while true {
+                        let samples = PrometheusSamples(try await get("/metrics").text)
+                        if samples["contact_worker_commands_consumed_total"] == 1 { return samples }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
                 }
-            }
-            #expect(
-                metrics["contact_worker_commands_processed_total", ["command_type": "CreateContact", "status": "201"]]
-                    == 1)
+                #expect(
+                    metrics[
+                        "contact_worker_commands_processed_total", ["command_type": "CreateContact", "status": "201"]]
+                        == 1)
 
-            child.send(SIGTERM)
-            let ended = try await child.waitForExit(seconds: 30)
-            #expect(ended == .exited(0), "\(processes.tails())")
-            await #expect(throws: (any Error).self) { _ = try await get("/health/live") }
-        } catch {
-            await processes.killAll()
-            throw error
+                child.send(SIGTERM)
+                let ended = try await child.waitForExit(seconds: 30)
+                #expect(ended == .exited(0), "\(processes.tails())")
+                await #expect(throws: (any Error).self) { _ = try await get("/health/live") }
+            } catch {
+                await processes.killAll()
+                throw error
+            }
         }
     }
 

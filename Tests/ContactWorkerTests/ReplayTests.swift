@@ -12,207 +12,212 @@ struct ReplayTests {
         "replaying processed commands changes nothing; replaying into an empty database rebuilds the same state",
         arguments: Backend.available)
     func replayIsIdempotentAndRebuilds(backend: Backend) async throws {
-        guard let harness = try await WorkerHarness.make(backend, commandPartitions: 4) else { return }
-        defer { Task { await harness.close() } }
-        let commands = thousandCommands(token: try await harness.token())
-        let worker = try harness.startWorker()
-        try await harness.send(commands.map(harness.message))
-        _ = try await harness.read(harness.topics.results, count: 1_000)
-        try await worker.stop()
-        let before = try await Snapshot(harness.store)
-        #expect(before.contacts.count == 100)
+        try await withHarness(backend, commandPartitions: 4) { harness in
+            let commands = thousandCommands(token: try await harness.token())
+            let worker = try harness.startWorker()
+            try await harness.send(commands.map(harness.message))
+            _ = try await harness.read(harness.topics.results, count: 1_000)
+            try await worker.stop()
+            let before = try await Snapshot(harness.store)
+            #expect(before.contacts.count == 100)
 
-        // 1. Replay the whole topic over the same database: all duplicates, nothing changes.
-        let again = try await replay(harness, into: harness.store, dryRun: false)
-        #expect(again.summary.duplicates == 1_000)
-        #expect(again.summary.applied == 0)
-        #expect(again.summary.rejected == 0)
-        #expect(again.summary.deadLettered == 0)
-        #expect(again.ranges.values.reduce(0) { $0 + $1.count } == 1_000)
-        #expect(try await Snapshot(harness.store) == before)
-        // Duplicates publish a result each but no event.
-        try await harness.waitForCount(harness.topics.results, atLeast: 2_000)
-        #expect(try await harness.messageCount(harness.topics.events) == 1_000)
+            // 1. Replay the whole topic over the same database: all duplicates, nothing changes.
+            let again = try await replay(harness, into: harness.store, dryRun: false)
+            #expect(again.summary.duplicates == 1_000)
+            #expect(again.summary.applied == 0)
+            #expect(again.summary.rejected == 0)
+            #expect(again.summary.deadLettered == 0)
+            #expect(again.ranges.values.reduce(0) { $0 + $1.count } == 1_000)
+            #expect(try await Snapshot(harness.store) == before)
+            // Duplicates publish a result each but no event.
+            try await harness.waitForCount(harness.topics.results, atLeast: 2_000)
+            #expect(try await harness.messageCount(harness.topics.events) == 1_000)
 
-        // 2. A dry run over an empty database says what would happen and writes nothing.
-        let empty = try await emptyStore(backend, harness: harness)
-        let dry = try await replay(harness, into: empty, dryRun: true)
-        #expect(dry.summary.applied == 1_000)
-        #expect(try await empty.contacts(ids: before.contacts.keys.map { $0 }).isEmpty)
+            // 2. A dry run over an empty database says what would happen and writes nothing.
+            let empty = try await emptyStore(backend, harness: harness)
+            let dry = try await replay(harness, into: empty, dryRun: true)
+            #expect(dry.summary.applied == 1_000)
+            #expect(try await empty.contacts(ids: before.contacts.keys.map { $0 }).isEmpty)
 
-        // 3. The database is lost: replaying the topic rebuilds it identically (ids, timestamps, events).
-        let rebuilt = try await replay(harness, into: empty, dryRun: false)
-        #expect(rebuilt.summary.applied == 1_000)
-        #expect(rebuilt.summary.duplicates == 0)
-        #expect(try await Snapshot(empty) == before)
-        await empty.close()
+            // 3. The database is lost: replaying the topic rebuilds it identically (ids, timestamps, events).
+            let rebuilt = try await replay(harness, into: empty, dryRun: false)
+            #expect(rebuilt.summary.applied == 1_000)
+            #expect(rebuilt.summary.duplicates == 0)
+            #expect(try await Snapshot(empty) == before)
+            await empty.close()
+        }
     }
 
     @Test("a replay stops at the group's stored position: what follows is the workers' to process, in order")
     func replayStopsAtTheGroupPosition() async throws {
-        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 4) else { return }
-        defer { Task { await harness.close() } }
-        let token = try await harness.token()
-        let commands = thousandCommands(token: token)
-        let worker = try harness.startWorker()
-        try await harness.send(commands.map(harness.message))
-        _ = try await harness.read(harness.topics.results, count: 1_000)
-        try await worker.stop()
-        let positions = try await harness.store.offsets(group: worker.groupID, topic: harness.topics.commands)
-        #expect(positions.values.reduce(0, +) == 1_000)
+        try await withHarness(.sqlite, commandPartitions: 4) { harness in
+            let token = try await harness.token()
+            let commands = thousandCommands(token: token)
+            let worker = try harness.startWorker()
+            try await harness.send(commands.map(harness.message))
+            _ = try await harness.read(harness.topics.results, count: 1_000)
+            try await worker.stop()
+            let positions = try await harness.store.offsets(group: worker.groupID, topic: harness.topics.commands)
+            #expect(positions.values.reduce(0, +) == 1_000)
 
-        // Sent while no worker runs: not processed by the group yet.
-        let contact = "00000000-0000-4000-8000-0000000000c3"
-        let later = [
-            TestCommand(type: "CreateContact", contactID: contact, payload: #"{"first_name": "Later"}"#, token: token),
-            TestCommand(
-                type: "UpdateStatus", contactID: contact, payload: #"{"relationship_status": "qualified_lead"}"#,
-                token: token),
-        ]
-        try await harness.send(later.map(harness.message))
+            // Sent while no worker runs: not processed by the group yet.
+            let contact = "00000000-0000-4000-8000-0000000000c3"
+            let later = [
+                TestCommand(
+                    type: "CreateContact", contactID: contact, payload: #"{"first_name": "Later"}"#, token: token),
+                TestCommand(
+                    type: "UpdateStatus", contactID: contact, payload: #"{"relationship_status": "qualified_lead"}"#,
+                    token: token),
+            ]
+            try await harness.send(later.map(harness.message))
 
-        let stopped = try await replay(harness, into: harness.store, dryRun: false, group: worker.groupID)
-        #expect(stopped.summary.messages == 1_000)
-        #expect(stopped.summary.duplicates == 1_000)
-        // Reported only where it left something out: the partition the two later commands went to.
-        #expect(stopped.stoppedAtGroupPosition.count == 1)
-        #expect(stopped.stoppedAtGroupPosition.allSatisfy { positions[$0.key] == $0.value })
-        #expect(
-            try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1") == nil)
+            let stopped = try await replay(harness, into: harness.store, dryRun: false, group: worker.groupID)
+            #expect(stopped.summary.messages == 1_000)
+            #expect(stopped.summary.duplicates == 1_000)
+            // Reported only where it left something out: the partition the two later commands went to.
+            #expect(stopped.stoppedAtGroupPosition.count == 1)
+            #expect(stopped.stoppedAtGroupPosition.allSatisfy { positions[$0.key] == $0.value })
+            #expect(
+                try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1") == nil
+            )
 
-        let beyond = try await replay(
-            harness, into: harness.store, dryRun: false, group: worker.groupID, beyondGroupPosition: true)
-        #expect(beyond.summary.applied == 2)
-        #expect(beyond.stoppedAtGroupPosition.isEmpty)
-        let stored = try await harness.store.contact(id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
-        #expect(stored?.relationshipStatus == .qualifiedLead)
+            let beyond = try await replay(
+                harness, into: harness.store, dryRun: false, group: worker.groupID, beyondGroupPosition: true)
+            #expect(beyond.summary.applied == 2)
+            #expect(beyond.stoppedAtGroupPosition.isEmpty)
+            let stored = try await harness.store.contact(
+                id: try #require(UUID(uuidString: contact)), businessID: "biz-1")
+            #expect(stored?.relationshipStatus == .qualifiedLead)
+        }
     }
 
     @Test("below the group's position a replay leaves alone what the workers refused without a record")
     func replayLeavesDecidedMessagesAlone() async throws {
-        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
-        defer { Task { await harness.close() } }
-        // Valid when sent, expired by the time the worker sees it: the worker answers 401 and
-        // keeps no record (the sender may retry with a fresh token).
-        let shortLived = try await harness.token(expiresIn: 2)
-        let refused = TestCommand(
-            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000d1",
-            payload: #"{"first_name": "Late"}"#,
-            token: shortLived)
-        let accepted = TestCommand(
-            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000d2",
-            payload: #"{"first_name": "On time"}"#,
-            token: try await harness.token())
-        try await harness.send([
-            harness.message(refused),
-            KafkaOutgoingMessage(
-                topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("{oops".utf8)),
-            harness.message(accepted),
-        ])
-        try await Task.sleep(for: .milliseconds(3_500))
-        let worker = try harness.startWorker()
-        let results = try await harness.read(harness.topics.results, count: 2).map(PublishedResult.init)
-        _ = try await harness.read(harness.topics.deadLetters, count: 1)
-        try await worker.stop()
-        #expect(results.map(\.status) == [401, 201])
+        try await withHarness(.sqlite, commandPartitions: 1) { harness in
+            // Valid when sent, expired by the time the worker sees it: the worker answers 401 and
+            // keeps no record (the sender may retry with a fresh token).
+            let shortLived = try await harness.token(expiresIn: 2)
+            let refused = TestCommand(
+                type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000d1",
+                payload: #"{"first_name": "Late"}"#,
+                token: shortLived)
+            let accepted = TestCommand(
+                type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000d2",
+                payload: #"{"first_name": "On time"}"#,
+                token: try await harness.token())
+            try await harness.send([
+                harness.message(refused),
+                KafkaOutgoingMessage(
+                    topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("{oops".utf8)),
+                harness.message(accepted),
+            ])
+            try await Task.sleep(for: .milliseconds(3_500))
+            let worker = try harness.startWorker()
+            let results = try await harness.read(harness.topics.results, count: 2).map(PublishedResult.init)
+            _ = try await harness.read(harness.topics.deadLetters, count: 1)
+            try await worker.stop()
+            #expect(results.map(\.status) == [401, 201])
 
-        // The replay checks tokens as of the message time, so without the workers' decision it
-        // would now accept the late command and dead-letter the poison message a second time.
-        for dryRun in [true, false] {
-            let report = try await replay(harness, into: harness.store, dryRun: dryRun, group: worker.groupID)
-            #expect(report.summary.skipped == 2, "dry run: \(dryRun)")
-            #expect(report.summary.duplicates == 1, "dry run: \(dryRun)")
-            #expect(report.summary.applied == 0, "dry run: \(dryRun)")
-            #expect(report.summary.deadLettered == 0, "dry run: \(dryRun)")
-            #expect(report.summary.messages == 3, "dry run: \(dryRun)")
+            // The replay checks tokens as of the message time, so without the workers' decision it
+            // would now accept the late command and dead-letter the poison message a second time.
+            for dryRun in [true, false] {
+                let report = try await replay(harness, into: harness.store, dryRun: dryRun, group: worker.groupID)
+                #expect(report.summary.skipped == 2, "dry run: \(dryRun)")
+                #expect(report.summary.duplicates == 1, "dry run: \(dryRun)")
+                #expect(report.summary.applied == 0, "dry run: \(dryRun)")
+                #expect(report.summary.deadLettered == 0, "dry run: \(dryRun)")
+                #expect(report.summary.messages == 3, "dry run: \(dryRun)")
+            }
+            #expect(
+                try await harness.store.contact(
+                    id: try #require(UUID(uuidString: refused.contactID)), businessID: "biz-1")
+                    == nil)
+            try await harness.waitForCount(harness.topics.results, atLeast: 3)
+            #expect(try await harness.messageCount(harness.topics.deadLetters) == 1)
+            #expect(try await harness.messageCount(harness.topics.results) == 3)
         }
-        #expect(
-            try await harness.store.contact(id: try #require(UUID(uuidString: refused.contactID)), businessID: "biz-1")
-                == nil)
-        try await harness.waitForCount(harness.topics.results, atLeast: 3)
-        #expect(try await harness.messageCount(harness.topics.deadLetters) == 1)
-        #expect(try await harness.messageCount(harness.topics.results) == 3)
     }
 
     @Test(
         "only from the workers' first stored batch on are unrecorded messages left alone; before it everything is replayed"
     )
     func replayBeforeTheFirstStoredBatch() async throws {
-        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
-        defer { Task { await harness.close() } }
-        let token = try await harness.token()
-        let before = TestCommand(
-            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000f1",
-            payload: #"{"first_name": "Before"}"#, token: token)
-        let unrecorded = TestCommand(
-            type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000f2",
-            payload: #"{"first_name": "Refused"}"#, token: token)
-        try await harness.send([
-            harness.message(before),
-            KafkaOutgoingMessage(
-                topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("{no".utf8)),
-            harness.message(unrecorded),
-        ])
-        // A database rebuilt after a loss: its workers started at the group's Kafka commit
-        // (offset 1) and decided offsets 1 and 2 without leaving a record (a dead letter, a 401).
-        try await harness.store.apply(
-            StoreBatch(offsets: [
-                ConsumerOffset(
-                    group: "rebuilt", topic: harness.topics.commands, partition: 0, nextOffset: 3, firstOffset: 1)
-            ]))
+        try await withHarness(.sqlite, commandPartitions: 1) { harness in
+            let token = try await harness.token()
+            let before = TestCommand(
+                type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000f1",
+                payload: #"{"first_name": "Before"}"#, token: token)
+            let unrecorded = TestCommand(
+                type: "CreateContact", contactID: "00000000-0000-4000-8000-0000000000f2",
+                payload: #"{"first_name": "Refused"}"#, token: token)
+            try await harness.send([
+                harness.message(before),
+                KafkaOutgoingMessage(
+                    topic: harness.topics.commands, partition: 0, key: Array("poison".utf8), value: Array("{no".utf8)),
+                harness.message(unrecorded),
+            ])
+            // A database rebuilt after a loss: its workers started at the group's Kafka commit
+            // (offset 1) and decided offsets 1 and 2 without leaving a record (a dead letter, a 401).
+            try await harness.store.apply(
+                StoreBatch(offsets: [
+                    ConsumerOffset(
+                        group: "rebuilt", topic: harness.topics.commands, partition: 0, nextOffset: 3, firstOffset: 1)
+                ]))
 
-        let report = try await replay(harness, into: harness.store, dryRun: false, group: "rebuilt")
-        #expect(report.summary.applied == 1)
-        #expect(report.summary.skipped == 2)
-        #expect(report.summary.deadLettered == 0)
-        #expect(
-            try await harness.store.contact(id: try #require(UUID(uuidString: before.contactID)), businessID: "biz-1")
-                != nil)
-        #expect(
-            try await harness.store.contact(
-                id: try #require(UUID(uuidString: unrecorded.contactID)), businessID: "biz-1") == nil)
+            let report = try await replay(harness, into: harness.store, dryRun: false, group: "rebuilt")
+            #expect(report.summary.applied == 1)
+            #expect(report.summary.skipped == 2)
+            #expect(report.summary.deadLettered == 0)
+            #expect(
+                try await harness.store.contact(
+                    id: try #require(UUID(uuidString: before.contactID)), businessID: "biz-1")
+                    != nil)
+            #expect(
+                try await harness.store.contact(
+                    id: try #require(UUID(uuidString: unrecorded.contactID)), businessID: "biz-1") == nil)
 
-        // Restored from a backup, or workers that ran with a wrong key: decide them again.
-        let again = try await replay(
-            harness, into: harness.store, dryRun: false, group: "rebuilt", redecideUnrecorded: true)
-        #expect(again.summary.duplicates == 1)
-        #expect(again.summary.applied == 1)
-        #expect(again.summary.deadLettered == 1)
-        #expect(again.summary.skipped == 0)
-        #expect(
-            try await harness.store.contact(
-                id: try #require(UUID(uuidString: unrecorded.contactID)), businessID: "biz-1") != nil)
+            // Restored from a backup, or workers that ran with a wrong key: decide them again.
+            let again = try await replay(
+                harness, into: harness.store, dryRun: false, group: "rebuilt", redecideUnrecorded: true)
+            #expect(again.summary.duplicates == 1)
+            #expect(again.summary.applied == 1)
+            #expect(again.summary.deadLettered == 1)
+            #expect(again.summary.skipped == 0)
+            #expect(
+                try await harness.store.contact(
+                    id: try #require(UUID(uuidString: unrecorded.contactID)), businessID: "biz-1") != nil)
+        }
     }
 
     @Test("replay never migrates: on a database behind this build it stops and says to migrate first")
     func replayDoesNotMigrate() async throws {
-        guard let harness = try await WorkerHarness.make(.sqlite, commandPartitions: 1) else { return }
-        defer { Task { await harness.close() } }
-        let directory = try #require(harness.directory)
-        let database = directory.appendingPathComponent("never-migrated.sqlite")
-        let log = directory.appendingPathComponent("replay-cli.log")
-        // DATABASE_MIGRATE=true (the default, said explicitly) must not make replay migrate.
-        let environment = [
-            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path,
-            "DATABASE_MIGRATE": "true", "JWT_HS256_SECRET": WorkerHarness.secret,
-        ]
-        let child = try ChildProcess.spawn(
-            try WorkerProcesses.executable(),
-            arguments: [
-                "replay", "--from-offset", "0", "--dry-run", "--brokers", harness.cluster.bootstrapServers,
-                "--database-url", "sqlite:\(database.path)",
-            ],
-            environment: environment, name: "replay", log: log)
-        #expect(try await child.waitForExit(seconds: 60) == .exited(1))
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        #expect(
-            output.contains(
-                "the database's schema is at version 0, this build's at \(ContactStoreSchema.latestVersion): run `contact-worker migrate` first"
-            ),
-            "\(output)")
-        let store = try await makeContactStore(url: "sqlite:\(database.path)")
-        #expect(try await store.appliedMigrations() == [])
-        await store.close()
+        try await withHarness(.sqlite, commandPartitions: 1) { harness in
+            let directory = try #require(harness.directory)
+            let database = directory.appendingPathComponent("never-migrated.sqlite")
+            let log = directory.appendingPathComponent("replay-cli.log")
+            // DATABASE_MIGRATE=true (the default, said explicitly) must not make replay migrate.
+            let environment = [
+                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path,
+                "DATABASE_MIGRATE": "true", "JWT_HS256_SECRET": WorkerHarness.secret,
+            ]
+            let child = try ChildProcess.spawn(
+                try WorkerProcesses.executable(),
+                arguments: [
+                    "replay", "--from-offset", "0", "--dry-run", "--brokers", harness.cluster.bootstrapServers,
+                    "--database-url", "sqlite:\(database.path)",
+                ],
+                environment: environment, name: "replay", log: log)
+            #expect(try await child.waitForExit(seconds: 60) == .exited(1))
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            #expect(
+                output.contains(
+                    "the database's schema is at version 0, this build's at \(ContactStoreSchema.latestVersion): run `contact-worker migrate` first"
+                ),
+                "\(output)")
+            let store = try await makeContactStore(url: "sqlite:\(database.path)")
+            #expect(try await store.appliedMigrations() == [])
+            await store.close()
+        }
     }
 
     private func replay(

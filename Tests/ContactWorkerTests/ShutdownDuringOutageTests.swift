@@ -53,43 +53,44 @@ extension WorkerProcessTests {
         @Test(
             "a worker started before its database waits for it (instead of exiting) and still stops cleanly on SIGTERM")
         func startsBeforeTheDatabase() async throws {
-            guard let harness = try await WorkerHarness.make(.sqlite) else { return }
-            defer { Task { await harness.close() } }
-            // Nothing listens on port 1: every connection attempt is refused.
-            let workers = try WorkerProcesses(
-                harness: harness, group: "early-\(UUID().uuidString.prefix(8).lowercased())",
-                extraEnvironment: [
-                    "DATABASE_URL": "postgres://worker@127.0.0.1:1/contacts?connect_timeout=1", "HTTP_PORT": "0",
-                    "LOG_FORMAT": "json",
-                ])
-            let started = ContinuousClock.now
-            let worker = try workers.start("early")
-            do {
-                // Polled, not slept: the log line and the port may take a while on a busy machine.
-                try await eventually(60, "the worker to wait for its database") {
-                    worker.tail().contains("database unavailable; migrating when it is reachable")
-                        && HTTPProcessTests.listeningPort(in: worker.log) != nil
+            try await withHarness(.sqlite) { harness in
+                // Nothing listens on port 1: every connection attempt is refused.
+                let workers = try WorkerProcesses(
+                    harness: harness, group: "early-\(UUID().uuidString.prefix(8).lowercased())",
+                    extraEnvironment: [
+                        "DATABASE_URL": "postgres://worker@127.0.0.1:1/contacts?connect_timeout=1", "HTTP_PORT": "0",
+                        "LOG_FORMAT": "json",
+                    ])
+                let started = ContinuousClock.now
+                let worker = try workers.start("early")
+                do {
+                    // Polled, not slept: the log line and the port may take a while on a busy machine.
+                    try await eventually(60, "the worker to wait for its database") {
+                        worker.tail().contains("database unavailable; migrating when it is reachable")
+                            && HTTPProcessTests.listeningPort(in: worker.log) != nil
+                    }
+                    // Still there seconds later: it waits instead of giving up.
+                    try await Task.sleep(until: started + .seconds(4), clock: .continuous)
+                    #expect(
+                        worker.poll() == nil, "the worker exited instead of waiting for its database:\n\(worker.tail())"
+                    )
+                    // The HTTP side answers while the worker waits: alive (no restart loop), not ready.
+                    let port = try #require(HTTPProcessTests.listeningPort(in: worker.log), "\(worker.tail())")
+                    #expect(try await HTTPReply.get(port: port, path: "/health/live", authorization: nil).status == 200)
+                    let ready = try await HTTPReply.get(port: port, path: "/health/ready", authorization: nil)
+                    #expect(ready.status == 503)
+                    #expect(
+                        ready.text.hasPrefix(#"{"status":"not_ready","reason":"backing off: migrating the database: "#),
+                        "\(ready.text)")
+                    worker.send(SIGTERM)
+                    #expect(try await worker.waitForExit(seconds: 10) == .exited(0), "\(worker.tail())")
+                } catch {
+                    // A worker left behind would retry its database for ever.
+                    await workers.killAll()
+                    throw error
                 }
-                // Still there seconds later: it waits instead of giving up.
-                try await Task.sleep(until: started + .seconds(4), clock: .continuous)
-                #expect(
-                    worker.poll() == nil, "the worker exited instead of waiting for its database:\n\(worker.tail())")
-                // The HTTP side answers while the worker waits: alive (no restart loop), not ready.
-                let port = try #require(HTTPProcessTests.listeningPort(in: worker.log), "\(worker.tail())")
-                #expect(try await HTTPReply.get(port: port, path: "/health/live", authorization: nil).status == 200)
-                let ready = try await HTTPReply.get(port: port, path: "/health/ready", authorization: nil)
-                #expect(ready.status == 503)
-                #expect(
-                    ready.text.hasPrefix(#"{"status":"not_ready","reason":"backing off: migrating the database: "#),
-                    "\(ready.text)")
-                worker.send(SIGTERM)
-                #expect(try await worker.waitForExit(seconds: 10) == .exited(0), "\(worker.tail())")
-            } catch {
-                // A worker left behind would retry its database for ever.
-                await workers.killAll()
-                throw error
+                workers.removeLogs()
             }
-            workers.removeLogs()
         }
     }
 }

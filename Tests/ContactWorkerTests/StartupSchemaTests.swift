@@ -8,26 +8,27 @@ import Testing
 struct StartupSchemaTests {
     @Test("a database this build has not migrated stops the worker at start with a line saying what to run")
     func unmigratedDatabaseStopsTheWorker() async throws {
-        guard let harness = try await WorkerHarness.make(.sqlite) else { return }
-        defer { Task { await harness.close() } }
-        let directory = try #require(harness.directory)
-        let fresh = try await makeContactStore(
-            url: "sqlite:\(directory.appendingPathComponent("unmigrated.sqlite").path)")
-        defer { Task { await fresh.close() } }
+        try await withHarness(.sqlite) { harness in
+            let directory = try #require(harness.directory)
+            let fresh = try await makeContactStore(
+                url: "sqlite:\(directory.appendingPathComponent("unmigrated.sqlite").path)")
+            try await closing(fresh, by: { await $0.close() }) { fresh in
 
-        let worker = try harness.startWorker(store: fresh)
-        let outcome = try await within(60, "the worker to stop") { await worker.task.result }
-        guard case .failure(let error) = outcome else {
-            Issue.record("the worker ran on a database without a schema")
-            return
+                let worker = try harness.startWorker(store: fresh)
+                let outcome = try await within(60, "the worker to stop") { await worker.task.result }
+                guard case .failure(let error) = outcome else {
+                    Issue.record("the worker ran on a database without a schema")
+                    return
+                }
+                #expect(
+                    "\(error)".contains(
+                        "the database's schema is at version 0, this build's at \(ContactStoreSchema.latestVersion), and DATABASE_MIGRATE is "
+                            + "false: run `contact-worker migrate` first (or start with DATABASE_MIGRATE=true)"),
+                    "\(error)")
+                // Nothing was created behind the operator's back.
+                #expect(try await fresh.appliedMigrations() == [])
+            }
         }
-        #expect(
-            "\(error)".contains(
-                "the database's schema is at version 0, this build's at \(ContactStoreSchema.latestVersion), and DATABASE_MIGRATE is "
-                    + "false: run `contact-worker migrate` first (or start with DATABASE_MIGRATE=true)"),
-            "\(error)")
-        // Nothing was created behind the operator's back.
-        #expect(try await fresh.appliedMigrations() == [])
     }
 
     @Test("a database a newer build migrated is named as such")

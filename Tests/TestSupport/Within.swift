@@ -48,3 +48,19 @@ public func eventually(
         return true
     }
 }
+
+/// Runs `body` with `resource`, then `close`s it whether `body` returned or threw, so the cleanup
+/// is over before the caller goes on (a test's cleanup never runs into the next test).
+public func closing<Resource, T>(
+    _ resource: Resource, by close: (Resource) async -> Void, _ body: (Resource) async throws -> T
+) async throws -> T {
+    let result: T
+    do {
+        result = try await body(resource)
+    } catch {
+        await close(resource)
+        throw error
+    }
+    await close(resource)
+    return result
+}

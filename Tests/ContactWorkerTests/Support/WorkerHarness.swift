@@ -34,6 +34,21 @@ var testLogger: Logger {
     return logger
 }
 
+/// Runs `body` with a fresh ``WorkerHarness`` (see ``WorkerHarness/make(_:commandPartitions:outputPartitions:postgresServer:postgresOptions:)``)
+/// and closes it when `body` returns or throws, before the test ends, so no cleanup outlives its test.
+func withHarness(
+    _ backend: Backend, commandPartitions: Int = 3, outputPartitions: Int = 1,
+    postgresServer: String? = TestEnvironment.postgresURL, postgresOptions: String = "max_connections=4",
+    _ body: (WorkerHarness) async throws -> Void
+) async throws {
+    guard
+        let harness = try await WorkerHarness.make(
+            backend, commandPartitions: commandPartitions, outputPartitions: outputPartitions,
+            postgresServer: postgresServer, postgresOptions: postgresOptions)
+    else { return }
+    try await closing(harness, by: { await $0.close() }, body)
+}
+
 /// One test's world: a mock cluster with the four topics, a fresh store, and the token keys.
 final class WorkerHarness: Sendable {
     static let secret = "contact-worker-tests-secret-0123456789abcdef"
@@ -219,19 +234,19 @@ final class WorkerHarness: Sendable {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: nil)
         configuration.set("topic.metadata.refresh.interval.ms", "1000")
         let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
-        let partitions = try await consumer.partitions(of: topic)
-        try await consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset.beginning) }))
-        defer { Task { await consumer.close() } }
-        let messages = try await within(seconds, "\(count) messages on \(topic)") {
-            var messages: [KafkaMessage] = []
-            if count == 0 { return messages }
-            for await batch in consumer.batches {
-                messages += batch
-                if messages.count >= count { break }
+        return try await closing(consumer, by: { await $0.close() }) { consumer in
+            let partitions = try await consumer.partitions(of: topic)
+            try await consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset.beginning) }))
+            return try await within(seconds, "\(count) messages on \(topic)") {
+                var messages: [KafkaMessage] = []
+                if count == 0 { return messages }
+                for await batch in consumer.batches {
+                    messages += batch
+                    if messages.count >= count { break }
+                }
+                return messages
             }
-            return messages
         }
-        return messages
     }
 
     /// The high watermarks of `topic` summed over partitions: how many messages it holds.
