@@ -177,12 +177,14 @@ struct MigrationUpgradeTests {
         case .postgres(let settings):
             let logger = Logger(label: "MigrationUpgradeTests")
             let connection = try await settings.connectForTest(logger: logger)
-            defer { Task { try? await connection.close() } }
-            if let schema = settings.schema {
-                try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \"\(schema)\""), logger: logger)
-            }
-            for statement in statements {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            try await closing(connection, by: { try? await $0.close() }) { connection in
+                if let schema = settings.schema {
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "SET search_path TO \"\(schema)\""), logger: logger)
+                }
+                for statement in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
             }
         }
     }
