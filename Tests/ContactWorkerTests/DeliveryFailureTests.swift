@@ -217,8 +217,7 @@ struct DeliveryFailureTests {
                     // The first batch's publish fails fatally once the second batch is retrying.
                     while store.refusals == 0 { try await Task.sleep(for: .milliseconds(20)) }
                     throw KafkaError.deliveryFailed(
-                        topic: "results", code: .fatal, reason: Self.fencedReason, isRetriable: false,
-                        isFatal: true)
+                        topic: "results", failure: KafkaFailure(code: .fatal, reason: Self.fencedReason))
                 })
             try await harness.send([harness.message(first)])
             try await eventually(30, "the first command to be written") {
