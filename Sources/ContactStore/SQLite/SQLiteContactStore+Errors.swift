@@ -1,0 +1,39 @@
+import ContactDomain
+import Foundation
+import GRDB
+import Logging
+
+/// How SQLite and GRDB failures map to ``StoreError``.
+extension SQLiteContactStore {
+    func storeError(from error: any Error) -> any Error {
+        switch error {
+        case let error as StoreError:
+            return error
+        case is CancellationError:
+            return error
+        case let error as DatabaseError:
+            let underlying = Self.describe(error)
+            switch error.resultCode {
+            case .SQLITE_CONSTRAINT:
+                return StoreError.constraintViolation(database: database, constraint: nil, underlying: underlying)
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return StoreError.transientConflict(database: database, underlying: underlying)
+            case .SQLITE_CANTOPEN, .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_NOLFS:
+                return StoreError.unavailable(database: database, underlying: underlying)
+            default:
+                return StoreError.unexpected(database: database, underlying: underlying)
+            }
+        case let error as RowDecodingError:
+            return StoreError.corruptRow(database: database, table: "?", detail: "\(error)")
+        default:
+            return StoreError.unexpected(database: database, underlying: "\(error)")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "\(error.message ?? "SQLite error") (\(error.extendedResultCode))"
+        }
+        return "\(error)"
+    }
+}
