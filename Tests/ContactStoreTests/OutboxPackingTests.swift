@@ -80,11 +80,11 @@ struct OutboxPackingTests {
         #expect(marks == [1: [0...0], 2: [1...3]])
 
         let whole = OutboxPacking.StoredBatch(firstIndex: 1, lastIndex: 3, count: 3)
-        #expect(OutboxPacking.removesAll([0...5], from: whole) == true)
-        #expect(OutboxPacking.removesAll([1...2], from: whole) == nil)
-        #expect(OutboxPacking.removesAll([4...9], from: whole) == false)
+        #expect(OutboxPacking.effect(of: [0...5], on: whole) == .deletesRow)
+        #expect(OutboxPacking.effect(of: [1...2], on: whole) == .rewritesRow)
+        #expect(OutboxPacking.effect(of: [4...9], on: whole) == .leavesRow)
         let holed = OutboxPacking.StoredBatch(firstIndex: 1, lastIndex: 3, count: 2)
-        #expect(OutboxPacking.removesAll([0...5], from: holed) == nil)
+        #expect(OutboxPacking.effect(of: [0...5], on: holed) == .rewritesRow)
     }
 
     @Test("rewriting a stored batch keeps exactly the unmarked messages with their indexes")

@@ -81,12 +81,6 @@ extension PostgresContactStore {
         return try await withConnection { connection in try await body(connection, input) }
     }
 
-    /// How many pools this store has retired (tests watch it to see a replacement happen).
-    var poolGeneration: Int { state.withLock { $0.leases.generation } }
-
-    /// The calls of the current pool counted as holding one of its connections.
-    var leasedCalls: Int { state.withLock { $0.leases.holding } }
-
     /// The current pool (started if there is none) and a call begun on it.
     func beginCall() throws -> (PostgresClient, PoolLeases.Call) {
         let settings = self.settings

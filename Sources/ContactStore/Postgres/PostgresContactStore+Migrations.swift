@@ -121,20 +121,4 @@ extension PostgresContactStore {
         }
         try await connection.query("DROP TABLE outbox", logger: logger)
     }
-
-    /// Writes `messages` into the per-message outbox of schema version 3 or older, the way builds
-    /// before migration 4 did; only the upgrade test uses it.
-    func insertLegacyOutboxRows(_ messages: [OutboxMessage]) async throws {
-        let logger = self.logger
-        try await withConnection { connection in
-            for message in messages {
-                try await connection.query(
-                    """
-                    INSERT INTO outbox (topic, key, value, headers, contact_id)
-                    VALUES (\(message.topic), \(message.key.map { ByteBuffer(bytes: $0) }), \(ByteBuffer(bytes: message.value)),
-                        \(ByteBuffer(bytes: HeaderCoding.encode(message.headers))), \(message.contactID))
-                    """, logger: logger)
-            }
-        }
-    }
 }

@@ -67,7 +67,7 @@ extension PostgresContactStore {
                 try row.decode((Int64, Int32, Int32, Int32).self)
             }
             let batch = OutboxPacking.StoredBatch(firstIndex: Int(first), lastIndex: Int(last), count: Int(count))
-            guard let runs = marks[id], OutboxPacking.removesAll(runs, from: batch) != false else { continue }
+            guard let runs = marks[id], OutboxPacking.effect(of: runs, on: batch) != .leavesRow else { continue }
             try await rewriteOutboxBatch(id, without: runs, connection, database: database, logger: logger)
         }
     }

@@ -87,19 +87,4 @@ extension SQLiteContactStore {
         }
         try db.execute(sql: "DROP TABLE outbox")
     }
-
-    /// Writes `messages` into the per-message outbox of schema version 3 or older, the way builds
-    /// before migration 4 did; only the upgrade test uses it.
-    func insertLegacyOutboxRows(_ messages: [OutboxMessage]) async throws {
-        try await write { db in
-            for message in messages {
-                try db.execute(
-                    sql: "INSERT INTO outbox (topic, key, value, headers, contact_id) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [
-                        message.topic, message.key.map { Data($0) }, Data(message.value),
-                        Data(HeaderCoding.encode(message.headers)), message.contactID,
-                    ])
-            }
-        }
-    }
 }

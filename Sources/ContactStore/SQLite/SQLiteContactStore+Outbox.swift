@@ -119,12 +119,12 @@ extension SQLiteContactStore {
             let stored = OutboxPacking.StoredBatch(
                 firstIndex: try row.decode(atIndex: 0), lastIndex: try row.decode(atIndex: 1),
                 count: try row.decode(atIndex: 2))
-            switch OutboxPacking.removesAll(runs, from: stored) {
-            case true?:
+            switch OutboxPacking.effect(of: runs, on: stored) {
+            case .deletesRow:
                 try delete.execute(arguments: [batchID])
-            case false?:
+            case .leavesRow:
                 continue
-            case nil:
+            case .rewritesRow:
                 try rewriteOutboxBatch(batchID, without: runs, db, database: database)
             }
         }

@@ -122,18 +122,27 @@ enum OutboxPacking {
         return result
     }
 
-    /// What marking `runs` published does to `batch`: `true` when it removes every message left
-    /// (delete the row), `false` when it removes none (leave it), `nil` when it removes some or
-    /// the batch is not contiguous (read the messages and rewrite them).
-    static func removesAll(_ runs: [ClosedRange<Int>], from batch: StoredBatch) -> Bool? {
+    /// What marking messages published does to one stored row.
+    enum MarkEffect: Equatable {
+        /// Every message left in the row is marked: delete the row.
+        case deletesRow
+        /// None of its messages is marked: leave the row as it is.
+        case leavesRow
+        /// Some of its messages are marked, or the row has holes: read its messages and rewrite it
+        /// (see ``rewrite(_:without:)``).
+        case rewritesRow
+    }
+
+    /// What marking `runs` published does to `batch`, decided from its stored index columns alone.
+    static func effect(of runs: [ClosedRange<Int>], on batch: StoredBatch) -> MarkEffect {
         let present = batch.firstIndex...batch.lastIndex
-        guard runs.contains(where: { $0.overlaps(present) }) else { return false }
+        guard runs.contains(where: { $0.overlaps(present) }) else { return .leavesRow }
         if batch.isContiguous,
             runs.contains(where: { $0.contains(present.lowerBound) && $0.contains(present.upperBound) })
         {
-            return true
+            return .deletesRow
         }
-        return nil
+        return .rewritesRow
     }
 
     /// What a stored batch becomes once the messages in `runs` are removed from it.
