@@ -3,24 +3,12 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Row decoding: the conversions from PostgreSQL rows to models.
+/// Row decoding failures as ``StoreError``; the mappings themselves are shared (see ``RowMapping``).
 extension PostgresContactStore {
-    func decodeContact(_ row: PostgresRow) throws -> Contact {
-        try decoding(table: "contacts") {
-            let (
-                id, business, first, last, company, display, email, phone, status, stage, lastContacted, created,
-                updated, version
-            ) = try row.decode(
-                (
-                    UUID, String, String?, String?, String?, String, String?, String?, String, String,
-                    PostgresTimestamp?, PostgresTimestamp, PostgresTimestamp, Int32
-                ).self)
-            return Contact(
-                id: id, businessID: business, firstName: first, lastName: last, companyName: company,
-                displayName: display, email: email, phone: phone, relationshipStatus: try Self.enumValue(status),
-                lifecycleStage: try Self.enumValue(stage), lastContacted: lastContacted?.timestamp,
-                createdAt: created.timestamp, updatedAt: updated.timestamp, version: Int(version))
-        }
+    /// `row` mapped by `map` (one of ``RowMapping``'s), a failure reported as a corrupt row of `table`.
+    func mapped<Item>(_ row: PostgresRow, table: String, _ map: (PostgresRandomAccessRow) throws -> Item) throws -> Item
+    {
+        try decoding(table: table) { try map(PostgresRandomAccessRow(row)) }
     }
 
     func decoding<T>(table: String, _ body: () throws -> T) throws -> T {
@@ -32,12 +20,5 @@ extension PostgresContactStore {
             throw StoreError.corruptRow(
                 database: database, table: table, detail: "column \(error.columnName): \(error.code)")
         }
-    }
-
-    static func enumValue<Value: RawRepresentable<String>>(_ text: String) throws -> Value {
-        guard let value = Value(rawValue: text) else {
-            throw RowValueError(detail: "unknown \(Value.self) \"\(text)\"")
-        }
-        return value
     }
 }

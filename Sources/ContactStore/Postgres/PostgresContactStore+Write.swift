@@ -38,8 +38,7 @@ extension PostgresContactStore {
         if !contacts.isEmpty {
             queries.append(
                 """
-                INSERT INTO contacts (id, business_id, first_name, last_name, company_name, display_name, email,
-                    phone, relationship_status, lifecycle_stage, last_contacted, created_at, updated_at, version)
+                INSERT INTO contacts (\(unescaped: StoreColumns.contact))
                 SELECT * FROM UNNEST(\(contacts.map(\.id)), \(contacts.map(\.businessID)),
                     \(PostgresNullableArray(contacts.map(\.firstName))), \(PostgresNullableArray(contacts.map(\.lastName))),
                     \(PostgresNullableArray(contacts.map(\.companyName))), \(contacts.map(\.displayName)),
@@ -63,10 +62,8 @@ extension PostgresContactStore {
         if !interactions.isEmpty {
             queries.append(
                 """
-                INSERT INTO interactions (id, contact_id, type, description, "timestamp", outcome, next_action,
-                    scheduled_follow_up, performed_by, performed_by_id)
-                SELECT id, contact_id, type, description, "timestamp", outcome, next_action, scheduled_follow_up,
-                    performed_by, performed_by_id
+                INSERT INTO interactions (\(unescaped: StoreColumns.interaction))
+                SELECT \(unescaped: StoreColumns.interaction)
                 FROM UNNEST(\(interactions.map(\.id)), \(interactions.map(\.contactID)),
                     \(interactions.map(\.type.rawValue)), \(interactions.map(\.description)),
                     \(interactions.map { PostgresTimestamp($0.timestamp) }),
@@ -74,8 +71,7 @@ extension PostgresContactStore {
                     \(PostgresNullableArray(interactions.map(\.nextAction))),
                     \(PostgresNullableArray(interactions.map { $0.scheduledFollowUp.map(PostgresTimestamp.init) })),
                     \(interactions.map(\.performedBy)), \(interactions.map(\.performedByID)))
-                    WITH ORDINALITY AS i (id, contact_id, type, description, "timestamp", outcome, next_action,
-                        scheduled_follow_up, performed_by, performed_by_id, position)
+                    WITH ORDINALITY AS i (\(unescaped: StoreColumns.interaction), position)
                 ORDER BY position
                 """)
         }
@@ -83,18 +79,15 @@ extension PostgresContactStore {
         if !history.isEmpty {
             queries.append(
                 """
-                INSERT INTO status_history (id, contact_id, from_status, to_status, from_lifecycle_stage,
-                    to_lifecycle_stage, "timestamp", changed_by, changed_by_id, reason, notes)
-                SELECT id, contact_id, from_status, to_status, from_lifecycle_stage, to_lifecycle_stage, "timestamp",
-                    changed_by, changed_by_id, reason, notes
+                INSERT INTO status_history (\(unescaped: StoreColumns.statusHistory))
+                SELECT \(unescaped: StoreColumns.statusHistory)
                 FROM UNNEST(\(history.map(\.id)), \(history.map(\.contactID)),
                     \(PostgresNullableArray(history.map { $0.fromStatus?.rawValue })), \(history.map(\.toStatus.rawValue)),
                     \(PostgresNullableArray(history.map { $0.fromLifecycleStage?.rawValue })),
                     \(history.map(\.toLifecycleStage.rawValue)), \(history.map { PostgresTimestamp($0.timestamp) }),
                     \(history.map(\.changedBy)), \(history.map(\.changedByID)),
                     \(PostgresNullableArray(history.map(\.reason))), \(PostgresNullableArray(history.map(\.notes))))
-                    WITH ORDINALITY AS h (id, contact_id, from_status, to_status, from_lifecycle_stage,
-                        to_lifecycle_stage, "timestamp", changed_by, changed_by_id, reason, notes, position)
+                    WITH ORDINALITY AS h (\(unescaped: StoreColumns.statusHistory), position)
                 ORDER BY position
                 """)
         }
@@ -102,8 +95,7 @@ extension PostgresContactStore {
         if !commands.isEmpty {
             queries.append(
                 """
-                INSERT INTO processed_commands (command_id, fingerprint, business_id, contact_id, command_type,
-                    result_status, result_body, processed_at)
+                INSERT INTO processed_commands (\(unescaped: StoreColumns.processedCommand))
                 SELECT * FROM UNNEST(\(commands.map(\.commandID)), \(commands.map(\.fingerprint)),
                     \(PostgresNullableArray(commands.map(\.businessID))), \(PostgresNullableArray(commands.map(\.contactID))),
                     \(PostgresNullableArray(commands.map(\.commandType))), \(commands.map { Int32(clamping: $0.resultStatus) }),
@@ -115,12 +107,12 @@ extension PostgresContactStore {
             // ORDER BY ordinality makes the identity column number rows in the batch's order.
             queries.append(
                 """
-                INSERT INTO events (id, contact_id, business_id, command_id, type, time, body)
-                SELECT id, contact_id, business_id, command_id, type, time, body
+                INSERT INTO events (\(unescaped: StoreColumns.event))
+                SELECT \(unescaped: StoreColumns.event)
                 FROM UNNEST(\(events.map(\.id)), \(events.map(\.contactID)), \(events.map(\.businessID)),
                     \(events.map(\.commandID)), \(events.map(\.type)), \(events.map { PostgresTimestamp($0.time) }),
                     \(events.map { ByteBuffer(bytes: $0.body) }))
-                    WITH ORDINALITY AS e (id, contact_id, business_id, command_id, type, time, body, position)
+                    WITH ORDINALITY AS e (\(unescaped: StoreColumns.event), position)
                 ORDER BY position
                 """)
         }

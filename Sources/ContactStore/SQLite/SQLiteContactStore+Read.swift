@@ -10,9 +10,9 @@ extension SQLiteContactStore {
         let database = self.database
         return try await read { db in
             try Row.fetchOne(
-                db, sql: "SELECT \(Self.contactColumns) FROM contacts WHERE id = ? AND business_id = ?",
+                db, sql: "SELECT \(StoreColumns.contact) FROM contacts WHERE id = ? AND business_id = ?",
                 arguments: [id.lowercasedString, businessID]
-            ).map { try Self.decodeContact($0, database: database) }
+            ).map { row in try Self.decoding(table: "contacts", database: database) { try RowMapping.contact(row) } }
         }
     }
 
@@ -27,10 +27,12 @@ extension SQLiteContactStore {
             for chunk in ids.chunked(into: 500) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let rows = try Row.fetchCursor(
-                    db, sql: "SELECT \(Self.contactColumns) FROM contacts WHERE id IN (\(marks))",
+                    db, sql: "SELECT \(StoreColumns.contact) FROM contacts WHERE id IN (\(marks))",
                     arguments: StatementArguments(chunk.map(\.lowercasedString)))
                 while let row = try rows.next() {
-                    let contact = try Self.decodeContact(row, database: database)
+                    let contact = try Self.decoding(table: "contacts", database: database) {
+                        try RowMapping.contact(row)
+                    }
                     result[contact.id] = contact
                 }
             }
@@ -39,81 +41,41 @@ extension SQLiteContactStore {
     }
 
     /// One page of a contact's interactions, newest first (timestamp descending, then last recorded
-    /// first), with the total count. The rowid is recording order: rows are only ever appended.
+    /// first), with the total count.
     public func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
-        let database = self.database
-        let skip = max(skip, 0)
-        let limit = max(limit, 0)
-        return try await read { db in
-            let id = contactID.lowercasedString
-            let total =
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM interactions WHERE contact_id = ?", arguments: [id])
-                ?? 0
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, contact_id, type, description, timestamp, outcome, next_action, scheduled_follow_up,
-                        performed_by, performed_by_id
-                    FROM interactions WHERE contact_id = ?
-                    ORDER BY timestamp DESC, rowid DESC LIMIT ? OFFSET ?
-                    """,
-                arguments: [id, limit, skip])
-            let items = try rows.map { row in
-                try Self.decoding(table: "interactions", database: database) {
-                    Interaction(
-                        id: try Self.uuid(row, 0),
-                        contactID: try Self.uuid(row, 1),
-                        type: try Self.enumValue(row, 2),
-                        description: try row.decode(atIndex: 3),
-                        timestamp: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 4)),
-                        outcome: try row.decode(atIndex: 5),
-                        nextAction: try row.decode(atIndex: 6),
-                        scheduledFollowUp: try Self.timestamp(row, 7),
-                        performedBy: try row.decode(atIndex: 8),
-                        performedByID: try row.decode(atIndex: 9))
-                }
-            }
-            return Page(items: items, total: total, skip: skip, limit: limit)
-        }
+        try await timelinePage(
+            table: "interactions", columns: StoreColumns.interaction, contactID: contactID,
+            window: PageWindow(skip: skip, limit: limit), RowMapping.interaction)
     }
 
     /// One page of a contact's status history, newest first (timestamp descending, then last
-    /// recorded first), with the total count. The rowid is recording order: rows are only ever appended.
+    /// recorded first), with the total count.
     public func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
+        try await timelinePage(
+            table: "status_history", columns: StoreColumns.statusHistory, contactID: contactID,
+            window: PageWindow(skip: skip, limit: limit), RowMapping.statusHistoryEntry)
+    }
+
+    /// One page of the rows of a contact's timeline `table`, newest first, with the total count.
+    /// The rowid is recording order: timeline rows are only ever appended.
+    private func timelinePage<Item: Sendable>(
+        table: String, columns: String, contactID: UUID, window: PageWindow,
+        _ map: @escaping @Sendable (Row) throws -> Item
+    ) async throws -> Page<Item> {
         let database = self.database
-        let skip = max(skip, 0)
-        let limit = max(limit, 0)
         return try await read { db in
             let id = contactID.lowercasedString
             let total =
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM status_history WHERE contact_id = ?", arguments: [id])
-                ?? 0
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE contact_id = ?", arguments: [id]) ?? 0
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, contact_id, from_status, to_status, from_lifecycle_stage, to_lifecycle_stage,
-                        timestamp, changed_by, changed_by_id, reason, notes
-                    FROM status_history WHERE contact_id = ?
+                    SELECT \(columns) FROM \(table) WHERE contact_id = ?
                     ORDER BY timestamp DESC, rowid DESC LIMIT ? OFFSET ?
                     """,
-                arguments: [id, limit, skip])
-            let items = try rows.map { row in
-                try Self.decoding(table: "status_history", database: database) {
-                    StatusHistoryEntry(
-                        id: try Self.uuid(row, 0),
-                        contactID: try Self.uuid(row, 1),
-                        fromStatus: try Self.optionalEnumValue(row, 2),
-                        toStatus: try Self.enumValue(row, 3),
-                        fromLifecycleStage: try Self.optionalEnumValue(row, 4),
-                        toLifecycleStage: try Self.enumValue(row, 5),
-                        timestamp: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 6)),
-                        changedBy: try row.decode(atIndex: 7),
-                        changedByID: try row.decode(atIndex: 8),
-                        reason: try row.decode(atIndex: 9),
-                        notes: try row.decode(atIndex: 10))
-                }
-            }
-            return Page(items: items, total: total, skip: skip, limit: limit)
+                arguments: [id, window.limit, window.skip])
+            let items = try rows.map { row in try Self.decoding(table: table, database: database) { try map(row) } }
+            return window.page(items, total: total)
         }
     }
 
@@ -127,23 +89,12 @@ extension SQLiteContactStore {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let rows = try Row.fetchCursor(
                     db,
-                    sql: """
-                        SELECT command_id, fingerprint, business_id, contact_id, command_type, result_status,
-                            result_body, processed_at
-                        FROM processed_commands WHERE command_id IN (\(marks))
-                        """,
+                    sql:
+                        "SELECT \(StoreColumns.processedCommand) FROM processed_commands WHERE command_id IN (\(marks))",
                     arguments: StatementArguments(chunk))
                 while let row = try rows.next() {
                     let command = try Self.decoding(table: "processed_commands", database: database) {
-                        ProcessedCommand(
-                            commandID: try row.decode(atIndex: 0),
-                            fingerprint: try row.decode(atIndex: 1),
-                            businessID: try row.decode(atIndex: 2),
-                            contactID: try row.decode(atIndex: 3),
-                            commandType: try row.decode(atIndex: 4),
-                            resultStatus: try row.decode(atIndex: 5),
-                            resultBody: Array(try row.decode(Data.self, atIndex: 6)),
-                            processedAt: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 7)))
+                        try RowMapping.processedCommand(row)
                     }
                     result[command.commandID] = command
                 }
@@ -164,7 +115,7 @@ extension SQLiteContactStore {
         pageSize: Int,
         _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
     ) async throws {
-        let limit = max(1, pageSize)
+        let limit = PageWindow.eventPageSize(pageSize)
         var after: Int64
         let last: Int64
         let condition: String
@@ -196,7 +147,7 @@ extension SQLiteContactStore {
             let cursor = after
             let page = try await fetchEvents(
                 sql: """
-                    SELECT sequence, id, contact_id, business_id, command_id, type, time, body \(condition)
+                    SELECT sequence, \(StoreColumns.event) \(condition)
                     ORDER BY sequence LIMIT \(limit)
                     """,
                 arguments: arguments + [cursor])
@@ -214,17 +165,7 @@ extension SQLiteContactStore {
         return try await read { db in
             let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
             return try rows.map { row in
-                try Self.decoding(table: "events", database: database) {
-                    let event = StoredEvent(
-                        id: try Self.uuid(row, 1),
-                        contactID: try Self.uuid(row, 2),
-                        businessID: try row.decode(atIndex: 3),
-                        commandID: try row.decode(atIndex: 4),
-                        type: try row.decode(atIndex: 5),
-                        time: Timestamp(microsecondsSinceEpoch: try row.decode(atIndex: 6)),
-                        body: Array(try row.decode(Data.self, atIndex: 7)))
-                    return (try row.decode(Int64.self, atIndex: 0), event)
-                }
+                try Self.decoding(table: "events", database: database) { try RowMapping.sequencedEvent(row) }
             }
         }
     }

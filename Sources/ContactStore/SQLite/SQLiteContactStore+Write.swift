@@ -38,8 +38,7 @@ extension SQLiteContactStore {
                 """)
         let upsert = try db.cachedStatement(
             sql: """
-                INSERT INTO contacts (id, business_id, first_name, last_name, company_name, display_name, email,
-                    phone, relationship_status, lifecycle_stage, last_contacted, created_at, updated_at, version)
+                INSERT INTO contacts (\(StoreColumns.contact))
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET
                     business_id = excluded.business_id, first_name = excluded.first_name,
@@ -72,8 +71,7 @@ extension SQLiteContactStore {
         guard !interactions.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO interactions (id, contact_id, type, description, timestamp, outcome, next_action,
-                    scheduled_follow_up, performed_by, performed_by_id)
+                INSERT INTO interactions (\(StoreColumns.interaction))
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for interaction in interactions {
@@ -90,8 +88,7 @@ extension SQLiteContactStore {
         guard !entries.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO status_history (id, contact_id, from_status, to_status, from_lifecycle_stage,
-                    to_lifecycle_stage, timestamp, changed_by, changed_by_id, reason, notes)
+                INSERT INTO status_history (\(StoreColumns.statusHistory))
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for entry in entries {
@@ -108,8 +105,7 @@ extension SQLiteContactStore {
         guard !commands.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO processed_commands (command_id, fingerprint, business_id, contact_id, command_type,
-                    result_status, result_body, processed_at)
+                INSERT INTO processed_commands (\(StoreColumns.processedCommand))
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for command in commands {
@@ -124,7 +120,7 @@ extension SQLiteContactStore {
         guard !events.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO events (id, contact_id, business_id, command_id, type, time, body)
+                INSERT INTO events (\(StoreColumns.event))
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
         for event in events {
