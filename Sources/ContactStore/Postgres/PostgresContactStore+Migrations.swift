@@ -11,7 +11,7 @@ extension PostgresContactStore {
         let schema = settings.schema
         let database = self.database
         let logger = self.logger
-        let applied: [Int] = try await withConnection { connection in
+        let plan = try await withConnection { connection in
             try await connection.withTransaction(logger: logger) { connection in
                 // Several workers may start at once; the lock makes them migrate one after another.
                 let lockKey = schema ?? "public"
@@ -34,26 +34,24 @@ extension PostgresContactStore {
                 ).decode((Int, String).self) {
                     applied.append((version, name))
                 }
-                let pending = try SchemaMigrations.pending(applied: applied, database: database, through: target)
-                for migration in pending {
-                    for statement in migration.postgres {
+                let plan = try MigrationPlan(
+                    applied: applied, dialect: .postgres, database: database, through: target)
+                for step in plan.steps {
+                    switch step {
+                    case .execute(let statement):
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                    }
-                    switch migration.dataStep {
-                    case .packLegacyOutbox:
+                    case .dataStep(.packLegacyOutbox):
                         try await Self.packLegacyOutbox(connection, database: database, logger: logger)
-                    case nil: break
+                    case .record(let version, let name):
+                        try await connection.query(
+                            "INSERT INTO schema_migrations (version, name) VALUES (\(version), \(name))", logger: logger
+                        )
                     }
-                    try await connection.query(
-                        "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
-                        logger: logger)
                 }
-                return pending.map(\.version)
+                return plan
             }
         }
-        if !applied.isEmpty {
-            logger.info("applied migrations", metadata: ["database": "\(database)", "versions": "\(applied)"])
-        }
+        plan.logApplied(database: database, logger: logger)
     }
 
     /// The versions recorded in `schema_migrations`, ascending; empty before the first migration.

@@ -8,7 +8,7 @@ extension SQLiteContactStore {
     /// Migrates up to and including version `target` only; tests use it to build an older schema.
     func migrate(through target: Int) async throws {
         let database = self.database
-        let applied = try await write { db in
+        let plan = try await write { db in
             try db.execute(
                 sql: """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -21,25 +21,23 @@ extension SQLiteContactStore {
             let applied = try rows.map { row in
                 (version: try row.decode(Int.self, atIndex: 0), name: try row.decode(String.self, atIndex: 1))
             }
-            let pending = try SchemaMigrations.pending(applied: applied, database: database, through: target)
+            let plan = try MigrationPlan(applied: applied, dialect: .sqlite, database: database, through: target)
             let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-            for migration in pending {
-                for statement in migration.sqlite {
+            for step in plan.steps {
+                switch step {
+                case .execute(let statement):
                     try db.execute(sql: statement)
+                case .dataStep(.packLegacyOutbox):
+                    try Self.packLegacyOutbox(db, database: database)
+                case .record(let version, let name):
+                    try db.execute(
+                        sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                        arguments: [version, name, now])
                 }
-                switch migration.dataStep {
-                case .packLegacyOutbox: try Self.packLegacyOutbox(db, database: database)
-                case nil: break
-                }
-                try db.execute(
-                    sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    arguments: [migration.version, migration.name, now])
             }
-            return pending.map(\.version)
+            return plan
         }
-        if !applied.isEmpty {
-            logger.info("applied migrations", metadata: ["database": "\(database)", "versions": "\(applied)"])
-        }
+        plan.logApplied(database: database, logger: logger)
     }
 
     /// The versions recorded in `schema_migrations`, ascending; empty before the first migration.
