@@ -72,3 +72,11 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension StoreError {
+    /// Whether a store reports `error` as it is: it is already a ``StoreError``, or a cancellation,
+    /// which callers tell apart from failures.
+    static func passesThrough(_ error: any Error) -> Bool {
+        error is StoreError || error is CancellationError
+    }
+}

@@ -6,11 +6,8 @@ import PostgresNIO
 /// How PostgreSQL and PostgresNIO failures map to ``StoreError``.
 extension PostgresContactStore {
     func storeError(from error: any Error) -> any Error {
+        if StoreError.passesThrough(error) { return error }
         switch error {
-        case let error as StoreError:
-            return error
-        case is CancellationError:
-            return error
         case let error as PostgresTransactionError:
             if let inner = error.closureError ?? error.commitError ?? error.beginError {
                 return storeError(from: inner)

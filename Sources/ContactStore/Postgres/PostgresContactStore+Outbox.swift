@@ -145,13 +145,9 @@ extension PostgresContactStore {
                     let (id, bytes, partition) = try Self.corruptRowOnFailure(database: database) {
                         try row.decode((Int64, ByteBuffer, Int32?).self)
                     }
-                    let messages = try OutboxPacking.unpack(bytes.readableBytesView, batchID: id, database: database)
-                    result.append(
-                        contentsOf: messages.prefix(limit - result.count).map { entry in
-                            var message = entry.message
-                            message.sourcePartition = partition
-                            return message
-                        })
+                    try OutboxPacking.appendPending(
+                        bytes.readableBytesView, batchID: id, sourcePartition: partition, to: &result, limit: limit,
+                        database: database)
                 }
                 return result
             }

@@ -6,11 +6,8 @@ import Logging
 /// How SQLite and GRDB failures map to ``StoreError``.
 extension SQLiteContactStore {
     func storeError(from error: any Error) -> any Error {
+        if StoreError.passesThrough(error) { return error }
         switch error {
-        case let error as StoreError:
-            return error
-        case is CancellationError:
-            return error
         case let error as DatabaseError:
             let underlying = Self.describe(error)
             switch error.resultCode {

@@ -63,13 +63,8 @@ extension SQLiteContactStore {
                         try row.decode(Int32?.self, atIndex: 2)
                     )
                 }
-                let messages = try OutboxPacking.unpack(bytes, batchID: batchID, database: database)
-                result.append(
-                    contentsOf: messages.prefix(limit - result.count).map { entry in
-                        var message = entry.message
-                        message.sourcePartition = partition
-                        return message
-                    })
+                try OutboxPacking.appendPending(
+                    bytes, batchID: batchID, sourcePartition: partition, to: &result, limit: limit, database: database)
             }
             return result
         }
