@@ -42,10 +42,12 @@ extension WorkerProcessTests {
                         apiKey: .offsetCommit, errors: [.coordinatorNotAvailable, .requestTimedOut])
                     try cluster.pushRequestErrors(apiKey: .heartbeat, errors: [.rebalanceInProgress])
                 case 2:
-                    // A delivery the broker refuses for good: the committed batch is re-published.
-                    // One error only: the mock hands a pushed error to the next produce request of
-                    // any client, and the worker's retries fail inside librdkafka without sending
-                    // one, so a second error waited for the test's next send and dropped commands.
+                    // A delivery the broker refuses for good. The mock hands a pushed error to the
+                    // next Produce request of any client: the worker's (its committed batch is
+                    // published again) or, when the worker is idle by then, the test sender's
+                    // (which sends the refused commands again). DeliveryFailureTests aims it at
+                    // the worker. One error only: the worker's retries fail inside librdkafka
+                    // without sending a request.
                     try cluster.pushRequestErrors(apiKey: .produce, errors: [.topicAuthorizationFailed])
                 default:
                     // Longer than the 3 s session: the group forgets the worker, which must rejoin.

@@ -187,24 +187,31 @@ final class WorkerHarness: Sendable {
         var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         configuration.set("message.max.bytes", "10000000")
         configuration.set("enable.idempotence", "true")
-        let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
-        let reports = try await producer.send(batch: messages)
-        await producer.shutdown()
-        // A command that never reached the topic would otherwise show up only as a worker that
-        // "never processed everything" (e.g. a produce error injected for the worker that this
-        // producer's request ran into instead).
-        let failures = reports.compactMap { report -> String? in
+        // A produce error a test injects for the worker goes to the next Produce request of any
+        // client, so this producer's request may run into it instead. The records it refused were
+        // not written: they are sent again, a few times at most, each time by a new producer (one
+        // that was refused a topic keeps refusing it locally). Key-ordered sending keeps each
+        // contact's commands in order through that: a later command of a contact is never written
+        // before an earlier one that failed.
+        var pending = messages
+        var failure = ""
+        for _ in 1...3 where !pending.isEmpty {
+            let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
+            let reports: [KafkaDeliveryReport]
             do {
-                _ = try report.get()
-                return nil
+                reports = try await producer.send(keyOrdered: pending)
             } catch {
-                return "\(error)"
+                await producer.shutdown()
+                throw error
             }
+            await producer.shutdown()
+            let failed = zip(pending, reports).filter { $0.1.error != nil }
+            if let error = failed.first?.1.error {
+                failure = "\(failed.count) of \(messages.count) test commands were not delivered: \(error)"
+            }
+            pending = failed.map(\.0)
         }
-        if let first = failures.first {
-            throw HarnessError(
-                description: "\(failures.count) of \(messages.count) test commands were not delivered: \(first)")
-        }
+        if !pending.isEmpty { throw HarnessError(description: failure) }
     }
 
     func message(_ command: TestCommand) -> KafkaOutgoingMessage {
