@@ -190,16 +190,18 @@ final class WorkerHarness: Sendable {
         // A produce error a test injects for the worker goes to the next Produce request of any
         // client, so this producer's request may run into it instead. The records it refused were
         // not written: they are sent again, a few times at most, each time by a new producer (one
-        // that was refused a topic keeps refusing it locally). Key-ordered sending keeps each
-        // contact's commands in order through that: a later command of a contact is never written
-        // before an earlier one that failed.
+        // that was refused a topic keeps refusing it locally) and in key order, so a contact's
+        // later command is not written before an earlier one that failed. The first attempt sends
+        // in exactly the given order, which tests that mix keys on one partition rely on.
         var pending = messages
         var failure = ""
-        for _ in 1...3 where !pending.isEmpty {
+        for attempt in 1...3 where !pending.isEmpty {
             let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
             let reports: [KafkaDeliveryReport]
             do {
-                reports = try await producer.send(keyOrdered: pending)
+                reports =
+                    attempt == 1
+                    ? try await producer.send(batch: pending) : try await producer.send(keyOrdered: pending)
             } catch {
                 await producer.shutdown()
                 throw error
