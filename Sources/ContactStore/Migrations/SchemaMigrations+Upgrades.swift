@@ -7,9 +7,9 @@ extension SchemaMigrations {
     /// Almost every command rewrites its contact's row (`last_contacted`, `updated_at`). With full
     /// pages PostgreSQL must put the new row version on another page and add it to all three
     /// indexes; with 30 % free space the update stays on the page and skips the indexes whose
-    /// values did not change (a HOT update). Measured on 105,000 contacts: upserting 1,000 of them
-    /// took 28-33 ms at the default fill factor and 17-18 ms at 70. Applies to pages written from
-    /// now on; `VACUUM FULL contacts` rewrites existing ones. SQLite has no such setting.
+    /// values did not change (a HOT update; measurements in docs/decisions/0010-store-write-path.md).
+    /// Applies to pages written from now on; `VACUUM FULL contacts` rewrites existing ones. SQLite
+    /// has no such setting.
     static let contactsFillFactor = Migration(
         version: 2,
         name: "contacts fill factor",
@@ -23,10 +23,9 @@ extension SchemaMigrations {
     /// ids are random, so every batch inserted its rows (about 560 bytes each, most of it the stored
     /// result) at random places in a large b-tree: about one page split or rewrite per command.
     /// Stored in a rowid table the rows are appended, and only the small unique index on
-    /// `command_id` takes random inserts; uniqueness and the lookup by id are unchanged. Modelled
-    /// with the same SQLite library, 100 batches of 1,000 commands: that table's inserts went from
-    /// 27 to 13 ms per batch, and a whole AddInteraction batch from 124 to 106 ms.
-    /// PostgreSQL tables are heaps already; nothing changes there.
+    /// `command_id` takes random inserts; uniqueness and the lookup by id are unchanged
+    /// (docs/decisions/0010-store-write-path.md). PostgreSQL tables are heaps already; nothing
+    /// changes there.
     static let processedCommandsInArrivalOrder = Migration(
         version: 3,
         name: "processed commands in arrival order",
@@ -64,9 +63,8 @@ extension SchemaMigrations {
     /// messages packed (see `OutboxPacking`); `first_index`, `last_index` and `message_count` let a
     /// mark decide without reading the messages whether it empties the row. Rows still pending in
     /// the old table are moved over in order. PostgreSQL compresses the packed bytes with lz4 where
-    /// the server has it: a batch's 1.4 MB of JSON then takes about a quarter of the TOAST rows.
-    /// `bench store`, 60 batches, 2 interleaved rounds: apply took 155 / 145 ms per 1,000 commands
-    /// with one row per message, 132 / 114 ms packed and uncompressed, 122 / 106 ms packed with lz4.
+    /// the server has it, so a batch's JSON takes far fewer TOAST rows (measurements in
+    /// docs/decisions/0006-packed-outbox-rows.md).
     static let outboxInBatches = Migration(
         version: 4,
         name: "outbox in batches",
