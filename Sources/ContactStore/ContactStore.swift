@@ -3,6 +3,9 @@ import Foundation
 import Logging
 import Synchronization
 
+/// What ``ContactStore/forEachEventPage(_:pageSize:_:)`` hands each page of events to.
+public typealias EventPageBody = @Sendable ([StoredEvent]) async throws -> Void
+
 /// Durable storage for contacts, their history, idempotency records, the outbox and consumer
 /// offsets: everything the worker needs to be exactly-once about state and never lose an event.
 ///
@@ -41,14 +44,11 @@ public protocol ContactStore: Sendable {
     /// business check. Missing ids are absent from the result.
     func contacts(ids: [UUID]) async throws -> [UUID: Contact]
 
-    /// A contact's interactions, newest first, with the total count: by timestamp descending, and
-    /// among equal timestamps the last recorded first (the order ``apply(_:)`` wrote them in, across
-    /// batches and within one).
-    func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction>
-
-    /// A contact's status history, newest first, with the total count: by timestamp descending,
-    /// and among equal timestamps the last recorded first, so the creation entry comes last.
-    func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry>
+    /// One page of a contact's `timeline` (``Timeline/interactions`` or
+    /// ``Timeline/statusHistory``), newest first, with the total count: by timestamp descending,
+    /// and among equal timestamps the last recorded first (the order ``apply(_:)`` wrote them in,
+    /// across batches and within one). A negative `skip` or `limit` reads as zero.
+    func page<Item>(of timeline: Timeline<Item>, contactID: UUID, skip: Int, limit: Int) async throws -> Page<Item>
 
     /// Bulk idempotency lookup: the stored records for those of `ids` that were processed before.
     func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand]
@@ -93,11 +93,7 @@ public protocol ContactStore: Sendable {
     /// events match (a month's back-fill can be millions), and a slow consumer of the pages
     /// slows the reading down instead of piling events up. An error from `body` stops the
     /// reading and is rethrown.
-    func forEachEventPage(
-        _ selection: EventSelection,
-        pageSize: Int,
-        _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
-    ) async throws
+    func forEachEventPage(_ selection: EventSelection, pageSize: Int, _ body: @escaping EventPageBody) async throws
 
     /// Checks that the database answers; for readiness probes.
     func ping() async throws

@@ -26,35 +26,20 @@ extension PostgresContactStore {
         return result
     }
 
-    /// One page of a contact's interactions, newest first (timestamp descending, then last recorded
-    /// first), with the total count.
-    public func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
-        try await timelinePage(
-            table: "interactions", columns: StoreColumns.interaction, contactID: contactID,
-            window: PageWindow(skip: skip, limit: limit), RowMapping.interaction)
-    }
-
-    /// One page of a contact's status history, newest first (timestamp descending, then last
-    /// recorded first), with the total count.
-    public func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
-        try await timelinePage(
-            table: "status_history", columns: StoreColumns.statusHistory, contactID: contactID,
-            window: PageWindow(skip: skip, limit: limit), RowMapping.statusHistoryEntry)
-    }
-
-    /// One page of the rows of a contact's timeline `table`, newest first (the identity column
-    /// `recorded` breaks timestamp ties), with the total count.
-    private func timelinePage<Item>(
-        table: String, columns: String, contactID: UUID, window: PageWindow,
-        _ map: (PostgresRandomAccessRow) throws -> Item
+    /// One page of a contact's `timeline`, newest first (the identity column `recorded` breaks
+    /// timestamp ties), with the total count.
+    public func page<Item>(
+        of timeline: Timeline<Item>, contactID: UUID, skip: Int, limit: Int
     ) async throws -> Page<Item> {
+        let window = PageWindow(skip: skip, limit: limit)
+        let table = timeline.table
         let (total, rows) = try await page(
             count: "SELECT count(*) FROM \(unescaped: table) WHERE contact_id = \(contactID)",
             items: """
-                SELECT \(unescaped: columns) FROM \(unescaped: table) WHERE contact_id = \(contactID)
+                SELECT \(unescaped: timeline.columns) FROM \(unescaped: table) WHERE contact_id = \(contactID)
                 ORDER BY "timestamp" DESC, recorded DESC LIMIT \(window.limit) OFFSET \(window.skip)
                 """)
-        let items = try rows.map { row in try mapped(row, table: table, map) }
+        let items = try rows.map { row in try mapped(row, table: table, timeline.item) }
         return window.page(items, total: total)
     }
 
@@ -78,26 +63,20 @@ extension PostgresContactStore {
     /// between its first and last event (found once through `events_time`), so every page reads
     /// a bounded slice, never the whole range again.
     public func forEachEventPage(
-        _ selection: EventSelection,
-        pageSize: Int,
-        _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
+        _ selection: EventSelection, pageSize: Int, _ body: @escaping EventPageBody
     ) async throws {
-        let limit = PageWindow.eventPageSize(pageSize)
+        let pager = EventPager(pageSize: pageSize)
+        let limit = pager.limit
         let columns = "sequence, " + StoreColumns.event
         switch selection {
         case .contact(let id):
-            var cursor: Int64 = 0
-            while true {
-                let rows = try await collect(
+            try await pager.walk(after: 0, body: body) { cursor in
+                try await collect(
                     """
                     SELECT \(unescaped: columns) FROM events
                     WHERE contact_id = \(id) AND sequence > \(cursor) ORDER BY sequence LIMIT \(limit)
-                    """)
-                let page = try rows.map(decodeEvent)
-                guard let last = page.last else { return }
-                try await body(page.map(\.event))
-                guard page.count == limit else { return }
-                cursor = last.sequence
+                    """
+                ).map(decodeEvent)
             }
         case .time(let since, let until):
             // No upper bound: a timestamp far in the future would be outside PostgreSQL's range.

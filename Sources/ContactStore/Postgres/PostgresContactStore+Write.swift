@@ -47,13 +47,7 @@ extension PostgresContactStore {
                     \(PostgresNullableArray(contacts.map { $0.lastContacted.map(PostgresTimestamp.init) })),
                     \(contacts.map { PostgresTimestamp($0.createdAt) }), \(contacts.map { PostgresTimestamp($0.updatedAt) }),
                     \(contacts.map { Int32(clamping: $0.version) }))
-                ON CONFLICT (id) DO UPDATE SET
-                    business_id = EXCLUDED.business_id, first_name = EXCLUDED.first_name,
-                    last_name = EXCLUDED.last_name, company_name = EXCLUDED.company_name,
-                    display_name = EXCLUDED.display_name, email = EXCLUDED.email, phone = EXCLUDED.phone,
-                    relationship_status = EXCLUDED.relationship_status, lifecycle_stage = EXCLUDED.lifecycle_stage,
-                    last_contacted = EXCLUDED.last_contacted, created_at = EXCLUDED.created_at,
-                    updated_at = EXCLUDED.updated_at, version = EXCLUDED.version
+                ON CONFLICT (id) DO UPDATE SET \(unescaped: StoreColumns.contactUpdate)
                 """)
         }
         // Interactions and status history list equal timestamps by recording order (the identity

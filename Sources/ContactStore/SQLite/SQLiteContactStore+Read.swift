@@ -40,29 +40,14 @@ extension SQLiteContactStore {
         }
     }
 
-    /// One page of a contact's interactions, newest first (timestamp descending, then last recorded
-    /// first), with the total count.
-    public func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
-        try await timelinePage(
-            table: "interactions", columns: StoreColumns.interaction, contactID: contactID,
-            window: PageWindow(skip: skip, limit: limit), RowMapping.interaction)
-    }
-
-    /// One page of a contact's status history, newest first (timestamp descending, then last
-    /// recorded first), with the total count.
-    public func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
-        try await timelinePage(
-            table: "status_history", columns: StoreColumns.statusHistory, contactID: contactID,
-            window: PageWindow(skip: skip, limit: limit), RowMapping.statusHistoryEntry)
-    }
-
-    /// One page of the rows of a contact's timeline `table`, newest first, with the total count.
-    /// The rowid is recording order: timeline rows are only ever appended.
-    private func timelinePage<Item: Sendable>(
-        table: String, columns: String, contactID: UUID, window: PageWindow,
-        _ map: @escaping @Sendable (Row) throws -> Item
+    /// One page of a contact's `timeline`, newest first, with the total count. The rowid is
+    /// recording order: timeline rows are only ever appended.
+    public func page<Item>(
+        of timeline: Timeline<Item>, contactID: UUID, skip: Int, limit: Int
     ) async throws -> Page<Item> {
         let database = self.database
+        let window = PageWindow(skip: skip, limit: limit)
+        let (table, columns) = (timeline.table, timeline.columns)
         return try await read { db in
             let id = contactID.lowercasedString
             let total =
@@ -74,7 +59,9 @@ extension SQLiteContactStore {
                     ORDER BY timestamp DESC, rowid DESC LIMIT ? OFFSET ?
                     """,
                 arguments: [id, window.limit, window.skip])
-            let items = try rows.map { row in try Self.decoding(table: table, database: database) { try map(row) } }
+            let items = try rows.map { row in
+                try Self.decoding(table: table, database: database) { try timeline.item(row) }
+            }
             return window.page(items, total: total)
         }
     }
@@ -111,12 +98,10 @@ extension SQLiteContactStore {
     /// range's page query says `NOT INDEXED` so SQLite walks the rowid from the cursor rather than
     /// re-reading the whole time range through `events_time` for every page.
     public func forEachEventPage(
-        _ selection: EventSelection,
-        pageSize: Int,
-        _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
+        _ selection: EventSelection, pageSize: Int, _ body: @escaping EventPageBody
     ) async throws {
-        let limit = PageWindow.eventPageSize(pageSize)
-        var after: Int64
+        let pager = EventPager(pageSize: pageSize)
+        let after: Int64
         let last: Int64
         let condition: String
         let arguments: StatementArguments
@@ -143,18 +128,13 @@ extension SQLiteContactStore {
             condition = "FROM events NOT INDEXED WHERE time >= ? AND time < ? AND sequence > ?"
             arguments = bounds
         }
-        while after < last {
-            let cursor = after
-            let page = try await fetchEvents(
+        try await pager.walk(after: after, through: last, body: body) { cursor in
+            try await fetchEvents(
                 sql: """
                     SELECT sequence, \(StoreColumns.event) \(condition)
-                    ORDER BY sequence LIMIT \(limit)
+                    ORDER BY sequence LIMIT \(pager.limit)
                     """,
                 arguments: arguments + [cursor])
-            guard let next = page.last?.sequence else { return }
-            try await body(page.map(\.event))
-            guard page.count == limit else { return }
-            after = next
         }
     }
 

@@ -40,13 +40,7 @@ extension SQLiteContactStore {
             sql: """
                 INSERT INTO contacts (\(StoreColumns.contact))
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET
-                    business_id = excluded.business_id, first_name = excluded.first_name,
-                    last_name = excluded.last_name, company_name = excluded.company_name,
-                    display_name = excluded.display_name, email = excluded.email, phone = excluded.phone,
-                    relationship_status = excluded.relationship_status, lifecycle_stage = excluded.lifecycle_stage,
-                    last_contacted = excluded.last_contacted, created_at = excluded.created_at,
-                    updated_at = excluded.updated_at, version = excluded.version
+                ON CONFLICT (id) DO UPDATE SET \(StoreColumns.contactUpdate)
                 """)
         for contact in contacts {
             let id = contact.id.lowercasedString

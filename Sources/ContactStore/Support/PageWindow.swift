@@ -14,9 +14,4 @@ struct PageWindow: Equatable {
     func page<Item>(_ items: [Item], total: Int) -> Page<Item> {
         Page(items: items, total: total, skip: skip, limit: limit)
     }
-
-    /// The rows per page of an event read: at least one, so every page makes progress.
-    static func eventPageSize(_ pageSize: Int) -> Int {
-        max(1, pageSize)
-    }
 }

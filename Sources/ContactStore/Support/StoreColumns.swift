@@ -8,6 +8,16 @@ enum StoreColumns {
         lifecycle_stage, last_contacted, created_at, updated_at, version
         """
 
+    /// The assignments of a contact upsert's conflict branch: every column of ``contact`` but the
+    /// key, from the row that was to be inserted (both backends call it `excluded`).
+    static let contactUpdate = """
+        business_id = excluded.business_id, first_name = excluded.first_name, last_name = excluded.last_name, \
+        company_name = excluded.company_name, display_name = excluded.display_name, email = excluded.email, \
+        phone = excluded.phone, relationship_status = excluded.relationship_status, \
+        lifecycle_stage = excluded.lifecycle_stage, last_contacted = excluded.last_contacted, \
+        created_at = excluded.created_at, updated_at = excluded.updated_at, version = excluded.version
+        """
+
     static let interaction = """
         id, contact_id, type, description, "timestamp", outcome, next_action, scheduled_follow_up, performed_by, \
         performed_by_id

@@ -21,11 +21,8 @@ extension ForwardingStore {
         try await base.contact(id: id, businessID: businessID)
     }
     func contacts(ids: [UUID]) async throws -> [UUID: Contact] { try await base.contacts(ids: ids) }
-    func interactions(contactID: UUID, skip: Int, limit: Int) async throws -> Page<Interaction> {
-        try await base.interactions(contactID: contactID, skip: skip, limit: limit)
-    }
-    func statusHistory(contactID: UUID, skip: Int, limit: Int) async throws -> Page<StatusHistoryEntry> {
-        try await base.statusHistory(contactID: contactID, skip: skip, limit: limit)
+    func page<Item>(of timeline: Timeline<Item>, contactID: UUID, skip: Int, limit: Int) async throws -> Page<Item> {
+        try await base.page(of: timeline, contactID: contactID, skip: skip, limit: limit)
     }
     func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] {
         try await base.processedCommands(ids: ids)
@@ -45,9 +42,7 @@ extension ForwardingStore {
     func firstOffsets(group: String, topic: String) async throws -> [Int32: Int64] {
         try await base.firstOffsets(group: group, topic: topic)
     }
-    func forEachEventPage(
-        _ selection: EventSelection, pageSize: Int, _ body: @escaping @Sendable ([StoredEvent]) async throws -> Void
-    ) async throws {
+    func forEachEventPage(_ selection: EventSelection, pageSize: Int, _ body: @escaping EventPageBody) async throws {
         try await base.forEachEventPage(selection, pageSize: pageSize, body)
     }
     func ping() async throws { try await base.ping() }
