@@ -12,6 +12,11 @@ import Synchronization
 /// transaction, so a command's state change, its outbox rows and the offset past it become
 /// durable together or not at all. Commands are applied strictly in message order, each seeing the
 /// state left by the ones before it (also within the batch), so per-contact order holds.
+///
+/// - Important: An event depends only on its command and the stored state, never on the clock:
+///   its id (``DeterministicID``), time and body repeat exactly when a batch is decided again
+///   after a crash or a handover, so consumers see a duplicate they can recognise, never a
+///   variant. The clock (`now`) reaches only token expiry and the results' `processed_at`.
 public struct CommandBatchProcessor: Sendable {
     /// Everything the processor needs besides the messages.
     public struct Context: Sendable {

@@ -7,9 +7,14 @@ import Synchronization
 /// The consume loop and the rebalance hooks meet here. A batch takes only the messages of
 /// partitions still owned, atomically with getting a ticket; a revoke removes the partitions
 /// first and then waits until every batch that started before it has ended (committed and
-/// published, or abandoned). So a revoked partition's messages are either finished before the
-/// revoke returns or never started. Batches end in the order they began (the worker publishes
-/// them in order), so "ended through ticket N" is one number.
+/// published, or abandoned).
+///
+/// - Important: A revoked partition's messages are either finished before the revoke returns or
+///   never started. Anything that reads owned partitions across an `await` must check them again
+///   (or hold a ticket) afterwards.
+///
+/// Batches end in the order they began (the worker publishes them in order), so "ended through
+/// ticket N" is one number.
 ///
 /// Each owned partition carries the owner epoch its claim got (``PartitionClaim``); the batch's
 /// offsets name it, so the store refuses the batch if another worker claimed the partition since.
