@@ -103,6 +103,19 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
+        // The in-process worker harness both worker test targets use: a mock cluster, a fresh store
+        // and token keys per test, an in-process worker, sending and reading commands, and the
+        // seeded command scenarios.
+        .target(
+            name: "ContactWorkerHarness",
+            dependencies: [
+                "ContactWorker", "Kafka", "ContactDomain", "ContactStore", "ContactWorkerTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/ContactWorkerHarness",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "ContactWorkerTestSupport"],
@@ -133,6 +146,7 @@ let package = Package(
             name: "ContactWorkerTests",
             dependencies: [
                 "ContactWorker", "Kafka", "ContactDomain", "ContactStore", "ContactWorkerTestSupport",
+                "ContactWorkerHarness",
                 // A session of the test's own, to hold row locks a worker's batch must wait for.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

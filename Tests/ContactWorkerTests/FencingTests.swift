@@ -1,5 +1,6 @@
 import ContactDomain
 import ContactStore
+import ContactWorkerHarness
 import ContactWorkerTestSupport
 import Foundation
 import Kafka

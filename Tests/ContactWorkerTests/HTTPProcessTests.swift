@@ -1,4 +1,5 @@
 import ContactDomain
+import ContactWorkerHarness
 import ContactWorkerTestSupport
 import Foundation
 import Testing

@@ -1,6 +1,7 @@
 import ContactDomain
 import ContactStore
 import ContactWorker
+import ContactWorkerHarness
 import ContactWorkerTestSupport
 import Foundation
 import Kafka

@@ -1,5 +1,6 @@
 import ContactStore
 import ContactWorker
+import ContactWorkerHarness
 import ContactWorkerTestSupport
 import Foundation
 import Testing

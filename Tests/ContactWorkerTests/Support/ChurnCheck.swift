@@ -1,5 +1,6 @@
 import ContactDomain
 import ContactStore
+import ContactWorkerHarness
 import Foundation
 import Kafka
 

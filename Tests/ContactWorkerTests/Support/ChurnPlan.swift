@@ -1,4 +1,5 @@
 import ContactDomain
+import ContactWorkerHarness
 import Foundation
 
 /// The churn test's script, generated from a seed: bursts of state-dependent commands, the

@@ -1,6 +1,7 @@
 import ContactDomain
 import ContactStore
 @testable import ContactWorker
+import ContactWorkerHarness
 import ContactWorkerTestSupport
 import Foundation
 #if canImport(FoundationNetworking)

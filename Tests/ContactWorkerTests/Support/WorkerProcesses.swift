@@ -1,3 +1,4 @@
+import ContactWorkerHarness
 import ContactWorkerTestSupport
 import Foundation
 import Testing

@@ -10,34 +10,47 @@ import Foundation
 /// changes break the transition table on purpose, so the stream holds 201s, 200s and 400s. Each
 /// command carries its own `issued_at` (one second apart, in stream order), so the expected
 /// `last_contacted` of a contact is the time of its last interaction.
-struct Scenario: Sendable {
+public struct Scenario: Sendable {
     /// What one contact must look like once every command was applied exactly once.
-    struct ContactExpectation: Sendable {
-        var id: UUID
-        var status: RelationshipStatus
-        var stage: LifecycleStage
-        var interactions: Int
+    public struct ContactExpectation: Sendable {
+        public var id: UUID
+        public var status: RelationshipStatus
+        public var stage: LifecycleStage
+        public var interactions: Int
         /// 1 (creation) + accepted status changes.
-        var history: Int
-        var lastContacted: Timestamp?
+        public var history: Int
+        public var lastContacted: Timestamp?
         /// The accepted commands about this contact, in order: one event each, in this order.
-        var acceptedCommands: [String]
+        public var acceptedCommands: [String]
+
+        public init(
+            id: UUID, status: RelationshipStatus, stage: LifecycleStage, interactions: Int, history: Int,
+            lastContacted: Timestamp?, acceptedCommands: [String]
+        ) {
+            self.id = id
+            self.status = status
+            self.stage = stage
+            self.interactions = interactions
+            self.history = history
+            self.lastContacted = lastContacted
+            self.acceptedCommands = acceptedCommands
+        }
     }
 
-    static let business = "biz-1"
+    public static let business = "biz-1"
 
-    let seed: UInt64
-    let commands: [TestCommand]
+    public let seed: UInt64
+    public let commands: [TestCommand]
     /// The result status every command must get, by `command_id`.
-    let expectedStatus: [String: Int]
+    public let expectedStatus: [String: Int]
     /// The expected final state of every contact, in creation order.
-    let contacts: [ContactExpectation]
+    public let contacts: [ContactExpectation]
 
     /// The commands whose results are successes (and which therefore publish exactly one event).
-    var acceptedCount: Int { contacts.reduce(0) { $0 + $1.acceptedCommands.count } }
+    public var acceptedCount: Int { contacts.reduce(0) { $0 + $1.acceptedCommands.count } }
 
     /// Builds `total` commands over `contactCount` contacts, all signed with `token`.
-    init(contacts contactCount: Int, total: Int, seed: UInt64, token: String) {
+    public init(contacts contactCount: Int, total: Int, seed: UInt64, token: String) {
         precondition(total >= contactCount)
         var random = SeededGenerator(seed: seed)
         let start = Int64(1_704_067_200)  // 2024-01-01T00:00:00Z
@@ -127,7 +140,7 @@ struct Scenario: Sendable {
     /// A scenario built elsewhere (the churn test's serial model), so ``FinalStateCheck`` can
     /// check it: `expectedStatus` must hold every command, `contacts` every contact the commands
     /// create, with `acceptedCommands` in command order.
-    init(seed: UInt64, commands: [TestCommand], expectedStatus: [String: Int], contacts: [ContactExpectation]) {
+    public init(seed: UInt64, commands: [TestCommand], expectedStatus: [String: Int], contacts: [ContactExpectation]) {
         self.seed = seed
         self.commands = commands
         self.expectedStatus = expectedStatus
@@ -135,12 +148,12 @@ struct Scenario: Sendable {
     }
 
     /// `CONTACT_WORKER_TEST_SEED` when set (to replay a failure), else a fresh random seed.
-    static func seed() -> UInt64 {
+    public static func seed() -> UInt64 {
         TestEnvironment.value("CONTACT_WORKER_TEST_SEED").flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
     }
 
     /// The commands in consecutive chunks of `size`, in stream order (for sending while workers run).
-    func chunks(of size: Int) -> [ArraySlice<TestCommand>] {
+    public func chunks(of size: Int) -> [ArraySlice<TestCommand>] {
         stride(from: 0, to: commands.count, by: size).map { commands[$0..<min($0 + size, commands.count)] }
     }
 }

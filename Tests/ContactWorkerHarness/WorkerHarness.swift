@@ -8,26 +8,14 @@ import Logging
 import ServiceLifecycle
 import Testing
 
-/// The backends the worker tests run against.
-enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite
-    case postgres
-
-    var testDescription: String { rawValue }
-
-    /// The backends this run tests: SQLite always, PostgreSQL when a server is given
-    /// (`CONTACT_WORKER_TEST_POSTGRES_URL`, set by `scripts/with-postgres.sh`). Without one the
-    /// PostgreSQL cases are not generated, and the PostgreSQL availability test is reported as
-    /// skipped with the reason, so a run without PostgreSQL never counts them as passed.
-    static var available: [Backend] { TestEnvironment.postgresURL == nil ? [.sqlite] : allCases }
-}
-
 /// The test's own set-up failed (not the code under test).
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
+public struct HarnessError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(description: String) { self.description = description }
 }
 
-var testLogger: Logger {
+public var testLogger: Logger {
     var logger = Logger(label: "contact-worker.test")
     logger.logLevel =
         TestEnvironment.value("CONTACT_WORKER_TEST_LOG").flatMap(Logger.Level.init(rawValue:)) ?? .critical
@@ -36,7 +24,7 @@ var testLogger: Logger {
 
 /// Runs `body` with a fresh ``WorkerHarness`` (see ``WorkerHarness/make(_:commandPartitions:outputPartitions:postgresServer:postgresOptions:)``)
 /// and closes it when `body` returns or throws, before the test ends, so no cleanup outlives its test.
-func withHarness(
+public func withHarness(
     _ backend: Backend, commandPartitions: Int = 3, outputPartitions: Int = 1,
     postgresServer: String? = TestEnvironment.postgresURL, postgresOptions: String = "max_connections=4",
     _ body: (WorkerHarness) async throws -> Void
@@ -50,25 +38,25 @@ func withHarness(
 }
 
 /// One test's world: a mock cluster with the four topics, a fresh store, and the token keys.
-final class WorkerHarness: Sendable {
-    static let secret = "contact-worker-tests-secret-0123456789abcdef"
+public final class WorkerHarness: Sendable {
+    public static let secret = "contact-worker-tests-secret-0123456789abcdef"
 
-    let cluster: MockCluster
-    let topics: WorkerTopics
-    let databaseURL: String
-    let store: any ContactStore
-    let verifier: TokenVerifier
-    let signer: TokenSigner
-    let commandPartitions: Int
+    public let cluster: MockCluster
+    public let topics: WorkerTopics
+    public let databaseURL: String
+    public let store: any ContactStore
+    public let verifier: TokenVerifier
+    public let signer: TokenSigner
+    public let commandPartitions: Int
     /// The SQLite backend's temporary directory, removed by `close()`; nil on PostgreSQL.
-    let directory: URL?
+    public let directory: URL?
 
     /// Creates the world, or returns nil when PostgreSQL is skipped on purpose.
     ///
     /// - Parameters:
     ///   - postgresServer: the server of the PostgreSQL backend (default: the shared test server).
     ///   - postgresOptions: `DATABASE_URL` options added to the unique schema.
-    static func make(
+    public static func make(
         _ backend: Backend, commandPartitions: Int = 3, outputPartitions: Int = 1,
         postgresServer: String? = TestEnvironment.postgresURL, postgresOptions: String = "max_connections=4"
     ) async throws -> WorkerHarness? {
@@ -121,7 +109,7 @@ final class WorkerHarness: Sendable {
         self.directory = directory
     }
 
-    func close() async {
+    public func close() async {
         await store.close()
         cluster.close()
         if let directory { try? FileManager.default.removeItem(at: directory) }
@@ -129,7 +117,7 @@ final class WorkerHarness: Sendable {
 
     // MARK: - Tokens
 
-    func token(
+    public func token(
         sub: String = "u-1", name: String? = "Ada Owner", business: String = "biz-1", role: String = "owner",
         expiresIn seconds: Double = 3600
     ) async throws -> String {
@@ -142,7 +130,7 @@ final class WorkerHarness: Sendable {
 
     /// A consumer configuration for a member of `group` on this cluster, as the tests' workers use:
     /// range assignment, a 6 s session and quick metadata refreshes.
-    func groupMemberConfiguration(group: String) -> KafkaConsumerConfiguration {
+    public func groupMemberConfiguration(group: String) -> KafkaConsumerConfiguration {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group)
         configuration.assignmentStrategy = "range"
         configuration.set("session.timeout.ms", "6000")
@@ -156,7 +144,7 @@ final class WorkerHarness: Sendable {
     /// `beforeSending` runs before every publish and fails it by throwing (``OutboxPublisher/beforeSending``);
     /// `planAheadMinimum` replaces the pipeline's default (``ContactWorkerService/Configuration/planAheadMinimum``);
     /// `producerProperties` are set on the worker's producer.
-    func startWorker(
+    public func startWorker(
         group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())", store: (any ContactStore)? = nil,
         maxBatchSize: Int? = nil, planAheadMinimum: Int? = nil, observer: any WorkerObserver = NoWorkerObserver(),
         logger: Logger = testLogger, producerProperties: [String: String] = [:],
@@ -183,7 +171,7 @@ final class WorkerHarness: Sendable {
     // MARK: - Sending
 
     /// Sends `messages` in order with one producer (order per partition is kept).
-    func send(_ messages: [KafkaOutgoingMessage]) async throws {
+    public func send(_ messages: [KafkaOutgoingMessage]) async throws {
         var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
         configuration.set("message.max.bytes", "10000000")
         configuration.set("enable.idempotence", "true")
@@ -216,7 +204,7 @@ final class WorkerHarness: Sendable {
         if !pending.isEmpty { throw HarnessError(description: failure) }
     }
 
-    func message(_ command: TestCommand) -> KafkaOutgoingMessage {
+    public func message(_ command: TestCommand) -> KafkaOutgoingMessage {
         var headers: [KafkaHeader] = []
         if let token = command.token { headers.append(KafkaHeader(name: "authorization", string: "Bearer \(token)")) }
         if let correlation = command.correlationID {
@@ -228,7 +216,7 @@ final class WorkerHarness: Sendable {
     }
 
     /// Explicit partitioning by key, so tests know which messages share a partition.
-    func partition(for key: String) -> Int32 {
+    public func partition(for key: String) -> Int32 {
         var hash: UInt32 = 2_166_136_261
         for byte in key.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         return Int32(hash % UInt32(commandPartitions))
@@ -239,7 +227,7 @@ final class WorkerHarness: Sendable {
     /// Reads `topic` from the beginning of every partition until at least `count` messages
     /// arrived (more when they came in the same batch). It does not wait for extra messages: a
     /// test that needs an exact count checks ``messageCount(_:)`` once the worker is stopped.
-    func read(_ topic: String, count: Int, seconds: Double = 60) async throws -> [KafkaMessage] {
+    public func read(_ topic: String, count: Int, seconds: Double = 60) async throws -> [KafkaMessage] {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: nil)
         configuration.set("topic.metadata.refresh.interval.ms", "1000")
         let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
@@ -259,7 +247,7 @@ final class WorkerHarness: Sendable {
     }
 
     /// The high watermarks of `topic` summed over partitions: how many messages it holds.
-    func messageCount(_ topic: String) async throws -> Int64 {
+    public func messageCount(_ topic: String) async throws -> Int64 {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: nil)
         configuration.set("topic.metadata.refresh.interval.ms", "1000")
         let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
@@ -273,85 +261,12 @@ final class WorkerHarness: Sendable {
     }
 
     /// Polls until `topic` holds at least `count` messages (60 s at most).
-    func waitForCount(_ topic: String, atLeast count: Int64, seconds: Double = 60) async throws {
+    public func waitForCount(_ topic: String, atLeast count: Int64, seconds: Double = 60) async throws {
         _ = try await within(seconds, "\(count) messages on \(topic)") {
             while try await self.messageCount(topic) < count {
                 try await Task.sleep(for: .milliseconds(100))
             }
             return true
         }
-    }
-}
-
-/// A worker running in its own `ServiceGroup`.
-struct RunningWorker: Sendable {
-    let group: ServiceGroup
-    let task: Task<Void, any Error>
-    let health: WorkerHealth
-    let groupID: String
-
-    /// Triggers graceful shutdown and waits for the worker to finish.
-    func stop() async throws {
-        await group.triggerGracefulShutdown()
-        try await task.value
-    }
-}
-
-/// A command as a test writes it: JSON text plus headers.
-struct TestCommand: Sendable {
-    var commandID: String
-    var contactID: String
-    var json: String
-    var token: String?
-    var correlationID: String?
-    var partition: Int32?
-
-    init(
-        commandID: String = UUID().uuidString.lowercased(), type: String, business: String = "biz-1", contactID: String,
-        issuedAt: String? = "2024-01-10T14:30:00Z", payload: String, token: String?, correlationID: String? = nil
-    ) {
-        self.commandID = commandID
-        self.contactID = contactID
-        let issued = issuedAt.map { #", "issued_at": "\#($0)""# } ?? ""
-        self.json =
-            #"{"command_id": "\#(commandID)", "type": "\#(type)", "business_id": "\#(business)", "contact_id": "\#(contactID)"\#(issued), "payload": \#(payload)}"#
-        self.token = token
-        self.correlationID = correlationID
-    }
-
-    init(raw: String, contactID: String, token: String?) {
-        self.commandID = ""
-        self.contactID = contactID
-        self.json = raw
-        self.token = token
-    }
-}
-
-// MARK: - Decoding what the worker published
-
-/// A result message, parsed.
-struct PublishedResult: Sendable {
-    let message: KafkaMessage
-    let json: JSONValue
-
-    init(_ message: KafkaMessage) throws {
-        self.message = message
-        self.json = try JSONValue.parse(message.value)
-    }
-
-    var commandID: String? { json["command_id"]?.stringValue }
-    var status: Int? { json["status"]?.intValue }
-    var body: JSONValue? { json["body"] }
-    var duplicate: Bool? { json["duplicate"]?.boolValue }
-}
-
-/// Parses JSON text written in a test into a comparable value (member order ignored).
-func json(_ text: String) throws -> JSONValue {
-    try JSONValue.parse(Array(text.utf8)).canonicalized
-}
-
-extension KafkaMessage {
-    func header(_ name: String) -> String? {
-        headers.last(where: { $0.name == name })?.stringValue
     }
 }

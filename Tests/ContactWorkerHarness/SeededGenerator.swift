@@ -2,14 +2,14 @@ import Foundation
 
 /// A small deterministic random number generator (SplitMix64), so a scenario printed with its
 /// seed can be generated again exactly.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         state = seed
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -18,13 +18,13 @@ struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// A number in `0..<bound` (`bound` > 0).
-    mutating func below(_ bound: Int) -> Int {
+    public mutating func below(_ bound: Int) -> Int {
         Int(next() % UInt64(bound))
     }
 
     /// A UUID string made of the next two numbers, shaped like a version 4 UUID (the worker only
     /// needs a string, but keep it realistic).
-    mutating func uuidString() -> String {
+    public mutating func uuidString() -> String {
         let high = next()
         let low = next()
         let chars = Array(String(format: "%016llx%016llx", high, low))
