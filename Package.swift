@@ -103,9 +103,9 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
-        // The in-process worker harness both worker test targets use: a mock cluster, a fresh store
-        // and token keys per test, an in-process worker, sending and reading commands, and the
-        // seeded command scenarios.
+        // The worker harness both worker test targets use: a mock cluster, a fresh store and token
+        // keys per test, an in-process worker, sending and reading commands, the seeded command
+        // scenarios, and reading HTTP replies and Prometheus samples.
         .target(
             name: "ContactWorkerHarness",
             dependencies: [
@@ -147,8 +147,19 @@ let package = Package(
             dependencies: [
                 "ContactWorker", "Kafka", "ContactDomain", "ContactStore", "ContactWorkerTestSupport",
                 "ContactWorkerHarness",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The suites that run `contact-worker` as child processes (`run`, `dev`, the operator tools),
+        // apart from the in-process ones so that `--skip ContactWorkerProcessTests` leaves them out.
+        .testTarget(
+            name: "ContactWorkerProcessTests",
+            dependencies: [
+                "ContactWorker", "Kafka", "ContactDomain", "ContactStore", "ContactWorkerTestSupport",
+                "ContactWorkerHarness",
                 // A session of the test's own, to hold row locks a worker's batch must wait for.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

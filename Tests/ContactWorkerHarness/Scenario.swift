@@ -137,7 +137,7 @@ public struct Scenario: Sendable {
         self.contacts = state
     }
 
-    /// A scenario built elsewhere (the churn test's serial model), so ``FinalStateCheck`` can
+    /// A scenario built elsewhere (the churn test's serial model), so `FinalStateCheck` (process tests) can
     /// check it: `expectedStatus` must hold every command, `contacts` every contact the commands
     /// create, with `acceptedCommands` in command order.
     public init(seed: UInt64, commands: [TestCommand], expectedStatus: [String: Int], contacts: [ContactExpectation]) {

@@ -4,12 +4,8 @@ import ContactStore
 import ContactWorkerHarness
 import ContactWorkerTestSupport
 import Foundation
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 import Kafka
 import ServiceLifecycle
-import Testing
 
 /// A worker with its HTTP side, composed exactly as `WorkerApplication.run` composes them (HTTP
 /// server, lag sampler, worker, one `ServiceGroup`), on the harness's mock cluster and store, with
@@ -30,29 +26,6 @@ struct HTTPWorker: Sendable {
     }
 
     func stop() async throws { try await worker.stop() }
-}
-
-/// One HTTP answer, read with Foundation's URLSession (no extra dependency).
-struct HTTPReply: Sendable {
-    let status: Int
-    let contentType: String?
-    let wwwAuthenticate: String?
-    let body: [UInt8]
-
-    var text: String { String(decoding: body, as: UTF8.self) }
-    func json() throws -> JSONValue { try JSONValue.parse(body) }
-
-    static func get(port: Int, path: String, authorization: String?, method: String = "GET") async throws -> HTTPReply {
-        let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData, timeoutInterval: 30)
-        request.httpMethod = method
-        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = try #require(response as? HTTPURLResponse)
-        return HTTPReply(
-            status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"),
-            wwwAuthenticate: http.value(forHTTPHeaderField: "WWW-Authenticate"), body: Array(data))
-    }
 }
 
 extension WorkerHarness {
@@ -130,50 +103,5 @@ extension WorkerHarness {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
-    }
-}
-
-/// The samples of a Prometheus text exposition, by series (`name{a="1",b="2"}`, labels sorted).
-struct PrometheusSamples: Sendable {
-    let values: [String: Double]
-
-    init(_ text: String) {
-        var values: [String: Double] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
-                continue
-            }
-            values[Self.normalise(String(line[..<space]))] = value
-        }
-        self.values = values
-    }
-
-    /// The value of `name` with `labels`, or nil when the series is absent.
-    subscript(_ name: String, _ labels: [String: String] = [:]) -> Double? {
-        values[Self.key(name, labels)]
-    }
-
-    /// The series of `name`, by their labels.
-    func series(_ name: String) -> [String: Double] {
-        values.filter { $0.key == name || $0.key.hasPrefix(name + "{") }
-    }
-
-    static func key(_ name: String, _ labels: [String: String]) -> String {
-        guard !labels.isEmpty else { return name }
-        return name + "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ",")
-            + "}"
-    }
-
-    private static func normalise(_ series: String) -> String {
-        guard let open = series.firstIndex(of: "{"), series.hasSuffix("}") else { return series }
-        let name = String(series[..<open])
-        let inner = series[series.index(after: open)..<series.index(before: series.endIndex)]
-        var labels: [String: String] = [:]
-        for pair in inner.split(separator: ",") {
-            guard let equals = pair.firstIndex(of: "=") else { continue }
-            labels[String(pair[..<equals])] = String(pair[pair.index(after: equals)...]).trimmingCharacters(
-                in: CharacterSet(charactersIn: "\""))
-        }
-        return key(name, labels)
     }
 }
