@@ -10,7 +10,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the Kafka layer, the store, and the whole worker.",
-        subcommands: [Consume.self, Produce.self, BenchStoreCommand.self, BenchEndToEndCommand.self]
+        subcommands: [
+            Consume.self, Produce.self, BenchStoreCommand.self, BenchEndToEndCommand.self, BenchLoadCommand.self,
+        ]
     )
 
     /// `bench consume`: reads N messages from all partitions, like `kcat -C -o beginning -e`.
