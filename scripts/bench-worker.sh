@@ -7,6 +7,7 @@
 #   BACKENDS=sqlite scripts/bench-worker.sh
 #   COUNT=20000 RATE=1000 LATENCY_SECONDS=5 scripts/bench-worker.sh
 #   BIN=/path/to/contact-worker scripts/bench-worker.sh   # an existing release binary, no build
+#   PERF_DATA=/tmp/worker.perf scripts/bench-worker.sh     # also `perf record -g` the worker on the backlog
 #
 # Per backend, on a fresh mock cluster:
 #   1. `bench load` puts the backlog on the commands topic: CONTACTS CreateContact + COUNT
@@ -110,6 +111,10 @@ env KAFKA_BROKERS="$BROKERS" DATABASE_URL="$DATABASE_URL" JWT_HS256_SECRET="$SEC
 WORKER=$!
 PIDS+=("$WORKER")
 TICK=$(getconf CLK_TCK)
+if [ -n "${PERF_DATA:-}" ]; then
+    perf record -F 1999 -g -p "$WORKER" -o "$PERF_DATA.$BACKEND" 2>"$WORK/perf.log" &
+    PERF=$!
+fi
 
 # One sample: wall seconds, the worker's CPU ticks (utime + stime) and commands processed.
 sample() {
@@ -132,6 +137,11 @@ while :; do
     sleep 0.1
 done
 last=$now
+if [ -n "${PERF_DATA:-}" ]; then
+    kill -INT "$PERF"
+    wait "$PERF" || true
+    echo "perf data: $PERF_DATA.$BACKEND (perf report -i $PERF_DATA.$BACKEND --no-children)" >&2
+fi
 PEAK_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$WORKER/status")
 read -r THROUGHPUT WORKER_US < <(echo "$first $last" | awk -v tick="$TICK" '{
     commands = $6 - $3; seconds = $4 - $1; cpu = ($5 - $2) / tick
