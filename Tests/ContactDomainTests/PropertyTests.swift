@@ -179,6 +179,24 @@ struct PropertyTests {
     }
 }
 
+extension PropertyTests {
+    @Test("the canonical form written directly is the canonicalized value's bytes, duplicates and nesting included")
+    func canonicalWriting() async {
+        let names = ["b", "a", "é", "B", "ab", "", "a"]
+        let leaf = Gen.oneOf(
+            Gen.always(JSONValue.null).eraseToAnySequence(),
+            Gen.letterOrNumber.string(of: 0...6).map { JSONValue.string($0) }.eraseToAnySequence(),
+            Gen.int(in: -5...5).map { JSONValue.integer($0) }.eraseToAnySequence())
+        let member = zip(Gen.element(of: names), leaf).map { JSONValue.Member($0.0 ?? "x", $0.1) }
+        await propertyCheck(count: 300, input: member.array(of: 0...8), member.array(of: 0...5)) { top, inner in
+            let value = JSONValue.object(top + [.init("a", .array([.object(inner), .object(inner.reversed())]))])
+            var written: [UInt8] = []
+            value.writeCanonical(into: &written)
+            #expect(written == value.canonicalized.encoded())
+        }
+    }
+}
+
 /// Classifies `bytes` and checks the answer is coherent: a command only for a JSON object with a
 /// string `command_id`, and then one with a result.
 private func classifyAndCheck(_ bytes: [UInt8]) {

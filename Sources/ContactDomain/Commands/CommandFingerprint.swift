@@ -26,16 +26,26 @@ public enum CommandFingerprint {
     static func compute(
         envelope root: JSONValue, contactID: UUID?, explicitIssuedAt: Timestamp?, payload: CommandPayload?
     ) -> String {
-        let canonical = JSONValue.object([
-            "business_id": root["business_id"] ?? .null,
-            "contact_id": contactID.map { .string($0.lowercasedString) } ?? root["contact_id"] ?? .null,
-            "issued_at": explicitIssuedAt.map { .string($0.rfc3339) } ?? root["issued_at"] ?? .null,
-            "payload": payload?.json ?? root["payload"] ?? .null,
-            "type": root["type"] ?? .null,
-        ]).canonicalized
-        var text = Array(version.utf8)
+        // The members of the canonical document, written in its (sorted) order without building it.
+        let members: [(String, JSONValue)] = [
+            ("business_id", root["business_id"] ?? .null),
+            ("contact_id", contactID.map { .string($0.lowercasedString) } ?? root["contact_id"] ?? .null),
+            ("issued_at", explicitIssuedAt.map { .string($0.rfc3339) } ?? root["issued_at"] ?? .null),
+            ("payload", payload?.json ?? root["payload"] ?? .null),
+            ("type", root["type"] ?? .null),
+        ]
+        var text: [UInt8] = []
+        text.reserveCapacity(512)
+        text.append(contentsOf: version.utf8)
         text.append(0x0A)
-        canonical.write(into: &text)
+        text.append(UInt8(ascii: "{"))
+        for (index, (key, value)) in members.enumerated() {
+            if index > 0 { text.append(UInt8(ascii: ",")) }
+            JSONValue.writeString(key, into: &text)
+            text.append(UInt8(ascii: ":"))
+            value.writeCanonical(into: &text)
+        }
+        text.append(UInt8(ascii: "}"))
         return hex(SHA256.hash(data: text))
     }
 

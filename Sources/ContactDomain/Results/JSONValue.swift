@@ -129,6 +129,41 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// Appends the compact encoding of ``canonicalized`` to `out`, without building it: members
+    /// sorted by the UTF-8 bytes of their names, of duplicate names the last one only.
+    public func writeCanonical(into out: inout [UInt8]) {
+        switch self {
+        case .null, .bool, .number, .string:
+            write(into: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                element.writeCanonical(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            // Positions in name order, equal names in document order, so the last of a run of
+            // equal names is the member that counts.
+            let order = members.indices.sorted { left, right in
+                let (a, b) = (members[left].key, members[right].key)
+                return a == b ? left < right : a.utf8.lexicographicallyPrecedes(b.utf8)
+            }
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for (rank, position) in order.enumerated() {
+                let member = members[position]
+                if rank + 1 < order.count, members[order[rank + 1]].key == member.key { continue }
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                Self.writeString(member.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                member.value.writeCanonical(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
     // MARK: - Parsing
 
     /// The default limit on nesting depth of parsed documents; deeper input is rejected, not
@@ -204,7 +239,7 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
-    private static func writeString(_ value: String, into out: inout [UInt8]) {
+    static func writeString(_ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var value = value
         // Contiguous UTF-8 (native strings always are): copy runs that need no escaping at once.

@@ -288,7 +288,7 @@ public struct CommandBatchProcessor: Sendable {
     /// Whether the message's key is `contactID` (any letter case, as a UUID's text).
     static func isKeyed(_ message: KafkaMessage, by contactID: UUID) -> Bool {
         guard let key = message.key, key.count == 36 else { return false }
-        return UUID(uuidString: String(decoding: key, as: UTF8.self)) == contactID
+        return UUID(strictString: String(decoding: key, as: UTF8.self)) == contactID
     }
 
     // MARK: - Outbox messages
