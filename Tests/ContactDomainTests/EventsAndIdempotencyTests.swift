@@ -45,6 +45,7 @@ struct ContactEventTests {
                 == #"{"specversion":"1.0","id":""# + id
                 + #"","source":"contact-worker","type":"StatusChanged","subject":"00000000-0000-4000-8000-0000000000c0","time":"2024-01-10T14:30:00.123Z","datacontenttype":"application/json","businessid":"biz-1","commandid":"0b6f3c1e-7d5a-4a53-9d8e-2f1c7e9a4b10","contactversion":2,"data":{"contact_id":"00000000-0000-4000-8000-0000000000c0","old_status":"opportunity","new_status":"lost_lead","old_lifecycle_stage":"decision","new_lifecycle_stage":"decision","changed_by":"u-1","changed_by_id":"u-1","timestamp":"2024-01-10T14:30:00.123Z","reason":null,"notes":null}}"#
         )
+        #expect(event.encoded() == event.cloudEvent().encoded())
         #expect(event.data == outcome.result.body)
         #expect(ContactEvent.contentType == "application/cloudevents+json")
     }

@@ -74,8 +74,21 @@ public struct ContactEvent: Sendable, Hashable {
         ])
     }
 
-    /// The message value bytes; deterministic for the same event and source.
+    /// The message value bytes: ``cloudEvent(source:)`` encoded, written without building it.
+    /// Deterministic for the same event and source.
     public func encoded(source: String = defaultSource) -> [UInt8] {
-        cloudEvent(source: source).encoded()
+        var out = JSONObjectWriter(capacity: 640)
+        out.string("specversion", Self.specVersion)
+        out.string("id", id.lowercasedString)
+        out.string("source", source)
+        out.string("type", type.rawValue)
+        out.string("subject", contactID.lowercasedString)
+        out.string("time", time.rfc3339)
+        out.string("datacontenttype", Self.dataContentType)
+        out.string("businessid", businessID)
+        out.string("commandid", commandID.lowercasedString)
+        out.integer("contactversion", contactVersion)
+        out.value("data", data)
+        return out.finish()
     }
 }

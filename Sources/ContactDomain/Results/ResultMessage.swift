@@ -35,6 +35,17 @@ public enum ResultMessage {
             bodyBytes: result.bodyBytes, duplicate: duplicate, processedAt: processedAt)
     }
 
+    /// ``encode(result:correlationID:duplicate:processedAt:)`` for a caller that already holds the
+    /// result's ``CommandResult/bodyBytes`` (to store them too): the body is encoded once.
+    public static func encode(
+        result: CommandResult, bodyBytes: [UInt8], correlationID: String?, duplicate: Bool, processedAt: Timestamp
+    ) -> [UInt8] {
+        encode(
+            commandID: result.commandID, correlationID: correlationID, commandType: result.commandType,
+            businessID: result.businessID, contactID: result.contactID, status: result.status,
+            bodyBytes: bodyBytes, duplicate: duplicate, processedAt: processedAt)
+    }
+
     /// The result message bytes from a stored result whose body is kept as bytes: `bodyBytes` is
     /// inserted verbatim (it must be one JSON value, as ``CommandResult/bodyBytes`` is), so a
     /// re-published duplicate carries exactly the stored body without a parse round-trip.
@@ -43,25 +54,16 @@ public enum ResultMessage {
         commandID: String, correlationID: String?, commandType: String?, businessID: String?, contactID: String?,
         status: Int, bodyBytes: [UInt8], duplicate: Bool, processedAt: Timestamp
     ) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bodyBytes.count + 320)
-        func member(_ key: String, _ value: JSONValue, first: Bool = false) {
-            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            JSONValue.string(key).write(into: &out)
-            out.append(UInt8(ascii: ":"))
-            value.write(into: &out)
-        }
-        member("command_id", .string(commandID), first: true)
-        member("correlation_id", .string(orNull: correlationID))
-        member("command_type", .string(orNull: commandType))
-        member("business_id", .string(orNull: businessID))
-        member("contact_id", .string(orNull: contactID))
-        member("status", .integer(status))
-        out.append(contentsOf: Array(#","body":"#.utf8))
-        out.append(contentsOf: bodyBytes)
-        member("duplicate", .bool(duplicate))
-        member("processed_at", .string(processedAt.rfc3339))
-        out.append(UInt8(ascii: "}"))
-        return out
+        var out = JSONObjectWriter(capacity: bodyBytes.count + 320)
+        out.string("command_id", commandID)
+        out.string("correlation_id", orNull: correlationID)
+        out.string("command_type", orNull: commandType)
+        out.string("business_id", orNull: businessID)
+        out.string("contact_id", orNull: contactID)
+        out.integer("status", status)
+        out.encoded("body", bodyBytes)
+        out.bool("duplicate", duplicate)
+        out.string("processed_at", processedAt.rfc3339)
+        return out.finish()
     }
 }

@@ -205,6 +205,7 @@ public struct CommandBatchProcessor: Sendable {
                 let current = decoded.envelope.flatMap { contacts[$0.contactID] }
                 let outcome = ContactCommandProcessor.process(decoded: decoded, auth: auth, current: current)
                 let result = outcome.result
+                let bodyBytes = result.bodyBytes
 
                 if let change = outcome.change {
                     let contactID = change.contact.id
@@ -232,7 +233,7 @@ public struct CommandBatchProcessor: Sendable {
                 } else {
                     summary.rejected += 1
                     decisions.append(
-                        Self.decision(message, decoded, status: result.status, .rejected, body: result.bodyBytes))
+                        Self.decision(message, decoded, status: result.status, .rejected, body: bodyBytes))
                 }
                 summary.outcomes[.init(commandType: decoded.commandType, status: result.status), default: 0] += 1
 
@@ -244,14 +245,15 @@ public struct CommandBatchProcessor: Sendable {
                         commandID: decoded.commandID, fingerprint: decoded.fingerprint,
                         businessID: result.businessID, contactID: result.contactID,
                         commandType: result.commandType, resultStatus: result.status,
-                        resultBody: result.bodyBytes, processedAt: now)
+                        resultBody: bodyBytes, processedAt: now)
                     processed[decoded.commandID] = record
                     batch.processedCommands.append(record)
                 }
                 batch.outbox.append(
                     resultMessage(
                         ResultMessage.encode(
-                            result: result, correlationID: correlationID, duplicate: false, processedAt: now),
+                            result: result, bodyBytes: bodyBytes, correlationID: correlationID, duplicate: false,
+                            processedAt: now),
                         contactID: decoded.contactID, correlationID: correlationID, from: message))
             }
         }
