@@ -12,6 +12,11 @@ public struct WorkerApplication: Sendable {
     public var settings: WorkerSettings
     public var logger: Logger
 
+    /// The worker's default `queued.max.messages.kbytes`: how much librdkafka prefetches.
+    static let prefetchKilobytes = 8_192
+    /// The worker's default `queued.min.messages`: ten batches.
+    static let prefetchMessages = 10_000
+
     public init(settings: WorkerSettings, logger: Logger) {
         self.settings = settings
         self.logger = logger
@@ -67,6 +72,15 @@ public struct WorkerApplication: Sendable {
                 // stopped right after start would not exit cleanly. Eager `range` rebalances are
                 // safe and, with drain-before-release, just as correct.
                 consumerConfiguration.assignmentStrategy = "range"
+            }
+            if !isSet("queued.max.messages.kbytes") {
+                // librdkafka prefetches up to 64 MiB of commands by default: on a backlog, most of
+                // the worker's memory. The worker takes 1,000 commands a batch, and a few MiB keep
+                // it fed from a broker nearby (docs/decisions/0012-memory-bounds.md).
+                consumerConfiguration.set("queued.max.messages.kbytes", String(Self.prefetchKilobytes))
+            }
+            if !isSet("queued.min.messages") {
+                consumerConfiguration.set("queued.min.messages", String(Self.prefetchMessages))
             }
             let metrics = WorkerMetrics()
             let health = WorkerHealth()

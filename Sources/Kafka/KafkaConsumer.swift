@@ -71,7 +71,7 @@ public final class KafkaConsumer: Sendable {
         let blocking = RDKafkaBlockingQueue(label: "kafka.consumer.blocking")
         let engine = try RDKafkaConsumerEngine(
             client: client, properties: properties, listener: rebalanceListener,
-            bufferCapacity: configuration.bufferCapacity,
+            bufferCapacity: configuration.bufferCapacity, bufferCapacityBytes: configuration.bufferCapacityBytes,
             maxBatchSize: configuration.maxBatchSize, blocking: blocking, logger: logger
         )
         context.setRebalanceHandler { _, err, partitions in

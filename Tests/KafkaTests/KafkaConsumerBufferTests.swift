@@ -52,6 +52,33 @@ struct KafkaConsumerBufferTests {
         #expect(!buffer.wantsFlowPause)
     }
 
+    @Test("passing the byte bound pauses fetching with few messages; resuming needs both below half")
+    func byteBound() {
+        // Each message: a 2-byte key, a 100-byte value and a header of 4 + 10 bytes = 116 bytes.
+        func chunk(_ partition: Int32, _ offsets: Range<Int64>) -> [KafkaMessage] {
+            offsets.map {
+                KafkaMessage(
+                    topic: "t", partition: partition, offset: $0, key: [1, 2], value: Array(repeating: 7, count: 100),
+                    headers: [KafkaHeader(name: "auth", value: Array(repeating: 1, count: 10))])
+            }
+        }
+        var buffer = KafkaConsumerBuffer(capacity: 1_000, capacityBytes: 500, maxBatchSize: 2)
+        _ = buffer.append(chunk(0, 0..<2))
+        _ = buffer.append(chunk(1, 0..<2))
+        #expect(buffer.bytes == 464)
+        #expect(!buffer.wantsFlowPause)
+        _ = buffer.append(chunk(0, 2..<3))
+        #expect(buffer.bytes == 580)
+        #expect(buffer.wantsFlowPause, "580 bytes buffered of 500, with 5 messages of 1,000")
+        #expect(buffer.takeBuffered()?.resumeFetching == false, "348 bytes left: not below half of 500")
+        let dropped = buffer.drop([TopicPartition("t", 1)])
+        #expect(dropped.lowest == [TopicPartition("t", 1): 0])
+        #expect(buffer.bytes == 116)
+        #expect(dropped.resumeFetching, "116 bytes and 1 message left: below half of both")
+        #expect(buffer.takeBuffered()?.batch.map(\.offset) == [2])
+        #expect(buffer.bytes == 0)
+    }
+
     @Test("partition events become visible only with the messages read before them, and drop with their partition")
     func eventsFollowTheirMessages() {
         var buffer = KafkaConsumerBuffer(capacity: 100, maxBatchSize: 3)

@@ -12,6 +12,10 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     /// Fetching resumes once the buffer drains below half of this.
     public var bufferCapacity: Int = 10_000
 
+    /// How many bytes of keys, values and headers may wait in memory for the application before
+    /// fetching pauses, whatever their number; resumes below half, as ``bufferCapacity``.
+    public var bufferCapacityBytes: Int = 8 << 20
+
     /// The most messages one element of ``KafkaConsumer/batches`` holds (and one poll collects).
     public var maxBatchSize: Int = 1_000
 

@@ -6,27 +6,35 @@
 /// one per message. A take joins consecutive chunks up to ``maxBatchSize``: when messages trickle
 /// in one by one while the reader is busy, its next batch holds all of them, not just the first
 /// (one batch per message would cap a busy worker at one message per store round trip). Crossing
-/// ``capacity`` asks for fetching to pause; draining below half asks for it to resume.
+/// ``capacity`` messages or ``capacityBytes`` bytes asks for fetching to pause; draining below half
+/// of both asks for it to resume.
 struct KafkaConsumerBuffer {
     typealias Waiter = CheckedContinuation<[KafkaMessage]?, Never>
 
     let capacity: Int
+    /// The most key, value and header bytes buffered before fetching pauses.
+    let capacityBytes: Int
     /// The most messages one take returns (unless a single chunk is larger).
     let maxBatchSize: Int
     private var chunks: [[KafkaMessage]] = []
+    /// The bytes of each chunk's messages (parallel to `chunks`), see ``size(of:)``.
+    private var chunkBytes: [Int] = []
     /// The partition events read after each chunk's messages (parallel to `chunks`).
     private var chunkEvents: [[KafkaPartitionEvent]] = []
     /// Events whose preceding messages were all handed out, not yet taken by the reader.
     private var handedOutEvents: [KafkaPartitionEvent] = []
     private var head = 0
     private(set) var count = 0
+    /// The bytes of the buffered messages, see ``size(of:)``.
+    private(set) var bytes = 0
     /// Whether fetching should currently be paused for flow control.
     private(set) var wantsFlowPause = false
     private var waiter: Waiter?
     private(set) var isFinished = false
 
-    init(capacity: Int, maxBatchSize: Int) {
+    init(capacity: Int, capacityBytes: Int = .max, maxBatchSize: Int) {
         self.capacity = max(capacity, 1)
+        self.capacityBytes = max(capacityBytes, 1)
         self.maxBatchSize = max(maxBatchSize, 1)
     }
 
@@ -40,10 +48,13 @@ struct KafkaConsumerBuffer {
             handedOutEvents.append(contentsOf: events)
             return (waiter, messages)
         }
+        let size = Self.size(of: messages)
         chunks.append(messages)
+        chunkBytes.append(size)
         chunkEvents.append(events)
         count += messages.count
-        if count > capacity { wantsFlowPause = true }
+        bytes += size
+        if count > capacity || bytes > capacityBytes { wantsFlowPause = true }
         return nil
     }
 
@@ -69,12 +80,14 @@ struct KafkaConsumerBuffer {
     mutating func takeBuffered() -> (batch: [KafkaMessage], resumeFetching: Bool)? {
         guard head < chunks.count else { return nil }
         var batch = chunks[head]
+        var batchBytes = chunkBytes[head]
         handedOutEvents.append(contentsOf: chunkEvents[head])
         chunks[head] = []
         chunkEvents[head] = []
         head += 1
         while head < chunks.count, batch.count + chunks[head].count <= maxBatchSize {
             batch.append(contentsOf: chunks[head])
+            batchBytes += chunkBytes[head]
             handedOutEvents.append(contentsOf: chunkEvents[head])
             chunks[head] = []
             chunkEvents[head] = []
@@ -82,14 +95,17 @@ struct KafkaConsumerBuffer {
         }
         if head == chunks.count {
             chunks.removeAll(keepingCapacity: true)
+            chunkBytes.removeAll(keepingCapacity: true)
             chunkEvents.removeAll(keepingCapacity: true)
             head = 0
         } else if head >= 64, head * 2 >= chunks.count {
             chunks.removeFirst(head)
+            chunkBytes.removeFirst(head)
             chunkEvents.removeFirst(head)
             head = 0
         }
         count -= batch.count
+        bytes -= batchBytes
         return (batch, relieveFlowPause())
     }
 
@@ -112,6 +128,7 @@ struct KafkaConsumerBuffer {
         guard head < chunks.count, !partitions.isEmpty else { return ([:], false) }
         var lowest: [TopicPartition: Int64] = [:]
         var keptChunks: [[KafkaMessage]] = []
+        var keptBytes: [Int] = []
         var keptEvents: [[KafkaPartitionEvent]] = []
         for index in head..<chunks.count {
             let before = chunks[index].count
@@ -123,12 +140,16 @@ struct KafkaConsumerBuffer {
             }
             chunkEvents[index].removeAll { partitions.contains($0.topicPartition) }
             count -= before - chunks[index].count
+            let size = chunks[index].count == before ? chunkBytes[index] : Self.size(of: chunks[index])
+            bytes -= chunkBytes[index] - size
             if !chunks[index].isEmpty || !chunkEvents[index].isEmpty {
                 keptChunks.append(chunks[index])
+                keptBytes.append(size)
                 keptEvents.append(chunkEvents[index])
             }
         }
         chunks = keptChunks
+        chunkBytes = keptBytes
         chunkEvents = keptEvents
         handedOutEvents.removeAll { partitions.contains($0.topicPartition) }
         head = 0
@@ -139,15 +160,27 @@ struct KafkaConsumerBuffer {
     mutating func finish() -> Waiter? {
         isFinished = true
         chunks = []
+        chunkBytes = []
         chunkEvents = []
         handedOutEvents = []
         head = 0
         count = 0
+        bytes = 0
         return cancelWaiter()
     }
 
+    /// What `messages` count against ``capacityBytes``: their keys, values and headers.
+    static func size(of messages: [KafkaMessage]) -> Int {
+        var total = 0
+        for message in messages {
+            total += (message.key?.count ?? 0) + message.value.count
+            for header in message.headers { total += header.name.utf8.count + (header.value?.count ?? 0) }
+        }
+        return total
+    }
+
     private mutating func relieveFlowPause() -> Bool {
-        guard wantsFlowPause, count < capacity / 2 else { return false }
+        guard wantsFlowPause, count < capacity / 2, bytes < capacityBytes / 2 else { return false }
         wantsFlowPause = false
         return true
     }

@@ -58,7 +58,7 @@ final class RDKafkaConsumerEngine: Sendable {
 
     init(
         client: RDKafkaClient, properties: [String: String], listener: (any KafkaRebalanceListener)?,
-        bufferCapacity: Int, maxBatchSize: Int, blocking: RDKafkaBlockingQueue, logger: Logger
+        bufferCapacity: Int, bufferCapacityBytes: Int, maxBatchSize: Int, blocking: RDKafkaBlockingQueue, logger: Logger
     ) throws(KafkaError) {
         self.blocking = blocking
         // librdkafka's spellings of true for a boolean property.
@@ -74,7 +74,10 @@ final class RDKafkaConsumerEngine: Sendable {
         self.maxBatchSize = max(maxBatchSize, 1)
         self.logger = logger
         self.consumerQueue = Mutex(queue)
-        self.shared = Mutex(Shared(buffer: KafkaConsumerBuffer(capacity: bufferCapacity, maxBatchSize: maxBatchSize)))
+        self.shared = Mutex(
+            Shared(
+                buffer: KafkaConsumerBuffer(
+                    capacity: bufferCapacity, capacityBytes: bufferCapacityBytes, maxBatchSize: maxBatchSize)))
     }
 
     deinit {
