@@ -73,6 +73,8 @@ public struct WorkerApplication: Sendable {
                 // safe and, with drain-before-release, just as correct.
                 consumerConfiguration.assignmentStrategy = "range"
             }
+            consumerConfiguration.bufferCapacity = settings.consumerBufferMessages
+            consumerConfiguration.bufferCapacityBytes = settings.consumerBufferBytes
             if !isSet("queued.max.messages.kbytes") {
                 // librdkafka prefetches up to 64 MiB of commands by default: on a backlog, most of
                 // the worker's memory. The worker takes 1,000 commands a batch, and a few MiB keep

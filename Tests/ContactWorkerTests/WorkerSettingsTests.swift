@@ -99,6 +99,19 @@ struct WorkerSettingsTests {
         }
     }
 
+    @Test("the consumer's memory bounds: 10,000 commands and 8 MiB unless set")
+    func consumerBuffer() async throws {
+        let base = ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret]
+        let defaults = try await WorkerSettings.load(file: nil, environment: base)
+        #expect(defaults.consumerBufferMessages == 10_000)
+        #expect(defaults.consumerBufferBytes == 8_388_608)
+        let set = try await WorkerSettings.load(
+            file: nil,
+            environment: base.merging(["CONSUMER_BUFFER_MESSAGES": "2000", "CONSUMER_BUFFER_BYTES": "1048576"]) { $1 })
+        #expect(set.consumerBufferMessages == 2_000)
+        #expect(set.consumerBufferBytes == 1_048_576)
+    }
+
     @Test("any other KAFKA_ variable becomes a librdkafka property")
     func passthrough() async throws {
         let settings = try await WorkerSettings.load(
@@ -127,6 +140,8 @@ struct WorkerSettingsTests {
             ),
             (["JWT_HS256_SECRET": "short"], "JWT_HS256_SECRET: must be at least 32 bytes (got 5)"),
             (["LOG_FORMAT": "xml"], #"LOG_FORMAT: "xml" is not one of text, json"#),
+            (["CONSUMER_BUFFER_BYTES": "0"], #"CONSUMER_BUFFER_BYTES: "0" is not a positive integer"#),
+            (["CONSUMER_BUFFER_MESSAGES": "lots"], #"CONSUMER_BUFFER_MESSAGES: "lots" is not a positive integer"#),
             (
                 ["RESULTS_TOPIC": "contacts.commands"],
                 #"RESULTS_TOPIC: "contacts.commands" is also COMMANDS_TOPIC; each topic needs its own name"#

@@ -30,6 +30,11 @@ public struct WorkerSettings: Sendable {
     public var logLevel: String
     /// Apply migrations when the worker starts (default true).
     public var migrateOnStart: Bool
+    /// Commands the consumer may hold in memory before it pauses fetching (default 10,000).
+    public var consumerBufferMessages: Int
+    /// Bytes of commands (keys, values, headers) the consumer may hold in memory before it pauses
+    /// fetching (default 8 MiB).
+    public var consumerBufferBytes: Int
 
     /// The HS256 secret of `config/default.yaml` and `contact-worker dev`: public, so anyone can
     /// mint tokens a worker using it accepts.
@@ -277,6 +282,18 @@ public struct WorkerSettings: Sendable {
                 key: sources.name(of: "database.migrate"), message: "\"\(migrate)\" is not true or false")
         }
         self.migrateOnStart = migrateOnStart
+        func positive(_ key: String, _ variable: String, default value: Int) throws(ConfigurationError) -> Int {
+            let text = try required(key, variable, default: String(value))
+            guard let number = Int(text), number > 0 else {
+                throw ConfigurationError(key: sources.name(of: key), message: "\"\(text)\" is not a positive integer")
+            }
+            return number
+        }
+        let defaults = KafkaConsumerConfiguration(bootstrapServers: "")
+        consumerBufferMessages = try positive(
+            "consumer.buffer.messages", "CONSUMER_BUFFER_MESSAGES", default: defaults.bufferCapacity)
+        consumerBufferBytes = try positive(
+            "consumer.buffer.bytes", "CONSUMER_BUFFER_BYTES", default: defaults.bufferCapacityBytes)
 
         kafkaProperties = connection.properties
     }
