@@ -12,14 +12,18 @@ enum KafkaKeyOrder {
 
     /// The indexes of `messages` per round, each round in input order; empty for no messages.
     static func rounds(_ messages: [KafkaOutgoingMessage]) -> [[Int]] {
+        /// The count before this record's, counting it: one hash lookup per record.
+        func next(_ count: inout Int) -> Int {
+            defer { count += 1 }
+            return count
+        }
         var seen: [Key: Int] = [:]
+        seen.reserveCapacity(messages.count)
         var rounds: [[Int]] = []
         for (index, message) in messages.enumerated() {
             var round = 0
             if let key = message.key {
-                let id = Key(topic: message.topic, key: key)
-                round = seen[id, default: 0]
-                seen[id] = round + 1
+                round = next(&seen[Key(topic: message.topic, key: key), default: 0])
             }
             if round == rounds.count { rounds.append([]) }
             rounds[round].append(index)
