@@ -35,81 +35,205 @@ extension PostgresContactStore {
     static func batchQueries(_ batch: StoreBatch) -> [PostgresQuery] {
         var queries: [PostgresQuery] = []
         let contacts = batch.uniqueContacts
-        if !contacts.isEmpty {
-            queries.append(
-                """
-                INSERT INTO contacts (\(unescaped: StoreColumns.contact))
-                SELECT * FROM UNNEST(\(contacts.map(\.id)), \(contacts.map(\.businessID)),
-                    \(PostgresNullableArray(contacts.map(\.firstName))), \(PostgresNullableArray(contacts.map(\.lastName))),
-                    \(PostgresNullableArray(contacts.map(\.companyName))), \(contacts.map(\.displayName)),
-                    \(PostgresNullableArray(contacts.map(\.email))), \(PostgresNullableArray(contacts.map(\.phone))),
-                    \(contacts.map(\.relationshipStatus.rawValue)), \(contacts.map(\.lifecycleStage.rawValue)),
-                    \(PostgresNullableArray(contacts.map { $0.lastContacted.map(PostgresTimestamp.init) })),
-                    \(contacts.map { PostgresTimestamp($0.createdAt) }), \(contacts.map { PostgresTimestamp($0.updatedAt) }),
-                    \(contacts.map { Int32(clamping: $0.version) }))
-                ON CONFLICT (id) DO UPDATE SET \(unescaped: StoreColumns.contactUpdate)
-                """)
+        if !contacts.isEmpty { queries.append(upsertContacts(contacts)) }
+        if !batch.interactions.isEmpty { queries.append(insertInteractions(batch.interactions)) }
+        if !batch.statusHistory.isEmpty { queries.append(insertStatusHistory(batch.statusHistory)) }
+        if !batch.processedCommands.isEmpty { queries.append(insertProcessedCommands(batch.processedCommands)) }
+        if !batch.events.isEmpty { queries.append(insertEvents(batch.events)) }
+        return queries
+    }
+
+    // Each statement binds one array per column, in the order of the table's column list
+    // (``StoreColumns``), filled in one pass over the rows (see ``PostgresArrayColumn``).
+
+    /// Upserts `contacts` (ids unique within them, as ``StoreBatch/uniqueContacts`` gives them).
+    static func upsertContacts(_ contacts: [Contact]) -> PostgresQuery {
+        let rows = contacts.count
+        var id = PostgresArrayColumn<UUID>(reservingRows: rows)
+        var businessID = PostgresArrayColumn<String>(reservingRows: rows)
+        var firstName = PostgresArrayColumn<String>(reservingRows: rows)
+        var lastName = PostgresArrayColumn<String>(reservingRows: rows)
+        var companyName = PostgresArrayColumn<String>(reservingRows: rows)
+        var displayName = PostgresArrayColumn<String>(reservingRows: rows)
+        var email = PostgresArrayColumn<String>(reservingRows: rows)
+        var phone = PostgresArrayColumn<String>(reservingRows: rows)
+        var relationshipStatus = PostgresArrayColumn<String>(reservingRows: rows)
+        var lifecycleStage = PostgresArrayColumn<String>(reservingRows: rows)
+        var lastContacted = PostgresArrayColumn<Timestamp>(reservingRows: rows)
+        var createdAt = PostgresArrayColumn<Timestamp>(reservingRows: rows)
+        var updatedAt = PostgresArrayColumn<Timestamp>(reservingRows: rows)
+        var version = PostgresArrayColumn<Int32>(reservingRows: rows)
+        for contact in contacts {
+            id.append(contact.id)
+            businessID.append(contact.businessID)
+            firstName.append(contact.firstName)
+            lastName.append(contact.lastName)
+            companyName.append(contact.companyName)
+            displayName.append(contact.displayName)
+            email.append(contact.email)
+            phone.append(contact.phone)
+            relationshipStatus.append(contact.relationshipStatus.rawValue)
+            lifecycleStage.append(contact.lifecycleStage.rawValue)
+            lastContacted.append(contact.lastContacted)
+            createdAt.append(contact.createdAt)
+            updatedAt.append(contact.updatedAt)
+            version.append(Int32(clamping: contact.version))
+        }
+        return """
+            INSERT INTO contacts (\(unescaped: StoreColumns.contact))
+            SELECT * FROM UNNEST(\(id), \(businessID),
+                \(firstName), \(lastName),
+                \(companyName), \(displayName),
+                \(email), \(phone),
+                \(relationshipStatus), \(lifecycleStage),
+                \(lastContacted),
+                \(createdAt), \(updatedAt),
+                \(version))
+            ON CONFLICT (id) DO UPDATE SET \(unescaped: StoreColumns.contactUpdate)
+            """
+    }
+
+    /// Inserts `interactions` in their order.
+    static func insertInteractions(_ interactions: [Interaction]) -> PostgresQuery {
+        let rows = interactions.count
+        var id = PostgresArrayColumn<UUID>(reservingRows: rows)
+        var contactID = PostgresArrayColumn<UUID>(reservingRows: rows)
+        var type = PostgresArrayColumn<String>(reservingRows: rows)
+        var description = PostgresArrayColumn<String>(reservingRows: rows)
+        var timestamp = PostgresArrayColumn<Timestamp>(reservingRows: rows)
+        var outcome = PostgresArrayColumn<String>(reservingRows: rows)
+        var nextAction = PostgresArrayColumn<String>(reservingRows: rows)
+        var scheduledFollowUp = PostgresArrayColumn<Timestamp>(reservingRows: rows)
+        var performedBy = PostgresArrayColumn<String>(reservingRows: rows)
+        var performedByID = PostgresArrayColumn<String>(reservingRows: rows)
+        for interaction in interactions {
+            id.append(interaction.id)
+            contactID.append(interaction.contactID)
+            type.append(interaction.type.rawValue)
+            description.append(interaction.description)
+            timestamp.append(interaction.timestamp)
+            outcome.append(interaction.outcome)
+            nextAction.append(interaction.nextAction)
+            scheduledFollowUp.append(interaction.scheduledFollowUp)
+            performedBy.append(interaction.performedBy)
+            performedByID.append(interaction.performedByID)
         }
         // Interactions and status history list equal timestamps by recording order (the identity
         // column `recorded`); ORDER BY ordinality numbers the rows in the batch's order.
-        let interactions = batch.interactions
-        if !interactions.isEmpty {
-            queries.append(
-                """
-                INSERT INTO interactions (\(unescaped: StoreColumns.interaction))
-                SELECT \(unescaped: StoreColumns.interaction)
-                FROM UNNEST(\(interactions.map(\.id)), \(interactions.map(\.contactID)),
-                    \(interactions.map(\.type.rawValue)), \(interactions.map(\.description)),
-                    \(interactions.map { PostgresTimestamp($0.timestamp) }),
-                    \(PostgresNullableArray(interactions.map(\.outcome))),
-                    \(PostgresNullableArray(interactions.map(\.nextAction))),
-                    \(PostgresNullableArray(interactions.map { $0.scheduledFollowUp.map(PostgresTimestamp.init) })),
-                    \(interactions.map(\.performedBy)), \(interactions.map(\.performedByID)))
-                    WITH ORDINALITY AS i (\(unescaped: StoreColumns.interaction), position)
-                ORDER BY position
-                """)
+        return """
+            INSERT INTO interactions (\(unescaped: StoreColumns.interaction))
+            SELECT \(unescaped: StoreColumns.interaction)
+            FROM UNNEST(\(id), \(contactID),
+                \(type), \(description),
+                \(timestamp),
+                \(outcome),
+                \(nextAction),
+                \(scheduledFollowUp),
+                \(performedBy), \(performedByID))
+                WITH ORDINALITY AS i (\(unescaped: StoreColumns.interaction), position)
+            ORDER BY position
+            """
+    }
+
+    /// Inserts `history` in its order (see ``insertInteractions(_:)`` for the ordering).
+    static func insertStatusHistory(_ history: [StatusHistoryEntry]) -> PostgresQuery {
+        let rows = history.count
+        var id = PostgresArrayColumn<UUID>(reservingRows: rows)
+        var contactID = PostgresArrayColumn<UUID>(reservingRows: rows)
+        var fromStatus = PostgresArrayColumn<String>(reservingRows: rows)
+        var toStatus = PostgresArrayColumn<String>(reservingRows: rows)
+        var fromLifecycleStage = PostgresArrayColumn<String>(reservingRows: rows)
+        var toLifecycleStage = PostgresArrayColumn<String>(reservingRows: rows)
+        var timestamp = PostgresArrayColumn<Timestamp>(reservingRows: rows)
+        var changedBy = PostgresArrayColumn<String>(reservingRows: rows)
+        var changedByID = PostgresArrayColumn<String>(reservingRows: rows)
+        var reason = PostgresArrayColumn<String>(reservingRows: rows)
+        var notes = PostgresArrayColumn<String>(reservingRows: rows)
+        for entry in history {
+            id.append(entry.id)
+            contactID.append(entry.contactID)
+            fromStatus.append(entry.fromStatus?.rawValue)
+            toStatus.append(entry.toStatus.rawValue)
+            fromLifecycleStage.append(entry.fromLifecycleStage?.rawValue)
+            toLifecycleStage.append(entry.toLifecycleStage.rawValue)
+            timestamp.append(entry.timestamp)
+            changedBy.append(entry.changedBy)
+            changedByID.append(entry.changedByID)
+            reason.append(entry.reason)
+            notes.append(entry.notes)
         }
-        let history = batch.statusHistory
-        if !history.isEmpty {
-            queries.append(
-                """
-                INSERT INTO status_history (\(unescaped: StoreColumns.statusHistory))
-                SELECT \(unescaped: StoreColumns.statusHistory)
-                FROM UNNEST(\(history.map(\.id)), \(history.map(\.contactID)),
-                    \(PostgresNullableArray(history.map { $0.fromStatus?.rawValue })), \(history.map(\.toStatus.rawValue)),
-                    \(PostgresNullableArray(history.map { $0.fromLifecycleStage?.rawValue })),
-                    \(history.map(\.toLifecycleStage.rawValue)), \(history.map { PostgresTimestamp($0.timestamp) }),
-                    \(history.map(\.changedBy)), \(history.map(\.changedByID)),
-                    \(PostgresNullableArray(history.map(\.reason))), \(PostgresNullableArray(history.map(\.notes))))
-                    WITH ORDINALITY AS h (\(unescaped: StoreColumns.statusHistory), position)
-                ORDER BY position
-                """)
+        return """
+            INSERT INTO status_history (\(unescaped: StoreColumns.statusHistory))
+            SELECT \(unescaped: StoreColumns.statusHistory)
+            FROM UNNEST(\(id), \(contactID),
+                \(fromStatus), \(toStatus),
+                \(fromLifecycleStage),
+                \(toLifecycleStage), \(timestamp),
+                \(changedBy), \(changedByID),
+                \(reason), \(notes))
+                WITH ORDINALITY AS h (\(unescaped: StoreColumns.statusHistory), position)
+            ORDER BY position
+            """
+    }
+
+    /// Inserts the idempotency records `commands`.
+    static func insertProcessedCommands(_ commands: [ProcessedCommand]) -> PostgresQuery {
+        let rows = commands.count
+        var commandID = PostgresArrayColumn<String>(reservingRows: rows)
+        var fingerprint = PostgresArrayColumn<String>(reservingRows: rows)
+        var businessID = PostgresArrayColumn<String>(reservingRows: rows)
+        var contactID = PostgresArrayColumn<String>(reservingRows: rows)
+        var commandType = PostgresArrayColumn<String>(reservingRows: rows)
+        var resultStatus = PostgresArrayColumn<Int32>(reservingRows: rows)
+        var resultBody = PostgresArrayColumn<[UInt8]>(reservingRows: rows)
+        var processedAt = PostgresArrayColumn<Timestamp>(reservingRows: rows)
+        for command in commands {
+            commandID.append(command.commandID)
+            fingerprint.append(command.fingerprint)
+            businessID.append(command.businessID)
+            contactID.append(command.contactID)
+            commandType.append(command.commandType)
+            resultStatus.append(Int32(clamping: command.resultStatus))
+            resultBody.append(command.resultBody)
+            processedAt.append(command.processedAt)
         }
-        let commands = batch.processedCommands
-        if !commands.isEmpty {
-            queries.append(
-                """
-                INSERT INTO processed_commands (\(unescaped: StoreColumns.processedCommand))
-                SELECT * FROM UNNEST(\(commands.map(\.commandID)), \(commands.map(\.fingerprint)),
-                    \(PostgresNullableArray(commands.map(\.businessID))), \(PostgresNullableArray(commands.map(\.contactID))),
-                    \(PostgresNullableArray(commands.map(\.commandType))), \(commands.map { Int32(clamping: $0.resultStatus) }),
-                    \(commands.map { ByteBuffer(bytes: $0.resultBody) }), \(commands.map { PostgresTimestamp($0.processedAt) }))
-                """)
+        return """
+            INSERT INTO processed_commands (\(unescaped: StoreColumns.processedCommand))
+            SELECT * FROM UNNEST(\(commandID), \(fingerprint),
+                \(businessID), \(contactID),
+                \(commandType), \(resultStatus),
+                \(resultBody), \(processedAt))
+            """
+    }
+
+    /// Appends `events` to the event log in their order.
+    static func insertEvents(_ events: [StoredEvent]) -> PostgresQuery {
+        let rows = events.count
+        var id = PostgresArrayColumn<UUID>(reservingRows: rows)
+        var contactID = PostgresArrayColumn<UUID>(reservingRows: rows)
+        var businessID = PostgresArrayColumn<String>(reservingRows: rows)
+        var commandID = PostgresArrayColumn<String>(reservingRows: rows)
+        var type = PostgresArrayColumn<String>(reservingRows: rows)
+        var time = PostgresArrayColumn<Timestamp>(reservingRows: rows)
+        var body = PostgresArrayColumn<[UInt8]>(reservingRows: rows)
+        for event in events {
+            id.append(event.id)
+            contactID.append(event.contactID)
+            businessID.append(event.businessID)
+            commandID.append(event.commandID)
+            type.append(event.type)
+            time.append(event.time)
+            body.append(event.body)
         }
-        let events = batch.events
-        if !events.isEmpty {
-            // ORDER BY ordinality makes the identity column number rows in the batch's order.
-            queries.append(
-                """
-                INSERT INTO events (\(unescaped: StoreColumns.event))
-                SELECT \(unescaped: StoreColumns.event)
-                FROM UNNEST(\(events.map(\.id)), \(events.map(\.contactID)), \(events.map(\.businessID)),
-                    \(events.map(\.commandID)), \(events.map(\.type)), \(events.map { PostgresTimestamp($0.time) }),
-                    \(events.map { ByteBuffer(bytes: $0.body) }))
-                    WITH ORDINALITY AS e (\(unescaped: StoreColumns.event), position)
-                ORDER BY position
-                """)
-        }
-        return queries
+        // ORDER BY ordinality makes the identity column number rows in the batch's order.
+        return """
+            INSERT INTO events (\(unescaped: StoreColumns.event))
+            SELECT \(unescaped: StoreColumns.event)
+            FROM UNNEST(\(id), \(contactID), \(businessID),
+                \(commandID), \(type), \(time),
+                \(body))
+                WITH ORDINALITY AS e (\(unescaped: StoreColumns.event), position)
+            ORDER BY position
+            """
     }
 }

@@ -23,9 +23,14 @@ struct PostgresTimestamp: PostgresNonThrowingEncodable, PostgresArrayEncodable, 
     func encode<JSONEncoder: PostgresJSONEncoder>(
         into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>
     ) {
+        byteBuffer.writeInteger(Self.postgresMicroseconds(timestamp))
+    }
+
+    /// `timestamp` as PostgreSQL's binary `timestamptz` holds it: microseconds since 2000-01-01 UTC.
+    static func postgresMicroseconds(_ timestamp: Timestamp) -> Int64 {
         // Wrapping only matters within 30 years of Int64.min, far outside what PostgreSQL accepts
         // anyway; the server rejects such a value as out of range.
-        byteBuffer.writeInteger(timestamp.microsecondsSinceEpoch &- Self.postgresEpochOffset, as: Int64.self)
+        timestamp.microsecondsSinceEpoch &- postgresEpochOffset
     }
 
     init<JSONDecoder: PostgresJSONDecoder>(
