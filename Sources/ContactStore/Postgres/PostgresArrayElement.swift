@@ -80,15 +80,3 @@ extension Timestamp: PostgresArrayElement {
         buffer.writeInteger(PostgresTimestamp.postgresMicroseconds(self))
     }
 }
-
-/// `bytea`: the bytes as they are.
-extension [UInt8]: PostgresArrayElement {
-    static var postgresElementType: PostgresDataType { .bytea }
-    static var postgresArrayType: PostgresDataType { .byteaArray }
-    static var typicalWireSize: Int { 4 + 256 }
-
-    func writeArrayElement(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(Int32(count))
-        buffer.writeBytes(self)
-    }
-}

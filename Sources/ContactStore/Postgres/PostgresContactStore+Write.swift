@@ -44,7 +44,8 @@ extension PostgresContactStore {
     }
 
     // Each statement binds one array per column, in the order of the table's column list
-    // (``StoreColumns``), filled in one pass over the rows (see ``PostgresArrayColumn``).
+    // (``StoreColumns``), filled in one pass over the rows (see ``PostgresArrayColumn``, and
+    // ``PostgresByteaArray`` for the bodies).
 
     /// Upserts `contacts` (ids unique within them, as ``StoreBatch/uniqueContacts`` gives them).
     static func upsertContacts(_ contacts: [Contact]) -> PostgresQuery {
@@ -185,7 +186,7 @@ extension PostgresContactStore {
         var contactID = PostgresArrayColumn<String>(reservingRows: rows)
         var commandType = PostgresArrayColumn<String>(reservingRows: rows)
         var resultStatus = PostgresArrayColumn<Int32>(reservingRows: rows)
-        var resultBody = PostgresArrayColumn<[UInt8]>(reservingRows: rows)
+        var resultBody = PostgresByteaArray(reservingRows: rows)
         var processedAt = PostgresArrayColumn<Timestamp>(reservingRows: rows)
         for command in commands {
             commandID.append(command.commandID)
@@ -215,7 +216,7 @@ extension PostgresContactStore {
         var commandID = PostgresArrayColumn<String>(reservingRows: rows)
         var type = PostgresArrayColumn<String>(reservingRows: rows)
         var time = PostgresArrayColumn<Timestamp>(reservingRows: rows)
-        var body = PostgresArrayColumn<[UInt8]>(reservingRows: rows)
+        var body = PostgresByteaArray(reservingRows: rows)
         for event in events {
             id.append(event.id)
             contactID.append(event.contactID)

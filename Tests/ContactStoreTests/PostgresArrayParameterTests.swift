@@ -7,8 +7,8 @@ import Testing
 
 @testable import ContactStore
 
-@Suite("PostgreSQL array columns: the binary array format, NULLs included")
-struct PostgresArrayColumnTests {
+@Suite("PostgreSQL array parameters: the binary array format, NULLs included")
+struct PostgresArrayParameterTests {
     /// The bytes `value` binds as a parameter's value (without the parameter's length).
     private static func wire(_ value: some PostgresNonThrowingEncodable) -> [UInt8] {
         var buffer = ByteBuffer()
@@ -33,6 +33,24 @@ struct PostgresArrayColumnTests {
     @Test("an empty column is the empty array: no dimension, nothing after the element type")
     func empty() {
         #expect(Self.wire(PostgresArrayColumn<UUID>(reservingRows: 4)) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0B, 0x86])
+        #expect(Self.wire(PostgresByteaArray(reservingRows: 4)) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17])
+    }
+
+    @Test("a bytea array: header without NULLs, then each length and the bytes as they are")
+    func bytea() {
+        var array = PostgresByteaArray(reservingRows: 0)
+        for bytes: [UInt8] in [[0, 0xFF], [], [7]] { array.append(bytes) }
+        let expected: [[UInt8]] = [
+            Self.int32(1), Self.int32(0), Self.int32(17),  // one dimension, no NULLs, bytea
+            Self.int32(3), Self.int32(1),  // length 3, lower bound 1
+            Self.int32(2), [0, 0xFF], Self.int32(0), Self.int32(1), [7],
+        ]
+        #expect(Self.wire(array) == expected.flatMap { $0 })
+        #expect(PostgresByteaArray.psqlType == .byteaArray)
+        let bodies: [[UInt8]] = [[], [0, 0xFF], Array(repeating: 7, count: 1000)]
+        var large = PostgresByteaArray(reservingRows: 0)
+        for body in bodies { large.append(body) }
+        #expect(Self.wire(large) == Self.wire(bodies.map { ByteBuffer(bytes: $0) }))
     }
 
     @Test("without NULLs, every element type writes the bytes PostgresNIO writes for the same array")
@@ -47,8 +65,6 @@ struct PostgresArrayColumnTests {
         #expect(Self.wire(PostgresArrayColumn<Int64>(int64s)) == Self.wire(int64s))
         let times = [-1, 0, 946_684_800_000_001].map { Timestamp(microsecondsSinceEpoch: $0) }
         #expect(Self.wire(PostgresArrayColumn<Timestamp>(times)) == Self.wire(times.map(PostgresTimestamp.init)))
-        let bodies: [[UInt8]] = [[], [0, 0xFF], Array(repeating: 7, count: 1000)]
-        #expect(Self.wire(PostgresArrayColumn<[UInt8]>(bodies)) == Self.wire(bodies.map { ByteBuffer(bytes: $0) }))
     }
 
     @Test(
@@ -67,14 +83,16 @@ struct PostgresArrayColumnTests {
         // Before 1970 and before PostgreSQL's 2000 epoch, odd microseconds.
         let micros: [Int64?] = [-1, 946_684_799_999_999, nil, 4_102_444_799_999_999]
         let times = micros.map { $0.map(Timestamp.init(microsecondsSinceEpoch:)) }
-        let bodies: [[UInt8]?] = [[0, 0xFF, 0x80], [], nil, Array("{}".utf8)]
-        let logger = Logger(label: "PostgresArrayColumnTests")
+        let bodies: [[UInt8]] = [[0, 0xFF, 0x80], [], Array(repeating: 0, count: 70_000), Array("{}".utf8)]
+        var bytea = PostgresByteaArray(reservingRows: bodies.count)
+        for body in bodies { bytea.append(body) }
+        let logger = Logger(label: "PostgresArrayParameterTests")
         let connection = try await server.connectForTest(logger: logger)
         do {
             let query: PostgresQuery = """
                 SELECT t, u, i, l, ts, b
                 FROM UNNEST(\(PostgresArrayColumn(texts)), \(PostgresArrayColumn(uuids)), \(PostgresArrayColumn(int32s)),
-                    \(PostgresArrayColumn(int64s)), \(PostgresArrayColumn(times)), \(PostgresArrayColumn(bodies)))
+                    \(PostgresArrayColumn(int64s)), \(PostgresArrayColumn(times)), \(bytea))
                     WITH ORDINALITY AS r (t, u, i, l, ts, b, n)
                 ORDER BY n
                 """
