@@ -20,7 +20,7 @@ extension PostgresContactStore {
                 """
                 INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, first_offset)
                 SELECT * FROM UNNEST(\(unfenced.map(\.group)), \(unfenced.map(\.topic)), \(unfenced.map(\.partition)),
-                    \(unfenced.map(\.nextOffset)), \(PostgresNullableArray(unfenced.map(\.firstOffset))))
+                    \(unfenced.map(\.nextOffset)), \(PostgresArrayColumn(unfenced.map(\.firstOffset))))
                 ON CONFLICT (group_id, topic, partition) DO UPDATE SET
                     next_offset = GREATEST(consumer_offsets.next_offset, EXCLUDED.next_offset),
                     first_offset = CASE WHEN consumer_offsets.next_offset IS NULL THEN EXCLUDED.first_offset
@@ -35,7 +35,7 @@ extension PostgresContactStore {
                 next_offset = GREATEST(o.next_offset, u.next_offset),
                 first_offset = CASE WHEN o.next_offset IS NULL THEN u.first_offset ELSE o.first_offset END
             FROM UNNEST(\(fenced.map(\.group)), \(fenced.map(\.topic)), \(fenced.map(\.partition)),
-                \(fenced.map(\.nextOffset)), \(PostgresNullableArray(fenced.map(\.firstOffset))),
+                \(fenced.map(\.nextOffset)), \(PostgresArrayColumn(fenced.map(\.firstOffset))),
                 \(fenced.map { $0.ownerEpoch ?? 0 }))
                 AS u (group_id, topic, partition, next_offset, first_offset, owner_epoch)
             WHERE o.group_id = u.group_id AND o.topic = u.topic AND o.partition = u.partition
