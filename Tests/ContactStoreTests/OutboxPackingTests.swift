@@ -55,6 +55,17 @@ struct OutboxPackingTests {
         #expect(OutboxPacking.partitionGroups([]).isEmpty)
     }
 
+    @Test("a partition group packs its messages in the group's order, numbered from 0, wherever they are in the batch")
+    func packGroup() throws {
+        let packed = OutboxPacking.pack([2, 0], of: Self.messages)
+        #expect(packed == OutboxPacking.pack([Self.messages[2], Self.messages[0]]))
+        let unpacked = try #require(OutboxPacking.unpack(packed, batchID: 4))
+        #expect(unpacked.map(\.index) == [0, 1])
+        #expect(unpacked.map(\.message.topic) == [Self.messages[2].topic, Self.messages[0].topic])
+        let slice = Self.messages[1...]
+        #expect(OutboxPacking.pack(slice) == OutboxPacking.pack([Self.messages[1], Self.messages[2]]))
+    }
+
     @Test("every truncation and a wrong version byte read as corrupt, never trap")
     func corruptBytes() {
         let bytes = OutboxPacking.pack(Self.messages)

@@ -13,15 +13,26 @@ extension PostgresContactStore {
     ) async throws -> [Int64] {
         guard !messages.isEmpty else { return [] }
         let groups = OutboxPacking.partitionGroups(messages)
+        // A group holds at most OutboxPacking.maxMessages (2^20) messages, so its counts fit Int32.
+        var lastIndex = PostgresArrayColumn<Int32>(reservingRows: groups.count)
+        var messageCount = PostgresArrayColumn<Int32>(reservingRows: groups.count)
+        var packed = PostgresByteaArray(reservingRows: groups.count)
+        var sourcePartition = PostgresArrayColumn<Int32>(reservingRows: groups.count)
+        for group in groups {
+            lastIndex.append(Int32(group.positions.count - 1))
+            messageCount.append(Int32(group.positions.count))
+            packed.append(OutboxPacking.pack(group.positions, of: messages))
+            sourcePartition.append(group.sourcePartition)
+        }
         // ORDER BY position makes the identity column number the rows in the groups' order, so
         // the ids sorted ascending are the groups' ids in order.
         let rows = try await connection.query(
             """
             INSERT INTO outbox_batches (first_index, last_index, message_count, messages, source_partition)
             SELECT 0, last_index, message_count, messages, source_partition
-            FROM UNNEST(\(groups.map { Int32($0.positions.count - 1) }), \(groups.map { Int32($0.positions.count) }),
-                \(groups.map { ByteBuffer(bytes: OutboxPacking.pack($0.positions.map { messages[$0] })) }),
-                \(PostgresNullableArray(groups.map(\.sourcePartition))))
+            FROM UNNEST(\(lastIndex), \(messageCount),
+                \(packed),
+                \(sourcePartition))
                 WITH ORDINALITY AS g (last_index, message_count, messages, source_partition, position)
             ORDER BY position
             RETURNING id

@@ -21,7 +21,7 @@ extension SQLiteContactStore {
         var batchIDs: [Int64] = []
         batchIDs.reserveCapacity(groups.count)
         for group in groups {
-            let packed = OutboxPacking.pack(group.positions.map { messages[$0] })
+            let packed = OutboxPacking.pack(group.positions, of: messages)
             try statement.execute(arguments: [
                 group.positions.count - 1, group.positions.count, Data(packed), group.sourcePartition,
             ])

@@ -167,35 +167,56 @@ enum OutboxPacking {
     // MARK: - Packing
 
     /// Packs `messages`, numbered by their position from 0, into one byte string.
-    static func pack(_ messages: some Collection<OutboxMessage>) -> [UInt8] {
-        pack(zip(0..., messages).map { (index: $0, message: $1) })
+    static func pack<Messages: Collection<OutboxMessage>>(_ messages: Messages) -> [UInt8] {
+        pack(messages.indices, of: messages)
+    }
+
+    /// Packs the messages of `messages` at `positions`, numbered by their place in `positions`
+    /// from 0: a partition group (``PartitionGroup``) of a batch's outbox, without copying its
+    /// messages out of the batch first.
+    static func pack<Messages: Collection<OutboxMessage>>(
+        _ positions: some Collection<Messages.Index>, of messages: Messages
+    ) -> [UInt8] {
+        var writer = ByteChunkWriter()
+        writer.bytes.reserveCapacity(1 + positions.reduce(0) { $0 + packedSizeBound(messages[$1]) })
+        writer.bytes.append(formatVersion)
+        for (index, position) in positions.enumerated() {
+            append(messages[position], index: index, to: &writer)
+        }
+        return writer.bytes
     }
 
     /// Packs messages with explicit indexes (a rewritten batch keeps its messages' indexes).
     static func pack(_ indexed: [(index: Int, message: OutboxMessage)]) -> [UInt8] {
         var writer = ByteChunkWriter()
-        writer.bytes.reserveCapacity(
-            1
-                + indexed.reduce(0) { total, entry in
-                    let message = entry.message
-                    return total + 32 + message.topic.utf8.count + (message.key?.count ?? 0) + message.value.count
-                        + (message.contactID?.utf8.count ?? 0)
-                        + message.headers.reduce(0) { $0 + 8 + $1.name.utf8.count + $1.value.count }
-                })
+        writer.bytes.reserveCapacity(1 + indexed.reduce(0) { $0 + packedSizeBound($1.message) })
         writer.bytes.append(formatVersion)
-        for (index, message) in indexed {
-            writer.appendLength(index)
-            writer.appendChunk(message.topic.utf8)
-            writer.appendOptionalChunk(message.key)
-            writer.appendChunk(message.value)
-            writer.appendOptionalChunk(message.contactID?.utf8)
-            writer.appendLength(message.headers.count)
-            for header in message.headers {
-                writer.appendChunk(header.name.utf8)
-                writer.appendChunk(header.value)
-            }
+        for entry in indexed {
+            append(entry.message, index: entry.index, to: &writer)
         }
         return writer.bytes
+    }
+
+    /// At least the bytes ``append(_:index:to:)`` writes for `message`: its variable parts, 32
+    /// for its index, lengths and presence flags (at most 26), and 8 per header for its lengths.
+    private static func packedSizeBound(_ message: OutboxMessage) -> Int {
+        32 + message.topic.utf8.count + (message.key?.count ?? 0) + message.value.count
+            + (message.contactID?.utf8.count ?? 0)
+            + message.headers.reduce(0) { $0 + 8 + $1.name.utf8.count + $1.value.count }
+    }
+
+    /// Appends one message of a packed batch: its index, topic, key, value, contact id and headers.
+    private static func append(_ message: OutboxMessage, index: Int, to writer: inout ByteChunkWriter) {
+        writer.appendLength(index)
+        writer.appendChunk(message.topic.utf8)
+        writer.appendOptionalChunk(message.key)
+        writer.appendChunk(message.value)
+        writer.appendOptionalChunk(message.contactID?.utf8)
+        writer.appendLength(message.headers.count)
+        for header in message.headers {
+            writer.appendChunk(header.name.utf8)
+            writer.appendChunk(header.value)
+        }
     }
 
     /// Appends the messages of one stored row to `result`, in index order, until `result` holds
