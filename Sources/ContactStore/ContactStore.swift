@@ -53,8 +53,8 @@ public protocol ContactStore: Sendable {
     /// Bulk idempotency lookup: the stored records for those of `ids` that were processed before.
     func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand]
 
-    /// Up to `limit` of the messages `selection` names that are not yet marked published, oldest
-    /// first (by sequence), each with its ``OutboxMessage/sequence`` and
+    /// Up to `limit` of the messages `selection` names that are not yet marked published (and at
+    /// most about ``OutboxSelection/maxBytes`` of them), oldest first (by sequence), each with its ``OutboxMessage/sequence`` and
     /// ``OutboxMessage/sourcePartition`` set.
     func pendingOutbox(_ selection: OutboxSelection, limit: Int) async throws -> [OutboxMessage]
 

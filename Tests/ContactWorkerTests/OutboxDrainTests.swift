@@ -44,6 +44,30 @@ struct OutboxDrainTests {
         }
     }
 
+    @Test("a drain whose pages are cut by their byte bound goes on to the last row")
+    func drainPagesByBytes() async throws {
+        try await withHarness(.sqlite) { harness in
+            var left = StoreBatch()
+            left.outbox = (0..<12).map { Self.row(harness.topics.events, "left-\($0)", partition: 0) }
+            try await harness.store.apply(left)
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(bootstrapServers: harness.cluster.bootstrapServers),
+                logger: testLogger)
+            let publisher = OutboxPublisher(store: harness.store, producer: producer, logger: testLogger)
+            // Each row is 13 or 14 bytes: 30 bytes end a page at 3 rows, far below 100 rows.
+            let drained = try await within(30, "the drain to end") {
+                try await publisher.drain(sourcePartitions: [0], pageSize: 100, pageBytes: 30)
+            }
+            await producer.shutdown()
+            #expect(drained == 12)
+            #expect(try await harness.store.pendingOutboxCount() == 0)
+            let published = try await harness.read(harness.topics.events, count: 12).map {
+                String(decoding: $0.value, as: UTF8.self)
+            }
+            #expect(published == (0..<12).map { "left-\($0)" })
+        }
+    }
+
     @Test(
         "a worker's drains, on assignment and after a failed write, leave the rows of the partition another member owns unpublished",
         arguments: Backend.available)

@@ -49,4 +49,12 @@ public struct OutboxMessage: Sendable, Equatable {
             && lhs.headers.count == rhs.headers.count
             && zip(lhs.headers, rhs.headers).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
+
+    /// The bytes of the key, value and headers: what an outbox page's byte bound counts
+    /// (``OutboxSelection/maxBytes``).
+    public var byteCount: Int {
+        var total = (key?.count ?? 0) + value.count
+        for header in headers { total += header.name.utf8.count + header.value.count }
+        return total
+    }
 }

@@ -10,12 +10,16 @@ public struct OutboxSelection: Sendable, Hashable {
     public var sourcePartitions: Set<Int32>?
     /// Only messages with a sequence up to and including this one; `nil` means no bound.
     public var throughSequence: Int64?
+    /// At most about this many bytes of keys, values and headers per page: a page ends with the
+    /// message that reaches it (and always holds at least one); `nil` means no bound.
+    public var maxBytes: Int?
 
     /// Selects the messages of `sourcePartitions` (and those without a source partition) up to
     /// `throughSequence`; the defaults select every pending message.
-    public init(sourcePartitions: Set<Int32>? = nil, throughSequence: Int64? = nil) {
+    public init(sourcePartitions: Set<Int32>? = nil, throughSequence: Int64? = nil, maxBytes: Int? = nil) {
         self.sourcePartitions = sourcePartitions
         self.throughSequence = throughSequence
+        self.maxBytes = maxBytes
     }
 
     /// Every pending message.

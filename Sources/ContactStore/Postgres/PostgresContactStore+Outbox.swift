@@ -148,19 +148,18 @@ extension PostgresContactStore {
                     total += Int(count)
                 }
                 guard !needed.isEmpty else { return [] }
-                var result: [OutboxMessage] = []
+                var page = PendingOutboxPage(limit: limit, selection: selection)
                 let rows = try await connection.query(
                     "SELECT id, messages, source_partition FROM outbox_batches WHERE id = ANY(\(needed)) ORDER BY id",
                     logger: logger)
-                for try await row in rows where result.count < limit {
+                for try await row in rows where !page.isFull {
                     let (id, bytes, partition) = try Self.corruptRowOnFailure(database: database) {
                         try row.decode((Int64, ByteBuffer, Int32?).self)
                     }
-                    try OutboxPacking.appendPending(
-                        bytes.readableBytesView, batchID: id, sourcePartition: partition, to: &result, limit: limit,
-                        database: database)
+                    try page.append(
+                        packed: bytes.readableBytesView, batchID: id, sourcePartition: partition, database: database)
                 }
-                return result
+                return page.messages
             }
         }
     }

@@ -54,19 +54,18 @@ extension SQLiteContactStore {
         let sql = "SELECT id, messages, source_partition FROM outbox_batches \(filter) ORDER BY id"
         let bound = arguments
         return try await read { db in
-            var result: [OutboxMessage] = []
+            var page = PendingOutboxPage(limit: limit, selection: selection)
             let rows = try Row.fetchCursor(db, sql: sql, arguments: bound)
-            while result.count < limit, let row = try rows.next() {
+            while !page.isFull, let row = try rows.next() {
                 let (batchID, bytes, partition) = try Self.decoding(table: "outbox_batches", database: database) {
                     (
                         try row.decode(Int64.self, atIndex: 0), try row.decode(Data.self, atIndex: 1),
                         try row.decode(Int32?.self, atIndex: 2)
                     )
                 }
-                try OutboxPacking.appendPending(
-                    bytes, batchID: batchID, sourcePartition: partition, to: &result, limit: limit, database: database)
+                try page.append(packed: bytes, batchID: batchID, sourcePartition: partition, database: database)
             }
-            return result
+            return page.messages
         }
     }
 

@@ -219,21 +219,6 @@ enum OutboxPacking {
         }
     }
 
-    /// Appends the messages of one stored row to `result`, in index order, until `result` holds
-    /// `limit`; each message carries its sequence and `sourcePartition`.
-    static func appendPending(
-        _ bytes: some Collection<UInt8>, batchID: Int64, sourcePartition: Int32?, to result: inout [OutboxMessage],
-        limit: Int, database: String
-    ) throws(StoreError) {
-        let messages = try unpack(bytes, batchID: batchID, database: database)
-        result.append(
-            contentsOf: messages.prefix(max(limit - result.count, 0)).map { entry in
-                var message = entry.message
-                message.sourcePartition = sourcePartition
-                return message
-            })
-    }
-
     /// ``unpack(_:batchID:)``, with bytes that are not a packed batch reported as a corrupt row of
     /// `database`.
     static func unpack(

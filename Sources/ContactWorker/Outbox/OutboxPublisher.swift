@@ -117,18 +117,22 @@ public final class OutboxPublisher: Sendable {
     /// first and pages up to it. Rows committed meanwhile, by this worker's next batch or by
     /// workers of a previous build still writing rows without a partition, are left to their own
     /// publishing or the next drain, so a drain ends however busy the group is.
-    public func drain(sourcePartitions: Set<Int32>, pageSize: Int = 5_000) async throws -> Int {
+    ///
+    /// Each page holds at most `pageSize` messages and about `pageBytes` bytes, so a drain's memory
+    /// does not depend on how large the pending messages are.
+    public func drain(sourcePartitions: Set<Int32>, pageSize: Int = 5_000, pageBytes: Int = 8 << 20) async throws -> Int
+    {
         try await flushAcknowledged()
         guard let last = try await store.lastOutboxSequence() else { return 0 }
-        let selection = OutboxSelection(sourcePartitions: sourcePartitions, throughSequence: last)
+        let selection = OutboxSelection(sourcePartitions: sourcePartitions, throughSequence: last, maxBytes: pageBytes)
         var total = 0
         while true {
             // Each page is published and marked before the next is read, so the next starts
-            // after it; a short page is the end of the selection.
+            // after it; a page short of both bounds is the end of the selection.
             let rows = try await store.pendingOutbox(selection, limit: pageSize)
             if !rows.isEmpty { try await publish(rows) }
             total += rows.count
-            if rows.count < pageSize { return total }
+            if rows.count < pageSize, rows.reduce(0, { $0 + $1.byteCount }) < pageBytes { return total }
         }
     }
 }
