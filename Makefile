@@ -1,5 +1,5 @@
 # Convenience targets; the scripts are the source of truth (README).
-.PHONY: dev test bench bench-consume bench-store bench-e2e
+.PHONY: dev test bench bench-worker bench-consume bench-store bench-e2e
 
 dev:
 	scripts/dev.sh
@@ -7,8 +7,12 @@ dev:
 test:
 	scripts/test.sh
 
-bench: bench-consume
+bench: bench-worker bench-consume
 	scripts/bench.sh
+
+# The worker process alone: CPU per command, peak RSS and latency, next to a kcat relay anchor.
+bench-worker:
+	scripts/bench-worker.sh
 
 # contact-worker bench consume vs kcat -C -e on one mock cluster (300,000 x 450 B, 32 partitions).
 bench-consume:
