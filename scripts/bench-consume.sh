@@ -24,21 +24,17 @@ if [ -z "${BIN:-}" ]; then
 fi
 
 WORK=$(mktemp -d)
-"$BIN" mock-cluster --brokers 1 --topic "$TOPIC:$PARTITIONS" >"$WORK/cluster.log" 2>&1 &
-CLUSTER_PID=$!
+MOCK_CLUSTER_PID=""
 cleanup() {
-    kill "$CLUSTER_PID" 2>/dev/null || true
-    wait "$CLUSTER_PID" 2>/dev/null || true
+    [ -z "$MOCK_CLUSTER_PID" ] || kill "$MOCK_CLUSTER_PID" 2>/dev/null || true
+    [ -z "$MOCK_CLUSTER_PID" ] || wait "$MOCK_CLUSTER_PID" 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-for _ in $(seq 100); do
-    grep -q '^bootstrap:' "$WORK/cluster.log" && break
-    sleep 0.1
-done
-BROKERS=$(sed -n 's/^bootstrap: //p' "$WORK/cluster.log")
-[ -n "$BROKERS" ] || { echo "mock cluster did not start:" >&2; cat "$WORK/cluster.log" >&2; exit 1; }
+# shellcheck source=scripts/lib/mock-cluster.sh
+. scripts/lib/mock-cluster.sh
+start_mock_cluster "$WORK/cluster.log" --brokers 1 --topic "$TOPIC:$PARTITIONS"
 echo "mock cluster at $BROKERS, topic $TOPIC with $PARTITIONS partitions" >&2
 
 "$BIN" bench produce --brokers "$BROKERS" --topic "$TOPIC" --count "$COUNT" --size "$SIZE" --partitions "$PARTITIONS" >&2

@@ -67,9 +67,10 @@ case $DATABASE_URL in sqlite:*) BACKEND=SQLite ;; *) BACKEND=PostgreSQL ;; esac
 TOTAL=$((CONTACTS + COUNT))
 WORK=$(mktemp -d)
 PIDS=()
+MOCK_CLUSTER_PID=""
 cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}" $MOCK_CLUSTER_PID; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}" $MOCK_CLUSTER_PID; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -78,15 +79,10 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-"$BIN" mock-cluster --brokers 1 --topic "commands:$PARTITIONS" --topic "events:$PARTITIONS" \
-    --topic "results:$PARTITIONS" --topic "dead-letters:1" --topic "relay:$PARTITIONS" >"$WORK/cluster.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do
-    grep -q '^bootstrap:' "$WORK/cluster.log" && break
-    sleep 0.1
-done
-BROKERS=$(sed -n 's/^bootstrap: //p' "$WORK/cluster.log")
-[ -n "$BROKERS" ] || { echo "mock cluster did not start:" >&2; cat "$WORK/cluster.log" >&2; exit 1; }
+# shellcheck source=scripts/lib/mock-cluster.sh
+. scripts/lib/mock-cluster.sh
+start_mock_cluster "$WORK/cluster.log" --brokers 1 --topic "commands:$PARTITIONS" --topic "events:$PARTITIONS" \
+    --topic "results:$PARTITIONS" --topic "dead-letters:1" --topic "relay:$PARTITIONS"
 echo "== $BACKEND: mock cluster at $BROKERS, $PARTITIONS partitions" >&2
 
 "$BIN" bench load --brokers "$BROKERS" --topic commands --contacts "$CONTACTS" --count "$COUNT" \
