@@ -155,5 +155,5 @@ kill -TERM "$WORKER"
 wait "$WORKER" || true
 grep -iE '"?level"?[=:] *"?(error|critical)' "$WORK/worker.log" >&2 || true
 
-RATIO=$(awk -v w="$WORKER_US" -v r="$RELAY_US" 'BEGIN { printf "%.1f", w / r }')
+RATIO=$(awk -v w="$WORKER_US" -v r="$RELAY_US" 'BEGIN { if (r > 0) printf "%.1f", w / r; else printf "n/a (the relay used less than a clock tick) " }')
 echo "$BACKEND: $THROUGHPUT commands/s; worker $WORKER_US µs CPU/command (${RATIO}x the relay's $RELAY_US µs); peak RSS $((PEAK_KIB / 1024)) MiB; latency at $RATE/s: $LATENCY"

@@ -27,6 +27,23 @@ struct BenchCommandBuilder: Sendable {
         )
     }
 
+    /// Sends the backlog the throughput runs measure: one CreateContact per contact, then `count`
+    /// AddInteraction spread over the contacts in turn, in sends of at most 10,000.
+    func sendBacklog(contactIDs: [String], count: Int, with producer: KafkaProducer) async throws {
+        try await BenchEndToEndCommand.send(
+            contactIDs.enumerated().map { create(contact: $1, index: $0) }, with: producer)
+        var next = 0
+        while next < count {
+            let end = min(next + 10_000, count)
+            try await BenchEndToEndCommand.send(
+                (next..<end).map {
+                    addInteraction(contact: contactIDs[$0 % contactIDs.count], index: $0, correlationID: nil)
+                },
+                with: producer)
+            next = end
+        }
+    }
+
     private func message(
         contact: String, index: Int, type: String, correlationID: String?, payload: String
     ) -> KafkaOutgoingMessage {

@@ -104,17 +104,7 @@ struct BenchEndToEndCommand: AsyncParsableCommand {
         )
         let preloaded = contacts + count
         let preloadStart = ContinuousClock.now
-        try await Self.send(contactIDs.enumerated().map { builder.create(contact: $1, index: $0) }, with: producer)
-        var next = 0
-        while next < count {
-            let end = min(next + 10_000, count)
-            try await Self.send(
-                (next..<end).map {
-                    builder.addInteraction(contact: contactIDs[$0 % contactIDs.count], index: $0, correlationID: nil)
-                },
-                with: producer)
-            next = end
-        }
+        try await builder.sendBacklog(contactIDs: contactIDs, count: count, with: producer)
         say(
             "produced \(preloaded) commands (\(contacts) CreateContact + \(count) AddInteraction) on \(partitions) partitions in \(BenchCommand.seconds(preloadStart.duration(to: .now))) s"
         )

@@ -75,18 +75,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(MockCluster.configuration(brokers)), logger: BenchCommand.logger)
         let start = ContinuousClock.now
-        try await BenchEndToEndCommand.send(
-            contactIDs.enumerated().map { builder.create(contact: $1, index: $0) }, with: producer)
-        var next = 0
-        while next < count {
-            let end = min(next + 10_000, count)
-            try await BenchEndToEndCommand.send(
-                (next..<end).map {
-                    builder.addInteraction(contact: contactIDs[$0 % contactIDs.count], index: $0, correlationID: nil)
-                },
-                with: producer)
-            next = end
-        }
+        try await builder.sendBacklog(contactIDs: contactIDs, count: count, with: producer)
         await producer.shutdown()
         say(
             "produced \(contacts + count) commands (\(contacts) CreateContact + \(count) AddInteraction) in \(BenchCommand.seconds(start.duration(to: .now))) s"

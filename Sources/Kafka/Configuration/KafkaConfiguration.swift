@@ -13,7 +13,7 @@ public struct KafkaConfiguration: Sendable, Hashable {
     /// The property that turns off Nagle's algorithm on broker connections; the producer and
     /// consumer set it to `true` unless told otherwise. librdkafka 2.0.2 leaves Nagle on, so a
     /// request written while the previous one on the connection is unacknowledged waits for the
-    /// broker's delayed ACK (about 40 ms on Linux); the worker keeps several requests in flight, and
+    /// broker's delayed ACK (docs/decisions/0005-nagle-off.md); the worker keeps several requests in flight, and
     /// its key-ordered publishing waits for each round trip. Kafka's Java client disables Nagle
     /// too, and librdkafka made this its default later (LRK-2, upstream #4986).
     public static let noDelayProperty = "socket.nagle.disable"

@@ -6,9 +6,9 @@
 ///
 /// librdkafka 2.0.2's mock brokers accept connections without `TCP_NODELAY`, unlike a real Kafka
 /// broker, which sets it on every connection it accepts. With Nagle on, a response written while
-/// the previous one is unacknowledged waits for the client's delayed ACK (about 40 ms on Linux),
-/// so any client that keeps two requests in flight sees round trips of 40 ms instead of well under
-/// one (the reason upstream librdkafka made `socket.nagle.disable=true` its default, #4986). Linux
+/// the previous one is unacknowledged waits for the client's delayed ACK, so any client that keeps
+/// two requests in flight waits for that timer on every round trip (the reason upstream librdkafka
+/// made `socket.nagle.disable=true` its default, #4986; docs/decisions/0005-nagle-off.md). Linux
 /// copies `TCP_NODELAY` from a listening socket to the sockets it accepts, so setting it on the
 /// listeners before any client connects makes the mock answer like a broker (LRK-11).
 ///
