@@ -7,7 +7,8 @@
 #   BACKENDS=sqlite scripts/bench-worker.sh
 #   COUNT=20000 RATE=1000 LATENCY_SECONDS=5 scripts/bench-worker.sh
 #   BIN=/path/to/contact-worker scripts/bench-worker.sh   # an existing release binary, no build
-#   PERF_DATA=/tmp/worker.perf scripts/bench-worker.sh     # also `perf record -g` the worker on the backlog
+#   PERF_DATA=/tmp/worker.perf scripts/bench-worker.sh     # also `perf record` the worker on the backlog
+#   PERF_DATA=… PERF_CALL_GRAPH=dwarf PERF_FREQUENCY=499 …  # call graphs that frame pointers miss
 #
 # Per backend, on a fresh mock cluster:
 #   1. `bench load` puts the backlog on the commands topic: CONTACTS CreateContact + COUNT
@@ -108,7 +109,7 @@ WORKER=$!
 PIDS+=("$WORKER")
 TICK=$(getconf CLK_TCK)
 if [ -n "${PERF_DATA:-}" ]; then
-    perf record -F 1999 -g -p "$WORKER" -o "$PERF_DATA.$BACKEND" 2>"$WORK/perf.log" &
+    perf record -F "${PERF_FREQUENCY:-1999}" --call-graph "${PERF_CALL_GRAPH:-fp}" -p "$WORKER" -o "$PERF_DATA.$BACKEND" 2>"$WORK/perf.log" &
     PERF=$!
 fi
 
@@ -142,7 +143,11 @@ PEAK_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$WORKER/status")
 read -r THROUGHPUT WORKER_US < <(echo "$first $last" | awk -v tick="$TICK" '{
     commands = $6 - $3; seconds = $4 - $1; cpu = ($5 - $2) / tick
     printf "%d %.1f\n", commands / seconds, cpu * 1e6 / commands }')
-echo "worker: $THROUGHPUT commands/s, $WORKER_US µs CPU per command, peak RSS $((PEAK_KIB / 1024)) MiB" >&2
+# The mean batch: per-batch costs (round trips, transactions) divided over this many commands.
+MEAN_BATCH=$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk '
+    /^contact_worker_batch_size_sum/ { sum += $NF } /^contact_worker_batch_size_count/ { count += $NF }
+    END { if (count > 0) printf "%.0f", sum / count; else print "n/a" }')
+echo "worker: $THROUGHPUT commands/s, $WORKER_US µs CPU per command, peak RSS $((PEAK_KIB / 1024)) MiB, mean batch $MEAN_BATCH commands" >&2
 
 # 4. Latency at a fixed rate, with the backlog done.
 "$BIN" bench load --brokers "$BROKERS" --topic commands --results-topic results --contacts "$CONTACTS" \

@@ -25,6 +25,12 @@ struct PostgresArrayColumn<Element: PostgresArrayElement>: PostgresNonThrowingEn
         elements = ByteBufferAllocator().buffer(capacity: rows * Element.typicalWireSize)
     }
 
+    /// A column of `values`, in order, without NULLs.
+    init(_ values: some Collection<Element>) {
+        self.init(reservingRows: values.count)
+        for value in values { append(value) }
+    }
+
     /// A column of `values`, in order.
     init(_ values: some Collection<Element?>) {
         self.init(reservingRows: values.count)

@@ -15,8 +15,10 @@ extension PostgresContactStore {
     /// Loads many contacts at once, unscoped, for the worker to decide a batch; missing ids are absent.
     public func contacts(ids: [UUID]) async throws -> [UUID: Contact] {
         guard !ids.isEmpty else { return [:] }
+        // One pass into the array's wire form, as the batch statements bind their columns.
+        let idArray = PostgresArrayColumn<UUID>(ids)
         let rows = try await collect(
-            "SELECT \(unescaped: StoreColumns.contact) FROM contacts WHERE id = ANY(\(ids))")
+            "SELECT \(unescaped: StoreColumns.contact) FROM contacts WHERE id = ANY(\(idArray))")
         var result: [UUID: Contact] = [:]
         result.reserveCapacity(rows.count)
         for row in rows {
@@ -46,8 +48,10 @@ extension PostgresContactStore {
     /// The idempotency records of those `ids` that were processed before, keyed by command id.
     public func processedCommands(ids: [String]) async throws -> [String: ProcessedCommand] {
         guard !ids.isEmpty else { return [:] }
+        let idArray = PostgresArrayColumn<String>(ids)
         let rows = try await collect(
-            "SELECT \(unescaped: StoreColumns.processedCommand) FROM processed_commands WHERE command_id = ANY(\(ids))")
+            "SELECT \(unescaped: StoreColumns.processedCommand) FROM processed_commands WHERE command_id = ANY(\(idArray))"
+        )
         var result: [String: ProcessedCommand] = [:]
         for row in rows {
             let command = try mapped(row, table: "processed_commands", RowMapping.processedCommand)
