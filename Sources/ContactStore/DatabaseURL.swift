@@ -5,7 +5,9 @@ import Foundation
 /// Accepted forms:
 /// - `sqlite:<path>` (relative or absolute; `sqlite:///abs/path` also works) and `sqlite::memory:`
 ///   (tests only: nothing survives the process). Option: `?synchronous=normal|full`
-///   (default `normal`, see ``SQLite-swift.struct/synchronousFull``), `?busy_timeout_ms=<n>`.
+///   (default `normal`, see ``SQLite-swift.struct/synchronousFull``), `?busy_timeout_ms=<n>`,
+///   `?cache_size_mib=<n>` (page cache per connection, default 8), `?mmap_size_mib=<n>` (memory-mapped
+///   reads, default 0: off).
 /// - `postgres://user:pass@host:port/db` or `postgresql://…`. Options:
 ///   `?sslmode=disable|prefer|require|verify-full` (default `prefer`; as in libpq, `prefer` and
 ///   `require` encrypt without checking the certificate, `verify-full` checks it and the host name), `?schema=<name>` (use and create that schema instead of `public`),
@@ -29,12 +31,24 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
         public var synchronousFull: Bool
         /// How long a writer waits for another process's lock before failing with a retriable error.
         public var busyTimeoutMilliseconds: Int
+        /// The page cache of each connection, in MiB: the writer's and each reader's (the pool
+        /// opens readers on demand). Part of the worker's resident memory once filled.
+        public var cacheSizeMiB: Int
+        /// How much of the database file each connection reads through a memory mapping instead
+        /// of `read(2)`, in MiB; 0 turns memory-mapped reads off. Mapped pages count toward the
+        /// worker's resident memory.
+        public var mmapSizeMiB: Int
 
         /// Creates SQLite settings directly (the URL parser is the usual way).
-        public init(path: String?, synchronousFull: Bool = false, busyTimeoutMilliseconds: Int = 5_000) {
+        public init(
+            path: String?, synchronousFull: Bool = false, busyTimeoutMilliseconds: Int = 5_000,
+            cacheSizeMiB: Int = 8, mmapSizeMiB: Int = 0
+        ) {
             self.path = path
             self.synchronousFull = synchronousFull
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+            self.cacheSizeMiB = cacheSizeMiB
+            self.mmapSizeMiB = mmapSizeMiB
         }
     }
 
@@ -163,8 +177,20 @@ public enum DatabaseURL: Sendable, Hashable, CustomStringConvertible {
                     throw fail("busy_timeout_ms must be a non-negative integer, not \"\(value)\"")
                 }
                 settings.busyTimeoutMilliseconds = milliseconds
+            case "cache_size_mib":
+                guard let mebibytes = Int(value), (1...65_536).contains(mebibytes) else {
+                    throw fail("cache_size_mib must be an integer from 1 to 65536, not \"\(value)\"")
+                }
+                settings.cacheSizeMiB = mebibytes
+            case "mmap_size_mib":
+                guard let mebibytes = Int(value), (0...1_048_576).contains(mebibytes) else {
+                    throw fail("mmap_size_mib must be an integer from 0 (off) to 1048576, not \"\(value)\"")
+                }
+                settings.mmapSizeMiB = mebibytes
             default:
-                throw fail("unknown sqlite option \"\(name)\" (known: synchronous, busy_timeout_ms)")
+                throw fail(
+                    "unknown sqlite option \"\(name)\" (known: synchronous, busy_timeout_ms, cache_size_mib, mmap_size_mib)"
+                )
             }
         }
         return settings

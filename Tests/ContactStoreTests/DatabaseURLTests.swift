@@ -16,6 +16,20 @@ struct DatabaseURLTests {
                 == .sqlite(.init(path: "/data/c.sqlite", synchronousFull: true, busyTimeoutMilliseconds: 250)))
     }
 
+    @Test("sqlite page cache and memory-mapped reads: 8 MiB and off unless the URL sets them")
+    func sqliteMemoryOptions() throws {
+        #expect(try DatabaseURL(parsing: "sqlite:/d/c.sqlite") == .sqlite(.init(path: "/d/c.sqlite", cacheSizeMiB: 8)))
+        #expect(
+            try DatabaseURL(parsing: "sqlite:/d/c.sqlite?cache_size_mib=64&mmap_size_mib=256")
+                == .sqlite(.init(path: "/d/c.sqlite", cacheSizeMiB: 64, mmapSizeMiB: 256)))
+        let error = #expect(throws: StoreError.self) {
+            try DatabaseURL(parsing: "sqlite:/d/c.sqlite?cache_size_mib=0")
+        }
+        #expect(
+            error?.description
+                == #"DATABASE_URL: cache_size_mib must be an integer from 1 to 65536, not "0""#)
+    }
+
     @Test("postgres:// and postgresql:// forms, with options")
     func postgresForms() throws {
         let url = try DatabaseURL(parsing: "postgres://worker:s%40cret@db.internal:6543/contacts")
@@ -70,6 +84,9 @@ struct DatabaseURLTests {
             "postgres://user:hunter2@host/db?connect_timeout=nan",
             "sqlite:",
             "sqlite:/x?synchronous=maybe",
+            "sqlite:/x?cache_size_mib=8.5",
+            "sqlite:/x?mmap_size_mib=-1",
+            "sqlite:/x?cache_mib=8",
             "contacts.sqlite",
         ])
     func malformed(text: String) {

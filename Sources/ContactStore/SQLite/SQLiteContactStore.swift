@@ -31,13 +31,15 @@ public final class SQLiteContactStore: ContactStore {
         configuration.label = "ContactStore"
         configuration.busyMode = .timeout(TimeInterval(settings.busyTimeoutMilliseconds) / 1000)
         let synchronous = settings.synchronousFull ? "FULL" : "NORMAL"
+        let (cacheKibibytes, mmapBytes) = (settings.cacheSizeMiB * 1024, settings.mmapSizeMiB * 1_048_576)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-            // SQLite's default page cache is 2 MB; a batch touches pages all over the indexes of
-            // several tables, and re-reading them through read(2) dominated apply time. 64 MB of
-            // cache per connection plus memory-mapped reads keep the hot pages in process.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            // The page cache and mapped pages are the worker's resident memory. A batch's index
+            // inserts land all over the indexes, so no cache of a bounded size holds them; a
+            // small one costs little, and pages it misses are read from the OS page cache
+            // (decision 0013).
+            try db.execute(sql: "PRAGMA cache_size = -\(cacheKibibytes)")
+            try db.execute(sql: "PRAGMA mmap_size = \(mmapBytes)")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
             // A 1,000-command batch writes a few MB of WAL. Checkpoints run on a background
             // connection (SQLiteCheckpointer); the writer only checkpoints itself past 256 MB.
