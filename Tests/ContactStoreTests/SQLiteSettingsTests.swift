@@ -14,7 +14,8 @@ struct SQLiteSettingsTests {
             "contact-store-settings-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = try DatabaseURL(
-            parsing: "sqlite:" + directory.appendingPathComponent("c.sqlite").path + "?cache_size_mib=3&mmap_size_mib=5")
+            parsing: "sqlite:" + directory.appendingPathComponent("c.sqlite").path + "?cache_size_mib=3&mmap_size_mib=5"
+        )
         guard case .sqlite(let settings) = url else {
             Issue.record("not an SQLite URL: \(url)")
             return

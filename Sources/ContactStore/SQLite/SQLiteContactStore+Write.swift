@@ -27,14 +27,16 @@ extension SQLiteContactStore {
         guard !contacts.isEmpty else { return }
         // Most commands change a contact's non-indexed columns only (AddInteraction: last_contacted
         // and updated_at). An UPSERT rewrites every index of the columns it sets, even with equal
-        // values, and was 40 % of a batch's write; this UPDATE leaves the indexed columns out and
-        // matches only when they are unchanged, so a new contact, or one whose status or business
-        // changed, still goes through the full upsert.
+        // values; this UPDATE leaves the indexed columns out and matches only when they are
+        // unchanged, so a new contact, or one whose status or business changed, still goes
+        // through the full upsert. It leaves lifecycle_stage out the same way: SQLite evaluates a
+        // CHECK only when the UPDATE sets a column it names, and the `IN (…)` list of that CHECK
+        // builds a temporary b-tree on every execution.
         let update = try db.cachedStatement(
             sql: """
                 UPDATE contacts SET first_name = ?, last_name = ?, company_name = ?, display_name = ?, email = ?,
-                    phone = ?, lifecycle_stage = ?, last_contacted = ?, created_at = ?, updated_at = ?, version = ?
-                WHERE id = ? AND business_id = ? AND relationship_status = ?
+                    phone = ?, last_contacted = ?, created_at = ?, updated_at = ?, version = ?
+                WHERE id = ? AND business_id = ? AND relationship_status = ? AND lifecycle_stage = ?
                 """)
         let upsert = try db.cachedStatement(
             sql: """
@@ -46,9 +48,9 @@ extension SQLiteContactStore {
             let id = contact.id.lowercasedString
             try update.execute(arguments: [
                 contact.firstName, contact.lastName, contact.companyName, contact.displayName, contact.email,
-                contact.phone, contact.lifecycleStage.rawValue, contact.lastContacted?.microsecondsSinceEpoch,
-                contact.createdAt.microsecondsSinceEpoch, contact.updatedAt.microsecondsSinceEpoch, contact.version,
-                id, contact.businessID, contact.relationshipStatus.rawValue,
+                contact.phone, contact.lastContacted?.microsecondsSinceEpoch, contact.createdAt.microsecondsSinceEpoch,
+                contact.updatedAt.microsecondsSinceEpoch, contact.version, id, contact.businessID,
+                contact.relationshipStatus.rawValue, contact.lifecycleStage.rawValue,
             ])
             guard db.changesCount == 0 else { continue }
             try upsert.execute(arguments: [
