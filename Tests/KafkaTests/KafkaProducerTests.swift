@@ -38,6 +38,38 @@ struct KafkaProducerTests {
         #expect(message.timestamp == KafkaTimestamp(milliseconds: 1_704_897_000_123, kind: .createTime))
     }
 
+    @Test("records with and without keys, values and headers read back exactly, each with its own bytes")
+    func roundTripsMixedRecords() async throws {
+        let cluster = try MockCluster()
+        let topic = TestSupport.unique("mixed")
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try TestSupport.producer(cluster)
+        let sent = (0..<50).map { index in
+            KafkaOutgoingMessage(
+                topic: topic, key: index % 3 == 0 ? nil : Array("k\(index)".utf8),
+                value: index % 5 == 0 ? [] : Array(repeating: UInt8(index), count: index * 7),
+                headers: index % 2 == 0
+                    ? []
+                    : [
+                        KafkaHeader(name: "n\(index)", value: index % 4 == 1 ? nil : [UInt8(index)]),
+                        KafkaHeader(name: "empty", value: []),
+                    ])
+        }
+        let reports = try await producer.send(batch: sent)
+        #expect(reports.allSatisfy { $0.isDelivered })
+        await producer.shutdown()
+
+        let consumer = try TestSupport.consumer(cluster, group: nil)
+        try await consumer.assign([TopicPartition(topic, 0): .beginning])
+        let messages = try await TestSupport.collect(consumer, count: sent.count)
+        await consumer.close()
+        #expect(messages.map(\.offset) == Array(0..<50))
+        #expect(messages.map(\.key) == sent.map(\.key))
+        #expect(messages.map(\.value) == sent.map(\.value))
+        #expect(messages.map(\.headers) == sent.map(\.headers))
+        #expect(messages.map { $0.header(named: "empty") } == sent.map { $0.headers.isEmpty ? nil : $0.headers[1] })
+    }
+
     @Test("a batch of 1,000 returns 1,000 reports in order with increasing offsets per partition")
     func batchReportsInOrder() async throws {
         let cluster = try MockCluster()

@@ -116,7 +116,12 @@ struct FetchPositions: Sendable {
             events.removeAll { heldBack.contains($0.topicPartition) }
             actions += gapActions
         }
-        for message in batch { expected[message.topicPartition] = message.offset + 1 }
+        // A poll returns each partition's messages in runs, in offset order: the last message of
+        // a run sets the partition's next offset.
+        for (index, message) in batch.enumerated()
+        where index + 1 == batch.count || !batch[index + 1].isOfSamePartition(as: message) {
+            expected[message.topicPartition] = message.offset + 1
+        }
         return actions
     }
 

@@ -171,12 +171,7 @@ struct KafkaConsumerBuffer {
 
     /// What `messages` count against ``capacityBytes``: their keys, values and headers.
     static func size(of messages: [KafkaMessage]) -> Int {
-        var total = 0
-        for message in messages {
-            total += (message.key?.count ?? 0) + message.value.count
-            for header in message.headers { total += header.name.utf8.count + (header.value?.count ?? 0) }
-        }
-        return total
+        messages.reduce(0) { $0 + $1.byteCount }
     }
 
     private mutating func relieveFlowPause() -> Bool {

@@ -166,8 +166,8 @@ final class RDKafkaConsumerEngine: Sendable {
     }
 
     private func deliver(_ messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int) {
-        var batch: [KafkaMessage] = []
-        batch.reserveCapacity(count)
+        var read: [UnsafeMutablePointer<rd_kafka_message_t>] = []
+        read.reserveCapacity(count)
         var events: [KafkaPartitionEvent] = []
         var bytes = 0
         for index in 0..<count {
@@ -175,10 +175,10 @@ final class RDKafkaConsumerEngine: Sendable {
             let err = message.pointee.err
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 bytes += message.pointee.len + message.pointee.key_len
-                batch.append(poll.reader.read(message))
-                rd_kafka_message_destroy(message)
+                read.append(message)
                 continue
             }
+            defer { rd_kafka_message_destroy(message) }
             let partition = message.pointee.rkt.map {
                 TopicPartition(String(cString: rd_kafka_topic_name($0)), message.pointee.partition)
             }
@@ -195,8 +195,9 @@ final class RDKafkaConsumerEngine: Sendable {
                     events.append(KafkaPartitionEvent(partition, .failed(error)))
                 }
             }
-            rd_kafka_message_destroy(message)
         }
+        var batch = poll.reader.read(read, bytes: bytes)
+        for message in read { rd_kafka_message_destroy(message) }
         if !batch.isEmpty {
             poll.averageMessageBytes = 0.9 * poll.averageMessageBytes + 0.1 * Double(bytes) / Double(batch.count)
         }

@@ -1,6 +1,7 @@
 import CKafka
 
-/// Converts ``KafkaHeader`` values to and from librdkafka's `rd_kafka_headers_t`.
+/// Converts ``KafkaHeader`` values to librdkafka's `rd_kafka_headers_t` (consumed headers are
+/// read by ``RDKafkaMessageReader``).
 enum RDKafkaHeaders {
     /// A new header list (caller owns it until librdkafka accepts it with the message), or nil
     /// when there are no headers.
@@ -16,25 +17,5 @@ enum RDKafkaHeaders {
             }
         }
         return list
-    }
-
-    /// The headers of a consumed message, in wire order.
-    static func read(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
-        var list: OpaquePointer?
-        guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
-        let count = rd_kafka_header_cnt(list)
-        var headers: [KafkaHeader] = []
-        headers.reserveCapacity(count)
-        var name: UnsafePointer<CChar>?
-        var value: UnsafeRawPointer?
-        var size = 0
-        var index = 0
-        while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-            let headerName = name.map { String(cString: $0) } ?? ""
-            let bytes = value.map { [UInt8](UnsafeRawBufferPointer(start: $0, count: size)) }
-            headers.append(KafkaHeader(name: headerName, value: bytes))
-            index += 1
-        }
-        return headers
     }
 }
