@@ -8,6 +8,12 @@ enum KafkaKeyOrder {
     private struct Key: Hashable {
         let topic: String
         let key: [UInt8]
+
+        /// The key's bytes in one call, not one hasher call per byte as `[UInt8]` hashes them.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(topic)
+            key.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 
     /// The indexes of `messages` per round, each round in input order; empty for no messages.

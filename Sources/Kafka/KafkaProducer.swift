@@ -77,18 +77,27 @@ public final class KafkaProducer: Sendable {
     ///   same error, so a batch never reaches the topic with a gap in its order.
     /// - Throws: ``KafkaError/closed(operation:)`` when the producer was already shut down.
     public func send(batch messages: [KafkaOutgoingMessage]) async throws -> [KafkaDeliveryReport] {
-        guard !messages.isEmpty else { return [] }
+        try await send(messages, at: messages.indices)
+    }
+
+    /// ``send(batch:)`` of the records of `messages` at `indexes`, in that order, without
+    /// copying them out of `messages`; one report per index, in that order.
+    private func send(
+        _ messages: [KafkaOutgoingMessage], at indexes: some Collection<Int>
+    ) async throws -> [KafkaDeliveryReport] {
+        guard !indexes.isEmpty else { return [] }
         guard !closed.load(ordering: .acquiring) else { throw KafkaError.closed(operation: "send") }
-        let waiter = RDKafkaDeliveryWaiter(count: messages.count)
+        let waiter = RDKafkaDeliveryWaiter(count: indexes.count)
         // Once a record cannot be handed over, the ones after it are not sent (each reports the
         // same error): sending them would let a later record of a key reach the topic before an
         // earlier one that the caller then has to send again.
         var failure: KafkaError?
-        for (index, message) in messages.enumerated() {
-            if failure == nil { failure = await enqueue(message, waiter: waiter, index: index) }
+        for (position, index) in indexes.enumerated() {
+            if failure == nil { failure = await enqueue(messages[index], waiter: waiter, index: position) }
             if let failure {
+                let message = messages[index]
                 waiter.complete(
-                    index: index,
+                    index: position,
                     report: KafkaDeliveryReport(
                         topic: message.topic, partition: message.partition ?? -1, offset: nil, error: failure)
                 )
@@ -122,7 +131,7 @@ public final class KafkaProducer: Sendable {
                 for index in round { reports[index].error = failure }
                 continue
             }
-            let delivered = try await send(batch: round.map { messages[$0] })
+            let delivered = try await send(messages, at: round)
             for (index, report) in zip(round, delivered) { reports[index] = report }
             failure = delivered.lazy.compactMap(\.error).first
         }

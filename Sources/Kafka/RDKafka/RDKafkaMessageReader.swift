@@ -9,6 +9,10 @@ struct RDKafkaMessageReader {
     private var lastTopicHandle: OpaquePointer?
     private var lastTopicName = ""
     private var topicNames: [OpaquePointer: String] = [:]
+    /// The most header bytes (names and values) per message of a recent poll: the storage is
+    /// sized for them, and a quarter more, up front, so it is not copied to grow while headers
+    /// are read.
+    private var headerBytesPerMessage = 0
 
     mutating func topicName(_ rkt: OpaquePointer?) -> String {
         guard let rkt else { return "" }
@@ -26,10 +30,12 @@ struct RDKafkaMessageReader {
     }
 
     /// The messages of `messages` that carry no error, in order, sharing one storage; `bytes`
-    /// sizes that storage up front (the sum of their key and value lengths).
+    /// is the sum of their key and value lengths.
     mutating func read(_ messages: [UnsafeMutablePointer<rd_kafka_message_t>], bytes: Int) -> [KafkaMessage] {
         guard !messages.isEmpty else { return [] }
-        var builder = KafkaMessageStorage.Builder(reservingRecords: messages.count, bytes: bytes)
+        var builder = KafkaMessageStorage.Builder(
+            reservingRecords: messages.count,
+            bytes: bytes + messages.count * (headerBytesPerMessage + headerBytesPerMessage / 4))
         for message in messages {
             let m = message.pointee
             let key = m.key.map { UnsafeRawBufferPointer(start: $0, count: m.key_len) }
@@ -38,6 +44,9 @@ struct RDKafkaMessageReader {
             Self.readHeaders(message, into: &builder)
             builder.endRecord()
         }
+        let headerBytes = (builder.bytes.count - bytes) / messages.count
+        // Grows at once, shrinks slowly: one poll of messages without headers does not undo it.
+        headerBytesPerMessage = max(headerBytes, headerBytesPerMessage - headerBytesPerMessage / 8)
         let storage = KafkaMessageStorage(builder)
         var batch: [KafkaMessage] = []
         batch.reserveCapacity(messages.count)
