@@ -5,7 +5,8 @@
 /// One allocation holds the bytes of a whole batch, so reading a batch costs a few allocations
 /// instead of several per record, and a ``KafkaMessage`` refers to its record with one reference:
 /// copying or dropping a message is one retain or release. A message kept alive keeps the bytes
-/// of its whole batch alive.
+/// of its whole batch alive. A consumer's storages hand their arrays to its ``Recycler`` when the
+/// last message of their batch is gone, for the next poll to fill.
 final class KafkaMessageStorage: Sendable {
     /// Where one record's parts lie in ``bytes``.
     struct Record {
@@ -31,12 +32,18 @@ final class KafkaMessageStorage: Sendable {
     let records: [Record]
     let headers: [Header]
     let topics: [String]
+    private let recycler: Recycler?
 
-    init(_ builder: Builder) {
+    init(_ builder: Builder, recycler: Recycler? = nil) {
         bytes = builder.bytes
         records = builder.records
         headers = builder.headers
         topics = builder.topics
+        self.recycler = recycler
+    }
+
+    deinit {
+        recycler?.recycle(Recycler.Arrays(bytes: bytes, records: records))
     }
 
     /// The storage of a single record, for messages built in memory.
@@ -85,10 +92,22 @@ final class KafkaMessageStorage: Sendable {
         private var value = 0..<0
         private var topic = 0
 
-        init(reservingRecords records: Int = 1, bytes: Int = 0) {
+        /// An empty builder with room for `records` records of `bytes` bytes in all, in the
+        /// arrays of `reused` when given (a ``Recycler``'s).
+        init(reservingRecords records: Int, bytes: Int, reusing reused: consuming Recycler.Arrays?) {
+            // Moved, not copied: the arrays stay uniquely referenced, so emptying them keeps
+            // their memory.
+            if var arrays = reused.take() {
+                swap(&self.bytes, &arrays.bytes)
+                swap(&self.records, &arrays.records)
+                self.bytes.removeAll(keepingCapacity: true)
+                self.records.removeAll(keepingCapacity: true)
+            }
             self.records.reserveCapacity(records)
             self.bytes.reserveCapacity(bytes)
         }
+
+        init() {}
 
         /// Starts a record of `topic` (compared to the previous record's by identity first, so a
         /// poll's interned topic names cost no string comparison).

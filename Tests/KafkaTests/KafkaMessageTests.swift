@@ -93,3 +93,45 @@ struct KafkaMessageTests {
         #expect(alone.isOfSamePartition(as: messages[2]))
     }
 }
+
+@Suite("KafkaMessageStorage.Recycler")
+struct KafkaMessageStorageRecyclerTests {
+    private static func storage(_ recycler: KafkaMessageStorage.Recycler, values: [[UInt8]]) -> KafkaMessageStorage {
+        var builder = KafkaMessageStorage.Builder(
+            reservingRecords: values.count, bytes: values.reduce(0) { $0 + $1.count }, reusing: recycler.take())
+        for value in values {
+            builder.beginRecord(topic: "t", key: nil, value: value)
+            builder.endRecord()
+        }
+        return KafkaMessageStorage(builder, recycler: recycler)
+    }
+
+    private static func address(_ bytes: [UInt8]) -> UnsafeRawPointer? {
+        bytes.withUnsafeBytes { $0.baseAddress }
+    }
+
+    @Test("the next storage fills the memory of the last one released, and reads its own bytes")
+    func reusesReleasedMemory() {
+        let recycler = KafkaMessageStorage.Recycler()
+        var first: KafkaMessageStorage? = Self.storage(recycler, values: [Array(repeating: 1, count: 1_000)])
+        let firstAddress = first.map { Self.address($0.bytes) }
+        let message = first.map { KafkaMessage(storage: $0, index: 0, partition: 0, offset: 0, timestamp: nil) }
+        first = nil
+        #expect(message?.value == Array(repeating: 1, count: 1_000), "a message keeps its storage")
+        _ = consume message
+        let second = Self.storage(recycler, values: [[2, 3], [4]])
+        #expect(Self.address(second.bytes) == firstAddress)
+        #expect(second.value(0) == [2, 3])
+        #expect(second.value(1) == [4])
+        #expect(second.records.count == 2)
+    }
+
+    @Test("with nothing released, a storage gets memory of its own")
+    func allocatesWhenNothingWasReleased() {
+        let recycler = KafkaMessageStorage.Recycler()
+        let first = Self.storage(recycler, values: [[1]])
+        let second = Self.storage(recycler, values: [[2]])
+        #expect(Self.address(first.bytes) != Self.address(second.bytes))
+        #expect(recycler.take() == nil)
+    }
+}

@@ -158,6 +158,10 @@ final class RDKafkaConsumerEngine: Sendable {
             if count < capacity { restartFetchingAfterBacklog() }
             if count == 0 {
                 count = rd_kafka_consume_batch_queue(consumerQueue, 100, messages, 1)
+                // The first message usually comes with the rest of its fetch: take those too.
+                if count == 1, capacity > 1 {
+                    count += max(rd_kafka_consume_batch_queue(consumerQueue, 0, messages + 1, capacity - 1), 0)
+                }
             }
             guard count > 0 else { continue }
             deliver(messages, count: count)

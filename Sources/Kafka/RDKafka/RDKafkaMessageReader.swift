@@ -2,7 +2,8 @@ import CKafka
 
 /// Copies the `rd_kafka_message_t`s of one poll into ``KafkaMessage`` values: the key, value and
 /// header bytes of all of them go into one ``KafkaMessageStorage``, and topic names are interned
-/// per `rd_kafka_topic_t` so no String is allocated per message.
+/// per `rd_kafka_topic_t` so no String is allocated per message. The storages' arrays are reused
+/// once the application has released their messages (``KafkaMessageStorage/Recycler``).
 ///
 /// Used only by the consumer's poll thread, so the cache needs no lock.
 struct RDKafkaMessageReader {
@@ -13,6 +14,7 @@ struct RDKafkaMessageReader {
     /// sized for them, and a quarter more, up front, so it is not copied to grow while headers
     /// are read.
     private var headerBytesPerMessage = 0
+    private let recycler = KafkaMessageStorage.Recycler()
 
     mutating func topicName(_ rkt: OpaquePointer?) -> String {
         guard let rkt else { return "" }
@@ -35,7 +37,8 @@ struct RDKafkaMessageReader {
         guard !messages.isEmpty else { return [] }
         var builder = KafkaMessageStorage.Builder(
             reservingRecords: messages.count,
-            bytes: bytes + messages.count * (headerBytesPerMessage + headerBytesPerMessage / 4))
+            bytes: bytes + messages.count * (headerBytesPerMessage + headerBytesPerMessage / 4),
+            reusing: recycler.take())
         for message in messages {
             let m = message.pointee
             let key = m.key.map { UnsafeRawBufferPointer(start: $0, count: m.key_len) }
@@ -47,7 +50,7 @@ struct RDKafkaMessageReader {
         let headerBytes = (builder.bytes.count - bytes) / messages.count
         // Grows at once, shrinks slowly: one poll of messages without headers does not undo it.
         headerBytesPerMessage = max(headerBytes, headerBytesPerMessage - headerBytesPerMessage / 8)
-        let storage = KafkaMessageStorage(builder)
+        let storage = KafkaMessageStorage(builder, recycler: recycler)
         var batch: [KafkaMessage] = []
         batch.reserveCapacity(messages.count)
         for (index, message) in messages.enumerated() {
