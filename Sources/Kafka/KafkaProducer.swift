@@ -77,22 +77,22 @@ public final class KafkaProducer: Sendable {
     ///   same error, so a batch never reaches the topic with a gap in its order.
     /// - Throws: ``KafkaError/closed(operation:)`` when the producer was already shut down.
     public func send(batch messages: [KafkaOutgoingMessage]) async throws -> [KafkaDeliveryReport] {
-        try await send(messages, at: messages.indices)
+        try await send(messages, at: nil)
     }
 
-    /// ``send(batch:)`` of the records of `messages` at `indexes`, in that order, without
-    /// copying them out of `messages`; one report per index, in that order.
-    private func send(
-        _ messages: [KafkaOutgoingMessage], at indexes: some Collection<Int>
-    ) async throws -> [KafkaDeliveryReport] {
-        guard !indexes.isEmpty else { return [] }
+    /// ``send(batch:)`` of the records of `messages` at `indexes` (all of them when nil), in that
+    /// order, without copying them out of `messages`; one report per record sent, in that order.
+    private func send(_ messages: [KafkaOutgoingMessage], at indexes: [Int]?) async throws -> [KafkaDeliveryReport] {
+        let count = indexes?.count ?? messages.count
+        guard count > 0 else { return [] }
         guard !closed.load(ordering: .acquiring) else { throw KafkaError.closed(operation: "send") }
-        let waiter = RDKafkaDeliveryWaiter(count: indexes.count)
+        let waiter = RDKafkaDeliveryWaiter(count: count)
         // Once a record cannot be handed over, the ones after it are not sent (each reports the
         // same error): sending them would let a later record of a key reach the topic before an
         // earlier one that the caller then has to send again.
         var failure: KafkaError?
-        for (position, index) in indexes.enumerated() {
+        for position in 0..<count {
+            let index = indexes?[position] ?? position
             if failure == nil { failure = await enqueue(messages[index], waiter: waiter, index: position) }
             if let failure {
                 let message = messages[index]

@@ -5,7 +5,10 @@ import Synchronization
 /// polling.
 final class RDKafkaDeliveryWaiter: Sendable {
     private struct State {
-        var reports: [KafkaDeliveryReport?]
+        /// One per record, in input order; a record's entry holds its report once `completed`
+        /// says so (a placeholder before).
+        var reports: [KafkaDeliveryReport]
+        var completed: [Bool]
         var remaining: Int
         var continuation: CheckedContinuation<[KafkaDeliveryReport], Never>?
     }
@@ -13,18 +16,24 @@ final class RDKafkaDeliveryWaiter: Sendable {
     private let state: Mutex<State>
 
     init(count: Int) {
-        state = Mutex(State(reports: Array(repeating: nil, count: count), remaining: count))
+        let placeholder = KafkaDeliveryReport(topic: "", partition: -1, offset: nil)
+        state = Mutex(
+            State(
+                reports: Array(repeating: placeholder, count: count),
+                completed: Array(repeating: false, count: count), remaining: count))
     }
 
+    /// Records the report of record `index`; a second report for it is ignored.
     func complete(index: Int, report: KafkaDeliveryReport) {
         let resume = state.withLock {
             state -> (CheckedContinuation<[KafkaDeliveryReport], Never>, [KafkaDeliveryReport])? in
-            guard state.reports[index] == nil else { return nil }
+            guard !state.completed[index] else { return nil }
+            state.completed[index] = true
             state.reports[index] = report
             state.remaining -= 1
             guard state.remaining == 0, let continuation = state.continuation else { return nil }
             state.continuation = nil
-            return (continuation, state.reports.compactMap { $0 })
+            return (continuation, state.reports)
         }
         if let (continuation, reports) = resume { continuation.resume(returning: reports) }
     }
@@ -33,7 +42,7 @@ final class RDKafkaDeliveryWaiter: Sendable {
     func wait() async -> [KafkaDeliveryReport] {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { state -> [KafkaDeliveryReport]? in
-                if state.remaining == 0 { return state.reports.compactMap { $0 } }
+                if state.remaining == 0 { return state.reports }
                 state.continuation = continuation
                 return nil
             }
