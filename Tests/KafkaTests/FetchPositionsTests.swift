@@ -33,6 +33,17 @@ struct FetchPositionsTests {
         return positions
     }
 
+    @Test("a poll whose partitions come in several runs records each partition's last offset")
+    func interleavedRunsSetNextOffsets() {
+        var positions = FetchPositions()
+        _ = positions.groupAssigned([Self.p0, Self.p1], startingAt: [:])
+        _ = Self.poll(
+            &positions,
+            Self.messages(Self.p0, 0..<3) + Self.messages(Self.p1, 0..<2) + Self.messages(Self.p0, 3..<5)
+                + Self.messages(Self.p1, 2..<3))
+        #expect(positions.expected == [Self.p0: 5, Self.p1: 3])
+    }
+
     @Test("a full buffer pauses every assigned partition once; draining resumes those the application did not pause")
     func flowControlPausesAndResumes() {
         var positions = Self.consumedUpToFive()
