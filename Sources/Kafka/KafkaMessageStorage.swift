@@ -80,7 +80,7 @@ final class KafkaMessageStorage: Sendable {
         }
     }
 
-    /// Accumulates records; ``KafkaMessageStorage/init(_:)`` then takes them over.
+    /// Accumulates records; ``KafkaMessageStorage/init(_:recycler:)`` then takes them over.
     struct Builder {
         var bytes: [UInt8] = []
         var records: [Record] = []
