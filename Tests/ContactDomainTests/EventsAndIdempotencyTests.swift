@@ -214,3 +214,43 @@ struct StoredResultTests {
         #expect(try JSONValue.parse(fromBytes)["body"] == original.body)
     }
 }
+
+@Suite("Result bodies: the published bytes are the encoding of the bodies' values")
+struct ResultBodyBytesTests {
+    static let awkward = "a \"quoted\"\\ line\nwith\ttabs, \u{1}, é and 🦄"
+
+    @Test("contact, interaction and status change: bytes written directly equal the value encoded")
+    func bytesEqualEncodedValues() throws {
+        var contact = Fixtures.contact(lastContacted: Timestamp(rfc3339: "2024-02-03T04:05:06.000789Z"))
+        contact.companyName = Self.awkward
+        #expect(ResultBodies.contactBytes(contact) == ResultBodies.contact(contact).encoded())
+        #expect(ResultBodies.contactBytes(Fixtures.contact()) == ResultBodies.contact(Fixtures.contact()).encoded())
+
+        let interaction = Interaction(
+            id: Fixtures.uuid(7), contactID: Fixtures.contactID, type: .meeting, description: Self.awkward,
+            timestamp: Fixtures.issuedAt, outcome: nil, nextAction: "call back",
+            scheduledFollowUp: Timestamp(rfc3339: "2024-03-01T10:00:00.5Z"), performedBy: "Ada", performedByID: "u-1")
+        #expect(ResultBodies.interactionBytes(interaction) == ResultBodies.interaction(interaction).encoded())
+
+        let entry = StatusHistoryEntry(
+            id: Fixtures.uuid(8), contactID: Fixtures.contactID, fromStatus: nil, toStatus: .qualifiedLead,
+            fromLifecycleStage: nil, toLifecycleStage: .interest, timestamp: Fixtures.issuedAt, changedBy: "Ada",
+            changedByID: "u-1", reason: Self.awkward, notes: nil)
+        #expect(ResultBodies.statusChangeBytes(entry) == ResultBodies.statusChange(entry).encoded())
+        #expect(
+            String(decoding: ResultBodies.interactionBytes(interaction), as: UTF8.self)
+                == #"{"id":"00000000-0000-4000-8000-000000000007","contact_id":"00000000-0000-4000-8000-0000000000c0","type":"meeting","description":"a \"quoted\"\\ line\nwith\ttabs, \u0001, é and 🦄","timestamp":"2024-01-10T14:30:00Z","outcome":null,"next_action":"call back","scheduled_follow_up":"2024-03-01T10:00:00.5Z","performed_by":"Ada","performed_by_id":"u-1"}"#
+        )
+    }
+
+    @Test("an accepted command's event carries the result body's bytes as its data")
+    func eventDataIsTheResultBody() throws {
+        let command = Fixtures.commandEnvelope(
+            .addInteraction(AddInteractionPayload(type: .call, description: Self.awkward)))
+        let outcome = ContactCommandProcessor.decide(
+            command: command, actor: Fixtures.actor(), current: Fixtures.contact())
+        let event = try #require(outcome.change?.events.first)
+        #expect(event.dataBytes == outcome.result.bodyBytes)
+        #expect(outcome.result.bodyBytes == outcome.result.body.encoded())
+    }
+}

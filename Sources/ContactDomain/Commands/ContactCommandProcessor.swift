@@ -139,13 +139,14 @@ public enum ContactCommandProcessor {
             changedByID: actor.userID,
             reason: initialStatusReason,
             notes: nil)
-        let body = ResultBodies.contact(contact)
+        let body = ResultBodies.contactBytes(contact)
         return accept(
             command, status: 201, body: body,
             change: ContactChange(
                 contact: contact, isNewContact: true, interaction: nil, historyEntry: entry,
                 events: [
-                    ContactEvent(type: .contactCreated, envelope: command, contactVersion: contact.version, data: body)
+                    ContactEvent(
+                        type: .contactCreated, envelope: command, contactVersion: contact.version, dataBytes: body)
                 ]))
     }
 
@@ -169,14 +170,15 @@ public enum ContactCommandProcessor {
         // replayed) does not move updated_at back.
         updated.updatedAt = max(contact.updatedAt, command.issuedAt)
         updated.version = contact.version + 1
-        let body = ResultBodies.interaction(interaction)
+        let body = ResultBodies.interactionBytes(interaction)
         return accept(
             command, status: 201, body: body,
             change: ContactChange(
                 contact: updated, isNewContact: false, interaction: interaction, historyEntry: nil,
                 events: [
                     ContactEvent(
-                        type: .interactionRecorded, envelope: command, contactVersion: updated.version, data: body)
+                        type: .interactionRecorded, envelope: command, contactVersion: updated.version,
+                        dataBytes: body)
                 ]))
     }
 
@@ -212,22 +214,24 @@ public enum ContactCommandProcessor {
         // replayed) does not move updated_at back.
         updated.updatedAt = max(contact.updatedAt, command.issuedAt)
         updated.version = contact.version + 1
-        let body = ResultBodies.statusChange(entry)
+        let body = ResultBodies.statusChangeBytes(entry)
         return accept(
             command, status: 200, body: body,
             change: ContactChange(
                 contact: updated, isNewContact: false, interaction: nil, historyEntry: entry,
                 events: [
-                    ContactEvent(type: .statusChanged, envelope: command, contactVersion: updated.version, data: body)
+                    ContactEvent(
+                        type: .statusChanged, envelope: command, contactVersion: updated.version, dataBytes: body)
                 ]))
     }
 
     // MARK: - Helpers
 
+    /// The success outcome; `body` is the encoded body, shared with the change's event as its data.
     private static func accept(
-        _ command: CommandEnvelope, status: Int, body: JSONValue, change: ContactChange
+        _ command: CommandEnvelope, status: Int, body: [UInt8], change: ContactChange
     ) -> CommandOutcome {
-        CommandOutcome(result: CommandResult(for: command, status: status, body: body), change: change)
+        CommandOutcome(result: CommandResult(for: command, status: status, encodedBody: body), change: change)
     }
 
     private static func reject(_ command: CommandEnvelope, status: Int, detail: String) -> CommandOutcome {

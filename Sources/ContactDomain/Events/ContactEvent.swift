@@ -30,13 +30,32 @@ public struct ContactEvent: Sendable, Hashable {
     /// Consecutive events of a contact carry consecutive versions, starting at 1 with
     /// `ContactCreated`.
     public var contactVersion: Int
-    /// The success body of the command (§6).
-    public var data: JSONValue
+    /// The success body of the command (§6), decoded from ``dataBytes``.
+    public var data: JSONValue {
+        get {
+            // The bytes are always one encoded value: every initializer encodes them.
+            (try? JSONValue.parse(dataBytes)) ?? .null
+        }
+        set { dataBytes = newValue.encoded() }
+    }
+    /// The compact encoding of ``data``: the same bytes as the command's ``CommandResult/bodyBytes``.
+    public private(set) var dataBytes: [UInt8]
 
     /// Creates an event.
     public init(
         id: UUID, type: ContactEventType, contactID: UUID, businessID: String, commandID: UUID, time: Timestamp,
         contactVersion: Int, data: JSONValue
+    ) {
+        self.init(
+            id: id, type: type, contactID: contactID, businessID: businessID, commandID: commandID, time: time,
+            contactVersion: contactVersion, dataBytes: data.encoded())
+    }
+
+    /// Creates an event whose data is already encoded: `dataBytes` must be the compact encoding of
+    /// one JSON value.
+    init(
+        id: UUID, type: ContactEventType, contactID: UUID, businessID: String, commandID: UUID, time: Timestamp,
+        contactVersion: Int, dataBytes: [UInt8]
     ) {
         self.id = id
         self.type = type
@@ -45,16 +64,22 @@ public struct ContactEvent: Sendable, Hashable {
         self.commandID = commandID
         self.time = time
         self.contactVersion = contactVersion
-        self.data = data
+        self.dataBytes = dataBytes
+    }
+
+    /// The event of `type` for `envelope`, with its deterministic id, announcing that the contact
+    /// reached `contactVersion`; `dataBytes` is the command's encoded success body.
+    init(type: ContactEventType, envelope: CommandEnvelope, contactVersion: Int, dataBytes: [UInt8]) {
+        self.init(
+            id: DeterministicID.event(commandID: envelope.commandID, type: type), type: type,
+            contactID: envelope.contactID, businessID: envelope.businessID, commandID: envelope.commandID,
+            time: envelope.issuedAt, contactVersion: contactVersion, dataBytes: dataBytes)
     }
 
     /// The event of `type` for `envelope`, with its deterministic id, announcing that the contact
     /// reached `contactVersion`.
     public init(type: ContactEventType, envelope: CommandEnvelope, contactVersion: Int, data: JSONValue) {
-        self.init(
-            id: DeterministicID.event(commandID: envelope.commandID, type: type), type: type,
-            contactID: envelope.contactID, businessID: envelope.businessID, commandID: envelope.commandID,
-            time: envelope.issuedAt, contactVersion: contactVersion, data: data)
+        self.init(type: type, envelope: envelope, contactVersion: contactVersion, dataBytes: data.encoded())
     }
 
     /// The structured-mode CloudEvent as a JSON value.
@@ -74,21 +99,21 @@ public struct ContactEvent: Sendable, Hashable {
         ])
     }
 
-    /// The message value bytes: ``cloudEvent(source:)`` encoded, written without building it.
-    /// Deterministic for the same event and source.
+    /// The message value bytes: ``cloudEvent(source:)`` encoded, written without building it, with
+    /// ``dataBytes`` inserted as they are. Deterministic for the same event and source.
     public func encoded(source: String = defaultSource) -> [UInt8] {
-        var out = JSONObjectWriter(capacity: 640)
+        var out = JSONObjectWriter(capacity: dataBytes.count + 400)
         out.string("specversion", Self.specVersion)
-        out.string("id", id.lowercasedString)
+        out.uuid("id", id)
         out.string("source", source)
         out.string("type", type.rawValue)
-        out.string("subject", contactID.lowercasedString)
-        out.string("time", time.rfc3339)
+        out.uuid("subject", contactID)
+        out.timestamp("time", time)
         out.string("datacontenttype", Self.dataContentType)
         out.string("businessid", businessID)
-        out.string("commandid", commandID.lowercasedString)
+        out.uuid("commandid", commandID)
         out.integer("contactversion", contactVersion)
-        out.value("data", data)
+        out.encoded("data", dataBytes)
         return out.finish()
     }
 }

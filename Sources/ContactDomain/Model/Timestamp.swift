@@ -119,6 +119,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// An instant outside ``earliest``…``latest`` (which neither the parser nor the Kafka
     /// initializer produces) is written as the nearer bound rather than trapping.
     public var rfc3339: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(27)
+        writeRFC3339(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the UTF-8 bytes of ``rfc3339`` to `out` (ASCII only, so never in need of JSON escaping).
+    public func writeRFC3339(into out: inout [UInt8]) {
         let clamped = min(
             max(microsecondsSinceEpoch, Self.earliest.microsecondsSinceEpoch), Self.latest.microsecondsSinceEpoch)
         var seconds = clamped / 1_000_000
@@ -134,8 +142,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             days -= 1
         }
         let (year, month, day) = Self.civilFromDays(Int(days))
-        var out: [UInt8] = []
-        out.reserveCapacity(27)
         func append(_ value: Int, width: Int) {
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }
@@ -168,7 +174,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             append(fraction, width: width)
         }
         out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: - Civil calendar (proleptic Gregorian; Howard Hinnant's days_from_civil algorithm)

@@ -14,19 +14,25 @@ public struct CommandResult: Sendable, Hashable {
     public var contactID: String?
     /// 200, 201, 400, 401, 403, 404, 409 or 422.
     public var status: Int
-    /// The success body (§6) or `{"detail": …}`.
-    public var body: JSONValue
+    /// The success body (§6) or `{"detail": …}`, decoded from ``bodyBytes``.
+    public var body: JSONValue {
+        get {
+            // The bytes are always one encoded value: every initializer encodes or validates them.
+            (try? JSONValue.parse(bodyBytes)) ?? .null
+        }
+        set { bodyBytes = newValue.encoded() }
+    }
+    /// The body's compact encoding, as stored and published; ``JSONValue/parse(_:maximumDepth:)``
+    /// reads it back into an equal value, so re-published results are byte-identical.
+    public private(set) var bodyBytes: [UInt8]
 
     /// Creates a result.
     public init(
         commandID: String, commandType: String?, businessID: String?, contactID: String?, status: Int, body: JSONValue
     ) {
-        self.commandID = commandID
-        self.commandType = commandType
-        self.businessID = businessID
-        self.contactID = contactID
-        self.status = status
-        self.body = body
+        self.init(
+            commandID: commandID, commandType: commandType, businessID: businessID, contactID: contactID,
+            status: status, encodedBody: body.encoded())
     }
 
     /// A result read back from storage, its body given as the bytes ``bodyBytes`` produced.
@@ -39,6 +45,20 @@ public struct CommandResult: Sendable, Hashable {
             status: status, body: try JSONValue.parse(bodyBytes))
     }
 
+    /// A result whose body is already encoded: `encodedBody` must be the compact encoding of one
+    /// JSON value (as ``JSONObjectWriter`` and ``JSONValue/encoded()`` write it).
+    init(
+        commandID: String, commandType: String?, businessID: String?, contactID: String?, status: Int,
+        encodedBody: [UInt8]
+    ) {
+        self.commandID = commandID
+        self.commandType = commandType
+        self.businessID = businessID
+        self.contactID = contactID
+        self.status = status
+        self.bodyBytes = encodedBody
+    }
+
     /// A result echoing `command`'s fields.
     public init(for command: DecodedCommand, status: Int, body: JSONValue) {
         self.init(
@@ -48,9 +68,16 @@ public struct CommandResult: Sendable, Hashable {
 
     /// A result echoing a valid envelope's fields.
     public init(for envelope: CommandEnvelope, status: Int, body: JSONValue) {
+        self.init(for: envelope, status: status, encodedBody: body.encoded())
+    }
+
+    /// A result echoing a valid envelope's fields, its body already encoded (see
+    /// ``init(commandID:commandType:businessID:contactID:status:encodedBody:)``).
+    init(for envelope: CommandEnvelope, status: Int, encodedBody: [UInt8]) {
         self.init(
             commandID: envelope.commandID.lowercasedString, commandType: envelope.type.rawValue,
-            businessID: envelope.businessID, contactID: envelope.contactID.lowercasedString, status: status, body: body)
+            businessID: envelope.businessID, contactID: envelope.contactID.lowercasedString, status: status,
+            encodedBody: encodedBody)
     }
 
     /// Whether the command was accepted (2xx).
@@ -70,8 +97,4 @@ public struct CommandResult: Sendable, Hashable {
     public static func idempotencyConflict(for command: DecodedCommand) -> CommandResult {
         CommandResult(for: command, status: 409, body: detailBody(ResultDetail.commandIDReused))
     }
-
-    /// The body's canonical bytes, for storage; ``JSONValue/parse(_:maximumDepth:)`` reads them back
-    /// into an equal value, so re-published results are byte-identical.
-    public var bodyBytes: [UInt8] { body.encoded() }
 }

@@ -1,10 +1,13 @@
+import Foundation
+
 /// Writes one compact JSON object member by member straight into a byte buffer, in the order the
 /// members are given, with the escaping of ``JSONValue/write(into:)``.
 ///
 /// The messages the worker writes for every command (results, events) have fixed members; writing
 /// them directly gives the same bytes as building a ``JSONValue`` and encoding it, without the
-/// intermediate tree.
-struct JSONObjectWriter {
+/// intermediate tree. Ids and timestamps are spelled straight into the buffer (their characters
+/// never need escaping).
+struct JSONObjectWriter: JSONObjectSink {
     private(set) var bytes: [UInt8]
     private var isEmpty = true
 
@@ -15,19 +18,40 @@ struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "{"))
     }
 
-    /// A string member.
     mutating func string(_ key: String, _ value: String) {
         open(key)
         JSONValue.writeString(value, into: &bytes)
     }
 
-    /// A string member, `null` when `value` is absent.
     mutating func string(_ key: String, orNull value: String?) {
         open(key)
         if let value {
             JSONValue.writeString(value, into: &bytes)
         } else {
-            bytes.append(contentsOf: "null".utf8)
+            writeNull()
+        }
+    }
+
+    mutating func uuid(_ key: String, _ value: UUID) {
+        open(key)
+        bytes.append(UInt8(ascii: "\""))
+        value.writeLowercased(into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func timestamp(_ key: String, _ value: Timestamp) {
+        open(key)
+        bytes.append(UInt8(ascii: "\""))
+        value.writeRFC3339(into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func timestamp(_ key: String, orNull value: Timestamp?) {
+        if let value {
+            timestamp(key, value)
+        } else {
+            open(key)
+            writeNull()
         }
     }
 
@@ -66,5 +90,9 @@ struct JSONObjectWriter {
         isEmpty = false
         JSONValue.writeString(key, into: &bytes)
         bytes.append(UInt8(ascii: ":"))
+    }
+
+    private mutating func writeNull() {
+        bytes.append(contentsOf: "null".utf8)
     }
 }

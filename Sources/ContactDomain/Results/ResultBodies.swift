@@ -2,74 +2,115 @@
 /// events (§7) and the rows of the read side (§10).
 ///
 /// Every field is always present; absent values are written as JSON `null`. Ids are lower-case,
-/// timestamps RFC 3339 UTC.
+/// timestamps RFC 3339 UTC. Each body's members are listed once (`write(…, to:)`) and rendered
+/// either as a ``JSONValue`` (public) or, for the worker's hot path, as the compact bytes that value
+/// encodes to (`…Bytes`), without building the value.
 public enum ResultBodies {
     /// The `CreateContact` 201 body / `ContactCreated` data.
     public static func contact(_ contact: Contact) -> JSONValue {
-        .object([
-            "id": .string(contact.id.lowercasedString),
-            "business_id": .string(contact.businessID),
-            "first_name": .string(orNull: contact.firstName),
-            "last_name": .string(orNull: contact.lastName),
-            "company_name": .string(orNull: contact.companyName),
-            "display_name": .string(contact.displayName),
-            "email": .string(orNull: contact.email),
-            "phone": .string(orNull: contact.phone),
-            "relationship_status": .string(contact.relationshipStatus.rawValue),
-            "lifecycle_stage": .string(contact.lifecycleStage.rawValue),
-            "last_contacted": .string(orNull: contact.lastContacted?.rfc3339),
-            "created_at": .string(contact.createdAt.rfc3339),
-            "updated_at": .string(contact.updatedAt.rfc3339),
-        ])
+        value { write(contact, to: &$0) }
+    }
+
+    /// ``contact(_:)`` encoded.
+    static func contactBytes(_ contact: Contact) -> [UInt8] {
+        bytes(capacity: 640) { write(contact, to: &$0) }
     }
 
     /// The `AddInteraction` 201 body / `InteractionRecorded` data, as the source API returned it.
     public static func interaction(_ interaction: Interaction) -> JSONValue {
-        .object([
-            "id": .string(interaction.id.lowercasedString),
-            "contact_id": .string(interaction.contactID.lowercasedString),
-            "type": .string(interaction.type.rawValue),
-            "description": .string(interaction.description),
-            "timestamp": .string(interaction.timestamp.rfc3339),
-            "outcome": .string(orNull: interaction.outcome),
-            "next_action": .string(orNull: interaction.nextAction),
-            "scheduled_follow_up": .string(orNull: interaction.scheduledFollowUp?.rfc3339),
-            "performed_by": .string(interaction.performedBy),
-            "performed_by_id": .string(interaction.performedByID),
-        ])
+        value { write(interaction, to: &$0) }
+    }
+
+    /// ``interaction(_:)`` encoded.
+    static func interactionBytes(_ interaction: Interaction) -> [UInt8] {
+        bytes(capacity: 512 + interaction.description.utf8.count) { write(interaction, to: &$0) }
     }
 
     /// The `UpdateStatus` 200 body / `StatusChanged` data, built from the history entry the change
     /// appended.
     public static func statusChange(_ entry: StatusHistoryEntry) -> JSONValue {
-        .object([
-            "contact_id": .string(entry.contactID.lowercasedString),
-            "old_status": .string(orNull: entry.fromStatus?.rawValue),
-            "new_status": .string(entry.toStatus.rawValue),
-            "old_lifecycle_stage": .string(orNull: entry.fromLifecycleStage?.rawValue),
-            "new_lifecycle_stage": .string(entry.toLifecycleStage.rawValue),
-            "changed_by": .string(entry.changedBy),
-            "changed_by_id": .string(entry.changedByID),
-            "timestamp": .string(entry.timestamp.rfc3339),
-            "reason": .string(orNull: entry.reason),
-            "notes": .string(orNull: entry.notes),
-        ])
+        value { write(statusChange: entry, to: &$0) }
+    }
+
+    /// ``statusChange(_:)`` encoded.
+    static func statusChangeBytes(_ entry: StatusHistoryEntry) -> [UInt8] {
+        bytes(capacity: 512) { write(statusChange: entry, to: &$0) }
     }
 
     /// One status-history row as the read side lists it (docs/contract.md §5 field names).
     public static func historyEntry(_ entry: StatusHistoryEntry) -> JSONValue {
-        .object([
-            "id": .string(entry.id.lowercasedString),
-            "contact_id": .string(entry.contactID.lowercasedString),
-            "from_status": .string(orNull: entry.fromStatus?.rawValue),
-            "to_status": .string(entry.toStatus.rawValue),
-            "from_lifecycle_stage": .string(orNull: entry.fromLifecycleStage?.rawValue),
-            "to_lifecycle_stage": .string(entry.toLifecycleStage.rawValue),
-            "timestamp": .string(entry.timestamp.rfc3339),
-            "changed_by": .string(entry.changedBy),
-            "changed_by_id": .string(entry.changedByID),
-            "reason": .string(orNull: entry.reason),
-            "notes": .string(orNull: entry.notes),
-        ])
+        value { write(historyEntry: entry, to: &$0) }
+    }
+
+    // MARK: - Members
+
+    private static func write(_ contact: Contact, to object: inout some JSONObjectSink) {
+        object.uuid("id", contact.id)
+        object.string("business_id", contact.businessID)
+        object.string("first_name", orNull: contact.firstName)
+        object.string("last_name", orNull: contact.lastName)
+        object.string("company_name", orNull: contact.companyName)
+        object.string("display_name", contact.displayName)
+        object.string("email", orNull: contact.email)
+        object.string("phone", orNull: contact.phone)
+        object.string("relationship_status", contact.relationshipStatus.rawValue)
+        object.string("lifecycle_stage", contact.lifecycleStage.rawValue)
+        object.timestamp("last_contacted", orNull: contact.lastContacted)
+        object.timestamp("created_at", contact.createdAt)
+        object.timestamp("updated_at", contact.updatedAt)
+    }
+
+    private static func write(_ interaction: Interaction, to object: inout some JSONObjectSink) {
+        object.uuid("id", interaction.id)
+        object.uuid("contact_id", interaction.contactID)
+        object.string("type", interaction.type.rawValue)
+        object.string("description", interaction.description)
+        object.timestamp("timestamp", interaction.timestamp)
+        object.string("outcome", orNull: interaction.outcome)
+        object.string("next_action", orNull: interaction.nextAction)
+        object.timestamp("scheduled_follow_up", orNull: interaction.scheduledFollowUp)
+        object.string("performed_by", interaction.performedBy)
+        object.string("performed_by_id", interaction.performedByID)
+    }
+
+    private static func write(statusChange entry: StatusHistoryEntry, to object: inout some JSONObjectSink) {
+        object.uuid("contact_id", entry.contactID)
+        object.string("old_status", orNull: entry.fromStatus?.rawValue)
+        object.string("new_status", entry.toStatus.rawValue)
+        object.string("old_lifecycle_stage", orNull: entry.fromLifecycleStage?.rawValue)
+        object.string("new_lifecycle_stage", entry.toLifecycleStage.rawValue)
+        object.string("changed_by", entry.changedBy)
+        object.string("changed_by_id", entry.changedByID)
+        object.timestamp("timestamp", entry.timestamp)
+        object.string("reason", orNull: entry.reason)
+        object.string("notes", orNull: entry.notes)
+    }
+
+    private static func write(historyEntry entry: StatusHistoryEntry, to object: inout some JSONObjectSink) {
+        object.uuid("id", entry.id)
+        object.uuid("contact_id", entry.contactID)
+        object.string("from_status", orNull: entry.fromStatus?.rawValue)
+        object.string("to_status", entry.toStatus.rawValue)
+        object.string("from_lifecycle_stage", orNull: entry.fromLifecycleStage?.rawValue)
+        object.string("to_lifecycle_stage", entry.toLifecycleStage.rawValue)
+        object.timestamp("timestamp", entry.timestamp)
+        object.string("changed_by", entry.changedBy)
+        object.string("changed_by_id", entry.changedByID)
+        object.string("reason", orNull: entry.reason)
+        object.string("notes", orNull: entry.notes)
+    }
+
+    // MARK: - Renderings
+
+    private static func value(_ members: (inout JSONObjectBuilder) -> Void) -> JSONValue {
+        var builder = JSONObjectBuilder()
+        members(&builder)
+        return builder.value
+    }
+
+    private static func bytes(capacity: Int, _ members: (inout JSONObjectWriter) -> Void) -> [UInt8] {
+        var writer = JSONObjectWriter(capacity: capacity)
+        members(&writer)
+        return writer.finish()
     }
 }

@@ -63,7 +63,7 @@ public enum ResultMessage {
         out.integer("status", status)
         out.encoded("body", bodyBytes)
         out.bool("duplicate", duplicate)
-        out.string("processed_at", processedAt.rfc3339)
+        out.timestamp("processed_at", processedAt)
         return out.finish()
     }
 }

@@ -16,17 +16,17 @@ public enum DeterministicID {
     /// bytes followed by the UTF-8 name, version and variant bits set).
     public static func uuid(namespace: UUID, name: String) -> UUID {
         var hasher = Insecure.SHA1()
-        let namespaceBytes = withUnsafeBytes(of: namespace.uuid) { Array($0) }
-        hasher.update(data: namespaceBytes)
-        hasher.update(data: Array(name.utf8))
-        var bytes = Array(hasher.finalize().prefix(16))
-        bytes[6] = (bytes[6] & 0x0F) | 0x50
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return UUID(
-            uuid: (
-                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-            ))
+        withUnsafeBytes(of: namespace.uuid) { hasher.update(bufferPointer: $0) }
+        var name = name
+        name.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        // The first 16 of the digest's 20 bytes, read straight from it.
+        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        hasher.finalize().withUnsafeBytes { digest in
+            withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: digest[0..<16])) }
+        }
+        value.6 = (value.6 & 0x0F) | 0x50
+        value.8 = (value.8 & 0x3F) | 0x80
+        return UUID(uuid: value)
     }
 
     /// The id of the interaction recorded by `commandID`.
@@ -49,23 +49,36 @@ extension UUID {
     /// The lowercase hyphenated form (`550e8400-e29b-…`), the spelling of every id the worker
     /// writes (Python's `str(uuid)`), unlike Foundation's uppercase `uuidString`.
     public var lowercasedString: String {
-        // By hand: Foundation's `uuidString` formats with snprintf and then needs lowercasing,
-        // and the worker spells several ids per command.
-        let bytes = uuid
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            var position = 0
-            withUnsafeBytes(of: bytes) { raw in
-                for (index, byte) in raw.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        buffer[position] = UInt8(ascii: "-")
-                        position += 1
-                    }
-                    buffer[position] = JSONValue.hexDigit(byte >> 4)
-                    buffer[position + 1] = JSONValue.hexDigit(byte & 0x0F)
-                    position += 2
+        String(unsafeUninitializedCapacity: 36) { buffer in
+            spellLowercase(into: buffer)
+            return 36
+        }
+    }
+
+    /// Appends the 36 ASCII bytes of ``lowercasedString`` to `out` (never in need of JSON escaping).
+    public func writeLowercased(into out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: 36))
+        out.withUnsafeMutableBufferPointer { buffer in
+            spellLowercase(into: UnsafeMutableBufferPointer(rebasing: buffer[start...]))
+        }
+    }
+
+    /// Writes the lowercase hyphenated form into the first 36 bytes of `buffer`. By hand:
+    /// Foundation's `uuidString` formats with snprintf and then needs lowercasing, and the worker
+    /// spells several ids per command.
+    private func spellLowercase(into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        var position = 0
+        withUnsafeBytes(of: uuid) { raw in
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    buffer[position] = UInt8(ascii: "-")
+                    position += 1
                 }
+                buffer[position] = JSONValue.hexDigit(byte >> 4)
+                buffer[position + 1] = JSONValue.hexDigit(byte & 0x0F)
+                position += 2
             }
-            return position
         }
     }
 }
