@@ -25,6 +25,25 @@ struct DeterministicIDTests {
         #expect(Set(ids).count == ids.count)
         #expect(DeterministicID.interaction(commandID: a) == DeterministicID.interaction(commandID: a))
     }
+
+    @Test("UUID text: strict parsing from a String or from key bytes alike, one lower-case spelling")
+    func uuidText() {
+        let upper = "886313E1-3B8A-5372-9B90-0C9AEE199E5D"
+        let id = UUID(strictString: upper)
+        #expect(id?.lowercasedString == "886313e1-3b8a-5372-9b90-0c9aee199e5d")
+        #expect(UUID(strictUTF8: Array(upper.utf8)) == id)
+        var written = Array("id=".utf8)
+        id?.writeLowercased(into: &written)
+        #expect(String(decoding: written, as: UTF8.self) == "id=886313e1-3b8a-5372-9b90-0c9aee199e5d")
+        for bad in [
+            "886313e1-3b8a-5372-9b90-0c9aee199e5", "886313e1-3b8a-5372-9b90-0c9aee199e5d0",
+            "886313e1x3b8a-5372-9b90-0c9aee199e5d", "g86313e1-3b8a-5372-9b90-0c9aee199e5d",
+            "886313e13b8a-5372-9b90-0c9aee199e5d0", "ä86313e-3b8a-5372-9b90-0c9aee199e5d",
+        ] {
+            #expect(UUID(strictString: bad) == nil, "\(bad)")
+            #expect(UUID(strictUTF8: Array(bad.utf8)) == nil, "\(bad)")
+        }
+    }
 }
 
 @Suite("Events: CloudEvents 1.0 structured mode (docs/contract.md §7)")

@@ -49,14 +49,16 @@ public enum CommandFingerprint {
         return hex(SHA256.hash(data: text))
     }
 
-    /// Lowercase hex of `bytes`, written into one buffer (this runs once per consumed command).
-    private static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        for byte in bytes {
-            text.append(JSONValue.hexDigit(byte >> 4))
-            text.append(JSONValue.hexDigit(byte & 0x0F))
+    /// Lowercase hex of `digest`, spelled straight into the string (this runs once per consumed command).
+    private static func hex(_ digest: SHA256.Digest) -> String {
+        digest.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { text in
+                for (index, byte) in bytes.enumerated() {
+                    text[2 * index] = JSONValue.hexDigit(byte >> 4)
+                    text[2 * index + 1] = JSONValue.hexDigit(byte & 0x0F)
+                }
+                return bytes.count * 2
+            }
         }
-        return String(decoding: text, as: UTF8.self)
     }
 }

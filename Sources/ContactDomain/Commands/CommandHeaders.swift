@@ -20,7 +20,8 @@ public struct CommandHeaders: Sendable, Hashable {
     /// the last occurrence wins, and a value that is missing or not UTF-8 counts as absent.
     public init(kafkaHeaders: [(key: String, value: [UInt8]?)]) {
         func value(_ name: String) -> String? {
-            guard let header = kafkaHeaders.last(where: { $0.key.lowercased() == name }),
+            // An exact match (the usual lower-case name) needs no lower-casing.
+            guard let header = kafkaHeaders.last(where: { $0.key == name || $0.key.lowercased() == name }),
                 let bytes = header.value
             else { return nil }
             return String(validating: bytes, as: UTF8.self)

@@ -29,7 +29,19 @@ public enum FieldLimits {
 
     /// The length of `text` as the limits count it (Unicode scalars).
     public static func length(of text: String) -> Int {
-        text.unicodeScalars.count
+        measure(text).length
+    }
+
+    /// ``length(of:)`` and whether `text` holds a NUL, in one pass over its UTF-8: the scalars are
+    /// the bytes that do not continue a multi-byte sequence (`10xxxxxx`).
+    static func measure(_ text: String) -> (length: Int, containsNUL: Bool) {
+        var length = 0
+        var containsNUL = false
+        for byte in text.utf8 {
+            if byte & 0xC0 != 0x80 { length += 1 }
+            if byte == 0 { containsNUL = true }
+        }
+        return (length, containsNUL)
     }
 
     /// The most characters of a `correlation-id` header (longer ones are a 422, docs/contract.md §4 step 4).
@@ -49,7 +61,8 @@ public enum FieldLimits {
     /// Bounded so that a result always fits in a Kafka message and a stored key in an index,
     /// whatever a sender puts in the envelope.
     public static func echoed(_ text: String) -> String {
-        guard text.unicodeScalars.count > echo || text.utf8.contains(0) else { return text }
+        let measured = measure(text)
+        guard measured.length > echo || measured.containsNUL else { return text }
         var scalars = String.UnicodeScalarView()
         for scalar in text.unicodeScalars.prefix(echo) {
             scalars.append(scalar == "\u{0}" ? "\u{FFFD}" : scalar)
@@ -59,6 +72,7 @@ public enum FieldLimits {
 
     /// Whether a token claim can be recorded: at most ``claim`` characters, no NUL.
     static func isStorableClaim(_ text: String) -> Bool {
-        length(of: text) <= claim && !text.utf8.contains(0)
+        let measured = measure(text)
+        return measured.length <= claim && !measured.containsNUL
     }
 }

@@ -37,11 +37,11 @@ struct FieldReader {
             report(.stringType(field))
             return nil
         }
-        if text.utf8.contains(0) {
+        let (length, containsNUL) = FieldLimits.measure(text)
+        if containsNUL {
             report(.nulCharacter(field))
             return nil
         }
-        let length = FieldLimits.length(of: text)
         if length < minimum {
             report(.tooShort(field, minimum: minimum))
             return nil
@@ -127,34 +127,41 @@ extension UUID {
     /// Parses only the canonical 36-character hyphenated form (either case), the form every
     /// producer of this system writes; Foundation's parser is lenient on some platforms.
     public init?(strictString text: String) {
-        // Parsed by hand: exactly 8-4-4-4-12 hex digits, and cheaper than Foundation's parser,
-        // which the worker would run for several ids per command.
         var text = text
-        let parsed: uuid_t? = text.withUTF8 { bytes -> uuid_t? in
-            guard bytes.count == 36 else { return nil }
-            var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-            let complete = withUnsafeMutableBytes(of: &value) { out -> Bool in
-                var position = 0
-                var index = 0
-                while index < 36 {
-                    if index == 8 || index == 13 || index == 18 || index == 23 {
-                        guard bytes[index] == UInt8(ascii: "-") else { return false }
-                        index += 1
-                        continue
-                    }
-                    guard let high = Self.nibble(bytes[index]), let low = Self.nibble(bytes[index + 1]) else {
-                        return false
-                    }
-                    out[position] = high << 4 | low
-                    position += 1
-                    index += 2
-                }
-                return position == 16
-            }
-            return complete ? value : nil
-        }
-        guard let parsed else { return nil }
+        guard let parsed = text.withUTF8(Self.parseStrict) else { return nil }
         self.init(uuid: parsed)
+    }
+
+    /// ``init(strictString:)`` for UTF-8 bytes (a Kafka message key), without making a `String`.
+    public init?(strictUTF8 bytes: [UInt8]) {
+        guard let parsed = bytes.withUnsafeBufferPointer(Self.parseStrict) else { return nil }
+        self.init(uuid: parsed)
+    }
+
+    /// Exactly 8-4-4-4-12 hex digits, parsed by hand: cheaper than Foundation's parser, which the
+    /// worker would run for several ids per command.
+    private static func parseStrict(_ bytes: UnsafeBufferPointer<UInt8>) -> uuid_t? {
+        guard bytes.count == 36 else { return nil }
+        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let complete = withUnsafeMutableBytes(of: &value) { out -> Bool in
+            var position = 0
+            var index = 0
+            while index < 36 {
+                if index == 8 || index == 13 || index == 18 || index == 23 {
+                    guard bytes[index] == UInt8(ascii: "-") else { return false }
+                    index += 1
+                    continue
+                }
+                guard let high = nibble(bytes[index]), let low = nibble(bytes[index + 1]) else {
+                    return false
+                }
+                out[position] = high << 4 | low
+                position += 1
+                index += 2
+            }
+            return position == 16
+        }
+        return complete ? value : nil
     }
 
     private static func nibble(_ byte: UInt8) -> UInt8? {

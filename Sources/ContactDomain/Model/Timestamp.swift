@@ -50,7 +50,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// outside years 0001–9999 once the offset is applied (`0000-12-31T23:00:00-02:00` is fine,
     /// `0001-01-01T00:30:00+01:00` is not). Fractions beyond microseconds are truncated.
     public init?(rfc3339 text: some StringProtocol) {
-        let bytes = Array(text.utf8)
+        // Native strings lend their UTF-8 in place; any other is copied once.
+        let parsed =
+            text.utf8.withContiguousStorageIfAvailable(Self.microseconds(rfc3339:))
+            ?? Array(text.utf8).withUnsafeBufferPointer(Self.microseconds(rfc3339:))
+        guard let parsed else { return nil }
+        self.microsecondsSinceEpoch = parsed
+    }
+
+    /// The instant of the RFC 3339 text in `bytes` (see ``init(rfc3339:)``), or `nil`.
+    private static func microseconds(rfc3339 bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard bytes.count >= 20 else { return nil }
         func digits(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= bytes.count else { return nil }
@@ -110,7 +119,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let microseconds = seconds * 1_000_000 + Int64(micros)
         guard (Self.earliest.microsecondsSinceEpoch...Self.latest.microsecondsSinceEpoch).contains(microseconds)
         else { return nil }
-        self.microsecondsSinceEpoch = microseconds
+        return microseconds
     }
 
     /// The UTC RFC 3339 form: `2024-01-10T14:30:00Z`, with `.ffffff` only when there is a fraction

@@ -62,6 +62,8 @@ struct JSONParser {
         guard depth <= maximumDepth else { return try tooDeep() }
         index += 1  // {
         var members: [JSONValue.Member] = []
+        // Room for a command envelope's members at once, instead of growing 1, 2, 4, 8.
+        members.reserveCapacity(8)
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             index += 1

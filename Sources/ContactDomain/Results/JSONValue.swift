@@ -144,23 +144,28 @@ public enum JSONValue: Sendable, Hashable {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             // Positions in name order, equal names in document order, so the last of a run of
-            // equal names is the member that counts.
-            let order = members.indices.sorted { left, right in
-                let (a, b) = (members[left].key, members[right].key)
-                return a == b ? left < right : a.utf8.lexicographicallyPrecedes(b.utf8)
+            // equal names is the member that counts. Sorted in scratch space (on the stack for
+            // small objects).
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: members.count) { scratch in
+                var order = scratch
+                _ = order.initialize(fromContentsOf: members.indices)
+                order.sort { left, right in
+                    let (a, b) = (members[left].key, members[right].key)
+                    return a == b ? left < right : a.utf8.lexicographicallyPrecedes(b.utf8)
+                }
+                out.append(UInt8(ascii: "{"))
+                var first = true
+                for (rank, position) in order.enumerated() {
+                    let member = members[position]
+                    if rank + 1 < order.count, members[order[rank + 1]].key == member.key { continue }
+                    if !first { out.append(UInt8(ascii: ",")) }
+                    first = false
+                    Self.writeString(member.key, into: &out)
+                    out.append(UInt8(ascii: ":"))
+                    member.value.writeCanonical(into: &out)
+                }
+                out.append(UInt8(ascii: "}"))
             }
-            out.append(UInt8(ascii: "{"))
-            var first = true
-            for (rank, position) in order.enumerated() {
-                let member = members[position]
-                if rank + 1 < order.count, members[order[rank + 1]].key == member.key { continue }
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                Self.writeString(member.key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                member.value.writeCanonical(into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
         }
     }
 

@@ -18,6 +18,12 @@ extension String {
     /// The string without leading and trailing Unicode whitespace (including newlines); what
     /// Python's `str.strip()` removes, without needing Foundation.
     var trimmingWhitespace: String {
+        // Text that starts and ends with a visible ASCII character (`!`…`~`, never whitespace) has
+        // nothing to trim: it comes back as it is, with no copy and no scalar properties looked up.
+        let visibleASCII: ClosedRange<UInt8> = 0x21...0x7E
+        if let first = utf8.first, let last = utf8.last, visibleASCII.contains(first), visibleASCII.contains(last) {
+            return self
+        }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
             let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
