@@ -215,16 +215,16 @@ public struct CommandBatchProcessor: Sendable {
                     if let entry = change.historyEntry { batch.statusHistory.append(entry) }
                     for event in change.events {
                         let body = event.encoded(source: context.eventSource)
+                        let contactKey = event.contactID.lowercasedString
                         batch.events.append(
                             StoredEvent(
                                 id: event.id, contactID: event.contactID, businessID: event.businessID,
                                 commandID: decoded.commandID, type: event.type.rawValue, time: event.time, body: body))
                         batch.outbox.append(
                             OutboxMessage(
-                                topic: context.topics.events, key: Array(event.contactID.lowercasedString.utf8),
-                                value: body,
-                                headers: [(name: "content-type", value: Array(ContactEvent.contentType.utf8))],
-                                contactID: event.contactID.lowercasedString, sourcePartition: message.partition))
+                                topic: context.topics.events, key: Array(contactKey.utf8), value: body,
+                                headers: Self.eventHeaders,
+                                contactID: contactKey, sourcePartition: message.partition))
                     }
                     summary.applied += 1
                     if decidesRoutineToo {
@@ -290,18 +290,22 @@ public struct CommandBatchProcessor: Sendable {
     /// Whether the message's key is `contactID` (any letter case, as a UUID's text).
     static func isKeyed(_ message: KafkaMessage, by contactID: UUID) -> Bool {
         guard let key = message.key, key.count == 36 else { return false }
-        return UUID(strictString: String(decoding: key, as: UTF8.self)) == contactID
+        return UUID(strictUTF8: key) == contactID
     }
 
     // MARK: - Outbox messages
+
+    /// The headers of every event, and the `content-type` header value of results, spelled once.
+    private static let eventHeaders: [(name: String, value: [UInt8])] = [
+        (name: "content-type", value: Array(ContactEvent.contentType.utf8))
+    ]
+    private static let resultContentType = Array(ResultMessage.contentType.utf8)
 
     /// The result of the command in `command`, published by the owner of its partition.
     private func resultMessage(
         _ value: [UInt8], contactID: String?, correlationID: String?, from command: KafkaMessage
     ) -> OutboxMessage {
-        var headers: [(name: String, value: [UInt8])] = [
-            (name: "content-type", value: Array(ResultMessage.contentType.utf8))
-        ]
+        var headers: [(name: String, value: [UInt8])] = [(name: "content-type", value: Self.resultContentType)]
         if let correlationID {
             headers.append((name: CommandHeaders.correlationIDKey, value: Array(correlationID.utf8)))
         }
