@@ -35,13 +35,16 @@ public enum FieldLimits {
     /// ``length(of:)`` and whether `text` holds a NUL, in one pass over its UTF-8: the scalars are
     /// the bytes that do not continue a multi-byte sequence (`10xxxxxx`).
     static func measure(_ text: String) -> (length: Int, containsNUL: Bool) {
-        var length = 0
-        var containsNUL = false
-        for byte in text.utf8 {
-            if byte & 0xC0 != 0x80 { length += 1 }
-            if byte == 0 { containsNUL = true }
+        var text = text
+        return text.withUTF8 { bytes in
+            var length = 0
+            var containsNUL = false
+            for byte in bytes {
+                if byte & 0xC0 != 0x80 { length += 1 }
+                if byte == 0 { containsNUL = true }
+            }
+            return (length, containsNUL)
         }
-        return (length, containsNUL)
     }
 
     /// The most characters of a `correlation-id` header (longer ones are a 422, docs/contract.md §4 step 4).

@@ -8,23 +8,23 @@ struct JSONObjectBuilder: JSONObjectSink {
     /// The object built so far.
     var value: JSONValue { .object(members) }
 
-    mutating func string(_ key: String, _ value: String) {
-        members.append(.init(key, .string(value)))
+    mutating func string(_ key: StaticString, _ value: String) {
+        members.append(.init(key.description, .string(value)))
     }
 
-    mutating func string(_ key: String, orNull value: String?) {
-        members.append(.init(key, .string(orNull: value)))
+    mutating func string(_ key: StaticString, orNull value: String?) {
+        members.append(.init(key.description, .string(orNull: value)))
     }
 
-    mutating func uuid(_ key: String, _ value: UUID) {
-        members.append(.init(key, .string(value.lowercasedString)))
+    mutating func uuid(_ key: StaticString, _ value: UUID) {
+        members.append(.init(key.description, .string(value.lowercasedString)))
     }
 
-    mutating func timestamp(_ key: String, _ value: Timestamp) {
-        members.append(.init(key, .string(value.rfc3339)))
+    mutating func timestamp(_ key: StaticString, _ value: Timestamp) {
+        members.append(.init(key.description, .string(value.rfc3339)))
     }
 
-    mutating func timestamp(_ key: String, orNull value: Timestamp?) {
-        members.append(.init(key, .string(orNull: value?.rfc3339)))
+    mutating func timestamp(_ key: StaticString, orNull value: Timestamp?) {
+        members.append(.init(key.description, .string(orNull: value?.rfc3339)))
     }
 }

@@ -5,8 +5,8 @@ import Foundation
 ///
 /// The messages the worker writes for every command (results, events) have fixed members; writing
 /// them directly gives the same bytes as building a ``JSONValue`` and encoding it, without the
-/// intermediate tree. Ids and timestamps are spelled straight into the buffer (their characters
-/// never need escaping).
+/// intermediate tree. Member names (literals) and ids and timestamps are copied or spelled straight
+/// into the buffer: their characters never need escaping.
 struct JSONObjectWriter: JSONObjectSink {
     private(set) var bytes: [UInt8]
     private var isEmpty = true
@@ -18,12 +18,12 @@ struct JSONObjectWriter: JSONObjectSink {
         bytes.append(UInt8(ascii: "{"))
     }
 
-    mutating func string(_ key: String, _ value: String) {
+    mutating func string(_ key: StaticString, _ value: String) {
         open(key)
         JSONValue.writeString(value, into: &bytes)
     }
 
-    mutating func string(_ key: String, orNull value: String?) {
+    mutating func string(_ key: StaticString, orNull value: String?) {
         open(key)
         if let value {
             JSONValue.writeString(value, into: &bytes)
@@ -32,21 +32,21 @@ struct JSONObjectWriter: JSONObjectSink {
         }
     }
 
-    mutating func uuid(_ key: String, _ value: UUID) {
+    mutating func uuid(_ key: StaticString, _ value: UUID) {
         open(key)
         bytes.append(UInt8(ascii: "\""))
         value.writeLowercased(into: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func timestamp(_ key: String, _ value: Timestamp) {
+    mutating func timestamp(_ key: StaticString, _ value: Timestamp) {
         open(key)
         bytes.append(UInt8(ascii: "\""))
         value.writeRFC3339(into: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func timestamp(_ key: String, orNull value: Timestamp?) {
+    mutating func timestamp(_ key: StaticString, orNull value: Timestamp?) {
         if let value {
             timestamp(key, value)
         } else {
@@ -56,25 +56,25 @@ struct JSONObjectWriter: JSONObjectSink {
     }
 
     /// An integer member.
-    mutating func integer(_ key: String, _ value: Int) {
+    mutating func integer(_ key: StaticString, _ value: Int) {
         open(key)
         bytes.append(contentsOf: String(value).utf8)
     }
 
     /// A boolean member.
-    mutating func bool(_ key: String, _ value: Bool) {
+    mutating func bool(_ key: StaticString, _ value: Bool) {
         open(key)
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     /// A member whose value is any JSON value.
-    mutating func value(_ key: String, _ value: JSONValue) {
+    mutating func value(_ key: StaticString, _ value: JSONValue) {
         open(key)
         value.write(into: &bytes)
     }
 
     /// A member whose value is already encoded: `encoded` must be exactly one compact JSON value.
-    mutating func encoded(_ key: String, _ encoded: [UInt8]) {
+    mutating func encoded(_ key: StaticString, _ encoded: [UInt8]) {
         open(key)
         bytes.append(contentsOf: encoded)
     }
@@ -85,10 +85,16 @@ struct JSONObjectWriter: JSONObjectSink {
         return bytes
     }
 
-    private mutating func open(_ key: String) {
+    /// Starts a member. Its name, a literal of the contract that needs no escaping, is copied as it is.
+    private mutating func open(_ key: StaticString) {
+        assert(
+            key.withUTF8Buffer { !$0.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") } },
+            "member names are written unescaped")
         if !isEmpty { bytes.append(UInt8(ascii: ",")) }
         isEmpty = false
-        JSONValue.writeString(key, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
     }
 

@@ -57,10 +57,9 @@ extension UUID {
 
     /// Appends the 36 ASCII bytes of ``lowercasedString`` to `out` (never in need of JSON escaping).
     public func writeLowercased(into out: inout [UInt8]) {
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: 36))
-        out.withUnsafeMutableBufferPointer { buffer in
-            spellLowercase(into: UnsafeMutableBufferPointer(rebasing: buffer[start...]))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            spellLowercase(into: text)
+            out.append(contentsOf: text)
         }
     }
 
