@@ -26,28 +26,29 @@ public enum CommandFingerprint {
     static func compute(
         envelope root: JSONValue, contactID: UUID?, explicitIssuedAt: Timestamp?, payload: CommandPayload?
     ) -> String {
-        // The members of the canonical document, written in its (sorted) order without building it.
-        let members: [(String, JSONValue)] = [
-            ("business_id", root["business_id"] ?? .null),
-            ("contact_id", contactID.map { .string($0.lowercasedString) } ?? root["contact_id"] ?? .null),
-            ("issued_at", explicitIssuedAt.map { .string($0.rfc3339) } ?? root["issued_at"] ?? .null),
-            ("payload", payload?.json ?? root["payload"] ?? .null),
-            ("type", root["type"] ?? .null),
-        ]
-        var text: [UInt8] = []
-        text.reserveCapacity(512)
-        text.append(contentsOf: version.utf8)
-        text.append(0x0A)
-        text.append(UInt8(ascii: "{"))
-        for (index, (key, value)) in members.enumerated() {
-            if index > 0 { text.append(UInt8(ascii: ",")) }
-            JSONValue.writeString(key, into: &text)
-            text.append(UInt8(ascii: ":"))
-            value.writeCanonical(into: &text)
+        // The canonical document, its members written in their (sorted) order without building it.
+        var document = JSONObjectWriter(capacity: 512)
+        document.canonical("business_id", root["business_id"] ?? .null)
+        if let contactID {
+            document.uuid("contact_id", contactID)
+        } else {
+            document.canonical("contact_id", root["contact_id"] ?? .null)
         }
-        text.append(UInt8(ascii: "}"))
-        return hex(SHA256.hash(data: text))
+        if let explicitIssuedAt {
+            document.timestamp("issued_at", explicitIssuedAt)
+        } else {
+            document.canonical("issued_at", root["issued_at"] ?? .null)
+        }
+        document.canonical("payload", payload?.json ?? root["payload"] ?? .null)
+        document.canonical("type", root["type"] ?? .null)
+        var hasher = SHA256()
+        hasher.update(data: versionLine)
+        hasher.update(data: document.finish())
+        return hex(hasher.finalize())
     }
+
+    /// What the hashed text starts with: ``version`` and a line feed.
+    private static let versionLine = Array((version + "\n").utf8)
 
     /// Lowercase hex of `digest`, spelled straight into the string (this runs once per consumed command).
     private static func hex(_ digest: SHA256.Digest) -> String {

@@ -73,6 +73,12 @@ struct JSONObjectWriter: JSONObjectSink {
         value.write(into: &bytes)
     }
 
+    /// A member whose value is any JSON value in canonical form (``JSONValue/writeCanonical(into:)``).
+    mutating func canonical(_ key: StaticString, _ value: JSONValue) {
+        open(key)
+        value.writeCanonical(into: &bytes)
+    }
+
     /// A member whose value is already encoded: `encoded` must be exactly one compact JSON value.
     mutating func encoded(_ key: StaticString, _ encoded: [UInt8]) {
         open(key)
