@@ -1,3 +1,5 @@
+import Foundation
+
 /// A message that is a command (a JSON object with a string `command_id`), valid or not.
 ///
 /// Whatever is wrong with it, it gets a result: carry it to
@@ -52,6 +54,13 @@ public struct DecodedCommand: Sendable, Hashable {
     /// The valid envelope, or `nil` when there are problems.
     public var envelope: CommandEnvelope? {
         if case .valid(let envelope) = validity { return envelope }
+        return nil
+    }
+
+    /// The valid envelope's `contact_id`, or `nil` when there are problems: `envelope?.contactID`
+    /// without copying the envelope (a command's strings and payload) to read one id.
+    public var validContactID: UUID? {
+        if case .valid(let envelope) = validity { return envelope.contactID }
         return nil
     }
 

@@ -102,7 +102,7 @@ public struct CommandBatchProcessor: Sendable {
         var contactIDs: Set<UUID> = []
         for case .command(let decoded) in classified {
             if decoded.hasIdempotencyKey { commandIDs.append(decoded.commandID) }
-            if let contactID = decoded.envelope?.contactID { contactIDs.insert(contactID) }
+            if let contactID = decoded.validContactID { contactIDs.insert(contactID) }
         }
         // The two lookups are independent: one round trip's wait instead of two.
         let store = context.store
@@ -134,7 +134,7 @@ public struct CommandBatchProcessor: Sendable {
                 decisions.append(CommandDecision(message, outcome: .deadLettered, detail: reason))
 
             case .command(let decoded):
-                if let contactID = decoded.envelope?.contactID, !Self.isKeyed(message, by: contactID) {
+                if let contactID = decoded.validContactID, !Self.isKeyed(message, by: contactID) {
                     summary.misrouted += 1
                     if summary.misrouted == 1 {
                         context.logger.warning(
@@ -202,7 +202,7 @@ public struct CommandBatchProcessor: Sendable {
                     continue
                 }
 
-                let current = decoded.envelope.flatMap { contacts[$0.contactID] }
+                let current = decoded.validContactID.flatMap { contacts[$0] }
                 let outcome = ContactCommandProcessor.process(decoded: decoded, auth: auth, current: current)
                 let result = outcome.result
                 let bodyBytes = result.bodyBytes
