@@ -151,15 +151,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             days -= 1
         }
         let (year, month, day) = Self.civilFromDays(Int(days))
+        // `value` (0 ≤ value < 10^width) as exactly `width` digits: written lowest first, by
+        // constant divisions, then put in order.
         func append(_ value: Int, width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
+            let start = out.count
             var rest = value
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-                rest %= divisor
-                divisor /= 10
+            for _ in 0..<width {
+                out.append(UInt8(ascii: "0") + UInt8(rest % 10))
+                rest /= 10
             }
+            out[start...].reverse()
         }
         append(year, width: 4)
         out.append(UInt8(ascii: "-"))
