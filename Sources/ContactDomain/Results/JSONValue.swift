@@ -1,10 +1,11 @@
 /// A JSON document held as plain values, with member order preserved and a deterministic encoding.
 ///
-/// Result bodies and event data are built as `JSONValue`s so that the bytes the worker publishes,
+/// Result bodies and event data are this type's encoding, so that the bytes the worker publishes,
 /// stores and later re-publishes are always the same for the same value: members are written in
 /// the order they were added, numbers keep their literal spelling, and strings are escaped one
-/// fixed way. Incoming commands are parsed into the same type (see ``parse(_:maximumDepth:)``),
-/// which never traps on malformed input.
+/// fixed way (the worker's hot path writes the same bytes directly, without building the value).
+/// Incoming commands are parsed into the same type (see ``parse(_:maximumDepth:)``), which never
+/// traps on malformed input.
 public enum JSONValue: Sendable, Hashable {
     /// JSON `null`.
     case null
