@@ -108,10 +108,6 @@ env KAFKA_BROKERS="$BROKERS" DATABASE_URL="$DATABASE_URL" JWT_HS256_SECRET="$SEC
 WORKER=$!
 PIDS+=("$WORKER")
 TICK=$(getconf CLK_TCK)
-if [ -n "${PERF_DATA:-}" ]; then
-    perf record -F "${PERF_FREQUENCY:-1999}" --call-graph "${PERF_CALL_GRAPH:-fp}" -p "$WORKER" -o "$PERF_DATA.$BACKEND" 2>"$WORK/perf.log" &
-    PERF=$!
-fi
 
 # One sample: wall seconds, the worker's CPU ticks (utime + stime) and commands processed.
 sample() {
@@ -128,7 +124,16 @@ while :; do
     kill -0 "$WORKER" 2>/dev/null || { echo "the worker exited:" >&2; tail -20 "$WORK/worker.log" >&2; exit 1; }
     now=$(sample)
     processed=${now##* }
-    if [ -z "$first" ] && [ "$processed" -gt 0 ]; then first=$now; fi
+    if [ -z "$first" ] && [ "$processed" -gt 0 ]; then
+        first=$now
+        # Attached once the worker processes commands: `perf record -p` samples only the threads
+        # that exist when it attaches, and the worker starts its pool threads as work arrives.
+        if [ -n "${PERF_DATA:-}" ]; then
+            perf record -F "${PERF_FREQUENCY:-1999}" --call-graph "${PERF_CALL_GRAPH:-fp}" -p "$WORKER" \
+                -o "$PERF_DATA.$BACKEND" 2>"$WORK/perf.log" &
+            PERF=$!
+        fi
+    fi
     [ "$processed" -ge "$TOTAL" ] && break
     [ "$SECONDS" -lt "$deadline" ] || { echo "only $processed of $TOTAL commands processed in 600 s" >&2; exit 1; }
     sleep 0.1
