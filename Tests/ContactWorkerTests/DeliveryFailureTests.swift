@@ -43,7 +43,7 @@ struct DeliveryFailureTests {
     }
 
     @Test(
-        "a batch whose publishing was abandoned on a revoke is not overtaken by the batch after it: each contact's results and events stay in command order",
+        "a batch whose publishing was abandoned on a revoke is not overtaken by the batches after it: each contact's results and events stay in command order",
         arguments: Backend.available)
     func abandonedPublishingIsNotOvertaken(backend: Backend) async throws {
         try await withHarness(backend, commandPartitions: 2) { harness in
@@ -57,12 +57,17 @@ struct DeliveryFailureTests {
             let second = TestCommand(
                 type: "AddInteraction", contactID: contact, payload: #"{"type": "call", "description": "Second"}"#,
                 token: token)
+            let third = TestCommand(
+                type: "AddInteraction", contactID: contact, payload: #"{"type": "call", "description": "Third"}"#,
+                token: token)
 
             // Every publish that carries the first interaction's rows is refused while `holding`.
             let holding = Locked(true)
             let refused = Locked(0)
             let group = "held-\(UUID().uuidString.prefix(8).lowercased())"
-            let worker = try harness.startWorker(group: group) { rows in
+            // Every batch is planned ahead, so the loop takes the next batch without waiting for
+            // the one before it to be published: three batches are in flight at once.
+            let worker = try harness.startWorker(group: group, planAheadMinimum: 1) { rows in
                 guard holding.value,
                     rows.contains(where: { String(decoding: $0.value, as: UTF8.self).contains(first.commandID) })
                 else {
@@ -74,18 +79,21 @@ struct DeliveryFailureTests {
             try await harness.send([harness.message(create)])
             _ = try await harness.read(harness.topics.results, count: 1)
 
-            // Batch N (the first interaction) is committed and keeps failing to publish; batch N + 1
-            // (the second) is committed behind it and waits for N.
+            // Batch N (the first interaction) is committed and keeps failing to publish; batches
+            // N + 1 and N + 2 (the second and third) are committed behind it and wait for N.
             try await harness.send([harness.message(first)])
             try await eventually(30, "the first interaction's publish to be refused") { refused.value > 0 }
-            try await harness.send([harness.message(second)])
-            try await eventually(30, "the second interaction to be committed") {
-                try await !harness.store.processedCommands(ids: [second.commandID]).isEmpty
+            for later in [second, third] {
+                try await harness.send([harness.message(later)])
+                try await eventually(30, "a later interaction to be committed") {
+                    try await !harness.store.processedCommands(ids: [later.commandID]).isEmpty
+                }
             }
 
-            // A second member joins: the worker's revoke waits for both batches. N gives up (its
-            // partition is gone); N + 1 must not publish its rows past N's. The newcomer gets a
-            // partition only once the worker's revoke has returned.
+            // A second member joins: the worker's revoke waits for all three batches. N gives up
+            // (its partition is gone); neither N + 1 nor N + 2 may publish its rows past N's: the
+            // partition is no longer theirs to publish. The newcomer gets a partition only once
+            // the worker's revoke has returned.
             let newcomer = try KafkaConsumer(
                 configuration: harness.groupMemberConfiguration(group: group), logger: testLogger)
             try await newcomer.subscribe(topics: [harness.topics.commands])
@@ -99,14 +107,14 @@ struct DeliveryFailureTests {
             // Released, and the newcomer leaves: whoever owns the contact publishes what is pending, in order.
             holding.withLock { $0 = false }
             await newcomer.close()
-            let results = try await harness.read(harness.topics.results, count: 3).map(PublishedResult.init)
-            let events = try await harness.read(harness.topics.events, count: 3).map { try JSONValue.parse($0.value) }
+            let results = try await harness.read(harness.topics.results, count: 4).map(PublishedResult.init)
+            let events = try await harness.read(harness.topics.events, count: 4).map { try JSONValue.parse($0.value) }
             try await worker.stop()
 
-            let order = [create.commandID, first.commandID, second.commandID]
+            let order = [create.commandID, first.commandID, second.commandID, third.commandID]
             #expect(firstOccurrences(results.compactMap(\.commandID)) == order)
             #expect(firstOccurrences(events.compactMap { $0["commandid"]?.stringValue }) == order)
-            #expect(results.map(\.duplicate) == [false, false, false])
+            #expect(results.map(\.duplicate) == [false, false, false, false])
             #expect(refused.value >= 1)
         }
     }
