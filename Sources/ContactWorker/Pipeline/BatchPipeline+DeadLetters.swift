@@ -63,7 +63,7 @@ extension BatchPipeline {
                 }
             } catch {
                 // Written: the next publish, start or owner sends it, in outbox order.
-                markRowsLeftPending()
+                markRowsLeftPending([message.topicPartition])
                 throw error
             }
             try consumer.storeOffsets([message.topicPartition: message.offset + 1])

@@ -29,11 +29,9 @@ final class BatchPipeline: Sendable {
     /// Receives the fatal errors met while retrying (the idempotent producer fenced, say): no
     /// retry can help, so the service stops the worker.
     let fatal: @Sendable (String) -> Void
-    /// Set when a batch's publishing was abandoned with its rows left pending: until those rows
-    /// are out, no later batch may publish its own rows past them (see ``publish(_:)``). The
-    /// generation counts every time it is set, so a drain clears only what it started after: rows
-    /// left behind while it ran wait for the next one.
-    private let abandonedRowsPending = Mutex((pending: false, generation: 0))
+    /// The partitions whose batches left rows pending: until those rows are out, no later batch
+    /// of the partition may publish its own rows past them (see ``publish(_:)``).
+    private let rowsLeftPending = Mutex(RowsLeftPending())
 
     init(
         configuration: ContactWorkerService.Configuration, consumer: KafkaConsumer, store: any ContactStore,
@@ -228,9 +226,10 @@ final class BatchPipeline: Sendable {
                 publisher.returnAcknowledged(batch.published)
                 // A connection lost during COMMIT may still have committed: then the retry
                 // finds the commands processed and publishes only duplicates, and the
-                // original rows wait in the outbox. The next publish takes every pending row
-                // in outbox order, so they go out before anything later for their contacts.
-                markRowsLeftPending()
+                // original rows wait in the outbox. The next publish of these partitions takes
+                // every pending row in outbox order, so they go out before anything later for
+                // their contacts.
+                markRowsLeftPending(Set(messages.map(\.topicPartition)))
                 throw error
             }
             return .committed(
@@ -268,12 +267,9 @@ final class BatchPipeline: Sendable {
             metadata: ["topic": "\(topic)", "partitions": "\(partitions)", "error": "\(error)"])
     }
 
-    /// Records that rows were left pending behind a batch (see ``abandonedRowsPending``).
-    func markRowsLeftPending() {
-        abandonedRowsPending.withLock { state in
-            state.pending = true
-            state.generation += 1
-        }
+    /// Records that rows of `partitions` were left pending behind a batch (see ``RowsLeftPending``).
+    func markRowsLeftPending(_ partitions: Set<TopicPartition>) {
+        rowsLeftPending.withLock { $0.mark(partitions) }
     }
 
     /// Publishes a committed batch's rows, then stores its offsets for the next Kafka commit.
@@ -283,12 +279,14 @@ final class BatchPipeline: Sendable {
     /// If a rebalance takes any of the batch's partitions meanwhile, the rows are left pending:
     /// the assignment that follows publishes them (a revoke must not wait on a broker outage).
     ///
-    /// A batch after such an abandoned one publishes every pending row of the partitions this
-    /// worker owns, in outbox order, instead of only its own: its rows must not reach Kafka before
-    /// the earlier batch's rows for the same contacts (events per contact stay in order; what the
-    /// next owner also publishes is a duplicate with the same id). Rows of partitions revoked
-    /// meanwhile, this batch's included, are left to their next owner, which publishes them on
-    /// assignment: the revoke waits for this batch, so they are written by then.
+    /// A batch of a partition that such an abandoned batch left rows of publishes every pending
+    /// row of its partitions, in outbox order, instead of only its own: its rows must not reach
+    /// Kafka before the earlier batch's rows for the same contacts (events per contact stay in
+    /// order; what the next owner also publishes is a duplicate with the same id). If it no
+    /// longer owns such a partition, it publishes nothing and its rows wait with the earlier ones
+    /// for the partition's next owner, which publishes them all on assignment: the revoke waits
+    /// for this batch, so they are written by then. A batch with nothing left behind for its
+    /// partitions publishes its rows even once revoked, for the same reason.
     func publish(_ batch: CommittedBatch) async {
         let partitions = Set(batch.offsets.keys)
         let publishing = ContinuousClock.now
@@ -296,19 +294,20 @@ final class BatchPipeline: Sendable {
             try await retrying(
                 .publish, "publishing a committed batch", giveUpWhen: { !self.ownership.ownsAll(partitions) }
             ) {
-                if let generation = self.abandonedRowsPending.withLock({ $0.pending ? $0.generation : nil }) {
-                    // The rows left behind that are this worker's: those of the partitions it
-                    // owns. A revoked partition's rows are its next owner's, published on assign.
-                    _ = try await self.publisher.drain(
-                        sourcePartitions: self.ownership.owned(in: self.configuration.topics.commands))
-                    self.abandonedRowsPending.withLock { if $0.generation == generation { $0.pending = false } }
-                } else {
-                    try await self.publisher.publish(batch.rows, deferMarking: true)
+                let (leftBehind, through) = self.rowsLeftPending.withLock { $0.leftBehind(among: partitions) }
+                guard !leftBehind.isEmpty else {
+                    return try await self.publisher.publish(batch.rows, deferMarking: true)
                 }
+                // The earlier rows are the next owner's to send first: it drains them on assign.
+                guard self.ownership.ownsAll(leftBehind) else { throw CancellationError() }
+                let commands = self.configuration.topics.commands
+                _ = try await self.publisher.drain(
+                    sourcePartitions: Set(partitions.filter { $0.topic == commands }.map(\.partition)))
+                self.rowsLeftPending.withLock { $0.published(partitions, through: through) }
             }
         } catch {
             // Cancelled or revoked: the rows stay pending and are published by the next owner or start.
-            markRowsLeftPending()
+            markRowsLeftPending(partitions)
             return
         }
         do {
