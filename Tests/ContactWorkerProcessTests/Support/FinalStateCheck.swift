@@ -199,6 +199,7 @@ struct FinalStateCheck {
         report.eventMessages = events.count
         var eventsByID: [String: [UInt8]] = [:]
         var firstSeen: [String: [String]] = [:]  // contact → command ids of first copies, in topic order
+        var firstOffsets: [String: [String]] = [:]  // contact → where each first copy lies
         var eventCommands: Set<String> = []
         for message in events {
             guard let event = try? JSONValue.parse(message.value), let id = event["id"]?.stringValue,
@@ -215,6 +216,9 @@ struct FinalStateCheck {
             eventsByID[id] = message.value
             if !eventCommands.insert(command).inserted { problem("command \(command) has two different event ids") }
             firstSeen[subject, default: []].append(command)
+            let created = message.timestamp.map { "\($0.milliseconds) ms" } ?? "-"
+            let place = "\(message.topicPartition)@\(message.offset)"
+            firstOffsets[subject, default: []].append("\(place) (created \(created))")
         }
         for expected in scenario.contacts {
             let name = expected.id.uuidString.lowercased()
@@ -222,9 +226,20 @@ struct FinalStateCheck {
             if published != expected.acceptedCommands {
                 let missing = Set(expected.acceptedCommands).subtracting(published).count
                 let extra = Set(published).subtracting(expected.acceptedCommands).count
+                var order = ""
+                if missing == 0, extra == 0,
+                    let position = published.indices.first(where: { published[$0] != expected.acceptedCommands[$0] })
+                {
+                    let offsets = firstOffsets[name] ?? []
+                    let expectedAt = published.firstIndex(of: expected.acceptedCommands[position]) ?? -1
+                    order =
+                        ", out of order: the first copy of event #\(position) is command \(published[position]) at "
+                        + "\(offsets[position]), expected command \(expected.acceptedCommands[position]), first at "
+                        + "\(expectedAt >= 0 ? offsets[expectedAt] : "-")"
+                }
                 problem(
                     "contact \(name): \(published.count) events on the topic, expected \(expected.acceptedCommands.count) "
-                        + "(\(missing) missing, \(extra) unexpected\(missing == 0 && extra == 0 ? ", out of order" : ""))"
+                        + "(\(missing) missing, \(extra) unexpected\(order))"
                 )
             }
         }
