@@ -62,7 +62,7 @@ extension BatchPipeline {
                     try await self.publisher.publish(rows)
                 }
             } catch {
-                // Written: the next publish, start or owner sends it, in outbox order.
+                // Written: the partition's next batch, the next start or the next owner sends it, in outbox order.
                 markRowsLeftPending([message.topicPartition])
                 throw error
             }

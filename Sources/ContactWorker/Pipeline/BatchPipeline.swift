@@ -168,6 +168,8 @@ final class BatchPipeline: Sendable {
         var messages = batch
         var prepared = prepared
         var fromPrepared = false
+        // Whether an attempt's outcome was unknown (its partitions are marked then).
+        var outcomeWasUnknown = false
         let report = Retrier.Report(operation: .batch, context: nil, message: "batch failed; retrying") { error in
             [
                 "retriable": "\(Retrier.isRetriable(error))", "messages": "\(messages.count)",
@@ -230,7 +232,14 @@ final class BatchPipeline: Sendable {
                 // every pending row in outbox order, so they go out before anything later for
                 // their contacts.
                 markRowsLeftPending(Set(messages.map(\.topicPartition)))
+                outcomeWasUnknown = true
                 throw error
+            }
+            if outcomeWasUnknown {
+                // Marked again now that the original rows, if any, are visible: a drain that ran
+                // between the failure and this attempt may have cleared the first mark before
+                // they were.
+                markRowsLeftPending(Set(messages.map(\.topicPartition)))
             }
             return .committed(
                 CommittedBatch(
@@ -298,8 +307,13 @@ final class BatchPipeline: Sendable {
                 guard !leftBehind.isEmpty else {
                     return try await self.publisher.publish(batch.rows, deferMarking: true)
                 }
-                // The earlier rows are the next owner's to send first: it drains them on assign.
-                guard self.ownership.ownsAll(leftBehind) else { throw CancellationError() }
+                guard self.ownership.ownsAll(leftBehind) else {
+                    // The earlier rows are the next owner's to send first: it drains them on assign.
+                    self.logger.notice(
+                        "rows of an earlier batch are pending for revoked partitions; leaving this batch's rows to the next owner too",
+                        metadata: ["partitions": "\(leftBehind.map(\.description).sorted())"])
+                    throw CancellationError()
+                }
                 let commands = self.configuration.topics.commands
                 _ = try await self.publisher.drain(
                     sourcePartitions: Set(partitions.filter { $0.topic == commands }.map(\.partition)))

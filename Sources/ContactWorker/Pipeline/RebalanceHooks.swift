@@ -4,11 +4,12 @@ import Logging
 
 /// The worker's side of consumer-group rebalances.
 ///
-/// On assignment, the worker publishes what a previous owner committed for the partitions but did
-/// not publish, then claims them in the database (raising their owner epochs, which fences any
-/// earlier owner still writing) and starts each from the offset stored with its last batch (the
-/// source of truth: Kafka commits may lag behind it). On revocation, the in-flight batch finishes
-/// first and its offsets are stored, so the consumer's commit-before-release covers it.
+/// On assignment, the worker claims the partitions in the database (raising their owner epochs,
+/// which fences any earlier owner still writing), then publishes what a previous owner committed
+/// for them but did not publish, and starts each from the offset stored with its last batch (the
+/// source of truth: Kafka commits may lag behind it). On revocation, the batches in flight finish
+/// first (published, or their rows left to the next owner) and the offsets of those published are
+/// stored, so the consumer's commit-before-release covers them.
 final class RebalanceHooks: KafkaRebalanceListener {
     let store: any ContactStore
     let publisher: OutboxPublisher
@@ -56,16 +57,18 @@ final class RebalanceHooks: KafkaRebalanceListener {
         return (try? result.get()) ?? [:]
     }
 
-    /// Publishes what earlier owners left of `partitions`, claims them and reads where each starts.
+    /// Claims `partitions`, publishes what earlier owners left of them, and reads where each starts.
     private func claim(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+        let ours = partitions.filter { $0.topic == topic }
+        // Claiming raises each partition's owner epoch: from here on a batch of any earlier owner
+        // is refused, and one that committed first is in the offsets read and in the outbox.
+        // Claimed before the drain, so no earlier owner (paused past its session, say) can commit
+        // rows after the drain read the outbox's end: they would wait behind this worker's own.
+        let claims = try await store.claimPartitions(group: group, topic: topic, partitions: ours.map(\.partition))
         // Only the partitions being assigned, and rows without a source partition (written by an
         // earlier build): rows of partitions this worker keeps are its own pipeline's to publish,
         // and the other members publish theirs.
-        let ours = partitions.filter { $0.topic == topic }
         _ = try await publisher.drain(sourcePartitions: Set(ours.map(\.partition)))
-        // Claiming raises each partition's owner epoch: from here on a batch of any earlier owner
-        // is refused, and one that committed first is in the offsets read.
-        let claims = try await store.claimPartitions(group: group, topic: topic, partitions: ours.map(\.partition))
         var start: [TopicPartition: Int64] = [:]
         var epochs: [TopicPartition: Int64] = [:]
         for partition in ours {

@@ -10,9 +10,10 @@ import Kafka
 /// its rows pending too when it does not: the partition's next owner drains them all on
 /// assignment, in order.
 ///
-/// Kept per partition, so a mark on one partition never holds back another, and a partition
-/// revoked for good costs nothing: only a batch of that partition would look at its mark, and
-/// one exists only after the partition is assigned again (its assignment drains it first).
+/// Kept per partition, so a mark on one partition never holds back another. A mark is cleared by
+/// the first drain of its partition while owned; a partition revoked for good keeps its mark, but
+/// only batches of that partition read it: those in flight during the revoke (which then leave
+/// their rows too), and after a new assignment the first batch, whose drain clears it.
 struct RowsLeftPending: Sendable {
     /// Each marked partition, with the count of marks when it was last marked.
     private var marked: [TopicPartition: Int] = [:]
