@@ -84,6 +84,18 @@ public struct KafkaMessage: Hashable, Sendable {
         record.headers.last { storage.header($0, isNamed: name) }.map(storage.header)
     }
 
+    /// The value of the last header whose name is `name` in any ASCII letter case, decoded as
+    /// UTF-8; nil when there is no such header, or the last one's value is null or not UTF-8.
+    ///
+    /// Reads the names and the value in place: only the returned string is allocated, whatever
+    /// other headers the record carries.
+    public func lastHeaderString(anyCaseNamed name: String) -> String? {
+        guard let position = record.headers.last(where: { storage.header($0, isNamedIgnoringCase: name) }) else {
+            return nil
+        }
+        return storage.headerString(position)
+    }
+
     /// Changing a part builds storage for this message alone; other copies keep their bytes.
     private mutating func replace(
         topic: String? = nil, key: [UInt8]?? = nil, value: [UInt8]? = nil, headers: [KafkaHeader]? = nil

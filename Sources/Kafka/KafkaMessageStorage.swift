@@ -80,6 +80,33 @@ final class KafkaMessageStorage: Sendable {
         }
     }
 
+    /// Whether the name of header `position` is `name` in any ASCII letter case, compared as
+    /// UTF-8 bytes (other bytes must be equal).
+    func header(_ position: Int, isNamedIgnoringCase name: String) -> Bool {
+        let range = headers[position].name
+        var name = name
+        return name.withUTF8 { utf8 in
+            guard utf8.count == range.count else { return false }
+            return bytes.withUnsafeBufferPointer { all in
+                zip(utf8, UnsafeBufferPointer(rebasing: all[range])).allSatisfy {
+                    Self.asciiLowercased($0) == Self.asciiLowercased($1)
+                }
+            }
+        }
+    }
+
+    /// The value of header `position` decoded as UTF-8; nil for a null value or one that is not UTF-8.
+    func headerString(_ position: Int) -> String? {
+        guard let range = headers[position].value else { return nil }
+        return bytes.withUnsafeBufferPointer { all in
+            String(validating: UnsafeBufferPointer(rebasing: all[range]), as: UTF8.self)
+        }
+    }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+    }
+
     /// Accumulates records; ``KafkaMessageStorage/init(_:recycler:)`` then takes them over.
     struct Builder {
         var bytes: [UInt8] = []

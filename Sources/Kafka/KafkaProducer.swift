@@ -64,7 +64,9 @@ public final class KafkaProducer: Sendable {
     ///   with ``KafkaErrorCode/messageTimedOut``).
     public func send(_ message: KafkaOutgoingMessage) async throws -> KafkaDeliveryReport {
         let waiter = RDKafkaDeliveryWaiter(count: 1)
-        if let error = await enqueue(message, waiter: waiter, index: 0) { throw error }
+        if let error = await enqueue(message, topic: client.topic(message.topic), waiter: waiter, index: 0) {
+            throw error
+        }
         let reports = await waiter.wait()
         return try reports[0].get()
     }
@@ -91,9 +93,21 @@ public final class KafkaProducer: Sendable {
         // same error): sending them would let a later record of a key reach the topic before an
         // earlier one that the caller then has to send again.
         var failure: KafkaError?
+        // A batch names few topics: their handles are looked up once per batch, not per record.
+        var topics: [(name: String, handle: OpaquePointer?)] = []
         for position in 0..<count {
             let index = indexes?[position] ?? position
-            if failure == nil { failure = await enqueue(messages[index], waiter: waiter, index: position) }
+            if failure == nil {
+                let name = messages[index].topic
+                let topic: OpaquePointer?
+                if let known = topics.first(where: { $0.name == name }) {
+                    topic = known.handle
+                } else {
+                    topic = client.topic(name)
+                    topics.append((name, topic))
+                }
+                failure = await enqueue(messages[index], topic: topic, waiter: waiter, index: position)
+            }
             if let failure {
                 let message = messages[index]
                 waiter.complete(
@@ -139,14 +153,17 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Hands one record to librdkafka, backing off asynchronously while its queue is full.
+    /// `topic` is the handle of the record's topic (``RDKafkaClient/topic(_:)``); when nil the
+    /// record is produced by topic name.
     private func enqueue(
-        _ message: KafkaOutgoingMessage, waiter: RDKafkaDeliveryWaiter, index: Int
+        _ message: KafkaOutgoingMessage, topic: OpaquePointer?, waiter: RDKafkaDeliveryWaiter, index: Int
     ) async -> KafkaError? {
         var backoffMilliseconds = 1
         while true {
             guard !closed.load(ordering: .acquiring) else { return .closed(operation: "send") }
             let err = produce(
-                message, ticket: RDKafkaDeliveryTicket(waiter: waiter, index: index, topic: message.topic))
+                message, topic: topic, ticket: RDKafkaDeliveryTicket(waiter: waiter, index: index, topic: message.topic)
+            )
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return nil }
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                 // The poll thread keeps draining delivery reports meanwhile; sleeping (not
@@ -159,16 +176,21 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    private func produce(_ message: KafkaOutgoingMessage, ticket: RDKafkaDeliveryTicket) -> rd_kafka_resp_err_t {
+    private func produce(
+        _ message: KafkaOutgoingMessage, topic: OpaquePointer?, ticket: RDKafkaDeliveryTicket
+    ) -> rd_kafka_resp_err_t {
         let opaque = Unmanaged.passRetained(ticket).toOpaque()
         let headers = RDKafkaHeaders.make(message.headers)
         let err = Self.withBytes(message.key) { keyPointer, keyCount in
             Self.withBytes(message.value) { valuePointer, valueCount in
-                ck_produce(
-                    client.handle, message.topic, message.partition ?? RD_KAFKA_PARTITION_UA,
-                    keyPointer, keyCount, valuePointer, valueCount, headers,
-                    message.timestampMilliseconds ?? 0, opaque
-                )
+                func produce(named name: UnsafePointer<CChar>?) -> rd_kafka_resp_err_t {
+                    ck_produce(
+                        client.handle, topic, name, message.partition ?? RD_KAFKA_PARTITION_UA,
+                        keyPointer, keyCount, valuePointer, valueCount, headers,
+                        message.timestampMilliseconds ?? 0, opaque)
+                }
+                // The name is only needed without a handle.
+                return topic == nil ? message.topic.withCString(produce(named:)) : produce(named: nil)
             }
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {

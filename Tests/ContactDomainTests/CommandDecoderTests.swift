@@ -207,18 +207,6 @@ struct CommandClassificationTests {
         #expect(decoded.contactID == Fixtures.contactID.lowercasedString)
     }
 
-    @Test("Kafka headers: case-insensitive names, last one wins, non-UTF-8 is absent")
-    func kafkaHeaders() {
-        let headers = CommandHeaders(kafkaHeaders: [
-            (key: "Authorization", value: Array("Bearer a".utf8)),
-            (key: "authorization", value: Array("Bearer b".utf8)),
-            (key: "correlation-id", value: [0xFF, 0xFE]),
-            (key: "content-type", value: nil),
-        ])
-        #expect(headers.authorization == "Bearer b")
-        #expect(headers.correlationID == nil)
-    }
-
     @Test("an envelope built in Swift encodes to bytes that decode back to it")
     func envelopeRoundTrip() throws {
         let envelope = Fixtures.commandEnvelope(

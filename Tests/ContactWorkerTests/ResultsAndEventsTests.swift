@@ -269,4 +269,58 @@ struct ResultsAndEventsTests {
             #expect(try await harness.store.interactions(contactID: other.id, skip: 0, limit: 100).total == 0)
         }
     }
+
+    @Test("header names match in any case, the last one counts, a value not UTF-8 is absent (docs/contract.md §3.1)")
+    func commandHeaderNames() async throws {
+        try await withHarness(.sqlite) { harness in
+            let owner = try await harness.token()
+            let expired = try await harness.token(expiresIn: -3600)
+            let payload = #"{"company_name": "Header Co"}"#
+            let anyCase = TestCommand(
+                type: "CreateContact", contactID: "550e8400-e29b-41d4-a716-446655440011", payload: payload, token: nil)
+            let notUTF8Correlation = TestCommand(
+                type: "CreateContact", contactID: "550e8400-e29b-41d4-a716-446655440012", payload: payload, token: nil)
+            let notUTF8Token = TestCommand(
+                type: "CreateContact", contactID: "550e8400-e29b-41d4-a716-446655440013", payload: payload, token: nil)
+            let headers: [[KafkaHeader]] = [
+                [
+                    KafkaHeader(name: "authorization", string: "Bearer \(expired)"),
+                    KafkaHeader(name: "AUTHORIZATION", string: "Bearer \(owner)"),
+                    KafkaHeader(name: "Correlation-ID", string: "corr-any-case"),
+                ],
+                [
+                    KafkaHeader(name: "Authorization", string: "Bearer \(owner)"),
+                    KafkaHeader(name: "correlation-id", string: "corr-replaced"),
+                    KafkaHeader(name: "CORRELATION-ID", value: [0xFF, 0xFE]),
+                ],
+                [
+                    KafkaHeader(name: "authorization", string: "Bearer \(owner)"),
+                    KafkaHeader(name: "Authorization", value: [0xC3, 0x28]),
+                    KafkaHeader(name: "correlation-id", string: "corr-no-token"),
+                ],
+            ]
+            let commands = [anyCase, notUTF8Correlation, notUTF8Token]
+            let messages = zip(commands, headers).map { command, headers in
+                var message = harness.message(command)
+                message.headers = headers
+                return message
+            }
+
+            let worker = try harness.startWorker()
+            try await harness.send(messages)
+            let results = try await harness.read(harness.topics.results, count: commands.count).map(
+                PublishedResult.init)
+            try await worker.stop()
+
+            func result(_ command: TestCommand) -> PublishedResult? {
+                results.first { $0.commandID == command.commandID }
+            }
+            #expect(result(anyCase)?.status == 201)
+            #expect(result(anyCase)?.json["correlation_id"]?.stringValue == "corr-any-case")
+            #expect(result(notUTF8Correlation)?.status == 201)
+            #expect(result(notUTF8Correlation)?.json["correlation_id"]?.isNull == true)
+            #expect(result(notUTF8Token)?.status == 401)
+            #expect(result(notUTF8Token)?.json["correlation_id"]?.stringValue == "corr-no-token")
+        }
+    }
 }

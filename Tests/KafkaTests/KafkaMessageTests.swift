@@ -31,6 +31,32 @@ struct KafkaMessageTests {
         #expect(message.byteCount == 56)
     }
 
+    @Test("a header read as a string: the last of its name in any ASCII case, absent when null or not UTF-8")
+    func lastHeaderString() {
+        let message = KafkaMessage(
+            topic: "t", partition: 0, offset: 0, key: nil, value: [],
+            headers: [
+                KafkaHeader(name: "Authorization", string: "Bearer a"),
+                KafkaHeader(name: "AUTHORIZATION", string: "Bearer b"),
+                KafkaHeader(name: "authorizatioN2", string: "Bearer c"),
+                KafkaHeader(name: "correlation-id", string: "c-1"),
+                KafkaHeader(name: "Correlation-Id", value: [0xFF, 0xFE]),
+                KafkaHeader(name: "null", string: "set"),
+                KafkaHeader(name: "NULL", value: nil),
+                KafkaHeader(name: "empty", value: []),
+                KafkaHeader(name: "caf\u{E9}", string: "accented"),
+            ])
+        #expect(message.lastHeaderString(anyCaseNamed: "authorization") == "Bearer b")
+        #expect(message.lastHeaderString(anyCaseNamed: "AuThOrIzAtIoN") == "Bearer b")
+        #expect(message.lastHeaderString(anyCaseNamed: "correlation-id") == nil, "the last one is not UTF-8")
+        #expect(message.lastHeaderString(anyCaseNamed: "null") == nil, "the last one is null")
+        #expect(message.lastHeaderString(anyCaseNamed: "empty") == "")
+        #expect(message.lastHeaderString(anyCaseNamed: "CAF\u{E9}") == "accented")
+        #expect(message.lastHeaderString(anyCaseNamed: "caf\u{C9}") == nil, "only ASCII letters fold")
+        #expect(message.lastHeaderString(anyCaseNamed: "authorizatio") == nil)
+        #expect(message.lastHeaderString(anyCaseNamed: "") == nil)
+    }
+
     @Test("no key, an empty key and an empty value stay distinct")
     func nullAndEmpty() {
         let none = KafkaMessage(topic: "t", partition: 0, offset: 0, key: nil, value: [])

@@ -94,7 +94,12 @@ public struct CommandBatchProcessor: Sendable {
 
         // Classify first, so the store is read once for the whole batch.
         let classified = messages.map { message in
-            let headers = CommandHeaders(kafkaHeaders: message.headers.map { (key: $0.name, value: $0.value) })
+            // Read in place: only the two values become strings. For these two names any case is
+            // ASCII case: the only other character that lower-cases or normalises to an ASCII
+            // letter is the Kelvin sign (to `k`), which neither name contains.
+            let headers = CommandHeaders(
+                authorization: message.lastHeaderString(anyCaseNamed: CommandHeaders.authorizationKey),
+                correlationID: message.lastHeaderString(anyCaseNamed: CommandHeaders.correlationIDKey))
             let timestamp = message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) }
             return context.decoder.classify(value: message.value, messageTimestamp: timestamp, headers: headers)
         }

@@ -19,6 +19,8 @@ final class RDKafkaClient: @unchecked Sendable {
     private let destroyed = Atomic<Bool>(false)
     /// Calls inside ``using(_:)`` right now; ``destroy()`` waits for them.
     private let users = Atomic<Int>(0)
+    /// Topic handles made by ``topic(_:)``, by name; destroyed before the client.
+    private let topics = Mutex<[String: OpaquePointer]>([:])
     /// Destroy without librdkafka's own consumer close (it was given up on: see
     /// `RDKafkaConsumerEngine.closeWithinBound`, LRK-10).
     private let skipsConsumerCloseFlag = Atomic<Bool>(false)
@@ -86,11 +88,29 @@ final class RDKafkaClient: @unchecked Sendable {
         return try body(handle)
     }
 
+    /// The client's handle of topic `name`, made on first use and kept until ``destroy()``, or nil
+    /// when the client is destroyed or librdkafka refuses the name (producing by name then
+    /// reports why). Records produced with it skip librdkafka's lookup of the name, which holds
+    /// the client's write lock.
+    func topic(_ name: String) -> OpaquePointer? {
+        topics.withLock { topics in
+            if let known = topics[name] { return known }
+            guard !isDestroyed, let made = rd_kafka_topic_new(handle, name, nil) else { return nil }
+            topics[name] = made
+            return made
+        }
+    }
+
     /// Destroys the handle (blocking: call off the cooperative pool). Safe to call twice.
     func destroy() {
         guard !destroyed.exchange(true, ordering: .sequentiallyConsistent) else { return }
         // A quick call that saw the handle alive may still be using it.
         while users.load(ordering: .sequentiallyConsistent) > 0 { usleep(100) }
+        // The application's topic references go first; queued records hold their own.
+        topics.withLock { topics in
+            for made in topics.values { rd_kafka_topic_destroy(made) }
+            topics = [:]
+        }
         rd_kafka_destroy_flags(handle, skipsConsumerClose ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE : 0)
         context.setRebalanceHandler(nil)
         context.finishErrors()
