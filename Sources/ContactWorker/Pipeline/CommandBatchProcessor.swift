@@ -76,8 +76,9 @@ public struct CommandBatchProcessor: Sendable {
     ///   - authorizeAtMessageTime: check token expiry against each message's Kafka timestamp
     ///     instead of `now` (for `replay`: a command authorised when it was sent stays authorised,
     ///     so replaying last month's commands rebuilds the same state).
-    ///   - unwritten: state planned by earlier batches that were never written (a dry run): it is
-    ///     read on top of the store, and this batch's outcome is added to it.
+    ///   - unwritten: state planned by earlier batches that are not written (yet): it is read on
+    ///     top of the store, and this batch's outcome is added to it when it gathers plans (a dry
+    ///     run's, ``UnwrittenState/gathersPlans``).
     ///   - decided: per partition, the offsets where the group's workers decided every message
     ///     against this database (`replay`). There a message without an idempotency record was
     ///     answered 401/403 or dead-lettered; it is skipped rather than decided again with today's
@@ -259,7 +260,7 @@ public struct CommandBatchProcessor: Sendable {
         }
 
         batch.contacts = touchedContacts.compactMap { contacts[$0] }
-        if let unwritten {
+        if let unwritten, unwritten.gathersPlans {
             let planned = batch
             let keepsBodies = unwritten.keepsResultBodies
             unwritten.state.withLock { state in
