@@ -93,18 +93,26 @@ public struct CommandBatchProcessor: Sendable {
         var decisions: [CommandDecision] = []
         let decidesRoutineToo = context.logger.logLevel <= .debug
 
-        // Classify first, so the store is read once for the whole batch.
-        let classified = messages.map { message in
+        // Classify first, so the store is read once for the whole batch. The classifications are
+        // kept last message first: the loop below takes each one out with `removeLast()`, which
+        // moves it out of the array instead of copying a decoded command and all its strings.
+        var classified: [CommandClassification] = []
+        classified.reserveCapacity(messages.count)
+        var commandIDs: [String] = []
+        commandIDs.reserveCapacity(messages.count)
+        var contactIDs: Set<UUID> = []
+        for message in messages {
             let headers = CommandHeaders(kafkaHeaders: message.headers.map { (key: $0.name, value: $0.value) })
             let timestamp = message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) }
-            return context.decoder.classify(value: message.value, messageTimestamp: timestamp, headers: headers)
+            let classification = context.decoder.classify(
+                value: message.value, messageTimestamp: timestamp, headers: headers)
+            if case .command(let decoded) = classification {
+                if decoded.hasIdempotencyKey { commandIDs.append(decoded.commandID) }
+                if let contactID = decoded.validContactID { contactIDs.insert(contactID) }
+            }
+            classified.append(classification)
         }
-        var commandIDs: [String] = []
-        var contactIDs: Set<UUID> = []
-        for case .command(let decoded) in classified {
-            if decoded.hasIdempotencyKey { commandIDs.append(decoded.commandID) }
-            if let contactID = decoded.validContactID { contactIDs.insert(contactID) }
-        }
+        classified.reverse()
         // The two lookups are independent: one round trip's wait instead of two.
         let store = context.store
         let lookupIDs = commandIDs
@@ -120,7 +128,9 @@ public struct CommandBatchProcessor: Sendable {
         var touchedContacts: [UUID] = []
         var touched: Set<UUID> = []
 
-        for (message, classification) in zip(messages, classified) {
+        for message in messages {
+            // One classification per message, in the same order (reversed above).
+            let classification = classified.removeLast()
             let wasDecided = decided[message.partition]?.contains(message.offset) ?? false
             switch classification {
             case .deadLetter where wasDecided:
