@@ -221,9 +221,11 @@ final class BatchPipeline: Sendable {
             batch.offsets = ownership.stampingEpochs(batch.offsets)
             // Rows earlier batches delivered are deleted by this batch's transaction.
             batch.published = publisher.takeAcknowledged()
-            let rows: [OutboxMessage]
+            // The rows are published as planned, with the sequences beside them: numbering
+            // them would copy the batch's outbox, which the plan and its basis share.
+            let sequences: [Int64]
             do {
-                rows = try await store.applyReturningOutbox(batch)
+                sequences = try await store.apply(batch)
             } catch {
                 publisher.returnAcknowledged(batch.published)
                 // A connection lost during COMMIT may still have committed: then the retry
@@ -235,7 +237,7 @@ final class BatchPipeline: Sendable {
             }
             return .committed(
                 CommittedBatch(
-                    rows: rows,
+                    rows: batch.outbox, sequences: sequences,
                     offsets: Dictionary(
                         plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }
                     ) {
@@ -303,7 +305,7 @@ final class BatchPipeline: Sendable {
                         sourcePartitions: self.ownership.owned(in: self.configuration.topics.commands))
                     self.abandonedRowsPending.withLock { if $0.generation == generation { $0.pending = false } }
                 } else {
-                    try await self.publisher.publish(batch.rows, deferMarking: true)
+                    try await self.publisher.publish(batch.rows, sequences: batch.sequences, deferMarking: true)
                 }
             }
         } catch {
