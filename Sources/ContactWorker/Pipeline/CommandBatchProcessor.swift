@@ -101,6 +101,7 @@ public struct CommandBatchProcessor: Sendable {
         var commandIDs: [String] = []
         commandIDs.reserveCapacity(messages.count)
         var contactIDs: Set<UUID> = []
+        contactIDs.reserveCapacity(messages.count)
         for message in messages {
             let headers = CommandHeaders(kafkaHeaders: message.headers.map { (key: $0.name, value: $0.value) })
             let timestamp = message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) }
@@ -124,9 +125,15 @@ public struct CommandBatchProcessor: Sendable {
             for id in commandIDs { if let record = carried.processed[id] { processed[id] = record } }
             for id in contactIDs { if let contact = carried.contacts[id] { contacts[id] = contact } }
         }
+        // Each holds at most one entry per id looked up (a new contact's id, and a new record's
+        // command id, are among them): sized once instead of growing and rehashing.
+        processed.reserveCapacity(commandIDs.count)
+        contacts.reserveCapacity(contactIDs.count)
         // Final state of each touched contact, written once, in first-touched order.
         var touchedContacts: [UUID] = []
+        touchedContacts.reserveCapacity(contactIDs.count)
         var touched: Set<UUID> = []
+        touched.reserveCapacity(contactIDs.count)
 
         for message in messages {
             // One classification per message, in the same order (reversed above).
@@ -311,15 +318,24 @@ public struct CommandBatchProcessor: Sendable {
         (name: "content-type", value: Array(ContactEvent.contentType.utf8))
     ]
     private static let resultContentType = Array(ResultMessage.contentType.utf8)
+    /// The headers of a result without a correlation id.
+    private static let resultHeaders: [(name: String, value: [UInt8])] = [
+        (name: "content-type", value: resultContentType)
+    ]
 
     /// The result of the command in `command`, published by the owner of its partition.
     private func resultMessage(
         _ value: [UInt8], contactID: String?, correlationID: String?, from command: KafkaMessage
     ) -> OutboxMessage {
-        var headers: [(name: String, value: [UInt8])] = [(name: "content-type", value: Self.resultContentType)]
-        if let correlationID {
-            headers.append((name: CommandHeaders.correlationIDKey, value: Array(correlationID.utf8)))
-        }
+        let headers: [(name: String, value: [UInt8])] =
+            if let correlationID {
+                [
+                    (name: "content-type", value: Self.resultContentType),
+                    (name: CommandHeaders.correlationIDKey, value: Array(correlationID.utf8)),
+                ]
+            } else {
+                Self.resultHeaders
+            }
         return OutboxMessage(
             topic: context.topics.results, key: contactID.map { Array($0.utf8) }, value: value, headers: headers,
             contactID: contactID, sourcePartition: command.partition)
