@@ -53,6 +53,12 @@ public final class OutboxPublisher: Sendable {
     /// a failed publish sends the batch's rows again from the first one, and a crash before
     /// marking, a revoke or `republish` send delivered rows again.
     public func publish(_ rows: [OutboxMessage], deferMarking: Bool = false) async throws {
+        try await publish(rows, sequences: rows.compactMap(\.sequence), deferMarking: deferMarking)
+    }
+
+    /// ``publish(_:deferMarking:)`` for rows whose sequences are given beside them: `sequences[i]`
+    /// is the sequence of `rows[i]` (the rows' own ``OutboxMessage/sequence`` is not read).
+    func publish(_ rows: [OutboxMessage], sequences: [Int64], deferMarking: Bool = false) async throws {
         guard !rows.isEmpty else { return }
         try await beforeSending?(rows)
         let messages = rows.map { row in
@@ -65,7 +71,6 @@ public final class OutboxPublisher: Sendable {
         for report in try await producer.send(keyOrdered: messages) {
             _ = try report.get()
         }
-        let sequences = rows.compactMap(\.sequence)
         if deferMarking {
             acknowledged.withLock { $0.append(contentsOf: sequences) }
         } else {

@@ -221,9 +221,11 @@ final class BatchPipeline: Sendable {
             batch.offsets = ownership.stampingEpochs(batch.offsets)
             // Rows earlier batches delivered are deleted by this batch's transaction.
             batch.published = publisher.takeAcknowledged()
-            let rows: [OutboxMessage]
+            // The rows are published as planned, with the sequences beside them: numbering
+            // them would copy the batch's outbox, which the plan and its basis share.
+            let sequences: [Int64]
             do {
-                rows = try await store.applyReturningOutbox(batch)
+                sequences = try await store.apply(batch)
             } catch {
                 publisher.returnAcknowledged(batch.published)
                 // A connection lost during COMMIT may still have committed: then the retry
@@ -243,7 +245,7 @@ final class BatchPipeline: Sendable {
             }
             return .committed(
                 CommittedBatch(
-                    rows: rows,
+                    rows: batch.outbox, sequences: sequences,
                     offsets: Dictionary(
                         plan.batch.offsets.map { (TopicPartition($0.topic, $0.partition), $0.nextOffset) }
                     ) {
@@ -305,7 +307,7 @@ final class BatchPipeline: Sendable {
             ) {
                 let (leftBehind, through) = self.rowsLeftPending.withLock { $0.leftBehind(among: partitions) }
                 guard !leftBehind.isEmpty else {
-                    return try await self.publisher.publish(batch.rows, deferMarking: true)
+                    return try await self.publisher.publish(batch.rows, sequences: batch.sequences, deferMarking: true)
                 }
                 guard self.ownership.ownsAll(leftBehind) else {
                     // The earlier rows are the next owner's to send first: it drains them on assign.

@@ -76,8 +76,9 @@ public struct CommandBatchProcessor: Sendable {
     ///   - authorizeAtMessageTime: check token expiry against each message's Kafka timestamp
     ///     instead of `now` (for `replay`: a command authorised when it was sent stays authorised,
     ///     so replaying last month's commands rebuilds the same state).
-    ///   - unwritten: state planned by earlier batches that were never written (a dry run): it is
-    ///     read on top of the store, and this batch's outcome is added to it.
+    ///   - unwritten: state planned by earlier batches that are not written (yet): it is read on
+    ///     top of the store, and this batch's outcome is added to it when it gathers plans (a dry
+    ///     run's, ``UnwrittenState/gathersPlans``).
     ///   - decided: per partition, the offsets where the group's workers decided every message
     ///     against this database (`replay`). There a message without an idempotency record was
     ///     answered 401/403 or dead-lettered; it is skipped rather than decided again with today's
@@ -92,8 +93,16 @@ public struct CommandBatchProcessor: Sendable {
         var decisions: [CommandDecision] = []
         let decidesRoutineToo = context.logger.logLevel <= .debug
 
-        // Classify first, so the store is read once for the whole batch.
-        let classified = messages.map { message in
+        // Classify first, so the store is read once for the whole batch. The classifications are
+        // kept last message first: the loop below takes each one out with `removeLast()`, which
+        // moves it out of the array instead of copying a decoded command and all its strings.
+        var classified: [CommandClassification] = []
+        classified.reserveCapacity(messages.count)
+        var commandIDs: [String] = []
+        commandIDs.reserveCapacity(messages.count)
+        var contactIDs: Set<UUID> = []
+        contactIDs.reserveCapacity(messages.count)
+        for message in messages {
             // Read in place: only the two values become strings. For these two names any case is
             // ASCII case: the only other character that lower-cases or normalises to an ASCII
             // letter is the Kelvin sign (to `k`), which neither name contains.
@@ -101,14 +110,15 @@ public struct CommandBatchProcessor: Sendable {
                 authorization: message.lastHeaderString(anyCaseNamed: CommandHeaders.authorizationKey),
                 correlationID: message.lastHeaderString(anyCaseNamed: CommandHeaders.correlationIDKey))
             let timestamp = message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) }
-            return context.decoder.classify(value: message.value, messageTimestamp: timestamp, headers: headers)
+            let classification = context.decoder.classify(
+                value: message.value, messageTimestamp: timestamp, headers: headers)
+            if case .command(let decoded) = classification {
+                if decoded.hasIdempotencyKey { commandIDs.append(decoded.commandID) }
+                if let contactID = decoded.validContactID { contactIDs.insert(contactID) }
+            }
+            classified.append(classification)
         }
-        var commandIDs: [String] = []
-        var contactIDs: Set<UUID> = []
-        for case .command(let decoded) in classified {
-            if decoded.hasIdempotencyKey { commandIDs.append(decoded.commandID) }
-            if let contactID = decoded.validContactID { contactIDs.insert(contactID) }
-        }
+        classified.reverse()
         // The two lookups are independent: one round trip's wait instead of two.
         let store = context.store
         let lookupIDs = commandIDs
@@ -120,11 +130,19 @@ public struct CommandBatchProcessor: Sendable {
             for id in commandIDs { if let record = carried.processed[id] { processed[id] = record } }
             for id in contactIDs { if let contact = carried.contacts[id] { contacts[id] = contact } }
         }
+        // Each holds at most one entry per id looked up (a new contact's id, and a new record's
+        // command id, are among them): sized once instead of growing and rehashing.
+        processed.reserveCapacity(commandIDs.count)
+        contacts.reserveCapacity(contactIDs.count)
         // Final state of each touched contact, written once, in first-touched order.
         var touchedContacts: [UUID] = []
+        touchedContacts.reserveCapacity(contactIDs.count)
         var touched: Set<UUID> = []
+        touched.reserveCapacity(contactIDs.count)
 
-        for (message, classification) in zip(messages, classified) {
+        for message in messages {
+            // One classification per message, in the same order (reversed above).
+            let classification = classified.removeLast()
             let wasDecided = decided[message.partition]?.contains(message.offset) ?? false
             switch classification {
             case .deadLetter where wasDecided:
@@ -264,7 +282,7 @@ public struct CommandBatchProcessor: Sendable {
         }
 
         batch.contacts = touchedContacts.compactMap { contacts[$0] }
-        if let unwritten {
+        if let unwritten, unwritten.gathersPlans {
             let planned = batch
             let keepsBodies = unwritten.keepsResultBodies
             unwritten.state.withLock { state in
@@ -305,15 +323,24 @@ public struct CommandBatchProcessor: Sendable {
         (name: "content-type", value: Array(ContactEvent.contentType.utf8))
     ]
     private static let resultContentType = Array(ResultMessage.contentType.utf8)
+    /// The headers of a result without a correlation id.
+    private static let resultHeaders: [(name: String, value: [UInt8])] = [
+        (name: "content-type", value: resultContentType)
+    ]
 
     /// The result of the command in `command`, published by the owner of its partition.
     private func resultMessage(
         _ value: [UInt8], contactID: String?, correlationID: String?, from command: KafkaMessage
     ) -> OutboxMessage {
-        var headers: [(name: String, value: [UInt8])] = [(name: "content-type", value: Self.resultContentType)]
-        if let correlationID {
-            headers.append((name: CommandHeaders.correlationIDKey, value: Array(correlationID.utf8)))
-        }
+        let headers: [(name: String, value: [UInt8])] =
+            if let correlationID {
+                [
+                    (name: "content-type", value: Self.resultContentType),
+                    (name: CommandHeaders.correlationIDKey, value: Array(correlationID.utf8)),
+                ]
+            } else {
+                Self.resultHeaders
+            }
         return OutboxMessage(
             topic: context.topics.results, key: contactID.map { Array($0.utf8) }, value: value, headers: headers,
             contactID: contactID, sourcePartition: command.partition)

@@ -4,7 +4,10 @@ import Kafka
 /// A batch whose outcomes are durable: what is left is publishing its outbox rows and
 /// storing its offsets for the Kafka commit.
 struct CommittedBatch: Sendable {
+    /// The batch's outbox messages as planned, without their sequences (see ``sequences``).
     var rows: [OutboxMessage]
+    /// The sequence the store gave each of ``rows``, in the same order.
+    var sequences: [Int64]
     var offsets: [TopicPartition: Int64]
     var summary: BatchSummary
     /// Logged once the batch is published.

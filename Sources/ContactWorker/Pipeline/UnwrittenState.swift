@@ -20,16 +20,25 @@ public final class UnwrittenState: Sendable {
     let state = Mutex(State())
     /// Whether records keep their result bodies (a duplicate's result is published from it).
     let keepsResultBodies: Bool
+    /// Whether a plan made on top of this state adds its own outcome to it. A dry run plans batch
+    /// after batch on one state, so each must see the ones before; the state of one planned batch
+    /// (``init(planned:)``) serves the single plan made on top of it and is dropped after it.
+    let gathersPlans: Bool
 
     /// Nothing unwritten yet; for a dry run (records are kept without their result bodies).
     public init() {
         keepsResultBodies = false
+        gathersPlans = true
     }
 
-    /// What `batch` writes: its contacts' final states and its idempotency records.
+    /// What `batch` writes: its contacts' final states and its idempotency records, for the one
+    /// plan made on top of it.
     public init(planned batch: StoreBatch) {
         keepsResultBodies = true
+        gathersPlans = false
         var state = State()
+        state.contacts.reserveCapacity(batch.contacts.count)
+        state.processed.reserveCapacity(batch.processedCommands.count)
         for contact in batch.contacts { state.contacts[contact.id] = contact }
         for record in batch.processedCommands { state.processed[record.commandID] = record }
         self.state.withLock { $0 = state }
