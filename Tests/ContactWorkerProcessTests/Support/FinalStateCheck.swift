@@ -226,9 +226,11 @@ struct FinalStateCheck {
             if published != expected.acceptedCommands {
                 let missing = Set(expected.acceptedCommands).subtracting(published).count
                 let extra = Set(published).subtracting(expected.acceptedCommands).count
-                var order = ""
+                var order = missing == 0 && extra == 0 ? ", out of order" : ""
                 if missing == 0, extra == 0,
-                    let position = published.indices.first(where: { published[$0] != expected.acceptedCommands[$0] })
+                    let position = (0..<min(published.count, expected.acceptedCommands.count)).first(where: {
+                        published[$0] != expected.acceptedCommands[$0]
+                    })
                 {
                     let offsets = firstOffsets[name] ?? []
                     let expectedAt = published.firstIndex(of: expected.acceptedCommands[position]) ?? -1
