@@ -207,6 +207,21 @@ struct CommandClassificationTests {
         #expect(decoded.contactID == Fixtures.contactID.lowercasedString)
     }
 
+    @Test(
+        "command_id and contact_id are echoed as lowercase UUIDs in whatever case they were sent, as sent otherwise",
+        arguments: [
+            ("0a1b2c3d-00ef-4000-8000-00000000abcd", "0a1b2c3d-00ef-4000-8000-00000000abcd"),
+            ("0A1B2C3D-00EF-4000-8000-00000000ABCD", "0a1b2c3d-00ef-4000-8000-00000000abcd"),
+            ("0a1b2c3d-00Ef-4000-8000-00000000abcD", "0a1b2c3d-00ef-4000-8000-00000000abcd"),
+            ("0a1b2c3d-00ef-4000-8000-00000000abcg", "0a1b2c3d-00ef-4000-8000-00000000abcg"),
+            ("not-a-uuid", "not-a-uuid"),
+        ])
+    func echoedIDs(sent: String, echoed: String) throws {
+        let decoded = try Fixtures.decode(Fixtures.envelope(commandID: .string(sent), contactID: .string(sent)))
+        #expect(decoded.commandID == echoed)
+        #expect(decoded.contactID == echoed)
+    }
+
     @Test("an envelope built in Swift encodes to bytes that decode back to it")
     func envelopeRoundTrip() throws {
         let envelope = Fixtures.commandEnvelope(

@@ -197,6 +197,49 @@ extension PropertyTests {
     }
 }
 
+extension PropertyTests {
+    @Test("a validated payload's canonical members written from its fields are its json's canonical bytes")
+    func payloadCanonicalWriting() async {
+        let samples = ["", " ", "Ann", "Zoë Ünïcödé ✓ 😀", "quote \" back \\ slash / nl \n tab \t ctl \u{01}"]
+        let text = Gen.element(of: samples).map { $0 ?? "" }
+        let optionalText = text.optional
+        let timestamp = Gen.int(in: 0...2_000_000_000).map { Timestamp(microsecondsSinceEpoch: Int64($0) * 1_000_003) }
+        let createContact = zip(
+            zip(optionalText, optionalText, optionalText, optionalText, optionalText),
+            zip(Gen<RelationshipStatus>.case.optional, Gen<LifecycleStage>.case.optional)
+        ).map { texts, enums in
+            CommandPayload.createContact(
+                CreateContactPayload(
+                    firstName: texts.0, lastName: texts.1, companyName: texts.2, email: texts.3, phone: texts.4,
+                    relationshipStatus: enums.0, lifecycleStage: enums.1))
+        }
+        let addInteraction = zip(Gen<InteractionType>.case, text, optionalText, optionalText, timestamp.optional).map {
+            type, description, outcome, nextAction, followUp in
+            CommandPayload.addInteraction(
+                AddInteractionPayload(
+                    type: type, description: description, outcome: outcome, nextAction: nextAction,
+                    scheduledFollowUp: followUp))
+        }
+        let updateStatus = zip(
+            Gen<RelationshipStatus>.case, Gen<LifecycleStage>.case.optional, optionalText, optionalText)
+        let payload = Gen.oneOf(
+            createContact.eraseToAnySequence(), addInteraction.eraseToAnySequence(),
+            updateStatus.map { status, stage, reason, notes in
+                CommandPayload.updateStatus(
+                    UpdateStatusPayload(relationshipStatus: status, lifecycleStage: stage, reason: reason, notes: notes)
+                )
+            }.eraseToAnySequence())
+        await propertyCheck(count: 500, input: payload) { payload in
+            var expected = Array("{\"payload\":".utf8)
+            payload.json.writeCanonical(into: &expected)
+            expected.append(UInt8(ascii: "}"))
+            var document = JSONObjectWriter(capacity: 0)
+            document.object("payload") { payload.writeCanonicalMembers(into: &$0) }
+            #expect(document.finish() == expected)
+        }
+    }
+}
+
 /// Classifies `bytes` and checks the answer is coherent: a command only for a JSON object with a
 /// string `command_id`, and then one with a result.
 private func classifyAndCheck(_ bytes: [UInt8]) {

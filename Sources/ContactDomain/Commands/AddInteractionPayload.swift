@@ -39,6 +39,15 @@ public struct AddInteractionPayload: Sendable, Hashable {
         return .object(members)
     }
 
+    /// Writes the members of ``json`` in canonical order (sorted by name, absent fields omitted).
+    func writeCanonicalMembers(into object: inout JSONObjectWriter) {
+        object.string("description", description)
+        if let nextAction { object.string("next_action", nextAction) }
+        if let outcome { object.string("outcome", outcome) }
+        if let scheduledFollowUp { object.timestamp("scheduled_follow_up", scheduledFollowUp) }
+        object.string("type", type.rawValue)
+    }
+
     /// Reads and validates the payload object, reporting every problem into `reader`.
     static func read(_ reader: inout FieldReader) -> AddInteractionPayload? {
         let before = reader.problems.count

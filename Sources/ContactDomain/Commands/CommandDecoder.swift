@@ -86,6 +86,7 @@ public struct CommandDecoder: Sendable {
         let businessID = reader.requiredString(
             "business_id", minimum: FieldLimits.businessID.lowerBound, maximum: FieldLimits.businessID.upperBound)
         let contactID = reader.requiredUUID("contact_id")
+        let contactIDText = root["contact_id"]?.stringValue
 
         let explicitIssuedAt = reader.optionalTimestamp("issued_at")
         let issuedAtGiven = root["issued_at"].map { !$0.isNull } ?? false
@@ -135,13 +136,23 @@ public struct CommandDecoder: Sendable {
         }
 
         return DecodedCommand(
-            commandID: commandID?.lowercasedString ?? FieldLimits.echoed(commandIDText),
+            commandID: Self.echoedID(commandID, sent: commandIDText),
             commandType: root["type"]?.stringValue.map(FieldLimits.echoed),
             businessID: root["business_id"]?.stringValue.map(FieldLimits.echoed),
-            contactID: contactID?.lowercasedString ?? root["contact_id"]?.stringValue.map(FieldLimits.echoed),
+            contactID: contactIDText.map { Self.echoedID(contactID, sent: $0) },
             headers: headers,
             validity: validity,
             fingerprint: CommandFingerprint.compute(
                 envelope: root, contactID: contactID, explicitIssuedAt: explicitIssuedAt, payload: payload))
+    }
+
+    /// An id as the result echoes it: the ``Foundation/UUID/lowercasedString`` of `uuid`, parsed
+    /// strictly from `text`, or `text` ``FieldLimits/echoed(_:)`` when it is not a UUID. A strictly
+    /// parsed UUID without uppercase hex digits is spelled exactly like its lowercase string, so
+    /// `text` itself is that string.
+    private static func echoedID(_ uuid: UUID?, sent text: String) -> String {
+        guard let uuid else { return FieldLimits.echoed(text) }
+        let hasUppercase = text.utf8.contains { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) }
+        return hasUppercase ? uuid.lowercasedString : text
     }
 }

@@ -39,7 +39,11 @@ public enum CommandFingerprint {
         } else {
             document.canonical("issued_at", root["issued_at"] ?? .null)
         }
-        document.canonical("payload", payload?.json ?? root["payload"] ?? .null)
+        if let payload {
+            document.object("payload") { payload.writeCanonicalMembers(into: &$0) }
+        } else {
+            document.canonical("payload", root["payload"] ?? .null)
+        }
         document.canonical("type", root["type"] ?? .null)
         var hasher = SHA256()
         hasher.update(data: versionLine)

@@ -24,4 +24,14 @@ public enum CommandPayload: Sendable, Hashable {
         case .updateStatus(let payload): payload.json
         }
     }
+
+    /// Writes the members of ``json``'s canonical form (``JSONValue/writeCanonical(into:)``) into
+    /// `object`: the same bytes, written straight from the fields.
+    func writeCanonicalMembers(into object: inout JSONObjectWriter) {
+        switch self {
+        case .createContact(let payload): payload.writeCanonicalMembers(into: &object)
+        case .addInteraction(let payload): payload.writeCanonicalMembers(into: &object)
+        case .updateStatus(let payload): payload.writeCanonicalMembers(into: &object)
+        }
+    }
 }

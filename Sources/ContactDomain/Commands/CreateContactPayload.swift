@@ -53,6 +53,17 @@ public struct CreateContactPayload: Sendable, Hashable {
         return .object(members)
     }
 
+    /// Writes the members of ``json`` in canonical order (sorted by name, absent fields omitted).
+    func writeCanonicalMembers(into object: inout JSONObjectWriter) {
+        if let companyName { object.string("company_name", companyName) }
+        if let email { object.string("email", email) }
+        if let firstName { object.string("first_name", firstName) }
+        if let lastName { object.string("last_name", lastName) }
+        if let lifecycleStage { object.string("lifecycle_stage", lifecycleStage.rawValue) }
+        if let phone { object.string("phone", phone) }
+        if let relationshipStatus { object.string("relationship_status", relationshipStatus.rawValue) }
+    }
+
     /// Reads and validates the payload object, reporting every problem into `reader`.
     static func read(_ reader: inout FieldReader) -> CreateContactPayload? {
         let before = reader.problems.count

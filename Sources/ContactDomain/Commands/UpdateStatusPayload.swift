@@ -32,6 +32,14 @@ public struct UpdateStatusPayload: Sendable, Hashable {
         return .object(members)
     }
 
+    /// Writes the members of ``json`` in canonical order (sorted by name, absent fields omitted).
+    func writeCanonicalMembers(into object: inout JSONObjectWriter) {
+        if let lifecycleStage { object.string("lifecycle_stage", lifecycleStage.rawValue) }
+        if let notes { object.string("notes", notes) }
+        if let reason { object.string("reason", reason) }
+        object.string("relationship_status", relationshipStatus.rawValue)
+    }
+
     /// Reads and validates the payload object, reporting every problem into `reader`.
     static func read(_ reader: inout FieldReader) -> UpdateStatusPayload? {
         let before = reader.problems.count

@@ -18,6 +18,11 @@ struct JSONObjectWriter: JSONObjectSink {
         bytes.append(UInt8(ascii: "{"))
     }
 
+    /// A writer that owns no buffer yet; ``object(_:_:)`` hands it the outer one.
+    private init() {
+        bytes = []
+    }
+
     mutating func string(_ key: StaticString, _ value: String) {
         open(key)
         JSONValue.writeString(value, into: &bytes)
@@ -77,6 +82,19 @@ struct JSONObjectWriter: JSONObjectSink {
     mutating func canonical(_ key: StaticString, _ value: JSONValue) {
         open(key)
         value.writeCanonical(into: &bytes)
+    }
+
+    /// A member whose value is an object, its members written by `members` into the same buffer.
+    mutating func object(_ key: StaticString, _ members: (inout JSONObjectWriter) -> Void) {
+        open(key)
+        // The nested writer borrows the buffer (swapped, so it stays uniquely referenced) and
+        // gives it back with the nested object appended.
+        var nested = JSONObjectWriter()
+        swap(&bytes, &nested.bytes)
+        nested.bytes.append(UInt8(ascii: "{"))
+        members(&nested)
+        nested.bytes.append(UInt8(ascii: "}"))
+        swap(&bytes, &nested.bytes)
     }
 
     /// A member whose value is already encoded: `encoded` must be exactly one compact JSON value.
