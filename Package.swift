@@ -125,6 +125,7 @@ let package = Package(
             name: "ContactDomainTests",
             dependencies: [
                 "ContactDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

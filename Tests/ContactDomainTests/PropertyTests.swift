@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PropertyBased
 import Testing
@@ -238,6 +239,66 @@ extension PropertyTests {
             #expect(document.finish() == expected)
         }
     }
+}
+
+extension PropertyTests {
+    @Test(
+        "fingerprints are the hash of the canonical document built as a tree, for payloads with duplicates, nulls, unknown members, wrong types, escapes, non-ASCII and too-deep nesting"
+    )
+    func fingerprintMatchesTreeForm() async {
+        let names = [
+            "first_name", "last_name", "company_name", "email", "phone", "relationship_status", "lifecycle_stage",
+            "type", "description", "outcome", "next_action", "scheduled_follow_up", "reason", "notes", "x",
+        ]
+        var deep = JSONValue.array([])
+        for _ in 0..<70 { deep = .array([deep]) }
+        let values: [JSONValue] = [
+            .null, .string(""), .string("Ann"), .string("Zoë Ünïcödé ✓ 😀"),
+            .string("quote \" back \\ nl \n ctl \u{01}"), .integer(1), .bool(true),
+            .object(["b": .integer(1), "a": .array([.null])]), .string("call"), .string("customer"), .string("lead"),
+            .string("a@b.co"), .string("2024-01-12T09:00:00+02:00"), deep,
+        ]
+        let member = zip(Gen.element(of: names), Gen.element(of: values)).map {
+            JSONValue.Member($0.0 ?? "x", $0.1 ?? .null)
+        }
+        let contactIDs = ["0a1b2c3d-0000-4000-8000-00000000000f", "0A1B2C3D-0000-4000-8000-00000000000F"]
+        let issuedAts: [JSONValue?] = [
+            nil, .null, .string("2024-01-10T15:30:00+01:00"), .string("2024-01-10T14:30:00Z"),
+        ]
+        let envelope = zip(
+            Gen.element(of: CommandType.allCases), Gen.element(of: contactIDs), Gen.element(of: issuedAts),
+            member.array(of: 0...8), Gen.int(in: 0...9))
+        await propertyCheck(count: 500, input: envelope) { type, contactID, issuedAt, members, shape in
+            // Mostly an object payload; now and then one of another JSON type.
+            let payload: JSONValue = shape == 0 ? .array([.object(members)]) : .object(members)
+            let bytes = Fixtures.envelope(
+                type: .string(type?.rawValue ?? ""), contactID: .string(contactID ?? ""), issuedAt: issuedAt ?? nil,
+                payload: payload
+            ).encoded()
+            let decoded = CommandDecoder().classify(value: bytes, messageTimestamp: Fixtures.messageTimestamp).command
+            #expect(decoded?.fingerprint == treeFingerprint(bytes))
+        }
+    }
+}
+
+/// A command's fingerprint as docs/contract.md §6 defines it, computed the plain way: the canonical
+/// document built as a ``JSONValue``, canonicalized, encoded and hashed. The payload is taken as
+/// validated when it is valid on its own (decoded under a valid envelope), as sent otherwise.
+private func treeFingerprint(_ bytes: [UInt8]) -> String? {
+    guard let root = try? JSONValue.parseReplacingTooDeep(bytes).value else { return nil }
+    let payloadAlone = Fixtures.envelope(type: root["type"], payload: root["payload"]).encoded()
+    let validPayload = CommandDecoder().classify(value: payloadAlone, messageTimestamp: nil).command?.envelope?.payload
+    let contactID = root["contact_id"]?.stringValue.flatMap { UUID(strictString: $0) }
+    let issuedAt = root["issued_at"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
+    let document = JSONValue.object([
+        "type": root["type"] ?? .null,
+        "payload": validPayload?.json ?? root["payload"] ?? .null,
+        "issued_at": issuedAt.map { .string($0.rfc3339) } ?? root["issued_at"] ?? .null,
+        "contact_id": contactID.map { .string($0.lowercasedString) } ?? root["contact_id"] ?? .null,
+        "business_id": root["business_id"] ?? .null,
+    ])
+    let digest = SHA256.hash(data: Array("contact-command/v1\n".utf8) + document.canonicalized.encoded())
+    return digest.map { String(format: "%02x", $0) }.joined()
 }
 
 /// Classifies `bytes` and checks the answer is coherent: a command only for a JSON object with a
