@@ -269,8 +269,20 @@ extension PropertyTests {
             Gen.element(of: CommandType.allCases), Gen.element(of: contactIDs), Gen.element(of: issuedAts),
             member.array(of: 0...8), Gen.int(in: 0...9))
         await propertyCheck(count: 500, input: envelope) { type, contactID, issuedAt, members, shape in
-            // Mostly an object payload; now and then one of another JSON type.
-            let payload: JSONValue = shape == 0 ? .array([.object(members)]) : .object(members)
+            // Mostly an object payload that starts out valid for the type and gets the random
+            // members on top (overriding, nulling, adding); now and then one of another JSON type.
+            let valid: [JSONValue.Member]
+            switch type {
+            case .createContact: valid = [.init("first_name", .string("Ann"))]
+            case .addInteraction: valid = [.init("type", .string("call")), .init("description", .string("Called"))]
+            case .updateStatus, nil: valid = [.init("relationship_status", .string("customer"))]
+            }
+            let payload: JSONValue =
+                switch shape {
+                case 0: .array([.object(members)])
+                case 1: .object(members)
+                default: .object(valid + members)
+                }
             let bytes = Fixtures.envelope(
                 type: .string(type?.rawValue ?? ""), contactID: .string(contactID ?? ""), issuedAt: issuedAt ?? nil,
                 payload: payload
