@@ -1,7 +1,7 @@
 import ArgumentParser
 import Kafka
 
-/// Produce-to-result latency at a fixed rate: commands are sent in ticks of 10 ms for `seconds`,
+/// Produce-to-result latency at a fixed rate: commands are sent in short fixed ticks for `seconds`,
 /// and each one's latency is the time from handing it to the producer (and from the broker's
 /// acknowledgement) to its result arriving on the results topic.
 struct BenchLatencyRun: Sendable {

@@ -2,9 +2,10 @@ import ContactDomain
 
 /// The stored outcome of one command, keyed by its `command_id`: the idempotency record.
 ///
-/// When a command is re-delivered the worker looks it up here: same `fingerprint` → republish the
-/// stored result with `"duplicate": true`; different fingerprint → 409. The result body is kept as
-/// the exact bytes that were published, so a duplicate's result is byte-identical to the original.
+/// When a command is re-delivered the worker looks it up here: with the same `fingerprint` it
+/// republishes the stored result with `"duplicate": true`, with a different one it answers 409.
+/// The result body is kept as the exact bytes that were published, so a duplicate's result is
+/// byte-identical to the original.
 public struct ProcessedCommand: Sendable, Hashable {
     /// The envelope's `command_id`; a string because malformed commands (non-UUID ids) get results too.
     public var commandID: String

@@ -13,7 +13,7 @@ struct StartupGate: Sendable {
     let store: any ContactStore
     let migrate: Bool
     let shutdown: ShutdownProgress
-    /// Backs off from 200 ms: the database is usually only starting.
+    /// Backs off from a short first delay: the database is usually only starting.
     let retrier: Retrier
     let logger: Logger
 

@@ -44,9 +44,10 @@ extension RDKafkaConsumerEngine {
         nudgeFetchers(poll.positions.fetching)
     }
 
-    /// When the buffer is over capacity, gives the reader up to 100 ms to drain it to half
-    /// before fetching is paused: a pause makes librdkafka discard what it had prefetched and a
-    /// resume has to fetch it again, so riding out a short hiccup of the reader is much cheaper.
+    /// When the buffer is over capacity, gives the reader a moment (a tenth of a second) to drain
+    /// it to half before fetching is paused: a pause makes librdkafka discard what it had
+    /// prefetched and a resume has to fetch it again, so riding out a short hiccup of the reader is
+    /// much cheaper.
     /// Commands are still served; rebalance callbacks wait at most this long.
     func waitBrieflyForReader(_ thread: RDKafkaThread) {
         guard !poll.positions.flowPaused, shared.withLock({ $0.buffer.wantsFlowPause }) else { return }
