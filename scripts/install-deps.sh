@@ -21,11 +21,35 @@ if ! python3 -c 'import jsonschema, yaml' >/dev/null 2>&1 \
   missing+=(python3 python3-jsonschema python3-yaml)
 fi
 pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
+# The deployment checks (scripts/check-deploy.sh): promtool for the alert rules, systemd-analyze
+# for the unit file, and a Python venv (below) for kubernetes-validate and confluent-kafka.
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+venv_python=python3
+if ! python3 -m venv --help >/dev/null 2>&1; then
+  venv_python=/usr/bin/python3
+  /usr/bin/python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing ${missing[*]} with apt-get"
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Without recommends: the prometheus package would otherwise bring the node exporter and its
+  # collectors, and only promtool is needed.
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+# Python tools from PyPI, in a venv of their own under .build (Debian's pip refuses system-wide
+# installs): kubernetes-validate checks deploy/kubernetes, and confluent-kafka is the independent
+# client examples/analytics-subscriber is written with.
+venv=.build/checks-venv
+if ! "$venv/bin/python" -c 'import confluent_kafka, kubernetes_validate' >/dev/null 2>&1; then
+  echo "==> installing kubernetes-validate and confluent-kafka into $venv"
+  rm -rf "$venv"
+  "$venv_python" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    'kubernetes-validate>=1.37,<2' 'confluent-kafka>=2.16,<3'
 fi
 
 if ! command -v swift >/dev/null 2>&1; then
