@@ -116,6 +116,38 @@ struct HTTPHealthAndMetricsTests {
         }
     }
 
+    @Test("metrics: contact_worker_ready is 1 exactly when readiness answers 200, store ping included")
+    func readyGaugeFollowsReadiness() async throws {
+        try await withHarness(.sqlite) { harness in
+            func scrape(_ port: Int) async throws -> (ready: Int, gauge: Double?) {
+                let ready = try await HTTPReply.get(port: port, path: "/health/ready", authorization: nil)
+                let metrics = try await HTTPReply.get(port: port, path: "/metrics", authorization: nil)
+                return (ready.status, PrometheusSamples(metrics.text)[WorkerMetrics.Name.ready])
+            }
+            let health = WorkerHealth()
+            let server = try await harness.startHTTPServer(health: health)
+            #expect(try await scrape(server.port) == (503, 0))
+            health.setJoined(true)
+            #expect(try await scrape(server.port) == (200, 1))
+            health.setBackingOff(.batch, "database unavailable")
+            #expect(try await scrape(server.port) == (503, 0))
+            health.setBackingOff(.batch, nil)
+            #expect(try await scrape(server.port) == (200, 1))
+            health.setStopping()
+            #expect(try await scrape(server.port) == (503, 0))
+            try await server.stop()
+
+            // Joined and not backing off, but the store does not answer.
+            let closed = try await makeContactStore(url: harness.databaseURL, logger: testLogger)
+            await closed.close()
+            let joined = WorkerHealth()
+            joined.setJoined(true)
+            let unreachable = try await harness.startHTTPServer(health: joined, store: closed)
+            #expect(try await scrape(unreachable.port) == (503, 0))
+            try await unreachable.stop()
+        }
+    }
+
     @Test("metrics: the counters move by exactly the commands sent", arguments: Backend.available)
     func countersMoveByTheCommandsSent(backend: Backend) async throws {
         try await withHarness(backend) { harness in

@@ -25,13 +25,22 @@ struct HealthController: Sendable {
     }
 
     func readiness() async -> Response {
-        if let reason = health.notReadyReason {
+        if let reason = await notReadyReason() {
             return Self.notReady(reason)
         }
-        if let failure = await pingFailure() {
-            return Self.notReady("store unreachable: \(failure)")
-        }
         return JSONResponse.make(status: 200, body: .object(["status": .string("ready")]))
+    }
+
+    /// Why the worker is not ready, or nil when it is: the check behind `GET /health/ready` and
+    /// the `contact_worker_ready` gauge.
+    func notReadyReason() async -> String? {
+        if let reason = health.notReadyReason {
+            return reason
+        }
+        if let failure = await pingFailure() {
+            return "store unreachable: \(failure)"
+        }
+        return nil
     }
 
     static func notReady(_ reason: String) -> Response {

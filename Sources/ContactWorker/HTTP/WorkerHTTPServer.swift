@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// - `GET /contacts/{id}/interactions?skip&limit` and `GET /contacts/{id}/status-history?skip&limit`:
 ///   Bearer JWT with `view_contacts`, scoped to the token's business (``ReadAccess``, ``ContactQueries``);
 /// - `GET /health/live` and `GET /health/ready` (``WorkerHealth`` plus a store ping);
-/// - `GET /metrics` (``WorkerMetrics`` in Prometheus text format).
+/// - `GET /metrics` (``WorkerMetrics`` in Prometheus text format, with the readiness check as a gauge).
 ///
 /// It is a `Service`: put it in the worker's `ServiceGroup` before the worker, so that on SIGTERM
 /// the worker drains first while readiness reports "shutting down", then the server stops
@@ -52,8 +52,9 @@ public struct WorkerHTTPServer: Service {
             access: ReadAccess(verifier: verifier), queries: ContactQueries(store: store), logger: logger
         )
         .addRoutes(to: router)
-        HealthController(health: health, store: store).addRoutes(to: router)
-        MetricsController(metrics: metrics).addRoutes(to: router)
+        let readiness = HealthController(health: health, store: store)
+        readiness.addRoutes(to: router)
+        MetricsController(metrics: metrics, readiness: readiness).addRoutes(to: router)
         application = Application(
             router: router,
             configuration: ApplicationConfiguration(

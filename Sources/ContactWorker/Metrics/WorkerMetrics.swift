@@ -8,7 +8,8 @@ import Synchronization
 /// owns (no global bootstrap, so several workers in one process, as in the tests, stay apart).
 ///
 /// It is the pipeline's ``WorkerObserver``: every processed batch and every retry lands here.
-/// ``ConsumerLagMonitor`` sets the lag and outbox gauges. `GET /metrics` serves ``exposition()``.
+/// ``ConsumerLagMonitor`` sets the lag and outbox gauges. `GET /metrics` sets the readiness gauge
+/// from the readiness check and then serves ``exposition()``.
 ///
 /// | metric | type | labels |
 /// |---|---|---|
@@ -25,6 +26,7 @@ import Synchronization
 /// | `contact_worker_outbox_backlog` | gauge | |
 /// | `contact_worker_consumer_lag` | gauge | `topic`, `partition` |
 /// | `contact_worker_consumer_lag_sampled_timestamp_seconds` | gauge | |
+/// | `contact_worker_ready` | gauge | |
 public final class WorkerMetrics: WorkerObserver, Sendable {
     /// Metric names, in one place for docs/operations.md (Metrics) and the tests.
     public enum Name {
@@ -47,6 +49,8 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         /// When the lag of every assigned partition was last sampled (Unix time): a failing
         /// sampler keeps the last lag values, so alert on this growing old as well.
         public static let lagSampled = "contact_worker_consumer_lag_sampled_timestamp_seconds"
+        /// 1 when `GET /health/ready` would answer 200, else 0; set at each scrape of `/metrics`.
+        public static let ready = "contact_worker_ready"
     }
 
     /// The registry the metrics live in.
@@ -63,6 +67,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
     private let batchSize: CoreMetrics.Recorder
     private let outboxBacklog: CoreMetrics.Gauge
     private let lagSampled: CoreMetrics.Gauge
+    private let ready: CoreMetrics.Gauge
 
     private struct State {
         var processed: [BatchSummary.Outcome: CoreMetrics.Counter] = [:]
@@ -107,6 +112,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
         batchSize = CoreMetrics.Recorder(label: Name.batchSize, aggregate: true, factory: factory)
         outboxBacklog = CoreMetrics.Gauge(label: Name.outboxBacklog, factory: factory)
         lagSampled = CoreMetrics.Gauge(label: Name.lagSampled, factory: factory)
+        ready = CoreMetrics.Gauge(label: Name.ready, factory: factory)
         state.withLock { state in
             for outcome in ["applied", "duplicate", "rejected", "dead_lettered"] {
                 state.outcomes[outcome] = CoreMetrics.Counter(
@@ -220,6 +226,13 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
     /// Sets the number of outbox rows waiting to be published.
     func setOutboxBacklog(_ rows: Int) {
         outboxBacklog.record(rows)
+    }
+
+    // MARK: - Readiness
+
+    /// Sets the readiness gauge: 1 when ready, 0 when not.
+    func setReady(_ isReady: Bool) {
+        ready.record(isReady ? 1 : 0)
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
