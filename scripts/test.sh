@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, CI): installs missing packages, starts a throwaway PostgreSQL 15,
 # runs the whole Swift test suite against it, then checks config/asyncapi.yaml against real
-# messages. Exits non-zero on any failure.
+# messages and the deployment artifacts in deploy/ with their own tools. Exits non-zero on any
+# failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +15,5 @@ echo "==> swift test (SQLite, PostgreSQL, mock Kafka cluster)"
 timeout -k 60 2700 scripts/with-postgres.sh swift test --skip-build
 echo "==> AsyncAPI contract check"
 bash scripts/check-asyncapi.sh
+echo "==> deployment artifacts (promtool, kubernetes-validate, systemd-analyze)"
+bash scripts/check-deploy.sh
