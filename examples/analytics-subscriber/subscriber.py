@@ -92,9 +92,41 @@ def next_offsets(messages: Sequence[Message]) -> list[TopicPartition]:
     return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in latest.items()]
 
 
+def poll(consumer: Consumer, progress: Progress) -> list[Message]:
+    """The next messages, up to BATCH_SIZE; partition ends go to `progress`, errors to the log."""
+    messages: list[Message] = []
+    for message in consumer.consume(num_messages=BATCH_SIZE, timeout=POLL_SECONDS):
+        error = message.error()
+        if error is None:
+            progress.received(message)
+            messages.append(message)
+        elif error.code() == KafkaError._PARTITION_EOF:
+            progress.reached_end(message)
+        elif error.fatal():
+            raise KafkaException(error)
+        else:
+            log.warning("consumer: %s", error)
+    return messages
+
+
+def commit(consumer: Consumer, messages: Sequence[Message]) -> None:
+    """Commits the offsets after `messages`.
+
+    A commit refused during a rebalance is only logged: the partitions' next owner reads those
+    messages again, and the version rule drops them as copies.
+    """
+    try:
+        consumer.commit(offsets=next_offsets(messages), asynchronous=False)
+    except KafkaException as exception:
+        error = exception.args[0]
+        if error.fatal():
+            raise
+        log.warning("commit: %s", error)
+
+
 def read_events(messages: Sequence[Message], tally: Counter[str]) -> list[ContactEvent]:
     """The events among `messages`; anything else is logged and counted, never applied."""
-    events = []
+    events: list[ContactEvent] = []
     for message in messages:
         try:
             events.append(ContactEvent.parse(message.value() or b""))
@@ -128,18 +160,7 @@ def consume(
     tally: Counter[str] = Counter()
     try:
         while not stopping and not (until_idle is not None and progress.idle_for(until_idle)):
-            messages = []
-            for message in consumer.consume(num_messages=BATCH_SIZE, timeout=POLL_SECONDS):
-                error = message.error()
-                if error is None:
-                    progress.received(message)
-                    messages.append(message)
-                elif error.code() == KafkaError._PARTITION_EOF:
-                    progress.reached_end(message)
-                elif error.fatal():
-                    raise KafkaException(error)
-                else:
-                    log.warning("consumer: %s", error)
+            messages = poll(consumer, progress)
             if not messages:
                 continue
             events = read_events(messages, tally)
@@ -148,7 +169,7 @@ def consume(
             # between reads these messages again, and the version check drops them as copies.
             with funnel.transaction():
                 tally.update(funnel.apply(event).value for event in events)
-            consumer.commit(offsets=next_offsets(messages), asynchronous=False)
+            commit(consumer, messages)
             tally["messages"] += len(messages)
     finally:
         consumer.close()
