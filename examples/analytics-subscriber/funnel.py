@@ -90,14 +90,15 @@ class ContactEvent:
             raise NotAnEvent(f"not JSON: {error}") from error
         if not isinstance(event, dict):
             raise NotAnEvent("not a JSON object")
+        for member in ("type", "subject", "businessid"):
+            if not isinstance(event.get(member), str):
+                raise NotAnEvent(f"no string {member}")
+        if not isinstance(event.get("data"), dict):
+            raise NotAnEvent("no data object")
         version = event.get("contactversion")
-        fields = (event.get("type"), event.get("subject"), event.get("businessid"), event.get("data"))
-        if (
-            not all(isinstance(field, str) for field in fields[:3])
-            or not isinstance(fields[3], dict)
-            or not (version is None or (isinstance(version, int) and version >= 1))
-        ):
-            raise NotAnEvent("type, subject, businessid, data or contactversion missing or of the wrong type")
+        # `type(…) is int`: JSON's true and false are not versions, though Python's bool is an int.
+        if version is not None and (type(version) is not int or version < 1):
+            raise NotAnEvent(f"contactversion {version!r} is not a positive integer")
         for member in COUNTED_MEMBERS.get(event["type"], ()):
             if not isinstance(event["data"].get(member), str):
                 raise NotAnEvent(f"{event['type']} without a string data.{member}")

@@ -134,9 +134,15 @@ class ParsingTests(unittest.TestCase):
             (b"\xff", "not JSON"),
             (b"[1]", "not a JSON object"),
             (b'{"type": "ContactCreated", "subject": "x", "businessid": "b", "data": {}}', "relationship_status"),
+            (b'{"type": "StatusChanged", "subject": 7, "businessid": "b", "data": {}}', "no string subject"),
+            (b'{"type": "StatusChanged", "subject": "x", "businessid": "b"}', "no data object"),
             (
                 b'{"type": "StatusChanged", "subject": "x", "businessid": "b", "data": {}, "contactversion": 0}',
-                "contactversion",
+                "contactversion 0 is not a positive integer",
+            ),
+            (
+                b'{"type": "StatusChanged", "subject": "x", "businessid": "b", "data": {}, "contactversion": true}',
+                "contactversion True is not a positive integer",
             ),
             (
                 b'{"type": "InteractionRecorded", "subject": "x", "businessid": "b", "contactversion": 2,'
