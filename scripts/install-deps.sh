@@ -49,7 +49,7 @@ if ! "$venv/bin/python" -c 'import confluent_kafka, kubernetes_validate' >/dev/n
   rm -rf "$venv"
   "$venv_python" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    'kubernetes-validate>=1.37,<2' 'confluent-kafka>=2.16,<3'
+    'kubernetes-validate>=1.37,<2' -r examples/analytics-subscriber/requirements.txt
 fi
 
 if ! command -v swift >/dev/null 2>&1; then
