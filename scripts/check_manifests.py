@@ -9,7 +9,8 @@ resources disagree. This checks:
   - the ConfigMap's embedded config file equals PRODUCTION_CONFIG byte for byte;
   - what the StatefulSet refers to exists: its governing Service, ServiceAccount, the ConfigMaps,
     Secrets and keys of its volumes and environment, the named ports of its probes and of the
-    Service; the selectors of the Service and the PodDisruptionBudget match its pods;
+    Service, the container port behind prometheus.io/port; the selectors of the Service and the
+    PodDisruptionBudget match its pods;
   - the --config path is the ConfigMap's file, and JWT_JWKS_FILE lies in a Secret volume mounted
     as a directory (no subPath), so Secret updates reach it.
 Prints one line per problem and exits 1 if there is any.
@@ -85,10 +86,14 @@ def main(directory, production_config):
         elif isinstance(port, str) and port not in port_names:
             problem(f"{probe} uses port {port!r}, which the container does not name")
     if service is not None:
+        numbers = {p["name"]: p["containerPort"] for p in container.get("ports") or [] if "name" in p}
+        scraped = (service["metadata"].get("annotations") or {}).get("prometheus.io/port")
         for port in service["spec"].get("ports") or []:
-            target = port.get("targetPort")
+            target = port.get("targetPort", port.get("port"))
             if isinstance(target, str) and target not in port_names:
                 problem(f"Service port {port.get('name')!r} targets {target!r}, which the container does not name")
+            if port.get("name") == "metrics" and scraped is not None and str(numbers.get(target, target)) != scraped:
+                problem(f"prometheus.io/port {scraped} is not the container port the metrics port targets")
 
     volumes = {v["name"]: v for v in pod.get("volumes") or []}
     files = {}  # path in the container -> (kind, resource name, key)
