@@ -30,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["YAML"]),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        // Already in the graph through swift-configuration's YAML trait (same URL and range); the
+        // deployment manifest tests read the Kubernetes YAML with it.
+        .package(url: "https://github.com/jpsim/Yams", "5.4.0"..<"7.0.0"),
     ],
     targets: [
         // MARK: - librdkafka
@@ -148,6 +151,7 @@ let package = Package(
             dependencies: [
                 "ContactWorker", "Kafka", "ContactDomain", "ContactStore", "ContactWorkerTestSupport",
                 "ContactWorkerHarness",
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

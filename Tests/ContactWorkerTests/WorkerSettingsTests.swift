@@ -245,4 +245,28 @@ struct WorkerSettingsTests {
             #expect(!isHS256(environmentKey.tokenKey))
         }
     }
+
+    @Test("the settings the parser reads are the ones docs/configuration.md lists; other variables are ignored")
+    func settingKeysMatchTheDocumentation() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let documentation = try String(
+            contentsOf: root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        // Rows of the settings table: | `VARIABLE` (`file.key`) | …
+        var documented: [String: String] = [:]
+        for line in documentation.split(separator: "\n") {
+            let columns = line.split(separator: "`")
+            if line.hasPrefix("| `"), columns.count > 3, columns[2] == " (" {
+                documented[String(columns[3])] = String(columns[1])
+            }
+        }
+        #expect(documented.keys.sorted() == WorkerSettings.settingKeys.sorted())
+        for (key, variable) in documented {
+            #expect(WorkerSettings.reads(environmentVariable: variable), "\(key)")
+        }
+        #expect(WorkerSettings.reads(environmentVariable: "KAFKA_SESSION_TIMEOUT_MS"))
+        #expect(!WorkerSettings.reads(environmentVariable: "KAFKA_SERVICE_HOST"))
+        #expect(!WorkerSettings.reads(environmentVariable: "KAFKA_"))
+        #expect(!WorkerSettings.reads(environmentVariable: "DATABASE_URI"))
+    }
 }

@@ -49,6 +49,27 @@ public struct WorkerSettings: Sendable {
     /// Keys that have a meaning of their own; every other `KAFKA_…` variable is a librdkafka property.
     static let reservedKafkaVariables: Set<String> = ["KAFKA_BROKERS", "KAFKA_GROUP_ID"]
 
+    /// Every setting the YAML file and the environment give, as dotted file keys (`kafka.brokers`;
+    /// its variable is `KAFKA_BROKERS`). It lists every key ``load(file:environment:overrides:)``
+    /// reads: a file key or variable outside it (and outside the `KAFKA_…` librdkafka properties)
+    /// is ignored, which is how a misspelled setting goes unnoticed.
+    public static let settingKeys: Set<String> = [
+        "kafka.brokers", "kafka.group.id",
+        "commands.topic", "events.topic", "results.topic", "dlq.topic",
+        "database.url", "database.migrate",
+        "jwt.hs256.secret", "jwt.public.key.file", "jwt.algorithm", "jwt.issuer", "jwt.audience",
+        "http.port", "log.format", "log.level",
+        "consumer.buffer.messages", "consumer.buffer.bytes",
+    ]
+
+    /// Whether the worker reads the environment variable `name`: the variable of one of
+    /// ``settingKeys``, or a `KAFKA_…` librdkafka property. Every other variable is ignored,
+    /// including the ones Kubernetes adds for a Service named `kafka` (`KAFKA_SERVICE_HOST`, …).
+    public static func reads(environmentVariable name: String) -> Bool {
+        if settingKeys.contains(where: { SettingSources.variable(for: $0) == name }) { return true }
+        return name.hasPrefix("KAFKA_") && name.count > "KAFKA_".count && !isServiceLink(name)
+    }
+
     /// Loads the settings.
     ///
     /// - Parameters:
