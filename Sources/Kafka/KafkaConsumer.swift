@@ -294,7 +294,9 @@ public final class KafkaConsumer: Sendable {
     ///
     /// - Throws: ``KafkaError`` when no broker answers within `timeout` (per topic); a topic's
     ///   own error (``KafkaErrorCode/unknownTopicOrPartition``) is in its description instead.
-    public func describeTopics(_ topics: [String], timeout: Duration = .seconds(10)) async throws -> KafkaClusterMetadata {
+    public func describeTopics(
+        _ topics: [String], timeout: Duration = .seconds(10)
+    ) async throws -> KafkaClusterMetadata {
         let client = engine.client
         let milliseconds = KafkaProducer.milliseconds(timeout)
         let result = await blocking.run { () -> Result<KafkaClusterMetadata, KafkaError> in

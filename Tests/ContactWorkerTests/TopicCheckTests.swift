@@ -12,12 +12,16 @@ struct TopicCheckTests {
         commands: "contacts.commnds", events: "contacts.events", results: "contacts.command-results",
         deadLetters: "contacts.commands.dlq")
 
-    private static func metadata(_ partitions: [String: Int], errors: [String: KafkaErrorCode] = [:]) -> KafkaClusterMetadata {
+    private static func metadata(
+        _ partitions: [String: Int], errors: [String: KafkaErrorCode] = [:]
+    ) -> KafkaClusterMetadata {
         KafkaClusterMetadata(
             brokers: ["10.0.0.1:9092", "10.0.0.2:9092"],
             topics: WorkerTopics.Role.allCases.map { role in
                 let name = topics[role]
-                if let error = errors[name] { return KafkaTopicDescription(name: name, partitionCount: 0, error: error) }
+                if let error = errors[name] {
+                    return KafkaTopicDescription(name: name, partitionCount: 0, error: error)
+                }
                 return KafkaTopicDescription(
                     name: name, partitionCount: partitions[name] ?? 0,
                     error: partitions[name] == nil ? .unknownTopicOrPartition : nil)
@@ -53,10 +57,12 @@ struct TopicCheckTests {
                 errors: ["contacts.commands.dlq": .topicAuthorizationFailed]))
         #expect(
             unauthorized.problem
-                == #"dead-letter topic "contacts.commands.dlq" cannot be used: \#(KafkaErrorCode.topicAuthorizationFailed)"#)
+                == #"dead-letter topic "contacts.commands.dlq" cannot be used: \#(KafkaErrorCode.topicAuthorizationFailed)"#
+        )
     }
 
-    @Test("fewer output partitions than commands, and a shorter dead-letter retention, are mismatches with their numbers")
+    @Test(
+        "fewer output partitions than commands, and a shorter dead-letter retention, are mismatches with their numbers")
     func mismatches() {
         var check = TopicCheck(
             topics: Self.topics,
@@ -84,7 +90,8 @@ struct TopicCheckTests {
         shorter.compareRetention(
             topics: Self.topics,
             configurations: [
-                "contacts.commnds": ["retention.ms": "604800000"], "contacts.commands.dlq": ["retention.ms": "86400000"],
+                "contacts.commnds": ["retention.ms": "604800000"],
+                "contacts.commands.dlq": ["retention.ms": "86400000"],
             ])
         #expect(shorter.checkedKinds.contains(.deadLetterRetention))
         #expect(
@@ -98,7 +105,9 @@ struct TopicCheckTests {
         var forever = check
         forever.compareRetention(
             topics: Self.topics,
-            configurations: ["contacts.commnds": ["retention.ms": "-1"], "contacts.commands.dlq": ["retention.ms": "-1"]])
+            configurations: [
+                "contacts.commnds": ["retention.ms": "-1"], "contacts.commands.dlq": ["retention.ms": "-1"],
+            ])
         #expect(forever.checkedKinds.contains(.deadLetterRetention))
         #expect(forever.mismatches.map(\.kind) == [.resultsPartitions])
 
@@ -113,7 +122,8 @@ struct TopicCheckTests {
 
     /// The 503 body for `reason`, compared as JSON (the reason's quotes are escaped in the body).
     private static func notReady(_ reason: String) throws -> JSONValue {
-        try json(#"{"status": "not_ready", "reason": \#(String(decoding: JSONEncoder().encode(reason), as: UTF8.self))}"#)
+        try json(
+            #"{"status": "not_ready", "reason": \#(String(decoding: JSONEncoder().encode(reason), as: UTF8.self))}"#)
     }
 
     @Test(
@@ -164,6 +174,30 @@ struct TopicCheckTests {
             let settled = PrometheusSamples(try await worker.get("/metrics").text)
             #expect(settled[WorkerMetrics.Name.topicsUnusable] == 0)
             try await worker.stop()
+        }
+    }
+
+    @Test("mismatches are logged once each, as warnings with their numbers")
+    func mismatchLogged() async throws {
+        try await withHarness(.sqlite, commandPartitions: 3, outputPartitions: 1) { harness in
+            let records = RecordingLogHandler.Records()
+            let worker = try harness.startWorker(logger: records.logger(level: .info))
+            try await eventually(30, "the worker to be ready") { worker.health.notReadyReason == nil }
+            // Several readings later (every 5 s by default: at least the start's and one more).
+            try await Task.sleep(for: .seconds(6))
+            try await worker.stop()
+            let topics = harness.topics
+            let warnings = records.all.filter { $0.level == .warning && $0.message.hasPrefix("topic mismatch") }
+            #expect(
+                warnings.map(\.message) == [
+                    #"topic mismatch: events topic "\#(topics.events)" has 1 partition, fewer than the 3 of commands topic "\#(topics.commands)""#,
+                    #"topic mismatch: results topic "\#(topics.results)" has 1 partition, fewer than the 3 of commands topic "\#(topics.commands)""#,
+                ])
+            #expect(
+                warnings.map(\.metadata) == [
+                    ["kind": "events_partitions", "partitions": "1", "commands_partitions": "3"],
+                    ["kind": "results_partitions", "partitions": "1", "commands_partitions": "3"],
+                ])
         }
     }
 

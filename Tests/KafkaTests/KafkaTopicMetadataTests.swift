@@ -3,7 +3,8 @@ import Testing
 
 @Suite("Topic metadata against the mock cluster")
 struct KafkaTopicMetadataTests {
-    @Test("describeTopics names the brokers and each topic's partitions, and reports a missing topic without creating it")
+    @Test(
+        "describeTopics names the brokers and each topic's partitions, and reports a missing topic without creating it")
     func describesTopics() async throws {
         let cluster = try MockCluster(brokers: 2)
         defer { cluster.close() }
@@ -17,7 +18,9 @@ struct KafkaTopicMetadataTests {
         #expect(Set(metadata.brokers) == Set(cluster.bootstrapServers.split(separator: ",").map(String.init)))
         #expect(metadata.topics.map(\.name) == [present, missing])
         #expect(metadata[topic: present] == KafkaTopicDescription(name: present, partitionCount: 3))
-        #expect(metadata[topic: missing] == KafkaTopicDescription(name: missing, partitionCount: 0, error: .unknownTopicOrPartition))
+        #expect(
+            metadata[topic: missing]
+                == KafkaTopicDescription(name: missing, partitionCount: 0, error: .unknownTopicOrPartition))
         #expect(metadata[topic: missing]?.doesNotExist == true)
 
         // Asking again still finds it missing: the consumer's metadata request did not create it.
@@ -30,7 +33,9 @@ struct KafkaTopicMetadataTests {
         await consumer.close()
     }
 
-    @Test("a consumer that allows auto-creation gets the missing topic created by the mock, as by a broker that auto-creates")
+    @Test(
+        "a consumer that allows auto-creation gets the missing topic created by the mock, as by a broker that auto-creates"
+    )
     func autoCreationWhenAllowed() async throws {
         let cluster = try MockCluster()
         defer { cluster.close() }

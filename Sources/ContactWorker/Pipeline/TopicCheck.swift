@@ -64,7 +64,8 @@ public struct TopicCheck: Sendable, Equatable {
         mismatches = []
         checkedKinds = []
         guard problem == nil, let commands = partitions[.commands] else { return }
-        for (role, kind) in [(WorkerTopics.Role.events, MismatchKind.eventsPartitions), (.results, .resultsPartitions)] {
+        for (role, kind) in [(WorkerTopics.Role.events, MismatchKind.eventsPartitions), (.results, .resultsPartitions)]
+        {
             checkedKinds.insert(kind)
             guard let count = partitions[role], count < commands else { continue }
             mismatches.append(

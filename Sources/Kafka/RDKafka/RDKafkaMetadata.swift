@@ -61,7 +61,8 @@ enum RDKafkaMetadata {
         }
         let brokerNames = brokers.sorted { $0.0 < $1.0 }.map(\.1)
         guard answer.topic_cnt > 0, let topics = answer.topics else {
-            return .success((brokerNames, KafkaTopicDescription(name: topic, partitionCount: 0, error: .unknownTopicLocal)))
+            return .success(
+                (brokerNames, KafkaTopicDescription(name: topic, partitionCount: 0, error: .unknownTopicLocal)))
         }
         let entry = topics[0]
         let description =

@@ -52,7 +52,9 @@ enum RDKafkaTopicConfigs {
             var values: [String: String] = [:]
             if let entries = rd_kafka_ConfigResource_configs(resource, &entryCount) {
                 for entryIndex in 0..<entryCount {
-                    guard let entry = entries[entryIndex], let value = rd_kafka_ConfigEntry_value(entry) else { continue }
+                    guard let entry = entries[entryIndex], let value = rd_kafka_ConfigEntry_value(entry) else {
+                        continue
+                    }
                     values[String(cString: rd_kafka_ConfigEntry_name(entry))] = String(cString: value)
                 }
             }

@@ -36,7 +36,8 @@ extension WorkerHarness {
     ///   - lagInterval: how often the lag sampler runs (short, so tests need not wait).
     ///   - topicCheckInterval: how often the worker reads its topics' metadata (short, for the same reason).
     func startHTTPWorker(
-        group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())", lagInterval: Duration = .milliseconds(200),
+        group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())",
+        lagInterval: Duration = .milliseconds(200),
         topicCheckInterval: Duration = .milliseconds(200)
     ) async throws -> HTTPWorker {
         let consumer = groupMemberConfiguration(group: group)
