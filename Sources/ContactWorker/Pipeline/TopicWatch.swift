@@ -72,6 +72,9 @@ final class TopicWatch: Sendable {
     /// is the reason the worker is not ready.
     @discardableResult
     func check(atStart: Bool) async -> Bool {
+        // While every broker is down a reading would only wait out its timeout on the consumer's
+        // queue of blocking calls, ahead of a shutdown's close; the broker probe covers that time.
+        if !atStart && health.brokerUnavailable { return false }
         var reading: TopicCheck
         do {
             let metadata = try await consumer.describeTopics(
