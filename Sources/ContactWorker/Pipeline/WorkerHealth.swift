@@ -1,8 +1,8 @@
 import Synchronization
 
 /// What readiness is made of: the worker's four topics exist, it has subscribed to the commands topic, the store
-/// answers, a broker is reachable, and it is not backing off from a transient failure. Shared by the worker (which updates it) and the HTTP
-/// side (which reports it).
+/// answers, a broker is reachable, and it is not backing off from a transient failure. Shared by the worker (which
+/// updates it) and the HTTP side (which reports it).
 public final class WorkerHealth: Sendable {
     private struct State {
         var joined = false
