@@ -288,6 +288,42 @@ public final class KafkaConsumer: Sendable {
         return (0..<count).map { TopicPartition(topic, Int32($0)) }
     }
 
+    /// The cluster's brokers and, for each of `topics`, whether it exists and its partition
+    /// count, from cluster metadata. Asking does not create a missing topic (the request carries
+    /// `allow.auto.create.topics`, false by default for a consumer).
+    ///
+    /// - Throws: ``KafkaError`` when no broker answers within `timeout` (per topic); a topic's
+    ///   own error (``KafkaErrorCode/unknownTopicOrPartition``) is in its description instead.
+    public func describeTopics(
+        _ topics: [String], timeout: Duration = .seconds(10)
+    ) async throws -> KafkaClusterMetadata {
+        let client = engine.client
+        let milliseconds = KafkaProducer.milliseconds(timeout)
+        let result = await blocking.run { () -> Result<KafkaClusterMetadata, KafkaError> in
+            guard !client.isDestroyed else { return .failure(.closed(operation: "metadata")) }
+            return RDKafkaMetadata.describe(client.handle, topics: topics, timeoutMilliseconds: milliseconds)
+        }
+        return try result.get()
+    }
+
+    /// The configuration values (`retention.ms`, `cleanup.policy`, …) of each of `topics`, as the
+    /// cluster's controller reports them (DescribeConfigs); a topic it reported an error for is
+    /// left out.
+    ///
+    /// - Throws: ``KafkaError`` when the request fails or times out, as it does against a broker
+    ///   without DescribeConfigs or librdkafka 2.0.2's mock cluster (which names no controller).
+    public func topicConfigurations(
+        _ topics: [String], timeout: Duration = .seconds(10)
+    ) async throws -> [String: [String: String]] {
+        let client = engine.client
+        let milliseconds = KafkaProducer.milliseconds(timeout)
+        let result = await blocking.run { () -> Result<[String: [String: String]], KafkaError> in
+            guard !client.isDestroyed else { return .failure(.closed(operation: "describe configs")) }
+            return RDKafkaTopicConfigs.describe(client.handle, topics: topics, timeoutMilliseconds: milliseconds)
+        }
+        return try result.get()
+    }
+
     // MARK: - Closing
 
     /// Leaves the group (running the revoke hook and committing stored offsets first), ends

@@ -69,6 +69,18 @@ public final class MockCluster: Sendable {
             client.destroy()
             throw .clientCreationFailed(reason: "rd_kafka_mock_cluster_new(\(brokers) brokers) failed")
         }
+        // librdkafka 2.0.2's mock answers Metadata up to version 2, which has no
+        // AllowAutoTopicCreation field, and then creates every unknown topic a client merely asks
+        // about (with 4 partitions), consumers included. Version 4 carries the client's
+        // `allow.auto.create.topics`, and the mock honours it: like a broker with
+        // `auto.create.topics.enable=true`, it creates topics for producers (whose default is
+        // true) and answers UNKNOWN_TOPIC_OR_PART to consumers, so a missing topic stays missing.
+        let metadataVersion = rd_kafka_mock_set_apiversion(cluster, Int16(APIKey.metadata.rawValue), 0, 4)
+        guard metadataVersion == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            rd_kafka_mock_cluster_destroy(cluster)
+            client.destroy()
+            throw .operation("mock Metadata versions", metadataVersion)
+        }
         self.client = client
         self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
         self.cluster = Mutex(cluster)

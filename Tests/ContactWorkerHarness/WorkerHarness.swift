@@ -22,17 +22,18 @@ public var testLogger: Logger {
     return logger
 }
 
-/// Runs `body` with a fresh ``WorkerHarness`` (see ``WorkerHarness/make(_:commandPartitions:outputPartitions:postgresServer:postgresOptions:)``)
+/// Runs `body` with a fresh ``WorkerHarness`` (see ``WorkerHarness/make(_:commandPartitions:outputPartitions:absentTopics:postgresServer:postgresOptions:)``)
 /// and closes it when `body` returns or throws, before the test ends, so no cleanup outlives its test.
 public func withHarness(
     _ backend: Backend, commandPartitions: Int = 3, outputPartitions: Int = 1,
+    absentTopics: Set<WorkerTopics.Role> = [],
     postgresServer: String? = TestEnvironment.postgresURL, postgresOptions: String = "max_connections=4",
     _ body: (WorkerHarness) async throws -> Void
 ) async throws {
     guard
         let harness = try await WorkerHarness.make(
             backend, commandPartitions: commandPartitions, outputPartitions: outputPartitions,
-            postgresServer: postgresServer, postgresOptions: postgresOptions)
+            absentTopics: absentTopics, postgresServer: postgresServer, postgresOptions: postgresOptions)
     else { return }
     try await closing(harness, by: { await $0.close() }, body)
 }
@@ -54,10 +55,12 @@ public final class WorkerHarness: Sendable {
     /// Creates the world, or returns nil when PostgreSQL is skipped on purpose.
     ///
     /// - Parameters:
+    ///   - absentTopics: the roles whose topics are not created (a test creates them later, or never).
     ///   - postgresServer: the server of the PostgreSQL backend (default: the shared test server).
     ///   - postgresOptions: `DATABASE_URL` options added to the unique schema.
     public static func make(
         _ backend: Backend, commandPartitions: Int = 3, outputPartitions: Int = 1,
+        absentTopics: Set<WorkerTopics.Role> = [],
         postgresServer: String? = TestEnvironment.postgresURL, postgresOptions: String = "max_connections=4"
     ) async throws -> WorkerHarness? {
         var directory: URL?
@@ -83,10 +86,9 @@ public final class WorkerHarness: Sendable {
         let topics = WorkerTopics(
             commands: "commands-\(suffix)", events: "events-\(suffix)", results: "results-\(suffix)",
             deadLetters: "dlq-\(suffix)")
-        try cluster.createTopic(topics.commands, partitions: commandPartitions)
-        try cluster.createTopic(topics.events, partitions: outputPartitions)
-        try cluster.createTopic(topics.results, partitions: outputPartitions)
-        try cluster.createTopic(topics.deadLetters, partitions: outputPartitions)
+        for role in WorkerTopics.Role.allCases where !absentTopics.contains(role) {
+            try cluster.createTopic(topics[role], partitions: role == .commands ? commandPartitions : outputPartitions)
+        }
         let verifier = try await TokenVerifier(configuration: .init(key: .hs256(secret: secret)))
         let signer = try await TokenSigner(hs256Secret: secret)
         return WorkerHarness(

@@ -41,4 +41,12 @@ struct KafkaConfigurationTests {
         #expect(KafkaProducerConfiguration(keepNagle).kafka["socket.nagle.disable"] == "false")
         #expect(KafkaConsumerConfiguration(keepNagle).kafka["socket.nagle.disable"] == "false")
     }
+
+    @Test("consumers do not ask brokers to create topics unless told otherwise")
+    func consumerAutoCreationOffByDefault() {
+        #expect(KafkaConsumerConfiguration(Self.shared).kafka["allow.auto.create.topics"] == "false")
+        let allow = KafkaConfiguration(
+            bootstrapServers: "localhost:9092", properties: ["allow.auto.create.topics": "true"])
+        #expect(KafkaConsumerConfiguration(allow).kafka["allow.auto.create.topics"] == "true")
+    }
 }

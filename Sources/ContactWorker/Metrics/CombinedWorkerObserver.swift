@@ -22,4 +22,8 @@ public struct CombinedWorkerObserver: WorkerObserver {
     public func fenced(_ partitions: [TopicPartition]) {
         for observer in observers { observer.fenced(partitions) }
     }
+
+    public func topicsChecked(_ check: TopicCheck) {
+        for observer in observers { observer.topicsChecked(check) }
+    }
 }

@@ -27,6 +27,8 @@ import Synchronization
 /// | `contact_worker_consumer_lag` | gauge | `topic`, `partition` |
 /// | `contact_worker_consumer_lag_sampled_timestamp_seconds` | gauge | |
 /// | `contact_worker_ready` | gauge | |
+/// | `contact_worker_topics_unusable` | gauge | |
+/// | `contact_worker_topic_mismatches` | gauge | `kind` (`events_partitions`, `results_partitions`, `dead_letter_retention`) |
 public final class WorkerMetrics: WorkerObserver, Sendable {
     /// Metric names, in one place for docs/operations.md (Metrics) and the tests.
     public enum Name {
@@ -238,5 +240,28 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
     private static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+// MARK: - Topic checks
+
+extension WorkerMetrics.Name {
+    /// How many of the four topics were missing or unusable at the last reading of their metadata.
+    public static let topicsUnusable = "contact_worker_topics_unusable"
+    /// Per ``TopicCheck/MismatchKind``: 1 while the last reading that could decide it found the
+    /// mismatch, else 0 (a kind never decided, such as retention on a broker without
+    /// DescribeConfigs, has no series).
+    public static let topicMismatches = "contact_worker_topic_mismatches"
+}
+
+extension WorkerMetrics {
+    /// Records a reading of the topics: the unusable count, and each decided mismatch kind.
+    public func topicsChecked(_ check: TopicCheck) {
+        CoreMetrics.Gauge(label: Name.topicsUnusable, factory: factory).record(check.unusableTopics)
+        let found = Set(check.mismatches.map(\.kind))
+        for kind in check.checkedKinds {
+            CoreMetrics.Gauge(label: Name.topicMismatches, dimensions: [("kind", kind.rawValue)], factory: factory)
+                .record(found.contains(kind) ? 1 : 0)
+        }
     }
 }

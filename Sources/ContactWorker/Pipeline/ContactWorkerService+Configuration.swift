@@ -28,6 +28,9 @@ extension ContactWorkerService {
         /// capped backoff while the database is unreachable. It runs inside the service, so the
         /// HTTP side already answers meanwhile: liveness 200, readiness 503 with the reason.
         public var migrateStore: Bool
+        /// How often the four topics are read from cluster metadata: at start until all exist
+        /// (no work is taken before), then to report a topic gone or a mismatch (``TopicWatch``).
+        public var topicCheckInterval: Duration
 
         public init(
             topics: WorkerTopics = WorkerTopics(),
@@ -39,7 +42,8 @@ extension ContactWorkerService {
             markPublishedInterval: Duration = .milliseconds(100),
             planAheadMinimum: Int = 250,
             shutdownPublishGrace: Duration = .seconds(10),
-            migrateStore: Bool = false
+            migrateStore: Bool = false,
+            topicCheckInterval: Duration = .seconds(5)
         ) {
             self.topics = topics
             self.group = group
@@ -51,6 +55,7 @@ extension ContactWorkerService {
             self.planAheadMinimum = planAheadMinimum
             self.shutdownPublishGrace = shutdownPublishGrace
             self.migrateStore = migrateStore
+            self.topicCheckInterval = topicCheckInterval
         }
     }
 }

@@ -14,8 +14,9 @@ import Synchronization
 /// Kafka, is the source of truth for where a partition resumes: on assignment the worker starts
 /// each partition from the offset stored with the last batch (``RebalanceHooks``).
 ///
-/// This type is the lifecycle: it opens the store (``StartupGate``), runs the pipeline and the
-/// background duties in one task group, and stops them.
+/// This type is the lifecycle: it opens the store (``StartupGate``), waits until its four topics
+/// exist (``TopicWatch``), runs the pipeline and the background duties in one task group, and
+/// stops them.
 ///
 /// Transient failures (database or broker unavailable) are retried with capped exponential
 /// backoff on the same batch; the consumer's bounded buffer pauses fetching meanwhile, so nothing
@@ -33,6 +34,7 @@ public final class ContactWorkerService: Service, Sendable {
     private let publisher: OutboxPublisher
     private let pipeline: BatchPipeline
     private let startup: StartupGate
+    private let topicWatch: TopicWatch
     private let observer: any WorkerObserver
     let logger: Logger
     /// The graceful shutdown's progress (shared with the pipeline and the rebalance hooks).
@@ -108,6 +110,10 @@ public final class ContactWorkerService: Service, Sendable {
         self.startup = StartupGate(
             store: store, migrate: configuration.migrateStore, shutdown: shutdown, retrier: startupRetrier,
             logger: logger)
+        self.topicWatch = TopicWatch(
+            topics: configuration.topics, interval: configuration.topicCheckInterval, consumer: consumer,
+            bootstrapServers: consumerConfiguration.kafka.bootstrapServers, health: health, observer: observer,
+            shutdown: shutdown, logger: logger)
     }
 
     /// Runs until graceful shutdown (SIGTERM/SIGINT through ServiceLifecycle) or a fatal error.
@@ -146,6 +152,13 @@ public final class ContactWorkerService: Service, Sendable {
 
     private func work() async throws {
         guard try await startup.open() else { return }
+        // Nothing is published or consumed before all four topics exist: a mistyped name keeps
+        // the worker not ready, naming the topic, instead of idle (commands) or failing every
+        // batch (an output topic).
+        guard await topicWatch.waitUntilPresent() else {
+            logger.notice("stopped before the topics existed")
+            return
+        }
         // Rows a previous run committed but did not publish go out with their partitions: whoever
         // is assigned a partition publishes its rows first (RebalanceHooks). Rows written before
         // source partitions were stored belong to no partition and go out here, before new work.
@@ -184,6 +197,11 @@ public final class ContactWorkerService: Service, Sendable {
                 }
             }
             group.addTask { await self.watchBrokersComingBack() }
+            group.addTask {
+                await self.every(self.configuration.topicCheckInterval, "checking the topics") {
+                    await self.topicWatch.check(atStart: false)
+                }
+            }
             // A failed Kafka commit only means a new owner without access to the database's
             // offsets would re-read (and deduplicate) a little more.
             group.addTask {

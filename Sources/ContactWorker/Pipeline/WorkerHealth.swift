@@ -1,14 +1,16 @@
 import Synchronization
 
-/// What readiness is made of: the worker has subscribed to the commands topic, the store answers, a broker is
-/// reachable, and it is not backing off from a transient failure. Shared by the worker (which updates it) and the HTTP
-/// side (which reports it).
+/// What readiness is made of: the worker's four topics exist, it has subscribed to the commands topic, the store
+/// answers, a broker is reachable, and it is not backing off from a transient failure. Shared by the worker (which
+/// updates it) and the HTTP side (which reports it).
 public final class WorkerHealth: Sendable {
     private struct State {
         var joined = false
         /// Per operation, so one operation's success does not hide another's outage.
         var backingOff: [RetriedOperation: String] = [:]
         var brokerUnavailable: String?
+        /// A topic missing or unusable, naming it and the brokers (``TopicCheck/problem``).
+        var topicsUnavailable: String?
         var stopping = false
     }
 
@@ -24,6 +26,8 @@ public final class WorkerHealth: Sendable {
             for operation in RetriedOperation.allCases {
                 if let reason = state.backingOff[operation] { return "backing off: \(reason)" }
             }
+            // The worker does not subscribe while a topic is missing: the topic is the reason.
+            if let reason = state.topicsUnavailable { return reason }
             if !state.joined { return "not yet subscribed to the commands topic" }
             if let reason = state.brokerUnavailable { return "no Kafka broker reachable: \(reason)" }
             return nil
@@ -37,5 +41,7 @@ public final class WorkerHealth: Sendable {
     }
     func setStopping() { state.withLock { $0.stopping = true } }
     func setBrokerUnavailable(_ reason: String?) { state.withLock { $0.brokerUnavailable = reason } }
+    /// Records why the topics cannot be used, or (nil) that all four exist.
+    func setTopicsUnavailable(_ reason: String?) { state.withLock { $0.topicsUnavailable = reason } }
     var brokerUnavailable: Bool { state.withLock { $0.brokerUnavailable != nil } }
 }

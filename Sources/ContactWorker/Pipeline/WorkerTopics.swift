@@ -21,4 +21,29 @@ public struct WorkerTopics: Sendable, Hashable {
         self.results = results
         self.deadLetters = deadLetters
     }
+
+    /// What a topic is for: the commands the worker reads, and the three it writes.
+    public enum Role: String, Sendable, Hashable, CaseIterable {
+        case commands, events, results, deadLetters
+
+        /// How logs and readiness reasons name a topic of this role ("dead-letter topic").
+        public var label: String {
+            switch self {
+            case .commands: "commands topic"
+            case .events: "events topic"
+            case .results: "results topic"
+            case .deadLetters: "dead-letter topic"
+            }
+        }
+    }
+
+    /// The topic of `role`.
+    public subscript(role: Role) -> String {
+        switch role {
+        case .commands: commands
+        case .events: events
+        case .results: results
+        case .deadLetters: deadLetters
+        }
+    }
 }

@@ -3,7 +3,9 @@
 ///
 /// Defaults (each overridable with ``set(_:_:)``): `partition.assignment.strategy=cooperative-sticky`,
 /// `enable.auto.offset.store=false`, `enable.auto.commit=false`, `auto.offset.reset=earliest`,
-/// `socket.nagle.disable=true` (see ``KafkaConfiguration/noDelayProperty``).
+/// `socket.nagle.disable=true` (see ``KafkaConfiguration/noDelayProperty``),
+/// `allow.auto.create.topics=false` (subscribing to, or asking metadata of, a missing topic never
+/// creates it, even on a broker with `auto.create.topics.enable=true`).
 public struct KafkaConsumerConfiguration: Sendable, Hashable {
     /// The librdkafka properties, defaults included.
     public var kafka: KafkaConfiguration
@@ -35,6 +37,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
         self.kafka.setDefault("enable.auto.commit", "false")
         self.kafka.setDefault("auto.offset.reset", "earliest")
         self.kafka.setDefault(KafkaConfiguration.noDelayProperty, "true")
+        self.kafka.setDefault("allow.auto.create.topics", "false")
     }
 
     /// Sets any librdkafka property, e.g. `session.timeout.ms`.

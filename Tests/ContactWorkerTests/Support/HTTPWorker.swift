@@ -34,8 +34,11 @@ extension WorkerHarness {
     /// - Parameters:
     ///   - health: the readiness state to share (a fresh one by default, updated by the worker).
     ///   - lagInterval: how often the lag sampler runs (short, so tests need not wait).
+    ///   - topicCheckInterval: how often the worker reads its topics' metadata (short, for the same reason).
     func startHTTPWorker(
-        group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())", lagInterval: Duration = .milliseconds(200)
+        group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())",
+        lagInterval: Duration = .milliseconds(200),
+        topicCheckInterval: Duration = .milliseconds(200)
     ) async throws -> HTTPWorker {
         let consumer = groupMemberConfiguration(group: group)
         let producer = try KafkaProducer(
@@ -44,7 +47,8 @@ extension WorkerHarness {
         let health = WorkerHealth()
         let worker = try ContactWorkerService(
             configuration: .init(
-                topics: topics, group: group, initialBackoff: .milliseconds(50), maximumBackoff: .seconds(1)),
+                topics: topics, group: group, initialBackoff: .milliseconds(50), maximumBackoff: .seconds(1),
+                topicCheckInterval: topicCheckInterval),
             consumerConfiguration: consumer, producer: producer, store: store, verifier: verifier, observer: metrics,
             health: health, logger: testLogger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
