@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -40,16 +42,13 @@ enum MockListenerSockets {
         /// This process's TCP sockets bound locally to one of `ports`: the listening ones, or the
         /// connections accepted on them.
         static func sockets(on ports: Set<UInt16>, listening: Bool) -> [Int32] {
-            guard !ports.isEmpty, let directory = opendir("/proc/self/fd") else { return [] }
-            defer { closedir(directory) }
-            var descriptors: [Int32] = []
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if let descriptor = Int32(name) { descriptors.append(descriptor) }
-            }
-            return descriptors.filter { descriptor in
+            // FileManager, not readdir: a `dirent`'s name field is declared 256 bytes long, but an
+            // entry is only as long as its name, so copying the field out of the last entry of
+            // readdir's buffer can read past the buffer's end.
+            guard !ports.isEmpty,
+                let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+            else { return [] }
+            return names.compactMap { Int32($0) }.filter { descriptor in
                 guard let port = localPort(descriptor), ports.contains(port) else { return false }
                 return isListening(descriptor) == listening
             }
