@@ -100,6 +100,7 @@ let package = Package(
         // server lock. A regular target, because test targets cannot depend on one another.
         .target(
             name: "ContactWorkerTestSupport",
+            dependencies: [.product(name: "JWTKit", package: "jwt-kit")],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -124,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "ContactDomainTests",
             dependencies: [
-                "ContactDomain",
+                "ContactDomain", "ContactWorkerTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "JWTKit", package: "jwt-kit"),
