@@ -4,7 +4,8 @@ import Kafka
 import Logging
 import ServiceLifecycle
 
-/// Wires the worker together from ``WorkerSettings`` and runs it until SIGTERM/SIGINT.
+/// Wires the worker together from ``WorkerSettings`` and runs it until SIGTERM/SIGINT (SIGHUP
+/// re-reads `JWT_JWKS_FILE`, ``TokenKeyReloader``).
 ///
 /// Shared by `contact-worker run` and `contact-worker dev`, so the demo runs exactly the
 /// production path.
@@ -42,9 +43,13 @@ public struct WorkerApplication: Sendable {
     ) async throws {
         let store = try await makeContactStore(url: settings.databaseURL, logger: logger)
         do {
-            let verifier = try await TokenVerifier(
-                configuration: .init(key: settings.tokenKey, issuer: settings.jwtIssuer, audience: settings.jwtAudience)
-            )
+            let (keys, jwksBytes) = try await settings.tokenKeys.loadKeySet()
+            let verifier = try settings.makeTokenVerifier(keys: keys)
+            logger.info(
+                "verifying tokens", metadata: ["source": "\(settings.tokenKeys.description)", "keys": "\(keys.summary)"])
+            for reason in keys.ignored {
+                logger.warning("JWKS key ignored", metadata: ["reason": "\(reason)"])
+            }
             var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
             for (key, value) in settings.kafkaProperties { kafka.set(key, value) }
             var producerConfiguration = KafkaProducerConfiguration(kafka)
@@ -100,9 +105,24 @@ public struct WorkerApplication: Sendable {
                 metrics: metrics, store: store, assignment: { worker.assignedPartitions }, logger: logger)
             // Graceful shutdown runs in reverse order: the worker drains first while the HTTP side
             // still answers (readiness: "shutting down"), then the lag sampler and the server stop.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: http), .init(service: lag), .init(service: worker),
+            ]
+            if case .jwksFile(let file) = settings.tokenKeys, let jwksBytes {
+                // Started first, so it stops last: keys keep reloading while the worker drains.
+                services.insert(
+                    .init(
+                        service: TokenKeyReloader(
+                            file: file, keyRing: verifier.keyRing, initial: .bytes(jwksBytes),
+                            configuration: .init(pollInterval: settings.jwksPollInterval), metrics: metrics,
+                            logger: logger)),
+                    at: 0)
+            } else {
+                metrics.tokenKeysLoaded(keys.keys.count)
+            }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: http), .init(service: lag), .init(service: worker)],
+                    services: services,
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             if let shutdownWhen {
                 try await withThrowingTaskGroup(of: Void.self) { tasks in

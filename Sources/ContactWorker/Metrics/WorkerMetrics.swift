@@ -25,6 +25,8 @@ import Synchronization
 /// | `contact_worker_outbox_backlog` | gauge | |
 /// | `contact_worker_consumer_lag` | gauge | `topic`, `partition` |
 /// | `contact_worker_consumer_lag_sampled_timestamp_seconds` | gauge | |
+/// | `contact_worker_jwks_reloads_total`, `contact_worker_jwks_reload_failures_total` | counter | |
+/// | `contact_worker_jwks_keys` | gauge | |
 public final class WorkerMetrics: WorkerObserver, Sendable {
     /// Metric names, in one place for docs/operations.md (Metrics) and the tests.
     public enum Name {
@@ -113,6 +115,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
                     label: Name.commandOutcomes, dimensions: [("outcome", outcome)], factory: factory)
             }
         }
+        registerTokenKeyMetrics()
     }
 
     /// The Prometheus text exposition of every metric.
@@ -225,5 +228,42 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
     private static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+// MARK: - Token keys (JWT_JWKS_FILE reloads, ``TokenKeyReloader``)
+
+extension WorkerMetrics.Name {
+    /// JWKS files that were read again and put in force (polls that found a change, SIGHUPs).
+    public static let tokenKeyReloads = "contact_worker_jwks_reloads_total"
+    /// JWKS reads or parses that failed: the keys in force stayed. Alert on any increase.
+    public static let tokenKeyReloadFailures = "contact_worker_jwks_reload_failures_total"
+    /// The keys tokens verify with now (JWKS keys in use, HS256 secrets, or 1 for a public key).
+    public static let tokenKeys = "contact_worker_jwks_keys"
+}
+
+extension WorkerMetrics {
+    /// Registers the token-key series at 0, so they are scraped (and alerts on them evaluate) before
+    /// the first reload. The factory hands back the same series for the same name afterwards.
+    fileprivate func registerTokenKeyMetrics() {
+        CoreMetrics.Counter(label: Name.tokenKeyReloads, factory: factory).increment(by: 0)
+        CoreMetrics.Counter(label: Name.tokenKeyReloadFailures, factory: factory).increment(by: 0)
+        CoreMetrics.Gauge(label: Name.tokenKeys, factory: factory).record(0)
+    }
+
+    /// Sets the number of keys in force (at start).
+    public func tokenKeysLoaded(_ count: Int) {
+        CoreMetrics.Gauge(label: Name.tokenKeys, factory: factory).record(count)
+    }
+
+    /// Counts a reload that put `keyCount` keys in force.
+    public func tokenKeysReloaded(keyCount: Int) {
+        CoreMetrics.Counter(label: Name.tokenKeyReloads, factory: factory).increment()
+        tokenKeysLoaded(keyCount)
+    }
+
+    /// Counts a reload that failed (the keys in force stayed).
+    public func tokenKeyReloadFailed() {
+        CoreMetrics.Counter(label: Name.tokenKeyReloadFailures, factory: factory).increment()
     }
 }
