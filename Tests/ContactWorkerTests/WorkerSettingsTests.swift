@@ -78,6 +78,17 @@ struct WorkerSettingsTests {
         #expect(!own.usesDevelopmentSecret)
     }
 
+    @Test("config/production.example.yaml verifies against the JWKS mounted at /etc/contact-worker/jwks")
+    func productionExampleUsesTheJWKS() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let settings = try await WorkerSettings.load(
+            file: root.appendingPathComponent("config/production.example.yaml").path, environment: [:])
+        #expect(settings.tokenKeys == .jwksFile(JWKSFile(path: "/etc/contact-worker/jwks/jwks.json")))
+        #expect(settings.jwksPollInterval == .seconds(5))
+        #expect(settings.jwtIssuer == "https://auth.example.com/")
+    }
+
     @Test("a bad value is named the way it was given: flag, variable, or key in the file")
     func badValueNamesItsSource() async throws {
         try await withFile(
