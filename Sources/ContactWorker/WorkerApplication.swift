@@ -46,7 +46,8 @@ public struct WorkerApplication: Sendable {
             let (keys, jwksBytes) = try await settings.tokenKeys.loadKeySet()
             let verifier = try settings.makeTokenVerifier(keys: keys)
             logger.info(
-                "verifying tokens", metadata: ["source": "\(settings.tokenKeys.description)", "keys": "\(keys.summary)"])
+                "verifying tokens",
+                metadata: ["source": "\(settings.tokenKeys.description)", "keys": "\(keys.summary)"])
             for reason in keys.ignored {
                 logger.warning("JWKS key ignored", metadata: ["reason": "\(reason)"])
             }

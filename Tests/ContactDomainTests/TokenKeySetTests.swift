@@ -34,7 +34,8 @@ struct TokenKeySetTests {
             #expect(await verify(try await key.sign(Tokens.claims()), with: verifier).isSuccess)
         }
         #expect(await verify(try await a.sign(Tokens.claims(), kid: "b"), with: verifier) == .failure(.badSignature))
-        #expect(await verify(try await a.sign(Tokens.claims(), kid: "zz"), with: verifier) == .failure(.unknownKeyID("zz")))
+        #expect(
+            await verify(try await a.sign(Tokens.claims(), kid: "zz"), with: verifier) == .failure(.unknownKeyID("zz")))
     }
 
     @Test("a token without kid is tried only when the set holds exactly one key of its alg")
@@ -69,7 +70,9 @@ struct TokenKeySetTests {
         // The classic attack: the public key's bytes used as an HMAC secret.
         for secret in [Array(TestKeys.rsaPublicPEM.utf8), Array(r.jwk.utf8)] {
             let forged = await TestSigningKey.hs256(kid: "r", secret: secret)
-            #expect(await verify(try await forged.sign(Tokens.claims()), with: verifier) == .failure(.algorithmNotAllowed("HS256")))
+            #expect(
+                await verify(try await forged.sign(Tokens.claims()), with: verifier)
+                    == .failure(.algorithmNotAllowed("HS256")))
         }
         let unsigned = try Tokens.raw(header: #"{"alg":"none","kid":"r"}"#)
         #expect(await verify(unsigned, with: verifier) == .failure(.algorithmNotAllowed("none")))
@@ -113,7 +116,8 @@ struct TokenKeySetTests {
         #expect(keys.ignored.count == 4)
 
         #expect(await jwksError("not json") == "JWT_JWKS_FILE: not JSON (\(jsonError("not json")))")
-        #expect(await jwksError(#"{"kty":"EC"}"#) == #"JWT_JWKS_FILE: not a JWKS: expected an object with a "keys" array"#)
+        #expect(
+            await jwksError(#"{"kty":"EC"}"#) == #"JWT_JWKS_FILE: not a JWKS: expected an object with a "keys" array"#)
         #expect(
             await jwksError(TestSigningKey.jwks([a, a]))
                 == #"JWT_JWKS_FILE: kid "a" names two keys; each key needs its own kid"#)
@@ -126,7 +130,9 @@ struct TokenKeySetTests {
         #expect(missingModulus.hasPrefix(#"JWT_JWKS_FILE: key "r" is not a usable RS256 key ("#))
         let privateKey = try #require(
             await jwksError(#"{"keys":[{"kty":"EC","kid":"p","crv":"P-256","x":"AA","y":"AA","d":"AA"}]}"#))
-        #expect(privateKey == #"JWT_JWKS_FILE: key "p" holds a private key (d); a JWKS for verification holds public keys only"#)
+        #expect(
+            privateKey
+                == #"JWT_JWKS_FILE: key "p" holds a private key (d); a JWKS for verification holds public keys only"#)
     }
 
     private func jsonError(_ text: String) -> String {

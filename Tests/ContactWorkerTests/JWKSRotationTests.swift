@@ -76,7 +76,8 @@ struct JWKSRotationTests {
             func run(_ commands: [TestCommand]) async throws -> [Int?] {
                 sent += commands
                 try await harness.send(commands.map(harness.message))
-                let results = try await harness.read(harness.topics.results, count: sent.count).map(PublishedResult.init)
+                let results = try await harness.read(harness.topics.results, count: sent.count).map(
+                    PublishedResult.init)
                 let statuses = Dictionary(results.map { ($0.commandID ?? "", $0.status) }) { first, _ in first }
                 return commands.map { statuses[$0.commandID] ?? nil }
             }

@@ -1,6 +1,8 @@
 import ContactDomain
 import ContactStore
 import ContactWorker
+import ContactWorkerHarness
+import ContactWorkerTestSupport
 import Foundation
 import Testing
 
@@ -285,6 +287,34 @@ struct WorkerSettingsTests {
         #expect(
             badPoll?.description
                 == #"JWT_JWKS_POLL_SECONDS: "soon" is not a number of seconds from 0 (SIGHUP only) to 3600"#)
+    }
+
+    @Test("a verifier from JWT_JWKS_FILE settings (as replay and dlq build it) checks tokens against the file's keys")
+    func verifierFromJWKSFile() async throws {
+        let old = try await TestSigningKey.es256(kid: "old")
+        let current = try await TestSigningKey.es256(kid: "current")
+        let removed = try await TestSigningKey.es256(kid: "removed")
+        let volume = try SecretVolume(name: "jwks.json", contents: TestSigningKey.jwks([current, old]))
+        defer { volume.remove() }
+        let settings = try await WorkerSettings.load(
+            file: nil, environment: ["KAFKA_BROKERS": "b:9092", "JWT_JWKS_FILE": volume.path])
+        let verifier = try await settings.makeTokenVerifier()
+        let claims = TokenClaims(
+            sub: "u", exp: Date().timeIntervalSince1970 + 60, businessID: "biz-1", role: "owner")
+        let now = Timestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000_000))
+        func verify(_ key: TestSigningKey) async throws -> Result<Principal, AuthFailure> {
+            await verifier.verify(authorizationHeader: "Bearer \(try await key.sign(claims))", now: now)
+        }
+        #expect(try await verify(old) == .success(Principal(userID: "u", businessID: "biz-1", role: .owner)))
+        #expect(try await verify(current) == .success(Principal(userID: "u", businessID: "biz-1", role: .owner)))
+        #expect(try await verify(removed) == .failure(.unknownKeyID("removed")))
+
+        try volume.update("{}")
+        await #expect(
+            throws: TokenConfigurationError.invalidJWKS(reason: #"not a JWKS: expected an object with a "keys" array"#)
+        ) {
+            _ = try await settings.makeTokenVerifier()
+        }
     }
 
     @Test("JWT_HS256_SECRETS: comma- or newline-separated (or a YAML list), current first, each at least 32 bytes")

@@ -49,7 +49,8 @@ public struct TestSigningKey: Sendable {
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         return TestSigningKey(
-            kid: kid, algorithm: "HS256", jwk: jwkText(["kty": "oct", "k": base64URL(secret)], kid: kid, alg: jwkAlgorithm),
+            kid: kid, algorithm: "HS256",
+            jwk: jwkText(["kty": "oct", "k": base64URL(secret)], kid: kid, alg: jwkAlgorithm),
             keys: keys)
     }
 

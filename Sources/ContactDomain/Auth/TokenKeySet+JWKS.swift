@@ -74,7 +74,9 @@ extension TokenKeySet {
                     let secret = TokenVerifier.base64URLDecode(Substring(encoded))
                 else { throw invalid("\(label): k is missing or not base64url") }
                 guard secret.count >= TokenKey.minimumSecretBytes else {
-                    throw invalid("\(label): the HS256 secret must be at least \(TokenKey.minimumSecretBytes) bytes (got \(secret.count))")
+                    throw invalid(
+                        "\(label): the HS256 secret must be at least \(TokenKey.minimumSecretBytes) bytes (got \(secret.count))"
+                    )
                 }
                 await collection.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
             } else {

@@ -15,20 +15,21 @@ public enum TokenKeySource: Sendable, Hashable {
     /// ``TokenKeyReloader`` compares later reads with them).
     public func loadKeySet() async throws(TokenConfigurationError) -> (keys: TokenKeySet, jwksBytes: [UInt8]?) {
         switch self {
-        case .hs256(let secrets): (try await TokenKeySet(keys: secrets.map { .hs256(secret: $0) }), nil)
-        case .publicKey(let key): (try await TokenKeySet(keys: [key]), nil)
+        case .hs256(let secrets):
+            return (try await TokenKeySet(keys: secrets.map { .hs256(secret: $0) }), nil)
+        case .publicKey(let key):
+            return (try await TokenKeySet(keys: [key]), nil)
         case .jwksFile(let file):
-            try await { () async throws(TokenConfigurationError) in
-                let bytes = try file.read()
-                return (try await TokenKeySet.fromJWKS(bytes), bytes)
-            }()
+            let bytes = try file.read()
+            return (try await TokenKeySet.fromJWKS(bytes), bytes)
         }
     }
 
     /// The setting in force, for logs (`JWT_JWKS_FILE /etc/…/jwks.json`); never the secrets.
     public var description: String {
         switch self {
-        case .hs256(let secrets): secrets.count == 1 ? "JWT_HS256_SECRET" : "JWT_HS256_SECRETS (\(secrets.count) secrets)"
+        case .hs256(let secrets):
+            secrets.count == 1 ? "JWT_HS256_SECRET" : "JWT_HS256_SECRETS (\(secrets.count) secrets)"
         case .publicKey(let key): "JWT_PUBLIC_KEY_FILE (\(key.algorithmName))"
         case .jwksFile(let file): "JWT_JWKS_FILE \(file.path)"
         }
