@@ -9,7 +9,9 @@ import Foundation
 public struct JWKSFile: Sendable, Hashable {
     /// What a read found: the bytes, or why there were none.
     public enum Observation: Sendable, Hashable {
+        /// The file's content.
         case bytes([UInt8])
+        /// Why it could not be read (for the log).
         case unreadable(String)
     }
 

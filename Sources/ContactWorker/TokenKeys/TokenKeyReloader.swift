@@ -8,9 +8,10 @@ import UnixSignals
 ///
 /// The file is read every ``Configuration/pollInterval`` and at every SIGHUP (``JWKSWatch``).
 /// Polling, rather than a file-change notification: a Kubernetes Secret volume swaps a `..data`
-/// symlink to a new directory, so a watch on the file sees nothing and a watch on the directory
-/// must follow the swap; reading a few kilobytes every few seconds works on every filesystem and
-/// volume type and needs no re-arming.
+/// symlink to a new directory, so a watch on the file stays on the old inode (and ends when the
+/// kubelet deletes the old directory) and a watch on the directory must be re-armed after every
+/// swap; reading a few kilobytes every few seconds works on every filesystem and volume type and
+/// needs no re-arming.
 ///
 /// A file that cannot be read or parsed leaves the keys in force, is logged as an error with the
 /// reason and counted (`contact_worker_jwks_reload_failures_total`); keys that load replace the
@@ -31,8 +32,11 @@ public final class TokenKeyReloader: Service, Sendable {
         }
     }
 
+    /// The file watched.
     public let file: JWKSFile
+    /// The ring whose key set is replaced on every successful reload (the verifier's).
     public let keyRing: TokenKeyRing
+    /// How the file is watched.
     public let configuration: Configuration
     let metrics: WorkerMetrics?
     let logger: Logger
