@@ -25,13 +25,12 @@ public enum TokenKeySource: Sendable, Hashable {
         }
     }
 
-    /// The setting in force, for logs (`JWT_JWKS_FILE /etc/…/jwks.json`); never the secrets.
+    /// What is in force, for logs (`JWKS file /etc/…/jwks.json`); never the secrets.
     public var description: String {
         switch self {
-        case .hs256(let secrets):
-            secrets.count == 1 ? "JWT_HS256_SECRET" : "JWT_HS256_SECRETS (\(secrets.count) secrets)"
-        case .publicKey(let key): "JWT_PUBLIC_KEY_FILE (\(key.algorithmName))"
-        case .jwksFile(let file): "JWT_JWKS_FILE \(file.path)"
+        case .hs256(let secrets): secrets.count == 1 ? "an HS256 secret" : "\(secrets.count) HS256 secrets"
+        case .publicKey(let key): "an \(key.algorithmName) public key file"
+        case .jwksFile(let file): "JWKS file \(file.path)"
         }
     }
 }
