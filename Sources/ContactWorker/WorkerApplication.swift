@@ -41,16 +41,26 @@ public struct WorkerApplication: Sendable {
         onHTTPServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
         shutdownWhen: (@Sendable () async -> Void)? = nil
     ) async throws {
+        // The keys come first: an unusable key set stops the worker before it opens its database,
+        // and the JWKS reloader traps SIGHUP from here on.
+        let (keys, jwksBytes) = try await settings.tokenKeys.loadKeySet()
+        let verifier = try settings.makeTokenVerifier(keys: keys)
+        logger.info(
+            "verifying tokens", metadata: ["source": "\(settings.tokenKeys.description)", "keys": "\(keys.summary)"])
+        for reason in keys.ignored {
+            logger.warning("JWKS key ignored", metadata: ["reason": "\(reason)"])
+        }
+        let metrics = WorkerMetrics()
+        var reloader: TokenKeyReloader?
+        if case .jwksFile(let file) = settings.tokenKeys, let jwksBytes {
+            reloader = await TokenKeyReloader(
+                file: file, keyRing: verifier.keyRing, initial: .bytes(jwksBytes),
+                configuration: .init(pollInterval: settings.jwksPollInterval), metrics: metrics, logger: logger)
+        } else {
+            metrics.tokenKeysLoaded(keys.keys.count)
+        }
         let store = try await makeContactStore(url: settings.databaseURL, logger: logger)
         do {
-            let (keys, jwksBytes) = try await settings.tokenKeys.loadKeySet()
-            let verifier = try settings.makeTokenVerifier(keys: keys)
-            logger.info(
-                "verifying tokens",
-                metadata: ["source": "\(settings.tokenKeys.description)", "keys": "\(keys.summary)"])
-            for reason in keys.ignored {
-                logger.warning("JWKS key ignored", metadata: ["reason": "\(reason)"])
-            }
             var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
             for (key, value) in settings.kafkaProperties { kafka.set(key, value) }
             var producerConfiguration = KafkaProducerConfiguration(kafka)
@@ -90,7 +100,6 @@ public struct WorkerApplication: Sendable {
             if !isSet("queued.min.messages") {
                 consumerConfiguration.set("queued.min.messages", String(Self.prefetchMessages))
             }
-            let metrics = WorkerMetrics()
             let health = WorkerHealth()
             let worker = try ContactWorkerService(
                 configuration: .init(
@@ -109,17 +118,9 @@ public struct WorkerApplication: Sendable {
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: http), .init(service: lag), .init(service: worker),
             ]
-            if case .jwksFile(let file) = settings.tokenKeys, let jwksBytes {
+            if let reloader {
                 // Started first, so it stops last: keys keep reloading while the worker drains.
-                services.insert(
-                    .init(
-                        service: TokenKeyReloader(
-                            file: file, keyRing: verifier.keyRing, initial: .bytes(jwksBytes),
-                            configuration: .init(pollInterval: settings.jwksPollInterval), metrics: metrics,
-                            logger: logger)),
-                    at: 0)
-            } else {
-                metrics.tokenKeysLoaded(keys.keys.count)
+                services.insert(.init(service: reloader), at: 0)
             }
             let group = ServiceGroup(
                 configuration: .init(

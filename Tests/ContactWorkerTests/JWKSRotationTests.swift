@@ -21,7 +21,7 @@ struct JWKSRotationTests {
             let bytes = try file.read()
             verifier = try TokenVerifier(keyRing: TokenKeyRing(try await TokenKeySet.fromJWKS(bytes)))
             metrics = WorkerMetrics()
-            let reloader = TokenKeyReloader(
+            let reloader = await TokenKeyReloader(
                 file: file, keyRing: verifier.keyRing, initial: .bytes(bytes),
                 configuration: .init(pollInterval: .milliseconds(100), signals: []), metrics: metrics,
                 logger: testLogger)

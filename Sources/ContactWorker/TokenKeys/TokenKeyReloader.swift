@@ -41,18 +41,23 @@ public final class TokenKeyReloader: Service, Sendable {
     let metrics: WorkerMetrics?
     let logger: Logger
     private let watch: Mutex<JWKSWatch>
+    private let signals: UnixSignalsSequence
 
     /// A reloader for the keys `keyRing` got from `file`, whose read at start found `initial`.
+    ///
+    /// The signals are trapped here, not when the service starts: from then on a SIGHUP queues a
+    /// reload instead of ending the process (the default action), so create the reloader early.
     public init(
         file: JWKSFile, keyRing: TokenKeyRing, initial: JWKSFile.Observation, configuration: Configuration = .init(),
         metrics: WorkerMetrics?, logger: Logger
-    ) {
+    ) async {
         self.file = file
         self.keyRing = keyRing
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
         self.watch = Mutex(JWKSWatch(initial: initial))
+        self.signals = await UnixSignalsSequence(trapping: configuration.signals)
         metrics?.tokenKeysLoaded(keyRing.current.keys.keys.count)
     }
 
@@ -60,7 +65,7 @@ public final class TokenKeyReloader: Service, Sendable {
     /// loop runs the checks one after another, so a slow parse of an older file can never replace
     /// the keys of a newer one.
     public func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: configuration.signals)
+        let signals = self.signals
         let pollInterval = configuration.pollInterval
         let (checks, requests) = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(4))
         do {
