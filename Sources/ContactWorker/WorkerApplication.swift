@@ -45,11 +45,6 @@ public struct WorkerApplication: Sendable {
         // and the JWKS reloader traps SIGHUP from here on.
         let (keys, jwksBytes) = try await settings.tokenKeys.loadKeySet()
         let verifier = try settings.makeTokenVerifier(keys: keys)
-        logger.info(
-            "verifying tokens", metadata: ["source": "\(settings.tokenKeys.description)", "keys": "\(keys.summary)"])
-        for reason in keys.ignored {
-            logger.warning("JWKS key ignored", metadata: ["reason": "\(reason)"])
-        }
         let metrics = WorkerMetrics()
         var reloader: TokenKeyReloader?
         if case .jwksFile(let file) = settings.tokenKeys, let jwksBytes {
@@ -58,6 +53,11 @@ public struct WorkerApplication: Sendable {
                 configuration: .init(pollInterval: settings.jwksPollInterval), metrics: metrics, logger: logger)
         } else {
             metrics.tokenKeysLoaded(keys.keys.count)
+        }
+        logger.info(
+            "verifying tokens", metadata: ["source": "\(settings.tokenKeys.description)", "keys": "\(keys.summary)"])
+        for reason in keys.ignored {
+            logger.warning("JWKS key ignored", metadata: ["reason": "\(reason)"])
         }
         let store = try await makeContactStore(url: settings.databaseURL, logger: logger)
         do {
