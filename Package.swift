@@ -80,6 +80,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -103,6 +104,7 @@ let package = Package(
         // server lock. A regular target, because test targets cannot depend on one another.
         .target(
             name: "ContactWorkerTestSupport",
+            dependencies: [.product(name: "JWTKit", package: "jwt-kit")],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -127,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "ContactDomainTests",
             dependencies: [
-                "ContactDomain",
+                "ContactDomain", "ContactWorkerTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "JWTKit", package: "jwt-kit"),

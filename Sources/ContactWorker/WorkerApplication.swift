@@ -4,7 +4,8 @@ import Kafka
 import Logging
 import ServiceLifecycle
 
-/// Wires the worker together from ``WorkerSettings`` and runs it until SIGTERM/SIGINT.
+/// Wires the worker together from ``WorkerSettings`` and runs it until SIGTERM/SIGINT (SIGHUP
+/// re-reads `JWT_JWKS_FILE`, ``TokenKeyReloader``).
 ///
 /// Shared by `contact-worker run` and `contact-worker dev`, so the demo runs exactly the
 /// production path.
@@ -40,11 +41,26 @@ public struct WorkerApplication: Sendable {
         onHTTPServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
         shutdownWhen: (@Sendable () async -> Void)? = nil
     ) async throws {
+        // The keys come first: an unusable key set stops the worker before it opens its database,
+        // and the JWKS reloader traps SIGHUP from here on.
+        let (keys, jwksBytes) = try await settings.tokenKeys.loadKeySet()
+        let verifier = try settings.makeTokenVerifier(keys: keys)
+        let metrics = WorkerMetrics()
+        var reloader: TokenKeyReloader?
+        if case .jwksFile(let file) = settings.tokenKeys, let jwksBytes {
+            reloader = await TokenKeyReloader(
+                file: file, keyRing: verifier.keyRing, initial: .bytes(jwksBytes),
+                configuration: .init(pollInterval: settings.jwksPollInterval), metrics: metrics, logger: logger)
+        } else {
+            metrics.tokenKeysLoaded(keys.keys.count)
+        }
+        logger.info(
+            "verifying tokens", metadata: ["source": "\(settings.tokenKeys.description)", "keys": "\(keys.summary)"])
+        for reason in keys.ignored {
+            logger.warning("JWKS key ignored", metadata: ["reason": "\(reason)"])
+        }
         let store = try await makeContactStore(url: settings.databaseURL, logger: logger)
         do {
-            let verifier = try await TokenVerifier(
-                configuration: .init(key: settings.tokenKey, issuer: settings.jwtIssuer, audience: settings.jwtAudience)
-            )
             var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
             for (key, value) in settings.kafkaProperties { kafka.set(key, value) }
             var producerConfiguration = KafkaProducerConfiguration(kafka)
@@ -84,7 +100,6 @@ public struct WorkerApplication: Sendable {
             if !isSet("queued.min.messages") {
                 consumerConfiguration.set("queued.min.messages", String(Self.prefetchMessages))
             }
-            let metrics = WorkerMetrics()
             let health = WorkerHealth()
             let worker = try ContactWorkerService(
                 configuration: .init(
@@ -100,9 +115,16 @@ public struct WorkerApplication: Sendable {
                 metrics: metrics, store: store, assignment: { worker.assignedPartitions }, logger: logger)
             // Graceful shutdown runs in reverse order: the worker drains first while the HTTP side
             // still answers (readiness: "shutting down"), then the lag sampler and the server stop.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: http), .init(service: lag), .init(service: worker),
+            ]
+            if let reloader {
+                // Started first, so it stops last: keys keep reloading while the worker drains.
+                services.insert(.init(service: reloader), at: 0)
+            }
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: http), .init(service: lag), .init(service: worker)],
+                    services: services,
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             if let shutdownWhen {
                 try await withThrowingTaskGroup(of: Void.self) { tasks in

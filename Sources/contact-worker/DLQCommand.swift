@@ -250,9 +250,7 @@ struct DLQCommand: AsyncParsableCommand {
     /// processes a command, so those come back 401 unless re-driven with `--token`.
     static func warnAboutExpiredTokens(_ letters: [KafkaMessage], settings: WorkerSettings) async {
         guard
-            let verifier = try? await TokenVerifier(
-                configuration: .init(key: settings.tokenKey, issuer: settings.jwtIssuer, audience: settings.jwtAudience)
-            )
+            let verifier = try? await settings.makeTokenVerifier()
         else { return }
         let now = Timestamp(microsecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
         var expired: [String] = []

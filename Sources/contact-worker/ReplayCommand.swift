@@ -109,8 +109,9 @@ struct ReplayCommand: AsyncParsableCommand {
         for (key, value) in settings.kafkaProperties where key != "group.id" { kafka.set(key, value) }
         let consumer = try KafkaConsumer(configuration: TopicRange.consumerConfiguration(kafka), logger: logger)
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka), logger: logger)
-        let verifier = try await TokenVerifier(
-            configuration: .init(key: settings.tokenKey, issuer: settings.jwtIssuer, audience: settings.jwtAudience))
+        // The same keys as the workers: a JWKS that still holds the keys of the replayed range's
+        // tokens is all replaying it needs.
+        let verifier = try await settings.makeTokenVerifier()
         let replay = CommandReplay(
             consumer: consumer, producer: producer, store: store, verifier: verifier, topics: settings.topics,
             group: settings.groupID, logger: logger)

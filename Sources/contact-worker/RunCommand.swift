@@ -9,11 +9,11 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run the worker: consume commands, apply them, publish events and results.",
         discussion: """
             Settings come from --config (YAML), then the environment (KAFKA_BROKERS, KAFKA_GROUP_ID, \
-            COMMANDS_TOPIC, EVENTS_TOPIC, RESULTS_TOPIC, DLQ_TOPIC, DATABASE_URL, JWT_HS256_SECRET or \
-            JWT_PUBLIC_KEY_FILE with JWT_ALGORITHM, JWT_ISSUER, JWT_AUDIENCE, HTTP_PORT, LOG_FORMAT, LOG_LEVEL, \
-            DATABASE_MIGRATE), then flags; an empty variable counts as unset. \
+            COMMANDS_TOPIC, EVENTS_TOPIC, RESULTS_TOPIC, DLQ_TOPIC, DATABASE_URL, one of JWT_HS256_SECRET, \
+            JWT_HS256_SECRETS, JWT_PUBLIC_KEY_FILE with JWT_ALGORITHM and JWT_JWKS_FILE, JWT_ISSUER, JWT_AUDIENCE, \
+            HTTP_PORT, LOG_FORMAT, LOG_LEVEL, DATABASE_MIGRATE), then flags; an empty variable counts as unset. \
             Any other KAFKA_* variable sets a librdkafka property: KAFKA_SESSION_TIMEOUT_MS=6000 sets \
-            session.timeout.ms. SIGTERM or SIGINT stops it gracefully.
+            session.timeout.ms. SIGTERM or SIGINT stops it gracefully; SIGHUP re-reads JWT_JWKS_FILE.
             """
     )
 
@@ -25,7 +25,7 @@ struct RunCommand: AsyncParsableCommand {
         if settings.usesDevelopmentSecret {
             // config/default.yaml is read when run starts in the repository without --config.
             logger.warning(
-                "JWT_HS256_SECRET is the public development secret of config/default.yaml: anyone can mint tokens this worker accepts; set your own secret or JWT_PUBLIC_KEY_FILE"
+                "JWT_HS256_SECRET is the public development secret of config/default.yaml: anyone can mint tokens this worker accepts; set your own secret, JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE"
             )
         }
         try await WorkerApplication(settings: settings, logger: logger).run()

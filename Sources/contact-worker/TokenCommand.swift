@@ -28,7 +28,10 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "Lifetime in seconds.")
     var ttl: Int = 3600
 
-    @Option(help: "The HS256 secret; defaults to JWT_HS256_SECRET or the config file's jwt.hs256.secret.")
+    @Option(
+        help:
+            "The HS256 secret; defaults to JWT_HS256_SECRET, the first of JWT_HS256_SECRETS, or the config file's jwt.hs256.secret."
+    )
     var secret: String?
 
     @Option(help: "The iss claim; defaults to JWT_ISSUER (a worker with an issuer set refuses tokens without it).")
@@ -62,8 +65,10 @@ struct TokenCommand: AsyncParsableCommand {
             file: config
                 ?? (FileManager.default.fileExists(atPath: "config/default.yaml") ? "config/default.yaml" : nil),
             environment: environment, overrides: secret.map { ["jwt.hs256.secret": $0] } ?? [:])
-        guard case .hs256(let secret) = settings.tokenKey else {
-            throw ValidationError("the configured JWT key is a public key; minting needs JWT_HS256_SECRET or --secret")
+        // The current secret: the first of JWT_HS256_SECRETS.
+        guard case .hs256(let secrets) = settings.tokenKeys, let secret = secrets.first else {
+            throw ValidationError(
+                "the configured JWT keys are public keys or a JWKS; minting needs JWT_HS256_SECRET(S) or --secret")
         }
         return (String(decoding: secret, as: UTF8.self), settings.jwtIssuer, settings.jwtAudience)
     }

@@ -145,9 +145,11 @@ public final class WorkerHarness: Sendable {
     /// `store` replaces the harness's own (a test double around it), `maxBatchSize` the consumer's default;
     /// `beforeSending` runs before every publish and fails it by throwing (``OutboxPublisher/beforeSending``);
     /// `planAheadMinimum` replaces the pipeline's default (``ContactWorkerService/Configuration/planAheadMinimum``);
-    /// `producerProperties` are set on the worker's producer.
+    /// `producerProperties` are set on the worker's producer; `verifier` replaces the harness's
+    /// (one with a JWKS, say).
     public func startWorker(
         group: String = "worker-\(UUID().uuidString.prefix(8).lowercased())", store: (any ContactStore)? = nil,
+        verifier: TokenVerifier? = nil,
         maxBatchSize: Int? = nil, planAheadMinimum: Int? = nil, observer: any WorkerObserver = NoWorkerObserver(),
         logger: Logger = testLogger, producerProperties: [String: String] = [:],
         beforeSending: (@Sendable ([OutboxMessage]) async throws -> Void)? = nil
@@ -162,8 +164,9 @@ public final class WorkerHarness: Sendable {
         if let planAheadMinimum { configuration.planAheadMinimum = planAheadMinimum }
         let worker = try ContactWorkerService(
             configuration: configuration,
-            consumerConfiguration: consumer, producer: producer, store: store ?? self.store, verifier: verifier,
-            observer: observer, health: WorkerHealth(), logger: logger, beforeSending: beforeSending)
+            consumerConfiguration: consumer, producer: producer, store: store ?? self.store,
+            verifier: verifier ?? self.verifier, observer: observer, health: WorkerHealth(), logger: logger,
+            beforeSending: beforeSending)
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], logger: testLogger))
         let task = Task { try await serviceGroup.run() }

@@ -190,9 +190,47 @@ struct ReplayTests {
         }
     }
 
+    @Test("replaying a range signed with a removed key needs only a JWKS that still holds it (JWT_JWKS_FILE)")
+    func replayWithOldKeysInTheJWKS() async throws {
+        try await withHarness(.sqlite, commandPartitions: 1) { harness in
+            let old = try await TestSigningKey.es256(kid: "old")
+            let new = try await TestSigningKey.es256(kid: "new")
+            let claims = TokenClaims(
+                sub: "u-1", exp: Date().timeIntervalSince1970 + 3600, businessID: "biz-1", role: "owner")
+            let token = try await old.sign(claims)
+            let commands = (1...4).map { index in
+                TestCommand(
+                    type: "CreateContact", contactID: "00000000-0000-4000-8000-00000000000\(index)",
+                    payload: #"{"first_name": "Old"}"#, token: token)
+            }
+            let volume = try SecretVolume(name: "jwks.json", contents: TestSigningKey.jwks([old]))
+            defer { volume.remove() }
+            func verifier() async throws -> TokenVerifier {
+                try await WorkerSettings.load(
+                    file: nil, environment: ["KAFKA_BROKERS": "unused:9092", "JWT_JWKS_FILE": volume.path]
+                ).makeTokenVerifier()
+            }
+            let worker = try harness.startWorker(verifier: try await verifier())
+            try await harness.send(commands.map(harness.message))
+            let results = try await harness.read(harness.topics.results, count: 4).map(PublishedResult.init)
+            #expect(results.map(\.status) == [201, 201, 201, 201])
+            try await worker.stop()
+
+            // The old key was rotated out; the database is lost.
+            let empty = try await emptyStore(.sqlite, harness: harness)
+            try volume.update(TestSigningKey.jwks([new]))
+            let newOnly = try await replay(harness, into: empty, dryRun: true, verifier: try await verifier())
+            #expect(newOnly.summary.applied == 0)
+            try volume.update(TestSigningKey.jwks([new, old]))
+            let bothKeys = try await replay(harness, into: empty, dryRun: true, verifier: try await verifier())
+            #expect(bothKeys.summary.applied == 4)
+            await empty.close()
+        }
+    }
+
     private func replay(
         _ harness: WorkerHarness, into store: any ContactStore, dryRun: Bool, group: String = "replay-test",
-        beyondGroupPosition: Bool = false, redecideUnrecorded: Bool = false
+        beyondGroupPosition: Bool = false, redecideUnrecorded: Bool = false, verifier: TokenVerifier? = nil
     ) async throws -> CommandReplay.Report {
         let consumer = try KafkaConsumer(
             configuration: TopicRange.consumerConfiguration(
@@ -202,7 +240,8 @@ struct ReplayTests {
             configuration: KafkaProducerConfiguration(bootstrapServers: harness.cluster.bootstrapServers),
             logger: testLogger)
         let replay = CommandReplay(
-            consumer: consumer, producer: producer, store: store, verifier: harness.verifier, topics: harness.topics,
+            consumer: consumer, producer: producer, store: store, verifier: verifier ?? harness.verifier,
+            topics: harness.topics,
             group: group, logger: testLogger)
         let report = try await within(120, "the replay") {
             try await replay.run(

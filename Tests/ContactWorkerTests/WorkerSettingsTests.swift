@@ -1,6 +1,8 @@
 import ContactDomain
 import ContactStore
 import ContactWorker
+import ContactWorkerHarness
+import ContactWorkerTestSupport
 import Foundation
 import Testing
 
@@ -76,6 +78,17 @@ struct WorkerSettingsTests {
         let own = try await WorkerSettings.load(
             file: nil, environment: ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret])
         #expect(!own.usesDevelopmentSecret)
+    }
+
+    @Test("config/production.example.yaml verifies against the JWKS mounted at /etc/contact-worker/jwks")
+    func productionExampleUsesTheJWKS() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let settings = try await WorkerSettings.load(
+            file: root.appendingPathComponent("config/production.example.yaml").path, environment: [:])
+        #expect(settings.tokenKeys == .jwksFile(JWKSFile(path: "/etc/contact-worker/jwks/jwks.json")))
+        #expect(settings.jwksPollInterval == .seconds(5))
+        #expect(settings.jwtIssuer == "https://auth.example.com/")
     }
 
     @Test("a bad value is named the way it was given: flag, variable, or key in the file")
@@ -222,16 +235,16 @@ struct WorkerSettingsTests {
         try Data("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n".utf8).write(
             to: URL(fileURLWithPath: pem))
         defer { try? FileManager.default.removeItem(atPath: pem) }
-        func isHS256(_ key: TokenKey) -> Bool {
+        func isHS256(_ key: TokenKeySource) -> Bool {
             if case .hs256 = key { return true }
             return false
         }
         try await withFile("kafka:\n  brokers: b:9092\njwt:\n  public:\n    key:\n      file: \(pem)\n") { path in
             let fileKey = try await WorkerSettings.load(file: path, environment: [:])
-            #expect(!isHS256(fileKey.tokenKey))
+            #expect(!isHS256(fileKey.tokenKeys))
             let environmentSecret = try await WorkerSettings.load(
                 file: path, environment: ["JWT_HS256_SECRET": Self.secret])
-            #expect(isHS256(environmentSecret.tokenKey))
+            #expect(isHS256(environmentSecret.tokenKeys))
             let both = await #expect(throws: ConfigurationError.self) {
                 _ = try await WorkerSettings.load(
                     file: path, environment: ["JWT_HS256_SECRET": Self.secret, "JWT_PUBLIC_KEY_FILE": pem])
@@ -242,7 +255,7 @@ struct WorkerSettingsTests {
         }
         try await withFile("kafka:\n  brokers: b:9092\njwt:\n  hs256:\n    secret: \(Self.secret)\n") { path in
             let environmentKey = try await WorkerSettings.load(file: path, environment: ["JWT_PUBLIC_KEY_FILE": pem])
-            #expect(!isHS256(environmentKey.tokenKey))
+            #expect(!isHS256(environmentKey.tokenKeys))
         }
     }
 
@@ -268,5 +281,91 @@ struct WorkerSettingsTests {
         #expect(!WorkerSettings.reads(environmentVariable: "KAFKA_SERVICE_HOST"))
         #expect(!WorkerSettings.reads(environmentVariable: "KAFKA_"))
         #expect(!WorkerSettings.reads(environmentVariable: "DATABASE_URI"))
+    }
+
+    @Test("JWT_JWKS_FILE names the key set; with another key setting in the same source it is an error")
+    func jwksFile() async throws {
+        let environment = ["KAFKA_BROKERS": "b:9092", "JWT_JWKS_FILE": "/etc/contact-worker/jwks/jwks.json"]
+        let settings = try await WorkerSettings.load(file: nil, environment: environment)
+        #expect(settings.tokenKeys == .jwksFile(JWKSFile(path: "/etc/contact-worker/jwks/jwks.json")))
+        #expect(settings.jwksPollInterval == .seconds(5))
+        #expect(!settings.usesDevelopmentSecret)
+        // Over the file's secret (config/default.yaml's development secret, say).
+        try await withFile("kafka:\n  brokers: b:9092\njwt:\n  hs256:\n    secret: \(Self.secret)\n") { path in
+            let overridden = try await WorkerSettings.load(file: path, environment: environment)
+            #expect(overridden.tokenKeys == .jwksFile(JWKSFile(path: "/etc/contact-worker/jwks/jwks.json")))
+        }
+        for (other, value) in [("JWT_PUBLIC_KEY_FILE", "/k.pem"), ("JWT_HS256_SECRETS", Self.secret)] {
+            let both = await #expect(throws: ConfigurationError.self) {
+                _ = try await WorkerSettings.load(file: nil, environment: environment.merging([other: value]) { $1 })
+            }
+            #expect(both?.description == "JWT_JWKS_FILE: and \(other) are both set in the environment; set one")
+        }
+        let polls = try await WorkerSettings.load(
+            file: nil, environment: environment.merging(["JWT_JWKS_POLL_SECONDS": "0"]) { $1 })
+        #expect(polls.jwksPollInterval == nil)
+        let badPoll = await #expect(throws: ConfigurationError.self) {
+            _ = try await WorkerSettings.load(
+                file: nil, environment: environment.merging(["JWT_JWKS_POLL_SECONDS": "soon"]) { $1 })
+        }
+        #expect(
+            badPoll?.description
+                == #"JWT_JWKS_POLL_SECONDS: "soon" is not a number of seconds from 0 (SIGHUP only) to 3600"#)
+    }
+
+    @Test("a verifier from JWT_JWKS_FILE settings (as replay and dlq build it) checks tokens against the file's keys")
+    func verifierFromJWKSFile() async throws {
+        let old = try await TestSigningKey.es256(kid: "old")
+        let current = try await TestSigningKey.es256(kid: "current")
+        let removed = try await TestSigningKey.es256(kid: "removed")
+        let volume = try SecretVolume(name: "jwks.json", contents: TestSigningKey.jwks([current, old]))
+        defer { volume.remove() }
+        let settings = try await WorkerSettings.load(
+            file: nil, environment: ["KAFKA_BROKERS": "b:9092", "JWT_JWKS_FILE": volume.path])
+        let verifier = try await settings.makeTokenVerifier()
+        let claims = TokenClaims(
+            sub: "u", exp: Date().timeIntervalSince1970 + 60, businessID: "biz-1", role: "owner")
+        let now = Timestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000_000))
+        func verify(_ key: TestSigningKey) async throws -> Result<Principal, AuthFailure> {
+            await verifier.verify(authorizationHeader: "Bearer \(try await key.sign(claims))", now: now)
+        }
+        #expect(try await verify(old) == .success(Principal(userID: "u", businessID: "biz-1", role: .owner)))
+        #expect(try await verify(current) == .success(Principal(userID: "u", businessID: "biz-1", role: .owner)))
+        #expect(try await verify(removed) == .failure(.unknownKeyID("removed")))
+
+        try volume.update("{}")
+        await #expect(
+            throws: TokenConfigurationError.invalidJWKS(reason: #"not a JWKS: expected an object with a "keys" array"#)
+        ) {
+            _ = try await settings.makeTokenVerifier()
+        }
+    }
+
+    @Test("JWT_HS256_SECRETS: comma- or newline-separated (or a YAML list), current first, each at least 32 bytes")
+    func hs256SecretList() async throws {
+        let current = "current-secret-0123456789-abcdefghijkl"
+        let previous = "previous-secret-0123456789-abcdefghijk"
+        for text in ["\(current),\(previous)", " \(current) ,\n\(previous)\n", "\(current)\n\(previous)"] {
+            let settings = try await WorkerSettings.load(
+                file: nil, environment: ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRETS": text])
+            #expect(settings.tokenKeys == .hs256(secrets: [Array(current.utf8), Array(previous.utf8)]))
+        }
+        try await withFile(
+            "kafka:\n  brokers: b:9092\njwt:\n  hs256:\n    secrets:\n      - \(current)\n      - \(previous)\n"
+        ) { path in
+            let settings = try await WorkerSettings.load(file: path, environment: [:])
+            #expect(settings.tokenKeys == .hs256(secrets: [Array(current.utf8), Array(previous.utf8)]))
+        }
+        let short = await #expect(throws: ConfigurationError.self) {
+            _ = try await WorkerSettings.load(
+                file: nil, environment: ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRETS": "\(current),short"])
+        }
+        #expect(short?.description == "JWT_HS256_SECRETS: secret 2 must be at least 32 bytes (got 5)")
+        let development = try await WorkerSettings.load(
+            file: nil,
+            environment: [
+                "KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRETS": "\(current),\(WorkerSettings.developmentSecret)",
+            ])
+        #expect(development.usesDevelopmentSecret)
     }
 }

@@ -8,8 +8,13 @@ public enum AuthFailure: Error, Sendable, Hashable, CustomStringConvertible {
     case notBearer
     /// Not three base64url parts of JSON, or claims of the wrong JSON type.
     case malformedToken
-    /// The header's `alg` is not the configured algorithm (covers `none` and HS/RS/ES confusion).
+    /// The header's `alg` is not the algorithm of the key it names or of any configured key
+    /// (covers `none` and HS/RS/ES confusion).
     case algorithmNotAllowed(String)
+    /// The header's `kid` names no key of the JWKS in force (an unknown or removed key).
+    case unknownKeyID(String)
+    /// The token has no `kid` and the JWKS holds several keys of its `alg`.
+    case keyIDRequired(String)
     /// The signature does not verify with the configured key.
     case badSignature
     /// No `exp` claim.
@@ -37,7 +42,9 @@ public enum AuthFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case .missingHeader: "authorization header missing"
         case .notBearer: "authorization header is not a Bearer token"
         case .malformedToken: "token is malformed"
-        case .algorithmNotAllowed(let alg): "token algorithm \(alg) is not the configured one"
+        case .algorithmNotAllowed(let alg): "token algorithm \(alg) is not the algorithm of a configured key"
+        case .unknownKeyID(let kid): "token kid \(kid) names no key of the JWKS in force"
+        case .keyIDRequired(let alg): "token has no kid and the JWKS holds several \(alg) keys"
         case .badSignature: "token signature does not verify"
         case .missingExpiration: "token has no exp claim"
         case .expired: "token expired"

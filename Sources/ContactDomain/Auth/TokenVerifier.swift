@@ -6,15 +6,18 @@ import JWTKit
 ///
 /// Signature checking is jwt-kit's (`JWTKeyCollection`); everything clock- or policy-related is
 /// done here against the caller's `now`, so the outcome is deterministic:
-/// - the header's `alg` must be exactly the configured key's algorithm (rejects `none` and
-///   HS256/RS256/ES256 confusion before any key is used);
+/// - the key comes from the ``TokenKeySet`` in force (``TokenKeyRing``): chosen by the header's
+///   `kid` in a JWKS, and the header's `alg` must be exactly that key's algorithm (rejects `none`
+///   and HS256/RS256/ES256 confusion, including an RSA key's `kid` with `alg: HS256`, before any
+///   key is used);
 /// - `exp` is required and must be after `now`; `nbf`, if present, must not be after `now`;
 /// - `iss` / `aud` must match when configured;
 /// - `sub`, `business_id` and a known `role` are required.
 ///
 /// Every failure is an ``AuthFailure``, all answered with the same 401. Verified tokens are cached
 /// (bounded, until their `exp`) because the worker sees the same token on many commands; a cached
-/// token is still checked against `nbf` and `exp` at each call's `now`.
+/// token is still checked against `nbf` and `exp` at each call's `now`, and is used only under the
+/// key generation it verified with, so a reload that removes its key refuses it.
 public struct TokenVerifier: Sendable {
     /// What to verify tokens against.
     public struct Configuration: Sendable, Hashable {
@@ -36,36 +39,35 @@ public struct TokenVerifier: Sendable {
         }
     }
 
-    /// The configuration in force.
-    public let configuration: Configuration
-    private let keys: JWTKeyCollection
+    /// The keys in force; a reload replaces the set inside (``TokenKeyRing``).
+    public let keyRing: TokenKeyRing
+    private let issuer: String?
+    private let audience: String?
     private let cache: VerifiedTokenCache
 
-    /// Loads the key; fails with a message naming the configuration key when it is unusable.
+    /// Loads the one configured key; fails with a message naming the configuration key when it
+    /// is unusable.
     public init(configuration: Configuration) async throws(TokenConfigurationError) {
-        if configuration.issuer?.isEmpty == true { throw .emptyClaimRequirement(claim: "issuer") }
-        if configuration.audience?.isEmpty == true { throw .emptyClaimRequirement(claim: "audience") }
-        let keys = JWTKeyCollection()
-        switch configuration.key {
-        case .hs256(let secret):
-            guard secret.count >= TokenKey.minimumSecretBytes else { throw .secretTooShort(bytes: secret.count) }
-            await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-        case .es256(let pem):
-            do {
-                await keys.add(ecdsa: try ES256PublicKey(pem: pem))
-            } catch {
-                throw .invalidPublicKey(algorithm: "ES256", underlying: String(describing: error))
-            }
-        case .rs256(let pem):
-            do {
-                await keys.add(rsa: try Insecure.RSA.PublicKey(pem: pem), digestAlgorithm: .sha256)
-            } catch {
-                throw .invalidPublicKey(algorithm: "RS256", underlying: String(describing: error))
-            }
-        }
-        self.configuration = configuration
-        self.keys = keys
-        self.cache = VerifiedTokenCache(capacity: configuration.cacheCapacity)
+        try self.init(
+            keyRing: TokenKeyRing(try await TokenKeySet(keys: [configuration.key])), issuer: configuration.issuer,
+            audience: configuration.audience, cacheCapacity: configuration.cacheCapacity)
+    }
+
+    /// Verifies with the key set in `keyRing`, which may be replaced while the verifier is in use.
+    ///
+    /// - Parameters:
+    ///   - issuer: required `iss`, if set (`JWT_ISSUER`).
+    ///   - audience: required member of `aud`, if set (`JWT_AUDIENCE`).
+    ///   - cacheCapacity: how many verified tokens to remember; 0 disables the cache.
+    public init(
+        keyRing: TokenKeyRing, issuer: String? = nil, audience: String? = nil, cacheCapacity: Int = 1024
+    ) throws(TokenConfigurationError) {
+        if issuer?.isEmpty == true { throw .emptyClaimRequirement(claim: "issuer") }
+        if audience?.isEmpty == true { throw .emptyClaimRequirement(claim: "audience") }
+        self.keyRing = keyRing
+        self.issuer = issuer
+        self.audience = audience
+        self.cache = VerifiedTokenCache(capacity: cacheCapacity)
     }
 
     /// Verifies the `authorization` header value at instant `now`.
@@ -73,14 +75,15 @@ public struct TokenVerifier: Sendable {
         guard let header = authorizationHeader else { return .failure(.missingHeader) }
         guard let token = Self.bearerToken(in: header) else { return .failure(.notBearer) }
         let nowSeconds = Double(now.microsecondsSinceEpoch) / 1_000_000
-        if let actor = cache.actor(for: token, now: nowSeconds) {
+        let keys = keyRing.current
+        if let actor = cache.actor(for: token, now: nowSeconds, generation: keys.generation) {
             return .success(actor)
         }
-        switch await verifyToken(token, now: nowSeconds) {
+        switch await verifyToken(token, keys: keys.keys, now: nowSeconds) {
         case .success(let verified):
             cache.insert(
                 token: token, actor: verified.actor, notBefore: verified.notBefore, expiresAt: verified.expiresAt,
-                now: nowSeconds)
+                now: nowSeconds, generation: keys.generation)
             return .success(verified.actor)
         case .failure(let failure):
             return .failure(failure)
@@ -110,29 +113,44 @@ public struct TokenVerifier: Sendable {
         var expiresAt: Double
     }
 
-    private func verifyToken(_ token: String, now: Double) async -> Result<VerifiedToken, AuthFailure> {
+    private func verifyToken(
+        _ token: String, keys: TokenKeySet, now: Double
+    ) async -> Result<VerifiedToken, AuthFailure> {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
             let headerBytes = Self.base64URLDecode(parts[0]),
             let header = try? JSONValue.parse(headerBytes),
             let alg = header["alg"]?.stringValue
         else { return .failure(.malformedToken) }
-        guard alg == configuration.key.algorithmName else { return .failure(.algorithmNotAllowed(alg)) }
-
-        let claims: TokenClaims
-        do {
-            claims = try await keys.verify(token, as: TokenClaims.self)
-        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
-            return .failure(.badSignature)
-        } catch {
-            return .failure(.malformedToken)
+        if let kid = header["kid"], kid.stringValue == nil { return .failure(.malformedToken) }
+        let candidates: [TokenKeySet.Key]
+        switch keys.candidates(algorithm: alg, keyID: header["kid"]?.stringValue) {
+        case .success(let found): candidates = found
+        case .failure(let failure): return .failure(failure)
         }
+
+        // Keys are tried in order (an unnamed set's HS256 secrets, current first); the first
+        // that verifies the signature decides. A token no key verifies answers badSignature
+        // unless one of them found it malformed.
+        var claimsFound: TokenClaims?
+        var failure = AuthFailure.badSignature
+        for key in candidates {
+            do {
+                claimsFound = try await key.collection.verify(token, as: TokenClaims.self)
+                break
+            } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+                continue
+            } catch {
+                failure = .malformedToken
+            }
+        }
+        guard let claims = claimsFound else { return .failure(failure) }
 
         guard let exp = claims.exp else { return .failure(.missingExpiration) }
         guard now < exp else { return .failure(.expired) }
         if let nbf = claims.nbf, now < nbf { return .failure(.expired) }
-        if let issuer = configuration.issuer, claims.iss != issuer { return .failure(.wrongIssuer) }
-        if let audience = configuration.audience, claims.aud?.value.contains(audience) != true {
+        if let issuer, claims.iss != issuer { return .failure(.wrongIssuer) }
+        if let audience, claims.aud?.value.contains(audience) != true {
             return .failure(.wrongAudience)
         }
         guard let sub = claims.sub, !sub.isEmpty else { return .failure(.missingClaim("sub")) }

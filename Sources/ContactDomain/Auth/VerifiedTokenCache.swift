@@ -8,13 +8,16 @@ import Synchronization
 /// time during `replay`) and may go backwards. A miss sends the caller back to a full
 /// verification, which answers the exact failure. Entries expired at a lookup's `now` are dropped
 /// then, and when the cache is full, then the oldest entries go first; an entry whose `nbf` is
-/// after `now` stays, since it is valid at later times. All state sits behind one `Mutex`, so the
-/// cache can be shared across tasks.
+/// after `now` stays, since it is valid at later times. Every entry carries the key generation
+/// (``TokenKeyRing``) it verified under, and a lookup under another generation is a miss that
+/// drops the entry: after a reload a token is verified again with the keys now in force. All
+/// state sits behind one `Mutex`, so the cache can be shared across tasks.
 final class VerifiedTokenCache: Sendable {
     private struct Entry {
         var actor: Principal
         var notBefore: Double?
         var expiresAt: Double
+        var generation: UInt64
     }
 
     private struct State {
@@ -29,12 +32,12 @@ final class VerifiedTokenCache: Sendable {
         self.capacity = max(0, capacity)
     }
 
-    /// The cached actor for `token`, if it verified before and is valid at `now`: not before its
-    /// `nbf`, not at or after its `exp`.
-    func actor(for token: String, now: Double) -> Principal? {
+    /// The cached actor for `token`, if it verified under key `generation` and is valid at `now`:
+    /// not before its `nbf`, not at or after its `exp`.
+    func actor(for token: String, now: Double, generation: UInt64) -> Principal? {
         state.withLock { state in
             guard let entry = state.entries[token] else { return nil }
-            guard now < entry.expiresAt else {
+            guard now < entry.expiresAt, entry.generation == generation else {
                 state.entries[token] = nil
                 state.insertionOrder.removeAll { $0 == token }
                 return nil
@@ -44,11 +47,20 @@ final class VerifiedTokenCache: Sendable {
         }
     }
 
-    /// Remembers a verified token, valid from `notBefore` (its `nbf`, if it has one) until `expiresAt`.
-    func insert(token: String, actor: Principal, notBefore: Double?, expiresAt: Double, now: Double) {
+    /// Remembers a token verified under key `generation`, valid from `notBefore` (its `nbf`, if it
+    /// has one) until `expiresAt`. An entry of another generation is replaced.
+    func insert(
+        token: String, actor: Principal, notBefore: Double?, expiresAt: Double, now: Double, generation: UInt64
+    ) {
         guard capacity > 0 else { return }
         state.withLock { state in
-            if state.entries[token] != nil { return }
+            if let existing = state.entries[token] {
+                // An older generation's entry gives way; a newer one (a reload landed while this
+                // token was being verified with the keys before it) is kept.
+                guard existing.generation < generation else { return }
+                state.entries[token] = nil
+                state.insertionOrder.removeAll { $0 == token }
+            }
             if state.entries.count >= capacity {
                 state.entries = state.entries.filter { now < $0.value.expiresAt }
                 state.insertionOrder.removeAll { state.entries[$0] == nil }
@@ -57,7 +69,8 @@ final class VerifiedTokenCache: Sendable {
                     state.entries[oldest] = nil
                 }
             }
-            state.entries[token] = Entry(actor: actor, notBefore: notBefore, expiresAt: expiresAt)
+            state.entries[token] = Entry(
+                actor: actor, notBefore: notBefore, expiresAt: expiresAt, generation: generation)
             state.insertionOrder.append(token)
         }
     }

@@ -19,7 +19,12 @@ public struct WorkerSettings: Sendable {
     public var databaseURL: DatabaseURL
     /// The raw `DATABASE_URL`, for messages (never log it: it may hold a password).
     public var databaseURLText: String
-    public var tokenKey: TokenKey
+    /// Where the token keys come from (one of `JWT_HS256_SECRET`, `JWT_HS256_SECRETS`,
+    /// `JWT_PUBLIC_KEY_FILE`, `JWT_JWKS_FILE`).
+    public var tokenKeys: TokenKeySource
+    /// How often `JWT_JWKS_FILE` is read for changes (`JWT_JWKS_POLL_SECONDS`, default 5); nil
+    /// when set to 0: then only SIGHUP reloads it.
+    public var jwksPollInterval: Duration?
     public var jwtIssuer: String?
     public var jwtAudience: String?
     public var httpPort: Int
@@ -42,7 +47,7 @@ public struct WorkerSettings: Sendable {
 
     /// Whether the token key is ``developmentSecret`` (fine for `dev`, never for production).
     public var usesDevelopmentSecret: Bool {
-        if case .hs256(let secret) = tokenKey { return secret == Array(Self.developmentSecret.utf8) }
+        if case .hs256(let secrets) = tokenKeys { return secrets.contains(Array(Self.developmentSecret.utf8)) }
         return false
     }
 
@@ -57,7 +62,8 @@ public struct WorkerSettings: Sendable {
         "kafka.brokers", "kafka.group.id",
         "commands.topic", "events.topic", "results.topic", "dlq.topic",
         "database.url", "database.migrate",
-        "jwt.hs256.secret", "jwt.public.key.file", "jwt.algorithm", "jwt.issuer", "jwt.audience",
+        "jwt.hs256.secret", "jwt.hs256.secrets", "jwt.jwks.file", "jwt.jwks.poll.seconds", "jwt.public.key.file",
+        "jwt.algorithm", "jwt.issuer", "jwt.audience",
         "http.port", "log.format", "log.level",
         "consumer.buffer.messages", "consumer.buffer.bytes",
     ]
@@ -125,7 +131,7 @@ public struct WorkerSettings: Sendable {
     /// A setting's value (trimmed; empty counts as unset), else `value`. A list where one value
     /// belongs (`audience: [a, b]` in the file) is an error: read as unset, it would silently
     /// turn the check off.
-    private static func text(
+    static func text(
         _ reader: ConfigReader, _ key: String, default value: String? = nil
     ) throws(ConfigurationError) -> String? {
         let configKey = ConfigKey(key)
@@ -209,7 +215,6 @@ public struct WorkerSettings: Sendable {
     }
 
     init(reader: ConfigReader, sources: SettingSources) throws(ConfigurationError) {
-        let (environment, overrides) = (sources.environment, sources.overrides)
         func text(_ key: String, default value: String? = nil) throws(ConfigurationError) -> String? {
             try Self.text(reader, key, default: value)
         }
@@ -227,56 +232,8 @@ public struct WorkerSettings: Sendable {
         databaseURLText = try required("database.url", "DATABASE_URL", default: Self.defaultDatabaseURL)
         databaseURL = try Self.databaseURL(databaseURLText, name: sources.name(of: "database.url"))
 
-        var secret = try text("jwt.hs256.secret")
-        var publicKeyFile = try text("jwt.public.key.file")
-        if secret != nil, publicKeyFile != nil {
-            // Both set: the one from the higher-precedence source wins (flags, then environment,
-            // then the file), so a secret in the environment beats a key file in the YAML and a
-            // key file in the environment beats the default file's development secret.
-            func level(_ key: String, _ variable: String) -> Int {
-                overrides[key] != nil ? 3 : environment[variable] != nil ? 2 : 1
-            }
-            let secretLevel = level("jwt.hs256.secret", "JWT_HS256_SECRET")
-            let keyLevel = level("jwt.public.key.file", "JWT_PUBLIC_KEY_FILE")
-            if secretLevel == keyLevel {
-                throw ConfigurationError(
-                    key: "JWT_PUBLIC_KEY_FILE",
-                    message:
-                        "and JWT_HS256_SECRET are both set in the \(["", "file", "environment", "flags"][keyLevel]); set one"
-                )
-            }
-            if secretLevel > keyLevel { publicKeyFile = nil } else { secret = nil }
-        }
-        switch (secret, publicKeyFile) {
-        case (nil, nil):
-            throw ConfigurationError(
-                key: "JWT_HS256_SECRET", message: "is required (or JWT_PUBLIC_KEY_FILE for ES256/RS256)")
-        case (let secret?, _):
-            guard secret.utf8.count >= 32 else {
-                throw ConfigurationError(
-                    key: sources.name(of: "jwt.hs256.secret"),
-                    message: "must be at least 32 bytes (got \(secret.utf8.count))")
-            }
-            tokenKey = .hs256(secret: secret)
-        case (nil, let path?):
-            guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigurationError(key: "JWT_PUBLIC_KEY_FILE", message: "cannot read \(path)")
-            }
-            let algorithm = try text("jwt.algorithm")?.uppercased()
-            switch algorithm {
-            case "ES256": tokenKey = .es256(publicKeyPEM: pem)
-            case "RS256": tokenKey = .rs256(publicKeyPEM: pem)
-            case nil:
-                // An EC key can only be ES256 and an RSA key only RS256 here; sniff it from the PEM.
-                tokenKey =
-                    pem.contains("BEGIN RSA PUBLIC KEY") || Self.looksLikeRSA(pem)
-                    ? .rs256(publicKeyPEM: pem) : .es256(publicKeyPEM: pem)
-            case let other?:
-                throw ConfigurationError(
-                    key: sources.name(of: "jwt.algorithm"),
-                    message: "\"\(other)\" is not supported with a public key (use ES256 or RS256)")
-            }
-        }
+        tokenKeys = try Self.tokenKeySource(reader: reader, sources: sources)
+        jwksPollInterval = try Self.jwksPollInterval(reader: reader, sources: sources)
         jwtIssuer = try text("jwt.issuer")
         jwtAudience = try text("jwt.audience")
 
@@ -391,7 +348,7 @@ public struct WorkerSettings: Sendable {
         name == "KAFKA_PORT" || name.hasPrefix("KAFKA_PORT_") || name.hasPrefix("KAFKA_SERVICE_")
     }
 
-    private static func looksLikeRSA(_ pem: String) -> Bool {
+    static func looksLikeRSA(_ pem: String) -> Bool {
         // SPKI PEMs do not name the algorithm; RSA keys are far longer than EC P-256 ones.
         pem.filter { !$0.isWhitespace }.count > 300
     }

@@ -29,6 +29,8 @@ import Synchronization
 /// | `contact_worker_ready` | gauge | |
 /// | `contact_worker_topics_unusable` | gauge | |
 /// | `contact_worker_topic_mismatches` | gauge | `kind` (`events_partitions`, `results_partitions`, `dead_letter_retention`) |
+/// | `contact_worker_jwks_reloads_total`, `contact_worker_jwks_reload_failures_total` | counter | |
+/// | `contact_worker_jwks_keys` | gauge | |
 public final class WorkerMetrics: WorkerObserver, Sendable {
     /// Metric names, in one place for docs/operations.md (Metrics) and the tests.
     public enum Name {
@@ -121,6 +123,7 @@ public final class WorkerMetrics: WorkerObserver, Sendable {
                     label: Name.commandOutcomes, dimensions: [("outcome", outcome)], factory: factory)
             }
         }
+        registerTokenKeyMetrics()
     }
 
     /// The Prometheus text exposition of every metric.
@@ -263,5 +266,42 @@ extension WorkerMetrics {
             CoreMetrics.Gauge(label: Name.topicMismatches, dimensions: [("kind", kind.rawValue)], factory: factory)
                 .record(found.contains(kind) ? 1 : 0)
         }
+    }
+}
+
+// MARK: - Token keys (JWT_JWKS_FILE reloads, ``TokenKeyReloader``)
+
+extension WorkerMetrics.Name {
+    /// JWKS files that were read again and put in force (polls that found a change, SIGHUPs).
+    public static let tokenKeyReloads = "contact_worker_jwks_reloads_total"
+    /// JWKS reads or parses that failed: the keys in force stayed. Alert on any increase.
+    public static let tokenKeyReloadFailures = "contact_worker_jwks_reload_failures_total"
+    /// The keys tokens verify with now (JWKS keys in use, HS256 secrets, or 1 for a public key).
+    public static let tokenKeys = "contact_worker_jwks_keys"
+}
+
+extension WorkerMetrics {
+    /// Registers the token-key series at 0, so they are scraped (and alerts on them evaluate) before
+    /// the first reload. The factory hands back the same series for the same name afterwards.
+    fileprivate func registerTokenKeyMetrics() {
+        CoreMetrics.Counter(label: Name.tokenKeyReloads, factory: factory).increment(by: 0)
+        CoreMetrics.Counter(label: Name.tokenKeyReloadFailures, factory: factory).increment(by: 0)
+        CoreMetrics.Gauge(label: Name.tokenKeys, factory: factory).record(0)
+    }
+
+    /// Sets the number of keys in force (at start).
+    public func tokenKeysLoaded(_ count: Int) {
+        CoreMetrics.Gauge(label: Name.tokenKeys, factory: factory).record(count)
+    }
+
+    /// Counts a reload that put `keyCount` keys in force.
+    public func tokenKeysReloaded(keyCount: Int) {
+        CoreMetrics.Counter(label: Name.tokenKeyReloads, factory: factory).increment()
+        tokenKeysLoaded(keyCount)
+    }
+
+    /// Counts a reload that failed (the keys in force stayed).
+    public func tokenKeyReloadFailed() {
+        CoreMetrics.Counter(label: Name.tokenKeyReloadFailures, factory: factory).increment()
     }
 }

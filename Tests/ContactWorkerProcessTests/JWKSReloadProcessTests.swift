@@ -1,0 +1,78 @@
+import ContactDomain
+import ContactWorker
+import ContactWorkerHarness
+import ContactWorkerTestSupport
+import Foundation
+import Testing
+
+@Suite("contact-worker run re-reads JWT_JWKS_FILE on SIGHUP")
+struct JWKSReloadProcessTests {
+    @Test("with polling off, the swapped JWKS is used after SIGHUP and the worker keeps running; SIGTERM still exits 0")
+    func sighupReloads() async throws {
+        try await withHarness(.sqlite) { harness in
+            let a = try await TestSigningKey.es256(kid: "key-a")
+            let b = try await TestSigningKey.es256(kid: "key-b")
+            let volume = try SecretVolume(name: "jwks.json", contents: TestSigningKey.jwks([a]))
+            defer { volume.remove() }
+            let processes = try WorkerProcesses(
+                harness: harness, group: "jwks-\(UUID().uuidString.prefix(8).lowercased())",
+                extraEnvironment: [
+                    "HTTP_PORT": "0", "LOG_FORMAT": "json", "JWT_HS256_SECRET": "", "JWT_JWKS_FILE": volume.path,
+                    "JWT_JWKS_POLL_SECONDS": "0",
+                ])
+            defer { processes.removeLogs() }
+            let child = try processes.start("worker")
+            do {
+                let port = try await within(60, "the worker to log its HTTP port") {
+                    while true {
+                        if let port = HTTPProcessTests.listeningPort(in: child.log) { return port }
+                        if !child.isRunning {
+                            throw ChildProcessError(description: "the worker exited:\n\(processes.tails())")
+                        }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                func claims(_ sub: String) -> TokenClaims {
+                    TokenClaims(
+                        sub: sub, exp: Date().timeIntervalSince1970 + 3600, name: sub, businessID: "biz-1",
+                        role: "owner")
+                }
+                let tokenA = try await a.sign(claims("user-a"))
+                let tokenB = try await b.sign(claims("user-b"))
+                var sent = 0
+                func status(of token: String) async throws -> Int? {
+                    let command = TestCommand(
+                        type: "CreateContact", contactID: UUID().uuidString.lowercased(),
+                        payload: #"{"company_name": "Acme"}"#, token: token)
+                    try await harness.send([harness.message(command)])
+                    sent += 1
+                    let results = try await harness.read(harness.topics.results, count: sent)
+                    return try results.map(PublishedResult.init).first { $0.commandID == command.commandID }?.status
+                }
+                #expect(try await status(of: tokenA) == 201)
+
+                try volume.update(TestSigningKey.jwks([b]))
+                // No polling: the swapped file is not read until the signal.
+                #expect(try await status(of: tokenB) == 401)
+                child.send(SIGHUP)
+                _ = try await within(30, "the SIGHUP reload in the metrics") {
+                    while true {
+                        let reply = try await HTTPReply.get(port: port, path: "/metrics", authorization: nil)
+                        if PrometheusSamples(reply.text)[WorkerMetrics.Name.tokenKeyReloads] == 1 { return true }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                #expect(try await status(of: tokenB) == 201)
+                #expect(try await status(of: tokenA) == 401)
+                #expect(child.isRunning)
+
+                child.send(SIGTERM)
+                let ended = try await child.waitForExit(seconds: 30)
+                #expect(ended == .exited(0), "\(processes.tails())")
+            } catch {
+                await processes.killAll()
+                throw error
+            }
+        }
+    }
+}
