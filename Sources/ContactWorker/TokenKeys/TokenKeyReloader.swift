@@ -68,32 +68,30 @@ public final class TokenKeyReloader: Service, Sendable {
         let signals = self.signals
         let pollInterval = configuration.pollInterval
         let (checks, requests) = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(4))
-        do {
-            try await cancelWhenGracefulShutdown {
-                await withTaskGroup(of: Void.self) { tasks in
-                    if !self.configuration.signals.isEmpty {
-                        tasks.addTask {
-                            for await signal in signals {
-                                self.logger.info("JWKS reload requested", metadata: ["signal": "\(signal)"])
-                                requests.yield(true)
-                            }
-                        }
-                    }
-                    if let pollInterval {
-                        tasks.addTask {
-                            while (try? await Task.sleep(for: pollInterval)) != nil { requests.yield(false) }
-                        }
-                    }
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { tasks in
+                if !self.configuration.signals.isEmpty {
                     tasks.addTask {
-                        for await forced in checks {
-                            await self.check(forced: forced)
+                        for await signal in signals {
+                            self.logger.info("JWKS reload requested", metadata: ["signal": "\(signal)"])
+                            requests.yield(true)
                         }
                     }
-                    await tasks.next()
-                    tasks.cancelAll()
                 }
+                if let pollInterval {
+                    tasks.addTask {
+                        while (try? await Task.sleep(for: pollInterval)) != nil { requests.yield(false) }
+                    }
+                }
+                tasks.addTask {
+                    for await forced in checks {
+                        await self.check(forced: forced)
+                    }
+                }
+                await tasks.next()
+                tasks.cancelAll()
             }
-        } catch is CancellationError {}
+        }
         requests.finish()
     }
 
