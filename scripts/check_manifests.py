@@ -16,6 +16,7 @@ resources disagree. This checks:
 Prints one line per problem and exits 1 if there is any.
 """
 import pathlib
+import re
 import sys
 
 import yaml
@@ -137,6 +138,12 @@ def main(directory, production_config):
                     f"ConfigMap {found[1]['metadata']['name']!r} key {found[2]!r} differs from {production_config}: "
                     "copy the file into it (indented four spaces under `|`)"
                 )
+    # The restart alert reads kube-state-metrics by container name: it must be this container's.
+    alerts = pathlib.Path("deploy/prometheus/alerts.yaml")
+    if alerts.exists():
+        for name in set(re.findall(r'container="([^"]*)"', alerts.read_text())):
+            if name != container["name"]:
+                problem(f"{alerts} selects container {name!r}, but the StatefulSet's container is {container['name']!r}")
     jwks = next((v.get("value") for v in container.get("env") or [] if v["name"] == "JWT_JWKS_FILE"), None)
     if jwks is not None and (files.get(jwks) or ("",))[0] != "Secret":
         problem(f"JWT_JWKS_FILE={jwks} is not a file of a Secret volume mounted as a directory (without subPath)")
