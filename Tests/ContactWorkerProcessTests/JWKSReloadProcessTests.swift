@@ -76,3 +76,52 @@ struct JWKSReloadProcessTests {
         }
     }
 }
+
+@Suite("contact-worker run survives SIGHUP whatever its key source")
+struct HangupProcessTests {
+    @Test("a worker on an HS256 secret (keys read at start only) logs the SIGHUP, keeps processing, and exits 0 on SIGTERM")
+    func sighupWithoutJWKS() async throws {
+        try await withHarness(.sqlite) { harness in
+            let processes = try WorkerProcesses(
+                harness: harness, group: "hup-\(UUID().uuidString.prefix(8).lowercased())",
+                extraEnvironment: ["HTTP_PORT": "0", "LOG_FORMAT": "json"])
+            defer { processes.removeLogs() }
+            let child = try processes.start("worker")
+            do {
+                _ = try await within(60, "the worker to log its HTTP port") {
+                    while true {
+                        if let port = HTTPProcessTests.listeningPort(in: child.log) { return port }
+                        if !child.isRunning {
+                            throw ChildProcessError(description: "the worker exited:\n\(processes.tails())")
+                        }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                child.send(SIGHUP)
+                _ = try await within(30, "the worker to log the ignored SIGHUP") {
+                    while (try? String(contentsOf: child.log, encoding: .utf8))?.contains("SIGHUP ignored") != true {
+                        if !child.isRunning {
+                            throw ChildProcessError(description: "the worker exited:\n\(processes.tails())")
+                        }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    return true
+                }
+                let command = TestCommand(
+                    type: "CreateContact", contactID: UUID().uuidString.lowercased(),
+                    payload: #"{"company_name": "Acme"}"#, token: try await harness.token())
+                try await harness.send([harness.message(command)])
+                let results = try await harness.read(harness.topics.results, count: 1)
+                #expect(try results.map(PublishedResult.init).map(\.status) == [201])
+                #expect(child.isRunning)
+
+                child.send(SIGTERM)
+                let ended = try await child.waitForExit(seconds: 30)
+                #expect(ended == .exited(0), "\(processes.tails())")
+            } catch {
+                await processes.killAll()
+                throw error
+            }
+        }
+    }
+}
