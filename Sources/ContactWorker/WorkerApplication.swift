@@ -3,6 +3,7 @@ import ContactStore
 import Kafka
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// Wires the worker together from ``WorkerSettings`` and runs it until SIGTERM/SIGINT (SIGHUP
 /// re-reads `JWT_JWKS_FILE`, ``TokenKeyReloader``).
@@ -41,8 +42,11 @@ public struct WorkerApplication: Sendable {
         onHTTPServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in },
         shutdownWhen: (@Sendable () async -> Void)? = nil
     ) async throws {
-        // The keys come first: an unusable key set stops the worker before it opens its database,
-        // and the JWKS reloader traps SIGHUP from here on.
+        // SIGHUP is trapped before anything else, whatever the key source: its default action
+        // ends the process, and `systemctl reload` sends it to a worker that may still be starting
+        // or whose keys are read at start only (``HangupNotice``).
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        // The keys come next: an unusable key set stops the worker before it opens its database.
         let (keys, jwksBytes) = try await settings.tokenKeys.loadKeySet()
         let verifier = try settings.makeTokenVerifier(keys: keys)
         let metrics = WorkerMetrics()
@@ -121,6 +125,11 @@ public struct WorkerApplication: Sendable {
             if let reloader {
                 // Started first, so it stops last: keys keep reloading while the worker drains.
                 services.insert(.init(service: reloader), at: 0)
+            } else {
+                services.insert(
+                    .init(
+                        service: HangupNotice(
+                            signals: hangups, source: settings.tokenKeys.description, logger: logger)), at: 0)
             }
             let group = ServiceGroup(
                 configuration: .init(
