@@ -79,7 +79,7 @@ struct JWKSReloadProcessTests {
 
 @Suite("contact-worker run survives SIGHUP whatever its key source")
 struct HangupProcessTests {
-    @Test("a worker on an HS256 secret (keys read at start only) logs the SIGHUP, keeps processing, and exits 0 on SIGTERM")
+    @Test("a worker on an HS256 secret logs the SIGHUP, keeps processing, and exits 0 on SIGTERM")
     func sighupWithoutJWKS() async throws {
         try await withHarness(.sqlite) { harness in
             let processes = try WorkerProcesses(
