@@ -84,6 +84,11 @@ public struct WorkerApplication: Sendable {
                 // revoke, which waits for the batches in flight, past the group's patience.
                 producerConfiguration.set("message.timeout.ms", "30000")
             }
+            if !isSet("allow.auto.create.topics") {
+                // The worker checks its topics at start and waits for all four (``TopicWatch``);
+                // a publish must not re-create one deleted later with the broker's defaults.
+                producerConfiguration.set("allow.auto.create.topics", "false")
+            }
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
             var consumerConfiguration = KafkaConsumerConfiguration(kafka, groupID: settings.groupID)
             if settings.kafkaProperties["partition.assignment.strategy"] == nil {

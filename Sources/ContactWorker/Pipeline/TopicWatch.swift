@@ -21,7 +21,7 @@ final class TopicWatch: Sendable {
     static let configurationInterval: Duration = .seconds(60)
 
     private struct State {
-        var problem: String?
+        var readiness = TopicReadiness()
         var loggedMismatches: Set<TopicCheck.MismatchKind> = []
         var configurationsAsked: ContinuousClock.Instant?
         var configurationsUnavailableLogged = false
@@ -74,7 +74,8 @@ final class TopicWatch: Sendable {
     func check(atStart: Bool) async -> Bool {
         // While every broker is down a reading would only wait out its timeout on the consumer's
         // queue of blocking calls, ahead of a shutdown's close; the broker probe covers that time.
-        if !atStart && health.brokerUnavailable { return false }
+        // A shutdown's close waits on that same queue.
+        if !atStart && (health.brokerUnavailable || shutdown.requested) { return false }
         var reading: TopicCheck
         do {
             let metadata = try await consumer.describeTopics(
@@ -85,7 +86,8 @@ final class TopicWatch: Sendable {
                 logger.debug("reading the topics' metadata failed", metadata: ["error": "\(error)"])
                 return false
             }
-            report(problem: "cannot read the topics' metadata from brokers \(bootstrapServers): \(error)")
+            report(
+                problem: "cannot read the topics' metadata from brokers \(bootstrapServers): \(error)", atStart: true)
             return false
         }
         // Not on the way to starting: on a broker that never answers DescribeConfigs it would
@@ -93,7 +95,7 @@ final class TopicWatch: Sendable {
         if reading.problem == nil, !atStart, configurationsDue() {
             await compareRetention(&reading)
         }
-        report(problem: reading.problem)
+        report(problem: reading.problem, atStart: atStart)
         report(mismatches: reading)
         observer.topicsChecked(reading)
         return reading.problem == nil
@@ -126,16 +128,20 @@ final class TopicWatch: Sendable {
         }
     }
 
-    private func report(problem: String?) {
-        health.setTopicsUnavailable(problem)
-        let previous = state.withLock { state in
-            defer { state.problem = problem }
-            return state.problem
-        }
-        guard problem != previous else { return }
-        if let problem {
-            logger.warning("topics not usable; taking no work until they are", metadata: ["reason": "\(problem)"])
-        } else if previous != nil {
+    private func report(problem: String?, atStart: Bool) {
+        let change = state.withLock { $0.readiness.read(problem: problem, atStart: atStart) }
+        switch change {
+        case .none:
+            break
+        case .unusable(let reason):
+            health.setTopicsUnavailable(reason)
+            let consequence =
+                atStart
+                ? "taking no work until they are"
+                : "readiness is 503 until they are; the partitions already assigned are still processed"
+            logger.warning("topics not usable; \(consequence)", metadata: ["reason": "\(reason)"])
+        case .usable:
+            health.setTopicsUnavailable(nil)
             logger.info("all four topics exist")
         }
     }

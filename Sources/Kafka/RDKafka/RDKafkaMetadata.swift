@@ -24,8 +24,13 @@ enum RDKafkaMetadata {
     ) -> Result<KafkaClusterMetadata, KafkaError> {
         var brokers: [String] = []
         var descriptions: [KafkaTopicDescription] = []
+        // One deadline for the whole reading, so asking about several topics takes no longer
+        // than asking about one (a caller's close may wait behind it).
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
         for topic in topics {
-            switch describe(rk, topic: topic, timeoutMilliseconds: timeoutMilliseconds) {
+            let left = (deadline - ContinuousClock.now).components
+            let leftMilliseconds = max(1, left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000)
+            switch describe(rk, topic: topic, timeoutMilliseconds: Int32(clamping: leftMilliseconds)) {
             case .success(let (answered, description)):
                 brokers = answered
                 descriptions.append(description)
