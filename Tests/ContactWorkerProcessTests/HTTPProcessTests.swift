@@ -16,15 +16,7 @@ struct HTTPProcessTests {
             defer { processes.removeLogs() }
             let child = try processes.start("worker")
             do {
-                let port = try await within(60, "the worker to log its HTTP port") {
-                    while true {
-                        if let port = Self.listeningPort(in: child.log) { return port }
-                        if !child.isRunning {
-                            throw ChildProcessError(description: "the worker exited:\n\(processes.tails())")
-                        }
-                        try await Task.sleep(for: .milliseconds(100))
-                    }
-                }
+                let port = try await processes.httpPort(of: child)
                 @Sendable func get(_ path: String, token: String? = nil) async throws -> HTTPReply {
                     try await HTTPReply.get(port: port, path: path, authorization: token.map { "Bearer \($0)" })
                 }

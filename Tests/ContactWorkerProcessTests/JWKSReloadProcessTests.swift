@@ -23,15 +23,7 @@ struct JWKSReloadProcessTests {
             defer { processes.removeLogs() }
             let child = try processes.start("worker")
             do {
-                let port = try await within(60, "the worker to log its HTTP port") {
-                    while true {
-                        if let port = HTTPProcessTests.listeningPort(in: child.log) { return port }
-                        if !child.isRunning {
-                            throw ChildProcessError(description: "the worker exited:\n\(processes.tails())")
-                        }
-                        try await Task.sleep(for: .milliseconds(100))
-                    }
-                }
+                let port = try await processes.httpPort(of: child)
                 func claims(_ sub: String) -> TokenClaims {
                     TokenClaims(
                         sub: sub, exp: Date().timeIntervalSince1970 + 3600, name: sub, businessID: "biz-1",
@@ -88,15 +80,7 @@ struct HangupProcessTests {
             defer { processes.removeLogs() }
             let child = try processes.start("worker")
             do {
-                _ = try await within(60, "the worker to log its HTTP port") {
-                    while true {
-                        if let port = HTTPProcessTests.listeningPort(in: child.log) { return port }
-                        if !child.isRunning {
-                            throw ChildProcessError(description: "the worker exited:\n\(processes.tails())")
-                        }
-                        try await Task.sleep(for: .milliseconds(100))
-                    }
-                }
+                _ = try await processes.httpPort(of: child)
                 child.send(SIGHUP)
                 _ = try await within(30, "the worker to log the ignored SIGHUP") {
                     while (try? String(contentsOf: child.log, encoding: .utf8))?.contains("SIGHUP ignored") != true {

@@ -19,15 +19,7 @@ struct MonitoringArtifactsTests {
             defer { processes.removeLogs() }
             let child = try processes.start("worker")
             do {
-                let port = try await within(60, "the worker to log its HTTP port") {
-                    while true {
-                        if let port = HTTPProcessTests.listeningPort(in: child.log) { return port }
-                        if !child.isRunning {
-                            throw ChildProcessError(description: "the worker exited:\n\(processes.tails())")
-                        }
-                        try await Task.sleep(for: .milliseconds(100))
-                    }
-                }
+                let port = try await processes.httpPort(of: child)
                 // Labelled series appear once they have a value: a processed command gives
                 // commands_processed_total its first series, an assigned partition the lag's.
                 let owner = try await harness.token()

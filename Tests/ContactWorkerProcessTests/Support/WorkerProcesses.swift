@@ -95,6 +95,20 @@ final class WorkerProcesses: Sendable {
         return child
     }
 
+    /// The HTTP port `child` logs it listens on (with `HTTP_PORT=0` and `LOG_FORMAT=json`), once it
+    /// does; fails with the workers' logs when it exits first or takes over a minute.
+    func httpPort(of child: ChildProcess) async throws -> Int {
+        try await within(60, "the worker to log its HTTP port") {
+            while true {
+                if let port = HTTPProcessTests.listeningPort(in: child.log) { return port }
+                if !child.isRunning {
+                    throw ChildProcessError(description: "the worker exited:\n\(self.tails())")
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
     /// Runs another `contact-worker` subcommand (`dlq list`, `republish`, …) with the workers'
     /// environment, as an operator would, and returns how it ended and everything it printed.
     func runCLI(
