@@ -52,9 +52,10 @@ public struct WorkerApplication: Sendable {
         let metrics = WorkerMetrics()
         var reloader: TokenKeyReloader?
         if case .jwksFile(let file) = settings.tokenKeys, let jwksBytes {
-            reloader = await TokenKeyReloader(
+            reloader = TokenKeyReloader(
                 file: file, keyRing: verifier.keyRing, initial: .bytes(jwksBytes),
-                configuration: .init(pollInterval: settings.jwksPollInterval), metrics: metrics, logger: logger)
+                configuration: .init(pollInterval: settings.jwksPollInterval), signals: hangups, metrics: metrics,
+                logger: logger)
         } else {
             metrics.tokenKeysLoaded(keys.keys.count)
         }

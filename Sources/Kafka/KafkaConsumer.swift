@@ -292,8 +292,9 @@ public final class KafkaConsumer: Sendable {
     /// count, from cluster metadata. Asking does not create a missing topic (the request carries
     /// `allow.auto.create.topics`, false by default for a consumer).
     ///
-    /// - Throws: ``KafkaError`` when no broker answers within `timeout` (per topic); a topic's
-    ///   own error (``KafkaErrorCode/unknownTopicOrPartition``) is in its description instead.
+    /// - Throws: ``KafkaError`` when no broker answers within `timeout` (one deadline for all of
+    ///   `topics`); a topic's own error (``KafkaErrorCode/unknownTopicOrPartition``) is in its
+    ///   description instead.
     public func describeTopics(
         _ topics: [String], timeout: Duration = .seconds(10)
     ) async throws -> KafkaClusterMetadata {

@@ -21,9 +21,9 @@ struct JWKSRotationTests {
             let bytes = try file.read()
             verifier = try TokenVerifier(keyRing: TokenKeyRing(try await TokenKeySet.fromJWKS(bytes)))
             metrics = WorkerMetrics()
-            let reloader = await TokenKeyReloader(
+            let reloader = TokenKeyReloader(
                 file: file, keyRing: verifier.keyRing, initial: .bytes(bytes),
-                configuration: .init(pollInterval: .milliseconds(100), signals: []), metrics: metrics,
+                configuration: .init(pollInterval: .milliseconds(100)), signals: nil, metrics: metrics,
                 logger: testLogger)
             let group = ServiceGroup(configuration: .init(services: [.init(service: reloader)], logger: testLogger))
             self.group = group

@@ -22,13 +22,10 @@ public final class TokenKeyReloader: Service, Sendable {
     public struct Configuration: Sendable {
         /// How often the file is read; `nil` reads it only on a signal.
         public var pollInterval: Duration?
-        /// The signals that force a reload (SIGHUP in the worker; none in tests, which share one process).
-        public var signals: [UnixSignal]
 
         /// Creates a configuration.
-        public init(pollInterval: Duration? = .seconds(5), signals: [UnixSignal] = [.sighup]) {
+        public init(pollInterval: Duration? = .seconds(5)) {
             self.pollInterval = pollInterval
-            self.signals = signals
         }
     }
 
@@ -41,23 +38,24 @@ public final class TokenKeyReloader: Service, Sendable {
     let metrics: WorkerMetrics?
     let logger: Logger
     private let watch: Mutex<JWKSWatch>
-    private let signals: UnixSignalsSequence
+    private let signals: UnixSignalsSequence?
 
     /// A reloader for the keys `keyRing` got from `file`, whose read at start found `initial`.
     ///
-    /// The signals are trapped here, not when the service starts: from then on a SIGHUP queues a
-    /// reload instead of ending the process (the default action), so create the reloader early.
+    /// - Parameter signals: each signal of the sequence forces a reload (the worker's SIGHUP,
+    ///   trapped by its caller as early as it can be); `nil` for none (tests, which share one
+    ///   process).
     public init(
         file: JWKSFile, keyRing: TokenKeyRing, initial: JWKSFile.Observation, configuration: Configuration = .init(),
-        metrics: WorkerMetrics?, logger: Logger
-    ) async {
+        signals: UnixSignalsSequence?, metrics: WorkerMetrics?, logger: Logger
+    ) {
         self.file = file
         self.keyRing = keyRing
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
         self.watch = Mutex(JWKSWatch(initial: initial))
-        self.signals = await UnixSignalsSequence(trapping: configuration.signals)
+        self.signals = signals
         metrics?.tokenKeysLoaded(keyRing.current.keys.keys.count)
     }
 
@@ -70,7 +68,7 @@ public final class TokenKeyReloader: Service, Sendable {
         let (checks, requests) = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(4))
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { tasks in
-                if !self.configuration.signals.isEmpty {
+                if let signals {
                     tasks.addTask {
                         for await signal in signals {
                             self.logger.info("JWKS reload requested", metadata: ["signal": "\(signal)"])
