@@ -59,9 +59,7 @@ struct HTTPProcessTests {
                         "contact_worker_commands_processed_total", ["command_type": "CreateContact", "status": "201"]]
                         == 1)
 
-                child.send(SIGTERM)
-                let ended = try await child.waitForExit(seconds: 30)
-                #expect(ended == .exited(0), "\(processes.tails())")
+                try await processes.expectCleanStop(child)
                 await #expect(throws: (any Error).self) { _ = try await get("/health/live") }
             } catch {
                 await processes.killAll()

@@ -58,9 +58,7 @@ struct JWKSReloadProcessTests {
                 #expect(try await status(of: tokenA) == 401)
                 #expect(child.isRunning)
 
-                child.send(SIGTERM)
-                let ended = try await child.waitForExit(seconds: 30)
-                #expect(ended == .exited(0), "\(processes.tails())")
+                try await processes.expectCleanStop(child)
             } catch {
                 await processes.killAll()
                 throw error
@@ -99,9 +97,7 @@ struct HangupProcessTests {
                 #expect(try results.map(PublishedResult.init).map(\.status) == [201])
                 #expect(child.isRunning)
 
-                child.send(SIGTERM)
-                let ended = try await child.waitForExit(seconds: 30)
-                #expect(ended == .exited(0), "\(processes.tails())")
+                try await processes.expectCleanStop(child)
             } catch {
                 await processes.killAll()
                 throw error

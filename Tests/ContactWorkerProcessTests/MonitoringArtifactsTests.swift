@@ -50,9 +50,7 @@ struct MonitoringArtifactsTests {
                     \(missing.map { "\($0.key) (in \($0.value.sorted().joined(separator: ", ")))" }.joined(separator: "\n"))
                     """)
 
-                child.send(SIGTERM)
-                let ended = try await child.waitForExit(seconds: 30)
-                #expect(ended == .exited(0), "\(processes.tails())")
+                try await processes.expectCleanStop(child)
             } catch {
                 await processes.killAll()
                 throw error

@@ -95,6 +95,14 @@ final class WorkerProcesses: Sendable {
         return child
     }
 
+    /// Sends SIGTERM to `child` and records an issue, with the workers' logs, unless it exits 0
+    /// within 30 s (the contract's bound for a graceful shutdown).
+    func expectCleanStop(_ child: ChildProcess, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        child.send(SIGTERM)
+        let ended = try await child.waitForExit(seconds: 30)
+        #expect(ended == .exited(0), "\(tails())", sourceLocation: sourceLocation)
+    }
+
     /// The HTTP port `child` logs it listens on (with `HTTP_PORT=0` and `LOG_FORMAT=json`), once it
     /// does; fails with the workers' logs when it exits first or takes over a minute.
     func httpPort(of child: ChildProcess) async throws -> Int {
