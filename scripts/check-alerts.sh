@@ -7,7 +7,7 @@
 #      `${datasource}` data source and targets with an expression (python3, standard library);
 #   4. every dashboard expression parses as PromQL (`promtool check rules` on them as recording rules).
 # Steps 1, 2 and 4 are SKIPPED, saying so, only when promtool is not installed (Debian's
-# `prometheus` package ships it; scripts/install-deps.sh installs it). Whether the metric names
+# `prometheus` package ships it; scripts/install-deps.sh --tests installs it). Whether the metric names
 # used exist in a running worker is the Swift process test MonitoringArtifactsTests.
 #
 # Usage: scripts/check-alerts.sh   (from anywhere; exits non-zero on the first failed step)

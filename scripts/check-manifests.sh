@@ -13,7 +13,7 @@
 #    executable; any message it prints (an unknown key, a bad value) fails the check, because
 #    verify itself exits 0 on those.
 #
-# The Kubernetes tools come from the venv scripts/install-deps.sh creates (.build/checks-venv).
+# The Kubernetes tools come from the venv scripts/install-deps.sh --tests creates (.build/checks-venv).
 # The environment the manifests give the worker is checked by the Swift suite
 # DeploymentManifestTests. Exits non-zero when any check fails.
 #
@@ -28,7 +28,7 @@ failed=0
 skipped=""
 
 if [ ! -x "$venv/bin/kubernetes-validate" ]; then
-  echo "check-manifests: $venv/bin/kubernetes-validate is missing; run scripts/install-deps.sh" >&2
+  echo "check-manifests: $venv/bin/kubernetes-validate is missing; run scripts/install-deps.sh --tests" >&2
   exit 1
 fi
 

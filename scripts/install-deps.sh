@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing contact-worker needs on Debian, only when it is missing.
 # Safe to run repeatedly; needs root (or sudo) only when something must be installed.
+#
+# Usage: scripts/install-deps.sh [--tests]
+#   --tests  also the deployment checks' tools (scripts/test.sh passes it): promtool,
+#            systemd-analyze, and a venv from PyPI; running the worker needs none of them.
 set -euo pipefail
+
+tests=false
+if [ "${1:-}" = "--tests" ]; then tests=true; fi
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
@@ -23,12 +30,14 @@ fi
 pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
 # The deployment checks (scripts/check-deploy.sh): promtool for the alert rules, systemd-analyze
 # for the unit file, and a Python venv (below) for kubernetes-validate and confluent-kafka.
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 venv_python=python3
-if ! python3 -m venv --help >/dev/null 2>&1; then
-  venv_python=/usr/bin/python3
-  /usr/bin/python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
+if $tests; then
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+  if ! python3 -m venv --help >/dev/null 2>&1; then
+    venv_python=/usr/bin/python3
+    /usr/bin/python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
+  fi
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -44,7 +53,7 @@ fi
 # installs): kubernetes-validate checks deploy/kubernetes, and confluent-kafka is the independent
 # client examples/analytics-subscriber is written with.
 venv=.build/checks-venv
-if ! "$venv/bin/python" -c 'import confluent_kafka, kubernetes_validate' >/dev/null 2>&1; then
+if $tests && ! "$venv/bin/python" -c 'import confluent_kafka, kubernetes_validate' >/dev/null 2>&1; then
   echo "==> installing kubernetes-validate and confluent-kafka into $venv"
   rm -rf "$venv"
   "$venv_python" -m venv "$venv"

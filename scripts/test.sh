@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 echo "==> swift build (tests included)"
 swift build --build-tests
 echo "==> swift test (SQLite, PostgreSQL, mock Kafka cluster)"

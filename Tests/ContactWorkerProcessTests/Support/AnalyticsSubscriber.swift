@@ -2,7 +2,7 @@ import ContactWorkerTestSupport
 import Foundation
 
 /// `examples/analytics-subscriber/subscriber.py`, run with the repository's checks venv
-/// (`.build/checks-venv`, made by `scripts/install-deps.sh`) as a child process.
+/// (`.build/checks-venv`, made by `scripts/install-deps.sh --tests`) as a child process.
 struct AnalyticsSubscriber: Sendable {
     /// The repository root, from this file's place in it.
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -15,7 +15,7 @@ struct AnalyticsSubscriber: Sendable {
     static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: python) }
 
     static let missing =
-        "no Python venv at .build/checks-venv (scripts/install-deps.sh creates it with confluent-kafka from PyPI)"
+        "no Python venv at .build/checks-venv (scripts/install-deps.sh --tests creates it with confluent-kafka from PyPI)"
 
     let brokers: String
     /// Where the logs of the runs go.
