@@ -74,7 +74,8 @@ public final class MockCluster: Sendable {
         // about (with 4 partitions), consumers included. Version 4 carries the client's
         // `allow.auto.create.topics`, and the mock honours it: like a broker with
         // `auto.create.topics.enable=true`, it creates topics for producers (whose default is
-        // true) and answers UNKNOWN_TOPIC_OR_PART to consumers, so a missing topic stays missing.
+        // true) and answers UNKNOWN_TOPIC_OR_PART to consumers, so a missing topic stays missing
+        // (LRK-15).
         let metadataVersion = rd_kafka_mock_set_apiversion(cluster, Int16(APIKey.metadata.rawValue), 0, 4)
         guard metadataVersion == RD_KAFKA_RESP_ERR_NO_ERROR else {
             rd_kafka_mock_cluster_destroy(cluster)

@@ -14,7 +14,7 @@ final class TopicWatch: Sendable {
     /// How long a metadata request may take before the reading counts as failed.
     static let metadataTimeout: Duration = .seconds(5)
     /// How long the brokers get to describe the topics' configurations. Short: a broker without
-    /// DescribeConfigs (librdkafka 2.0.2's mock) only answers by timing out, and the request holds
+    /// DescribeConfigs (librdkafka 2.0.2's mock, LRK-16) only answers by timing out, and the request holds
     /// the consumer's queue of blocking calls (commits) meanwhile.
     static let configurationTimeout: Duration = .seconds(1)
     /// How often retention is asked for, at most: it changes rarely, and see ``configurationTimeout``.
