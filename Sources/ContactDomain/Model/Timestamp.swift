@@ -151,39 +151,49 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             days -= 1
         }
         let (year, month, day) = Self.civilFromDays(Int(days))
-        // `value` (0 ≤ value < 10^width) as exactly `width` digits: written lowest first, by
-        // constant divisions, then put in order.
-        func append(_ value: Int, width: Int) {
-            let start = out.count
-            var rest = value
-            for _ in 0..<width {
-                out.append(UInt8(ascii: "0") + UInt8(rest % 10))
-                rest /= 10
+        // Written into a stack buffer and appended once: each digit group is filled from its last
+        // digit back, by constant divisions, without growing or re-slicing `out`.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { buffer in
+            var count = 0
+            func put(_ byte: UInt8) {
+                buffer[count] = byte
+                count += 1
             }
-            out[start...].reverse()
-        }
-        append(year, width: 4)
-        out.append(UInt8(ascii: "-"))
-        append(month, width: 2)
-        out.append(UInt8(ascii: "-"))
-        append(day, width: 2)
-        out.append(UInt8(ascii: "T"))
-        append(Int(secondOfDay / 3600), width: 2)
-        out.append(UInt8(ascii: ":"))
-        append(Int(secondOfDay / 60 % 60), width: 2)
-        out.append(UInt8(ascii: ":"))
-        append(Int(secondOfDay % 60), width: 2)
-        if micros != 0 {
-            out.append(UInt8(ascii: "."))
-            var fraction = Int(micros)
-            var width = 6
-            while fraction % 10 == 0 {
-                fraction /= 10
-                width -= 1
+            // `value` (0 ≤ value < 10^width) as exactly `width` digits.
+            func put(_ value: Int, width: Int) {
+                var rest = value
+                var index = count + width
+                while index > count {
+                    index -= 1
+                    buffer[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                    rest /= 10
+                }
+                count += width
             }
-            append(fraction, width: width)
+            put(year, width: 4)
+            put(UInt8(ascii: "-"))
+            put(month, width: 2)
+            put(UInt8(ascii: "-"))
+            put(day, width: 2)
+            put(UInt8(ascii: "T"))
+            put(Int(secondOfDay / 3600), width: 2)
+            put(UInt8(ascii: ":"))
+            put(Int(secondOfDay / 60 % 60), width: 2)
+            put(UInt8(ascii: ":"))
+            put(Int(secondOfDay % 60), width: 2)
+            if micros != 0 {
+                put(UInt8(ascii: "."))
+                var fraction = Int(micros)
+                var width = 6
+                while fraction % 10 == 0 {
+                    fraction /= 10
+                    width -= 1
+                }
+                put(fraction, width: width)
+            }
+            put(UInt8(ascii: "Z"))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
         }
-        out.append(UInt8(ascii: "Z"))
     }
 
     // MARK: - Civil calendar (proleptic Gregorian; Howard Hinnant's days_from_civil algorithm)
