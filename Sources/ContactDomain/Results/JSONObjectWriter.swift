@@ -103,10 +103,15 @@ struct JSONObjectWriter: JSONObjectSink {
         bytes.append(contentsOf: encoded)
     }
 
-    /// Closes the object and returns its bytes.
-    consuming func finish() -> [UInt8] {
-        bytes.append(UInt8(ascii: "}"))
-        return bytes
+    /// Closes the object and returns its bytes, leaving the writer empty.
+    ///
+    /// Mutating rather than consuming: the closing brace is appended to the caller's own buffer,
+    /// which is uniquely referenced, so it is never copied to grow.
+    mutating func finish() -> [UInt8] {
+        var finished: [UInt8] = []
+        swap(&finished, &bytes)
+        finished.append(UInt8(ascii: "}"))
+        return finished
     }
 
     /// Starts a member. Its name, a literal of the contract that needs no escaping, is copied as it is.
