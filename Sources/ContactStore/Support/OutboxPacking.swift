@@ -108,18 +108,24 @@ enum OutboxPacking {
         let mask = Int64(maxMessages - 1)
         for sequence in sequences.sorted() where sequence >= 0 {
             let batchID = sequence >> Int64(indexBits)
-            let index = Int(sequence & mask)
-            var runs = result[batchID, default: []]
-            if let last = runs.last, index <= last.upperBound {
-                continue
-            } else if let last = runs.last, index == last.upperBound + 1 {
-                runs[runs.count - 1] = last.lowerBound...index
-            } else {
-                runs.append(index...index)
-            }
-            result[batchID] = runs
+            extend(&result[batchID, default: []], with: Int(sequence & mask))
         }
         return result
+    }
+
+    /// Adds `index` (no lower than any index already in `runs`) to the sorted, disjoint `runs`,
+    /// in place: the caller passes the dictionary's own storage, so no run list is copied.
+    private static func extend(_ runs: inout [ClosedRange<Int>], with index: Int) {
+        guard let last = runs.last else {
+            runs.append(index...index)
+            return
+        }
+        if index <= last.upperBound { return }
+        if index == last.upperBound + 1 {
+            runs[runs.count - 1] = last.lowerBound...index
+        } else {
+            runs.append(index...index)
+        }
     }
 
     /// What marking messages published does to one stored row.
