@@ -8,12 +8,19 @@ enum RDKafkaHeaders {
     static func make(_ headers: [KafkaHeader]) -> OpaquePointer? {
         guard !headers.isEmpty, let list = rd_kafka_headers_new(headers.count) else { return nil }
         for header in headers {
-            if let value = header.value {
-                value.withUnsafeBytes { bytes in
-                    _ = rd_kafka_header_add(list, header.name, -1, bytes.baseAddress, bytes.count)
+            // The name goes by pointer and length: passing the `String` as a C string would copy
+            // a small (inline) name into a new array for every header of every message.
+            var name = header.name
+            name.withUTF8 { name in
+                name.withMemoryRebound(to: CChar.self) { name in
+                    if let value = header.value {
+                        value.withUnsafeBytes { bytes in
+                            _ = rd_kafka_header_add(list, name.baseAddress, name.count, bytes.baseAddress, bytes.count)
+                        }
+                    } else {
+                        _ = rd_kafka_header_add(list, name.baseAddress, name.count, nil, 0)
+                    }
                 }
-            } else {
-                _ = rd_kafka_header_add(list, header.name, -1, nil, 0)
             }
         }
         return list
