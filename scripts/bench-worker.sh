@@ -9,6 +9,7 @@
 #   BIN=/path/to/contact-worker scripts/bench-worker.sh   # an existing release binary, no build
 #   PERF_DATA=/tmp/worker.perf scripts/bench-worker.sh     # also `perf record` the worker on the backlog
 #   PERF_DATA=… PERF_CALL_GRAPH=dwarf PERF_FREQUENCY=499 …  # call graphs that frame pointers miss
+#   PERF_DATA=… PERF_EVENT=probe_libc:malloc PERF_PERIOD=100 …  # every 100th event (a `perf probe` uprobe)
 #
 # Per backend, on a fresh mock cluster:
 #   1. `bench load` puts the backlog on the commands topic: CONTACTS CreateContact + COUNT
@@ -129,7 +130,8 @@ while :; do
         # Attached once the worker processes commands: `perf record -p` samples only the threads
         # that exist when it attaches, and the worker starts its pool threads as work arrives.
         if [ -n "${PERF_DATA:-}" ]; then
-            perf record -F "${PERF_FREQUENCY:-1999}" --call-graph "${PERF_CALL_GRAPH:-fp}" -p "$WORKER" \
+            if [ -n "${PERF_PERIOD:-}" ]; then sampling=(-c "$PERF_PERIOD"); else sampling=(-F "${PERF_FREQUENCY:-1999}"); fi
+            perf record ${PERF_EVENT:+-e "$PERF_EVENT"} "${sampling[@]}" --call-graph "${PERF_CALL_GRAPH:-fp}" -p "$WORKER" \
                 -o "$PERF_DATA.$BACKEND" 2>"$WORK/perf.log" &
             PERF=$!
         fi
@@ -142,7 +144,8 @@ last=$now
 if [ -n "${PERF_DATA:-}" ]; then
     kill -INT "$PERF"
     wait "$PERF" || true
-    echo "perf data: $PERF_DATA.$BACKEND (perf report -i $PERF_DATA.$BACKEND --no-children)" >&2
+    echo "perf data: $PERF_DATA.$BACKEND (perf report -i $PERF_DATA.$BACKEND --no-children)," \
+        "recorded over the last $((TOTAL - ${first##* })) commands" >&2
 fi
 PEAK_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$WORKER/status")
 read -r THROUGHPUT WORKER_US < <(echo "$first $last" | awk -v tick="$TICK" '{
