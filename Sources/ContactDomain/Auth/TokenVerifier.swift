@@ -73,16 +73,18 @@ public struct TokenVerifier: Sendable {
     /// Verifies the `authorization` header value at instant `now`.
     public func verify(authorizationHeader: String?, now: Timestamp) async -> Result<Principal, AuthFailure> {
         guard let header = authorizationHeader else { return .failure(.missingHeader) }
-        guard let token = Self.bearerToken(in: header) else { return .failure(.notBearer) }
         let nowSeconds = Double(now.microsecondsSinceEpoch) / 1_000_000
         let keys = keyRing.current
-        if let actor = cache.actor(for: token, now: nowSeconds, generation: keys.generation) {
+        // The cache is keyed by the header as sent: a header it holds is a bearer header whose
+        // token verified, so a hit needs neither the scheme check nor a copy of the token.
+        if let actor = cache.actor(for: header, now: nowSeconds, generation: keys.generation) {
             return .success(actor)
         }
+        guard let token = Self.bearerToken(in: header) else { return .failure(.notBearer) }
         switch await verifyToken(token, keys: keys.keys, now: nowSeconds) {
         case .success(let verified):
             cache.insert(
-                token: token, actor: verified.actor, notBefore: verified.notBefore, expiresAt: verified.expiresAt,
+                token: header, actor: verified.actor, notBefore: verified.notBefore, expiresAt: verified.expiresAt,
                 now: nowSeconds, generation: keys.generation)
             return .success(verified.actor)
         case .failure(let failure):

@@ -1,7 +1,8 @@
 import Synchronization
 
 /// A small bounded cache of tokens that already verified, so a burst of commands carrying the
-/// same token pays for one signature check.
+/// same token pays for one signature check. ``TokenVerifier`` files each under the whole
+/// `Authorization` header it came in.
 ///
 /// An entry is used only when the caller's `now` is within the token's validity, `nbf` (if any) at
 /// or before it and `exp` after it, checked at every lookup: `now` is the caller's (a message's
