@@ -3,8 +3,8 @@
 /// Plain value: safe to keep, send across tasks and compare in tests. The key, value and header
 /// bytes of the records one poll read share one buffer, and a message refers to its record with
 /// a single reference, so copying a message costs one retain. ``key``, ``value`` and ``headers``
-/// return copies of those bytes; ``header(named:)``, ``lastHeader(named:)`` and ``byteCount``
-/// read them in place. A message kept alive keeps the bytes of its whole batch alive.
+/// return copies of those bytes; ``keyBytes``, ``header(named:)``, ``lastHeader(named:)`` and
+/// ``byteCount`` read them in place. A message kept alive keeps the bytes of its whole batch alive.
 public struct KafkaMessage: Hashable, Sendable {
     private var storage: KafkaMessageStorage
     private var index: Int
@@ -47,6 +47,9 @@ public struct KafkaMessage: Hashable, Sendable {
         get { storage.key(index).map(Array.init) }
         set { replace(key: .some(newValue)) }
     }
+
+    /// ``key`` read in place: a slice of the poll's shared buffer, so it costs a retain, not a copy.
+    public var keyBytes: ArraySlice<UInt8>? { storage.key(index) }
 
     /// The record value (empty for a null value); a copy.
     public var value: [UInt8] {

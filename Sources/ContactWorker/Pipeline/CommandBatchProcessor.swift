@@ -312,7 +312,7 @@ public struct CommandBatchProcessor: Sendable {
 
     /// Whether the message's key is `contactID` (any letter case, as a UUID's text).
     static func isKeyed(_ message: KafkaMessage, by contactID: UUID) -> Bool {
-        guard let key = message.key, key.count == 36 else { return false }
+        guard let key = message.keyBytes, key.count == 36 else { return false }
         return UUID(strictUTF8: key) == contactID
     }
 
