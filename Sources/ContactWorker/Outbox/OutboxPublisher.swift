@@ -61,10 +61,17 @@ public final class OutboxPublisher: Sendable {
     func publish(_ rows: [OutboxMessage], sequences: [Int64], deferMarking: Bool = false) async throws {
         guard !rows.isEmpty else { return }
         try await beforeSending?(rows)
+        // Rows of one kind carry the same headers (every event's are one shared list), so a row's
+        // converted headers are reused for the next row whose headers are equal: one array per
+        // run of equal headers rather than one per message.
+        var lastHeaders: [(name: String, value: [UInt8])] = []
+        var lastConverted: [KafkaHeader] = []
         let messages = rows.map { row in
-            KafkaOutgoingMessage(
-                topic: row.topic, key: row.key, value: row.value,
-                headers: row.headers.map { KafkaHeader(name: $0.name, value: $0.value) })
+            if !row.headers.elementsEqual(lastHeaders, by: { $0.name == $1.name && $0.value == $1.value }) {
+                lastHeaders = row.headers
+                lastConverted = row.headers.map { KafkaHeader(name: $0.name, value: $0.value) }
+            }
+            return KafkaOutgoingMessage(topic: row.topic, key: row.key, value: row.value, headers: lastConverted)
         }
         // The send reports a record that was not delivered in its report instead of throwing: a
         // row whose delivery failed must stay pending, so nothing is marked then.
