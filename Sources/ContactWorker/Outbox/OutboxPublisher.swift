@@ -61,17 +61,13 @@ public final class OutboxPublisher: Sendable {
     func publish(_ rows: [OutboxMessage], sequences: [Int64], deferMarking: Bool = false) async throws {
         guard !rows.isEmpty else { return }
         try await beforeSending?(rows)
-        // Rows of one kind carry the same headers (every event's are one shared list), so a row's
-        // converted headers are reused for the next row whose headers are equal: one array per
-        // run of equal headers rather than one per message.
-        var lastHeaders: [(name: String, value: [UInt8])] = []
-        var lastConverted: [KafkaHeader] = []
+        // Rows of one kind carry the same headers (every event's, and every result's without a
+        // correlation id), and a batch's events and results alternate: the two most recent
+        // distinct header lists are converted once and shared by the rows that repeat them.
+        var recent = RecentHeaders()
         let messages = rows.map { row in
-            if !row.headers.elementsEqual(lastHeaders, by: { $0.name == $1.name && $0.value == $1.value }) {
-                lastHeaders = row.headers
-                lastConverted = row.headers.map { KafkaHeader(name: $0.name, value: $0.value) }
-            }
-            return KafkaOutgoingMessage(topic: row.topic, key: row.key, value: row.value, headers: lastConverted)
+            KafkaOutgoingMessage(
+                topic: row.topic, key: row.key, value: row.value, headers: recent.converted(row.headers))
         }
         // The send reports a record that was not delivered in its report instead of throwing: a
         // row whose delivery failed must stay pending, so nothing is marked then.
@@ -146,5 +142,35 @@ public final class OutboxPublisher: Sendable {
             total += rows.count
             if rows.count < pageSize, rows.reduce(0, { $0 + $1.byteCount }) < pageBytes { return total }
         }
+    }
+}
+
+/// The two header lists converted last, most recent first (see ``OutboxPublisher/publish(_:sequences:deferMarking:)``).
+///
+/// Lists are told equal by their storage first: rows of one kind share the same array, so a
+/// repeat is found without comparing (and so retaining) any header.
+private struct RecentHeaders {
+    private typealias Headers = [(name: String, value: [UInt8])]
+    private var latest: (headers: Headers, converted: [KafkaHeader])?
+    private var previous: (headers: Headers, converted: [KafkaHeader])?
+
+    /// `headers` as Kafka headers: a list converted before when one of the last two was equal.
+    mutating func converted(_ headers: [(name: String, value: [UInt8])]) -> [KafkaHeader] {
+        if let latest, Self.equal(latest.headers, headers) { return latest.converted }
+        if let previous, Self.equal(previous.headers, headers) {
+            swap(&latest, &self.previous)
+            return previous.converted
+        }
+        let converted = headers.map { KafkaHeader(name: $0.name, value: $0.value) }
+        previous = latest
+        latest = (headers, converted)
+        return converted
+    }
+
+    private static func equal(_ a: Headers, _ b: Headers) -> Bool {
+        let sameStorage = a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count }
+        }
+        return sameStorage || a.elementsEqual(b) { $0.name == $1.name && $0.value == $1.value }
     }
 }
