@@ -93,16 +93,17 @@ public struct CommandBatchProcessor: Sendable {
         var decisions: [CommandDecision] = []
         let decidesRoutineToo = context.logger.logLevel <= .debug
 
-        // Classify first, so the store is read once for the whole batch. The classifications are
-        // kept last message first: the loop below takes each one out with `removeLast()`, which
-        // moves it out of the array instead of copying a decoded command and all its strings.
+        // Classify first, so the store is read once for the whole batch. The messages are
+        // classified last first, so the classifications are kept last message first: the loop
+        // below takes each one out with `removeLast()`, which moves it out of the array instead of
+        // copying a decoded command and all its strings (as reversing the array would).
         var classified: [CommandClassification] = []
         classified.reserveCapacity(messages.count)
         var commandIDs: [String] = []
         commandIDs.reserveCapacity(messages.count)
         var contactIDs: Set<UUID> = []
         contactIDs.reserveCapacity(messages.count)
-        for message in messages {
+        for message in messages.reversed() {
             // Read in place: only the two values become strings. For these two names any case is
             // ASCII case: the only other character that lower-cases or normalises to an ASCII
             // letter is the Kelvin sign (to `k`), which neither name contains.
@@ -118,7 +119,6 @@ public struct CommandBatchProcessor: Sendable {
             }
             classified.append(classification)
         }
-        classified.reverse()
         // The two lookups are independent: one round trip's wait instead of two.
         let store = context.store
         let lookupIDs = commandIDs
