@@ -173,53 +173,65 @@ enum OutboxPacking {
     // MARK: - Packing
 
     /// Packs `messages`, numbered by their position from 0, into one byte string.
-    static func pack<Messages: Collection<OutboxMessage>>(_ messages: Messages) -> [UInt8] {
-        pack(messages.indices, of: messages)
+    static func pack(_ messages: some Collection<OutboxMessage>) -> [UInt8] {
+        let messages = Array(messages)
+        return pack(messages.indices, of: messages)
     }
 
     /// Packs the messages of `messages` at `positions`, numbered by their place in `positions`
     /// from 0: a partition group (``PartitionGroup``) of a batch's outbox, without copying its
     /// messages out of the batch first.
-    static func pack<Messages: Collection<OutboxMessage>>(
-        _ positions: some Collection<Messages.Index>, of messages: Messages
-    ) -> [UInt8] {
-        var writer = ByteChunkWriter()
-        writer.bytes.reserveCapacity(1 + positions.reduce(0) { $0 + packedSizeBound(messages[$1]) })
-        writer.bytes.append(formatVersion)
-        for (index, position) in positions.enumerated() {
-            append(messages[position], index: index, to: &writer)
+    static func pack(_ positions: some Collection<Int>, of messages: [OutboxMessage]) -> [UInt8] {
+        messages.withUnsafeBufferPointer { messages in
+            var writer = ByteChunkWriter()
+            writer.bytes.reserveCapacity(1 + positions.reduce(0) { $0 + packedSizeBound(messages, at: $1) })
+            writer.bytes.append(formatVersion)
+            for (index, position) in positions.enumerated() {
+                append(messages, at: position, index: index, to: &writer)
+            }
+            return writer.bytes
         }
-        return writer.bytes
     }
 
     /// Packs messages with explicit indexes (a rewritten batch keeps its messages' indexes).
     static func pack(_ indexed: [(index: Int, message: OutboxMessage)]) -> [UInt8] {
-        var writer = ByteChunkWriter()
-        writer.bytes.reserveCapacity(1 + indexed.reduce(0) { $0 + packedSizeBound($1.message) })
-        writer.bytes.append(formatVersion)
-        for entry in indexed {
-            append(entry.message, index: entry.index, to: &writer)
+        let messages = indexed.map(\.message)
+        return messages.withUnsafeBufferPointer { messages in
+            var writer = ByteChunkWriter()
+            writer.bytes.reserveCapacity(1 + messages.indices.reduce(0) { $0 + packedSizeBound(messages, at: $1) })
+            writer.bytes.append(formatVersion)
+            for (position, entry) in indexed.enumerated() {
+                append(messages, at: position, index: entry.index, to: &writer)
+            }
+            return writer.bytes
         }
-        return writer.bytes
     }
 
-    /// At least the bytes ``append(_:index:to:)`` writes for `message`: its variable parts, 32
-    /// for its index, lengths and presence flags (at most 26), and 8 per header for its lengths.
-    private static func packedSizeBound(_ message: OutboxMessage) -> Int {
-        32 + message.topic.utf8.count + (message.key?.count ?? 0) + message.value.count
-            + (message.contactID?.utf8.count ?? 0)
-            + message.headers.reduce(0) { $0 + 8 + $1.name.utf8.count + $1.value.count }
+    // The two below read a message's fields through the buffer, one at a time: taking the whole
+    // message as a value would copy it, retaining and then releasing every field, for each
+    // message of every batch.
+
+    /// At least the bytes ``append(_:at:index:to:)`` writes for `messages[position]`: its variable
+    /// parts, 32 for its index, lengths and presence flags (at most 26), and 8 per header for its
+    /// lengths.
+    private static func packedSizeBound(_ messages: UnsafeBufferPointer<OutboxMessage>, at position: Int) -> Int {
+        32 + messages[position].topic.utf8.count + (messages[position].key?.count ?? 0)
+            + messages[position].value.count + (messages[position].contactID?.utf8.count ?? 0)
+            + messages[position].headers.reduce(0) { $0 + 8 + $1.name.utf8.count + $1.value.count }
     }
 
-    /// Appends one message of a packed batch: its index, topic, key, value, contact id and headers.
-    private static func append(_ message: OutboxMessage, index: Int, to writer: inout ByteChunkWriter) {
+    /// Appends `messages[position]` as message `index` of a packed batch: its index, topic, key,
+    /// value, contact id and headers.
+    private static func append(
+        _ messages: UnsafeBufferPointer<OutboxMessage>, at position: Int, index: Int, to writer: inout ByteChunkWriter
+    ) {
         writer.appendLength(index)
-        writer.appendChunk(message.topic.utf8)
-        writer.appendOptionalChunk(message.key)
-        writer.appendChunk(message.value)
-        writer.appendOptionalChunk(message.contactID?.utf8)
-        writer.appendLength(message.headers.count)
-        for header in message.headers {
+        writer.appendChunk(messages[position].topic.utf8)
+        writer.appendOptionalChunk(messages[position].key)
+        writer.appendChunk(messages[position].value)
+        writer.appendOptionalChunk(messages[position].contactID?.utf8)
+        writer.appendLength(messages[position].headers.count)
+        for header in messages[position].headers {
             writer.appendChunk(header.name.utf8)
             writer.appendChunk(header.value)
         }
