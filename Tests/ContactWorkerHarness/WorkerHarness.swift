@@ -27,7 +27,7 @@ public var testLogger: Logger {
 public func withHarness(
     _ backend: Backend, commandPartitions: Int = 3, outputPartitions: Int = 1,
     absentTopics: Set<WorkerTopics.Role> = [],
-    postgresServer: String? = TestEnvironment.postgresURL, postgresOptions: String = "max_connections=4",
+    postgresServer: String? = TestEnvironment.postgresURL, postgresOptions: String = TestEnvironment.postgresOptions,
     _ body: (WorkerHarness) async throws -> Void
 ) async throws {
     guard
@@ -61,7 +61,7 @@ public final class WorkerHarness: Sendable {
     public static func make(
         _ backend: Backend, commandPartitions: Int = 3, outputPartitions: Int = 1,
         absentTopics: Set<WorkerTopics.Role> = [],
-        postgresServer: String? = TestEnvironment.postgresURL, postgresOptions: String = "max_connections=4"
+        postgresServer: String? = TestEnvironment.postgresURL, postgresOptions: String = TestEnvironment.postgresOptions
     ) async throws -> WorkerHarness? {
         var directory: URL?
         let url: String

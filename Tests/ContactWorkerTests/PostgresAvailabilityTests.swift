@@ -14,7 +14,8 @@ struct PostgresAvailabilityTests {
     func storeOpens() async throws {
         let base = try #require(TestEnvironment.postgresURL)
         let schema = "a_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let store = try await makeContactStore(url: base + (base.contains("?") ? "&" : "?") + "schema=\(schema)")
+        let options = "schema=\(schema)&\(TestEnvironment.postgresOptions)"
+        let store = try await makeContactStore(url: base + (base.contains("?") ? "&" : "?") + options)
         do {
             try await store.migrate()
             #expect(try await ContactStoreSchema.mismatchedVersion(of: store) == nil)

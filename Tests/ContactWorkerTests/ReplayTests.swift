@@ -264,7 +264,7 @@ struct ReplayTests {
         case .postgres:
             let base = try #require(TestEnvironment.postgresURL)
             let schema = "r_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&max_connections=4"
+            url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&\(TestEnvironment.postgresOptions)"
         }
         let store = try await makeContactStore(url: url, logger: testLogger)
         try await store.migrate()

@@ -4,6 +4,11 @@ import Foundation
 public enum TestEnvironment {
     /// The shared test PostgreSQL server; nil when the run has none.
     public static var postgresURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_URL") }
+    /// The options a store or worker test adds to its schema on that server unless it gives its
+    /// own. The connect timeout is long because every suite starts at once on a machine of two
+    /// cores: a first connection can then wait longer than the product's 10 s default for the CPU.
+    /// Tests about the timeout set their own.
+    public static let postgresOptions = "max_connections=4&connect_timeout=30"
     /// The disposable second server that tests may stop and start (`scripts/with-postgres.sh`).
     public static var outageURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_URL") }
     /// A `pg_ctl` command line for the disposable server; append `stop -m fast` or `start`.

@@ -25,7 +25,7 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 /// (cancelled with the reason), so it is reported as skipped and never passes.
 func withStore(
     _ backend: Backend,
-    postgresOptions: String = StoreTestDefaults.postgresOptions,
+    postgresOptions: String = TestEnvironment.postgresOptions,
     _ body: (any ContactStore) async throws -> Void
 ) async throws {
     try await withStoreURL(backend, postgresOptions: postgresOptions) { url in
@@ -45,7 +45,7 @@ func withStore(
 /// for tests that open and migrate the store themselves.
 func withStoreURL(
     _ backend: Backend,
-    postgresOptions: String = StoreTestDefaults.postgresOptions,
+    postgresOptions: String = TestEnvironment.postgresOptions,
     _ body: (String) async throws -> Void
 ) async throws {
     let url: String
@@ -66,13 +66,6 @@ func withStoreURL(
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }
     try await body(url)
-}
-
-enum StoreTestDefaults {
-    /// The store tests' PostgreSQL options. The connect timeout is long because every suite
-    /// starts at once on a machine of two cores: a first connection can then wait longer than the
-    /// product's 10 s default for the CPU. Tests about the timeout set their own.
-    static let postgresOptions = "max_connections=4&connect_timeout=30"
 }
 
 /// `base` with a unique schema (and extra options) appended, so every test starts empty.
