@@ -10,6 +10,7 @@
 #   PERF_DATA=/tmp/worker.perf scripts/bench-worker.sh     # also `perf record` the worker on the backlog
 #   PERF_DATA=… PERF_CALL_GRAPH=dwarf PERF_FREQUENCY=499 …  # call graphs that frame pointers miss
 #   PERF_DATA=… PERF_EVENT=probe_libc:malloc PERF_PERIOD=100 …  # every 100th event (a `perf probe` uprobe)
+#   PERF_DATA=… PERF_STAT=probe_libc:malloc,… …  # count events exactly instead (`perf stat`, CSV)
 #
 # Per backend, on a fresh mock cluster:
 #   1. `bench load` puts the backlog on the commands topic: CONTACTS CreateContact + COUNT
@@ -130,9 +131,13 @@ while :; do
         # Attached once the worker processes commands: `perf record -p` samples only the threads
         # that exist when it attaches, and the worker starts its pool threads as work arrives.
         if [ -n "${PERF_DATA:-}" ]; then
-            if [ -n "${PERF_PERIOD:-}" ]; then sampling=(-c "$PERF_PERIOD"); else sampling=(-F "${PERF_FREQUENCY:-1999}"); fi
-            perf record ${PERF_EVENT:+-e "$PERF_EVENT"} "${sampling[@]}" --call-graph "${PERF_CALL_GRAPH:-fp}" -p "$WORKER" \
-                -o "$PERF_DATA.$BACKEND" 2>"$WORK/perf.log" &
+            if [ -n "${PERF_STAT:-}" ]; then
+                perf stat -e "$PERF_STAT" -x, -p "$WORKER" -o "$PERF_DATA.$BACKEND" 2>"$WORK/perf.log" &
+            else
+                if [ -n "${PERF_PERIOD:-}" ]; then sampling=(-c "$PERF_PERIOD"); else sampling=(-F "${PERF_FREQUENCY:-1999}"); fi
+                perf record ${PERF_EVENT:+-e "$PERF_EVENT"} "${sampling[@]}" --call-graph "${PERF_CALL_GRAPH:-fp}" \
+                    -p "$WORKER" -o "$PERF_DATA.$BACKEND" 2>"$WORK/perf.log" &
+            fi
             PERF=$!
         fi
     fi
@@ -144,8 +149,15 @@ last=$now
 if [ -n "${PERF_DATA:-}" ]; then
     kill -INT "$PERF"
     wait "$PERF" || true
-    echo "perf data: $PERF_DATA.$BACKEND (perf report -i $PERF_DATA.$BACKEND --no-children)," \
-        "recorded over the last $((TOTAL - ${first##* })) commands" >&2
+    recorded=$((TOTAL - ${first##* }))
+    if [ -n "${PERF_STAT:-}" ]; then
+        awk -F, -v commands="$recorded" '$1 ~ /^[0-9]+$/ {
+            printf "perf stat: %s %.1f per command (%d over %d commands)\n", $3, $1 / commands, $1, commands }' \
+            "$PERF_DATA.$BACKEND" >&2
+    else
+        echo "perf data: $PERF_DATA.$BACKEND (perf report -i $PERF_DATA.$BACKEND --no-children)," \
+            "recorded over the last $recorded commands" >&2
+    fi
 fi
 PEAK_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$WORKER/status")
 read -r THROUGHPUT WORKER_US < <(echo "$first $last" | awk -v tick="$TICK" '{
