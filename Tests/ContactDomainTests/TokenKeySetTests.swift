@@ -166,10 +166,10 @@ struct TokenKeySetTests {
         let actor = Principal(userID: "u", businessID: "b", role: .owner)
         // Verified under generation 0 but inserted after a reload to generation 1 (a verification
         // that was running while the keys changed): not an answer under generation 1.
-        cache.insert(token: "t", actor: actor, notBefore: nil, expiresAt: 100, now: 0, generation: 0)
+        cache.insert(key: "t", actor: actor, notBefore: nil, expiresAt: 100, now: 0, generation: 0)
         #expect(cache.actor(for: "t", now: 1, generation: 1) == nil)
         #expect(cache.actor(for: "t", now: 1, generation: 0) == nil)
-        cache.insert(token: "t", actor: actor, notBefore: nil, expiresAt: 100, now: 0, generation: 1)
+        cache.insert(key: "t", actor: actor, notBefore: nil, expiresAt: 100, now: 0, generation: 1)
         #expect(cache.actor(for: "t", now: 1, generation: 1) == actor)
     }
 

@@ -222,6 +222,19 @@ struct TokenVerifierTests {
         #expect(verifier.cachedTokenCount == 2)
     }
 
+    @Test("spellings of one header verify alike and share the token's one cache entry")
+    func cacheSpellings() async throws {
+        let verifier = try await Tokens.verifier(cacheCapacity: 2)
+        let token = try await Tokens.hs256()
+        for header in ["bearer \(token)", "  BEARER   \(token)  ", "Bearer \(token)", "Bearer \(token) "] {
+            #expect(try await verify(header, with: verifier).isSuccess)
+            #expect(verifier.cachedTokenCount == 1)
+        }
+        let other = try await Tokens.hs256(Tokens.claims(sub: "other"))
+        #expect(try await verify("Bearer \(other)", with: verifier).isSuccess)
+        #expect(verifier.cachedTokenCount == 2)
+    }
+
     @Test("a cached token is checked against nbf and exp at each call's now, which may go backwards (replay)")
     func cacheChecksNotBefore() async throws {
         let verifier = try await Tokens.verifier()

@@ -75,8 +75,10 @@ public struct TokenVerifier: Sendable {
         guard let header = authorizationHeader else { return .failure(.missingHeader) }
         let nowSeconds = Double(now.microsecondsSinceEpoch) / 1_000_000
         let keys = keyRing.current
-        // The cache is keyed by the header as sent: a header it holds is a bearer header whose
-        // token verified, so a hit needs neither the scheme check nor a copy of the token.
+        // A token is cached under its header spelled `Bearer <token>`, the spelling senders use,
+        // and looked up by the header as sent: a hit needs neither the scheme check nor a copy of
+        // the token. Any other spelling misses and is verified each time, so spellings of one
+        // token cannot fill the cache.
         if let actor = cache.actor(for: header, now: nowSeconds, generation: keys.generation) {
             return .success(actor)
         }
@@ -84,8 +86,8 @@ public struct TokenVerifier: Sendable {
         switch await verifyToken(token, keys: keys.keys, now: nowSeconds) {
         case .success(let verified):
             cache.insert(
-                token: header, actor: verified.actor, notBefore: verified.notBefore, expiresAt: verified.expiresAt,
-                now: nowSeconds, generation: keys.generation)
+                key: "Bearer " + token, actor: verified.actor, notBefore: verified.notBefore,
+                expiresAt: verified.expiresAt, now: nowSeconds, generation: keys.generation)
             return .success(verified.actor)
         case .failure(let failure):
             return .failure(failure)

@@ -1,8 +1,8 @@
 import Synchronization
 
 /// A small bounded cache of tokens that already verified, so a burst of commands carrying the
-/// same token pays for one signature check. ``TokenVerifier`` files each under the whole
-/// `Authorization` header it came in.
+/// same token pays for one signature check. Each is filed under a key: ``TokenVerifier`` uses
+/// the `Authorization` header the token comes in, spelled `Bearer <token>`.
 ///
 /// An entry is used only when the caller's `now` is within the token's validity, `nbf` (if any) at
 /// or before it and `exp` after it, checked at every lookup: `now` is the caller's (a message's
@@ -33,14 +33,14 @@ final class VerifiedTokenCache: Sendable {
         self.capacity = max(0, capacity)
     }
 
-    /// The cached actor for `token`, if it verified under key `generation` and is valid at `now`:
-    /// not before its `nbf`, not at or after its `exp`.
-    func actor(for token: String, now: Double, generation: UInt64) -> Principal? {
+    /// The cached actor for the token filed under `key`, if it verified with the keys of
+    /// `generation` and is valid at `now`: not before its `nbf`, not at or after its `exp`.
+    func actor(for key: String, now: Double, generation: UInt64) -> Principal? {
         state.withLock { state in
-            guard let entry = state.entries[token] else { return nil }
+            guard let entry = state.entries[key] else { return nil }
             guard now < entry.expiresAt, entry.generation == generation else {
-                state.entries[token] = nil
-                state.insertionOrder.removeAll { $0 == token }
+                state.entries[key] = nil
+                state.insertionOrder.removeAll { $0 == key }
                 return nil
             }
             if let notBefore = entry.notBefore, now < notBefore { return nil }
@@ -48,19 +48,20 @@ final class VerifiedTokenCache: Sendable {
         }
     }
 
-    /// Remembers a token verified under key `generation`, valid from `notBefore` (its `nbf`, if it
-    /// has one) until `expiresAt`. An entry of another generation is replaced.
+    /// Remembers, under `key`, a token verified with the keys of `generation`, valid from
+    /// `notBefore` (its `nbf`, if it has one) until `expiresAt`. An entry of another generation is
+    /// replaced.
     func insert(
-        token: String, actor: Principal, notBefore: Double?, expiresAt: Double, now: Double, generation: UInt64
+        key: String, actor: Principal, notBefore: Double?, expiresAt: Double, now: Double, generation: UInt64
     ) {
         guard capacity > 0 else { return }
         state.withLock { state in
-            if let existing = state.entries[token] {
+            if let existing = state.entries[key] {
                 // An older generation's entry gives way; a newer one (a reload landed while this
                 // token was being verified with the keys before it) is kept.
                 guard existing.generation < generation else { return }
-                state.entries[token] = nil
-                state.insertionOrder.removeAll { $0 == token }
+                state.entries[key] = nil
+                state.insertionOrder.removeAll { $0 == key }
             }
             if state.entries.count >= capacity {
                 state.entries = state.entries.filter { now < $0.value.expiresAt }
@@ -70,9 +71,9 @@ final class VerifiedTokenCache: Sendable {
                     state.entries[oldest] = nil
                 }
             }
-            state.entries[token] = Entry(
+            state.entries[key] = Entry(
                 actor: actor, notBefore: notBefore, expiresAt: expiresAt, generation: generation)
-            state.insertionOrder.append(token)
+            state.insertionOrder.append(key)
         }
     }
 
