@@ -103,7 +103,7 @@ struct JSONObjectWriter: JSONObjectSink {
         bytes.append(contentsOf: encoded)
     }
 
-    /// Closes the object and returns its bytes, leaving the writer empty.
+    /// Closes the object and returns its bytes; the writer is not to be used after.
     ///
     /// Mutating rather than consuming: the closing brace is appended to the caller's own buffer,
     /// which is uniquely referenced, so it is never copied to grow.

@@ -187,6 +187,8 @@ enum OutboxPacking {
             writer.bytes.reserveCapacity(1 + positions.reduce(0) { $0 + packedSizeBound(messages, at: $1) })
             writer.bytes.append(formatVersion)
             for (index, position) in positions.enumerated() {
+                // Checked here: the buffer's own subscript is not, in a release build.
+                precondition(messages.indices.contains(position), "outbox position \(position) out of range")
                 append(messages, at: position, index: index, to: &writer)
             }
             return writer.bytes

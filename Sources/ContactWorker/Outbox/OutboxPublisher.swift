@@ -171,6 +171,7 @@ private struct RecentHeaders {
         let sameStorage = a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count }
         }
-        return sameStorage || a.elementsEqual(b) { $0.name == $1.name && $0.value == $1.value }
+        // Names compare as bytes: `String`'s `==` holds canonically equivalent spellings equal.
+        return sameStorage || a.elementsEqual(b) { $0.name.utf8.elementsEqual($1.name.utf8) && $0.value == $1.value }
     }
 }

@@ -141,7 +141,7 @@ public struct CommandBatchProcessor: Sendable {
         touched.reserveCapacity(contactIDs.count)
 
         for message in messages {
-            // One classification per message, in the same order (reversed above).
+            // One classification per message, in the same order (classified last first above).
             let classification = classified.removeLast()
             let wasDecided = decided[message.partition]?.contains(message.offset) ?? false
             switch classification {
