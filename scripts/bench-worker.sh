@@ -151,8 +151,8 @@ if [ -n "${PERF_DATA:-}" ]; then
     wait "$PERF" || true
     recorded=$((TOTAL - ${first##* }))
     if [ -n "${PERF_STAT:-}" ]; then
-        awk -F, -v commands="$recorded" '$1 ~ /^[0-9]+$/ {
-            printf "perf stat: %s %.1f per command (%d over %d commands)\n", $3, $1 / commands, $1, commands }' \
+        awk -F, -v commands="$recorded" '$1 ~ /^[0-9]+$/ && commands > 0 {
+            printf "perf stat: %s %.1f per command (%.0f over %d commands)\n", $3, $1 / commands, $1, commands }' \
             "$PERF_DATA.$BACKEND" >&2
     else
         echo "perf data: $PERF_DATA.$BACKEND (perf report -i $PERF_DATA.$BACKEND --no-children)," \
