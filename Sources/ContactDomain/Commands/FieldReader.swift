@@ -134,8 +134,7 @@ extension UUID {
 
     /// ``init(strictString:)`` for UTF-8 bytes (a Kafka message key), without making a `String`.
     public init?(strictUTF8 bytes: [UInt8]) {
-        guard let parsed = bytes.withUnsafeBufferPointer(Self.parseStrict) else { return nil }
-        self.init(uuid: parsed)
+        self.init(strictUTF8: bytes[...])
     }
 
     /// ``init(strictUTF8:)`` for bytes read in place (``Kafka/KafkaMessage/keyBytes``).
