@@ -17,7 +17,8 @@ struct PostgresPoolTests {
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         // Migrated with a long connect_timeout: at the suite's start the machine is busy and a
         // first connection can take longer than the short timeout this test is about.
-        let migrator = try await makeContactStore(url: base + "?schema=\(schema)&max_connections=1&connect_timeout=30")
+        let migrator = try await makeContactStore(
+            url: base + "?schema=\(schema)&max_connections=1&\(TestEnvironment.postgresConnectTimeout)")
         try await migrator.migrate()
         await migrator.close()
         let store = try await makeContactStore(url: base + "?schema=\(schema)&max_connections=1&connect_timeout=2")
@@ -79,7 +80,8 @@ struct PostgresPoolTests {
     @Test("a schema named like a reserved word works (it is quoted)")
     func reservedWordSchema() async throws {
         let base = try Self.postgresBase()
-        let store = try await makeContactStore(url: base + "?schema=select&max_connections=2&connect_timeout=30")
+        let store = try await makeContactStore(
+            url: base + "?schema=select&max_connections=2&\(TestEnvironment.postgresConnectTimeout)")
         try await closing(store, by: { await $0.close() }) { store in
             try await store.migrate()
             var batch = StoreBatch()

@@ -233,7 +233,8 @@ struct StoreOutageTests {
         }
         let lock = try await OutageServerLock.acquire(serverURL: base)
         defer { lock.release() }
-        let store = try await makeContactStore(url: postgresURL(base, options: "connect_timeout=2&max_connections=2"))
+        let store = try await makeContactStore(
+            url: TestEnvironment.freshSchemaURL(on: base, prefix: "t_", options: "connect_timeout=2&max_connections=2"))
         // The short timeout is for the outages; on a loaded machine (the whole suite runs in
         // parallel) the very first connection may miss it, so the set-up retries.
         try await Self.untilAvailable { try await store.migrate() }

@@ -76,8 +76,7 @@ public final class WorkerHarness: Sendable {
             guard let base = postgresServer else {
                 try Test.cancel(Comment(rawValue: TestEnvironment.missingPostgres))
             }
-            let schema = "w_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&\(postgresOptions)"
+            url = TestEnvironment.freshSchemaURL(on: base, prefix: "w_", options: postgresOptions)
         }
         let store = try await makeContactStore(url: url, logger: testLogger)
         try await store.migrate()

@@ -13,9 +13,7 @@ struct PostgresAvailabilityTests {
         .enabled(if: TestEnvironment.postgresURL != nil, Comment(rawValue: TestEnvironment.missingPostgres)))
     func storeOpens() async throws {
         let base = try #require(TestEnvironment.postgresURL)
-        let schema = "a_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let options = "schema=\(schema)&\(TestEnvironment.postgresOptions)"
-        let store = try await makeContactStore(url: base + (base.contains("?") ? "&" : "?") + options)
+        let store = try await makeContactStore(url: TestEnvironment.freshSchemaURL(on: base, prefix: "a_"))
         do {
             try await store.migrate()
             #expect(try await ContactStoreSchema.mismatchedVersion(of: store) == nil)

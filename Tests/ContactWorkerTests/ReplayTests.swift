@@ -263,8 +263,7 @@ struct ReplayTests {
             url = "sqlite:" + directory.appendingPathComponent("replayed-\(UUID().uuidString).sqlite").path
         case .postgres:
             let base = try #require(TestEnvironment.postgresURL)
-            let schema = "r_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            url = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&\(TestEnvironment.postgresOptions)"
+            url = TestEnvironment.freshSchemaURL(on: base, prefix: "r_")
         }
         let store = try await makeContactStore(url: url, logger: testLogger)
         try await store.migrate()

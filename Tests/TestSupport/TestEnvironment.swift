@@ -8,7 +8,17 @@ public enum TestEnvironment {
     /// own. The connect timeout is long because every suite starts at once on a machine of two
     /// cores: a first connection can then wait longer than the product's 10 s default for the CPU.
     /// Tests about the timeout set their own.
-    public static let postgresOptions = "max_connections=4&connect_timeout=30"
+    public static let postgresOptions = "max_connections=4&\(postgresConnectTimeout)"
+    /// The connect timeout of ``postgresOptions``, for tests that set their other options.
+    public static let postgresConnectTimeout = "connect_timeout=30"
+
+    /// `base` (a server URL) with a fresh schema named `prefix` and a unique suffix, and `options`,
+    /// so every test starts empty.
+    public static func freshSchemaURL(on base: String, prefix: String, options: String = postgresOptions) -> String {
+        let schema = prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let separator = base.contains("?") ? "&" : "?"
+        return base + separator + "schema=\(schema)" + (options.isEmpty ? "" : "&\(options)")
+    }
     /// The disposable second server that tests may stop and start (`scripts/with-postgres.sh`).
     public static var outageURL: String? { value("CONTACT_WORKER_TEST_POSTGRES_OUTAGE_URL") }
     /// A `pg_ctl` command line for the disposable server; append `stop -m fast` or `start`.

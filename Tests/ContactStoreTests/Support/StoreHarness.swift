@@ -60,19 +60,12 @@ func withStoreURL(
         guard let base = TestEnvironment.postgresURL else {
             try Test.cancel(Comment(rawValue: TestEnvironment.missingPostgres))
         }
-        url = postgresURL(base, options: postgresOptions)
+        url = TestEnvironment.freshSchemaURL(on: base, prefix: "t_", options: postgresOptions)
     }
     defer {
         if let directory { try? FileManager.default.removeItem(at: directory) }
     }
     try await body(url)
-}
-
-/// `base` with a unique schema (and extra options) appended, so every test starts empty.
-func postgresURL(_ base: String, options: String) -> String {
-    let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-    let separator = base.contains("?") ? "&" : "?"
-    return base + separator + "schema=\(schema)" + (options.isEmpty ? "" : "&\(options)")
 }
 
 extension DatabaseURL.Postgres {
