@@ -149,6 +149,25 @@ struct AuthorizationTests {
                     result: missing.result, correlationID: "c", duplicate: false, processedAt: processedAt))
     }
 
+    @Test(
+        "ids sent upper-case are echoed lower-cased, accepted or rejected, exactly as decide(command:) echoes them",
+        arguments: CommandCase.all)
+    func upperCaseIDsEchoLowerCased(command: CommandCase) throws {
+        let json = Fixtures.envelope(
+            commandID: .string(Fixtures.uuid(0xAB).uuidString), type: .string(command.type.rawValue),
+            contactID: .string(Fixtures.contactID.uuidString), payload: command.payload)
+        let decoded = try Fixtures.decode(json)
+        let envelope = try #require(decoded.envelope)
+        // Accepted, and rejected by decide (404 without the contact, 409 for a CreateContact with one).
+        for current in [command.current, nil, Fixtures.contact()] {
+            let actor = Fixtures.actor()
+            let outcome = ContactCommandProcessor.process(decoded: decoded, auth: .success(actor), current: current)
+            #expect(outcome.result.commandID == Fixtures.uuid(0xAB).lowercasedString)
+            #expect(outcome.result.contactID == Fixtures.contactID.lowercasedString)
+            #expect(outcome == ContactCommandProcessor.decide(command: envelope, actor: actor, current: current))
+        }
+    }
+
     @Test("CreateContact with an existing contact_id is a 409")
     func createExisting() throws {
         let outcome = ContactCommandProcessor.process(

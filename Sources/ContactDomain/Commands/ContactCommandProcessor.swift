@@ -33,7 +33,11 @@ public enum ContactCommandProcessor {
         }
         switch decoded.validity {
         case .valid(let envelope):
-            return decide(command: envelope, actor: actor, current: current)
+            // A valid command's ids are UUIDs, which the decoder already spelled as results echo
+            // them (lower-cased).
+            let ids = CommandResult.EchoedIDs(
+                commandID: decoded.commandID, contactID: decoded.contactID ?? envelope.contactID.lowercasedString)
+            return decide(command: envelope, echoing: ids, actor: actor, current: current)
         case .invalid(let problems):
             return CommandOutcome(
                 result: CommandResult(for: decoded, status: 422, body: CommandResult.validationBody(problems)))
@@ -77,37 +81,44 @@ public enum ContactCommandProcessor {
 
     /// Decides a valid command for an authenticated actor (checks 2, 3, 5, 6 of the order above).
     public static func decide(command: CommandEnvelope, actor: Principal, current: Contact?) -> CommandOutcome {
+        decide(command: command, echoing: CommandResult.EchoedIDs(command), actor: actor, current: current)
+    }
+
+    /// ``decide(command:actor:current:)`` with the ids its results echo already spelled.
+    static func decide(
+        command: CommandEnvelope, echoing ids: CommandResult.EchoedIDs, actor: Principal, current: Contact?
+    ) -> CommandOutcome {
         guard actor.businessID == command.businessID else {
-            return reject(command, status: 403, detail: ResultDetail.notAMember)
+            return reject(command, ids, status: 403, detail: ResultDetail.notAMember)
         }
         guard actor.has(.editContacts) else {
-            return reject(command, status: 403, detail: ResultDetail.insufficientPermissions)
+            return reject(command, ids, status: 403, detail: ResultDetail.insufficientPermissions)
         }
         // A loaded row with another id is not this command's contact; treat it as absent.
         let stored = current.flatMap { $0.id == command.contactID ? $0 : nil }
         switch command.payload {
         case .createContact(let payload):
             guard stored == nil else {
-                return reject(command, status: 409, detail: ResultDetail.contactAlreadyExists)
+                return reject(command, ids, status: 409, detail: ResultDetail.contactAlreadyExists)
             }
-            return createContact(command, payload, actor: actor)
+            return createContact(command, ids, payload, actor: actor)
         case .addInteraction(let payload):
             guard let contact = stored, contact.businessID == command.businessID else {
-                return reject(command, status: 404, detail: ResultDetail.contactNotFound)
+                return reject(command, ids, status: 404, detail: ResultDetail.contactNotFound)
             }
-            return addInteraction(command, payload, actor: actor, contact: contact)
+            return addInteraction(command, ids, payload, actor: actor, contact: contact)
         case .updateStatus(let payload):
             guard let contact = stored, contact.businessID == command.businessID else {
-                return reject(command, status: 404, detail: ResultDetail.contactNotFound)
+                return reject(command, ids, status: 404, detail: ResultDetail.contactNotFound)
             }
-            return updateStatus(command, payload, actor: actor, contact: contact)
+            return updateStatus(command, ids, payload, actor: actor, contact: contact)
         }
     }
 
     // MARK: - Commands
 
     private static func createContact(
-        _ command: CommandEnvelope, _ payload: CreateContactPayload, actor: Principal
+        _ command: CommandEnvelope, _ ids: CommandResult.EchoedIDs, _ payload: CreateContactPayload, actor: Principal
     ) -> CommandOutcome {
         let status = payload.relationshipStatus ?? .prospect
         let stage = LifecycleAlignment.stage(for: status, current: nil, requested: payload.lifecycleStage)
@@ -141,7 +152,7 @@ public enum ContactCommandProcessor {
             notes: nil)
         let body = ResultBodies.contactBytes(contact)
         return accept(
-            command, status: 201, body: body,
+            command, ids, status: 201, body: body,
             change: ContactChange(
                 contact: contact, isNewContact: true, interaction: nil, historyEntry: entry,
                 events: [
@@ -151,7 +162,8 @@ public enum ContactCommandProcessor {
     }
 
     private static func addInteraction(
-        _ command: CommandEnvelope, _ payload: AddInteractionPayload, actor: Principal, contact: Contact
+        _ command: CommandEnvelope, _ ids: CommandResult.EchoedIDs, _ payload: AddInteractionPayload, actor: Principal,
+        contact: Contact
     ) -> CommandOutcome {
         let interaction = Interaction(
             id: DeterministicID.interaction(commandID: command.commandID),
@@ -172,7 +184,7 @@ public enum ContactCommandProcessor {
         updated.version = contact.version + 1
         let body = ResultBodies.interactionBytes(interaction)
         return accept(
-            command, status: 201, body: body,
+            command, ids, status: 201, body: body,
             change: ContactChange(
                 contact: updated, isNewContact: false, interaction: interaction, historyEntry: nil,
                 events: [
@@ -183,7 +195,8 @@ public enum ContactCommandProcessor {
     }
 
     private static func updateStatus(
-        _ command: CommandEnvelope, _ payload: UpdateStatusPayload, actor: Principal, contact: Contact
+        _ command: CommandEnvelope, _ ids: CommandResult.EchoedIDs, _ payload: UpdateStatusPayload, actor: Principal,
+        contact: Contact
     ) -> CommandOutcome {
         let newStage: LifecycleStage
         switch StatusTransitions.check(
@@ -193,7 +206,7 @@ public enum ContactCommandProcessor {
         case .success(let stage):
             newStage = stage
         case .failure(let error):
-            return reject(command, status: 400, detail: error.message)
+            return reject(command, ids, status: 400, detail: error.message)
         }
         let entry = StatusHistoryEntry(
             id: DeterministicID.historyEntry(commandID: command.commandID),
@@ -216,7 +229,7 @@ public enum ContactCommandProcessor {
         updated.version = contact.version + 1
         let body = ResultBodies.statusChangeBytes(entry)
         return accept(
-            command, status: 200, body: body,
+            command, ids, status: 200, body: body,
             change: ContactChange(
                 contact: updated, isNewContact: false, interaction: nil, historyEntry: entry,
                 events: [
@@ -229,13 +242,18 @@ public enum ContactCommandProcessor {
 
     /// The success outcome; `body` is the encoded body, shared with the change's event as its data.
     private static func accept(
-        _ command: CommandEnvelope, status: Int, body: [UInt8], change: ContactChange
+        _ command: CommandEnvelope, _ ids: CommandResult.EchoedIDs, status: Int, body: [UInt8], change: ContactChange
     ) -> CommandOutcome {
-        CommandOutcome(result: CommandResult(for: command, status: status, encodedBody: body), change: change)
+        CommandOutcome(
+            result: CommandResult(for: command, echoing: ids, status: status, encodedBody: body), change: change)
     }
 
-    private static func reject(_ command: CommandEnvelope, status: Int, detail: String) -> CommandOutcome {
-        CommandOutcome(result: CommandResult(for: command, status: status, body: CommandResult.detailBody(detail)))
+    private static func reject(
+        _ command: CommandEnvelope, _ ids: CommandResult.EchoedIDs, status: Int, detail: String
+    ) -> CommandOutcome {
+        CommandOutcome(
+            result: CommandResult(
+                for: command, echoing: ids, status: status, encodedBody: CommandResult.detailBody(detail).encoded()))
     }
 
     private static func reject(_ command: DecodedCommand, status: Int, detail: String) -> CommandOutcome {

@@ -74,10 +74,36 @@ public struct CommandResult: Sendable, Hashable {
     /// A result echoing a valid envelope's fields, its body already encoded (see
     /// ``init(commandID:commandType:businessID:contactID:status:encodedBody:)``).
     init(for envelope: CommandEnvelope, status: Int, encodedBody: [UInt8]) {
+        self.init(for: envelope, echoing: EchoedIDs(envelope), status: status, encodedBody: encodedBody)
+    }
+
+    /// A result echoing a valid envelope's fields, with its ids as `ids` spells them.
+    init(for envelope: CommandEnvelope, echoing ids: EchoedIDs, status: Int, encodedBody: [UInt8]) {
         self.init(
-            commandID: envelope.commandID.lowercasedString, commandType: envelope.type.rawValue,
-            businessID: envelope.businessID, contactID: envelope.contactID.lowercasedString, status: status,
-            encodedBody: encodedBody)
+            commandID: ids.commandID, commandType: envelope.type.rawValue, businessID: envelope.businessID,
+            contactID: ids.contactID, status: status, encodedBody: encodedBody)
+    }
+
+    /// A valid command's `command_id` and `contact_id` as its result echoes them: the UUIDs'
+    /// ``Foundation/UUID/lowercasedString``. The decoder has them spelled already
+    /// (``DecodedCommand/commandID``, ``DecodedCommand/contactID``), and a result made from them
+    /// needs no strings of its own.
+    public struct EchoedIDs: Sendable {
+        /// The `command_id`, lower-cased.
+        public var commandID: String
+        /// The `contact_id`, lower-cased.
+        public var contactID: String
+
+        /// The ids as given; each must be the lower-cased spelling of the envelope's UUID.
+        public init(commandID: String, contactID: String) {
+            self.commandID = commandID
+            self.contactID = contactID
+        }
+
+        /// The envelope's ids, spelled anew.
+        public init(_ envelope: CommandEnvelope) {
+            self.init(commandID: envelope.commandID.lowercasedString, contactID: envelope.contactID.lowercasedString)
+        }
     }
 
     /// Whether the command was accepted (2xx).

@@ -229,6 +229,9 @@ public struct CommandBatchProcessor: Sendable {
                 let outcome = ContactCommandProcessor.process(decoded: decoded, auth: auth, current: current)
                 let result = outcome.result
                 let bodyBytes = result.bodyBytes
+                // The Kafka key of the command's result and of its events about its own contact:
+                // the contact id as the decoder spelled it, converted once.
+                let key = decoded.contactID.map { Array($0.utf8) }
 
                 if let change = outcome.change {
                     let contactID = change.contact.id
@@ -238,16 +241,23 @@ public struct CommandBatchProcessor: Sendable {
                     if let entry = change.historyEntry { batch.statusHistory.append(entry) }
                     for event in change.events {
                         let body = event.encoded(source: context.eventSource)
-                        let contactKey = event.contactID.lowercasedString
+                        let contactText: String
+                        let contactKey: [UInt8]
+                        if event.contactID == decoded.validContactID, let text = decoded.contactID, let key {
+                            (contactText, contactKey) = (text, key)
+                        } else {
+                            contactText = event.contactID.lowercasedString
+                            contactKey = Array(contactText.utf8)
+                        }
                         batch.events.append(
                             StoredEvent(
                                 id: event.id, contactID: event.contactID, businessID: event.businessID,
                                 commandID: decoded.commandID, type: event.type.rawValue, time: event.time, body: body))
                         batch.outbox.append(
                             OutboxMessage(
-                                topic: context.topics.events, key: Array(contactKey.utf8), value: body,
+                                topic: context.topics.events, key: contactKey, value: body,
                                 headers: Self.eventHeaders,
-                                contactID: contactKey, sourcePartition: message.partition))
+                                contactID: contactText, sourcePartition: message.partition))
                     }
                     summary.applied += 1
                     if decidesRoutineToo {
@@ -277,7 +287,7 @@ public struct CommandBatchProcessor: Sendable {
                         ResultMessage.encode(
                             result: result, bodyBytes: bodyBytes, correlationID: correlationID, duplicate: false,
                             processedAt: now),
-                        contactID: decoded.contactID, correlationID: correlationID, from: message))
+                        contactID: decoded.contactID, key: key, correlationID: correlationID, from: message))
             }
         }
 
@@ -328,9 +338,10 @@ public struct CommandBatchProcessor: Sendable {
         (name: "content-type", value: resultContentType)
     ]
 
-    /// The result of the command in `command`, published by the owner of its partition.
+    /// The result of the command in `command`, published by the owner of its partition, keyed by
+    /// `contactID`; `key` is that id's bytes when the caller has them already.
     private func resultMessage(
-        _ value: [UInt8], contactID: String?, correlationID: String?, from command: KafkaMessage
+        _ value: [UInt8], contactID: String?, key: [UInt8]? = nil, correlationID: String?, from command: KafkaMessage
     ) -> OutboxMessage {
         let headers: [(name: String, value: [UInt8])] =
             if let correlationID {
@@ -342,7 +353,8 @@ public struct CommandBatchProcessor: Sendable {
                 Self.resultHeaders
             }
         return OutboxMessage(
-            topic: context.topics.results, key: contactID.map { Array($0.utf8) }, value: value, headers: headers,
+            topic: context.topics.results, key: key ?? contactID.map { Array($0.utf8) }, value: value,
+            headers: headers,
             contactID: contactID, sourcePartition: command.partition)
     }
 
