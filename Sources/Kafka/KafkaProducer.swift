@@ -36,8 +36,7 @@ public final class KafkaProducer: Sendable {
             conf in
             rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
                 guard let message, let opaque = message.pointee._private else { return }
-                let ticket = Unmanaged<RDKafkaDeliveryTicket>.fromOpaque(opaque).takeRetainedValue()
-                ticket.waiter.complete(index: ticket.index, report: KafkaProducer.report(message, topic: ticket.topic))
+                RDKafkaDeliveryWaiter.complete(opaque: opaque) { topic in KafkaProducer.report(message, topic: topic) }
             }
         }
         self.errors = errors
@@ -63,7 +62,7 @@ public final class KafkaProducer: Sendable {
     ///   `message.timeout.ms` (e.g. ``KafkaError/deliveryFailed(topic:failure:)``
     ///   with ``KafkaErrorCode/messageTimedOut``).
     public func send(_ message: KafkaOutgoingMessage) async throws -> KafkaDeliveryReport {
-        let waiter = RDKafkaDeliveryWaiter(count: 1)
+        let waiter = RDKafkaDeliveryWaiter(topics: [message.topic])
         if let error = await enqueue(message, topic: client.topic(message.topic), waiter: waiter, index: 0) {
             throw error
         }
@@ -88,7 +87,7 @@ public final class KafkaProducer: Sendable {
         let count = indexes?.count ?? messages.count
         guard count > 0 else { return [] }
         guard !closed.load(ordering: .acquiring) else { throw KafkaError.closed(operation: "send") }
-        let waiter = RDKafkaDeliveryWaiter(count: count)
+        let waiter = RDKafkaDeliveryWaiter(topics: (0..<count).map { messages[indexes?[$0] ?? $0].topic })
         // Once a record cannot be handed over, the ones after it are not sent (each reports the
         // same error): sending them would let a later record of a key reach the topic before an
         // earlier one that the caller then has to send again.
@@ -161,9 +160,7 @@ public final class KafkaProducer: Sendable {
         var backoffMilliseconds = 1
         while true {
             guard !closed.load(ordering: .acquiring) else { return .closed(operation: "send") }
-            let err = produce(
-                message, topic: topic, ticket: RDKafkaDeliveryTicket(waiter: waiter, index: index, topic: message.topic)
-            )
+            let err = produce(message, topic: topic, opaque: waiter.retainedOpaque(index: index))
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return nil }
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                 // The poll thread keeps draining delivery reports meanwhile; sleeping (not
@@ -177,9 +174,8 @@ public final class KafkaProducer: Sendable {
     }
 
     private func produce(
-        _ message: KafkaOutgoingMessage, topic: OpaquePointer?, ticket: RDKafkaDeliveryTicket
+        _ message: KafkaOutgoingMessage, topic: OpaquePointer?, opaque: UnsafeMutableRawPointer
     ) -> rd_kafka_resp_err_t {
-        let opaque = Unmanaged.passRetained(ticket).toOpaque()
         let headers = RDKafkaHeaders.make(message.headers)
         let err = Self.withBytes(message.key) { keyPointer, keyCount in
             Self.withBytes(message.value) { valuePointer, valueCount in
@@ -196,7 +192,7 @@ public final class KafkaProducer: Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             // librdkafka took ownership of neither the headers nor the opaque.
             if let headers { rd_kafka_headers_destroy(headers) }
-            Unmanaged<RDKafkaDeliveryTicket>.fromOpaque(opaque).release()
+            RDKafkaDeliveryWaiter.release(opaque: opaque)
         }
         return err
     }
