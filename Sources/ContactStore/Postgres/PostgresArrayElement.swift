@@ -44,7 +44,7 @@ extension UUID: PostgresArrayElement {
     func writeArrayElement(into buffer: inout ByteBuffer) {
         // `uuid` in binary format is its 16 bytes in order.
         buffer.writeInteger(Int32(16))
-        withUnsafeBytes(of: uuid) { buffer.writeBytes($0) }
+        withUnsafeBytes(of: uuid) { _ = buffer.writeBytes($0) }
     }
 }
 
