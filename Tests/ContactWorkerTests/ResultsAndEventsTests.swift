@@ -270,6 +270,32 @@ struct ResultsAndEventsTests {
         }
     }
 
+    @Test("ids sent upper-case: the result and the event echo them, and are keyed by the contact id, lower-cased")
+    func upperCaseIDs() async throws {
+        try await withHarness(.sqlite) { harness in
+            let contact = "550E8400-E29B-41D4-A716-4466554400AB"
+            let create = TestCommand(
+                commandID: "6BA7B810-9DAD-41D1-80B4-00C04FD430C8", type: "CreateContact", contactID: contact,
+                payload: #"{"company_name": "Upper Co"}"#, token: try await harness.token())
+            let worker = try harness.startWorker()
+            try await harness.send([harness.message(create)])
+            let result = try #require(try await harness.read(harness.topics.results, count: 1).first)
+            let event = try #require(try await harness.read(harness.topics.events, count: 1).first)
+            try await worker.stop()
+
+            let lower = contact.lowercased()
+            let published = try PublishedResult(result)
+            #expect(published.status == 201)
+            #expect(published.commandID == create.commandID.lowercased())
+            #expect(published.json["contact_id"]?.stringValue == lower)
+            #expect(result.key == Array(lower.utf8))
+            let body = try JSONValue.parse(event.value)
+            #expect(body["subject"]?.stringValue == lower)
+            #expect(body["commandid"]?.stringValue == create.commandID.lowercased())
+            #expect(event.key == Array(lower.utf8))
+        }
+    }
+
     @Test("header names match in any case, the last one counts, a value not UTF-8 is absent (docs/contract.md §3.1)")
     func commandHeaderNames() async throws {
         try await withHarness(.sqlite) { harness in

@@ -50,4 +50,21 @@ struct RDKafkaDeliveryWaiterTests {
         }
         #expect(weakWaiter == nil)
     }
+
+    @Test("the report of a record whose opaque holds the waiter's last reference completes it and frees it")
+    func lastReferenceInTheOpaque() {
+        weak var weakWaiter: RDKafkaDeliveryWaiter?
+        var opaque: UnsafeMutableRawPointer?
+        do {
+            let waiter = RDKafkaDeliveryWaiter(topics: ["events"])
+            weakWaiter = waiter
+            opaque = waiter.retainedOpaque(index: 0)
+        }
+        #expect(weakWaiter != nil)
+        if let opaque {
+            // The slot is read before the retain is given back (AddressSanitizer checks the order).
+            RDKafkaDeliveryWaiter.complete(opaque: opaque) { Self.report(1, topic: $0) }
+        }
+        #expect(weakWaiter == nil)
+    }
 }

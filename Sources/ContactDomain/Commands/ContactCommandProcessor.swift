@@ -34,7 +34,8 @@ public enum ContactCommandProcessor {
         switch decoded.validity {
         case .valid(let envelope):
             // A valid command's ids are UUIDs, which the decoder already spelled as results echo
-            // them (lower-cased).
+            // them (lower-cased). A valid command always has its contact_id as a string: the
+            // fallback only keeps this total.
             let ids = CommandResult.EchoedIDs(
                 commandID: decoded.commandID, contactID: decoded.contactID ?? envelope.contactID.lowercasedString)
             return decide(command: envelope, echoing: ids, actor: actor, current: current)

@@ -79,6 +79,9 @@ public struct CommandResult: Sendable, Hashable {
 
     /// A result echoing a valid envelope's fields, with its ids as `ids` spells them.
     init(for envelope: CommandEnvelope, echoing ids: EchoedIDs, status: Int, encodedBody: [UInt8]) {
+        assert(
+            ids.commandID == envelope.commandID.lowercasedString && ids.contactID == envelope.contactID.lowercasedString
+        )
         self.init(
             commandID: ids.commandID, commandType: envelope.type.rawValue, businessID: envelope.businessID,
             contactID: ids.contactID, status: status, encodedBody: encodedBody)
@@ -88,20 +91,20 @@ public struct CommandResult: Sendable, Hashable {
     /// ``Foundation/UUID/lowercasedString``. The decoder has them spelled already
     /// (``DecodedCommand/commandID``, ``DecodedCommand/contactID``), and a result made from them
     /// needs no strings of its own.
-    public struct EchoedIDs: Sendable {
+    struct EchoedIDs: Sendable {
         /// The `command_id`, lower-cased.
-        public var commandID: String
+        var commandID: String
         /// The `contact_id`, lower-cased.
-        public var contactID: String
+        var contactID: String
 
         /// The ids as given; each must be the lower-cased spelling of the envelope's UUID.
-        public init(commandID: String, contactID: String) {
+        init(commandID: String, contactID: String) {
             self.commandID = commandID
             self.contactID = contactID
         }
 
         /// The envelope's ids, spelled anew.
-        public init(_ envelope: CommandEnvelope) {
+        init(_ envelope: CommandEnvelope) {
             self.init(commandID: envelope.commandID.lowercasedString, contactID: envelope.contactID.lowercasedString)
         }
     }

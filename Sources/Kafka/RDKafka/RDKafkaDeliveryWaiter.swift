@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// It also holds what librdkafka carries with each record until its delivery report: the record's
 /// opaque is the address of the record's slot in this waiter (``retainedOpaque(index:)``), which
-/// names the waiter and the record's index. One allocation per `send` call serves all its records.
+/// names the waiter and the record's index. The opaques need no allocation of their own: one
+/// buffer of slots per `send` call serves all its records.
 final class RDKafkaDeliveryWaiter: Sendable {
     /// The opaque of one record: its waiter (unretained: the retain is the opaque's own, taken by
     /// ``retainedOpaque(index:)``) and its index.
