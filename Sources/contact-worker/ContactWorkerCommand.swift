@@ -1,4 +1,6 @@
 import ArgumentParser
+import ContactWorker
+import Foundation
 
 /// `contact-worker`: the contact command worker and its operator tooling.
 @main
@@ -26,4 +28,15 @@ struct ContactWorkerCommand: AsyncParsableCommand {
             MockClusterCommand.self,
         ]
     )
+
+    /// Limits glibc's malloc arenas (``MallocArenas``), then parses and runs the command. On the
+    /// main actor, the limit is set on the main thread before the cooperative pool starts a thread
+    /// (each new thread gets an arena of its own).
+    @MainActor
+    static func main() async {
+        #if canImport(Glibc)
+            MallocArenas.limit(environment: ProcessInfo.processInfo.environment)
+        #endif
+        await main(nil)
+    }
 }
