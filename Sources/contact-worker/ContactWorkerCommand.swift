@@ -1,6 +1,4 @@
 import ArgumentParser
-import ContactWorker
-import Foundation
 
 /// `contact-worker`: the contact command worker and its operator tooling.
 @main
@@ -28,15 +26,4 @@ struct ContactWorkerCommand: AsyncParsableCommand {
             MockClusterCommand.self,
         ]
     )
-
-    /// Limits glibc's malloc arenas (``MallocArenas``), then parses and runs the command. On the
-    /// main actor, the limit is set on the main thread before the cooperative pool starts a thread
-    /// (each new thread gets an arena of its own).
-    @MainActor
-    static func main() async {
-        #if canImport(Glibc)
-            MallocArenas.limit(environment: ProcessInfo.processInfo.environment)
-        #endif
-        await main(nil)
-    }
 }
