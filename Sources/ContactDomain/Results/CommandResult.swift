@@ -68,16 +68,11 @@ public struct CommandResult: Sendable, Hashable {
 
     /// A result echoing a valid envelope's fields.
     public init(for envelope: CommandEnvelope, status: Int, body: JSONValue) {
-        self.init(for: envelope, status: status, encodedBody: body.encoded())
+        self.init(for: envelope, echoing: EchoedIDs(envelope), status: status, encodedBody: body.encoded())
     }
 
-    /// A result echoing a valid envelope's fields, its body already encoded (see
-    /// ``init(commandID:commandType:businessID:contactID:status:encodedBody:)``).
-    init(for envelope: CommandEnvelope, status: Int, encodedBody: [UInt8]) {
-        self.init(for: envelope, echoing: EchoedIDs(envelope), status: status, encodedBody: encodedBody)
-    }
-
-    /// A result echoing a valid envelope's fields, with its ids as `ids` spells them.
+    /// A result echoing a valid envelope's fields, with its ids as `ids` spells them and its body
+    /// already encoded (see ``init(commandID:commandType:businessID:contactID:status:encodedBody:)``).
     init(for envelope: CommandEnvelope, echoing ids: EchoedIDs, status: Int, encodedBody: [UInt8]) {
         assert(
             ids.commandID == envelope.commandID.lowercasedString && ids.contactID == envelope.contactID.lowercasedString

@@ -36,9 +36,10 @@ final class RDKafkaDeliveryWaiter: Sendable {
     init(topics: [String]) {
         let count = topics.count
         self.topics = topics
+        let placeholder = KafkaDeliveryReport(topic: "", partition: -1, offset: nil)
         state = Mutex(
             State(
-                reports: topics.map { KafkaDeliveryReport(topic: $0, partition: -1, offset: nil) },
+                reports: Array(repeating: placeholder, count: count),
                 completed: Array(repeating: false, count: count), remaining: count))
         slots = UnsafeMutablePointer<Slot>.allocate(capacity: max(count, 1))
         for index in 0..<count {
