@@ -3,8 +3,9 @@
 /// Plain value: safe to keep, send across tasks and compare in tests. The key, value and header
 /// bytes of the records one poll read share one buffer, and a message refers to its record with
 /// a single reference, so copying a message costs one retain. ``key``, ``value`` and ``headers``
-/// return copies of those bytes; ``keyBytes``, ``header(named:)``, ``lastHeader(named:)`` and
-/// ``byteCount`` read them in place. A message kept alive keeps the bytes of its whole batch alive.
+/// return copies of those bytes; ``keyBytes``, ``valueBytes``, ``header(named:)``,
+/// ``lastHeader(named:)`` and ``byteCount`` read them in place. A message kept alive keeps the bytes
+/// of its whole batch alive.
 public struct KafkaMessage: Hashable, Sendable {
     private var storage: KafkaMessageStorage
     private var index: Int
@@ -56,6 +57,9 @@ public struct KafkaMessage: Hashable, Sendable {
         get { Array(storage.value(index)) }
         set { replace(value: newValue) }
     }
+
+    /// ``value`` read in place: a slice of the poll's shared buffer, so it costs a retain, not a copy.
+    public var valueBytes: ArraySlice<UInt8> { storage.value(index) }
 
     /// The record headers, in wire order; copies.
     public var headers: [KafkaHeader] {

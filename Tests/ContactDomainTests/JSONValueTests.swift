@@ -87,6 +87,17 @@ struct JSONValueTests {
             JSONParseError(kind: .unexpectedByte(0x7D), offset: 12).description == "unexpected byte 0x7d at offset 12")
     }
 
+    @Test("a slice of a larger buffer parses in place: nothing outside it is read, offsets count from its start")
+    func slices() throws {
+        // Bytes on either side that would be a syntax error if the parser read them.
+        let buffer = Array(#"}}{"a":["x",1]}{{"#.utf8)
+        let document = buffer[2..<15]
+        #expect(try JSONValue.parse(document) == .object(["a": .array([.string("x"), .integer(1)])]))
+        #expect(throws: JSONParseError(kind: .unexpectedEnd, offset: 12)) { try JSONValue.parse(buffer[2..<14]) }
+        #expect(throws: JSONParseError(kind: .unexpectedByte(0x7D), offset: 0)) { try JSONValue.parse(buffer[1..<15]) }
+        #expect(throws: JSONParseError(kind: .unexpectedEnd, offset: 0)) { try JSONValue.parse(buffer[2..<2]) }
+    }
+
     @Test("Codable: decodes and encodes through Foundation coders")
     func codable() throws {
         let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"b":[1,true,null,"x"],"a":2.5}"#.utf8))

@@ -107,6 +107,8 @@ struct KafkaMessageTests {
         #expect(messages.map(\.topic) == ["t", "t", "other"])
         #expect(messages.map(\.key) == [[0], nil, [2]])
         #expect(messages.map(\.value) == [[10], [11], [12]])
+        #expect(messages.map { Array($0.valueBytes) } == [[10], [11], [12]])
+        #expect(messages.map { $0.keyBytes.map(Array.init) } == [[0], nil, [2]])
         #expect(messages.map(\.headers) == [[], [], [KafkaHeader(name: "h", value: [42])]])
         #expect(messages.map(\.byteCount) == [2, 1, 4])
         let alone = KafkaMessage(

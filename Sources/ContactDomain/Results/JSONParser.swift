@@ -4,12 +4,15 @@
 /// number literals, booleans and numbers cannot be confused (`NSNumber`), and the nesting limit is
 /// ours: no input can make it trap or exhaust the stack.
 struct JSONParser {
-    private let bytes: [UInt8]
+    /// The document: the caller's bytes read in place, at their own indices (``start``..<``end``).
+    private let bytes: ArraySlice<UInt8>
+    private let start: Int
+    private let end: Int
     private let maximumDepth: Int
     /// Whether a container deeper than ``maximumDepth`` is checked and replaced by `null`
     /// instead of failing the parse.
     private let replacingTooDeep: Bool
-    private var index = 0
+    private var index: Int
     /// The top-level member whose value is being parsed (when the document is an object).
     private var topLevelKey: String?
     /// The first top-level member whose value had a container replaced (see ``replacingTooDeep``).
@@ -17,8 +20,11 @@ struct JSONParser {
     /// Whether any container was replaced.
     private(set) var replacedTooDeep = false
 
-    init(bytes: [UInt8], maximumDepth: Int, replacingTooDeep: Bool = false) {
+    init(bytes: ArraySlice<UInt8>, maximumDepth: Int, replacingTooDeep: Bool = false) {
         self.bytes = bytes
+        self.start = bytes.startIndex
+        self.end = bytes.endIndex
+        self.index = bytes.startIndex
         self.maximumDepth = max(1, maximumDepth)
         self.replacingTooDeep = replacingTooDeep
     }
@@ -27,14 +33,14 @@ struct JSONParser {
         skipWhitespace()
         let value = try parseValue(depth: 0)
         skipWhitespace()
-        guard index == bytes.count else { throw fail(.trailingData) }
+        guard index == end else { throw fail(.trailingData) }
         return value
     }
 
     // MARK: - Values
 
     private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard index < bytes.count else { throw fail(.unexpectedEnd) }
+        guard index < end else { throw fail(.unexpectedEnd) }
         switch bytes[index] {
         case UInt8(ascii: "{"):
             return try parseObject(depth: depth + 1)
@@ -209,7 +215,7 @@ struct JSONParser {
         var escaped: String?
         var runStart = index
         while true {
-            guard index < bytes.count else { throw fail(.unexpectedEnd) }
+            guard index < end else { throw fail(.unexpectedEnd) }
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
@@ -252,7 +258,7 @@ struct JSONParser {
             value = UInt32(lead & 0x07)
         default: throw fail(.invalidString)
         }
-        guard index + length <= bytes.count else { throw fail(.invalidString) }
+        guard index + length <= end else { throw fail(.invalidString) }
         for offset in 1..<length {
             let continuation = bytes[index + offset]
             guard continuation & 0xC0 == 0x80 else { throw fail(.invalidString) }
@@ -265,7 +271,7 @@ struct JSONParser {
     }
 
     private mutating func parseEscape() throws(JSONParseError) -> Unicode.Scalar {
-        guard index < bytes.count else { throw fail(.unexpectedEnd) }
+        guard index < end else { throw fail(.unexpectedEnd) }
         let byte = bytes[index]
         index += 1
         switch byte {
@@ -281,7 +287,7 @@ struct JSONParser {
             let unit = try parseHex4()
             switch unit {
             case 0xD800...0xDBFF:
-                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                guard index + 1 < end, bytes[index] == UInt8(ascii: "\\"),
                     bytes[index + 1] == UInt8(ascii: "u")
                 else { throw fail(.invalidString) }
                 index += 2
@@ -303,7 +309,7 @@ struct JSONParser {
     }
 
     private mutating func parseHex4() throws(JSONParseError) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw fail(.unexpectedEnd) }
+        guard index + 4 <= end else { throw fail(.unexpectedEnd) }
         var value: UInt32 = 0
         for _ in 0..<4 {
             let byte = bytes[index]
@@ -325,7 +331,7 @@ struct JSONParser {
     private mutating func parseNumber() throws(JSONParseError) -> String {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count else { throw fail(.invalidNumber) }
+        guard index < end else { throw fail(.invalidNumber) }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
         } else if isDigit(bytes[index]) {
@@ -333,17 +339,17 @@ struct JSONParser {
         } else {
             throw fail(.invalidNumber)
         }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+        if index < end, bytes[index] == UInt8(ascii: ".") {
             index += 1
-            guard index < bytes.count, isDigit(bytes[index]) else { throw fail(.invalidNumber) }
+            guard index < end, isDigit(bytes[index]) else { throw fail(.invalidNumber) }
             skipDigits()
         }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+        if index < end, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            if index < end, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
                 index += 1
             }
-            guard index < bytes.count, isDigit(bytes[index]) else { throw fail(.invalidNumber) }
+            guard index < end, isDigit(bytes[index]) else { throw fail(.invalidNumber) }
             skipDigits()
         }
         return String(decoding: bytes[start..<index], as: UTF8.self)
@@ -351,7 +357,7 @@ struct JSONParser {
 
     private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
         let expected = literal.withUTF8Buffer { Array($0) }
-        guard index + expected.count <= bytes.count else { throw fail(.unexpectedEnd) }
+        guard index + expected.count <= end else { throw fail(.unexpectedEnd) }
         for byte in expected {
             guard bytes[index] == byte else { throw fail(.unexpectedByte(bytes[index])) }
             index += 1
@@ -365,11 +371,11 @@ struct JSONParser {
     }
 
     private mutating func skipDigits() {
-        while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        while index < end, isDigit(bytes[index]) { index += 1 }
     }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count {
+        while index < end {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
             default: return
@@ -378,11 +384,11 @@ struct JSONParser {
     }
 
     private func peek() throws(JSONParseError) -> UInt8 {
-        guard index < bytes.count else { throw fail(.unexpectedEnd) }
+        guard index < end else { throw fail(.unexpectedEnd) }
         return bytes[index]
     }
 
     private func fail(_ kind: JSONParseError.Kind) -> JSONParseError {
-        JSONParseError(kind: kind, offset: min(index, bytes.count))
+        JSONParseError(kind: kind, offset: min(index, end) - start)
     }
 }

@@ -183,7 +183,7 @@ public enum JSONValue: Sendable, Hashable {
     public static func parse(
         _ bytes: some Collection<UInt8>, maximumDepth: Int = defaultMaximumDepth
     ) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes: Array(bytes), maximumDepth: maximumDepth)
+        var parser = JSONParser(bytes: slice(of: bytes), maximumDepth: maximumDepth)
         return try parser.parseDocument()
     }
 
@@ -193,9 +193,17 @@ public enum JSONValue: Sendable, Hashable {
     static func parseReplacingTooDeep(
         _ bytes: some Collection<UInt8>, maximumDepth: Int = defaultMaximumDepth
     ) throws(JSONParseError) -> (value: JSONValue, replaced: Bool, topLevelKey: String?) {
-        var parser = JSONParser(bytes: Array(bytes), maximumDepth: maximumDepth, replacingTooDeep: true)
+        var parser = JSONParser(bytes: slice(of: bytes), maximumDepth: maximumDepth, replacingTooDeep: true)
         let value = try parser.parseDocument()
         return (value, parser.replacedTooDeep, parser.firstReplacedTopLevelKey)
+    }
+
+    /// `bytes` as an array slice: an array's or a slice's own storage, read in place (a command is
+    /// parsed straight from the poll's buffer), any other collection copied.
+    private static func slice(of bytes: some Collection<UInt8>) -> ArraySlice<UInt8> {
+        if let slice = bytes as? ArraySlice<UInt8> { return slice }
+        if let array = bytes as? [UInt8] { return array[...] }
+        return Array(bytes)[...]
     }
 
     // MARK: - Encoding

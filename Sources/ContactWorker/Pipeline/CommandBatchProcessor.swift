@@ -112,7 +112,7 @@ public struct CommandBatchProcessor: Sendable {
                 correlationID: message.lastHeaderString(anyCaseNamed: CommandHeaders.correlationIDKey))
             let timestamp = message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) }
             let classification = context.decoder.classify(
-                value: message.value, messageTimestamp: timestamp, headers: headers)
+                value: message.valueBytes, messageTimestamp: timestamp, headers: headers)
             if case .command(let decoded) = classification {
                 if decoded.hasIdempotencyKey { commandIDs.append(decoded.commandID) }
                 if let contactID = decoded.validContactID { contactIDs.insert(contactID) }
