@@ -10,6 +10,57 @@ import Testing
 
 @Suite("Planning ahead (a batch planned on top of one still being written)")
 struct PlanAheadTests {
+    @Test(
+        "a batch planned on top of an unwritten one sees its contacts as they left them and its commands as processed",
+        arguments: [Backend.sqlite, .postgres])
+    func plannedOnTopOfUnwritten(backend: Backend) async throws {
+        try await withHarness(backend) { harness in
+            let token = try await harness.token()
+            let contact = "00000000-0000-4000-e000-00000000a001"
+            let create = TestCommand(
+                type: "CreateContact", contactID: contact, payload: #"{"company_name": "Unwritten"}"#, token: token)
+            let call = TestCommand(
+                type: "AddInteraction", contactID: contact, issuedAt: "2024-01-10T14:31:00Z",
+                payload: #"{"type": "call", "description": "First call"}"#, token: token)
+            func records(_ commands: [TestCommand], from offset: Int64) -> [KafkaMessage] {
+                commands.enumerated().map { index, command in
+                    let outgoing = harness.message(command)
+                    return KafkaMessage(
+                        topic: outgoing.topic, partition: outgoing.partition ?? 0, offset: offset + Int64(index),
+                        key: outgoing.key, value: outgoing.value, headers: outgoing.headers)
+                }
+            }
+            func results(_ plan: CommandBatchProcessor.Plan) throws -> [(id: String?, status: Int?, duplicate: Bool?)] {
+                try plan.batch.outbox.filter { $0.topic == harness.topics.results }.map { row in
+                    let result = try JSONValue.parse(row.value)
+                    return (
+                        result["command_id"]?.stringValue, result["status"]?.intValue, result["duplicate"]?.boolValue
+                    )
+                }
+            }
+            let processor = CommandBatchProcessor(
+                context: .init(store: harness.store, verifier: harness.verifier, topics: harness.topics, group: "g"))
+            let now = Timestamp(microsecondsSinceEpoch: 1_704_897_000_000_000)
+            let first = try await processor.plan(records([create], from: 0), now: now)
+            let next = records([call, create], from: 1)
+
+            let onTop = try await processor.plan(next, now: now, unwritten: UnwrittenState(planned: first.batch))
+            #expect(try results(onTop).map(\.id) == [call.commandID, create.commandID])
+            #expect(try results(onTop).map(\.status) == [201, 201])
+            #expect(try results(onTop).map(\.duplicate) == [false, true])
+            #expect(onTop.batch.contacts.map(\.version) == [2])
+            #expect(onTop.batch.contacts.map(\.companyName) == ["Unwritten"])
+            #expect(onTop.batch.processedCommands.map(\.commandID) == [call.commandID])
+
+            // Against the store alone, which has neither: the contact is unknown and the create is new.
+            let alone = try await processor.plan(next, now: now)
+            #expect(try results(alone).map(\.status) == [404, 201])
+            #expect(try results(alone).map(\.duplicate) == [false, false])
+            let contactID = try #require(UUID(uuidString: contact))
+            #expect(try await harness.store.contact(id: contactID, businessID: "biz-1") == nil)
+        }
+    }
+
     @Test("a batch planned on top of one whose write fails is planned again against what was really written")
     func planOnFailedWriteIsDiscarded() async throws {
         try await withHarness(.sqlite, commandPartitions: 1) { harness in

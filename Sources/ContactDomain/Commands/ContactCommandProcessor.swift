@@ -24,7 +24,7 @@ public enum ContactCommandProcessor {
     /// The single entry point for the worker: any decoded command, the result of verifying its
     /// token, and the stored contact with the command's `contact_id` (`nil` if none).
     public static func process(
-        decoded: DecodedCommand, auth: Result<Principal, AuthFailure>, current: Contact?
+        decoded: DecodedCommand, auth: Result<Principal, AuthFailure>, current: consuming Contact?
     ) -> CommandOutcome {
         let actor: Principal
         switch authorize(decoded: decoded, auth: auth) {
@@ -87,7 +87,7 @@ public enum ContactCommandProcessor {
 
     /// ``decide(command:actor:current:)`` with the ids its results echo already spelled.
     static func decide(
-        command: CommandEnvelope, echoing ids: CommandResult.EchoedIDs, actor: Principal, current: Contact?
+        command: CommandEnvelope, echoing ids: CommandResult.EchoedIDs, actor: Principal, current: consuming Contact?
     ) -> CommandOutcome {
         guard actor.businessID == command.businessID else {
             return reject(command, ids, status: 403, detail: ResultDetail.notAMember)
@@ -95,8 +95,10 @@ public enum ContactCommandProcessor {
         guard actor.has(.editContacts) else {
             return reject(command, ids, status: 403, detail: ResultDetail.insufficientPermissions)
         }
-        // A loaded row with another id is not this command's contact; treat it as absent.
-        let stored = current.flatMap { $0.id == command.contactID ? $0 : nil }
+        // A loaded row with another id is not this command's contact; treat it as absent. The
+        // contact is moved, not copied, into the state the command leaves (`consuming` all the way).
+        var stored = current
+        if stored?.id != command.contactID { stored = nil }
         switch command.payload {
         case .createContact(let payload):
             guard stored == nil else {
@@ -104,12 +106,12 @@ public enum ContactCommandProcessor {
             }
             return createContact(command, ids, payload, actor: actor)
         case .addInteraction(let payload):
-            guard let contact = stored, contact.businessID == command.businessID else {
+            guard let contact = consume stored, contact.businessID == command.businessID else {
                 return reject(command, ids, status: 404, detail: ResultDetail.contactNotFound)
             }
             return addInteraction(command, ids, payload, actor: actor, contact: contact)
         case .updateStatus(let payload):
-            guard let contact = stored, contact.businessID == command.businessID else {
+            guard let contact = consume stored, contact.businessID == command.businessID else {
                 return reject(command, ids, status: 404, detail: ResultDetail.contactNotFound)
             }
             return updateStatus(command, ids, payload, actor: actor, contact: contact)
@@ -152,19 +154,18 @@ public enum ContactCommandProcessor {
             reason: initialStatusReason,
             notes: nil)
         let body = ResultBodies.contactBytes(contact)
+        let event = ContactEvent(
+            type: .contactCreated, envelope: command, contactVersion: contact.version, dataBytes: body)
         return accept(
             command, ids, status: 201, body: body,
             change: ContactChange(
-                contact: contact, isNewContact: true, interaction: nil, historyEntry: entry,
-                events: [
-                    ContactEvent(
-                        type: .contactCreated, envelope: command, contactVersion: contact.version, dataBytes: body)
-                ]))
+                contact: consume contact, isNewContact: true, interaction: nil, historyEntry: consume entry,
+                events: [consume event]))
     }
 
     private static func addInteraction(
         _ command: CommandEnvelope, _ ids: CommandResult.EchoedIDs, _ payload: AddInteractionPayload, actor: Principal,
-        contact: Contact
+        contact: consuming Contact
     ) -> CommandOutcome {
         let interaction = Interaction(
             id: DeterministicID.interaction(commandID: command.commandID),
@@ -178,26 +179,26 @@ public enum ContactCommandProcessor {
             performedBy: actor.name,
             performedByID: actor.userID)
         var updated = contact
-        updated.lastContacted = max(contact.lastContacted ?? command.issuedAt, command.issuedAt)
+        updated.lastContacted = max(updated.lastContacted ?? command.issuedAt, command.issuedAt)
         // Like last_contacted: a command issued before the last change (delivered late, or
         // replayed) does not move updated_at back.
-        updated.updatedAt = max(contact.updatedAt, command.issuedAt)
-        updated.version = contact.version + 1
+        updated.updatedAt = max(updated.updatedAt, command.issuedAt)
+        updated.version += 1
         let body = ResultBodies.interactionBytes(interaction)
+        // The event is made first, so that the values the change keeps are at their last use and
+        // are moved into it (`consume`): copies would retain and then release every string of them.
+        let event = ContactEvent(
+            type: .interactionRecorded, envelope: command, contactVersion: updated.version, dataBytes: body)
         return accept(
             command, ids, status: 201, body: body,
             change: ContactChange(
-                contact: updated, isNewContact: false, interaction: interaction, historyEntry: nil,
-                events: [
-                    ContactEvent(
-                        type: .interactionRecorded, envelope: command, contactVersion: updated.version,
-                        dataBytes: body)
-                ]))
+                contact: consume updated, isNewContact: false, interaction: consume interaction, historyEntry: nil,
+                events: [consume event]))
     }
 
     private static func updateStatus(
         _ command: CommandEnvelope, _ ids: CommandResult.EchoedIDs, _ payload: UpdateStatusPayload, actor: Principal,
-        contact: Contact
+        contact: consuming Contact
     ) -> CommandOutcome {
         let newStage: LifecycleStage
         switch StatusTransitions.check(
@@ -226,27 +227,28 @@ public enum ContactCommandProcessor {
         updated.lifecycleStage = newStage
         // Like last_contacted: a command issued before the last change (delivered late, or
         // replayed) does not move updated_at back.
-        updated.updatedAt = max(contact.updatedAt, command.issuedAt)
-        updated.version = contact.version + 1
+        updated.updatedAt = max(updated.updatedAt, command.issuedAt)
+        updated.version += 1
         let body = ResultBodies.statusChangeBytes(entry)
+        let event = ContactEvent(
+            type: .statusChanged, envelope: command, contactVersion: updated.version, dataBytes: body)
         return accept(
             command, ids, status: 200, body: body,
             change: ContactChange(
-                contact: updated, isNewContact: false, interaction: nil, historyEntry: entry,
-                events: [
-                    ContactEvent(
-                        type: .statusChanged, envelope: command, contactVersion: updated.version, dataBytes: body)
-                ]))
+                contact: consume updated, isNewContact: false, interaction: nil, historyEntry: consume entry,
+                events: [consume event]))
     }
 
     // MARK: - Helpers
 
     /// The success outcome; `body` is the encoded body, shared with the change's event as its data.
     private static func accept(
-        _ command: CommandEnvelope, _ ids: CommandResult.EchoedIDs, status: Int, body: [UInt8], change: ContactChange
+        _ command: CommandEnvelope, _ ids: CommandResult.EchoedIDs, status: Int, body: [UInt8],
+        change: consuming ContactChange
     ) -> CommandOutcome {
         CommandOutcome(
-            result: CommandResult(for: command, echoing: ids, status: status, encodedBody: body), change: change)
+            result: CommandResult(for: command, echoing: ids, status: status, encodedBody: body),
+            change: consume change)
     }
 
     private static func reject(

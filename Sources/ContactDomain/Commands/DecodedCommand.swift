@@ -5,6 +5,8 @@ import Foundation
 /// Whatever is wrong with it, it gets a result: carry it to
 /// ``ContactCommandProcessor/process(decoded:auth:current:)``. The echo fields hold what could be
 /// read from the envelope, for the result message and for logs.
+///
+/// Made by ``CommandDecoder``, with the memberwise initializer only (decision 0014).
 public struct DecodedCommand: Sendable, Hashable {
     /// Whether the envelope passed validation.
     public enum Validity: Sendable, Hashable {
@@ -31,25 +33,6 @@ public struct DecodedCommand: Sendable, Hashable {
     public var validity: Validity
     /// The SHA-256 fingerprint of the command's content for idempotency (see ``CommandFingerprint``).
     public var fingerprint: String
-
-    /// Creates a decoded command; normally produced by ``CommandDecoder``.
-    public init(
-        commandID: String,
-        commandType: String?,
-        businessID: String?,
-        contactID: String?,
-        headers: CommandHeaders,
-        validity: Validity,
-        fingerprint: String
-    ) {
-        self.commandID = commandID
-        self.commandType = commandType
-        self.businessID = businessID
-        self.contactID = contactID
-        self.headers = headers
-        self.validity = validity
-        self.fingerprint = fingerprint
-    }
 
     /// The valid envelope, or `nil` when there are problems.
     public var envelope: CommandEnvelope? {

@@ -40,7 +40,11 @@ public struct ContactEvent: Sendable, Hashable {
     }
     /// The compact encoding of ``data``: the same bytes as the command's ``CommandResult/bodyBytes``.
     public private(set) var dataBytes: [UInt8]
+}
 
+// The initializers are an extension, so that the memberwise one is made too and builds the event in
+// place (decision 0014); its `dataBytes` must be the compact encoding of one JSON value.
+extension ContactEvent {
     /// Creates an event.
     public init(
         id: UUID, type: ContactEventType, contactID: UUID, businessID: String, commandID: UUID, time: Timestamp,
@@ -49,22 +53,6 @@ public struct ContactEvent: Sendable, Hashable {
         self.init(
             id: id, type: type, contactID: contactID, businessID: businessID, commandID: commandID, time: time,
             contactVersion: contactVersion, dataBytes: data.encoded())
-    }
-
-    /// Creates an event whose data is already encoded: `dataBytes` must be the compact encoding of
-    /// one JSON value.
-    init(
-        id: UUID, type: ContactEventType, contactID: UUID, businessID: String, commandID: UUID, time: Timestamp,
-        contactVersion: Int, dataBytes: [UInt8]
-    ) {
-        self.id = id
-        self.type = type
-        self.contactID = contactID
-        self.businessID = businessID
-        self.commandID = commandID
-        self.time = time
-        self.contactVersion = contactVersion
-        self.dataBytes = dataBytes
     }
 
     /// The event of `type` for `envelope`, with its deterministic id, announcing that the contact

@@ -27,6 +27,11 @@ public struct Interaction: Sendable, Hashable {
     public var performedByID: String
 
     /// Creates an interaction record.
+    ///
+    /// Never inlined: where an inlined call makes one, the optimizer copies the whole value, retaining
+    /// and releasing every string in it. The memberwise initializer, which builds it in place, cannot
+    /// be public (decision 0014).
+    @inline(never)
     public init(
         id: UUID,
         contactID: UUID,

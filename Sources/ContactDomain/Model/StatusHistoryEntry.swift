@@ -28,6 +28,11 @@ public struct StatusHistoryEntry: Sendable, Hashable {
     public var notes: String?
 
     /// Creates a history entry.
+    ///
+    /// Never inlined: where an inlined call makes one, the optimizer copies the whole value, retaining
+    /// and releasing every string in it. The memberwise initializer, which builds it in place, cannot
+    /// be public (decision 0014).
+    @inline(never)
     public init(
         id: UUID,
         contactID: UUID,

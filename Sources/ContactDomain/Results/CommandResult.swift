@@ -25,7 +25,11 @@ public struct CommandResult: Sendable, Hashable {
     /// The body's compact encoding, as stored and published; ``JSONValue/parse(_:maximumDepth:)``
     /// reads it back into an equal value, so re-published results are byte-identical.
     public private(set) var bodyBytes: [UInt8]
+}
 
+// The initializers are an extension, so that the memberwise one is made too: the others call it, and
+// it builds the result in place (decision 0014).
+extension CommandResult {
     /// Creates a result.
     public init(
         commandID: String, commandType: String?, businessID: String?, contactID: String?, status: Int, body: JSONValue
@@ -38,11 +42,11 @@ public struct CommandResult: Sendable, Hashable {
     /// A result read back from storage, its body given as the bytes ``bodyBytes`` produced.
     public init(
         commandID: String, commandType: String?, businessID: String?, contactID: String?, status: Int,
-        bodyBytes: [UInt8]
+        storedBody: [UInt8]
     ) throws(JSONParseError) {
         self.init(
             commandID: commandID, commandType: commandType, businessID: businessID, contactID: contactID,
-            status: status, body: try JSONValue.parse(bodyBytes))
+            status: status, body: try JSONValue.parse(storedBody))
     }
 
     /// A result whose body is already encoded: `encodedBody` must be the compact encoding of one
@@ -51,12 +55,9 @@ public struct CommandResult: Sendable, Hashable {
         commandID: String, commandType: String?, businessID: String?, contactID: String?, status: Int,
         encodedBody: [UInt8]
     ) {
-        self.commandID = commandID
-        self.commandType = commandType
-        self.businessID = businessID
-        self.contactID = contactID
-        self.status = status
-        self.bodyBytes = encodedBody
+        self.init(
+            commandID: commandID, commandType: commandType, businessID: businessID, contactID: contactID,
+            status: status, bodyBytes: encodedBody)
     }
 
     /// A result echoing `command`'s fields.

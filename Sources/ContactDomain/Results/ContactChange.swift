@@ -1,5 +1,6 @@
 /// Everything an accepted command changes, for the store to persist atomically together with the
-/// result and the outbox of events.
+/// result and the outbox of events. Made by ``ContactCommandProcessor``, with the memberwise
+/// initializer only (decision 0014).
 public struct ContactChange: Sendable, Hashable {
     /// The contact's state after the command (insert for `CreateContact`, update otherwise).
     public var contact: Contact
@@ -11,16 +12,4 @@ public struct ContactChange: Sendable, Hashable {
     public var historyEntry: StatusHistoryEntry?
     /// The events to publish, in order.
     public var events: [ContactEvent]
-
-    /// Creates a change.
-    public init(
-        contact: Contact, isNewContact: Bool, interaction: Interaction?, historyEntry: StatusHistoryEntry?,
-        events: [ContactEvent]
-    ) {
-        self.contact = contact
-        self.isNewContact = isNewContact
-        self.interaction = interaction
-        self.historyEntry = historyEntry
-        self.events = events
-    }
 }

@@ -125,11 +125,7 @@ public struct CommandBatchProcessor: Sendable {
         async let processedLookup = lookupIDs.isEmpty ? [:] : store.processedCommands(ids: lookupIDs)
         var contacts = contactIDs.isEmpty ? [:] : try await store.contacts(ids: Array(contactIDs))
         var processed = try await processedLookup
-        if let unwritten {
-            let carried = unwritten.state.withLock { $0 }
-            for id in commandIDs { if let record = carried.processed[id] { processed[id] = record } }
-            for id in contactIDs { if let contact = carried.contacts[id] { contacts[id] = contact } }
-        }
+        unwritten?.carry(commandIDs: commandIDs, into: &processed, contactIDs: contactIDs, into: &contacts)
         // Each holds at most one entry per id looked up (a new contact's id, and a new record's
         // command id, are among them): sized once instead of growing and rehashing.
         processed.reserveCapacity(commandIDs.count)
@@ -226,19 +222,19 @@ public struct CommandBatchProcessor: Sendable {
                 }
 
                 let current = decoded.validContactID.flatMap { contacts[$0] }
-                let outcome = ContactCommandProcessor.process(decoded: decoded, auth: auth, current: current)
-                let result = outcome.result
+                // The outcome's parts are moved into the batch, not copied.
+                let (result, change) = ContactCommandProcessor.process(decoded: decoded, auth: auth, current: current)
+                    .parts()
                 let bodyBytes = result.bodyBytes
                 // The Kafka key of the command's result and of its events about its own contact:
                 // the contact id as the decoder spelled it, converted once.
                 let key = decoded.contactID.map { Array($0.utf8) }
 
-                if let change = outcome.change {
+                if var change {
                     let contactID = change.contact.id
                     if touched.insert(contactID).inserted { touchedContacts.append(contactID) }
-                    contacts[contactID] = change.contact
-                    if let interaction = change.interaction { batch.interactions.append(interaction) }
-                    if let entry = change.historyEntry { batch.statusHistory.append(entry) }
+                    if let interaction = change.interaction.take() { batch.interactions.append(interaction) }
+                    if let entry = change.historyEntry.take() { batch.statusHistory.append(entry) }
                     for event in change.events {
                         let body = event.encoded(source: context.eventSource)
                         let contactText: String
@@ -259,6 +255,7 @@ public struct CommandBatchProcessor: Sendable {
                                 headers: Self.eventHeaders,
                                 contactID: contactText, sourcePartition: message.partition))
                     }
+                    contacts[contactID] = change.contact
                     summary.applied += 1
                     if decidesRoutineToo {
                         decisions.append(Self.decision(message, decoded, status: result.status, .applied))
@@ -279,8 +276,8 @@ public struct CommandBatchProcessor: Sendable {
                         businessID: result.businessID, contactID: result.contactID,
                         commandType: result.commandType, resultStatus: result.status,
                         resultBody: bodyBytes, processedAt: now)
-                    processed[decoded.commandID] = record
                     batch.processedCommands.append(record)
+                    processed[decoded.commandID] = consume record
                 }
                 batch.outbox.append(
                     resultMessage(

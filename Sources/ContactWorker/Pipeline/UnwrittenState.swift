@@ -17,7 +17,18 @@ public final class UnwrittenState: Sendable {
         var processed: [String: ProcessedCommand] = [:]
     }
 
+    /// The one batch planned and not written (``init(planned:)``), with where its contacts and
+    /// records are in it: the batch is kept anyway until it is written, so its values are found
+    /// there instead of copied, every string of them retained, into a state of their own.
+    private struct Planned: Sendable {
+        var batch: StoreBatch
+        var contactPositions: [UUID: Int]
+        var recordPositions: [String: Int]
+    }
+
+    /// The plans gathered so far (a dry run's); empty for the state of one planned batch.
     let state = Mutex(State())
+    private let planned: Planned?
     /// Whether records keep their result bodies (a duplicate's result is published from it).
     let keepsResultBodies: Bool
     /// Whether a plan made on top of this state adds its own outcome to it. A dry run plans batch
@@ -29,6 +40,7 @@ public final class UnwrittenState: Sendable {
     public init() {
         keepsResultBodies = false
         gathersPlans = true
+        planned = nil
     }
 
     /// What `batch` writes: its contacts' final states and its idempotency records, for the one
@@ -36,11 +48,37 @@ public final class UnwrittenState: Sendable {
     public init(planned batch: StoreBatch) {
         keepsResultBodies = true
         gathersPlans = false
-        var state = State()
-        state.contacts.reserveCapacity(batch.contacts.count)
-        state.processed.reserveCapacity(batch.processedCommands.count)
-        for contact in batch.contacts { state.contacts[contact.id] = contact }
-        for record in batch.processedCommands { state.processed[record.commandID] = record }
-        self.state.withLock { $0 = state }
+        // The last position of an id wins, as the batch's last write of it does.
+        var contactPositions: [UUID: Int] = [:]
+        contactPositions.reserveCapacity(batch.contacts.count)
+        for (position, id) in batch.contacts.lazy.map(\.id).enumerated() { contactPositions[id] = position }
+        var recordPositions: [String: Int] = [:]
+        recordPositions.reserveCapacity(batch.processedCommands.count)
+        for (position, id) in batch.processedCommands.lazy.map(\.commandID).enumerated() {
+            recordPositions[id] = position
+        }
+        planned = Planned(batch: batch, contactPositions: contactPositions, recordPositions: recordPositions)
+    }
+
+    /// Puts what this state holds for `commandIDs` and `contactIDs` into `processed` and
+    /// `contacts`, over what the store returned for them.
+    func carry(
+        commandIDs: [String], into processed: inout [String: ProcessedCommand], contactIDs: Set<UUID>,
+        into contacts: inout [UUID: Contact]
+    ) {
+        if let planned {
+            for id in commandIDs {
+                if let position = planned.recordPositions[id] {
+                    processed[id] = planned.batch.processedCommands[position]
+                }
+            }
+            for id in contactIDs {
+                if let position = planned.contactPositions[id] { contacts[id] = planned.batch.contacts[position] }
+            }
+        } else {
+            let carried = state.withLock { $0 }
+            for id in commandIDs { if let record = carried.processed[id] { processed[id] = record } }
+            for id in contactIDs { if let contact = carried.contacts[id] { contacts[id] = contact } }
+        }
     }
 }
