@@ -50,6 +50,7 @@ public struct KafkaMessage: Hashable, Sendable {
     }
 
     /// ``key`` read in place: a slice of the poll's shared buffer, so it costs a retain, not a copy.
+    /// Its indices are the buffer's: read it from `startIndex`, never from 0.
     public var keyBytes: ArraySlice<UInt8>? { storage.key(index) }
 
     /// The record value (empty for a null value); a copy.
@@ -59,6 +60,7 @@ public struct KafkaMessage: Hashable, Sendable {
     }
 
     /// ``value`` read in place: a slice of the poll's shared buffer, so it costs a retain, not a copy.
+    /// Its indices are the buffer's: read it from `startIndex`, never from 0.
     public var valueBytes: ArraySlice<UInt8> { storage.value(index) }
 
     /// The record headers, in wire order; copies.

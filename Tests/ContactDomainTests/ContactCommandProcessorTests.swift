@@ -168,6 +168,20 @@ struct AuthorizationTests {
         }
     }
 
+    @Test(
+        "a stored contact with another id is treated as absent: CreateContact is accepted, the others are a 404",
+        arguments: CommandCase.all)
+    func currentWithAnotherID(command: CommandCase) throws {
+        var stranger = Fixtures.contact()
+        stranger.id = Fixtures.uuid(0xC1)
+        let outcome = ContactCommandProcessor.process(
+            decoded: try command.decoded(), auth: .success(Fixtures.actor()), current: stranger)
+        let absent = ContactCommandProcessor.process(
+            decoded: try command.decoded(), auth: .success(Fixtures.actor()), current: nil)
+        #expect(outcome.result.status == (command.type == .createContact ? 201 : 404))
+        #expect(outcome == absent)
+    }
+
     @Test("CreateContact with an existing contact_id is a 409")
     func createExisting() throws {
         let outcome = ContactCommandProcessor.process(

@@ -228,7 +228,7 @@ struct StoredResultTests {
         #expect(fromValue == fromBytes)
         let restored = try CommandResult(
             commandID: original.commandID, commandType: original.commandType, businessID: original.businessID,
-            contactID: original.contactID, status: original.status, storedBody: original.bodyBytes)
+            contactID: original.contactID, status: original.status, bodyBytes: original.bodyBytes)
         #expect(restored == original)
         #expect(try JSONValue.parse(fromBytes)["body"] == original.body)
     }

@@ -87,7 +87,7 @@ struct JSONValueTests {
             JSONParseError(kind: .unexpectedByte(0x7D), offset: 12).description == "unexpected byte 0x7d at offset 12")
     }
 
-    @Test("a slice of a larger buffer parses in place: nothing outside it is read, offsets count from its start")
+    @Test("a slice of a larger buffer: nothing outside it is read, offsets count from its start")
     func slices() throws {
         // Bytes on either side that would be a syntax error if the parser read them.
         let buffer = Array(#"}}{"a":["x",1]}{{"#.utf8)
@@ -96,6 +96,23 @@ struct JSONValueTests {
         #expect(throws: JSONParseError(kind: .unexpectedEnd, offset: 12)) { try JSONValue.parse(buffer[2..<14]) }
         #expect(throws: JSONParseError(kind: .unexpectedByte(0x7D), offset: 0)) { try JSONValue.parse(buffer[1..<15]) }
         #expect(throws: JSONParseError(kind: .unexpectedEnd, offset: 0)) { try JSONValue.parse(buffer[2..<2]) }
+    }
+
+    @Test(
+        "a slice that ends inside a value is incomplete, whatever completes it past the end",
+        arguments: [
+            // A slice of `[x]`, `["é"]` (with é as two bytes), an escape, a surrogate pair, a
+            // number's exponent and a literal, each cut short where the rest follows in the buffer.
+            (#"x["é"]"#, 4),
+            (#"x["\u00e9"]"#, 6),
+            (#"x["\ud83d\ude00"]"#, 10),
+            (#"x[1e10]"#, 4),
+            (#"x[true]"#, 4),
+        ])
+    func slicesCutShort(text: String, end: Int) {
+        let buffer = Array(text.utf8)
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(buffer[1..<end]) }
+        #expect(throws: Never.self) { try JSONValue.parse(buffer[1...]) }
     }
 
     @Test("Codable: decodes and encodes through Foundation coders")

@@ -16,12 +16,19 @@ struct PlanAheadTests {
     func plannedOnTopOfUnwritten(backend: Backend) async throws {
         try await withHarness(backend) { harness in
             let token = try await harness.token()
-            let contact = "00000000-0000-4000-e000-00000000a001"
-            let create = TestCommand(
-                type: "CreateContact", contactID: contact, payload: #"{"company_name": "Unwritten"}"#, token: token)
-            let call = TestCommand(
-                type: "AddInteraction", contactID: contact, issuedAt: "2024-01-10T14:31:00Z",
-                payload: #"{"type": "call", "description": "First call"}"#, token: token)
+            // `written` is in the store at version 1; the unwritten batch takes it to version 2 and
+            // creates `unwritten`.
+            let written = "00000000-0000-4000-e000-00000000a001"
+            let unwritten = "00000000-0000-4000-e000-00000000a002"
+            func create(_ contact: String) -> TestCommand {
+                TestCommand(
+                    type: "CreateContact", contactID: contact, payload: #"{"company_name": "Planned"}"#, token: token)
+            }
+            func call(_ contact: String, at issued: String) -> TestCommand {
+                TestCommand(
+                    type: "AddInteraction", contactID: contact, issuedAt: issued,
+                    payload: #"{"type": "call", "description": "A call"}"#, token: token)
+            }
             func records(_ commands: [TestCommand], from offset: Int64) -> [KafkaMessage] {
                 commands.enumerated().map { index, command in
                     let outgoing = harness.message(command)
@@ -30,34 +37,34 @@ struct PlanAheadTests {
                         key: outgoing.key, value: outgoing.value, headers: outgoing.headers)
                 }
             }
-            func results(_ plan: CommandBatchProcessor.Plan) throws -> [(id: String?, status: Int?, duplicate: Bool?)] {
-                try plan.batch.outbox.filter { $0.topic == harness.topics.results }.map { row in
-                    let result = try JSONValue.parse(row.value)
-                    return (
-                        result["command_id"]?.stringValue, result["status"]?.intValue, result["duplicate"]?.boolValue
-                    )
+            func results(_ plan: CommandBatchProcessor.Plan) throws -> [JSONValue] {
+                try plan.batch.outbox.filter { $0.topic == harness.topics.results }.map {
+                    try JSONValue.parse($0.value)
                 }
             }
             let processor = CommandBatchProcessor(
                 context: .init(store: harness.store, verifier: harness.verifier, topics: harness.topics, group: "g"))
             let now = Timestamp(microsecondsSinceEpoch: 1_704_897_000_000_000)
-            let first = try await processor.plan(records([create], from: 0), now: now)
-            let next = records([call, create], from: 1)
+            let creation = try await processor.plan(records([create(written)], from: 0), now: now)
+            _ = try await harness.store.apply(creation.batch)
+            let firstCall = call(written, at: "2024-01-10T14:31:00Z")
+            let planned = try await processor.plan(records([firstCall, create(unwritten)], from: 1), now: now)
+            let secondCall = call(written, at: "2024-01-10T14:32:00Z")
+            let next = records([secondCall, call(unwritten, at: "2024-01-10T14:33:00Z"), firstCall], from: 3)
 
-            let onTop = try await processor.plan(next, now: now, unwritten: UnwrittenState(planned: first.batch))
-            #expect(try results(onTop).map(\.id) == [call.commandID, create.commandID])
-            #expect(try results(onTop).map(\.status) == [201, 201])
-            #expect(try results(onTop).map(\.duplicate) == [false, true])
-            #expect(onTop.batch.contacts.map(\.version) == [2])
-            #expect(onTop.batch.contacts.map(\.companyName) == ["Unwritten"])
-            #expect(onTop.batch.processedCommands.map(\.commandID) == [call.commandID])
+            let onTop = try await processor.plan(next, now: now, unwritten: UnwrittenState(planned: planned.batch))
+            #expect(try results(onTop).map { $0["status"]?.intValue } == [201, 201, 201])
+            #expect(try results(onTop).map { $0["duplicate"]?.boolValue } == [false, false, true])
+            #expect(try results(onTop).last?["body"] == (try results(planned).first?["body"]))
+            #expect(onTop.batch.contacts.map(\.version) == [3, 2])
+            #expect(onTop.batch.processedCommands.count == 2)
 
-            // Against the store alone, which has neither: the contact is unknown and the create is new.
+            // Against the store alone: `written` is at version 1, `unwritten` is unknown, and the
+            // first call is new.
             let alone = try await processor.plan(next, now: now)
-            #expect(try results(alone).map(\.status) == [404, 201])
-            #expect(try results(alone).map(\.duplicate) == [false, false])
-            let contactID = try #require(UUID(uuidString: contact))
-            #expect(try await harness.store.contact(id: contactID, businessID: "biz-1") == nil)
+            #expect(try results(alone).map { $0["status"]?.intValue } == [201, 404, 201])
+            #expect(try results(alone).map { $0["duplicate"]?.boolValue } == [false, false, false])
+            #expect(alone.batch.contacts.map(\.version) == [3])
         }
     }
 

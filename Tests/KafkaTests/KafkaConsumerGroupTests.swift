@@ -181,7 +181,7 @@ struct KafkaConsumerGroupTests {
             $0.set("session.timeout.ms", "45000")
         }
         try await consumer.subscribe(topics: [topic])
-        // Longer than the session timeout: on a loaded machine the mock cluster's group join can
+        // Longer than the session timeout: on a loaded machine the mock cluster's group join may
         // wait for a member's session to expire before it completes.
         let message = try #require(try await TestSupport.collect(consumer, count: 1, seconds: 90).first)
         try consumer.storeOffsets([message.topicPartition: message.offset + 1])

@@ -33,17 +33,21 @@ public struct ContactEvent: Sendable, Hashable {
     /// The success body of the command (§6), decoded from ``dataBytes``.
     public var data: JSONValue {
         get {
-            // The bytes are always one encoded value: every initializer encodes them.
+            // The bytes are always one encoded value: the initializers encode them, or take them
+            // already encoded from the rules (the command's result body).
             (try? JSONValue.parse(dataBytes)) ?? .null
         }
-        set { dataBytes = newValue.encoded() }
+        set { encodedData = newValue.encoded() }
     }
     /// The compact encoding of ``data``: the same bytes as the command's ``CommandResult/bodyBytes``.
-    public private(set) var dataBytes: [UInt8]
+    public var dataBytes: [UInt8] { encodedData }
+    /// Private, so that the memberwise initializer is too, and only the initializers below call it:
+    /// there `encodedData` must be the compact encoding of one JSON value.
+    private var encodedData: [UInt8]
 }
 
 // The initializers are an extension, so that the memberwise one is made too and builds the event in
-// place (decision 0014); its `dataBytes` must be the compact encoding of one JSON value.
+// place (decision 0014).
 extension ContactEvent {
     /// Creates an event.
     public init(
@@ -52,7 +56,7 @@ extension ContactEvent {
     ) {
         self.init(
             id: id, type: type, contactID: contactID, businessID: businessID, commandID: commandID, time: time,
-            contactVersion: contactVersion, dataBytes: data.encoded())
+            contactVersion: contactVersion, encodedData: data.encoded())
     }
 
     /// The event of `type` for `envelope`, with its deterministic id, announcing that the contact
@@ -61,7 +65,7 @@ extension ContactEvent {
         self.init(
             id: DeterministicID.event(commandID: envelope.commandID, type: type), type: type,
             contactID: envelope.contactID, businessID: envelope.businessID, commandID: envelope.commandID,
-            time: envelope.issuedAt, contactVersion: contactVersion, dataBytes: dataBytes)
+            time: envelope.issuedAt, contactVersion: contactVersion, encodedData: dataBytes)
     }
 
     /// The event of `type` for `envelope`, with its deterministic id, announcing that the contact

@@ -17,14 +17,19 @@ public struct CommandResult: Sendable, Hashable {
     /// The success body (§6) or `{"detail": …}`, decoded from ``bodyBytes``.
     public var body: JSONValue {
         get {
-            // The bytes are always one encoded value: every initializer encodes or validates them.
+            // The bytes are always one encoded value: the initializers encode or validate them, or
+            // take them already encoded from the rules' own writer (``encodedBody``).
             (try? JSONValue.parse(bodyBytes)) ?? .null
         }
-        set { bodyBytes = newValue.encoded() }
+        set { encodedBody = newValue.encoded() }
     }
     /// The body's compact encoding, as stored and published; ``JSONValue/parse(_:maximumDepth:)``
     /// reads it back into an equal value, so re-published results are byte-identical.
-    public private(set) var bodyBytes: [UInt8]
+    public var bodyBytes: [UInt8] { encodedBody }
+    /// Private, so that the memberwise initializer is too, and only the initializers below call it:
+    /// there `encodedBody` must be the compact encoding of one JSON value (as ``JSONObjectWriter``
+    /// and ``JSONValue/encoded()`` write it).
+    private var encodedBody: [UInt8]
 }
 
 // The initializers are an extension, so that the memberwise one is made too: the others call it, and
@@ -42,22 +47,11 @@ extension CommandResult {
     /// A result read back from storage, its body given as the bytes ``bodyBytes`` produced.
     public init(
         commandID: String, commandType: String?, businessID: String?, contactID: String?, status: Int,
-        storedBody: [UInt8]
+        bodyBytes: [UInt8]
     ) throws(JSONParseError) {
         self.init(
             commandID: commandID, commandType: commandType, businessID: businessID, contactID: contactID,
-            status: status, body: try JSONValue.parse(storedBody))
-    }
-
-    /// A result whose body is already encoded: `encodedBody` must be the compact encoding of one
-    /// JSON value (as ``JSONObjectWriter`` and ``JSONValue/encoded()`` write it).
-    init(
-        commandID: String, commandType: String?, businessID: String?, contactID: String?, status: Int,
-        encodedBody: [UInt8]
-    ) {
-        self.init(
-            commandID: commandID, commandType: commandType, businessID: businessID, contactID: contactID,
-            status: status, bodyBytes: encodedBody)
+            status: status, body: try JSONValue.parse(bodyBytes))
     }
 
     /// A result echoing `command`'s fields.
@@ -73,7 +67,7 @@ extension CommandResult {
     }
 
     /// A result echoing a valid envelope's fields, with its ids as `ids` spells them and its body
-    /// already encoded (see ``init(commandID:commandType:businessID:contactID:status:encodedBody:)``).
+    /// already encoded (one compact JSON value, as ``JSONObjectWriter`` writes it).
     init(for envelope: CommandEnvelope, echoing ids: EchoedIDs, status: Int, encodedBody: [UInt8]) {
         assert(
             ids.commandID == envelope.commandID.lowercasedString && ids.contactID == envelope.contactID.lowercasedString

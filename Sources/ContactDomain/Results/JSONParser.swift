@@ -329,7 +329,7 @@ struct JSONParser {
     // MARK: - Numbers and literals
 
     private mutating func parseNumber() throws(JSONParseError) -> String {
-        let start = index
+        let numberStart = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < end else { throw fail(.invalidNumber) }
         if bytes[index] == UInt8(ascii: "0") {
@@ -352,7 +352,7 @@ struct JSONParser {
             guard index < end, isDigit(bytes[index]) else { throw fail(.invalidNumber) }
             skipDigits()
         }
-        return String(decoding: bytes[start..<index], as: UTF8.self)
+        return String(decoding: bytes[numberStart..<index], as: UTF8.self)
     }
 
     private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
