@@ -19,8 +19,8 @@ TOPIC=${TOPIC:-bench}
 
 # BIN=/path/to/contact-worker skips the build (e.g. to measure an existing release binary).
 if [ -z "${BIN:-}" ]; then
-    swift build -c release --scratch-path .build-release --product contact-worker >&2
-    BIN=$(swift build -c release --scratch-path .build-release --show-bin-path)/contact-worker
+    swift build -c release --static-swift-stdlib --scratch-path .build-release --product contact-worker >&2
+    BIN=$(swift build -c release --static-swift-stdlib --scratch-path .build-release --show-bin-path)/contact-worker
 fi
 
 WORK=$(mktemp -d)

@@ -42,8 +42,8 @@ SECRET=${SECRET:-bench-only-secret-0123456789abcdef0123456789}
 FETCH_WAIT_MS=${FETCH_WAIT_MS:-5}
 
 if [ -z "${BIN:-}" ]; then
-    swift build -c release --scratch-path .build-release --product contact-worker >&2
-    BIN=$(swift build -c release --scratch-path .build-release --show-bin-path)/contact-worker
+    swift build -c release --static-swift-stdlib --scratch-path .build-release --product contact-worker >&2
+    BIN=$(swift build -c release --static-swift-stdlib --scratch-path .build-release --show-bin-path)/contact-worker
 fi
 export BIN BACKENDS CONTACTS COUNT TOKENS PARTITIONS RATE LATENCY_SECONDS SECRET FETCH_WAIT_MS
 

@@ -20,8 +20,8 @@ STORE_ARGS=${STORE_ARGS:-}
 E2E_ARGS=${E2E_ARGS:-}
 
 if [ -z "${BIN:-}" ]; then
-    swift build -c release --scratch-path .build-release --product contact-worker >&2
-    BIN=$(swift build -c release --scratch-path .build-release --show-bin-path)/contact-worker
+    swift build -c release --static-swift-stdlib --scratch-path .build-release --product contact-worker >&2
+    BIN=$(swift build -c release --static-swift-stdlib --scratch-path .build-release --show-bin-path)/contact-worker
 fi
 export BIN
 
