@@ -78,7 +78,7 @@ public struct CommandBatchProcessor: Sendable {
     ///     so replaying last month's commands rebuilds the same state).
     ///   - unwritten: state planned by earlier batches that are not written (yet): it is read on
     ///     top of the store, and this batch's outcome is added to it when it gathers plans (a dry
-    ///     run's, ``UnwrittenState/gathersPlans``).
+    ///     run's, ``UnwrittenState/gather(_:)``).
     ///   - decided: per partition, the offsets where the group's workers decided every message
     ///     against this database (`replay`). There a message without an idempotency record was
     ///     answered 401/403 or dead-lettered; it is skipped rather than decided again with today's
@@ -289,17 +289,7 @@ public struct CommandBatchProcessor: Sendable {
         }
 
         batch.contacts = touchedContacts.compactMap { contacts[$0] }
-        if let unwritten, unwritten.gathersPlans {
-            let planned = batch
-            let keepsBodies = unwritten.keepsResultBodies
-            unwritten.state.withLock { state in
-                for contact in planned.contacts { state.contacts[contact.id] = contact }
-                for var record in planned.processedCommands {
-                    if !keepsBodies { record.resultBody = [] }
-                    state.processed[record.commandID] = record
-                }
-            }
-        }
+        unwritten?.gather(batch)
         if storeOffsets {
             var range: [TopicPartition: (first: Int64, next: Int64)] = [:]
             for message in messages {

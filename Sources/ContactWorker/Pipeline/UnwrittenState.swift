@@ -26,28 +26,20 @@ public final class UnwrittenState: Sendable {
         var recordPositions: [String: Int]
     }
 
-    /// The plans gathered so far (a dry run's); empty for the state of one planned batch.
-    let state = Mutex(State())
+    /// The plans gathered so far (a dry run's, ``gather(_:)``); empty for the state of one planned
+    /// batch.
+    private let state = Mutex(State())
+    /// The one planned batch; nil for a dry run's state.
     private let planned: Planned?
-    /// Whether records keep their result bodies (a duplicate's result is published from it).
-    let keepsResultBodies: Bool
-    /// Whether a plan made on top of this state adds its own outcome to it. A dry run plans batch
-    /// after batch on one state, so each must see the ones before; the state of one planned batch
-    /// (``init(planned:)``) serves the single plan made on top of it and is dropped after it.
-    let gathersPlans: Bool
 
-    /// Nothing unwritten yet; for a dry run (records are kept without their result bodies).
+    /// Nothing unwritten yet; for a dry run, which gathers its plans (``gather(_:)``).
     public init() {
-        keepsResultBodies = false
-        gathersPlans = true
         planned = nil
     }
 
     /// What `batch` writes: its contacts' final states and its idempotency records, for the one
     /// plan made on top of it.
     public init(planned batch: StoreBatch) {
-        keepsResultBodies = true
-        gathersPlans = false
         // The last position of an id wins, as the batch's last write of it does.
         var contactPositions: [UUID: Int] = [:]
         contactPositions.reserveCapacity(batch.contacts.count)
@@ -79,6 +71,21 @@ public final class UnwrittenState: Sendable {
             let carried = state.withLock { $0 }
             for id in commandIDs { if let record = carried.processed[id] { processed[id] = record } }
             for id in contactIDs { if let contact = carried.contacts[id] { contacts[id] = contact } }
+        }
+    }
+
+    /// Adds what `batch` writes to the plans gathered, for the next plan of a dry run. A dry run
+    /// plans batch after batch on one state, so each must see the ones before. Its records are
+    /// kept without their result bodies: a dry run publishes no result. The state of one planned
+    /// batch (``init(planned:)``) serves the single plan made on top of it and gathers nothing.
+    func gather(_ batch: StoreBatch) {
+        guard planned == nil else { return }
+        state.withLock { state in
+            for contact in batch.contacts { state.contacts[contact.id] = contact }
+            for var record in batch.processedCommands {
+                record.resultBody = []
+                state.processed[record.commandID] = record
+            }
         }
     }
 }
