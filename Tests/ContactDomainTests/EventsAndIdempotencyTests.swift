@@ -26,6 +26,23 @@ struct DeterministicIDTests {
         #expect(DeterministicID.interaction(commandID: a) == DeterministicID.interaction(commandID: a))
     }
 
+    @Test(
+        "an event's id is the version-5 UUID of `event:` and its type in the command's id, as Python's uuid5 spells it")
+    func eventIDs() {
+        let command = Fixtures.uuid(1)
+        for type in ContactEventType.allCases {
+            #expect(
+                DeterministicID.event(commandID: command, type: type)
+                    == DeterministicID.uuid(namespace: command, name: "event:" + type.rawValue))
+        }
+        // Pinned with Python: uuid.uuid5(UUID("00000000-0000-4000-8000-000000000001"), "event:" + type).
+        #expect(
+            ContactEventType.allCases.map { DeterministicID.event(commandID: command, type: $0).lowercasedString } == [
+                "1200f4f8-59c9-5a71-a31b-991fa44a153e", "5d86a147-7f5e-55f2-82ca-eed4caebac64",
+                "5275158c-a6ed-571c-87fb-1dbdc82702f5",
+            ])
+    }
+
     @Test("UUID text: strict parsing from a String or from key bytes alike, one lower-case spelling")
     func uuidText() {
         let upper = "886313E1-3B8A-5372-9B90-0C9AEE199E5D"

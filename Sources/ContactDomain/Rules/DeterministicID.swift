@@ -41,7 +41,18 @@ public enum DeterministicID {
 
     /// The CloudEvents `id` of the event of `type` emitted by `commandID`.
     public static func event(commandID: UUID, type: ContactEventType) -> UUID {
-        uuid(namespace: commandID, name: "event:" + type.rawValue)
+        uuid(namespace: commandID, name: eventRole(type))
+    }
+
+    /// The role name of an event of `type`: `event:` followed by the type's raw value. Spelled out
+    /// as literals so that no string is built per event (the names are longer than the 15 bytes a
+    /// `String` holds inline); a test checks them against the raw values.
+    static func eventRole(_ type: ContactEventType) -> String {
+        switch type {
+        case .contactCreated: "event:ContactCreated"
+        case .interactionRecorded: "event:InteractionRecorded"
+        case .statusChanged: "event:StatusChanged"
+        }
     }
 }
 
