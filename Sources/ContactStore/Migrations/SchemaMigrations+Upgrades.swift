@@ -239,6 +239,76 @@ extension SchemaMigrations {
         ]
     )
 
+    // MARK: - 9: interaction and event ids unique by construction
+
+    /// Interaction and event ids are name-based UUIDs of their command's id (`DeterministicID`),
+    /// and a command is applied at most once: its idempotency record (`processed_commands`, unique
+    /// by command id) is written in the same transaction. So the ids are unique without a unique
+    /// index of their own, and those two indexes took a random insert each per command, which in
+    /// SQLite means a page written to the WAL and again at the checkpoint
+    /// (docs/decisions/0015-ids-unique-by-construction.md). The rows keep a primary key in
+    /// recording order: PostgreSQL's `recorded` for interactions, `sequence` for events; SQLite's
+    /// rowid, which the copy keeps, as it keeps `events`' AUTOINCREMENT high-water mark.
+    static let idsUniqueByConstruction = Migration(
+        version: 9,
+        name: "ids unique by construction",
+        sqlite: [
+            """
+            CREATE TABLE interactions_v9 (
+                id TEXT NOT NULL,
+                contact_id TEXT NOT NULL REFERENCES contacts (id),
+                type TEXT NOT NULL CHECK (type IN (\(interactionTypes))),
+                description TEXT NOT NULL,
+                timestamp INTEGER NOT NULL,
+                outcome TEXT,
+                next_action TEXT,
+                scheduled_follow_up INTEGER,
+                performed_by TEXT NOT NULL,
+                performed_by_id TEXT NOT NULL
+            )
+            """,
+            """
+            INSERT INTO interactions_v9 (rowid, id, contact_id, type, description, timestamp, outcome, next_action,
+                scheduled_follow_up, performed_by, performed_by_id)
+            SELECT rowid, id, contact_id, type, description, timestamp, outcome, next_action, scheduled_follow_up,
+                performed_by, performed_by_id
+            FROM interactions ORDER BY rowid
+            """,
+            "DROP TABLE interactions",
+            "ALTER TABLE interactions_v9 RENAME TO interactions",
+            "CREATE INDEX interactions_contact_recorded ON interactions (contact_id, timestamp)",
+            """
+            CREATE TABLE events_v9 (
+                sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL,
+                contact_id TEXT NOT NULL,
+                business_id TEXT NOT NULL,
+                command_id TEXT NOT NULL,
+                type TEXT NOT NULL,
+                time INTEGER NOT NULL,
+                body BLOB NOT NULL
+            )
+            """,
+            """
+            INSERT INTO events_v9 (sequence, id, contact_id, business_id, command_id, type, time, body)
+            SELECT sequence, id, contact_id, business_id, command_id, type, time, body FROM events ORDER BY sequence
+            """,
+            // A sequence is never handed out twice, even past rows that are gone: the new table
+            // starts where the old one was.
+            "DELETE FROM sqlite_sequence WHERE name = 'events_v9'",
+            "INSERT INTO sqlite_sequence (name, seq) SELECT 'events_v9', seq FROM sqlite_sequence WHERE name = 'events'",
+            "DROP TABLE events",
+            "ALTER TABLE events_v9 RENAME TO events",
+            "CREATE INDEX events_contact ON events (contact_id, sequence)",
+            "CREATE INDEX events_time ON events (time, sequence)",
+        ],
+        postgres: [
+            "ALTER TABLE interactions DROP CONSTRAINT interactions_pkey",
+            "ALTER TABLE interactions ADD PRIMARY KEY (recorded)",
+            "ALTER TABLE events DROP CONSTRAINT events_id_key",
+        ]
+    )
+
     /// Numbers every contact from what it recorded (the same SQL on both backends).
     static let contactVersionsFromHistory = """
         UPDATE contacts SET version =

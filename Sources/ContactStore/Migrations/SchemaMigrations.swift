@@ -9,7 +9,7 @@ enum SchemaMigrations {
     /// Every migration, in version order.
     static let all: [Migration] = [
         initialSchema, contactsFillFactor, processedCommandsInArrivalOrder, outboxInBatches, firstStoredOffsets,
-        recordingOrder, outboxSourcePartitions, ownerEpochsAndContactVersions,
+        recordingOrder, outboxSourcePartitions, ownerEpochsAndContactVersions, idsUniqueByConstruction,
     ]
 
     /// The newest version this build knows.
