@@ -43,23 +43,28 @@ import re, statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
     backend, round_, build, summary = line.split(" ", 3)
+    rate = int(re.search(r": ([0-9]+) commands/s", summary).group(1))
     cpu = float(re.search(r"worker ([0-9.]+) µs CPU/command", summary).group(1))
     rss = int(re.search(r"peak RSS ([0-9]+) MiB", summary).group(1))
     p99 = re.search(r"p99 ([0-9.]+) ms", summary)
-    runs[(backend, int(round_), build)] = (cpu, rss, float(p99.group(1)) if p99 else float("nan"))
+    runs[(backend, int(round_), build)] = (cpu, rss, float(p99.group(1)) if p99 else float("nan"), rate)
 
 for backend in dict.fromkeys(key[0] for key in runs):
     rounds = sorted({key[1] for key in runs if key[0] == backend})
-    print(f"{backend}: worker CPU per command (µs), peak RSS (MiB), p99 (ms), before / after")
+    print(f"{backend}: worker CPU per command, peak RSS, p99 at the fixed rate, commands/s; before / after")
     lower = 0
     for r in rounds:
         b, a = runs[(backend, r, "before")], runs[(backend, r, "after")]
         lower += a[0] < b[0]
-        print(f"  round {r}: {b[0]:.1f} / {a[0]:.1f} µs   {b[1]} / {a[1]} MiB   {b[2]:.1f} / {a[2]:.1f} ms")
-    for index, name, unit in ((0, "CPU per command", "µs"), (1, "peak RSS", "MiB"), (2, "p99", "ms")):
+        print(
+            f"  round {r}: {b[0]:.1f} / {a[0]:.1f} µs   {b[1]} / {a[1]} MiB   {b[2]:.1f} / {a[2]:.1f} ms"
+            f"   {b[3]:,} / {a[3]:,} commands/s")
+    measures = ((0, "CPU per command", "µs"), (1, "peak RSS", "MiB"), (2, "p99", "ms"), (3, "rate", "commands/s"))
+    for index, name, unit in measures:
         before = statistics.median(runs[(backend, r, "before")][index] for r in rounds)
         after = statistics.median(runs[(backend, r, "after")][index] for r in rounds)
         change = f" ({(after - before) / before * 100:+.1f} %)" if before else ""
-        print(f"  median {name}: {before:.1f} / {after:.1f} {unit}{change}")
+        spelled = ",.0f" if unit == "commands/s" else ".1f"
+        print(f"  median {name}: {before:{spelled}} / {after:{spelled}} {unit}{change}")
     print(f"  after lower in CPU in {lower} of {len(rounds)} pairs")
 PY
