@@ -4,21 +4,23 @@
 # gets busier or quieter during the sitting favours neither. Prints each pair and the medians.
 #
 #   scripts/bench-compare.sh /tmp/before/contact-worker .build-release/release/contact-worker
-#   ROUNDS=5 BACKENDS=postgres COUNT=30000 scripts/bench-compare.sh BEFORE AFTER
+#   ROUNDS=6 BACKENDS=postgres COUNT=30000 scripts/bench-compare.sh BEFORE AFTER
 #
 # Everything bench-worker.sh reads from the environment (BACKENDS, COUNT, CONTACTS, RATE,
 # LATENCY_SECONDS, …) applies to both builds. Single runs on a shared two-core machine vary by
 # 15–30 %; a difference is worth reporting only when most pairs agree on its sign.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
 [ $# -eq 2 ] || { echo "usage: $0 BEFORE_BINARY AFTER_BINARY" >&2; exit 2; }
-BEFORE=$1
-AFTER=$2
-for bin in "$BEFORE" "$AFTER"; do
-    [ -x "$bin" ] || { echo "not an executable: $bin" >&2; exit 2; }
+for bin in "$1" "$2"; do
+    [ -f "$bin" ] && [ -x "$bin" ] || { echo "not an executable file: $bin" >&2; exit 2; }
 done
-ROUNDS=${ROUNDS:-3}
+# Resolved before the cd below, so that paths relative to the caller's directory work.
+BEFORE=$(realpath "$1")
+AFTER=$(realpath "$2")
+cd "$(dirname "$0")/.."
+# Even, so that each build goes first equally often.
+ROUNDS=${ROUNDS:-4}
 BACKENDS=${BACKENDS:-"postgres sqlite"}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -30,18 +32,18 @@ for backend in $BACKENDS; do
             if [ "$build" = before ]; then bin=$BEFORE; else bin=$AFTER; fi
             echo "== $backend, round $round of $ROUNDS: $build ($bin)" >&2
             BIN=$bin BACKENDS=$backend scripts/bench-worker.sh 2>&1 | tee "$WORK/run.log" >&2
-            summary=$(grep -E '^(PostgreSQL|SQLite): ' "$WORK/run.log" | tail -1)
+            summary=$(grep -E '^(PostgreSQL|SQLite): ' "$WORK/run.log" | tail -1 || true)
             [ -n "$summary" ] || { echo "no summary line from bench-worker.sh" >&2; exit 1; }
-            echo "$backend $round $build $summary" >>"$WORK/summaries"
+            echo "$backend $round $build $summary" | tee -a "$WORK/summaries"
         done
     done
 done
 
 python3 - "$WORK/summaries" <<'PY'
-import re, statistics, sys
+import math, re, statistics, sys
 
 runs = {}
-for line in open(sys.argv[1]):
+for line in open(sys.argv[1], encoding="utf-8"):
     backend, round_, build, summary = line.split(" ", 3)
     rate = int(re.search(r": ([0-9]+) commands/s", summary).group(1))
     cpu = float(re.search(r"worker ([0-9.]+) µs CPU/command", summary).group(1))
@@ -61,8 +63,13 @@ for backend in dict.fromkeys(key[0] for key in runs):
             f"   {b[3]:,} / {a[3]:,} commands/s")
     measures = ((0, "CPU per command", "µs"), (1, "peak RSS", "MiB"), (2, "p99", "ms"), (3, "rate", "commands/s"))
     for index, name, unit in measures:
-        before = statistics.median(runs[(backend, r, "before")][index] for r in rounds)
-        after = statistics.median(runs[(backend, r, "after")][index] for r in rounds)
+        values = {
+            build: [runs[(backend, r, build)][index] for r in rounds if not math.isnan(runs[(backend, r, build)][index])]
+            for build in ("before", "after")
+        }
+        if not values["before"] or not values["after"]:
+            continue
+        before, after = statistics.median(values["before"]), statistics.median(values["after"])
         change = f" ({(after - before) / before * 100:+.1f} %)" if before else ""
         spelled = ",.0f" if unit == "commands/s" else ".1f"
         print(f"  median {name}: {before:{spelled}} / {after:{spelled}} {unit}{change}")

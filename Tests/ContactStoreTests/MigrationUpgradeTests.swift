@@ -168,7 +168,7 @@ struct MigrationUpgradeTests {
     }
 
     /// Runs `statements` on the store's database through a connection of the test's own.
-    private func execute(_ statements: [String], url: String, backend: Backend) async throws {
+    func execute(_ statements: [String], url: String, backend: Backend) async throws {
         switch try DatabaseURL(parsing: url) {
         case .sqlite(let settings):
             let queue = try DatabaseQueue(path: try #require(settings.path))
@@ -261,71 +261,6 @@ struct MigrationUpgradeTests {
                 == [newEntry] + (history[contact.id] ?? []))
     }
 
-    @Test(
-        "a version 8 database upgrades keeping its interactions in recording order and its events' sequences, never reused",
-        arguments: Backend.available)
-    func upgradeFromVersion8(backend: Backend) async throws {
-        try await withStoreURL(backend) { url in
-            let store = try await makeContactStore(url: url)
-            try await closing(store, by: { await $0.close() }) { store in
-                try await migrate(store, through: 8)
-                let contact = Fixtures.contact()
-                let issued = Fixtures.baseTime
-                let later = Fixtures.interaction(
-                    contactID: contact.id, at: Timestamp(microsecondsSinceEpoch: issued.microsecondsSinceEpoch + 1))
-                let sameTime = (0..<3).map { _ in Fixtures.interaction(contactID: contact.id, at: issued) }
-                let events = (0..<3).map {
-                    Fixtures.event(contactID: contact.id, at: Timestamp(microsecondsSinceEpoch: $0))
-                }
-                try await store.apply(StoreBatch(contacts: [contact], interactions: [later] + sameTime, events: events))
-                // The newest event gone: its sequence must not come back.
-                let highest = try await maximumEventSequence(url: url, backend: backend)
-                try await execute(["DELETE FROM events WHERE sequence = \(highest)"], url: url, backend: backend)
-
-                try await store.migrate()
-                #expect(try await store.appliedMigrations() == SchemaMigrations.all.map(\.version))
-                #expect(
-                    try await store.interactions(contactID: contact.id, skip: 0, limit: 10).items
-                        == [later] + sameTime.reversed())
-                #expect(try await store.events(.contact(contact.id)) == Array(events.prefix(2)))
-
-                let newInteraction = Fixtures.interaction(contactID: contact.id, at: issued)
-                let newEvent = Fixtures.event(contactID: contact.id)
-                try await store.apply(StoreBatch(interactions: [newInteraction], events: [newEvent]))
-                #expect(
-                    try await store.interactions(contactID: contact.id, skip: 0, limit: 10).items
-                        == [later, newInteraction] + sameTime.reversed())
-                #expect(try await store.events(.contact(contact.id)) == Array(events.prefix(2)) + [newEvent])
-                #expect(try await maximumEventSequence(url: url, backend: backend) > highest)
-            }
-        }
-    }
-
-    /// The largest `events.sequence` stored.
-    private func maximumEventSequence(url: String, backend: Backend) async throws -> Int64 {
-        let sql = "SELECT max(sequence) FROM events"
-        switch try DatabaseURL(parsing: url) {
-        case .sqlite(let settings):
-            let queue = try DatabaseQueue(path: try #require(settings.path))
-            let value = try await queue.read { db in try Int64.fetchOne(db, sql: sql) }
-            try queue.close()
-            return try #require(value)
-        case .postgres(let settings):
-            let logger = Logger(label: "MigrationUpgradeTests")
-            let connection = try await settings.connectForTest(logger: logger)
-            return try await closing(connection, by: { try? await $0.close() }) { connection in
-                if let schema = settings.schema {
-                    try await connection.query(
-                        PostgresQuery(unsafeSQL: "SET search_path TO \"\(schema)\""), logger: logger)
-                }
-                let rows = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-                for try await value in rows.decode(Int64.self) { return value }
-                Issue.record("no row from \(sql)")
-                return 0
-            }
-        }
-    }
-
     /// Writes `messages` the way builds before migration 4 did.
     private func insertLegacyOutbox(_ store: any ContactStore, _ messages: [OutboxMessage]) async throws {
         switch store {
@@ -339,7 +274,7 @@ struct MigrationUpgradeTests {
     }
 
     /// Runs the concrete store's migrations up to `version` only.
-    private func migrate(_ store: any ContactStore, through version: Int) async throws {
+    func migrate(_ store: any ContactStore, through version: Int) async throws {
         switch store {
         case let sqlite as SQLiteContactStore:
             try await sqlite.migrate(through: version)

@@ -230,6 +230,7 @@ public struct CommandBatchProcessor: Sendable {
                 // the contact id as the decoder spelled it, converted once.
                 let key = decoded.contactID.map { Array($0.utf8) }
 
+                let appliedNow = change != nil
                 if var change {
                     let contactID = change.contact.id
                     if touched.insert(contactID).inserted { touchedContacts.append(contactID) }
@@ -270,7 +271,12 @@ public struct CommandBatchProcessor: Sendable {
                 // Auth failures (401/403) say nothing about the command itself: the sender may
                 // retry the same command_id with a valid token, so they are not remembered; nor is
                 // a command whose command_id is no key at all.
-                if result.status != 401 && result.status != 403 && decoded.hasIdempotencyKey {
+                let remembered = result.status != 401 && result.status != 403 && decoded.hasIdempotencyKey
+                // An applied command is always remembered: its record, unique by command id and
+                // written in the same transaction, is what keeps the ids of its interaction and
+                // events unique (decision 0015).
+                assert(!appliedNow || remembered, "applied command \(decoded.commandID) left no idempotency record")
+                if remembered {
                     let record = ProcessedCommand(
                         commandID: decoded.commandID, fingerprint: decoded.fingerprint,
                         businessID: result.businessID, contactID: result.contactID,
