@@ -13,58 +13,54 @@ extension MigrationUpgradeTests {
         "a version 8 database upgrades keeping its interactions in recording order and its events' sequences, never reused",
         arguments: Backend.available)
     func upgradeFromVersion8(backend: Backend) async throws {
-        try await withStoreURL(backend) { url in
-            let store = try await makeContactStore(url: url)
-            try await closing(store, by: { await $0.close() }) { store in
-                try await migrate(store, through: 8)
-                let contact = Fixtures.contact()
-                let issued = Fixtures.baseTime
-                let later = Fixtures.interaction(
-                    contactID: contact.id, at: Timestamp(microsecondsSinceEpoch: issued.microsecondsSinceEpoch + 1))
-                // Ids falling while the recording order rises: a copy ordered by id would show.
-                let sameTime = (1...3).reversed().map { index in
-                    Fixtures.interaction(
-                        id: UUID(uuidString: "00000000-0000-4000-a000-00000000000\(index)") ?? UUID(),
-                        contactID: contact.id, at: issued)
-                }
-                let events = (0..<3).map {
-                    Fixtures.event(contactID: contact.id, at: Timestamp(microsecondsSinceEpoch: $0))
-                }
-                try await store.apply(StoreBatch(contacts: [contact], interactions: [later] + sameTime, events: events))
-                // The newest event gone: its sequence must not come back.
-                let highest = try await maximumEventSequence(url: url, backend: backend)
-                try await execute(["DELETE FROM events WHERE sequence = \(highest)"], url: url, backend: backend)
-
-                try await store.migrate()
-                #expect(try await store.appliedMigrations() == SchemaMigrations.all.map(\.version))
-                #expect(
-                    try await store.interactions(contactID: contact.id, skip: 0, limit: 10).items
-                        == [later] + sameTime.reversed())
-                #expect(try await store.events(.contact(contact.id)) == Array(events.prefix(2)))
-
-                let newInteraction = Fixtures.interaction(contactID: contact.id, at: issued)
-                let newEvent = Fixtures.event(contactID: contact.id)
-                try await store.apply(StoreBatch(interactions: [newInteraction], events: [newEvent]))
-                #expect(
-                    try await store.interactions(contactID: contact.id, skip: 0, limit: 10).items
-                        == [later, newInteraction] + sameTime.reversed())
-                #expect(try await store.events(.contact(contact.id)) == Array(events.prefix(2)) + [newEvent])
-                #expect(try await maximumEventSequence(url: url, backend: backend) > highest)
-
-                // The ids are unique by construction now, not by an index: a repeat is stored as given.
-                try await store.apply(StoreBatch(interactions: [later], events: [newEvent]))
-                #expect(try await store.interactions(contactID: contact.id, skip: 0, limit: 10).total == 6)
-                #expect(try await store.events(.contact(contact.id)).count == 4)
-                #expect(
-                    try await indexes(of: "interactions", url: url, backend: backend)
-                        == (backend == .sqlite
-                            ? ["interactions_contact_recorded"]
-                            : ["interactions_contact_recorded", "interactions_pkey"]))
-                #expect(
-                    try await indexes(of: "events", url: url, backend: backend)
-                        == (backend == .sqlite
-                            ? ["events_contact", "events_time"] : ["events_contact", "events_pkey", "events_time"]))
+        try await withStore(backend, migratedThrough: 8) { store, url in
+            let contact = Fixtures.contact()
+            let issued = Fixtures.baseTime
+            let later = Fixtures.interaction(
+                contactID: contact.id, at: Timestamp(microsecondsSinceEpoch: issued.microsecondsSinceEpoch + 1))
+            // Ids falling while the recording order rises: a copy ordered by id would show.
+            let sameTime = (1...3).reversed().map { index in
+                Fixtures.interaction(
+                    id: UUID(uuidString: "00000000-0000-4000-a000-00000000000\(index)") ?? UUID(),
+                    contactID: contact.id, at: issued)
             }
+            let events = (0..<3).map {
+                Fixtures.event(contactID: contact.id, at: Timestamp(microsecondsSinceEpoch: $0))
+            }
+            try await store.apply(StoreBatch(contacts: [contact], interactions: [later] + sameTime, events: events))
+            // The newest event gone: its sequence must not come back.
+            let highest = try await maximumEventSequence(url: url, backend: backend)
+            try await execute(["DELETE FROM events WHERE sequence = \(highest)"], url: url, backend: backend)
+
+            try await store.migrate()
+            #expect(try await store.appliedMigrations() == SchemaMigrations.all.map(\.version))
+            #expect(
+                try await store.interactions(contactID: contact.id, skip: 0, limit: 10).items
+                    == [later] + sameTime.reversed())
+            #expect(try await store.events(.contact(contact.id)) == Array(events.prefix(2)))
+
+            let newInteraction = Fixtures.interaction(contactID: contact.id, at: issued)
+            let newEvent = Fixtures.event(contactID: contact.id)
+            try await store.apply(StoreBatch(interactions: [newInteraction], events: [newEvent]))
+            #expect(
+                try await store.interactions(contactID: contact.id, skip: 0, limit: 10).items
+                    == [later, newInteraction] + sameTime.reversed())
+            #expect(try await store.events(.contact(contact.id)) == Array(events.prefix(2)) + [newEvent])
+            #expect(try await maximumEventSequence(url: url, backend: backend) > highest)
+
+            // The ids are unique by construction now, not by an index: a repeat is stored as given.
+            try await store.apply(StoreBatch(interactions: [later], events: [newEvent]))
+            #expect(try await store.interactions(contactID: contact.id, skip: 0, limit: 10).total == 6)
+            #expect(try await store.events(.contact(contact.id)).count == 4)
+            #expect(
+                try await indexes(of: "interactions", url: url, backend: backend)
+                    == (backend == .sqlite
+                        ? ["interactions_contact_recorded"]
+                        : ["interactions_contact_recorded", "interactions_pkey"]))
+            #expect(
+                try await indexes(of: "events", url: url, backend: backend)
+                    == (backend == .sqlite
+                        ? ["events_contact", "events_time"] : ["events_contact", "events_pkey", "events_time"]))
         }
     }
 

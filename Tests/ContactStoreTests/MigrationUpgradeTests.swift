@@ -101,32 +101,28 @@ struct MigrationUpgradeTests {
         "contacts stored before versions existed are numbered from their history and interactions; offsets keep their place",
         arguments: Backend.available)
     func contactVersionsFromHistory(backend: Backend) async throws {
-        try await withStoreURL(backend) { url in
-            let store = try await makeContactStore(url: url)
-            try await closing(store, by: { await $0.close() }) { store in
-                try await migrate(store, through: 7)
-                let created = UUID(uuidString: "00000000-0000-4000-a000-000000000001") ?? UUID()
-                let busy = UUID(uuidString: "00000000-0000-4000-a000-000000000002") ?? UUID()
-                let rows = OldSchemaRows(backend: backend)
-                var statements = [
-                    rows.contact(created), rows.contact(busy), rows.history(created, 1), rows.history(busy, 2),
-                    rows.history(busy, 3),
-                    "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, first_offset) VALUES ('g', 't', 0, 42, 7)",
-                ]
-                statements += (4..<7).map { rows.interaction(busy, $0) }
-                try await execute(statements, url: url, backend: backend)
+        try await withStore(backend, migratedThrough: 7) { store, url in
+            let created = UUID(uuidString: "00000000-0000-4000-a000-000000000001") ?? UUID()
+            let busy = UUID(uuidString: "00000000-0000-4000-a000-000000000002") ?? UUID()
+            let rows = OldSchemaRows(backend: backend)
+            var statements = [
+                rows.contact(created), rows.contact(busy), rows.history(created, 1), rows.history(busy, 2),
+                rows.history(busy, 3),
+                "INSERT INTO consumer_offsets (group_id, topic, partition, next_offset, first_offset) VALUES ('g', 't', 0, 42, 7)",
+            ]
+            statements += (4..<7).map { rows.interaction(busy, $0) }
+            try await execute(statements, url: url, backend: backend)
 
-                try await store.migrate()
-                let contacts = try await store.contacts(ids: [created, busy])
-                #expect(contacts[created]?.version == 1)
-                #expect(contacts[busy]?.version == 5)
-                #expect(try await store.offsets(group: "g", topic: "t") == [0: 42])
-                #expect(try await store.firstOffsets(group: "g", topic: "t") == [0: 7])
-                #expect(
-                    try await store.claimPartitions(group: "g", topic: "t", partitions: [0]) == [
-                        0: PartitionClaim(epoch: 1, nextOffset: 42)
-                    ])
-            }
+            try await store.migrate()
+            let contacts = try await store.contacts(ids: [created, busy])
+            #expect(contacts[created]?.version == 1)
+            #expect(contacts[busy]?.version == 5)
+            #expect(try await store.offsets(group: "g", topic: "t") == [0: 42])
+            #expect(try await store.firstOffsets(group: "g", topic: "t") == [0: 7])
+            #expect(
+                try await store.claimPartitions(group: "g", topic: "t", partitions: [0]) == [
+                    0: PartitionClaim(epoch: 1, nextOffset: 42)
+                ])
         }
     }
 
@@ -270,6 +266,19 @@ struct MigrationUpgradeTests {
             try await postgres.insertLegacyOutboxRows(messages)
         default:
             Issue.record("no legacy outbox for \(type(of: store))")
+        }
+    }
+
+    /// Runs `body` with a store on a new database migrated up to `version` only, and its URL.
+    func withStore(
+        _ backend: Backend, migratedThrough version: Int, _ body: (any ContactStore, String) async throws -> Void
+    ) async throws {
+        try await withStoreURL(backend) { url in
+            let store = try await makeContactStore(url: url)
+            try await closing(store, by: { await $0.close() }) { store in
+                try await migrate(store, through: version)
+                try await body(store, url)
+            }
         }
     }
 
