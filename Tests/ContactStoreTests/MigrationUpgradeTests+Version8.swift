@@ -98,30 +98,14 @@ extension MigrationUpgradeTests {
     /// The one column of `sql`'s rows, read through a connection of the test's own.
     private func rows<Value: Sendable, Decoded: AsyncSequence<Value, any Error>>(
         _ sql: String, url: String, sqlite: @escaping @Sendable (Database) throws -> [Value],
-        postgres: (PostgresRowSequence) -> Decoded
+        postgres: @escaping (PostgresRowSequence) -> Decoded
     ) async throws -> [Value] {
-        switch try DatabaseURL(parsing: url) {
-        case .sqlite(let settings):
-            let queue = try DatabaseQueue(path: try #require(settings.path))
-            let values = try await queue.read(sqlite)
-            try queue.close()
-            return values
-        case .postgres(let settings):
-            let logger = Logger(label: "MigrationUpgradeTests")
-            let connection = try await settings.connectForTest(logger: logger)
-            return try await closing(connection, by: { try? await $0.close() }) { connection in
-                if let schema = settings.schema {
-                    try await connection.query(
-                        PostgresQuery(unsafeSQL: "SET search_path TO \"\(schema)\""), logger: logger)
-                }
-                var values: [Value] = []
-                for try await value in postgres(
-                    try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger))
-                {
-                    values.append(value)
-                }
-                return values
+        try await onOwnConnection(url: url, sqlite: sqlite) { connection, logger in
+            var values: [Value] = []
+            for try await value in postgres(try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)) {
+                values.append(value)
             }
+            return values
         }
     }
 }

@@ -165,22 +165,37 @@ struct MigrationUpgradeTests {
 
     /// Runs `statements` on the store's database through a connection of the test's own.
     func execute(_ statements: [String], url: String, backend: Backend) async throws {
+        try await onOwnConnection(
+            url: url,
+            sqlite: { db in for statement in statements { try db.execute(sql: statement) } },
+            postgres: { connection, logger in
+                for statement in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+            })
+    }
+
+    /// Runs `sqlite` or `postgres` on the store's database through a connection of the test's own,
+    /// on the store's schema.
+    func onOwnConnection<T: Sendable>(
+        url: String, sqlite: @escaping @Sendable (Database) throws -> T,
+        postgres: (PostgresConnection, Logger) async throws -> T
+    ) async throws -> T {
         switch try DatabaseURL(parsing: url) {
         case .sqlite(let settings):
             let queue = try DatabaseQueue(path: try #require(settings.path))
-            try await queue.write { db in for statement in statements { try db.execute(sql: statement) } }
+            let result = try await queue.write(sqlite)
             try queue.close()
+            return result
         case .postgres(let settings):
             let logger = Logger(label: "MigrationUpgradeTests")
             let connection = try await settings.connectForTest(logger: logger)
-            try await closing(connection, by: { try? await $0.close() }) { connection in
+            return try await closing(connection, by: { try? await $0.close() }) { connection in
                 if let schema = settings.schema {
                     try await connection.query(
                         PostgresQuery(unsafeSQL: "SET search_path TO \"\(schema)\""), logger: logger)
                 }
-                for statement in statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-                }
+                return try await postgres(connection, logger)
             }
         }
     }
