@@ -26,7 +26,7 @@ enum TestSupport {
     }
 
     static func consumer(
-        _ cluster: MockCluster, group: String?, strategy: String = "cooperative-sticky",
+        _ cluster: MockCluster, group: String?, strategy: String = "range",
         listener: (any KafkaRebalanceListener)? = nil,
         configure: (inout KafkaConsumerConfiguration) -> Void = { _ in }
     ) throws -> KafkaConsumer {
