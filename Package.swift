@@ -6,6 +6,17 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
 
+// The release binary on Linux, linked by lld: it exports no symbols of its own (the toolchain's
+// static-stdlib link exports every public symbol of every module, tens of thousands, which only a
+// plugin loader would need), and it packs its relative relocations (DT_RELR, glibc 2.36 and
+// later). Both shrink what the loader reads and maps at start: see decision 0016.
+let releaseLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(
+        ["-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+        .when(platforms: [.linux], configuration: .release)
+    )
+]
+
 let package = Package(
     name: "contact-worker",
     platforms: [.macOS(.v15)],
@@ -96,7 +107,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: releaseLinkerSettings
         ),
 
         // MARK: - Tests
