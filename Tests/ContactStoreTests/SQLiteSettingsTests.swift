@@ -5,8 +5,9 @@ import Testing
 
 @testable import ContactStore
 
-/// The memory settings of `DATABASE_URL` reach every connection the SQLite store opens.
-@Suite("SQLite connection settings")
+/// The memory settings of `DATABASE_URL` reach every connection the SQLite store opens, and closing
+/// the store leaves the database file whole.
+@Suite("SQLite connections: settings and close")
 struct SQLiteSettingsTests {
     @Test("cache_size_mib and mmap_size_mib set the writer's and the readers' page cache and mapping")
     func memorySettingsReachEveryConnection() async throws {
@@ -32,5 +33,27 @@ struct SQLiteSettingsTests {
         await store.close()
         #expect(writer == [-3 * 1024, 5 * 1_048_576])
         #expect(reader == [-3 * 1024, 5 * 1_048_576])
+    }
+
+    @Test("close leaves every committed change in the database file, so a copy of the file alone is whole")
+    func closeCheckpointsTheWAL() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contact-store-close-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("c.sqlite").path
+        let store = try SQLiteContactStore(DatabaseURL.SQLite(path: path), logger: Logger(label: "test"))
+        try await store.migrate()
+        // A read opens a reader connection, which then closes after the writer.
+        #expect(try await store.appliedMigrations() == Array(1...SchemaMigrations.latestVersion))
+        await store.close()
+
+        let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        #expect(wal == 0, "the WAL still holds \(wal) bytes after close")
+        let copy = directory.appendingPathComponent("copy.sqlite").path
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let version = try await DatabaseQueue(path: copy).read { db in
+            try Int.fetchOne(db, sql: "SELECT max(version) FROM schema_migrations")
+        }
+        #expect(version == SchemaMigrations.latestVersion)
     }
 }

@@ -84,7 +84,19 @@ public final class SQLiteContactStore: ContactStore {
             return closed
         }
         guard !wasClosed else { return }
-        checkpointer?.stop()
+        if let checkpointer {
+            checkpointer.stop()
+            // SQLite copies the WAL into the database file when its last connection closes, but
+            // the pool closes its writer before its readers, which open read-only and cannot. So
+            // the writer empties the WAL itself: after close, the database file alone holds every
+            // committed change (a copy of it is whole). Failing (another process reading) loses
+            // nothing; the next open replays the WAL.
+            do {
+                try await writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            } catch {
+                logger.debug("checkpoint at close failed", metadata: ["database": "\(database)", "error": "\(error)"])
+            }
+        }
         do {
             try writer.close()
         } catch {
