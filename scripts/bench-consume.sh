@@ -6,15 +6,15 @@
 #   COUNT=100000 RUNS=3 scripts/bench-consume.sh
 #   KCAT_X="-X fetch.wait.max.ms=10" scripts/bench-consume.sh   # same -X for both sides
 #
-# Both commands are timed as whole processes (start-up, metadata, connection and exit included)
-# with hyperfine when installed, otherwise with repeated timed runs; the rate is COUNT / mean time.
+# Both commands are timed as whole processes (start-up, metadata, connection and exit included),
+# alternately, RUNS times each; the rate is COUNT / the median time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 COUNT=${COUNT:-300000}
 PARTITIONS=${PARTITIONS:-32}
 SIZE=${SIZE:-450}
-RUNS=${RUNS:-10}
+RUNS=${RUNS:-20}
 TOPIC=${TOPIC:-bench}
 
 # BIN=/path/to/contact-worker skips the build (e.g. to measure an existing release binary).
@@ -47,30 +47,30 @@ EXTRA=${KCAT_X:-}
 KCAT="kcat -C -b $BROKERS -t $TOPIC -o beginning -e -q $EXTRA"
 OURS="$BIN bench consume --brokers $BROKERS --topic $TOPIC --count $COUNT $EXTRA"
 
-if command -v hyperfine >/dev/null; then
-    hyperfine --warmup 2 --runs "$RUNS" --export-json "$WORK/times.json" \
-        -n kcat "$KCAT > /dev/null" -n contact-worker "$OURS > /dev/null" >&2
-    read -r KCAT_S OURS_S < <(python3 -c '
-import json, sys
-results = {r["command"]: r["mean"] for r in json.load(open(sys.argv[1]))["results"]}
-print(results["kcat"], results["contact-worker"])' "$WORK/times.json")
-else
-    mean() {
-        local total=0 start end
-        for _ in $(seq "$RUNS"); do
-            start=$(date +%s.%N); bash -c "$1 > /dev/null"; end=$(date +%s.%N)
-            total=$(echo "$total + $end - $start" | bc -l)
-        done
-        echo "$total / $RUNS" | bc -l
-    }
-    KCAT_S=$(mean "$KCAT")
-    OURS_S=$(mean "$OURS")
-fi
+# The two commands run alternately, the first of each pair swapped every round, so a drift in the
+# machine's speed (or the broker's) reaches both; the medians and the pairs decide, not one mean.
+python3 - "$COUNT" "$RUNS" "$KCAT" "$OURS" <<'PY'
+import statistics, subprocess, sys, time
+count, runs, commands = int(sys.argv[1]), int(sys.argv[2]), {"kcat": sys.argv[3], "contact-worker": sys.argv[4]}
 
-python3 - "$COUNT" "$KCAT_S" "$OURS_S" <<'PY'
-import sys
-count, kcat, ours = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-print(f"kcat:           {count / kcat:12,.0f} msg/s  ({kcat:.3f} s per {count:,} messages)")
-print(f"contact-worker: {count / ours:12,.0f} msg/s  ({ours:.3f} s per {count:,} messages)")
-print(f"ratio:          {kcat / ours * 100:.1f}% of kcat's rate (target >= 100%, docs/benchmarks.md)")
+def timed(command):
+    start = time.perf_counter()
+    subprocess.run(command, shell=True, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+for name in commands:  # warm-up: page cache, broker connections
+    timed(commands[name])
+times = {name: [] for name in commands}
+for round in range(runs):
+    order = list(commands) if round % 2 == 0 else list(reversed(commands))
+    for name in order:
+        times[name].append(timed(commands[name]))
+for name, values in times.items():
+    median = statistics.median(values)
+    print(f"{name + ':':15} {count / median:12,.0f} msg/s  (median {median:.3f} s per {count:,} messages; "
+          f"mean {statistics.mean(values):.3f} ± {statistics.stdev(values):.3f} s over {runs} runs)")
+faster = sum(ours < theirs for ours, theirs in zip(times["contact-worker"], times["kcat"]))
+ratio = statistics.median(times["kcat"]) / statistics.median(times["contact-worker"])
+print(f"pairs:          contact-worker faster in {faster} of {runs}")
+print(f"ratio:          {ratio * 100:.1f}% of kcat's rate, by the medians (target >= 100%, docs/benchmarks.md)")
 PY
