@@ -72,9 +72,11 @@ WORK=$(mktemp -d)
 PIDS=()
 MOCK_CLUSTER_PID=""
 cleanup() {
+    local status=$?
     for pid in "${PIDS[@]}" $MOCK_CLUSTER_PID; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}" $MOCK_CLUSTER_PID; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
+    # A failed run keeps its logs (the worker's, the cluster's) for a look.
+    if [ "$status" -ne 0 ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 

@@ -28,8 +28,15 @@ final class BenchResultsReader: Sendable {
         // The measuring side should not add the mock's fetch wait to the latency it measures.
         let configuration = KafkaConsumerConfiguration(MockCluster.configuration(bootstrap))
         let consumer = try KafkaConsumer(configuration: configuration, logger: BenchCommand.logger)
-        let partitions = try await consumer.partitions(of: topic)
-        try await consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, start) }))
+        var positions: [TopicPartition: KafkaOffset] = [:]
+        for partition in try await consumer.partitions(of: topic) {
+            // librdkafka resolves `.end` only when it starts fetching, after `assign` returns, so
+            // results written in between would be skipped: each end is read here instead.
+            positions[partition] =
+                start == .end
+                ? .exact(try await consumer.watermarks(topic: topic, partition: partition.partition).high) : start
+        }
+        try await consumer.assign(positions)
         let state = self.state
         self.consumer = consumer
         self.reader = Task {
