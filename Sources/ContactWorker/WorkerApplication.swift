@@ -121,7 +121,7 @@ public struct WorkerApplication: Sendable {
                 configuration: .init(port: settings.httpPort), store: store, verifier: verifier, health: health,
                 metrics: metrics, logger: logger, onServerRunning: onHTTPServerRunning)
             let lag = ConsumerLagMonitor(
-                configuration: .init(topic: settings.topics.commands, group: settings.groupID), kafka: kafka,
+                configuration: .init(topic: settings.topics.commands, group: settings.groupID), producer: producer,
                 metrics: metrics, store: store, assignment: { worker.assignedPartitions }, logger: logger)
             // Graceful shutdown runs in reverse order: the worker drains first while the HTTP side
             // still answers (readiness: "shutting down"), then the lag sampler and the server stop.

@@ -235,18 +235,9 @@ public final class KafkaConsumer: Sendable {
     ) async throws -> (low: Int64, high: Int64) {
         let client = engine.client
         let milliseconds = KafkaProducer.milliseconds(timeout)
-        let result = await blocking.run { () -> (rd_kafka_resp_err_t, Int64, Int64)? in
-            guard !client.isDestroyed else { return nil }
-            var low: Int64 = -1
-            var high: Int64 = -1
-            let err = rd_kafka_query_watermark_offsets(client.handle, topic, partition, &low, &high, milliseconds)
-            return (err, low, high)
-        }
-        guard let (err, low, high) = result else { throw KafkaError.closed(operation: "watermarks") }
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError.operation("query watermarks of \(topic)[\(partition)]", err)
-        }
-        return (low, high)
+        return try await blocking.run {
+            client.watermarks(topic: topic, partition: partition, timeoutMilliseconds: milliseconds)
+        }.get()
     }
 
     /// For each partition, the offset of the first message whose timestamp is at or after

@@ -237,6 +237,22 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// The low (oldest) and high (next to be written) offsets of a partition of any topic, asked of
+    /// its leader. A producer's connections carry no long-polling fetches, so the answer waits
+    /// behind produce requests at most.
+    ///
+    /// - Throws: ``KafkaError`` when the producer is shut down or no leader answers within `timeout`.
+    public func watermarks(
+        topic: String, partition: Int32, timeout: Duration = .seconds(10)
+    ) async throws -> (low: Int64, high: Int64) {
+        guard !closed.load(ordering: .acquiring) else { throw KafkaError.closed(operation: "watermarks") }
+        let client = self.client
+        let milliseconds = Self.milliseconds(timeout)
+        return try await blocking.run {
+            client.watermarks(topic: topic, partition: partition, timeoutMilliseconds: milliseconds)
+        }.get()
+    }
+
     /// Fails every record not yet acknowledged (queued or in flight) with a purge error, so each
     /// `send` waiting for one returns at once instead of after `message.timeout.ms`.
     ///

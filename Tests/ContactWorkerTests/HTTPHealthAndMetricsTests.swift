@@ -327,10 +327,13 @@ struct HTTPHealthAndMetricsTests {
             let partition = TopicPartition(harness.topics.commands, 0)
             let assignment = Locked([partition])
             let metrics = WorkerMetrics()
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(bootstrapServers: harness.cluster.bootstrapServers),
+                logger: testLogger)
             let monitor = ConsumerLagMonitor(
                 configuration: .init(topic: harness.topics.commands, group: "lag-test", interval: .milliseconds(100)),
-                kafka: KafkaConfiguration(bootstrapServers: harness.cluster.bootstrapServers), metrics: metrics,
-                store: harness.store, assignment: { assignment.value }, logger: testLogger)
+                producer: producer, metrics: metrics, store: harness.store, assignment: { assignment.value },
+                logger: testLogger)
             let group = ServiceGroup(configuration: .init(services: [.init(service: monitor)], logger: testLogger))
             let task = Task { try await group.run() }
             let series = PrometheusSamples.key(
@@ -358,6 +361,7 @@ struct HTTPHealthAndMetricsTests {
 
             await group.triggerGracefulShutdown()
             try await task.value
+            await producer.shutdown()
         }
     }
 }

@@ -204,6 +204,23 @@ struct KafkaProducerTests {
         await reader.close()
     }
 
+    @Test("a producer reads any topic's watermarks, including one it never wrote to, and not once shut down")
+    func producerReadsWatermarks() async throws {
+        let cluster = try MockCluster()
+        let (written, other) = (TestSupport.unique("marks"), TestSupport.unique("marks-other"))
+        try cluster.createTopic(written, partitions: 2)
+        try cluster.createTopic(other, partitions: 1)
+        let producer = try TestSupport.producer(cluster)
+        let reports = try await producer.send(
+            batch: (0..<3).map { KafkaOutgoingMessage(topic: written, partition: 1, key: "k", value: "v\($0)") })
+        #expect(reports.allSatisfy { $0.isDelivered })
+        #expect(try await producer.watermarks(topic: written, partition: 1) == (low: 0, high: 3))
+        #expect(try await producer.watermarks(topic: written, partition: 0) == (low: 0, high: 0))
+        #expect(try await producer.watermarks(topic: other, partition: 0) == (low: 0, high: 0))
+        await producer.shutdown()
+        await #expect(throws: KafkaError.self) { _ = try await producer.watermarks(topic: written, partition: 1) }
+    }
+
     @Test(
         "a Produce request refused for good stops every later record of the batch's keys: nothing overtakes the refused one"
     )

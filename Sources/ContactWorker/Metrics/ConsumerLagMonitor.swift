@@ -9,9 +9,11 @@ import ServiceLifecycle
 /// Lag is the partition's high watermark minus the offset after the last message this process
 /// processed there (or, before it processed any, the offset the database stored for the group,
 /// which is where the partition resumes). A partition revoked and assigned back between two
-/// samples keeps its old position until its next batch. Watermarks are queried with a consumer of its own
-/// (no group), so a slow broker never delays the worker's commits. The outbox backlog is the
-/// number of pending outbox rows.
+/// samples keeps its old position until its next batch. Watermarks are asked of the leaders
+/// through the worker's producer: its connections carry no long-polling fetches, and the worker
+/// runs no Kafka client of its own for this (one more would mean its threads, its memory and a
+/// connection to each broker, for every worker of a fleet). The outbox backlog is the number of
+/// pending outbox rows.
 public struct ConsumerLagMonitor: Service {
     /// What to sample and how often.
     public struct Configuration: Sendable {
@@ -37,21 +39,21 @@ public struct ConsumerLagMonitor: Service {
     }
 
     private let configuration: Configuration
-    private let kafka: KafkaConfiguration
+    private let producer: KafkaProducer
     private let metrics: WorkerMetrics
     private let store: any ContactStore
     private let assignment: @Sendable () -> [TopicPartition]
     private let logger: Logger
 
     /// - Parameters:
-    ///   - kafka: the worker's Kafka settings (brokers, security), for the watermark queries.
+    ///   - producer: the worker's producer, which asks the partitions' leaders for their watermarks.
     ///   - assignment: the partitions the worker holds now (``ContactWorkerService/assignedPartitions``).
     public init(
-        configuration: Configuration, kafka: KafkaConfiguration, metrics: WorkerMetrics, store: any ContactStore,
+        configuration: Configuration, producer: KafkaProducer, metrics: WorkerMetrics, store: any ContactStore,
         assignment: @escaping @Sendable () -> [TopicPartition], logger: Logger
     ) {
         self.configuration = configuration
-        self.kafka = kafka
+        self.producer = producer
         self.metrics = metrics
         self.store = store
         self.assignment = assignment
@@ -60,25 +62,23 @@ public struct ConsumerLagMonitor: Service {
 
     /// Samples until graceful shutdown or cancellation.
     public func run() async throws {
-        let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(kafka, groupID: nil), logger: logger)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await sample(consumer)
+            await sample()
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.interval) }
             } catch {
                 break
             }
         }
-        await consumer.close()
     }
 
-    private func sample(_ consumer: KafkaConsumer) async {
+    private func sample() async {
         let partitions = assignment().filter { $0.topic == configuration.topic }
         var stored: [Int32: Int64]?
         var lags: [TopicPartition: Int64] = [:]
         for partition in partitions {
             do {
-                let marks = try await consumer.watermarks(
+                let marks = try await producer.watermarks(
                     topic: partition.topic, partition: partition.partition, timeout: configuration.queryTimeout)
                 let position: Int64
                 if let processed = metrics.nextOffset(of: partition) {

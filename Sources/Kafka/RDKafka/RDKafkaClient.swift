@@ -101,6 +101,22 @@ final class RDKafkaClient: @unchecked Sendable {
         }
     }
 
+    /// The low (oldest) and high (next to be written) offsets of a partition, asked of its leader
+    /// (blocking: call on the client's blocking queue, where ``destroy()`` runs too, so the two
+    /// never overlap).
+    func watermarks(topic: String, partition: Int32, timeoutMilliseconds: Int32) -> Result<
+        (low: Int64, high: Int64), KafkaError
+    > {
+        guard !isDestroyed else { return .failure(.closed(operation: "watermarks")) }
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, timeoutMilliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            return .failure(.operation("query watermarks of \(topic)[\(partition)]", err))
+        }
+        return .success((low, high))
+    }
+
     /// Destroys the handle (blocking: call off the cooperative pool). Safe to call twice.
     func destroy() {
         guard !destroyed.exchange(true, ordering: .sequentiallyConsistent) else { return }

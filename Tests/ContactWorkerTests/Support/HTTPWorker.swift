@@ -57,8 +57,8 @@ extension WorkerHarness {
             metrics: metrics, logger: testLogger, onServerRunning: { portContinuation.yield($0) })
         let lag = ConsumerLagMonitor(
             configuration: .init(topic: topics.commands, group: group, interval: lagInterval),
-            kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), metrics: metrics, store: store,
-            assignment: { worker.assignedPartitions }, logger: testLogger)
+            producer: producer, metrics: metrics, store: store, assignment: { worker.assignedPartitions },
+            logger: testLogger)
         let serviceGroup = ServiceGroup(
             configuration: .init(
                 services: [.init(service: http), .init(service: lag), .init(service: worker)], logger: testLogger))
