@@ -104,9 +104,7 @@ final class RDKafkaClient: @unchecked Sendable {
     /// The low (oldest) and high (next to be written) offsets of a partition, asked of its leader
     /// (blocking: call on the client's blocking queue, where ``destroy()`` runs too, so the two
     /// never overlap).
-    func watermarks(topic: String, partition: Int32, timeoutMilliseconds: Int32) -> Result<
-        (low: Int64, high: Int64), KafkaError
-    > {
+    func watermarks(topic: String, partition: Int32, timeoutMilliseconds: Int32) -> Result<Watermarks, KafkaError> {
         guard !isDestroyed else { return .failure(.closed(operation: "watermarks")) }
         var low: Int64 = -1
         var high: Int64 = -1
@@ -116,6 +114,9 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         return .success((low, high))
     }
+
+    /// A partition's low and high watermarks.
+    typealias Watermarks = (low: Int64, high: Int64)
 
     /// Destroys the handle (blocking: call off the cooperative pool). Safe to call twice.
     func destroy() {
