@@ -56,4 +56,31 @@ struct SQLiteSettingsTests {
         }
         #expect(version == SchemaMigrations.latestVersion)
     }
+
+    @Test("a database file the store creates has 8 KiB pages; an existing file keeps its own page size")
+    func pageSizeOfNewFilesOnly() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contact-store-pages-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        @Sendable func pageSize(_ db: Database) throws -> Int { try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0 }
+
+        let created = directory.appendingPathComponent("new.sqlite").path
+        let new = try SQLiteContactStore(DatabaseURL.SQLite(path: created), logger: Logger(label: "test"))
+        try await new.migrate()
+        #expect(try await new.read(pageSize) == 8192)
+        await new.close()
+
+        // A file made elsewhere with SQLite's default pages, before the store first opens it.
+        let existing = directory.appendingPathComponent("old.sqlite").path
+        try await DatabaseQueue(path: existing).write { db in
+            try db.execute(sql: "PRAGMA page_size = 4096")
+            try db.execute(sql: "CREATE TABLE before_the_store (x INTEGER)")
+        }
+        let old = try SQLiteContactStore(DatabaseURL.SQLite(path: existing), logger: Logger(label: "test"))
+        try await old.migrate()
+        #expect(try await old.read(pageSize) == 4096)
+        #expect(try await old.appliedMigrations() == Array(1...SchemaMigrations.latestVersion))
+        await old.close()
+    }
 }
