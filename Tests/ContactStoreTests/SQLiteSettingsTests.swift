@@ -71,16 +71,30 @@ struct SQLiteSettingsTests {
         #expect(try await new.read(pageSize) == 8192)
         await new.close()
 
-        // A file made elsewhere with SQLite's default pages, before the store first opens it.
+        // A file made elsewhere with pages of another size, before the store first opens it.
         let existing = directory.appendingPathComponent("old.sqlite").path
-        try await DatabaseQueue(path: existing).write { db in
-            try db.execute(sql: "PRAGMA page_size = 4096")
+        try await DatabaseQueue(path: existing).writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA page_size = 16384")
             try db.execute(sql: "CREATE TABLE before_the_store (x INTEGER)")
         }
         let old = try SQLiteContactStore(DatabaseURL.SQLite(path: existing), logger: Logger(label: "test"))
         try await old.migrate()
-        #expect(try await old.read(pageSize) == 4096)
+        #expect(try await old.read(pageSize) == 16384)
         #expect(try await old.appliedMigrations() == Array(1...SchemaMigrations.latestVersion))
         await old.close()
+    }
+
+    @Test("synchronous=full reaches the connection that commits; the default is NORMAL", arguments: [true, false])
+    func synchronousReachesTheWriter(full: Bool) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "contact-store-sync-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("c.sqlite").path
+        let store = try SQLiteContactStore(
+            DatabaseURL.SQLite(path: path, synchronousFull: full), logger: Logger(label: "test"))
+        let synchronous = try await store.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        await store.close()
+        // SQLite's values: 1 is NORMAL, 2 is FULL.
+        #expect(synchronous == (full ? 2 : 1))
     }
 }

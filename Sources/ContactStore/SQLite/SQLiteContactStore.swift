@@ -61,8 +61,12 @@ public final class SQLiteContactStore: ContactStore {
             if let path = settings.path {
                 let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                // DatabasePool turns WAL mode on when it opens the file.
-                writer = try DatabasePool(path: path, configuration: configuration)
+                // DatabasePool turns WAL mode on when it opens the file, and sets its writer's
+                // `synchronous` to NORMAL as it does, after `prepareDatabase`: the setting is made
+                // again on the writer, the one connection that commits.
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+                writer = pool
                 checkpointer = try SQLiteCheckpointer(path: path, interval: .milliseconds(200), logger: logger)
             } else {
                 writer = try DatabaseQueue(configuration: configuration)
@@ -96,10 +100,15 @@ public final class SQLiteContactStore: ContactStore {
             // SQLite copies the WAL into the database file when its last connection closes, but
             // the pool closes its writer before its readers, which open read-only and cannot. So
             // the writer empties the WAL itself: after close, the database file alone holds every
-            // committed change (a copy of it is whole). Failing (another process reading) loses
-            // nothing; the next open replays the WAL.
+            // committed change (a copy of it is whole). Failing (another process using the file)
+            // loses nothing; the next open replays the WAL.
             do {
-                try await writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+                try await writer.writeWithoutTransaction { db in
+                    // TRUNCATE waits for other processes' readers and writers; a short wait, since
+                    // a WAL left behind is replayed by the next open anyway.
+                    try db.execute(sql: "PRAGMA busy_timeout = 100")
+                    _ = try db.checkpoint(.truncate)
+                }
             } catch {
                 logger.debug("checkpoint at close failed", metadata: ["database": "\(database)", "error": "\(error)"])
             }
