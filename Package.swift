@@ -7,9 +7,9 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 // The release binary on Linux, linked by lld: it exports no symbols of its own (the toolchain's
-// static-stdlib link exports every public symbol of every module, tens of thousands, which only a
-// plugin loader would need), and it packs its relative relocations (DT_RELR, glibc 2.36 and
-// later). Both shrink what the loader reads and maps at start: see decision 0016.
+// static-stdlib link exports every public symbol of every module, which only a plugin loader
+// would need), and it packs its relative relocations (DT_RELR, glibc 2.36 and later). Both shrink
+// what the loader reads and maps at start: see decision 0016.
 let releaseLinkerSettings: [LinkerSetting] = [
     .unsafeFlags(
         ["-use-ld=lld", "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],

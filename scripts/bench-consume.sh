@@ -61,14 +61,15 @@ def timed(command):
 for name in commands:  # warm-up: page cache, broker connections
     timed(commands[name])
 times = {name: [] for name in commands}
-for round in range(runs):
-    order = list(commands) if round % 2 == 0 else list(reversed(commands))
+for run in range(runs):
+    order = list(commands) if run % 2 == 0 else list(reversed(commands))
     for name in order:
         times[name].append(timed(commands[name]))
 for name, values in times.items():
     median = statistics.median(values)
+    spread = statistics.stdev(values) if runs > 1 else 0.0
     print(f"{name + ':':15} {count / median:12,.0f} msg/s  (median {median:.3f} s per {count:,} messages; "
-          f"mean {statistics.mean(values):.3f} ± {statistics.stdev(values):.3f} s over {runs} runs)")
+          f"mean {statistics.mean(values):.3f} ± {spread:.3f} s over {runs} runs)")
 faster = sum(ours < theirs for ours, theirs in zip(times["contact-worker"], times["kcat"]))
 ratio = statistics.median(times["kcat"]) / statistics.median(times["contact-worker"])
 print(f"pairs:          contact-worker faster in {faster} of {runs}")

@@ -10,11 +10,11 @@ scripts/install-deps.sh --tests
 echo "==> swift build (tests included)"
 swift build --build-tests
 echo "==> swift test (SQLite, PostgreSQL, mock Kafka cluster)"
-# A hang (a test awaiting something that never ends) fails here after 45 minutes instead of
-# holding the machine until CI's own limit; the suite takes about 7 minutes on 2 cores.
 # A crash prints each thread's backtrace with symbol names but no source lines: full symbolication
 # of the test binary's debug information can take longer than the suite, holding the build lock.
 export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-interactive=no,symbolicate=fast}
+# A hang (a test awaiting something that never ends) fails here after 45 minutes instead of
+# holding the machine until CI's own limit; the suite takes about 7 minutes on 2 cores.
 timeout -k 60 2700 scripts/with-postgres.sh swift test --skip-build
 echo "==> AsyncAPI contract check"
 bash scripts/check-asyncapi.sh

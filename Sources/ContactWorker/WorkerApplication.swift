@@ -123,10 +123,11 @@ public struct WorkerApplication: Sendable {
             let lag = ConsumerLagMonitor(
                 configuration: .init(topic: settings.topics.commands, group: settings.groupID), producer: producer,
                 metrics: metrics, store: store, assignment: { worker.assignedPartitions }, logger: logger)
-            // Graceful shutdown runs in reverse order: the worker drains first while the HTTP side
-            // still answers (readiness: "shutting down"), then the lag sampler and the server stop.
+            // Graceful shutdown runs in reverse order: the lag sampler stops first (it asks through
+            // the producer, which the worker shuts down as it finishes), then the worker drains
+            // while the HTTP side still answers (readiness: "shutting down"), then the server stops.
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-                .init(service: http), .init(service: lag), .init(service: worker),
+                .init(service: http), .init(service: worker), .init(service: lag),
             ]
             if let reloader {
                 // Started first, so it stops last: keys keep reloading while the worker drains.

@@ -4,7 +4,10 @@ import CKafka
 public enum KafkaOffset: Hashable, Sendable {
     /// The oldest message still in the log.
     case beginning
-    /// Only messages produced after the assignment.
+    /// The partition's end as librdkafka finds it when it starts fetching the partition, which is
+    /// after ``KafkaConsumer/assign(_:)`` returns: messages produced in between are not read. To
+    /// read everything produced after a point, assign the high watermarks read then
+    /// (``KafkaConsumer/watermarks(topic:partition:timeout:)``) as exact offsets.
     case end
     /// The group's committed offset (falling back to `auto.offset.reset`).
     case committed

@@ -218,7 +218,9 @@ struct KafkaProducerTests {
         #expect(try await producer.watermarks(topic: written, partition: 0) == (low: 0, high: 0))
         #expect(try await producer.watermarks(topic: other, partition: 0) == (low: 0, high: 0))
         await producer.shutdown()
-        await #expect(throws: KafkaError.self) { _ = try await producer.watermarks(topic: written, partition: 1) }
+        await #expect(throws: KafkaError.closed(operation: "watermarks")) {
+            _ = try await producer.watermarks(topic: written, partition: 1)
+        }
     }
 
     @Test(

@@ -61,7 +61,7 @@ extension WorkerHarness {
             logger: testLogger)
         let serviceGroup = ServiceGroup(
             configuration: .init(
-                services: [.init(service: http), .init(service: lag), .init(service: worker)], logger: testLogger))
+                services: [.init(service: http), .init(service: worker), .init(service: lag)], logger: testLogger))
         let task = Task { try await serviceGroup.run() }
         let running = RunningWorker(group: serviceGroup, task: task, health: health, groupID: group)
         let port = try await within(30, "the HTTP server to listen") {
