@@ -11,8 +11,7 @@ import Testing
 struct SQLiteSettingsTests {
     @Test("cache_size_mib and mmap_size_mib set the writer's and the readers' page cache and mapping")
     func memorySettingsReachEveryConnection() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "contact-store-settings-\(UUID().uuidString)")
+        let directory = Self.scratchDirectory("contact-store-settings")
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = try DatabaseURL(
             parsing: "sqlite:" + directory.appendingPathComponent("c.sqlite").path + "?cache_size_mib=3&mmap_size_mib=5"
@@ -37,8 +36,7 @@ struct SQLiteSettingsTests {
 
     @Test("close leaves every committed change in the database file, so a copy of the file alone is whole")
     func closeCheckpointsTheWAL() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "contact-store-close-\(UUID().uuidString)")
+        let directory = Self.scratchDirectory("contact-store-close")
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("c.sqlite").path
         let store = try SQLiteContactStore(DatabaseURL.SQLite(path: path), logger: Logger(label: "test"))
@@ -59,8 +57,7 @@ struct SQLiteSettingsTests {
 
     @Test("a database file the store creates has 8 KiB pages; an existing file keeps its own page size")
     func pageSizeOfNewFilesOnly() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "contact-store-pages-\(UUID().uuidString)")
+        let directory = Self.scratchDirectory("contact-store-pages")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         @Sendable func pageSize(_ db: Database) throws -> Int { try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0 }
@@ -86,8 +83,7 @@ struct SQLiteSettingsTests {
 
     @Test("synchronous=full reaches the connection that commits; the default is NORMAL", arguments: [true, false])
     func synchronousReachesTheWriter(full: Bool) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "contact-store-sync-\(UUID().uuidString)")
+        let directory = Self.scratchDirectory("contact-store-sync")
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("c.sqlite").path
         let store = try SQLiteContactStore(
@@ -96,5 +92,11 @@ struct SQLiteSettingsTests {
         await store.close()
         // SQLite's values: 1 is NORMAL, 2 is FULL.
         #expect(synchronous == (full ? 2 : 1))
+    }
+
+    /// A directory of its own for one test's database files (made by the store when it opens one);
+    /// the test removes it.
+    private static func scratchDirectory(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
     }
 }
