@@ -66,6 +66,9 @@ struct SQLiteSettingsTests {
         let new = try SQLiteContactStore(DatabaseURL.SQLite(path: created), logger: Logger(label: "test"))
         try await new.migrate()
         #expect(try await new.read(pageSize) == 8192)
+        // The writer's own checkpoint threshold stays 256 MiB of WAL whatever the page size.
+        let walPages = try await new.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") }
+        #expect(walPages == 256 * 1_048_576 / 8192)
         await new.close()
 
         // A file made elsewhere with pages of another size, before the store first opens it.
@@ -77,6 +80,7 @@ struct SQLiteSettingsTests {
         let old = try SQLiteContactStore(DatabaseURL.SQLite(path: existing), logger: Logger(label: "test"))
         try await old.migrate()
         #expect(try await old.read(pageSize) == 16384)
+        #expect(try await old.write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") } == 256 * 64)
         #expect(try await old.appliedMigrations() == Array(1...SchemaMigrations.latestVersion))
         await old.close()
     }

@@ -23,6 +23,10 @@ public final class SQLiteContactStore: ContactStore {
     /// The page size of a database file this store creates, in bytes.
     static let pageSize = 8192
 
+    /// The WAL size past which the writer checkpoints itself, when the background checkpoints fall
+    /// behind.
+    static let writerCheckpointBytes = 256 * 1_048_576
+
     /// Opens (creating if needed, with its parent directory) the database file named by `settings`.
     ///
     /// - Throws: ``StoreError/unavailable(database:underlying:)`` when the file cannot be created
@@ -53,8 +57,10 @@ public final class SQLiteContactStore: ContactStore {
             // are written anyway.
             try db.execute(sql: "PRAGMA secure_delete = FAST")
             // A 1,000-command batch writes a few MB of WAL. Checkpoints run on a background
-            // connection (SQLiteCheckpointer); the writer only checkpoints itself past 256 MB.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 65536")
+            // connection (SQLiteCheckpointer); the writer only checkpoints itself past 256 MiB,
+            // a threshold SQLite counts in pages of the file's own size.
+            let pageBytes = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? Self.pageSize
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.writerCheckpointBytes / pageBytes)")
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         do {
