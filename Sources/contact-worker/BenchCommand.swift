@@ -18,6 +18,7 @@ struct BenchCommand: AsyncParsableCommand {
     /// `bench consume`: reads N messages from all partitions, like `kcat -C -o beginning -e`.
     struct Consume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "consume",
             abstract: "Consume N messages from every partition of a topic, from the beginning, without a group.",
             discussion:
                 "Prints one line: consumed N messages in S s: R msg/s (timed from the start of consumption to the Nth message)."
@@ -76,6 +77,7 @@ struct BenchCommand: AsyncParsableCommand {
     /// `bench produce`: writes N messages of about `size` bytes with the batched send.
     struct Produce: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "produce",
             abstract: "Produce N messages of about SIZE bytes with batched sends and report the rate."
         )
 

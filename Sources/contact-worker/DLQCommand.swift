@@ -15,6 +15,7 @@ struct DLQCommand: AsyncParsableCommand {
     /// `dlq list`: what is in the dead-letter topic, readable.
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List dead letters: partition and offset, time, reason and a preview of the value.",
             discussion: "Example: contact-worker dlq list --limit 20"
         )
@@ -55,6 +56,7 @@ struct DLQCommand: AsyncParsableCommand {
     /// `dlq redrive`: sends dead letters back to the commands topic.
     struct Redrive: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "redrive",
             abstract: "Re-publish dead letters to the commands topic, recording where they came from.",
             discussion: """
                 The original key, value, headers and time are re-published (the x-error-* and x-original-* \
