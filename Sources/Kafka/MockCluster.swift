@@ -40,6 +40,12 @@ public final class MockCluster: Sendable {
     private let client: RDKafkaClient
     private let cluster: Mutex<OpaquePointer?>
 
+    /// Held while a mock cluster of this process binds listening sockets: as it starts, and as a
+    /// broker goes down, when librdkafka closes the broker's listener and binds its port again at
+    /// once, aborting the process if that fails. Another cluster starting in that moment could be
+    /// given the port (LRK-17).
+    private static let listenerBinding = Mutex(())
+
     /// The comma-separated `host:port` list of the mock brokers.
     public let bootstrapServers: String
 
@@ -65,7 +71,8 @@ public final class MockCluster: Sendable {
         // bootstrap servers librdkafka logs a notice ("No `bootstrap.servers` configured") on
         // every start; warnings and errors of the mock still come through.
         let client = try RDKafkaClient(kind: .producer, properties: ["log_level": "4"], context: context)
-        guard let cluster = rd_kafka_mock_cluster_new(client.handle, Int32(brokers)) else {
+        let created = Self.listenerBinding.withLock { _ in rd_kafka_mock_cluster_new(client.handle, Int32(brokers)) }
+        guard let cluster = created else {
             client.destroy()
             throw .clientCreationFailed(reason: "rd_kafka_mock_cluster_new(\(brokers) brokers) failed")
         }
@@ -121,7 +128,9 @@ public final class MockCluster: Sendable {
 
     /// Takes broker `id` down: connections close and new ones are refused until ``setBrokerUp(_:)``.
     public func setBrokerDown(_ id: Int32) throws(KafkaError) {
-        try withCluster("mock broker \(id) down") { rd_kafka_mock_broker_set_down($0, id) }
+        try Self.listenerBinding.withLock { _ throws(KafkaError) in
+            try withCluster("mock broker \(id) down") { rd_kafka_mock_broker_set_down($0, id) }
+        }
     }
 
     /// Brings broker `id` back up.
