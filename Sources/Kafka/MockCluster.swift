@@ -136,6 +136,9 @@ public final class MockCluster: Sendable {
     /// Brings broker `id` back up.
     public func setBrokerUp(_ id: Int32) throws(KafkaError) {
         try withCluster("mock broker \(id) up") { rd_kafka_mock_broker_set_up($0, id) }
+        // The broker listens on the socket it bound as it went down, not on the one `init` set
+        // up (LRK-11, LRK-17).
+        MockListenerSockets.disableNagle(ports: MockListenerSockets.ports(bootstrapServers: bootstrapServers))
     }
 
     /// Makes the next `errors.count` requests of `apiKey` (to any broker) fail with these codes,
