@@ -18,6 +18,18 @@ public struct WorkerApplication: Sendable {
     static let prefetchKilobytes = 8_192
     /// The worker's default `queued.min.messages`: ten batches.
     static let prefetchMessages = 10_000
+    /// The worker's default `fetch.max.bytes`, unless `message.max.bytes` is larger.
+    static let fetchBytes = 1_048_576
+
+    /// The `fetch.max.bytes` the worker sets, or nil when `properties` set it. librdkafka reads
+    /// each fetch response into one buffer and keeps it until the last of its messages has been
+    /// consumed, so the fetch size is the step in which the prefetch's memory is held and freed:
+    /// small steps keep less of it at once (decision 0012). librdkafka refuses a value below
+    /// `message.max.bytes` (1,000,000 by default), so a larger one raises it.
+    static func fetchMaxBytes(properties: [String: String]) -> Int? {
+        guard properties["fetch.max.bytes"] == nil else { return nil }
+        return max(fetchBytes, properties["message.max.bytes"].flatMap { Int($0) } ?? 0)
+    }
 
     public init(settings: WorkerSettings, logger: Logger) {
         self.settings = settings
@@ -109,6 +121,9 @@ public struct WorkerApplication: Sendable {
             }
             if !isSet("queued.min.messages") {
                 consumerConfiguration.set("queued.min.messages", String(Self.prefetchMessages))
+            }
+            if let fetchBytes = Self.fetchMaxBytes(properties: settings.kafkaProperties) {
+                consumerConfiguration.set("fetch.max.bytes", String(fetchBytes))
             }
             let health = WorkerHealth()
             let worker = try ContactWorkerService(
