@@ -21,6 +21,36 @@ public struct WorkerApplication: Sendable {
     /// The worker's default `fetch.max.bytes`, unless `message.max.bytes` is larger.
     static let fetchBytes = 1_048_576
 
+    /// The consumer's configuration: `kafka` (the user's properties over the brokers) with the
+    /// worker's defaults for what the user left unset.
+    static func consumerConfiguration(
+        _ kafka: KafkaConfiguration, settings: WorkerSettings
+    ) -> KafkaConsumerConfiguration {
+        var consumerConfiguration = KafkaConsumerConfiguration(kafka, groupID: settings.groupID)
+        if settings.kafkaProperties["partition.assignment.strategy"] == nil {
+            // librdkafka 2.0.2's cooperative-sticky assignor can abort the process when a consumer
+            // closes before its first assignment (LRK-1, upstream #4312, fixed in 2.3.0): a worker
+            // stopped right after start would not exit cleanly. Eager `range` rebalances are
+            // safe and, with drain-before-release, just as correct.
+            consumerConfiguration.assignmentStrategy = "range"
+        }
+        consumerConfiguration.bufferCapacity = settings.consumerBufferMessages
+        consumerConfiguration.bufferCapacityBytes = settings.consumerBufferBytes
+        if settings.kafkaProperties["queued.max.messages.kbytes"] == nil {
+            // librdkafka prefetches up to 64 MiB of commands by default: on a backlog, most of
+            // the worker's memory. The worker takes 1,000 commands a batch, and a few MiB keep
+            // it fed from a broker nearby (docs/decisions/0012-memory-bounds.md).
+            consumerConfiguration.set("queued.max.messages.kbytes", String(Self.prefetchKilobytes))
+        }
+        if settings.kafkaProperties["queued.min.messages"] == nil {
+            consumerConfiguration.set("queued.min.messages", String(Self.prefetchMessages))
+        }
+        if let fetchBytes = Self.fetchMaxBytes(properties: settings.kafkaProperties) {
+            consumerConfiguration.set("fetch.max.bytes", String(fetchBytes))
+        }
+        return consumerConfiguration
+    }
+
     /// The `fetch.max.bytes` the worker sets, or nil when `properties` set it. librdkafka reads
     /// each fetch response into one buffer and keeps it until the last of its messages has been
     /// consumed, so the fetch size is the step in which the prefetch's memory is held and freed:
@@ -103,28 +133,7 @@ public struct WorkerApplication: Sendable {
                 producerConfiguration.set("allow.auto.create.topics", "false")
             }
             let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
-            var consumerConfiguration = KafkaConsumerConfiguration(kafka, groupID: settings.groupID)
-            if settings.kafkaProperties["partition.assignment.strategy"] == nil {
-                // librdkafka 2.0.2's cooperative-sticky assignor can abort the process when a consumer
-                // closes before its first assignment (LRK-1, upstream #4312, fixed in 2.3.0): a worker
-                // stopped right after start would not exit cleanly. Eager `range` rebalances are
-                // safe and, with drain-before-release, just as correct.
-                consumerConfiguration.assignmentStrategy = "range"
-            }
-            consumerConfiguration.bufferCapacity = settings.consumerBufferMessages
-            consumerConfiguration.bufferCapacityBytes = settings.consumerBufferBytes
-            if !isSet("queued.max.messages.kbytes") {
-                // librdkafka prefetches up to 64 MiB of commands by default: on a backlog, most of
-                // the worker's memory. The worker takes 1,000 commands a batch, and a few MiB keep
-                // it fed from a broker nearby (docs/decisions/0012-memory-bounds.md).
-                consumerConfiguration.set("queued.max.messages.kbytes", String(Self.prefetchKilobytes))
-            }
-            if !isSet("queued.min.messages") {
-                consumerConfiguration.set("queued.min.messages", String(Self.prefetchMessages))
-            }
-            if let fetchBytes = Self.fetchMaxBytes(properties: settings.kafkaProperties) {
-                consumerConfiguration.set("fetch.max.bytes", String(fetchBytes))
-            }
+            let consumerConfiguration = Self.consumerConfiguration(kafka, settings: settings)
             let health = WorkerHealth()
             let worker = try ContactWorkerService(
                 configuration: .init(

@@ -23,4 +23,22 @@ struct WorkerFetchSizeTests {
         let consumer = try KafkaConsumer(configuration: configuration, logger: Logger(label: "test"))
         await consumer.close()
     }
+
+    @Test("the consumer the worker configures fetches 1 MiB, raised by message.max.bytes, unless set")
+    func consumerConfiguration() async throws {
+        func fetchMaxBytes(_ environment: [String: String]) async throws -> String? {
+            let settings = try await WorkerSettings.load(
+                file: nil,
+                environment: environment.merging(
+                    ["KAFKA_BROKERS": "127.0.0.1:1", "JWT_HS256_SECRET": "test-secret-0123456789-abcdefghijklmnop"]
+                ) { $1 })
+            var kafka = KafkaConfiguration(bootstrapServers: settings.kafkaBrokers)
+            for (key, value) in settings.kafkaProperties { kafka.set(key, value) }
+            return WorkerApplication.consumerConfiguration(kafka, settings: settings).kafka.properties[
+                "fetch.max.bytes"]
+        }
+        #expect(try await fetchMaxBytes([:]) == "1048576")
+        #expect(try await fetchMaxBytes(["KAFKA_MESSAGE_MAX_BYTES": "4000000"]) == "4000000")
+        #expect(try await fetchMaxBytes(["KAFKA_FETCH_MAX_BYTES": "52428800"]) == "52428800")
+    }
 }
