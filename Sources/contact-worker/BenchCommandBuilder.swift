@@ -27,11 +27,16 @@ struct BenchCommandBuilder: Sendable {
         )
     }
 
-    /// Sends the backlog the throughput runs measure: one CreateContact per contact, then `count`
-    /// AddInteraction spread over the contacts in turn, in sends of at most 10,000.
-    func sendBacklog(contactIDs: [String], count: Int, with producer: KafkaProducer) async throws {
-        try await BenchEndToEndCommand.send(
-            contactIDs.enumerated().map { create(contact: $1, index: $0) }, with: producer)
+    /// Sends the backlog the throughput runs measure: one CreateContact per contact (unless
+    /// `creatingContacts` is false: an earlier backlog created them), then `count` AddInteraction
+    /// spread over the contacts in turn, in sends of at most 10,000.
+    func sendBacklog(
+        contactIDs: [String], creatingContacts: Bool = true, count: Int, with producer: KafkaProducer
+    ) async throws {
+        if creatingContacts {
+            try await BenchEndToEndCommand.send(
+                contactIDs.enumerated().map { create(contact: $1, index: $0) }, with: producer)
+        }
         var next = 0
         while next < count {
             let end = min(next + 10_000, count)

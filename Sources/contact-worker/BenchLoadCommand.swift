@@ -35,6 +35,8 @@ struct BenchLoadCommand: AsyncParsableCommand {
     @Option(help: "AddInteraction commands in the backlog.")
     var count = 60_000
 
+    @Flag(help: "The contacts exist (an earlier backlog created them): produce only the AddInteraction commands.")
+    var existingContacts = false
     @Option(help: "Distinct senders, each with a token of its own.")
     var tokens = 200
 
@@ -75,10 +77,12 @@ struct BenchLoadCommand: AsyncParsableCommand {
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(MockCluster.configuration(brokers)), logger: BenchCommand.logger)
         let start = ContinuousClock.now
-        try await builder.sendBacklog(contactIDs: contactIDs, count: count, with: producer)
+        try await builder.sendBacklog(
+            contactIDs: contactIDs, creatingContacts: !existingContacts, count: count, with: producer)
         await producer.shutdown()
+        let created = existingContacts ? 0 : contacts
         say(
-            "produced \(contacts + count) commands (\(contacts) CreateContact + \(count) AddInteraction) in \(BenchCommand.seconds(start.duration(to: .now))) s"
+            "produced \(created + count) commands (\(created) CreateContact + \(count) AddInteraction) in \(BenchCommand.seconds(start.duration(to: .now))) s"
         )
     }
 
