@@ -23,6 +23,9 @@ struct JSONValueTests {
         let value = try JSONValue.parse(Array(text.utf8))
         #expect(try JSONValue.parse(value.encoded()) == value)
         #expect(value["u"] == .string("é😀"))
+        // Plain runs between escapes and multi-byte characters, and at a string's ends.
+        let mixed = try JSONValue.parse(Array(#"["a é b\\c \"d\" é","é","plain"]"#.utf8))
+        #expect(mixed == .array([.string(#"a é b\c "d" é"#), .string("é"), .string("plain")]))
         #expect(value["x"]?.arrayValue?.count == 5)
     }
 
@@ -47,7 +50,7 @@ struct JSONValueTests {
         arguments: [
             "", " ", "{", "}", "[1,]", "{\"a\":}", "{\"a\" 1}", "{a:1}", "01", "1.", ".5", "-", "1e", "+1",
             "tru", "nul", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "\"\u{01}\"", "[1] [2]",
-            "{\"a\":1,}", "NaN", "Infinity", "\u{FEFF}{}", "//\n{}",
+            "{\"a\":1,}", "NaN", "Infinity", "\u{FEFF}{}", "//\n{}", "\"plain \u{1F} text\"", "[\"é and\u{0A}\"]",
         ])
     func rejectsMalformed(text: String) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(text.utf8)) }
@@ -104,6 +107,7 @@ struct JSONValueTests {
             // A slice of `[x]`, `["é"]` (with é as two bytes), an escape, a surrogate pair, a
             // number's exponent and a literal, each cut short where the rest follows in the buffer.
             (#"x["é"]"#, 4),
+            (#"x["plain text"]"#, 8),
             (#"x["\u00e9"]"#, 6),
             (#"x["\ud83d\ude00"]"#, 10),
             (#"x[1e10]"#, 4),

@@ -152,7 +152,9 @@ public struct CommandDecoder: Sendable {
     /// `text` itself is that string.
     private static func echoedID(_ uuid: UUID?, sent text: String) -> String {
         guard let uuid else { return FieldLimits.echoed(text) }
-        let hasUppercase = text.utf8.contains { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) }
+        var text = text
+        // Scanned as contiguous bytes: `utf8.contains(where:)` steps through the view's indices.
+        let hasUppercase = text.withUTF8 { $0.contains { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) } }
         return hasUppercase ? uuid.lowercasedString : text
     }
 }

@@ -215,6 +215,7 @@ struct JSONParser {
         var escaped: String?
         var runStart = index
         while true {
+            index = bytes.endOfPlainJSONText(from: index)
             guard index < end else { throw fail(.unexpectedEnd) }
             let byte = bytes[index]
             switch byte {
