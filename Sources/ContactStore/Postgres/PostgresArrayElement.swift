@@ -29,10 +29,10 @@ extension String: PostgresArrayElement {
     static var typicalWireSize: Int { 4 + 24 }
 
     func writeArrayElement(into buffer: inout ByteBuffer) {
-        // `text` in binary format is the UTF-8 bytes, unterminated. `utf8.count` is stored in a
-        // native string, and the bytes are written from its contiguous storage.
-        buffer.writeInteger(Int32(utf8.count))
-        buffer.writeString(self)
+        // `text` in binary format is the UTF-8 bytes, unterminated, here read from the string's
+        // contiguous storage (a native string's own).
+        var text = self
+        text.withUTF8 { buffer.writeArrayElement(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
 
@@ -43,8 +43,7 @@ extension UUID: PostgresArrayElement {
 
     func writeArrayElement(into buffer: inout ByteBuffer) {
         // `uuid` in binary format is its 16 bytes in order.
-        buffer.writeInteger(Int32(16))
-        withUnsafeBytes(of: uuid) { _ = buffer.writeBytes($0) }
+        withUnsafeBytes(of: uuid) { buffer.writeArrayElement(bytes: $0) }
     }
 }
 
@@ -54,8 +53,7 @@ extension Int32: PostgresArrayElement {
     static var typicalWireSize: Int { 4 + 4 }
 
     func writeArrayElement(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(Int32(4))
-        buffer.writeInteger(self)
+        withUnsafeBytes(of: bigEndian) { buffer.writeArrayElement(bytes: $0) }
     }
 }
 
@@ -65,8 +63,7 @@ extension Int64: PostgresArrayElement {
     static var typicalWireSize: Int { 4 + 8 }
 
     func writeArrayElement(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(Int32(8))
-        buffer.writeInteger(self)
+        withUnsafeBytes(of: bigEndian) { buffer.writeArrayElement(bytes: $0) }
     }
 }
 
@@ -76,7 +73,23 @@ extension Timestamp: PostgresArrayElement {
     static var typicalWireSize: Int { 4 + 8 }
 
     func writeArrayElement(into buffer: inout ByteBuffer) {
-        buffer.writeInteger(Int32(8))
-        buffer.writeInteger(PostgresTimestamp.postgresMicroseconds(self))
+        withUnsafeBytes(of: PostgresTimestamp.postgresMicroseconds(self).bigEndian) {
+            buffer.writeArrayElement(bytes: $0)
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Writes one array element: its length (Int32, big-endian), then `bytes`, in a single write.
+    ///
+    /// A batch writes tens of elements per command, and each of `ByteBuffer`'s writes checks its
+    /// capacity and takes exclusive access to the buffer's storage on its own; one write per
+    /// element does that once.
+    mutating func writeArrayElement(bytes: UnsafeRawBufferPointer) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: 4 + bytes.count) { target in
+            target.storeBytes(of: Int32(bytes.count).bigEndian, as: Int32.self)
+            UnsafeMutableRawBufferPointer(rebasing: target[4...]).copyMemory(from: bytes)
+            return 4 + bytes.count
+        }
     }
 }
