@@ -78,16 +78,22 @@ extension UUID {
     /// Foundation's `uuidString` formats with snprintf and then needs lowercasing, and the worker
     /// spells several ids per command.
     private func spellLowercase(into buffer: UnsafeMutableBufferPointer<UInt8>) {
-        var position = 0
-        withUnsafeBytes(of: uuid) { raw in
-            for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 {
-                    buffer[position] = UInt8(ascii: "-")
-                    position += 1
+        // Digits looked up in a table, over the 16 bytes by index, with a hyphen before bytes 4,
+        // 6, 8 and 10 (8-4-4-4-12 digits).
+        let digits: StaticString = "0123456789abcdef"
+        digits.withUTF8Buffer { digit in
+            withUnsafeBytes(of: uuid) { raw in
+                var position = 0
+                for index in 0..<16 {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        buffer[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    let byte = raw[index]
+                    buffer[position] = digit[Int(byte >> 4)]
+                    buffer[position + 1] = digit[Int(byte & 0x0F)]
+                    position += 2
                 }
-                buffer[position] = JSONValue.hexDigit(byte >> 4)
-                buffer[position + 1] = JSONValue.hexDigit(byte & 0x0F)
-                position += 2
             }
         }
     }
