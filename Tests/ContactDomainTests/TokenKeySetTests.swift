@@ -173,6 +173,25 @@ struct TokenKeySetTests {
         #expect(cache.actor(for: "t", now: 1, generation: 1) == actor)
     }
 
+    @Test("the cache tells keys apart by all their bytes: a shared tail, or canonically equal text, is another key")
+    func cacheKeysAreBytes() {
+        let cache = VerifiedTokenCache(capacity: 4)
+        let first = Principal(userID: "first", businessID: "b", role: .owner)
+        let second = Principal(userID: "second", businessID: "b", role: .owner)
+        let tail = String(repeating: "s", count: 40)
+        // Equal length and equal last 32 bytes: the same hash, different keys.
+        cache.insert(key: "Bearer A." + tail, actor: first, notBefore: nil, expiresAt: 100, now: 0, generation: 0)
+        cache.insert(key: "Bearer B." + tail, actor: second, notBefore: nil, expiresAt: 100, now: 0, generation: 0)
+        #expect(cache.actor(for: "Bearer A." + tail, now: 1, generation: 0) == first)
+        #expect(cache.actor(for: "Bearer B." + tail, now: 1, generation: 0) == second)
+        #expect(cache.actor(for: "Bearer C." + tail, now: 1, generation: 0) == nil)
+        // U+212A KELVIN SIGN is canonically equivalent to "K": `String`'s == holds these equal.
+        cache.insert(key: "Bearer K.t", actor: first, notBefore: nil, expiresAt: 100, now: 0, generation: 0)
+        #expect("Bearer \u{212A}.t" == "Bearer K.t")
+        #expect(cache.actor(for: "Bearer \u{212A}.t", now: 1, generation: 0) == nil)
+        #expect(cache.count == 3)
+    }
+
     @Test("HS256 secrets, current first: a token of any listed secret verifies, of another one not")
     func secretList() async throws {
         let current = "current-secret-0123456789-abcdefghijkl"

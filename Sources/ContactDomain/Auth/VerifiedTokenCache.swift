@@ -21,9 +21,33 @@ final class VerifiedTokenCache: Sendable {
         var generation: UInt64
     }
 
+    /// A key as the dictionary holds it: equal when its bytes are, hashed by its length and its
+    /// last 32 bytes.
+    ///
+    /// The worker looks up a header for every command, and a header is a few hundred bytes. It
+    /// ends with the token's signature, which sets apart any two tokens the cache holds (only
+    /// verified tokens go in, and each one's signature covers all the rest), so its tail spreads
+    /// them as well as hashing the whole header would, for a fraction of the work. Equality by
+    /// bytes, not `String`'s canonical equivalence, keeps it consistent with that hash.
+    private struct Key: Hashable {
+        var text: String
+
+        static func == (a: Key, b: Key) -> Bool {
+            a.text.hasSameUTF8(as: b.text)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { bytes in
+                hasher.combine(bytes.count)
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(32))))
+            }
+        }
+    }
+
     private struct State {
-        var entries: [String: Entry] = [:]
-        var insertionOrder: [String] = []
+        var entries: [Key: Entry] = [:]
+        var insertionOrder: [Key] = []
     }
 
     let capacity: Int
@@ -36,7 +60,8 @@ final class VerifiedTokenCache: Sendable {
     /// The cached actor for the token filed under `key`, if it verified with the keys of
     /// `generation` and is valid at `now`: not before its `nbf`, not at or after its `exp`.
     func actor(for key: String, now: Double, generation: UInt64) -> Principal? {
-        state.withLock { state in
+        let key = Key(text: key)
+        return state.withLock { state in
             guard let entry = state.entries[key] else { return nil }
             guard now < entry.expiresAt, entry.generation == generation else {
                 state.entries[key] = nil
@@ -55,6 +80,7 @@ final class VerifiedTokenCache: Sendable {
         key: String, actor: Principal, notBefore: Double?, expiresAt: Double, now: Double, generation: UInt64
     ) {
         guard capacity > 0 else { return }
+        let key = Key(text: key)
         state.withLock { state in
             if let existing = state.entries[key] {
                 // An older generation's entry gives way; a newer one (a reload landed while this

@@ -171,14 +171,7 @@ private struct RecentHeaders {
         let sameStorage = a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count }
         }
-        return sameStorage || a.elementsEqual(b) { sameBytes($0.name, $1.name) && $0.value == $1.value }
-    }
-
-    /// Whether two names have the same UTF-8 bytes (`String`'s `==` holds canonically equivalent
-    /// spellings equal), compared as contiguous bytes rather than through the views' indices.
-    private static func sameBytes(_ a: String, _ b: String) -> Bool {
-        var a = a
-        var b = b
-        return a.withUTF8 { a in b.withUTF8 { b in a.elementsEqual(b) } }
+        // Names compare as bytes: `String`'s `==` holds canonically equivalent spellings equal.
+        return sameStorage || a.elementsEqual(b) { $0.name.hasSameUTF8(as: $1.name) && $0.value == $1.value }
     }
 }
