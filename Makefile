@@ -1,5 +1,5 @@
 # Convenience targets; the scripts are the source of truth (README).
-.PHONY: dev test bench bench-worker bench-consume bench-store bench-e2e
+.PHONY: dev test bench bench-worker bench-instructions bench-consume bench-store bench-e2e
 
 dev:
 	scripts/dev.sh
@@ -13,6 +13,10 @@ bench: bench-worker bench-consume
 # The worker process alone: CPU per command, peak RSS and latency, next to a kcat relay anchor.
 bench-worker:
 	scripts/bench-worker.sh
+
+# The worker's instructions per command under callgrind: small changes, unmoved by the machine's load.
+bench-instructions:
+	scripts/bench-instructions.sh
 
 # contact-worker bench consume vs kcat -C -e on one mock cluster (300,000 x 450 B, 32 partitions).
 bench-consume:
