@@ -37,6 +37,7 @@ struct BenchLoadCommand: AsyncParsableCommand {
 
     @Flag(help: "The contacts exist (an earlier backlog created them): produce only the AddInteraction commands.")
     var existingContacts = false
+
     @Option(help: "Distinct senders, each with a token of its own.")
     var tokens = 200
 
