@@ -47,42 +47,19 @@ if [ -z "${BIN:-}" ]; then
 fi
 export BIN BACKENDS CONTACTS COUNT TOKENS PARTITIONS RATE LATENCY_SECONDS SECRET FETCH_WAIT_MS
 
+# shellcheck source=scripts/lib/bench-run.sh
+. scripts/lib/bench-run.sh
+
 # The outer call runs one inner call per backend; PostgreSQL's inside scripts/with-postgres.sh.
 if [ "${1:-}" != "--database-url" ]; then
     command -v kcat >/dev/null || { echo "kcat is needed for the relay anchor (apt-get install kcat)" >&2; exit 1; }
-    for backend in $BACKENDS; do
-        case $backend in
-            sqlite)
-                shm=$(mktemp -d /dev/shm/contact-worker-bench.XXXXXX)
-                "$0" --database-url "sqlite:$shm/bench.sqlite" || { rm -rf "$shm"; exit 1; }
-                rm -rf "$shm" ;;
-            postgres)
-                # shellcheck disable=SC2016
-                scripts/with-postgres.sh bash -c '"$0" --database-url "$CONTACT_WORKER_TEST_POSTGRES_URL"' "$0" ;;
-            *) echo "unknown backend: $backend (sqlite, postgres)" >&2; exit 2 ;;
-        esac
-    done
-    exit 0
+    run_each_backend "$0"
 fi
 
 DATABASE_URL=$2
 case $DATABASE_URL in sqlite:*) BACKEND=SQLite ;; *) BACKEND=PostgreSQL ;; esac
 TOTAL=$((CONTACTS + COUNT))
-WORK=$(mktemp -d)
-PIDS=()
-MOCK_CLUSTER_PID=""
-cleanup() {
-    local status=$?
-    for pid in "${PIDS[@]}" $MOCK_CLUSTER_PID; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}" $MOCK_CLUSTER_PID; do wait "$pid" 2>/dev/null || true; done
-    # A failed run keeps its logs (the worker's, the cluster's) for a look.
-    if [ "$status" -ne 0 ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+start_bench_run
 
 # shellcheck source=scripts/lib/mock-cluster.sh
 . scripts/lib/mock-cluster.sh
