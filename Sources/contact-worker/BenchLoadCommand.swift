@@ -7,7 +7,8 @@ import Kafka
 /// process of their own so that the worker's CPU time is the worker's alone.
 ///
 /// Without `--rate` it produces a backlog (`--contacts` CreateContact, then `--count`
-/// AddInteraction) and exits once the broker has acknowledged all of it. With `--rate` it sends
+/// AddInteraction; only the AddInteraction with `--existing-contacts`) and exits once the broker
+/// has acknowledged all of it. With `--rate` it sends
 /// AddInteraction commands at that rate for `--seconds` to contacts an earlier backlog created,
 /// reads their results, and prints the produce-to-result latency.
 struct BenchLoadCommand: AsyncParsableCommand {
@@ -55,6 +56,9 @@ struct BenchLoadCommand: AsyncParsableCommand {
             throw ValidationError("--contacts, --tokens and --seconds must be positive, --count at least 0")
         }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        if rate != nil, existingContacts {
+            throw ValidationError("--existing-contacts is for a backlog; a --rate run creates no contacts anyway")
+        }
     }
 
     func run() async throws {

@@ -215,6 +215,7 @@ struct JSONParser {
         var escaped: String?
         var runStart = index
         while true {
+            // Past plain ASCII: a quote, a backslash, a control byte or a multi-byte character.
             index = bytes.endOfPlainJSONText(from: index)
             guard index < end else { throw fail(.unexpectedEnd) }
             let byte = bytes[index]
@@ -234,8 +235,6 @@ struct JSONParser {
                 runStart = index
             case 0x00..<0x20:
                 throw fail(.invalidString)
-            case 0x00..<0x80:
-                index += 1
             default:
                 _ = try parseMultiByteScalar()
             }
