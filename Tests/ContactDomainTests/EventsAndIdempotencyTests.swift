@@ -52,12 +52,14 @@ struct DeterministicIDTests {
         var written = Array("id=".utf8)
         id?.writeLowercased(into: &written)
         #expect(String(decoding: written, as: UTF8.self) == "id=886313e1-3b8a-5372-9b90-0c9aee199e5d")
-        // Every digit value in every position, against Foundation's spelling.
-        for id in [
-            UUID(uuid: (0, 0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0xFE, 0xDC, 0xBA, 0x98, 0x76, 0x54, 0x3F))
-        ]
-            + (0..<64).map({ _ in UUID() })
-        {
+        // Every digit value in every position (ids of one repeated byte, 0x00 to 0xFF), and random
+        // ids, against Foundation's spelling.
+        let repeated = (0..<16).map { digit in
+            let byte = UInt8(digit * 0x11)
+            return UUID(
+                uuid: (byte, byte, byte, byte, byte, byte, byte, byte, byte, byte, byte, byte, byte, byte, byte, byte))
+        }
+        for id in repeated + (0..<64).map({ _ in UUID() }) {
             #expect(id.lowercasedString == id.uuidString.lowercased())
         }
         for bad in [

@@ -119,6 +119,21 @@ struct JSONValueTests {
         #expect(throws: Never.self) { try JSONValue.parse(buffer[1...]) }
     }
 
+    @Test("String.hasSameUTF8(as:) compares bytes: lengths, small and heap strings, canonical equivalents")
+    func sameUTF8() {
+        let long = String(repeating: "x", count: 40)
+        #expect("".hasSameUTF8(as: ""))
+        #expect("abc".hasSameUTF8(as: "abc"))
+        #expect(!"abc".hasSameUTF8(as: "abd"))
+        #expect(!"abc".hasSameUTF8(as: "abcd"))
+        #expect(!"".hasSameUTF8(as: "a"))
+        #expect((long + "é").hasSameUTF8(as: String(long + "é")))
+        #expect(!(long + "a").hasSameUTF8(as: long + "b"))
+        // Canonically equivalent, equal for `==`, of one length, different bytes.
+        #expect("a\u{301}\u{323}" == "a\u{323}\u{301}")
+        #expect(!"a\u{301}\u{323}".hasSameUTF8(as: "a\u{323}\u{301}"))
+    }
+
     @Test("Codable: decodes and encodes through Foundation coders")
     func codable() throws {
         let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"b":[1,true,null,"x"],"a":2.5}"#.utf8))
