@@ -14,7 +14,7 @@ struct BenchLoadToolTests {
             let directory = try #require(harness.directory)
             let executable = try WorkerProcesses.executable()
             let environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-            func load(_ extra: [String]) async throws {
+            func run(_ extra: [String]) async throws -> (ChildProcess.Termination, String) {
                 let log = directory.appendingPathComponent("load-\(UUID().uuidString.prefix(8)).log")
                 let child = try ChildProcess.spawn(
                     executable,
@@ -23,7 +23,11 @@ struct BenchLoadToolTests {
                         harness.topics.commands, "--contacts", "3", "--count", "5", "--tokens", "2",
                     ] + extra, environment: environment, name: "bench-load", log: log)
                 let status = try await child.waitForExit(seconds: 60)
-                #expect(status == .exited(0), "\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+                return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+            }
+            func load(_ extra: [String]) async throws {
+                let (status, output) = try await run(extra)
+                #expect(status == .exited(0), "\(output)")
             }
             func types(_ messages: [KafkaMessage]) throws -> [String: Int] {
                 try messages.reduce(into: [:]) { counts, message in
@@ -45,6 +49,12 @@ struct BenchLoadToolTests {
             #expect(
                 try types(try await harness.read(harness.topics.commands, count: 13))
                     == ["CreateContact": 3, "AddInteraction": 10])
+
+            // A rate run creates no contacts: the flag is refused there, and nothing is sent.
+            let (status, output) = try await run(["--rate", "10", "--seconds", "1", "--existing-contacts"])
+            #expect(status != .exited(0))
+            #expect(output.contains("--existing-contacts is for a backlog"), "\(output)")
+            #expect(try await harness.messageCount(harness.topics.commands) == 13)
         }
     }
 }
