@@ -17,8 +17,11 @@ struct DevCommandTests {
         let shellEnvironment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path,
         ]
+        // HTTP_PORT is the one setting dev takes over; a port from TestPorts, not 0 (LRK-17).
+        let port = try TestPorts.unassigned()
         let environment = shellEnvironment.merging([
             "COMMANDS_TOPIC": "somewhere-else", "JWT_ISSUER": "not-the-dev-issuer", "DATABASE_MIGRATE": "false",
+            "HTTP_PORT": String(port),
         ]) { $1 }
         let log = directory.appendingPathComponent("dev.log")
         let dev = try ChildProcess.spawn(
@@ -63,7 +66,7 @@ struct DevCommandTests {
                 ])
             #expect(lines("✗ dead letter").first?.contains(": value is not valid JSON: ") == true, "\(output())")
             #expect(output().contains("opportunity → active_client (customer)"), "\(output())")
-            #expect(output().contains("HTTP read side, health and metrics: http://127.0.0.1:"))
+            #expect(output().contains("HTTP read side, health and metrics: http://127.0.0.1:\(port)"), "\(output())")
 
             // The lines after "from another terminal:" are meant to be pasted into a shell.
             let text = output()

@@ -9,14 +9,14 @@ struct HTTPProcessTests {
     @Test("a real contact-worker run: health, read side and metrics over HTTP, then SIGTERM exits 0")
     func runServesHTTP() async throws {
         try await withHarness(.sqlite) { harness in
-            // HTTP_PORT=0: the kernel picks a free port, which the worker logs.
+            let port = try TestPorts.unassigned()
             let processes = try WorkerProcesses(
                 harness: harness, group: "http-\(UUID().uuidString.prefix(8).lowercased())",
-                extraEnvironment: ["HTTP_PORT": "0", "LOG_FORMAT": "json"])
+                extraEnvironment: ["HTTP_PORT": String(port), "LOG_FORMAT": "json"])
             defer { processes.removeLogs() }
             let child = try processes.start("worker")
             do {
-                let port = try await processes.httpPort(of: child)
+                #expect(try await processes.httpPort(of: child) == port)
                 @Sendable func get(_ path: String, token: String? = nil) async throws -> HTTPReply {
                     try await HTTPReply.get(port: port, path: path, authorization: token.map { "Bearer \($0)" })
                 }

@@ -17,7 +17,7 @@ struct JWKSReloadProcessTests {
             let processes = try WorkerProcesses(
                 harness: harness, group: "jwks-\(UUID().uuidString.prefix(8).lowercased())",
                 extraEnvironment: [
-                    "HTTP_PORT": "0", "LOG_FORMAT": "json", "JWT_HS256_SECRET": "", "JWT_JWKS_FILE": volume.path,
+                    "LOG_FORMAT": "json", "JWT_HS256_SECRET": "", "JWT_JWKS_FILE": volume.path,
                     "JWT_JWKS_POLL_SECONDS": "0",
                 ])
             defer { processes.removeLogs() }
@@ -74,7 +74,7 @@ struct HangupProcessTests {
         try await withHarness(.sqlite) { harness in
             let processes = try WorkerProcesses(
                 harness: harness, group: "hup-\(UUID().uuidString.prefix(8).lowercased())",
-                extraEnvironment: ["HTTP_PORT": "0", "LOG_FORMAT": "json"])
+                extraEnvironment: ["LOG_FORMAT": "json"])
             defer { processes.removeLogs() }
             let child = try processes.start("worker")
             do {

@@ -59,7 +59,7 @@ extension WorkerProcessTests {
                 let workers = try WorkerProcesses(
                     harness: harness, group: "early-\(UUID().uuidString.prefix(8).lowercased())",
                     extraEnvironment: [
-                        "DATABASE_URL": "postgres://worker@127.0.0.1:1/contacts?connect_timeout=1", "HTTP_PORT": "0",
+                        "DATABASE_URL": "postgres://worker@127.0.0.1:1/contacts?connect_timeout=1",
                         "LOG_FORMAT": "json",
                     ])
                 let started = ContinuousClock.now

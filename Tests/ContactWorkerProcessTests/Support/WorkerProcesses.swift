@@ -73,8 +73,6 @@ final class WorkerProcesses: Sendable {
         environment["DATABASE_URL"] = harness.databaseURL
         environment["JWT_HS256_SECRET"] = WorkerHarness.secret
         environment["LOG_LEVEL"] = "info"
-        // Several workers run side by side (and other tests listen too): any free port.
-        environment["HTTP_PORT"] = "0"
         // For diagnosis: CONTACT_WORKER_TEST_WORKER_LOG_LEVEL=debug sets the workers' LOG_LEVEL,
         // CONTACT_WORKER_TEST_WORKER_KAFKA_DEBUG=cgrp their librdkafka `debug`, and so on.
         let prefix = "CONTACT_WORKER_TEST_WORKER_"
@@ -86,8 +84,13 @@ final class WorkerProcesses: Sendable {
     }
 
     /// Starts one more worker; its output goes to `<name>.log` in this object's directory.
+    ///
+    /// Each worker listens on a port of its own from ``TestPorts``, never on `HTTP_PORT=0`: a
+    /// port the kernel picks could be the one a mock broker that is going down binds again (LRK-17).
     @discardableResult
     func start(_ name: String) throws -> ChildProcess {
+        var environment = environment
+        if environment["HTTP_PORT"] == nil { environment["HTTP_PORT"] = String(try TestPorts.unassigned()) }
         let child = try ChildProcess.spawn(
             try Self.executable(), arguments: ["run"], environment: environment, name: name,
             log: directory.appendingPathComponent("\(name).log"))
@@ -103,8 +106,7 @@ final class WorkerProcesses: Sendable {
         #expect(ended == .exited(0), "\(tails())", sourceLocation: sourceLocation)
     }
 
-    /// The HTTP port `child` logs it listens on (with `HTTP_PORT=0` and `LOG_FORMAT=json`), once it
-    /// does; fails with the workers' logs when it exits first or takes over a minute.
+    /// The HTTP port `child` logs it listens on (with `LOG_FORMAT=json`), once it does; fails with the workers' logs when it exits first or takes over a minute.
     func httpPort(of child: ChildProcess) async throws -> Int {
         try await within(60, "the worker to log its HTTP port") {
             while true {
