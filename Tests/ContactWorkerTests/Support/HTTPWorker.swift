@@ -53,7 +53,8 @@ extension WorkerHarness {
             health: health, logger: testLogger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let http = WorkerHTTPServer(
-            configuration: .init(host: "127.0.0.1", port: try TestPorts.unassigned()), store: store, verifier: verifier, health: health,
+            configuration: .init(host: "127.0.0.1", port: try TestPorts.unassigned()), store: store, verifier: verifier,
+            health: health,
             metrics: metrics, logger: testLogger, onServerRunning: { portContinuation.yield($0) })
         let lag = ConsumerLagMonitor(
             configuration: .init(topic: topics.commands, group: group, interval: lagInterval),
@@ -78,7 +79,8 @@ extension WorkerHarness {
     ) async throws -> (port: Int, stop: @Sendable () async throws -> Void) {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let http = WorkerHTTPServer(
-            configuration: .init(host: "127.0.0.1", port: try TestPorts.unassigned()), store: store ?? self.store, verifier: verifier,
+            configuration: .init(host: "127.0.0.1", port: try TestPorts.unassigned()), store: store ?? self.store,
+            verifier: verifier,
             health: health,
             metrics: WorkerMetrics(), logger: testLogger, onServerRunning: { portContinuation.yield($0) })
         let serviceGroup = ServiceGroup(configuration: .init(services: [.init(service: http)], logger: testLogger))
