@@ -63,15 +63,15 @@ public struct CommandDecoder: Sendable {
         guard let commandIDText = rawCommandID.stringValue else {
             return .deadLetter(reason: "command_id is a \(rawCommandID.typeName), not a string")
         }
-        var decoded = decodeCommand(
+        let decoded = decodeCommand(
             root, commandIDText: commandIDText, messageTimestamp: messageTimestamp, headers: headers)
-        if let key = tooDeepIn {
-            // The replaced value says nothing about the field beyond being too deep.
-            let field = key ?? "payload"
-            decoded.validity = .invalid(
-                [.tooDeep(field, maximum: maximumDepth)] + decoded.problems.filter { $0.loc != ["body", field] })
-        }
-        return .command(decoded)
+        guard let key = tooDeepIn else { return .command(decoded) }
+        // The replaced value says nothing about the field beyond being too deep.
+        let field = key ?? "payload"
+        var tooDeep = decoded
+        tooDeep.validity = .invalid(
+            [.tooDeep(field, maximum: maximumDepth)] + decoded.problems.filter { $0.loc != ["body", field] })
+        return .command(tooDeep)
     }
 
     // MARK: - Envelope

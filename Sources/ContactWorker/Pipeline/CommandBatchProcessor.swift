@@ -113,10 +113,9 @@ public struct CommandBatchProcessor: Sendable {
             let timestamp = message.timestamp.map { Timestamp(millisecondsSinceEpoch: $0.milliseconds) }
             let classification = context.decoder.classify(
                 value: message.valueBytes, messageTimestamp: timestamp, headers: headers)
-            if case .command(let decoded) = classification {
-                if decoded.hasIdempotencyKey { commandIDs.append(decoded.commandID) }
-                if let contactID = decoded.validContactID { contactIDs.insert(contactID) }
-            }
+            let keys = classification.lookupKeys
+            if let commandID = keys.commandID { commandIDs.append(commandID) }
+            if let contactID = keys.contactID { contactIDs.insert(contactID) }
             classified.append(classification)
         }
         // The two lookups are independent: one round trip's wait instead of two.
@@ -223,15 +222,19 @@ public struct CommandBatchProcessor: Sendable {
 
                 let current = decoded.validContactID.flatMap { contacts[$0] }
                 // The outcome's parts are moved into the batch, not copied.
-                let (result, change) = ContactCommandProcessor.process(decoded: decoded, auth: auth, current: current)
-                    .parts()
+                let (result, outcomeChange) = ContactCommandProcessor.process(
+                    decoded: decoded, auth: auth, current: current
+                )
+                .parts()
                 let bodyBytes = result.bodyBytes
                 // The Kafka key of the command's result and of its events about its own contact:
                 // the contact id as the decoder spelled it, converted once.
                 let key = decoded.contactID.map { Array($0.utf8) }
 
-                let appliedNow = change != nil
-                if var change {
+                // Bound once, by move: every test or binding of the optional copied the change.
+                let appliedNow: Bool
+                if var change = consume outcomeChange {
+                    appliedNow = true
                     let contactID = change.contact.id
                     if touched.insert(contactID).inserted { touchedContacts.append(contactID) }
                     if let interaction = change.interaction.take() { batch.interactions.append(interaction) }
@@ -262,6 +265,7 @@ public struct CommandBatchProcessor: Sendable {
                         decisions.append(Self.decision(message, decoded, status: result.status, .applied))
                     }
                 } else {
+                    appliedNow = false
                     summary.rejected += 1
                     decisions.append(
                         Self.decision(message, decoded, status: result.status, .rejected, body: bodyBytes))
