@@ -75,6 +75,8 @@ let package = Package(
             dependencies: [
                 "ContactDomain",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the batch write's row binding (SQLiteRowBinder).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

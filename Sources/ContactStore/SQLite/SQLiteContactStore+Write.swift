@@ -11,11 +11,12 @@ extension SQLiteContactStore {
         guard !batch.isEmpty else { return [] }
         let database = self.database
         return try await write { db in
-            try Self.upsertContacts(batch.uniqueContacts, db)
-            try Self.insertInteractions(batch.interactions, db)
-            try Self.insertStatusHistory(batch.statusHistory, db)
-            try Self.insertProcessedCommands(batch.processedCommands, db)
-            try Self.insertEvents(batch.events, db)
+            var row = SQLiteRowBinder()
+            try Self.upsertContacts(batch.uniqueContacts, db, &row)
+            try Self.insertInteractions(batch.interactions, db, &row)
+            try Self.insertStatusHistory(batch.statusHistory, db, &row)
+            try Self.insertProcessedCommands(batch.processedCommands, db, &row)
+            try Self.insertEvents(batch.events, db, &row)
             let sequences = try Self.insertOutbox(batch.outbox, db)
             try Self.deleteOutbox(batch.published, db, database: database)
             try Self.upsertOffsets(batch.offsets, db, database: database)
@@ -23,7 +24,7 @@ extension SQLiteContactStore {
         }
     }
 
-    static func upsertContacts(_ contacts: [Contact], _ db: Database) throws {
+    static func upsertContacts(_ contacts: [Contact], _ db: Database, _ row: inout SQLiteRowBinder) throws {
         guard !contacts.isEmpty else { return }
         // Most commands change a contact's non-indexed columns only (AddInteraction: last_contacted
         // and updated_at). An UPSERT rewrites every index of the columns it sets, even with equal
@@ -45,25 +46,43 @@ extension SQLiteContactStore {
                 ON CONFLICT (id) DO UPDATE SET \(StoreColumns.contactUpdate)
                 """)
         for contact in contacts {
-            let id = contact.id.lowercasedString
-            try update.execute(arguments: [
-                contact.firstName, contact.lastName, contact.companyName, contact.displayName, contact.email,
-                contact.phone, contact.lastContacted?.microsecondsSinceEpoch, contact.createdAt.microsecondsSinceEpoch,
-                contact.updatedAt.microsecondsSinceEpoch, contact.version, id, contact.businessID,
-                contact.relationshipStatus.rawValue, contact.lifecycleStage.rawValue,
-            ])
+            row.bind(contact.firstName)
+            row.bind(contact.lastName)
+            row.bind(contact.companyName)
+            row.bind(contact.displayName)
+            row.bind(contact.email)
+            row.bind(contact.phone)
+            row.bind(contact.lastContacted)
+            row.bind(contact.createdAt)
+            row.bind(contact.updatedAt)
+            row.bind(contact.version)
+            row.bind(contact.id)
+            row.bind(contact.businessID)
+            row.bind(contact.relationshipStatus.rawValue)
+            row.bind(contact.lifecycleStage.rawValue)
+            try row.execute(update)
             guard db.changesCount == 0 else { continue }
-            try upsert.execute(arguments: [
-                id, contact.businessID, contact.firstName, contact.lastName,
-                contact.companyName, contact.displayName, contact.email, contact.phone,
-                contact.relationshipStatus.rawValue, contact.lifecycleStage.rawValue,
-                contact.lastContacted?.microsecondsSinceEpoch, contact.createdAt.microsecondsSinceEpoch,
-                contact.updatedAt.microsecondsSinceEpoch, contact.version,
-            ])
+            row.bind(contact.id)
+            row.bind(contact.businessID)
+            row.bind(contact.firstName)
+            row.bind(contact.lastName)
+            row.bind(contact.companyName)
+            row.bind(contact.displayName)
+            row.bind(contact.email)
+            row.bind(contact.phone)
+            row.bind(contact.relationshipStatus.rawValue)
+            row.bind(contact.lifecycleStage.rawValue)
+            row.bind(contact.lastContacted)
+            row.bind(contact.createdAt)
+            row.bind(contact.updatedAt)
+            row.bind(contact.version)
+            try row.execute(upsert)
         }
     }
 
-    static func insertInteractions(_ interactions: [Interaction], _ db: Database) throws {
+    static func insertInteractions(
+        _ interactions: [Interaction], _ db: Database, _ row: inout SQLiteRowBinder
+    ) throws {
         guard !interactions.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
@@ -71,16 +90,23 @@ extension SQLiteContactStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for interaction in interactions {
-            try statement.execute(arguments: [
-                interaction.id.lowercasedString, interaction.contactID.lowercasedString, interaction.type.rawValue,
-                interaction.description, interaction.timestamp.microsecondsSinceEpoch, interaction.outcome,
-                interaction.nextAction, interaction.scheduledFollowUp?.microsecondsSinceEpoch,
-                interaction.performedBy, interaction.performedByID,
-            ])
+            row.bind(interaction.id)
+            row.bind(interaction.contactID)
+            row.bind(interaction.type.rawValue)
+            row.bind(interaction.description)
+            row.bind(interaction.timestamp)
+            row.bind(interaction.outcome)
+            row.bind(interaction.nextAction)
+            row.bind(interaction.scheduledFollowUp)
+            row.bind(interaction.performedBy)
+            row.bind(interaction.performedByID)
+            try row.execute(statement)
         }
     }
 
-    static func insertStatusHistory(_ entries: [StatusHistoryEntry], _ db: Database) throws {
+    static func insertStatusHistory(
+        _ entries: [StatusHistoryEntry], _ db: Database, _ row: inout SQLiteRowBinder
+    ) throws {
         guard !entries.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
@@ -88,16 +114,24 @@ extension SQLiteContactStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for entry in entries {
-            try statement.execute(arguments: [
-                entry.id.lowercasedString, entry.contactID.lowercasedString, entry.fromStatus?.rawValue,
-                entry.toStatus.rawValue, entry.fromLifecycleStage?.rawValue, entry.toLifecycleStage.rawValue,
-                entry.timestamp.microsecondsSinceEpoch, entry.changedBy, entry.changedByID, entry.reason,
-                entry.notes,
-            ])
+            row.bind(entry.id)
+            row.bind(entry.contactID)
+            row.bind(entry.fromStatus?.rawValue)
+            row.bind(entry.toStatus.rawValue)
+            row.bind(entry.fromLifecycleStage?.rawValue)
+            row.bind(entry.toLifecycleStage.rawValue)
+            row.bind(entry.timestamp)
+            row.bind(entry.changedBy)
+            row.bind(entry.changedByID)
+            row.bind(entry.reason)
+            row.bind(entry.notes)
+            try row.execute(statement)
         }
     }
 
-    static func insertProcessedCommands(_ commands: [ProcessedCommand], _ db: Database) throws {
+    static func insertProcessedCommands(
+        _ commands: [ProcessedCommand], _ db: Database, _ row: inout SQLiteRowBinder
+    ) throws {
         guard !commands.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
@@ -105,14 +139,19 @@ extension SQLiteContactStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for command in commands {
-            try statement.execute(arguments: [
-                command.commandID, command.fingerprint, command.businessID, command.contactID, command.commandType,
-                command.resultStatus, Data(command.resultBody), command.processedAt.microsecondsSinceEpoch,
-            ])
+            row.bind(command.commandID)
+            row.bind(command.fingerprint)
+            row.bind(command.businessID)
+            row.bind(command.contactID)
+            row.bind(command.commandType)
+            row.bind(command.resultStatus)
+            row.bind(blob: command.resultBody)
+            row.bind(command.processedAt)
+            try row.execute(statement)
         }
     }
 
-    static func insertEvents(_ events: [StoredEvent], _ db: Database) throws {
+    static func insertEvents(_ events: [StoredEvent], _ db: Database, _ row: inout SQLiteRowBinder) throws {
         guard !events.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
@@ -120,10 +159,14 @@ extension SQLiteContactStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
         for event in events {
-            try statement.execute(arguments: [
-                event.id.lowercasedString, event.contactID.lowercasedString, event.businessID, event.commandID,
-                event.type, event.time.microsecondsSinceEpoch, Data(event.body),
-            ])
+            row.bind(event.id)
+            row.bind(event.contactID)
+            row.bind(event.businessID)
+            row.bind(event.commandID)
+            row.bind(event.type)
+            row.bind(event.time)
+            row.bind(blob: event.body)
+            try row.execute(statement)
         }
     }
 }
