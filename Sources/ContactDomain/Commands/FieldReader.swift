@@ -143,6 +143,12 @@ extension UUID {
         self.init(uuid: parsed)
     }
 
+    /// ``init(strictUTF8:)`` for bytes another library lends (a database column's text).
+    public init?(strictUTF8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let parsed = Self.parseStrict(bytes) else { return nil }
+        self.init(uuid: parsed)
+    }
+
     /// Exactly 8-4-4-4-12 hex digits, parsed by hand: cheaper than Foundation's parser, which the
     /// worker would run for several ids per command.
     private static func parseStrict(_ bytes: UnsafeBufferPointer<UInt8>) -> uuid_t? {

@@ -23,15 +23,16 @@ extension SQLiteContactStore {
         return try await read { db in
             var result: [UUID: Contact] = [:]
             result.reserveCapacity(ids.count)
-            // Chunks stay well below SQLite's bound-parameter limit.
-            for chunk in ids.chunked(into: 500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let rows = try Row.fetchCursor(
-                    db, sql: "SELECT \(StoreColumns.contact) FROM contacts WHERE id IN (\(marks))",
-                    arguments: StatementArguments(chunk.map(\.lowercasedString)))
-                while let row = try rows.next() {
+            var row = SQLiteRowBinder()
+            for chunk in ids.chunked(into: Self.lookupChunk) {
+                let slots = Self.lookupSlots(for: chunk.count)
+                let statement = try db.cachedStatement(
+                    sql: "SELECT \(StoreColumns.contact) FROM contacts WHERE id IN (\(Self.placeholders(slots)))")
+                for id in chunk { row.bind(id) }
+                for _ in chunk.count..<slots { row.bind(nil as String?) }
+                try row.forEachRow(statement) { columns in
                     let contact = try Self.decoding(table: "contacts", database: database) {
-                        try RowMapping.contact(row)
+                        try RowMapping.contact(columns)
                     }
                     result[contact.id] = contact
                 }
@@ -72,21 +73,41 @@ extension SQLiteContactStore {
         let database = self.database
         return try await read { db in
             var result: [String: ProcessedCommand] = [:]
-            for chunk in ids.chunked(into: 500) {
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                let rows = try Row.fetchCursor(
-                    db,
-                    sql:
-                        "SELECT \(StoreColumns.processedCommand) FROM processed_commands WHERE command_id IN (\(marks))",
-                    arguments: StatementArguments(chunk))
-                while let row = try rows.next() {
+            var row = SQLiteRowBinder()
+            for chunk in ids.chunked(into: Self.lookupChunk) {
+                let slots = Self.lookupSlots(for: chunk.count)
+                let statement = try db.cachedStatement(
+                    sql: """
+                        SELECT \(StoreColumns.processedCommand) FROM processed_commands
+                        WHERE command_id IN (\(Self.placeholders(slots)))
+                        """)
+                for id in chunk { row.bind(id) }
+                for _ in chunk.count..<slots { row.bind(nil as String?) }
+                try row.forEachRow(statement) { columns in
                     let command = try Self.decoding(table: "processed_commands", database: database) {
-                        try RowMapping.processedCommand(row)
+                        try RowMapping.processedCommand(columns)
                     }
                     result[command.commandID] = command
                 }
             }
             return result
         }
+    }
+
+    /// The most ids one lookup statement takes; far below SQLite's limit on parameters.
+    static let lookupChunk = 512
+
+    /// The parameters of the lookup statement for `count` ids: `count` rounded up to a power of
+    /// two, 16 at least, so that each lookup prepares and caches at most six statements. The
+    /// padding is bound to NULL, which `IN` never matches.
+    static func lookupSlots(for count: Int) -> Int {
+        var slots = 16
+        while slots < count { slots *= 2 }
+        return slots
+    }
+
+    /// `count` comma-separated `?` placeholders.
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ",")
     }
 }

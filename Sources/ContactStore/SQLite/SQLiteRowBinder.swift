@@ -4,7 +4,8 @@ import GRDB
 import GRDBSQLite
 
 /// Binds one row's values to a prepared statement with SQLite's C API, then runs it: the batch
-/// write's per-row INSERT and UPDATE statements.
+/// write's per-row INSERT and UPDATE statements, and the per-batch lookups by id (rows read with
+/// ``SQLiteColumns``).
 ///
 /// Written by hand rather than GRDB's `execute(arguments:)`, which turns every value into a
 /// `DatabaseValue` through an existential, validates the arguments, and binds them through one
@@ -16,7 +17,7 @@ import GRDBSQLite
 /// It leaves out GRDB's statement bookkeeping, which the batch write does not need: transaction
 /// observers (the store registers none) and the check for an aborted transaction (a failed
 /// statement throws, and the batch's transaction rolls back). Use it only for statements that
-/// change rows inside a transaction GRDB opened.
+/// change rows inside a transaction GRDB opened, and for queries.
 struct SQLiteRowBinder {
     private enum Value {
         case null
@@ -80,6 +81,18 @@ struct SQLiteRowBinder {
     /// - Throws: `DatabaseError` with SQLite's result code and message, as GRDB throws it, when
     ///   the values do not match the statement's parameters or the statement fails.
     mutating func execute(_ statement: Statement) throws {
+        try run(statement) { _ in }
+    }
+
+    /// Runs the query `statement` with the values bound since the last run, calls `body` with
+    /// each row it returns, and forgets the values.
+    ///
+    /// - Throws: what ``execute(_:)`` throws, and what `body` throws (the query stops there).
+    mutating func forEachRow(_ statement: Statement, _ body: (SQLiteColumns) throws -> Void) throws {
+        try run(statement, eachRow: body)
+    }
+
+    private mutating func run(_ statement: Statement, eachRow body: (SQLiteColumns) throws -> Void) throws {
         defer {
             values.removeAll(keepingCapacity: true)
             bytes.removeSubrange(1...)
@@ -94,8 +107,12 @@ struct SQLiteRowBinder {
         // A statement that ran before, through GRDB or here, starts again.
         sqlite3_reset(handle)
         try bytes.withUnsafeBufferPointer { buffer in
-            // The bindings point into `buffer`: cleared before it can move or be reused.
-            defer { sqlite3_clear_bindings(handle) }
+            // The bindings point into `buffer`: cleared, and the statement reset, before it can
+            // move or be reused, whether the run ends, fails or `body` throws.
+            defer {
+                sqlite3_reset(handle)
+                sqlite3_clear_bindings(handle)
+            }
             let base = UnsafeRawPointer(buffer.baseAddress)
             for (offset, value) in values.enumerated() {
                 let index = Int32(offset + 1)
@@ -117,14 +134,12 @@ struct SQLiteRowBinder {
             while true {
                 switch sqlite3_step(handle) {
                 case SQLITE_DONE:
-                    sqlite3_reset(handle)
                     return
                 case SQLITE_ROW:
-                    continue
+                    try body(SQLiteColumns(statement: handle))
                 case let code:
-                    let error = Self.error(code, statement)
-                    sqlite3_reset(handle)
-                    throw error
+                    // Read before the reset in the defer, which may replace the message.
+                    throw Self.error(code, statement)
                 }
             }
         }
