@@ -158,6 +158,8 @@ let package = Package(
                 // write rows the way an older schema held them.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // To see what a statement run by SQLiteRowBinder is left bound to.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

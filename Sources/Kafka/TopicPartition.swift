@@ -20,9 +20,10 @@ public struct TopicPartition: Hashable, Sendable, Comparable, CustomStringConver
     /// Hashes the partition and the topic name's length, not the name's bytes.
     ///
     /// Dictionaries keyed by partition are looked up for every message of a batch, and hashing a
-    /// topic name costs several times as much as the rest of the lookup. Equal values still hash
-    /// alike; partitions of topics whose names differ only in their bytes share buckets, which
-    /// costs little with the handful of topics a worker holds.
+    /// topic name costs several times as much as the rest of the lookup. Kafka topic names are
+    /// ASCII (letters, digits, `.`, `_` and `-`), so names that `String` holds equal have the same
+    /// bytes and length, and equal values hash alike. Partitions of topics whose names have one
+    /// length share buckets, which costs little with the handful of topics a worker holds.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(partition)
         hasher.combine(topic.utf8.count)

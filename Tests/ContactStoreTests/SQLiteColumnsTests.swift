@@ -15,11 +15,16 @@ struct SQLiteColumnsTests {
             let stored = (0..<600).map { _ in Fixtures.contact() }
             try await store.apply(StoreBatch(contacts: stored))
             let unknown = (0..<40).map { _ in UUID() }
+            // The statement sizes are powers of two from 16 and chunks hold 512 ids: counts on
+            // each side of those edges, with and then without unknown ids among them.
             for count in [1, 15, 16, 17, 511, 512, 513, 600] {
                 let asked = Array(stored.prefix(count))
-                let found = try await store.contacts(ids: asked.map(\.id) + unknown.prefix(count % 40))
-                #expect(found == Dictionary(uniqueKeysWithValues: asked.map { ($0.id, $0) }), "\(count) ids")
+                let expected = Dictionary(uniqueKeysWithValues: asked.map { ($0.id, $0) })
+                #expect(try await store.contacts(ids: asked.map(\.id)) == expected, "\(count) ids")
+                let withUnknown = asked.map(\.id) + unknown
+                #expect(try await store.contacts(ids: withUnknown) == expected, "\(count) ids and 40 unknown")
             }
+            #expect(try await store.contacts(ids: unknown).isEmpty)
         }
     }
 
@@ -57,7 +62,7 @@ struct SQLiteColumnsTests {
             try db.execute(
                 sql: """
                     CREATE TABLE t (a TEXT, b BLOB, c INTEGER);
-                    INSERT INTO t VALUES (NULL, x'616263', 7), ('not-a-uuid', 'text', NULL);
+                    INSERT INTO t VALUES (NULL, x'616263', 7), ('not-a-uuid', 'text', NULL), ('', x'', NULL);
                     """)
             let statement = try db.cachedStatement(sql: "SELECT a, b, c FROM t ORDER BY rowid")
             var binder = SQLiteRowBinder()
@@ -75,19 +80,45 @@ struct SQLiteColumnsTests {
                     outcome { String(decoding: try columns.bytes(at: 1), as: UTF8.self) },
                     outcome { String(try columns.int(at: 2)) },
                     outcome { String(describing: try columns.optionalTimestamp(at: 2)?.microsecondsSinceEpoch) },
+                    outcome { String(decoding: try columns.bytes(at: 2), as: UTF8.self) },
                 ])
             }
             #expect(
                 rows == [
                     [
                         "column 0: NULL where text is required", "column 0: NULL where a UUID is required", "abc",
-                        "abc", "7", "Optional(7)",
+                        "abc", "7", "Optional(7)", "column 2: an integer where a blob is required",
                     ],
                     [
                         "not-a-uuid", #"column 0: "not-a-uuid" is not a UUID"#, "text", "text",
-                        "column 2: NULL where an integer is required", "nil",
+                        "column 2: NULL where an integer is required", "nil", "column 2: NULL where a blob is required",
+                    ],
+                    [
+                        "", #"column 0: "" is not a UUID"#, "", "", "column 2: NULL where an integer is required",
+                        "nil",
+                        "column 2: NULL where a blob is required",
                     ],
                 ])
+        }
+    }
+
+    @Test("an interrupted statement is a CancellationError when the task was cancelled, and an error otherwise")
+    func interruptedStatements() async throws {
+        try await withStoreURL(.sqlite) { url in
+            let store = try #require(try await makeContactStore(url: url) as? SQLiteContactStore)
+            let interrupted = DatabaseError(resultCode: .SQLITE_INTERRUPT, message: "interrupted")
+            #expect(store.storeError(from: interrupted) is StoreError)
+            let task = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return (
+                    store.storeError(from: interrupted) is CancellationError,
+                    store.storeError(from: DatabaseError(resultCode: .SQLITE_ABORT)) is CancellationError,
+                    store.storeError(from: DatabaseError(resultCode: .SQLITE_BUSY)) is StoreError
+                )
+            }
+            let (interruptCancels, abortCancels, busyStays) = await task.value
+            #expect(interruptCancels && abortCancels && busyStays)
+            await store.close()
         }
     }
 }

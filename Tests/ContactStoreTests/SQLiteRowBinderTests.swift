@@ -1,6 +1,7 @@
 import ContactDomain
 import Foundation
 import GRDB
+import GRDBSQLite
 import Testing
 
 @testable import ContactStore
@@ -89,8 +90,11 @@ struct SQLiteRowBinderTests {
                 try row.execute(statement)
                 bindA()
                 let error = #expect(throws: DatabaseError.self) { try row.execute(statement) }
-                #expect(error?.resultCode == .SQLITE_CONSTRAINT)
+                #expect(error?.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY)
                 #expect(error?.message == "UNIQUE constraint failed: t.id")
+                #expect(
+                    Self.boundSQL(statement)
+                        == "INSERT INTO t (id, name, n, body, at) VALUES (NULL, NULL, NULL, NULL, NULL)")
                 #expect(error?.sql == Self.insert)
                 row.bind("b")
                 row.bind(nil as String?)
@@ -129,6 +133,63 @@ struct SQLiteRowBinderTests {
                 try row.execute(statement)
             }
             #expect(try queue.read { db in try String.fetchAll(db, sql: "SELECT id || name FROM t") } == ["xy"])
+        }
+    }
+
+    /// The statement's SQL with its current bindings spelled in (`sqlite3_expanded_sql`).
+    static func boundSQL(_ statement: Statement) -> String? {
+        guard let expanded = sqlite3_expanded_sql(statement.sqliteStatement) else { return nil }
+        defer { sqlite3_free(expanded) }
+        return String(cString: expanded)
+    }
+
+    @Test("an empty string and an empty blob bound alone are an empty text and an empty blob, not NULL")
+    func emptyValuesAlone() throws {
+        try withTable { queue in
+            try queue.write { db in
+                try db.execute(sql: "CREATE TABLE e (v)")
+                let statement = try db.cachedStatement(sql: "INSERT INTO e (v) VALUES (?)")
+                var row = SQLiteRowBinder()
+                row.bind("")
+                try row.execute(statement)
+                row.bind(blob: [])
+                try row.execute(statement)
+            }
+            let types = try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT typeof(v), length(v) FROM e ORDER BY rowid").map {
+                    "\($0[0] as String) \($0[1] as Int)"
+                }
+            }
+            #expect(types == ["text 0", "blob 0"])
+        }
+    }
+
+    @Test("after a run, a failure or a row reader that throws, the statement holds no bindings into the buffer")
+    func bindingsCleared() throws {
+        struct Stop: Error {}
+        try withTable { queue in
+            try queue.write { db in
+                let insert = try db.cachedStatement(sql: Self.insert)
+                var row = SQLiteRowBinder()
+                row.bind("k")
+                row.bind("name")
+                row.bind(5 as Int64?)
+                row.bind(blob: [9])
+                row.bind(Timestamp(microsecondsSinceEpoch: 1))
+                try row.execute(insert)
+                #expect(
+                    Self.boundSQL(insert)
+                        == "INSERT INTO t (id, name, n, body, at) VALUES (NULL, NULL, NULL, NULL, NULL)")
+                let select = try db.cachedStatement(sql: "SELECT name FROM t WHERE id = ?")
+                row.bind("k")
+                #expect(throws: Stop.self) { try row.forEachRow(select) { _ in throw Stop() } }
+                #expect(Self.boundSQL(select) == "SELECT name FROM t WHERE id = NULL")
+                var names: [String] = []
+                row.bind("k")
+                try row.forEachRow(select) { names.append(try $0.string(at: 0)) }
+                #expect(names == ["name"])
+                #expect(Self.boundSQL(select) == "SELECT name FROM t WHERE id = NULL")
+            }
         }
     }
 }

@@ -8,7 +8,6 @@ struct TopicPartitionTests {
         let a = TopicPartition("orders", 3)
         let b = TopicPartition("events", 3)
         #expect(a != b)
-        #expect(a.hashValue == b.hashValue)
         var offsets: [TopicPartition: Int64] = [a: 10, b: 20, TopicPartition("orders", 4): 30]
         offsets[TopicPartition("events", 3)] = 21
         #expect(

@@ -55,9 +55,13 @@ struct SQLiteColumns: ColumnReader {
         let column = Int32(index)
         switch sqlite3_column_type(statement, column) {
         case SQLITE_BLOB, SQLITE_TEXT:
+            // The pointer first, then the length: the order SQLite's documentation asks for.
+            let base = sqlite3_column_blob(statement, column)
             let count = Int(sqlite3_column_bytes(statement, column))
-            guard count > 0, let base = sqlite3_column_blob(statement, column) else { return [] }
+            guard count > 0, let base else { return [] }
             return Array(UnsafeRawBufferPointer(start: base, count: count))
+        case SQLITE_NULL:
+            throw Self.missing(index, "a blob")
         case let type:
             throw Self.mismatch(index, "a blob", type)
         }

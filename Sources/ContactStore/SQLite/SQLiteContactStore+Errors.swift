@@ -8,6 +8,11 @@ extension SQLiteContactStore {
     func storeError(from error: any Error) -> any Error {
         if StoreError.passesThrough(error) { return error }
         switch error {
+        case let error as DatabaseError
+        where Task.isCancelled && (error.resultCode == .SQLITE_INTERRUPT || error.resultCode == .SQLITE_ABORT):
+            // GRDB interrupts the statement of a cancelled task. Its own execution reports that as
+            // CancellationError, and so does this for the statements run by SQLiteRowBinder.
+            return CancellationError()
         case let error as DatabaseError:
             let underlying = Self.describe(error)
             switch error.resultCode {

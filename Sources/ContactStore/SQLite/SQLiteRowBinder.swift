@@ -7,17 +7,18 @@ import GRDBSQLite
 /// write's per-row INSERT and UPDATE statements, and the per-batch lookups by id (rows read with
 /// ``SQLiteColumns``).
 ///
-/// Written by hand rather than GRDB's `execute(arguments:)`, which turns every value into a
-/// `DatabaseValue` through an existential, validates the arguments, and binds them through one
-/// nested closure per value; on the batch write that cost about a tenth of the worker's
-/// instructions per command on SQLite (docs/benchmarks.md). Here a row's strings, ids and bytes
-/// are copied into one reused buffer, bound from it without another copy (`SQLITE_STATIC`: the
-/// buffer outlives the step), and unbound before it is reused.
+/// Written by hand rather than GRDB's `execute(arguments:)`, whose per-value work (an existential
+/// per value, argument validation, one nested closure per binding) weighed on this path
+/// (decision 0018). A row's strings, ids and bytes are copied into one reused buffer and bound
+/// from it without another copy (`SQLITE_STATIC`); the statement is reset and its bindings
+/// cleared before the buffer can move or be reused, whichever way the run ends.
 ///
-/// It leaves out GRDB's statement bookkeeping, which the batch write does not need: transaction
+/// It leaves out GRDB's statement bookkeeping, which these statements do not need: transaction
 /// observers (the store registers none) and the check for an aborted transaction (a failed
 /// statement throws, and the batch's transaction rolls back). Use it only for statements that
-/// change rows inside a transaction GRDB opened, and for queries.
+/// change rows inside a transaction GRDB opened, and for queries. The statements it runs have
+/// their bindings cleared: GRDB may run them again only with arguments of its own
+/// (`execute(arguments:)`), never with arguments it believes are still bound.
 struct SQLiteRowBinder {
     private enum Value {
         case null

@@ -231,7 +231,7 @@ public struct CommandBatchProcessor: Sendable {
                 // the contact id as the decoder spelled it, converted once.
                 let key = decoded.contactID.map { Array($0.utf8) }
 
-                // Bound once, by move: every test or binding of the optional copied the change.
+                // Bound once, by move (`consume`): the change is not copied.
                 let appliedNow: Bool
                 if var change = consume outcomeChange {
                     appliedNow = true

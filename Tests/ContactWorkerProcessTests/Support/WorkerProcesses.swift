@@ -106,7 +106,8 @@ final class WorkerProcesses: Sendable {
         #expect(ended == .exited(0), "\(tails())", sourceLocation: sourceLocation)
     }
 
-    /// The HTTP port `child` logs it listens on (with `LOG_FORMAT=json`), once it does; fails with the workers' logs when it exits first or takes over a minute.
+    /// The HTTP port `child` logs it listens on (with `LOG_FORMAT=json`), once it does; fails
+    /// with the workers' logs when it exits first or takes over a minute.
     func httpPort(of child: ChildProcess) async throws -> Int {
         try await within(60, "the worker to log its HTTP port") {
             while true {
