@@ -33,51 +33,45 @@ extension SQLiteContactStore {
         // through the full upsert. It leaves lifecycle_stage out the same way: SQLite evaluates a
         // CHECK only when the UPDATE sets a column it names, and the `IN (…)` list of that CHECK
         // builds a temporary b-tree on every execution.
+        // Both statements number their parameters in the order of `StoreColumns.contact`, so one
+        // binding of a contact serves either.
         let update = try db.cachedStatement(
             sql: """
-                UPDATE contacts SET first_name = ?, last_name = ?, company_name = ?, display_name = ?, email = ?,
-                    phone = ?, last_contacted = ?, created_at = ?, updated_at = ?, version = ?
-                WHERE id = ? AND business_id = ? AND relationship_status = ? AND lifecycle_stage = ?
+                UPDATE contacts SET first_name = ?3, last_name = ?4, company_name = ?5, display_name = ?6,
+                    email = ?7, phone = ?8, last_contacted = ?11, created_at = ?12, updated_at = ?13, version = ?14
+                WHERE id = ?1 AND business_id = ?2 AND relationship_status = ?9 AND lifecycle_stage = ?10
                 """)
         let upsert = try db.cachedStatement(
             sql: """
                 INSERT INTO contacts (\(StoreColumns.contact))
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                 ON CONFLICT (id) DO UPDATE SET \(StoreColumns.contactUpdate)
                 """)
         for contact in contacts {
-            row.bind(contact.firstName)
-            row.bind(contact.lastName)
-            row.bind(contact.companyName)
-            row.bind(contact.displayName)
-            row.bind(contact.email)
-            row.bind(contact.phone)
-            row.bind(contact.lastContacted)
-            row.bind(contact.createdAt)
-            row.bind(contact.updatedAt)
-            row.bind(contact.version)
-            row.bind(contact.id)
-            row.bind(contact.businessID)
-            row.bind(contact.relationshipStatus.rawValue)
-            row.bind(contact.lifecycleStage.rawValue)
+            bind(contact, into: &row)
             try row.execute(update)
             guard db.changesCount == 0 else { continue }
-            row.bind(contact.id)
-            row.bind(contact.businessID)
-            row.bind(contact.firstName)
-            row.bind(contact.lastName)
-            row.bind(contact.companyName)
-            row.bind(contact.displayName)
-            row.bind(contact.email)
-            row.bind(contact.phone)
-            row.bind(contact.relationshipStatus.rawValue)
-            row.bind(contact.lifecycleStage.rawValue)
-            row.bind(contact.lastContacted)
-            row.bind(contact.createdAt)
-            row.bind(contact.updatedAt)
-            row.bind(contact.version)
+            bind(contact, into: &row)
             try row.execute(upsert)
         }
+    }
+
+    /// Binds `contact`'s columns in the order of ``StoreColumns/contact``.
+    private static func bind(_ contact: Contact, into row: inout SQLiteRowBinder) {
+        row.bind(contact.id)
+        row.bind(contact.businessID)
+        row.bind(contact.firstName)
+        row.bind(contact.lastName)
+        row.bind(contact.companyName)
+        row.bind(contact.displayName)
+        row.bind(contact.email)
+        row.bind(contact.phone)
+        row.bind(contact.relationshipStatus.rawValue)
+        row.bind(contact.lifecycleStage.rawValue)
+        row.bind(contact.lastContacted)
+        row.bind(contact.createdAt)
+        row.bind(contact.updatedAt)
+        row.bind(contact.version)
     }
 
     static func insertInteractions(
