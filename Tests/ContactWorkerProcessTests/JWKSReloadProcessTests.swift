@@ -78,7 +78,10 @@ struct HangupProcessTests {
             defer { processes.removeLogs() }
             let child = try processes.start("worker")
             do {
-                _ = try await processes.httpPort(of: child)
+                // No HTTP_PORT of its own: the harness gives every worker one below the kernel's
+                // ephemeral range (LRK-17).
+                let port = try await processes.httpPort(of: child)
+                #expect(port >= TestPorts.lowest && port < TestPorts.ephemeralRangeStart(), "port \(port)")
                 child.send(SIGHUP)
                 _ = try await within(30, "the worker to log the ignored SIGHUP") {
                     while (try? String(contentsOf: child.log, encoding: .utf8))?.contains("SIGHUP ignored") != true {

@@ -19,7 +19,7 @@ public enum TestPorts {
 
     /// The lowest port tried: above the ports that services on a developer's machine commonly
     /// listen on, such as PostgreSQL's 5432.
-    static let lowest = 20_000
+    public static let lowest = 20_000
 
     /// A port on 127.0.0.1 that no socket was bound to a moment ago, outside the kernel's
     /// ephemeral range, and not handed out before by this process.
@@ -51,7 +51,7 @@ public enum TestPorts {
     }
 
     /// The first port of the kernel's ephemeral range (32768 when it cannot be read).
-    static func ephemeralRangeStart() -> Int {
+    public static func ephemeralRangeStart() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8),
             let first = text.split(whereSeparator: \.isWhitespace).first, let port = Int(first)
         else { return 32_768 }
