@@ -234,9 +234,10 @@ extension PropertyTests {
             var expected = Array("{\"payload\":".utf8)
             payload.json.writeCanonical(into: &expected)
             expected.append(UInt8(ascii: "}"))
-            var document = JSONObjectWriter(capacity: 0)
-            document.object("payload") { payload.writeCanonicalMembers(into: &$0) }
-            #expect(document.finish() == expected)
+            let document = JSONObjectWriter.bytes { document in
+                document.object("payload") { payload.writeCanonicalMembers(into: &$0) }
+            }
+            #expect(document == expected)
         }
     }
 }

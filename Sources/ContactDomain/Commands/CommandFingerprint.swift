@@ -26,28 +26,31 @@ public enum CommandFingerprint {
     static func compute(
         envelope root: JSONValue, contactID: UUID?, explicitIssuedAt: Timestamp?, payload: CommandPayload?
     ) -> String {
-        // The canonical document, its members written in their (sorted) order without building it.
-        var document = JSONObjectWriter(capacity: 512)
-        document.canonical("business_id", root["business_id"] ?? .null)
-        if let contactID {
-            document.uuid("contact_id", contactID)
-        } else {
-            document.canonical("contact_id", root["contact_id"] ?? .null)
-        }
-        if let explicitIssuedAt {
-            document.timestamp("issued_at", explicitIssuedAt)
-        } else {
-            document.canonical("issued_at", root["issued_at"] ?? .null)
-        }
-        if let payload {
-            document.object("payload") { payload.writeCanonicalMembers(into: &$0) }
-        } else {
-            document.canonical("payload", root["payload"] ?? .null)
-        }
-        document.canonical("type", root["type"] ?? .null)
+        // The canonical document, its members written in their (sorted) order without building
+        // it, and hashed where it was written.
         var hasher = SHA256()
         hasher.update(data: versionLine)
-        hasher.update(data: document.finish())
+        JSONObjectWriter.withObject { document in
+            document.canonical("business_id", root["business_id"] ?? .null)
+            if let contactID {
+                document.uuid("contact_id", contactID)
+            } else {
+                document.canonical("contact_id", root["contact_id"] ?? .null)
+            }
+            if let explicitIssuedAt {
+                document.timestamp("issued_at", explicitIssuedAt)
+            } else {
+                document.canonical("issued_at", root["issued_at"] ?? .null)
+            }
+            if let payload {
+                document.object("payload") { payload.writeCanonicalMembers(into: &$0) }
+            } else {
+                document.canonical("payload", root["payload"] ?? .null)
+            }
+            document.canonical("type", root["type"] ?? .null)
+        } _: { bytes in
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+        }
         return hex(hasher.finalize())
     }
 

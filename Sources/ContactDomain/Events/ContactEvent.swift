@@ -94,18 +94,18 @@ extension ContactEvent {
     /// The message value bytes: ``cloudEvent(source:)`` encoded, written without building it, with
     /// ``dataBytes`` inserted as they are. Deterministic for the same event and source.
     public func encoded(source: String = defaultSource) -> [UInt8] {
-        var out = JSONObjectWriter(capacity: dataBytes.count + 400)
-        out.string("specversion", Self.specVersion)
-        out.uuid("id", id)
-        out.string("source", source)
-        out.string("type", type.rawValue)
-        out.uuid("subject", contactID)
-        out.timestamp("time", time)
-        out.string("datacontenttype", Self.dataContentType)
-        out.string("businessid", businessID)
-        out.uuid("commandid", commandID)
-        out.integer("contactversion", contactVersion)
-        out.encoded("data", dataBytes)
-        return out.finish()
+        JSONObjectWriter.bytes { out in
+            out.string("specversion", Self.specVersion)
+            out.uuid("id", id)
+            out.string("source", source)
+            out.string("type", type.rawValue)
+            out.uuid("subject", contactID)
+            out.timestamp("time", time)
+            out.string("datacontenttype", Self.dataContentType)
+            out.string("businessid", businessID)
+            out.uuid("commandid", commandID)
+            out.integer("contactversion", contactVersion)
+            out.encoded("data", dataBytes)
+        }
     }
 }

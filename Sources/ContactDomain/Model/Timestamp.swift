@@ -136,6 +136,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Appends the UTF-8 bytes of ``rfc3339`` to `out` (ASCII only, so never in need of JSON escaping).
     public func writeRFC3339(into out: inout [UInt8]) {
+        writeRFC3339(to: &out)
+    }
+
+    /// ``writeRFC3339(into:)`` into any sink.
+    func writeRFC3339<Sink: JSONTextSink & ~Copyable>(to out: inout Sink) {
         let clamped = min(
             max(microsecondsSinceEpoch, Self.earliest.microsecondsSinceEpoch), Self.latest.microsecondsSinceEpoch)
         var seconds = clamped / 1_000_000
@@ -151,9 +156,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             days -= 1
         }
         let (year, month, day) = Self.civilFromDays(Int(days))
-        // Written into a stack buffer and appended once: each digit group is filled from its last
-        // digit back, by constant divisions, without growing or re-slicing `out`.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { buffer in
+        // Written in place, at most 27 bytes: each digit group is filled from its last digit back,
+        // by constant divisions.
+        out.appendInPlace(maximumCount: 27) { buffer in
             var count = 0
             func put(_ byte: UInt8) {
                 buffer[count] = byte
@@ -192,7 +197,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
                 put(fraction, width: width)
             }
             put(UInt8(ascii: "Z"))
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
+            return count
         }
     }
 

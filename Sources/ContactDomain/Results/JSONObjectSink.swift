@@ -7,7 +7,7 @@ import Foundation
 /// content in both forms: the bytes are what the worker publishes and stores, the value is what the
 /// read side embeds in its pages. Member names are literals of the contract (plain ASCII names
 /// that need no escaping).
-protocol JSONObjectSink {
+protocol JSONObjectSink: ~Copyable {
     /// A string member.
     mutating func string(_ key: StaticString, _ value: String)
     /// A string member, `null` when `value` is absent.

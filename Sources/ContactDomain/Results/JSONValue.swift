@@ -133,16 +133,21 @@ public enum JSONValue: Sendable, Hashable {
     /// Appends the compact encoding of ``canonicalized`` to `out`, without building it: members
     /// sorted by the UTF-8 bytes of their names, of duplicate names the last one only.
     public func writeCanonical(into out: inout [UInt8]) {
+        writeCanonical(to: &out)
+    }
+
+    /// ``writeCanonical(into:)`` into any sink.
+    func writeCanonical<Sink: JSONTextSink & ~Copyable>(to out: inout Sink) {
         switch self {
         case .null, .bool, .number, .string:
-            write(into: &out)
+            write(to: &out)
         case .array(let elements):
-            out.append(UInt8(ascii: "["))
+            out.appendByte(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                element.writeCanonical(into: &out)
+                if index > 0 { out.appendByte(UInt8(ascii: ",")) }
+                element.writeCanonical(to: &out)
             }
-            out.append(UInt8(ascii: "]"))
+            out.appendByte(UInt8(ascii: "]"))
         case .object(let members):
             // Positions in name order, equal names in document order, so the last of a run of
             // equal names is the member that counts. Sorted in scratch space (on the stack for
@@ -154,18 +159,18 @@ public enum JSONValue: Sendable, Hashable {
                     let (a, b) = (members[left].key, members[right].key)
                     return a == b ? left < right : a.utf8.lexicographicallyPrecedes(b.utf8)
                 }
-                out.append(UInt8(ascii: "{"))
+                out.appendByte(UInt8(ascii: "{"))
                 var first = true
                 for (rank, position) in order.enumerated() {
                     let member = members[position]
                     if rank + 1 < order.count, members[order[rank + 1]].key == member.key { continue }
-                    if !first { out.append(UInt8(ascii: ",")) }
+                    if !first { out.appendByte(UInt8(ascii: ",")) }
                     first = false
-                    Self.writeString(member.key, into: &out)
-                    out.append(UInt8(ascii: ":"))
-                    member.value.writeCanonical(into: &out)
+                    Self.writeString(member.key, to: &out)
+                    out.appendByte(UInt8(ascii: ":"))
+                    member.value.writeCanonical(to: &out)
                 }
-                out.append(UInt8(ascii: "}"))
+                out.appendByte(UInt8(ascii: "}"))
             }
         }
     }
@@ -225,36 +230,42 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Appends the compact encoding to `out`.
     public func write(into out: inout [UInt8]) {
+        write(to: &out)
+    }
+
+    /// ``write(into:)`` into any sink.
+    func write<Sink: JSONTextSink & ~Copyable>(to out: inout Sink) {
         switch self {
         case .null:
-            out.append(contentsOf: "null".utf8)
+            out.appendLiteral("null")
         case .bool(let value):
-            out.append(contentsOf: (value ? "true" : "false").utf8)
+            out.appendLiteral(value ? "true" : "false")
         case .number(let literal):
-            out.append(contentsOf: literal.utf8)
+            var literal = literal
+            literal.withUTF8 { out.appendBytes($0) }
         case .string(let value):
-            Self.writeString(value, into: &out)
+            Self.writeString(value, to: &out)
         case .array(let elements):
-            out.append(UInt8(ascii: "["))
+            out.appendByte(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                element.write(into: &out)
+                if index > 0 { out.appendByte(UInt8(ascii: ",")) }
+                element.write(to: &out)
             }
-            out.append(UInt8(ascii: "]"))
+            out.appendByte(UInt8(ascii: "]"))
         case .object(let members):
-            out.append(UInt8(ascii: "{"))
+            out.appendByte(UInt8(ascii: "{"))
             for (index, member) in members.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(member.key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                member.value.write(into: &out)
+                if index > 0 { out.appendByte(UInt8(ascii: ",")) }
+                Self.writeString(member.key, to: &out)
+                out.appendByte(UInt8(ascii: ":"))
+                member.value.write(to: &out)
             }
-            out.append(UInt8(ascii: "}"))
+            out.appendByte(UInt8(ascii: "}"))
         }
     }
 
-    static func writeString(_ value: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
+    static func writeString<Sink: JSONTextSink & ~Copyable>(_ value: String, to out: inout Sink) {
+        out.appendByte(UInt8(ascii: "\""))
         var value = value
         // Contiguous UTF-8 (native strings always are): copy runs that need no escaping at once.
         value.withUTF8 { bytes in
@@ -263,32 +274,32 @@ public enum JSONValue: Sendable, Hashable {
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                    writeEscape(byte, into: &out)
+                    out.appendBytes(UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                    writeEscape(byte, to: &out)
                     runStart = index + 1
                 }
                 index += 1
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            out.appendBytes(UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
-        out.append(UInt8(ascii: "\""))
+        out.appendByte(UInt8(ascii: "\""))
     }
 
-    private static func writeEscape(_ byte: UInt8, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\\"))
+    private static func writeEscape<Sink: JSONTextSink & ~Copyable>(_ byte: UInt8, to out: inout Sink) {
+        out.appendByte(UInt8(ascii: "\\"))
         switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
-        case 0x0A: out.append(UInt8(ascii: "n"))
-        case 0x0D: out.append(UInt8(ascii: "r"))
-        case 0x09: out.append(UInt8(ascii: "t"))
-        case 0x08: out.append(UInt8(ascii: "b"))
-        case 0x0C: out.append(UInt8(ascii: "f"))
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.appendByte(byte)
+        case 0x0A: out.appendByte(UInt8(ascii: "n"))
+        case 0x0D: out.appendByte(UInt8(ascii: "r"))
+        case 0x09: out.appendByte(UInt8(ascii: "t"))
+        case 0x08: out.appendByte(UInt8(ascii: "b"))
+        case 0x0C: out.appendByte(UInt8(ascii: "f"))
         default:
-            out.append(UInt8(ascii: "u"))
-            out.append(UInt8(ascii: "0"))
-            out.append(UInt8(ascii: "0"))
-            out.append(hexDigit(byte >> 4))
-            out.append(hexDigit(byte & 0x0F))
+            out.appendByte(UInt8(ascii: "u"))
+            out.appendByte(UInt8(ascii: "0"))
+            out.appendByte(UInt8(ascii: "0"))
+            out.appendByte(hexDigit(byte >> 4))
+            out.appendByte(hexDigit(byte & 0x0F))
         }
     }
 

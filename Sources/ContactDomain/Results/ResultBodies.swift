@@ -13,7 +13,7 @@ public enum ResultBodies {
 
     /// ``contact(_:)`` encoded.
     static func contactBytes(_ contact: Contact) -> [UInt8] {
-        bytes(capacity: 640) { write(contact, to: &$0) }
+        JSONObjectWriter.bytes { write(contact, to: &$0) }
     }
 
     /// The `AddInteraction` 201 body / `InteractionRecorded` data, as the source API returned it.
@@ -23,7 +23,7 @@ public enum ResultBodies {
 
     /// ``interaction(_:)`` encoded.
     static func interactionBytes(_ interaction: Interaction) -> [UInt8] {
-        bytes(capacity: 512 + interaction.description.utf8.count) { write(interaction, to: &$0) }
+        JSONObjectWriter.bytes { write(interaction, to: &$0) }
     }
 
     /// The `UpdateStatus` 200 body / `StatusChanged` data, built from the history entry the change
@@ -34,7 +34,7 @@ public enum ResultBodies {
 
     /// ``statusChange(_:)`` encoded.
     static func statusChangeBytes(_ entry: StatusHistoryEntry) -> [UInt8] {
-        bytes(capacity: 512) { write(statusChange: entry, to: &$0) }
+        JSONObjectWriter.bytes { write(statusChange: entry, to: &$0) }
     }
 
     /// One status-history row as the read side lists it (docs/contract.md §5 field names).
@@ -44,7 +44,7 @@ public enum ResultBodies {
 
     // MARK: - Members
 
-    private static func write(_ contact: Contact, to object: inout some JSONObjectSink) {
+    private static func write<Sink: JSONObjectSink & ~Copyable>(_ contact: Contact, to object: inout Sink) {
         object.uuid("id", contact.id)
         object.string("business_id", contact.businessID)
         object.string("first_name", orNull: contact.firstName)
@@ -60,7 +60,7 @@ public enum ResultBodies {
         object.timestamp("updated_at", contact.updatedAt)
     }
 
-    private static func write(_ interaction: Interaction, to object: inout some JSONObjectSink) {
+    private static func write<Sink: JSONObjectSink & ~Copyable>(_ interaction: Interaction, to object: inout Sink) {
         object.uuid("id", interaction.id)
         object.uuid("contact_id", interaction.contactID)
         object.string("type", interaction.type.rawValue)
@@ -73,7 +73,9 @@ public enum ResultBodies {
         object.string("performed_by_id", interaction.performedByID)
     }
 
-    private static func write(statusChange entry: StatusHistoryEntry, to object: inout some JSONObjectSink) {
+    private static func write<Sink: JSONObjectSink & ~Copyable>(
+        statusChange entry: StatusHistoryEntry, to object: inout Sink
+    ) {
         object.uuid("contact_id", entry.contactID)
         object.string("old_status", orNull: entry.fromStatus?.rawValue)
         object.string("new_status", entry.toStatus.rawValue)
@@ -86,7 +88,9 @@ public enum ResultBodies {
         object.string("notes", orNull: entry.notes)
     }
 
-    private static func write(historyEntry entry: StatusHistoryEntry, to object: inout some JSONObjectSink) {
+    private static func write<Sink: JSONObjectSink & ~Copyable>(
+        historyEntry entry: StatusHistoryEntry, to object: inout Sink
+    ) {
         object.uuid("id", entry.id)
         object.uuid("contact_id", entry.contactID)
         object.string("from_status", orNull: entry.fromStatus?.rawValue)
@@ -106,11 +110,5 @@ public enum ResultBodies {
         var builder = JSONObjectBuilder()
         members(&builder)
         return builder.value
-    }
-
-    private static func bytes(capacity: Int, _ members: (inout JSONObjectWriter) -> Void) -> [UInt8] {
-        var writer = JSONObjectWriter(capacity: capacity)
-        members(&writer)
-        return writer.finish()
     }
 }

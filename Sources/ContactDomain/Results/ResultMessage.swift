@@ -54,16 +54,16 @@ public enum ResultMessage {
         commandID: String, correlationID: String?, commandType: String?, businessID: String?, contactID: String?,
         status: Int, bodyBytes: [UInt8], duplicate: Bool, processedAt: Timestamp
     ) -> [UInt8] {
-        var out = JSONObjectWriter(capacity: bodyBytes.count + 320)
-        out.string("command_id", commandID)
-        out.string("correlation_id", orNull: correlationID)
-        out.string("command_type", orNull: commandType)
-        out.string("business_id", orNull: businessID)
-        out.string("contact_id", orNull: contactID)
-        out.integer("status", status)
-        out.encoded("body", bodyBytes)
-        out.bool("duplicate", duplicate)
-        out.timestamp("processed_at", processedAt)
-        return out.finish()
+        JSONObjectWriter.bytes { out in
+            out.string("command_id", commandID)
+            out.string("correlation_id", orNull: correlationID)
+            out.string("command_type", orNull: commandType)
+            out.string("business_id", orNull: businessID)
+            out.string("contact_id", orNull: contactID)
+            out.integer("status", status)
+            out.encoded("body", bodyBytes)
+            out.bool("duplicate", duplicate)
+            out.timestamp("processed_at", processedAt)
+        }
     }
 }

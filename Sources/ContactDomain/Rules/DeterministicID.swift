@@ -68,9 +68,14 @@ extension UUID {
 
     /// Appends the 36 ASCII bytes of ``lowercasedString`` to `out` (never in need of JSON escaping).
     public func writeLowercased(into out: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+        writeLowercased(to: &out)
+    }
+
+    /// ``writeLowercased(into:)`` into any sink.
+    func writeLowercased<Sink: JSONTextSink & ~Copyable>(to out: inout Sink) {
+        out.appendInPlace(maximumCount: 36) { text in
             spellLowercase(into: text)
-            out.append(contentsOf: text)
+            return 36
         }
     }
 
