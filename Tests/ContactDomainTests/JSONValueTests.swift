@@ -134,6 +134,21 @@ struct JSONValueTests {
         #expect(!"a\u{301}\u{323}".hasSameUTF8(as: "a\u{323}\u{301}"))
     }
 
+    @Test("String.withUTF8Bytes(_:) reads a string's UTF-8 bytes in place: empty, small, heap, substrings, non-ASCII")
+    func utf8BytesInPlace() {
+        let long = String(repeating: "é✓", count: 30)
+        let texts = [
+            "", "a", "fifteen bytes!!", "sixteen bytes!!!", long, String(long.dropFirst(3).prefix(7)), "😀\u{0}x",
+        ]
+        for text in texts {
+            #expect(text.withUTF8Bytes { Array($0) } == Array(text.utf8), "\(text.debugDescription)")
+        }
+        // The body's result and error pass through.
+        #expect(long.withUTF8Bytes(\.count) == long.utf8.count)
+        struct Stop: Error {}
+        #expect(throws: Stop.self) { try long.withUTF8Bytes { _ in throw Stop() } }
+    }
+
     @Test("Codable: decodes and encodes through Foundation coders")
     func codable() throws {
         let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"b":[1,true,null,"x"],"a":2.5}"#.utf8))

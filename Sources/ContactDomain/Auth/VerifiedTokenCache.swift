@@ -37,8 +37,7 @@ final class VerifiedTokenCache: Sendable {
         }
 
         func hash(into hasher: inout Hasher) {
-            var text = text
-            text.withUTF8 { bytes in
+            text.withUTF8Bytes { bytes in
                 hasher.combine(bytes.count)
                 hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(32))))
             }

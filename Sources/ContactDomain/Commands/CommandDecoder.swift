@@ -152,9 +152,8 @@ public struct CommandDecoder: Sendable {
     /// `text` itself is that string.
     private static func echoedID(_ uuid: UUID?, sent text: String) -> String {
         guard let uuid else { return FieldLimits.echoed(text) }
-        var text = text
         // Scanned as contiguous bytes: `utf8.contains(where:)` steps through the view's indices.
-        let hasUppercase = text.withUTF8 { $0.contains { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) } }
+        let hasUppercase = text.withUTF8Bytes { $0.contains { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) } }
         return hasUppercase ? uuid.lowercasedString : text
     }
 }

@@ -35,8 +35,7 @@ public enum FieldLimits {
     /// ``length(of:)`` and whether `text` holds a NUL, in one pass over its UTF-8: the scalars are
     /// the bytes that do not continue a multi-byte sequence (`10xxxxxx`).
     static func measure(_ text: String) -> (length: Int, containsNUL: Bool) {
-        var text = text
-        return text.withUTF8 { bytes in
+        text.withUTF8Bytes { bytes in
             var length = 0
             var containsNUL = false
             for byte in bytes {

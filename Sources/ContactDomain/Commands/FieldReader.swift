@@ -127,8 +127,7 @@ extension UUID {
     /// Parses only the canonical 36-character hyphenated form (either case), the form every
     /// producer of this system writes; Foundation's parser is lenient on some platforms.
     public init?(strictString text: String) {
-        var text = text
-        guard let parsed = text.withUTF8(Self.parseStrict) else { return nil }
+        guard let parsed = text.withUTF8Bytes(Self.parseStrict) else { return nil }
         self.init(uuid: parsed)
     }
 

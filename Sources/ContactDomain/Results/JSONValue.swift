@@ -241,8 +241,7 @@ public enum JSONValue: Sendable, Hashable {
         case .bool(let value):
             out.appendLiteral(value ? "true" : "false")
         case .number(let literal):
-            var literal = literal
-            literal.withUTF8 { out.appendBytes($0) }
+            literal.withUTF8Bytes { out.appendBytes($0) }
         case .string(let value):
             Self.writeString(value, to: &out)
         case .array(let elements):
@@ -266,9 +265,8 @@ public enum JSONValue: Sendable, Hashable {
 
     static func writeString<Sink: JSONTextSink & ~Copyable>(_ value: String, to out: inout Sink) {
         out.appendByte(UInt8(ascii: "\""))
-        var value = value
-        // Contiguous UTF-8 (native strings always are): copy runs that need no escaping at once.
-        value.withUTF8 { bytes in
+        // Runs that need no escaping are copied at once.
+        value.withUTF8Bytes { bytes in
             var runStart = 0
             var index = 0
             while index < bytes.count {

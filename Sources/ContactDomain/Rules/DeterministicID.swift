@@ -17,8 +17,7 @@ public enum DeterministicID {
     public static func uuid(namespace: UUID, name: String) -> UUID {
         var hasher = Insecure.SHA1()
         withUnsafeBytes(of: namespace.uuid) { hasher.update(bufferPointer: $0) }
-        var name = name
-        name.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        name.withUTF8Bytes { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         // The first 16 of the digest's 20 bytes, read straight from it.
         var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         hasher.finalize().withUnsafeBytes { digest in

@@ -29,10 +29,8 @@ extension String: PostgresArrayElement {
     static var typicalWireSize: Int { 4 + 24 }
 
     func writeArrayElement(into buffer: inout ByteBuffer) {
-        // `text` in binary format is the UTF-8 bytes, unterminated, here read from the string's
-        // contiguous storage (a native string's own).
-        var text = self
-        text.withUTF8 { buffer.writeArrayElement(bytes: UnsafeRawBufferPointer($0)) }
+        // `text` in binary format is the UTF-8 bytes, unterminated, read where the string stores them.
+        withUTF8Bytes { buffer.writeArrayElement(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
 

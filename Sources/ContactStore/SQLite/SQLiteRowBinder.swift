@@ -40,12 +40,12 @@ struct SQLiteRowBinder {
     }
 
     mutating func bind(_ value: String?) {
-        guard var value else {
+        guard let value else {
             values.append(.null)
             return
         }
         let start = bytes.count
-        value.withUTF8 { bytes.append(contentsOf: $0) }
+        value.withUTF8Bytes { bytes.append(contentsOf: $0) }
         values.append(.text(start: start, count: bytes.count - start))
     }
 
