@@ -79,8 +79,11 @@ struct JSONObjectWriterTests {
             }
             .eraseToAnySequence(),
             Gen.bool.map { Member.bool($0) }.eraseToAnySequence())
-        let member = Gen.oneOf(
+        // Objects nested up to three deep.
+        let inner = Gen.oneOf(
             leaf.eraseToAnySequence(), leaf.array(of: 0...4).map { Member.nested($0) }.eraseToAnySequence())
+        let member = Gen.oneOf(
+            leaf.eraseToAnySequence(), inner.array(of: 0...4).map { Member.nested($0) }.eraseToAnySequence())
         await propertyCheck(count: 300, input: member.array(of: 0...10)) { members in
             let written = JSONObjectWriter.bytes { Member.write(members, to: &$0) }
             #expect(String(decoding: written, as: UTF8.self) == Member.object(members).encodedString)
@@ -92,8 +95,9 @@ struct JSONObjectWriterTests {
         let id = UUID(
             uuid: (0xA0, 0xB1, 0xC2, 0xD3, 0xE4, 0xF5, 0x06, 0x17, 0x28, 0x39, 0x4A, 0x5B, 0x6C, 0x7D, 0x8E, 0x9F))
         let time = Timestamp(microsecondsSinceEpoch: 1_704_897_000_123_456)
-        // Every offset of the id's and the timestamp's first byte around the stack space's end.
-        for padding in (JSONTextBuffer.stackCapacity - 60)...(JSONTextBuffer.stackCapacity + 5) {
+        // The id is spelled from byte 16 + padding, the timestamp from 60 + padding and the integer
+        // from 93 + padding: each of them, at every offset, across the stack space's end.
+        for padding in (JSONTextBuffer.stackCapacity - 120)...(JSONTextBuffer.stackCapacity + 5) {
             let text = String(repeating: "p", count: padding)
             let written = JSONObjectWriter.bytes { object in
                 object.string("pad", text)
@@ -123,12 +127,25 @@ struct JSONObjectWriterTests {
     func withObjectHandsTheBytes() {
         let long = String(repeating: "y", count: 3 * JSONTextBuffer.stackCapacity)
         for text in ["", long] {
-            let count = JSONObjectWriter.withObject {
+            let handed = JSONObjectWriter.withObject {
                 $0.string("t", text)
             } _: {
-                $0.count
+                Array($0)
             }
-            #expect(count == #"{"t":""}"#.utf8.count + text.utf8.count)
+            #expect(String(decoding: handed, as: UTF8.self) == #"{"t":""# + text + #""}"#)
+        }
+    }
+}
+
+extension JSONObjectWriterTests {
+    @Test("a buffer traded out of the call that lent it stack space stops the process")
+    func tradedBufferTraps() async {
+        await #expect(processExitsWith: .failure) {
+            let text = JSONTextBuffer.withBuffer { outer in
+                JSONTextBuffer.withBuffer { inner in swap(&outer, &inner) }
+                return outer.count
+            }
+            _ = text
         }
     }
 }

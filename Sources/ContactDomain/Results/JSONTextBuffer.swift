@@ -20,8 +20,12 @@ struct JSONTextBuffer: ~Copyable {
     private var capacity: Int
     /// Whether `start` is heap memory of this buffer's own, to free when it grows or ends.
     private var ownsStorage: Bool
+    /// The stack space this buffer was lent, whether or not it still writes there: what
+    /// ``withBuffer(_:)`` checks to know the buffer it gets back is the one it lent.
+    private let lentSpace: UnsafeMutablePointer<UInt8>?
 
     private init(lending space: UnsafeMutableBufferPointer<UInt8>) {
+        lentSpace = space.baseAddress
         if let base = space.baseAddress, !space.isEmpty {
             (start, capacity, ownsStorage) = (base, space.count, false)
         } else {
@@ -34,10 +38,15 @@ struct JSONTextBuffer: ~Copyable {
     }
 
     /// Runs `body` with an empty buffer that starts in stack space.
+    ///
+    /// The buffer must end in this call: `body` may not trade it for another one (a buffer of a
+    /// nested call would then outlive the stack space it was lent). That is checked.
     static func withBuffer<Result>(_ body: (inout JSONTextBuffer) -> Result) -> Result {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: stackCapacity) { space in
             var buffer = JSONTextBuffer(lending: space)
-            return body(&buffer)
+            let result = body(&buffer)
+            precondition(buffer.lentSpace == space.baseAddress, "a JSON text buffer left the call that lent it space")
+            return result
         }
     }
 

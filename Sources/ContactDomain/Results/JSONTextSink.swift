@@ -10,7 +10,8 @@ protocol JSONTextSink: ~Copyable {
     /// Appends `bytes`, in order.
     mutating func appendBytes(_ bytes: UnsafeBufferPointer<UInt8>)
     /// Lets `body` write at most `maximumCount` bytes in place at the end; `body` returns how many
-    /// it wrote, which become part of the text.
+    /// it wrote, which become part of the text. The space holds whatever was there before: `body`
+    /// must have written every one of the bytes it counts.
     mutating func appendInPlace(maximumCount: Int, _ body: (UnsafeMutableBufferPointer<UInt8>) -> Int)
 }
 
