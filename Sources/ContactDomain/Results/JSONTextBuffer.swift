@@ -9,7 +9,7 @@
 ///
 /// Not copyable: it may own heap memory, freed when it ends, and it may point into stack space
 /// that lives only as long as the call that lent it. ``withBuffer(_:)`` is the only way to get
-/// one, and its bytes leave only as a copy (``array``) or during a call (``withBytes(_:)``).
+/// one, and its bytes leave only during a call (``withBytes(_:)``).
 struct JSONTextBuffer: ~Copyable {
     /// The stack space a text starts in: a result or an event with a body of a few hundred bytes
     /// fits. Larger requests would ask the runtime whether the thread's stack has room.
@@ -48,11 +48,6 @@ struct JSONTextBuffer: ~Copyable {
             precondition(buffer.lentSpace == space.baseAddress, "a JSON text buffer left the call that lent it space")
             return result
         }
-    }
-
-    /// The text written so far, as an array of exactly its bytes.
-    var array: [UInt8] {
-        withBytes { Array($0) }
     }
 
     /// Calls `body` with the text written so far; the pointer is valid only during the call.
