@@ -107,20 +107,27 @@ extension RDKafkaConsumerEngine {
     /// Seeks a partition that is fetching.
     func seekFetching(_ partition: TopicPartition, _ offset: Int64) -> KafkaError? {
         // librdkafka 2.0.2's seek can time out on a starved machine even with an explicit wait
-        // (LRK-5); the seek is idempotent, so a timed-out one is tried again before failing.
+        // (LRK-5); the seek is idempotent, so a timed-out one is tried again before failing. The
+        // tries are bounded by time on the monotonic clock, not by their number: librdkafka waits
+        // for the seek until a wall-clock deadline, which a step of the wall clock (a virtual
+        // machine catching up after a pause) ends at once.
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: Self.seekBudget)
         var attempt = 1
         while true {
             let error = seekFetchingOnce(partition, offset)
-            guard let error, error.code == .timedOut, attempt < Self.seekAttempts else { return error }
+            guard let error, error.code == .timedOut, clock.now < deadline else { return error }
             logger.warning(
                 "seek timed out; trying again",
                 metadata: ["partition": "\(partition)", "offset": "\(offset)", "attempt": "\(attempt)"])
             attempt += 1
+            // A wait that ended at once is not tried again at once: this is the poll thread.
+            usleep(100_000)
         }
     }
 
-    /// How many times a seek that times out is tried in all.
-    private static let seekAttempts = 3
+    /// How long a seek that times out is tried in all: three of its 10 s waits.
+    private static let seekBudget = Duration.seconds(30)
 
     private func seekFetchingOnce(_ partition: TopicPartition, _ offset: Int64) -> KafkaError? {
         let list = RDKafkaTopicPartitionList([partition], offset: offset)
