@@ -104,6 +104,26 @@ struct FieldLimitTests {
             .map(\.type) == ["string_too_long"])
     }
 
+    @Test("lengths and NULs are counted eight bytes at a time, exactly as scalar by scalar")
+    func measuresByWords() {
+        let scalars: [Unicode.Scalar] = ["a", "\u{0}", "\u{7F}", "\u{80}", "é", "€", "\u{FFFF}", "😀", "\u{10FFFF}"]
+        for filler in ["a", "é", "😀"] {
+            for prefix in 0...17 {
+                for scalar in scalars {
+                    let text =
+                        String(repeating: filler, count: prefix) + String(Character(scalar))
+                        + String(repeating: filler, count: 3)
+                    let measured = FieldLimits.measure(text)
+                    #expect(
+                        measured.length == text.unicodeScalars.count, "\(prefix) × \(filler), then U+\(scalar.value)")
+                    #expect(
+                        measured.containsNUL == (scalar == "\u{0}"), "\(prefix) × \(filler), then U+\(scalar.value)")
+                }
+            }
+        }
+        #expect(FieldLimits.measure("") == (0, false))
+    }
+
     @Test(
         "a NUL character in any string field is a value_error (PostgreSQL text cannot hold it)",
         arguments: LimitCase.all)

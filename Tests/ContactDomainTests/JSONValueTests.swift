@@ -78,6 +78,26 @@ struct JSONValueTests {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(hostile.utf8)) }
     }
 
+    @Test("string runs are scanned eight bytes at a time: a byte that ends a run is found at every position")
+    func plainRunsByWords() throws {
+        for prefix in 0...17 {
+            let run = String(repeating: "a", count: prefix)
+            #expect(try JSONValue.parse(Array(("[\"" + run + "\"]").utf8)) == .array([.string(run)]))
+            // An escape and a non-ASCII character end a run; DEL, space and tilde are plain.
+            let read = [
+                ("\\\"", "\""), ("\\n", "\n"), ("é", "é"), ("😀", "😀"), ("\u{7F}", "\u{7F}"), (" ", " "), ("~", "~"),
+            ]
+            for (inner, expected) in read {
+                let text = "[\"" + run + inner + "bcdefghij\"]"
+                #expect(try JSONValue.parse(Array(text.utf8)) == .array([.string(run + expected + "bcdefghij")]))
+            }
+            for control in [0x00, 0x0A, 0x1F] as [UInt8] {
+                let bytes = Array(("[\"" + run).utf8) + [control] + Array("bcdefghij\"]".utf8)
+                #expect(throws: JSONParseError(kind: .invalidString, offset: 2 + prefix)) { try JSONValue.parse(bytes) }
+            }
+        }
+    }
+
     @Test("errors name the offset")
     func errorOffsets() {
         #expect(throws: JSONParseError(kind: .trailingData, offset: 7)) {

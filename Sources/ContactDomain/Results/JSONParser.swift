@@ -3,10 +3,13 @@
 /// Written by hand instead of using `JSONSerialization` so that the result keeps member order and
 /// number literals, booleans and numbers cannot be confused (`NSNumber`), and the nesting limit is
 /// ours: no input can make it trap or exhaust the stack.
+///
+/// It reads the caller's bytes in place, through a buffer pointer that is valid only while
+/// ``JSONValue/parse(_:maximumDepth:)`` runs it: reading through the pointer costs no bounds
+/// check beyond the parser's own, and making a string of a run retains nothing.
 struct JSONParser {
-    /// The document: the caller's bytes read in place, at their own indices (``start``..<``end``).
-    private let bytes: ArraySlice<UInt8>
-    private let start: Int
+    /// The document.
+    private let bytes: UnsafeBufferPointer<UInt8>
     private let end: Int
     private let maximumDepth: Int
     /// Whether a container deeper than ``maximumDepth`` is checked and replaced by `null`
@@ -20,11 +23,10 @@ struct JSONParser {
     /// Whether any container was replaced.
     private(set) var replacedTooDeep = false
 
-    init(bytes: ArraySlice<UInt8>, maximumDepth: Int, replacingTooDeep: Bool = false) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int, replacingTooDeep: Bool = false) {
         self.bytes = bytes
-        self.start = bytes.startIndex
-        self.end = bytes.endIndex
-        self.index = bytes.startIndex
+        self.end = bytes.count
+        self.index = 0
         self.maximumDepth = max(1, maximumDepth)
         self.replacingTooDeep = replacingTooDeep
     }
@@ -221,17 +223,17 @@ struct JSONParser {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
-                let run = String(decoding: bytes[runStart..<index], as: UTF8.self)
+                let run = text(runStart..<index)
                 index += 1
-                guard var text = escaped else { return run }
-                text += run
-                return text
+                guard var decoded = escaped else { return run }
+                decoded += run
+                return decoded
             case UInt8(ascii: "\\"):
-                var text = escaped ?? ""
-                text += String(decoding: bytes[runStart..<index], as: UTF8.self)
+                var decoded = escaped ?? ""
+                decoded += text(runStart..<index)
                 index += 1
-                text.unicodeScalars.append(try parseEscape())
-                escaped = text
+                decoded.unicodeScalars.append(try parseEscape())
+                escaped = decoded
                 runStart = index
             case 0x00..<0x20:
                 throw fail(.invalidString)
@@ -352,7 +354,7 @@ struct JSONParser {
             guard index < end, isDigit(bytes[index]) else { throw fail(.invalidNumber) }
             skipDigits()
         }
-        return String(decoding: bytes[numberStart..<index], as: UTF8.self)
+        return text(numberStart..<index)
     }
 
     private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
@@ -389,6 +391,12 @@ struct JSONParser {
     }
 
     private func fail(_ kind: JSONParseError.Kind) -> JSONParseError {
-        JSONParseError(kind: kind, offset: min(index, end) - start)
+        JSONParseError(kind: kind, offset: min(index, end))
+    }
+
+    /// The bytes at `range` as a string (decoded again by `String`, which checks what the
+    /// parser already checked).
+    private func text(_ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
 }

@@ -188,8 +188,7 @@ public enum JSONValue: Sendable, Hashable {
     public static func parse(
         _ bytes: some Collection<UInt8>, maximumDepth: Int = defaultMaximumDepth
     ) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes: slice(of: bytes), maximumDepth: maximumDepth)
-        return try parser.parseDocument()
+        try parse(bytes, maximumDepth: maximumDepth, replacingTooDeep: false).value
     }
 
     /// Parses like ``parse(_:maximumDepth:)``, except that a container deeper than
@@ -198,17 +197,30 @@ public enum JSONValue: Sendable, Hashable {
     static func parseReplacingTooDeep(
         _ bytes: some Collection<UInt8>, maximumDepth: Int = defaultMaximumDepth
     ) throws(JSONParseError) -> (value: JSONValue, replaced: Bool, topLevelKey: String?) {
-        var parser = JSONParser(bytes: slice(of: bytes), maximumDepth: maximumDepth, replacingTooDeep: true)
-        let value = try parser.parseDocument()
-        return (value, parser.replacedTooDeep, parser.firstReplacedTopLevelKey)
+        try parse(bytes, maximumDepth: maximumDepth, replacingTooDeep: true)
     }
 
-    /// `bytes` as an array slice: an array's or a slice's own storage, read in place (a command is
-    /// parsed straight from the poll's buffer), any other collection copied.
-    private static func slice(of bytes: some Collection<UInt8>) -> ArraySlice<UInt8> {
-        if let slice = bytes as? ArraySlice<UInt8> { return slice }
-        if let array = bytes as? [UInt8] { return array[...] }
-        return Array(bytes)[...]
+    /// Parses `bytes` in one buffer: an array's or a slice's own storage, read in place (a command
+    /// is parsed straight from the poll's buffer), any other collection copied.
+    private static func parse(
+        _ bytes: some Collection<UInt8>, maximumDepth: Int, replacingTooDeep: Bool
+    ) throws(JSONParseError) -> (value: JSONValue, replaced: Bool, topLevelKey: String?) {
+        let slice: ArraySlice<UInt8> =
+            if let slice = bytes as? ArraySlice<UInt8> { slice } else if let array = bytes as? [UInt8] {
+                array[...]
+            } else { Array(bytes)[...] }
+        // The typed error is carried out as a value: `withUnsafeBufferPointer` rethrows untyped.
+        let outcome = slice.withUnsafeBufferPointer {
+            buffer -> Result<(value: JSONValue, replaced: Bool, topLevelKey: String?), JSONParseError> in
+            var parser = JSONParser(bytes: buffer, maximumDepth: maximumDepth, replacingTooDeep: replacingTooDeep)
+            do throws(JSONParseError) {
+                let value = try parser.parseDocument()
+                return .success((value, parser.replacedTooDeep, parser.firstReplacedTopLevelKey))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
     }
 
     // MARK: - Encoding
