@@ -73,6 +73,26 @@ struct DeterministicIDTests {
     }
 }
 
+extension DeterministicIDTests {
+    @Test("UUID text: every byte at every place of the 36 is a digit, a hyphen or a refusal, as Foundation reads it")
+    func uuidEveryByteEverywhere() {
+        let valid = Array("0123abcd-ef45-6789-ABCD-EF0123456789".utf8)
+        for place in valid.indices {
+            for byte in UInt8.min...UInt8.max {
+                var text = valid
+                text[place] = byte
+                let ours = UUID(strictUTF8: text)
+                let isHex = (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+                let accepted = [8, 13, 18, 23].contains(place) ? byte == UInt8(ascii: "-") : isHex
+                #expect((ours != nil) == accepted, "byte \(byte) at \(place)")
+                if accepted {
+                    #expect(ours == UUID(uuidString: String(decoding: text, as: UTF8.self)), "byte \(byte) at \(place)")
+                }
+            }
+        }
+    }
+}
+
 @Suite("Events: CloudEvents 1.0 structured mode (docs/contract.md §7)")
 struct ContactEventTests {
     @Test("golden bytes of a StatusChanged event")

@@ -151,35 +151,35 @@ extension UUID {
     /// Exactly 8-4-4-4-12 hex digits, parsed by hand: cheaper than Foundation's parser, which the
     /// worker would run for several ids per command.
     private static func parseStrict(_ bytes: UnsafeBufferPointer<UInt8>) -> uuid_t? {
-        guard bytes.count == 36 else { return nil }
+        guard bytes.count == 36, bytes[8] == hyphen, bytes[13] == hyphen, bytes[18] == hyphen, bytes[23] == hyphen
+        else { return nil }
         var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let complete = withUnsafeMutableBytes(of: &value) { out -> Bool in
-            var position = 0
-            var index = 0
-            while index < 36 {
-                if index == 8 || index == 13 || index == 18 || index == 23 {
-                    guard bytes[index] == UInt8(ascii: "-") else { return false }
-                    index += 1
-                    continue
-                }
-                guard let high = nibble(bytes[index]), let low = nibble(bytes[index + 1]) else {
-                    return false
-                }
-                out[position] = high << 4 | low
-                position += 1
-                index += 2
+            // Any byte outside 0-9, a-f and A-F has its bit 0x10 set in the OR of the nibbles.
+            var invalid: UInt8 = 0
+            for (position, index) in digitPairs.enumerated() {
+                let high = nibbles[Int(bytes[index])]
+                let low = nibbles[Int(bytes[index + 1])]
+                invalid |= high | low
+                out[position] = high << 4 | low & 0x0F
             }
-            return position == 16
+            return invalid & 0x10 == 0
         }
         return complete ? value : nil
     }
 
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
+    private static let hyphen = UInt8(ascii: "-")
+
+    /// Where each byte's two hex digits start in the 36-character form.
+    private static let digitPairs: [Int] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34]
+
+    /// Each byte's value as a hex digit, or 0x10 for a byte that is not one.
+    private static let nibbles: [UInt8] = (0...255).map { byte -> UInt8 in
+        switch UInt8(byte) {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt8(byte) - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt8(byte) - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt8(byte) - UInt8(ascii: "A") + 10
+        default: 0x10
         }
     }
 }
