@@ -20,6 +20,9 @@ public struct WorkerApplication: Sendable {
     static let prefetchMessages = 10_000
     /// The worker's default `fetch.max.bytes`, unless `message.max.bytes` is larger.
     static let fetchBytes = 1_048_576
+    /// The smallest batch planned ahead (docs/decisions/0008-plan-ahead.md), unless batches are
+    /// set smaller than it.
+    static let planAheadMinimum = 250
 
     /// The consumer's configuration: `kafka` (the user's properties over the brokers) with the
     /// worker's defaults for what the user left unset.
@@ -36,10 +39,11 @@ public struct WorkerApplication: Sendable {
         }
         consumerConfiguration.bufferCapacity = settings.consumerBufferMessages
         consumerConfiguration.bufferCapacityBytes = settings.consumerBufferBytes
+        consumerConfiguration.maxBatchSize = settings.batchMaxCommands
         if settings.kafkaProperties["queued.max.messages.kbytes"] == nil {
             // librdkafka prefetches up to 64 MiB of commands by default: on a backlog, most of
-            // the worker's memory. The worker takes 1,000 commands a batch, and a few MiB keep
-            // it fed from a broker nearby (docs/decisions/0012-memory-bounds.md).
+            // the worker's memory. A batch is at most `BATCH_MAX_COMMANDS` commands (1,000), and
+            // a few MiB keep it fed from a broker nearby (docs/decisions/0012-memory-bounds.md).
             consumerConfiguration.set("queued.max.messages.kbytes", String(Self.prefetchKilobytes))
         }
         if settings.kafkaProperties["queued.min.messages"] == nil {
@@ -137,7 +141,10 @@ public struct WorkerApplication: Sendable {
             let health = WorkerHealth()
             let worker = try ContactWorkerService(
                 configuration: .init(
-                    topics: settings.topics, group: settings.groupID, migrateStore: settings.migrateOnStart),
+                    topics: settings.topics, group: settings.groupID,
+                    // A full batch is always planned ahead, however small the batches are set.
+                    planAheadMinimum: min(Self.planAheadMinimum, settings.batchMaxCommands),
+                    migrateStore: settings.migrateOnStart),
                 consumerConfiguration: consumerConfiguration, producer: producer, store: store,
                 verifier: verifier, observer: CombinedWorkerObserver([metrics, observer]), health: health,
                 logger: logger)

@@ -1,10 +1,12 @@
 import ContactDomain
 import ContactStore
-import ContactWorker
 import ContactWorkerHarness
 import ContactWorkerTestSupport
 import Foundation
+import Kafka
 import Testing
+
+@testable import ContactWorker
 
 @Suite("Configuration: file < environment < flags (docs/contract.md §11)")
 struct WorkerSettingsTests {
@@ -112,17 +114,25 @@ struct WorkerSettingsTests {
         }
     }
 
-    @Test("the consumer's memory bounds: 10,000 commands and 8 MiB unless set")
+    @Test("the consumer's memory bounds: 10,000 commands, 8 MiB and batches of 1,000 unless set")
     func consumerBuffer() async throws {
         let base = ["KAFKA_BROKERS": "b:9092", "JWT_HS256_SECRET": Self.secret]
         let defaults = try await WorkerSettings.load(file: nil, environment: base)
         #expect(defaults.consumerBufferMessages == 10_000)
         #expect(defaults.consumerBufferBytes == 8_388_608)
+        #expect(defaults.batchMaxCommands == 1_000)
         let set = try await WorkerSettings.load(
             file: nil,
-            environment: base.merging(["CONSUMER_BUFFER_MESSAGES": "2000", "CONSUMER_BUFFER_BYTES": "1048576"]) { $1 })
+            environment: base.merging([
+                "CONSUMER_BUFFER_MESSAGES": "2000", "CONSUMER_BUFFER_BYTES": "1048576", "BATCH_MAX_COMMANDS": "300",
+            ]) { $1 })
         #expect(set.consumerBufferMessages == 2_000)
         #expect(set.consumerBufferBytes == 1_048_576)
+        #expect(set.batchMaxCommands == 300)
+        // The consumer the worker configures takes batches of that size.
+        let kafka = KafkaConfiguration(bootstrapServers: set.kafkaBrokers)
+        #expect(WorkerApplication.consumerConfiguration(kafka, settings: set).maxBatchSize == 300)
+        #expect(WorkerApplication.consumerConfiguration(kafka, settings: defaults).maxBatchSize == 1_000)
     }
 
     @Test("any other KAFKA_ variable becomes a librdkafka property")
@@ -155,6 +165,11 @@ struct WorkerSettingsTests {
             (["LOG_FORMAT": "xml"], #"LOG_FORMAT: "xml" is not one of text, json"#),
             (["CONSUMER_BUFFER_BYTES": "0"], #"CONSUMER_BUFFER_BYTES: "0" is not a positive integer"#),
             (["CONSUMER_BUFFER_MESSAGES": "lots"], #"CONSUMER_BUFFER_MESSAGES: "lots" is not a positive integer"#),
+            (["BATCH_MAX_COMMANDS": "0"], #"BATCH_MAX_COMMANDS: "0" is not a positive integer"#),
+            (
+                ["BATCH_MAX_COMMANDS": "100001"],
+                "BATCH_MAX_COMMANDS: 100001 is more than the largest batch the worker takes, 100000"
+            ),
             (
                 ["RESULTS_TOPIC": "contacts.commands"],
                 #"RESULTS_TOPIC: "contacts.commands" is also COMMANDS_TOPIC; each topic needs its own name"#

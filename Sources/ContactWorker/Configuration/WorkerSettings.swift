@@ -40,6 +40,13 @@ public struct WorkerSettings: Sendable {
     /// Bytes of commands (keys, values, headers) the consumer may hold in memory before it pauses
     /// fetching (default 8 MiB).
     public var consumerBufferBytes: Int
+    /// The most commands one batch takes (default 1,000, at most ``maximumBatchCommands``). A
+    /// smaller batch holds less in memory and costs more CPU per command: each batch has a
+    /// transaction and its round trips (docs/decisions/0020-batch-size.md).
+    public var batchMaxCommands: Int
+
+    /// The largest ``batchMaxCommands`` the worker accepts.
+    public static let maximumBatchCommands = 100_000
 
     /// The HS256 secret of `config/default.yaml` and `contact-worker dev`: public, so anyone can
     /// mint tokens a worker using it accepts.
@@ -65,7 +72,7 @@ public struct WorkerSettings: Sendable {
         "jwt.hs256.secret", "jwt.hs256.secrets", "jwt.jwks.file", "jwt.jwks.poll.seconds", "jwt.public.key.file",
         "jwt.algorithm", "jwt.issuer", "jwt.audience",
         "http.port", "log.format", "log.level",
-        "consumer.buffer.messages", "consumer.buffer.bytes",
+        "consumer.buffer.messages", "consumer.buffer.bytes", "batch.max.commands",
     ]
 
     /// Whether the worker reads the environment variable `name`: the variable of one of
@@ -272,6 +279,13 @@ public struct WorkerSettings: Sendable {
             "consumer.buffer.messages", "CONSUMER_BUFFER_MESSAGES", default: defaults.bufferCapacity)
         consumerBufferBytes = try positive(
             "consumer.buffer.bytes", "CONSUMER_BUFFER_BYTES", default: defaults.bufferCapacityBytes)
+        batchMaxCommands = try positive("batch.max.commands", "BATCH_MAX_COMMANDS", default: defaults.maxBatchSize)
+        guard batchMaxCommands <= Self.maximumBatchCommands else {
+            throw ConfigurationError(
+                key: sources.name(of: "batch.max.commands"),
+                message:
+                    "\(batchMaxCommands) is more than the largest batch the worker takes, \(Self.maximumBatchCommands)")
+        }
 
         kafkaProperties = connection.properties
     }
