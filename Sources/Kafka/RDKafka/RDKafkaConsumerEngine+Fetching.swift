@@ -108,32 +108,43 @@ extension RDKafkaConsumerEngine {
     func seekFetching(_ partition: TopicPartition, _ offset: Int64) -> KafkaError? {
         // librdkafka 2.0.2's seek can time out on a starved machine even with an explicit wait
         // (LRK-5); the seek is idempotent, so a timed-out one is tried again before failing. The
-        // tries are bounded by time on the monotonic clock, not by their number: librdkafka waits
-        // for the seek until a wall-clock deadline, which a step of the wall clock (a virtual
-        // machine catching up after a pause) ends at once.
+        // tries share one budget on the monotonic clock, each waiting at most what is left of it:
+        // librdkafka waits for the seek until a wall-clock deadline, which a step of the wall
+        // clock (a virtual machine catching up after a pause) ends at once, so a count of tries
+        // would not bound the time, nor survive such a step.
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: Self.seekBudget)
         var attempt = 1
         while true {
-            let error = seekFetchingOnce(partition, offset)
-            guard let error, error.code == .timedOut, clock.now < deadline else { return error }
+            let left = clock.now.duration(to: deadline)
+            let error = seekFetchingOnce(partition, offset, waitingAtMost: min(left, Self.seekWait))
+            guard let error, error.code == .timedOut, clock.now.duration(to: deadline) > Self.seekRetryPause else {
+                return error
+            }
             logger.warning(
                 "seek timed out; trying again",
                 metadata: ["partition": "\(partition)", "offset": "\(offset)", "attempt": "\(attempt)"])
             attempt += 1
             // A wait that ended at once is not tried again at once: this is the poll thread.
-            usleep(100_000)
+            usleep(UInt32((Self.seekRetryPause / .microseconds(1)).rounded()))
         }
     }
 
-    /// How long a seek that times out is tried in all: three of its 10 s waits.
+    /// How long a seek that times out is tried in all, waits and pauses included.
     private static let seekBudget = Duration.seconds(30)
+    /// The longest one try waits for librdkafka's answer.
+    private static let seekWait = Duration.seconds(10)
+    /// The pause between a try that timed out and the next.
+    private static let seekRetryPause = Duration.milliseconds(100)
 
-    private func seekFetchingOnce(_ partition: TopicPartition, _ offset: Int64) -> KafkaError? {
+    private func seekFetchingOnce(
+        _ partition: TopicPartition, _ offset: Int64, waitingAtMost wait: Duration
+    ) -> KafkaError? {
         let list = RDKafkaTopicPartitionList([partition], offset: offset)
         // rd_kafka_seek's implicit timeouts are short in 2.0.2 (LRK-5); wait explicitly (this is
-        // the poll thread, never the cooperative pool).
-        if let error = list.withPointer({ rd_kafka_seek_partitions(rk, $0, 10_000) }) {
+        // the poll thread, never the cooperative pool). At least 1 ms: 0 would not wait at all.
+        let milliseconds = Int32(clamping: max(1, Int((wait / .milliseconds(1)).rounded(.up))))
+        if let error = list.withPointer({ rd_kafka_seek_partitions(rk, $0, milliseconds) }) {
             return KafkaError.consuming(error, operation: "seek \(partition) to \(offset)")
         }
         if let entry = list.entries.first, entry.error != RD_KAFKA_RESP_ERR_NO_ERROR {
