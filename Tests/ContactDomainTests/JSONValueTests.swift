@@ -91,8 +91,13 @@ struct JSONValueTests {
                 let text = "[\"" + run + inner + "bcdefghij\"]"
                 #expect(try JSONValue.parse(Array(text.utf8)) == .array([.string(run + expected + "bcdefghij")]))
             }
-            for control in [0x00, 0x0A, 0x1F] as [UInt8] {
-                let bytes = Array(("[\"" + run).utf8) + [control] + Array("bcdefghij\"]".utf8)
+            // Control bytes and invalid UTF-8 (a stray byte, an overlong form, a surrogate, a cut
+            // sequence) are refused wherever they fall.
+            let refused: [[UInt8]] = [
+                [0x00], [0x0A], [0x1F], [0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xE2, 0x82],
+            ]
+            for inner in refused {
+                let bytes = Array(("[\"" + run).utf8) + inner + Array("bcdefghij\"]".utf8)
                 #expect(throws: JSONParseError(kind: .invalidString, offset: 2 + prefix)) { try JSONValue.parse(bytes) }
             }
         }

@@ -209,18 +209,11 @@ public enum JSONValue: Sendable, Hashable {
             if let slice = bytes as? ArraySlice<UInt8> { slice } else if let array = bytes as? [UInt8] {
                 array[...]
             } else { Array(bytes)[...] }
-        // The typed error is carried out as a value: `withUnsafeBufferPointer` rethrows untyped.
-        let outcome = slice.withUnsafeBufferPointer {
-            buffer -> Result<(value: JSONValue, replaced: Bool, topLevelKey: String?), JSONParseError> in
+        return try slice.withUnsafeBufferPointer { buffer throws(JSONParseError) in
             var parser = JSONParser(bytes: buffer, maximumDepth: maximumDepth, replacingTooDeep: replacingTooDeep)
-            do throws(JSONParseError) {
-                let value = try parser.parseDocument()
-                return .success((value, parser.replacedTooDeep, parser.firstReplacedTopLevelKey))
-            } catch {
-                return .failure(error)
-            }
+            let value = try parser.parseDocument()
+            return (value, parser.replacedTooDeep, parser.firstReplacedTopLevelKey)
         }
-        return try outcome.get()
     }
 
     // MARK: - Encoding
