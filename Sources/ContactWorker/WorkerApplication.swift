@@ -16,13 +16,20 @@ public struct WorkerApplication: Sendable {
 
     /// The worker's default `queued.max.messages.kbytes`: how much librdkafka prefetches.
     static let prefetchKilobytes = 8_192
-    /// The worker's default `queued.min.messages`: ten batches.
+    /// The worker's default `queued.min.messages`: ten default batches.
     static let prefetchMessages = 10_000
     /// The worker's default `fetch.max.bytes`, unless `message.max.bytes` is larger.
     static let fetchBytes = 1_048_576
-    /// The smallest batch planned ahead (docs/decisions/0008-plan-ahead.md), unless batches are
-    /// set smaller than it.
-    static let planAheadMinimum = 250
+
+    /// The pipeline's configuration. A full batch is always planned ahead, however small
+    /// `BATCH_MAX_COMMANDS` makes the batches (docs/decisions/0008-plan-ahead.md).
+    static func serviceConfiguration(settings: WorkerSettings) -> ContactWorkerService.Configuration {
+        ContactWorkerService.Configuration(
+            topics: settings.topics, group: settings.groupID,
+            planAheadMinimum: min(
+                ContactWorkerService.Configuration.defaultPlanAheadMinimum, settings.batchMaxCommands),
+            migrateStore: settings.migrateOnStart)
+    }
 
     /// The consumer's configuration: `kafka` (the user's properties over the brokers) with the
     /// worker's defaults for what the user left unset.
@@ -140,11 +147,7 @@ public struct WorkerApplication: Sendable {
             let consumerConfiguration = Self.consumerConfiguration(kafka, settings: settings)
             let health = WorkerHealth()
             let worker = try ContactWorkerService(
-                configuration: .init(
-                    topics: settings.topics, group: settings.groupID,
-                    // A full batch is always planned ahead, however small the batches are set.
-                    planAheadMinimum: min(Self.planAheadMinimum, settings.batchMaxCommands),
-                    migrateStore: settings.migrateOnStart),
+                configuration: Self.serviceConfiguration(settings: settings),
                 consumerConfiguration: consumerConfiguration, producer: producer, store: store,
                 verifier: verifier, observer: CombinedWorkerObserver([metrics, observer]), health: health,
                 logger: logger)

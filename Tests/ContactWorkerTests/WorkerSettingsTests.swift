@@ -133,6 +133,12 @@ struct WorkerSettingsTests {
         let kafka = KafkaConfiguration(bootstrapServers: set.kafkaBrokers)
         #expect(WorkerApplication.consumerConfiguration(kafka, settings: set).maxBatchSize == 300)
         #expect(WorkerApplication.consumerConfiguration(kafka, settings: defaults).maxBatchSize == 1_000)
+        // A full batch is planned ahead however small the batches are set.
+        #expect(WorkerApplication.serviceConfiguration(settings: defaults).planAheadMinimum == 250)
+        #expect(WorkerApplication.serviceConfiguration(settings: set).planAheadMinimum == 250)
+        let small = try await WorkerSettings.load(
+            file: nil, environment: base.merging(["BATCH_MAX_COMMANDS": "100"]) { $1 })
+        #expect(WorkerApplication.serviceConfiguration(settings: small).planAheadMinimum == 100)
     }
 
     @Test("any other KAFKA_ variable becomes a librdkafka property")
@@ -165,10 +171,14 @@ struct WorkerSettingsTests {
             (["LOG_FORMAT": "xml"], #"LOG_FORMAT: "xml" is not one of text, json"#),
             (["CONSUMER_BUFFER_BYTES": "0"], #"CONSUMER_BUFFER_BYTES: "0" is not a positive integer"#),
             (["CONSUMER_BUFFER_MESSAGES": "lots"], #"CONSUMER_BUFFER_MESSAGES: "lots" is not a positive integer"#),
-            (["BATCH_MAX_COMMANDS": "0"], #"BATCH_MAX_COMMANDS: "0" is not a positive integer"#),
+            (["BATCH_MAX_COMMANDS": "0"], #"BATCH_MAX_COMMANDS: "0" is not a number of commands from 1 to 100000"#),
             (
                 ["BATCH_MAX_COMMANDS": "100001"],
-                "BATCH_MAX_COMMANDS: 100001 is more than the largest batch the worker takes, 100000"
+                #"BATCH_MAX_COMMANDS: "100001" is not a number of commands from 1 to 100000"#
+            ),
+            (
+                ["BATCH_MAX_COMMANDS": "20000"],
+                "BATCH_MAX_COMMANDS: 20000 is more than the commands the consumer holds (CONSUMER_BUFFER_MESSAGES, 10000); raise that too"
             ),
             (
                 ["RESULTS_TOPIC": "contacts.commands"],

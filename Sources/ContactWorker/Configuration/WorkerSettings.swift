@@ -279,13 +279,21 @@ public struct WorkerSettings: Sendable {
             "consumer.buffer.messages", "CONSUMER_BUFFER_MESSAGES", default: defaults.bufferCapacity)
         consumerBufferBytes = try positive(
             "consumer.buffer.bytes", "CONSUMER_BUFFER_BYTES", default: defaults.bufferCapacityBytes)
-        batchMaxCommands = try positive("batch.max.commands", "BATCH_MAX_COMMANDS", default: defaults.maxBatchSize)
-        guard batchMaxCommands <= Self.maximumBatchCommands else {
+        let batchText = try required("batch.max.commands", "BATCH_MAX_COMMANDS", default: String(defaults.maxBatchSize))
+        guard let batch = Int(batchText), (1...Self.maximumBatchCommands).contains(batch) else {
+            throw ConfigurationError(
+                key: sources.name(of: "batch.max.commands"),
+                message: "\"\(batchText)\" is not a number of commands from 1 to \(Self.maximumBatchCommands)")
+        }
+        // A poll hands the consumer's buffer a batch's worth of commands at once, past its bound.
+        guard batch <= consumerBufferMessages else {
             throw ConfigurationError(
                 key: sources.name(of: "batch.max.commands"),
                 message:
-                    "\(batchMaxCommands) is more than the largest batch the worker takes, \(Self.maximumBatchCommands)")
+                    "\(batch) is more than the commands the consumer holds (\(sources.name(of: "consumer.buffer.messages")), "
+                    + "\(consumerBufferMessages)); raise that too")
         }
+        batchMaxCommands = batch
 
         kafkaProperties = connection.properties
     }

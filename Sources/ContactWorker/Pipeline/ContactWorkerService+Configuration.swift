@@ -16,6 +16,8 @@ extension ContactWorkerService {
         /// latency); under heavy load (full batches) planning ahead keeps the database busy
         /// (docs/decisions/0008-plan-ahead.md).
         public var planAheadMinimum: Int
+        /// ``planAheadMinimum``'s default: a quarter of a default batch (docs/decisions/0008-plan-ahead.md).
+        public static let defaultPlanAheadMinimum = 250
         /// How long delivered outbox rows may wait for the next batch's transaction to mark them
         /// published before they get a transaction of their own (when traffic pauses).
         public var markPublishedInterval: Duration
@@ -40,7 +42,7 @@ extension ContactWorkerService {
             maximumBackoff: Duration = .seconds(5),
             commitInterval: Duration = .seconds(1),
             markPublishedInterval: Duration = .milliseconds(100),
-            planAheadMinimum: Int = 250,
+            planAheadMinimum: Int = defaultPlanAheadMinimum,
             shutdownPublishGrace: Duration = .seconds(10),
             migrateStore: Bool = false,
             topicCheckInterval: Duration = .seconds(5)
