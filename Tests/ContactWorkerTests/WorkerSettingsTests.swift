@@ -139,6 +139,10 @@ struct WorkerSettingsTests {
         let small = try await WorkerSettings.load(
             file: nil, environment: base.merging(["BATCH_MAX_COMMANDS": "100"]) { $1 })
         #expect(WorkerApplication.serviceConfiguration(settings: small).planAheadMinimum == 100)
+        // Unset, a batch is no larger than the consumer's bound.
+        let smallBuffer = try await WorkerSettings.load(
+            file: nil, environment: base.merging(["CONSUMER_BUFFER_MESSAGES": "400"]) { $1 })
+        #expect(smallBuffer.batchMaxCommands == 400)
     }
 
     @Test("any other KAFKA_ variable becomes a librdkafka property")

@@ -279,7 +279,10 @@ public struct WorkerSettings: Sendable {
             "consumer.buffer.messages", "CONSUMER_BUFFER_MESSAGES", default: defaults.bufferCapacity)
         consumerBufferBytes = try positive(
             "consumer.buffer.bytes", "CONSUMER_BUFFER_BYTES", default: defaults.bufferCapacityBytes)
-        let batchText = try required("batch.max.commands", "BATCH_MAX_COMMANDS", default: String(defaults.maxBatchSize))
+        // Unset, it is the default batch or the consumer's bound, whichever is smaller.
+        let batchText = try required(
+            "batch.max.commands", "BATCH_MAX_COMMANDS",
+            default: String(min(defaults.maxBatchSize, consumerBufferMessages)))
         guard let batch = Int(batchText), (1...Self.maximumBatchCommands).contains(batch) else {
             throw ConfigurationError(
                 key: sources.name(of: "batch.max.commands"),
