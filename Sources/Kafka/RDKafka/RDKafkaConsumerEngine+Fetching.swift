@@ -142,7 +142,7 @@ extension RDKafkaConsumerEngine {
     ) -> KafkaError? {
         let list = RDKafkaTopicPartitionList([partition], offset: offset)
         // rd_kafka_seek's implicit timeouts are short in 2.0.2 (LRK-5); wait explicitly (this is
-        // the poll thread, never the cooperative pool). At least 1 ms: 0 would not wait at all.
+        // the poll thread, never the cooperative pool). At least a millisecond: zero would not wait.
         let milliseconds = Int32(clamping: max(1, Int((wait / .milliseconds(1)).rounded(.up))))
         if let error = list.withPointer({ rd_kafka_seek_partitions(rk, $0, milliseconds) }) {
             return KafkaError.consuming(error, operation: "seek \(partition) to \(offset)")
