@@ -8,7 +8,6 @@
 /// ``JSONValue/parse(_:maximumDepth:)`` runs it: reading through the pointer costs no bounds
 /// check beyond the parser's own, and making a string of a run retains nothing.
 struct JSONParser {
-    /// The document.
     private let bytes: UnsafeBufferPointer<UInt8>
     private let end: Int
     private let maximumDepth: Int
@@ -394,8 +393,7 @@ struct JSONParser {
         JSONParseError(kind: kind, offset: min(index, end))
     }
 
-    /// The bytes at `range` as a string (decoded again by `String`, which checks what the
-    /// parser already checked).
+    /// The bytes at `range` as a string (`String` checks again what the parser checked).
     private func text(_ range: Range<Int>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
