@@ -39,8 +39,6 @@ public enum FieldLimits {
     /// every command.
     static func measure(_ text: String) -> (length: Int, containsNUL: Bool) {
         text.withUTF8Bytes { bytes in
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highBits: UInt64 = 0x8080_8080_8080_8080
             var continuations = 0
             var containsNUL = false
             var offset = 0
@@ -50,9 +48,8 @@ public enum FieldLimits {
                     let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
                     // A continuation byte has its top bit set and the next one clear; shifting
                     // left by one puts each byte's second bit where its top bit was.
-                    continuations += (word & ~(word << 1) & highBits).nonzeroBitCount
-                    // Non-zero exactly when some byte is zero (a borrow only starts at one).
-                    if (word &- ones) & ~word & highBits != 0 { containsNUL = true }
+                    continuations += (word & ~(word << 1) & .byteLaneHighBits).nonzeroBitCount
+                    if word.hasByte(below: 1) { containsNUL = true }
                     offset += 8
                 }
             }
